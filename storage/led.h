@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ledger: an append-only sequence of facts (fact n is revision n), each
+ * stored as its canonical encoding in a chunked arena, with its document (if
+ * any) in a reference-counted value block, LZ4-compressed when that saves at
+ * least an eighth. The ledger owns the Merkle tree over the leaf hashes and
+ * the entity/key indexes, and checks every append: consecutive revision,
+ * non-decreasing time, known kind, version chain (version = latest + 1 and
+ * prev_hash = that version's hash), content hash of the document.
+ *
+ * Invariant: appending never moves or changes an existing fact, so a frozen
+ * view of a prefix [1, n] can be read from another thread while the loop
+ * appends. Only the loop thread appends, redacts or freezes.
+ */
+#ifndef PC_LED_H
+#define PC_LED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/hash.h"
+#include "storage/fact.h"
+
+struct led;
+struct idx;
+struct mrk;
+
+/* A document as appended: canonical JSON bytes and its salt. */
+struct led_doc {
+    const uint8_t *salt; /* PC_SALT_LEN bytes */
+    const uint8_t *json; /* canonical (RFC 8785) bytes */
+    size_t len;
+};
+
+/* Create an empty ledger. PC_OK or PC_ENOMEM. */
+int led_new(struct led **out);
+/* Free the ledger; accepts NULL. No view may be open. */
+void led_free(struct led *l);
+
+/* Facts held, which is also the current revision. */
+uint64_t led_count(const struct led *l);
+/* Ledger time: the time of the last fact (0 when empty). */
+int64_t led_time(const struct led *l);
+/* Merkle root of the whole ledger (H("") when empty). */
+void led_root(const struct led *l, uint8_t out[PC_HASH_LEN]);
+
+/*
+ * Append `f` with its document `doc` (NULL unless f->has_content) and raft
+ * index `raft_index` (metadata, not hashed). `f->revision` must be
+ * led_count() + 1. On success `leaf` (may be NULL) receives the fact's hash.
+ * Returns PC_OK; PC_EINVAL with a precise errmsg when the fact breaks a rule
+ * above; PC_ENOMEM. On any error the ledger is unchanged.
+ */
+int led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
+               uint64_t raft_index, uint8_t leaf[PC_HASH_LEN], char *errmsg);
+
+/*
+ * Append an already-encoded fact (the snapshot decoder's path): decodes,
+ * checks and stores `enc` exactly as given. Same codes as led_append.
+ */
+int led_append_encoded(struct led *l, const uint8_t *enc, size_t len,
+                       const struct led_doc *doc, uint64_t raft_index,
+                       char *errmsg);
+
+/*
+ * Read fact `rev` (1..led_count). `f` borrows from the ledger: valid while
+ * the ledger lives (facts never move). PC_OK or PC_ENOTFOUND.
+ */
+int led_get(const struct led *l, uint64_t rev, struct fact *f);
+/* The leaf hash and raft index of fact `rev`. PC_OK or PC_ENOTFOUND. */
+int led_hash(const struct led *l, uint64_t rev, uint8_t out[PC_HASH_LEN]);
+uint64_t led_raft_index(const struct led *l, uint64_t rev);
+/* The canonical encoding of fact `rev`, borrowed. */
+int led_encoding(const struct led *l, uint64_t rev, struct pc_slice *out);
+
+/* Document state of a fact. */
+enum led_doc_state {
+    LED_DOC_NONE = 0,     /* the fact carries no document */
+    LED_DOC_PRESENT = 1,
+    LED_DOC_REDACTED = 2, /* dropped by a redaction; hashes stay */
+};
+
+/*
+ * Copy fact `rev`'s document (decompressed) into `json` and its salt into
+ * `salt`. Returns PC_OK, PC_ENOTFOUND (no such fact or no document),
+ * PC_EFORBIDDEN (redacted) or PC_ENOMEM.
+ */
+int led_doc_get(const struct led *l, uint64_t rev, struct pc_buf *json,
+                uint8_t salt[PC_SALT_LEN]);
+enum led_doc_state led_doc_state(const struct led *l, uint64_t rev);
+
+/*
+ * Drop fact `rev`'s document and salt (a lawful redaction decided by a later
+ * fact). The block is zeroed and freed once no open view holds it. PC_OK or
+ * PC_ENOTFOUND.
+ */
+int led_redact(struct led *l, uint64_t rev);
+
+/* The Merkle tree and the indexes the ledger maintains (borrowed). */
+const struct mrk *led_mrk(const struct led *l);
+const struct idx *led_idx(const struct led *l);
+
+/*
+ * A frozen prefix [1, n] of the ledger for a reader on another thread (the
+ * snapshot encoder, a backup stream). Freezing is O(n / chunk) on the loop;
+ * the view keeps document blocks alive until released.
+ */
+struct led_view;
+
+/* Freeze the current ledger. PC_OK or PC_ENOMEM. Loop thread only. */
+int led_view_open(struct led *l, struct led_view **out);
+/* Release; loop thread only (frees blocks redacted while it was open). */
+void led_view_close(struct led *l, struct led_view *v);
+uint64_t led_view_count(const struct led_view *v);
+/* The root of the frozen prefix (computed at freeze time). */
+void led_view_root(const struct led_view *v, uint8_t out[PC_HASH_LEN]);
+/* Same as the ledger calls, over the frozen prefix; any thread. */
+int led_view_encoding(const struct led_view *v, uint64_t rev,
+                      struct pc_slice *out);
+uint64_t led_view_raft_index(const struct led_view *v, uint64_t rev);
+enum led_doc_state led_view_doc(const struct led_view *v, uint64_t rev,
+                                struct pc_buf *json,
+                                uint8_t salt[PC_SALT_LEN]);
+
+/* Memory accounting for benchmarks: bytes held, split by purpose. */
+struct led_mem {
+    size_t facts;   /* encodings and per-fact records */
+    size_t docs;    /* document blocks (compressed where it paid) */
+    size_t doc_raw; /* the same documents uncompressed */
+    size_t merkle;
+    size_t index;
+};
+void led_mem(const struct led *l, struct led_mem *out);
+
+#endif
