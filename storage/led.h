@@ -65,6 +65,14 @@ int led_append_encoded(struct led *l, const uint8_t *enc, size_t len,
                        char *errmsg);
 
 /*
+ * Undo appends back to `n` facts (n <= led_count): the state machine's path
+ * when a command that yields several facts fails half-way (out of memory),
+ * so a command appends all its facts or none. Only facts appended since the
+ * last led_view_open may be undone (views never see them). Cannot fail.
+ */
+void led_truncate(struct led *l, uint64_t n);
+
+/*
  * Read fact `rev` (1..led_count). `f` borrows from the ledger: valid while
  * the ledger lives (facts never move). PC_OK or PC_ENOTFOUND.
  */
