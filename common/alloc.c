@@ -8,8 +8,8 @@
 #include <string.h>
 
 static atomic_bool fault_on;
-static atomic_long fault_skip;  /* allocations still allowed to succeed */
-static atomic_long fault_fail;  /* failures still to inject; <0 = forever */
+static atomic_long fault_skip; /* allocations still allowed to succeed */
+static atomic_long fault_fail; /* failures still to inject; <0 = forever */
 static atomic_ulong n_allocs;
 
 static bool

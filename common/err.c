@@ -13,8 +13,8 @@ pc_errname(int rc)
     switch (rc) {
     case PC_OK:
         return "OK";
-#define PC_ERR_NAME(name, value, msg)                                          \
-    case PC_##name:                                                            \
+#define PC_ERR_NAME(name, value, msg) \
+    case PC_##name:                   \
         return #name;
         PC_ERR_MAP(PC_ERR_NAME)
 #undef PC_ERR_NAME
@@ -28,8 +28,8 @@ pc_strerror(int rc)
     switch (rc) {
     case PC_OK:
         return "success";
-#define PC_ERR_MSG(name, value, msg)                                           \
-    case PC_##name:                                                            \
+#define PC_ERR_MSG(name, value, msg) \
+    case PC_##name:                  \
         return msg;
         PC_ERR_MAP(PC_ERR_MSG)
 #undef PC_ERR_MSG

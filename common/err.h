@@ -12,24 +12,24 @@
 #define PC_ERRMSG_SIZE 256
 
 /* X(name, value, message). Append only: values are never renumbered. */
-#define PC_ERR_MAP(X)                                                          \
-    X(ENOMEM, -1, "out of memory")                                             \
-    X(EINVAL, -2, "invalid argument")                                          \
-    X(ECORRUPT, -3, "corrupt data")                                            \
-    X(EPROTO, -4, "protocol error")                                            \
-    X(ENOTFOUND, -5, "not found")                                              \
-    X(EEXIST, -6, "already exists")                                            \
-    X(ERANGE, -7, "out of range")                                              \
-    X(EIO, -8, "input/output error")                                           \
-    X(EBUSY, -9, "busy")                                                       \
-    X(ENOTLEADER, -10, "not the leader")                                       \
-    X(ECONFLICT, -11, "conflict")                                              \
-    X(ETOOLARGE, -12, "too large")                                             \
-    X(EFORBIDDEN, -13, "forbidden")                                            \
-    X(EUNAUTH, -14, "unauthorized")                                            \
-    X(EUNAVAIL, -15, "unavailable")                                            \
-    X(ESHUTDOWN, -16, "shutting down")                                         \
-    X(EVERSION, -17, "unsupported version")                                    \
+#define PC_ERR_MAP(X)                       \
+    X(ENOMEM, -1, "out of memory")          \
+    X(EINVAL, -2, "invalid argument")       \
+    X(ECORRUPT, -3, "corrupt data")         \
+    X(EPROTO, -4, "protocol error")         \
+    X(ENOTFOUND, -5, "not found")           \
+    X(EEXIST, -6, "already exists")         \
+    X(ERANGE, -7, "out of range")           \
+    X(EIO, -8, "input/output error")        \
+    X(EBUSY, -9, "busy")                    \
+    X(ENOTLEADER, -10, "not the leader")    \
+    X(ECONFLICT, -11, "conflict")           \
+    X(ETOOLARGE, -12, "too large")          \
+    X(EFORBIDDEN, -13, "forbidden")         \
+    X(EUNAUTH, -14, "unauthorized")         \
+    X(EUNAVAIL, -15, "unavailable")         \
+    X(ESHUTDOWN, -16, "shutting down")      \
+    X(EVERSION, -17, "unsupported version") \
     X(EAGAIN, -18, "try again")
 
 enum {

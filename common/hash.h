@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PC_HASH_LEN 32
+#define PC_HASH_LEN     32
 #define PC_HASH_HEX_LEN 64
-#define PC_SALT_LEN 16
+#define PC_SALT_LEN     16
 
 enum {
     PC_HASH_LEAF = 0x00,
@@ -31,9 +31,8 @@ void pc_hash_prefixed(uint8_t out[PC_HASH_LEN], uint8_t prefix, const void *a,
                       size_t alen, const void *b, size_t blen);
 
 /* content hash = H(0x02 ‖ salt ‖ canonical document). */
-void pc_hash_content(uint8_t out[PC_HASH_LEN],
-                     const uint8_t salt[PC_SALT_LEN], const void *doc,
-                     size_t len);
+void pc_hash_content(uint8_t out[PC_HASH_LEN], const uint8_t salt[PC_SALT_LEN],
+                     const void *doc, size_t len);
 
 /* Lower-case hex of `n` bytes into `out` (2n + 1 bytes, NUL-terminated). */
 void pc_hex(char *out, const uint8_t *p, size_t n);

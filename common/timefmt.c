@@ -73,21 +73,22 @@ digits(const char **s, int n, int *out)
     return PC_OK;
 }
 
-static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31 };
+static const unsigned mdays[] = {
+    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+};
 
 int
 pc_time_parse(const char *s, int64_t *ms)
 {
     int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 0;
 
-    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
-        *s++ != '-' || digits(&s, 2, &d) || (*s != 'T' && *s != 't')) {
+    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+        digits(&s, 2, &d) || (*s != 'T' && *s != 't')) {
         return PC_EINVAL;
     }
     s++;
-    if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) ||
-        *s++ != ':' || digits(&s, 2, &sec)) {
+    if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || *s++ != ':' ||
+        digits(&s, 2, &sec)) {
         return PC_EINVAL;
     }
     if (*s == '.') {

@@ -20,34 +20,34 @@
 #define FACT_FORMAT_VERSION 1
 
 /* Limits enforced by the decoder (bytes). */
-#define FACT_MAX_ID 512         /* principal, request id, entity parent/id */
+#define FACT_MAX_ID      512 /* principal, request id, entity parent/id */
 #define FACT_MAX_PAYLOAD (1u << 20)
-#define FACT_MAX_DOC (256u << 10)
+#define FACT_MAX_DOC     (256u << 10)
 
 /*
  * Fact kinds. Append only: a code is never reused or renumbered. `versioned`
  * kinds chain: version v > 1 carries the hash of version v - 1 of the same
  * entity (kind, parent, id).
  */
-#define FACT_KIND_MAP(X)                                                       \
-    /* code, name, versioned */                                                \
-    X(1, CLUSTER, false)   /* genesis: cluster id, rules version */           \
-    X(2, ORG, true)        /* an organisation version; id = org id */         \
-    X(3, PRINCIPAL, true)  /* a principal version; id = principal id */       \
-    X(4, TICK, false)      /* ledger time moves on an idle cluster */         \
-    X(5, REJECTION, false) /* a command refused in apply */                   \
-    X(6, MEMBER, true)     /* a member's client URL; id = node id */          \
-    X(7, SECURITY, false)  /* per-minute security-event summary */            \
-    X(8, ENTRY, true)      /* a catalog-entry version; id = entry id */       \
-    X(9, RECORD, true)     /* a record version; parent = entry, id = key */   \
-    X(10, AUDIT, false)    /* a batch of read-audit events */                 \
+#define FACT_KIND_MAP(X)                                                    \
+    /* code, name, versioned */                                             \
+    X(1, CLUSTER, false)   /* genesis: cluster id, rules version */         \
+    X(2, ORG, true)        /* an organisation version; id = org id */       \
+    X(3, PRINCIPAL, true)  /* a principal version; id = principal id */     \
+    X(4, TICK, false)      /* ledger time moves on an idle cluster */       \
+    X(5, REJECTION, false) /* a command refused in apply */                 \
+    X(6, MEMBER, true)     /* a member's client URL; id = node id */        \
+    X(7, SECURITY, false)  /* per-minute security-event summary */          \
+    X(8, ENTRY, true)      /* a catalog-entry version; id = entry id */     \
+    X(9, RECORD, true)     /* a record version; parent = entry, id = key */ \
+    X(10, AUDIT, false)    /* a batch of read-audit events */               \
     X(11, CALENDAR, true)  /* a year's holidays; id = year */
 
 enum fact_kind {
 #define FACT_KIND_ENUM(code, name, versioned) FACT_##name = code,
     FACT_KIND_MAP(FACT_KIND_ENUM)
 #undef FACT_KIND_ENUM
-        FACT_KIND_MAX
+    FACT_KIND_MAX
 };
 
 /* "record" for FACT_RECORD; NULL for an unknown code. */
@@ -67,23 +67,38 @@ struct fact {
     int64_t time_ms;           /* ledger time, ms since the epoch */
     struct pc_slice principal; /* author principal id ("system" for ours) */
     struct pc_slice request_id;
-    struct pc_slice idem_key;  /* Idempotency-Key, or empty */
-    struct pc_slice parent;    /* entity parent (a record's entry), or empty */
-    struct pc_slice id;        /* entity id (a record's key, an org id) */
-    uint64_t version;          /* 0 unless the kind is versioned */
-    bool has_prev;             /* version > 1 */
+    struct pc_slice idem_key; /* Idempotency-Key, or empty */
+    struct pc_slice parent;   /* entity parent (a record's entry), or empty */
+    struct pc_slice id;       /* entity id (a record's key, an org id) */
+    uint64_t version;         /* 0 unless the kind is versioned */
+    bool has_prev;            /* version > 1 */
     uint8_t prev_hash[PC_HASH_LEN];
-    bool has_content;          /* carries a document (as its content hash) */
+    bool has_content; /* carries a document (as its content hash) */
     uint8_t content_hash[PC_HASH_LEN];
-    struct pc_slice payload;   /* kind-specific, canonical JSON (RFC 8785) */
+    struct pc_slice payload; /* kind-specific, canonical JSON (RFC 8785) */
 };
 
 /*
  * Append the canonical encoding of `f` to `out`. Returns PC_OK, PC_EINVAL
- * (a field breaks the format's rules: unknown kind, version/prev mismatch,
- * over-long field) or PC_ENOMEM; on error `out->len` is unchanged.
+ * (a field breaks the format's rules: `format` not FACT_FORMAT_VERSION,
+ * unknown kind, revision 0, negative time, version/prev mismatch, over-long
+ * field) or PC_ENOMEM; on error `out->len` is unchanged.
  */
 int fact_encode(const struct fact *f, struct pc_buf *out, char *errmsg);
+
+/*
+ * Check `f` against the format's rules (the same ones fact_encode applies)
+ * and compute the length of its encoding into `*len`. PC_OK or PC_EINVAL
+ * with the field named in `errmsg`. Lets the ledger encode straight into its
+ * arena with fact_encode_to.
+ */
+int fact_encoded_len(const struct fact *f, size_t *len, char *errmsg);
+
+/*
+ * Write the encoding of `f`, which fact_encoded_len accepted with length
+ * `len`, into `dst` (exactly `len` bytes). Cannot fail.
+ */
+void fact_encode_to(const struct fact *f, uint8_t *dst, size_t len);
 
 /*
  * Decode exactly `len` bytes into `f` (slices borrow from `p`). Returns PC_OK

@@ -20,50 +20,79 @@
 
 struct mrk;
 
-/* PC_OK or PC_ENOMEM. */
+/*
+ * Create an empty tree (root H("")) in `*out`, freed with mrk_free().
+ * PC_OK or PC_ENOMEM.
+ * Context: a tree is not thread-safe; const calls may run concurrently with
+ * each other, never with mrk_append() or mrk_truncate().
+ */
 int mrk_new(struct mrk **out);
-/* Accepts NULL. */
+/* Free the tree and everything it holds; accepts NULL. */
 void mrk_free(struct mrk *t);
 
 /* Leaves held. */
 uint64_t mrk_size(const struct mrk *t);
 
-/* Append one leaf hash. PC_OK or PC_ENOMEM (the tree is unchanged). */
+/*
+ * Append one leaf hash (copied; stored as given, never hashed again).
+ * O(log n) amortised, and it refreshes the cached root of the whole tree.
+ * PC_OK or PC_ENOMEM (the tree is unchanged: size, leaves and roots).
+ */
 int mrk_append(struct mrk *t, const uint8_t leaf[PC_HASH_LEN]);
 
-/* Shrink to the first `size` leaves (undoes appends; size <= mrk_size). */
+/*
+ * Shrink to the first `size` leaves (undoes appends; `size` <= mrk_size(),
+ * asserted). Cannot fail; frees the chunks that no longer hold a node.
+ * The cached root becomes that of `size`.
+ */
 void mrk_truncate(struct mrk *t, uint64_t size);
 
-/* Leaf `i` (0-based). PC_OK or PC_ENOTFOUND. */
+/* Copy leaf `i` (0-based) into `out`. PC_OK or PC_ENOTFOUND (i >= size). */
 int mrk_leaf(const struct mrk *t, uint64_t i, uint8_t out[PC_HASH_LEN]);
 
-/* Root of the first `n` leaves, n <= size. PC_OK or PC_ERANGE. */
+/*
+ * Root (RFC 6962 MTH) of the first `n` leaves into `out`: O(1) for n =
+ * size (cached), O(log n) hashes otherwise, H("") for n = 0.
+ * PC_OK or PC_ERANGE (n > size; `out` untouched).
+ */
 int mrk_root(const struct mrk *t, uint64_t n, uint8_t out[PC_HASH_LEN]);
 
 /*
  * Inclusion proof (RFC 6962 §2.1.1 audit path) of leaf `i` in the tree of
- * size `n` (i < n <= size): `*len` hashes into `path`. PC_OK or PC_ERANGE.
+ * size `n` (i < n <= size): `*len` hashes into `path`, in the RFC's order
+ * (the sibling nearest the leaf first). O(log n) hashes.
+ * PC_OK or PC_ERANGE (`path` and `*len` untouched).
  */
 int mrk_inclusion(const struct mrk *t, uint64_t i, uint64_t n,
                   uint8_t path[MRK_MAX_PATH][PC_HASH_LEN], size_t *len);
 
 /*
- * Consistency proof (RFC 6962 §2.1.2) between sizes `m` and `n`
- * (0 < m <= n <= size). PC_OK or PC_ERANGE.
+ * Consistency proof (RFC 6962 §2.1.2 PROOF(m, D[n])) between sizes `m` and
+ * `n` (0 < m <= n <= size): `*len` hashes into `path` in the RFC's order;
+ * empty when m == n. O(log n) hashes.
+ * PC_OK or PC_ERANGE (`path` and `*len` untouched).
  */
 int mrk_consistency(const struct mrk *t, uint64_t m, uint64_t n,
                     uint8_t path[MRK_MAX_PATH][PC_HASH_LEN], size_t *len);
 
-/* Bytes of memory held (for benchmarks). */
+/* Bytes of memory held, counting allocated capacity (for benchmarks). */
 size_t mrk_mem(const struct mrk *t);
 
-/* Verify an inclusion proof of `leaf` at index `i` in a tree of size `n`. */
+/*
+ * Verify an inclusion proof of `leaf` at index `i` in a tree of size `n`
+ * whose root is `root` (RFC 9162 §2.1.3.2). False when i >= n, when the
+ * path is longer than MRK_MAX_PATH or not exactly the length the shape
+ * (i, n) needs, or when the recomputed root differs. Uses no tree state.
+ */
 bool mrk_verify_inclusion(const uint8_t leaf[PC_HASH_LEN], uint64_t i,
-                          uint64_t n,
-                          const uint8_t path[][PC_HASH_LEN], size_t len,
-                          const uint8_t root[PC_HASH_LEN]);
+                          uint64_t n, const uint8_t path[][PC_HASH_LEN],
+                          size_t len, const uint8_t root[PC_HASH_LEN]);
 
-/* Verify a consistency proof between (m, root_m) and (n, root_n). */
+/*
+ * Verify a consistency proof between (m, root_m) and (n, root_n) (RFC 9162
+ * §2.1.4.2). m == n needs an empty path and equal roots; m == 0, m > n or a
+ * path longer than MRK_MAX_PATH is false. Uses no tree state.
+ */
 bool mrk_verify_consistency(uint64_t m, uint64_t n,
                             const uint8_t root_m[PC_HASH_LEN],
                             const uint8_t root_n[PC_HASH_LEN],

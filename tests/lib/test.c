@@ -19,8 +19,7 @@ test_seed(void)
 void
 test_seed_note(const char *test, uint64_t seed)
 {
-    fprintf(stderr, "%s: PC_TEST_SEED=%llu\n", test,
-            (unsigned long long)seed);
+    fprintf(stderr, "%s: PC_TEST_SEED=%llu\n", test, (unsigned long long)seed);
 }
 
 uint64_t

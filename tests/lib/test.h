@@ -6,9 +6,9 @@
 #ifndef PC_TEST_H
 #define PC_TEST_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -24,13 +24,13 @@ void test_seed_note(const char *test, uint64_t seed);
 uint64_t test_rand(uint64_t *state);
 
 /* Run the tests with argv[1] (if any) as the cmocka filter. */
-#define TEST_MAIN(group)                                                       \
-    int main(int argc, char **argv)                                            \
-    {                                                                          \
-        if (argc > 1) {                                                        \
-            cmocka_set_test_filter(argv[1]);                                   \
-        }                                                                      \
-        return cmocka_run_group_tests(group, NULL, NULL);                      \
+#define TEST_MAIN(group)                                  \
+    int main(int argc, char **argv)                       \
+    {                                                     \
+        if (argc > 1) {                                   \
+            cmocka_set_test_filter(argv[1]);              \
+        }                                                 \
+        return cmocka_run_group_tests(group, NULL, NULL); \
     }
 
 #endif

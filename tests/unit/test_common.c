@@ -30,8 +30,10 @@ static void
 test_buf_varint_roundtrip(void **state)
 {
     (void)state;
-    uint64_t vals[] = { 0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX,
-                        (uint64_t)1 << 63, UINT64_MAX };
+    uint64_t vals[] = { 0,         1,          127,
+                        128,       300,        16383,
+                        16384,     UINT32_MAX, (uint64_t)1 << 63,
+                        UINT64_MAX };
     struct pc_buf b;
     pc_buf_init(&b);
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
@@ -112,11 +114,13 @@ test_hash_vectors(void **state)
     pc_hash(h, "", 0);
     pc_hex(hex, h, sizeof(h));
     assert_string_equal(
-        hex, "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+        hex,
+        "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
     pc_hash(h, "abc", 3);
     pc_hex(hex, h, sizeof(h));
     assert_string_equal(
-        hex, "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
+        hex,
+        "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
     uint8_t buf[4] = { 0x00, 'a', 'b', 'c' };
     pc_hash(h, buf, 4);
     pc_hash_prefixed(h2, 0x00, "abc", 3, NULL, 0);

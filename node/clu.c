@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raft wiring. The FSM adapter hands each committed entry to fsm_apply with
+ * its raft index (raft_last_applied() + 1 inside apply), snapshots are the
+ * storage codec over a frozen ledger view, and restore swaps in a ledger the
+ * codec has fully verified. Settings follow ../shared/RAFT.md §12: tracer
+ * off, transport version 1, large in-flight limit and segments, capacity
+ * threshold 0 for segments over 21 MiB, heartbeat below election timeout.
+ */
+#include "node/clu.h"
+
+#include <errno.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "node/rfsm.h"
+
+struct clu {
+    uv_loop_t *loop;
+    struct raft raft;
+    struct raft_io io;
+    struct raft_uv_transport transport;
+    struct rfsm rfsm;
+    struct fsm *fsm;
+    void (*stop_cb)(void *arg);
+    void *stop_arg;
+    bool closing;
+    char errmsg[PC_ERRMSG_SIZE];
+};
+
+struct clu_req {
+    union {
+        struct raft_apply apply;
+        struct raft_barrier barrier;
+        struct raft_change change;
+        struct raft_transfer transfer;
+    } u;
+    struct clu *c;
+    void *cb;
+    void *arg;
+    uint64_t id;  /* for changes: the member */
+    bool promote; /* clu_add: promote after the add commits */
+};
+
+static int
+from_raft(int rv)
+{
+    switch (rv) {
+    case 0:
+        return PC_OK;
+    case RAFT_NOMEM:
+        return PC_ENOMEM;
+    case RAFT_NOTLEADER:
+        return PC_ENOTLEADER;
+    case RAFT_LEADERSHIPLOST:
+    case RAFT_SHUTDOWN:
+        return PC_EUNAVAIL;
+    case RAFT_CANTCHANGE:
+        return PC_ECONFLICT;
+    case RAFT_DUPLICATEID:
+    case RAFT_DUPLICATEADDRESS:
+        return PC_EEXIST;
+    case RAFT_BADID:
+    case RAFT_NOTFOUND:
+        return PC_ENOTFOUND;
+    case RAFT_NOCONNECTION:
+        return PC_EUNAVAIL;
+    default:
+        return PC_EIO;
+    }
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+int
+clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
+          clu_fatal_cb fatal, void *fatal_arg, struct clu **out, char *errmsg)
+{
+    struct clu *c;
+    int rv;
+
+    if (o->heartbeat_ms == 0 || o->heartbeat_ms >= o->election_ms) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "heartbeat (%u ms) must be below the election "
+                          "timeout (%u ms)",
+                          o->heartbeat_ms, o->election_ms);
+    }
+    if (mkdir(o->raft_dir, 0700) != 0 && errno != EEXIST) {
+        return pc_errmsg_sys(errmsg, errno, "create '%s'", o->raft_dir);
+    }
+    c = pc_calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return PC_ENOMEM;
+    }
+    c->loop = loop;
+    c->fsm = fsm;
+    rfsm_init(&c->rfsm, fsm, fatal, fatal_arg);
+
+    c->transport.version = 1;
+    c->transport.data = c;
+    rv = raft_uv_tcp_init(&c->transport, loop);
+    if (rv != 0) {
+        pc_free(c);
+        return pc_errmsgf(errmsg, PC_EIO, "raft transport: %s",
+                          raft_strerror(rv));
+    }
+    rv = raft_uv_init(&c->io, loop, o->raft_dir, &c->transport);
+    if (rv != 0) {
+        pc_errmsgf(errmsg, PC_EIO, "raft io: %s", c->io.errmsg);
+        goto err_transport;
+    }
+    rv = raft_init(&c->raft, &c->io, &c->rfsm.raft_fsm, o->id, o->address);
+    if (rv != 0) {
+        pc_errmsgf(errmsg, PC_EIO, "raft init: %s", raft_errmsg(&c->raft));
+        raft_uv_close(&c->io);
+        goto err_transport;
+    }
+    c->raft.data = c;
+    c->rfsm.raft = &c->raft;
+    /* The default tracer formats every message even when disabled. */
+    c->raft.tracer = NULL;
+    raft_uv_set_tracer(&c->io, NULL);
+    raft_uv_set_segment_size(&c->io, o->segment_size);
+    raft_uv_set_connect_retry_delay(&c->io, 250);
+    raft_set_election_timeout(&c->raft, o->election_ms);
+    raft_set_heartbeat_timeout(&c->raft, o->heartbeat_ms);
+    raft_set_pre_vote(&c->raft, true);
+    raft_set_snapshot_threshold(&c->raft, o->snapshot_threshold);
+    raft_set_snapshot_trailing(&c->raft, o->snapshot_trailing);
+    raft_set_install_snapshot_timeout(&c->raft, 60000);
+    raft_set_max_catch_up_rounds(&c->raft, 50);
+    raft_set_max_catch_up_round_duration(&c->raft, 30000);
+#if RAFT_VERSION_NUMBER >= 1701
+    raft_set_max_inflight_entries(&c->raft, o->max_inflight);
+#endif
+    if (o->segment_size > 16u << 20) {
+        /* The free capacity is kept in KiB in an unsigned short. */
+        raft_set_capacity_threshold(&c->raft, 0);
+    }
+    if (o->bootstrap && o->n_peers > 0) {
+        struct raft_configuration conf;
+
+        raft_configuration_init(&conf);
+        for (unsigned i = 0; i < o->n_peers; i++) {
+            rv = raft_configuration_add(&conf, o->peers[i].id,
+                                        o->peers[i].address, RAFT_VOTER);
+            if (rv != 0) {
+                raft_configuration_close(&conf);
+                pc_errmsgf(errmsg, PC_EINVAL, "cluster configuration: %s",
+                           raft_strerror(rv));
+                goto err_raft;
+            }
+        }
+        rv = raft_bootstrap(&c->raft, &conf);
+        raft_configuration_close(&conf);
+        if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) {
+            pc_errmsgf(errmsg, PC_EIO, "raft bootstrap: %s",
+                       raft_errmsg(&c->raft));
+            goto err_raft;
+        }
+    }
+    rv = raft_start(&c->raft);
+    if (rv != 0) {
+        pc_errmsgf(errmsg, PC_EIO, "raft start: %s", raft_errmsg(&c->raft));
+        goto err_raft;
+    }
+    *out = c;
+    return PC_OK;
+
+err_raft:
+    /* raft_init succeeded: only raft_close releases it; the caller drains
+     * the loop, which runs close_cb and frees `c`. */
+    c->stop_cb = NULL;
+    clu_stop(c, NULL, NULL);
+    return PC_EIO;
+err_transport:
+    raft_uv_tcp_close(&c->transport);
+    pc_free(c);
+    return PC_EIO;
+}
+
+static void
+close_cb(struct raft *r)
+{
+    struct clu *c = r->data;
+    void (*cb)(void *) = c->stop_cb;
+    void *arg = c->stop_arg;
+
+    raft_uv_close(&c->io);
+    raft_uv_tcp_close(&c->transport);
+    rfsm_release(&c->rfsm);
+    pc_free(c);
+    if (cb != NULL) {
+        cb(arg);
+    }
+}
+
+void
+clu_stop(struct clu *c, void (*cb)(void *arg), void *arg)
+{
+    if (c->closing) {
+        return;
+    }
+    c->closing = true;
+    c->stop_cb = cb;
+    c->stop_arg = arg;
+    raft_close(&c->raft, close_cb);
+}
+
+/* ---- proposals -------------------------------------------------------- */
+
+static void
+apply_done(struct raft_apply *req, int status, void *result)
+{
+    struct clu_req *q = (struct clu_req *)req;
+    clu_apply_cb cb = (clu_apply_cb)q->cb;
+    const struct fsm_result *res = NULL;
+    size_t n = 0;
+
+    if (status == 0 && result != NULL) {
+        n = fsm_results(q->c->fsm, &res);
+    }
+    cb(q->arg, from_raft(status), res, n);
+    pc_free(q);
+}
+
+int
+clu_propose(struct clu *c, struct pc_buf *entry, clu_apply_cb cb, void *arg)
+{
+    struct clu_req *q;
+    struct raft_buffer b;
+    int rv;
+
+    if (c->closing) {
+        return PC_EUNAVAIL;
+    }
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        return PC_ENOTLEADER;
+    }
+    if (raft_transferee(&c->raft) != 0) {
+        return PC_EUNAVAIL;
+    }
+    if (entry->len % 8 != 0) {
+        return PC_EINVAL; /* raft would free it and fail: never send it */
+    }
+    q = pc_calloc(1, sizeof(*q));
+    b.base = raft_malloc(entry->len);
+    if (q == NULL || b.base == NULL) {
+        pc_free(q);
+        raft_free(b.base);
+        return PC_ENOMEM;
+    }
+    memcpy(b.base, entry->data, entry->len);
+    b.len = entry->len;
+    q->c = c;
+    q->cb = (void *)cb;
+    q->arg = arg;
+    rv = raft_apply(&c->raft, &q->u.apply, &b, 1, apply_done);
+    if (rv != 0) {
+        raft_free(b.base);
+        pc_free(q);
+        return from_raft(rv);
+    }
+    entry->len = 0;
+    return PC_OK;
+}
+
+static void
+barrier_done(struct raft_barrier *req, int status)
+{
+    struct clu_req *q = (struct clu_req *)req;
+
+    ((clu_barrier_cb)q->cb)(q->arg, from_raft(status));
+    pc_free(q);
+}
+
+int
+clu_barrier(struct clu *c, clu_barrier_cb cb, void *arg)
+{
+    struct clu_req *q;
+    int rv;
+
+    if (c->closing) {
+        return PC_EUNAVAIL;
+    }
+    q = pc_calloc(1, sizeof(*q));
+    if (q == NULL) {
+        return PC_ENOMEM;
+    }
+    q->c = c;
+    q->cb = (void *)cb;
+    q->arg = arg;
+    rv = raft_barrier(&c->raft, &q->u.barrier, barrier_done);
+    if (rv != 0) {
+        pc_free(q);
+        return from_raft(rv);
+    }
+    return PC_OK;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+bool
+clu_is_leader(struct clu *c)
+{
+    return !c->closing && raft_state(&c->raft) == RAFT_LEADER;
+}
+
+uint64_t
+clu_leader(struct clu *c, const char **address)
+{
+    raft_id id = 0;
+    const char *addr = NULL;
+
+    raft_leader(&c->raft, &id, &addr);
+    if (address != NULL) {
+        *address = addr;
+    }
+    return id;
+}
+
+const char *
+clu_state_name(struct clu *c)
+{
+    switch (raft_state(&c->raft)) {
+    case RAFT_LEADER:
+        return "leader";
+    case RAFT_FOLLOWER:
+        return "follower";
+    case RAFT_CANDIDATE:
+        return "candidate";
+    default:
+        return "unavailable";
+    }
+}
+
+uint64_t
+clu_term(struct clu *c)
+{
+    return raft_current_term(&c->raft);
+}
+
+uint64_t
+clu_commit_index(struct clu *c)
+{
+    return raft_commit_index(&c->raft);
+}
+
+uint64_t
+clu_applied_index(struct clu *c)
+{
+    return raft_last_applied(&c->raft);
+}
+
+uint64_t
+clu_last_index(struct clu *c)
+{
+    return raft_last_index(&c->raft);
+}
+
+bool
+clu_transferring(struct clu *c)
+{
+    return raft_transferee(&c->raft) != 0;
+}
+
+size_t
+clu_members(struct clu *c, struct clu_member *out, size_t max)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+    bool leader = raft_state(&c->raft) == RAFT_LEADER;
+    size_t n = 0;
+
+    for (unsigned i = 0; i < conf->n && n < max; i++) {
+        const struct raft_server *s = &conf->servers[i];
+        raft_index match = 0;
+
+        out[n].id = s->id;
+        out[n].address = s->address;
+        out[n].role = s->role == RAFT_VOTER     ? "voter"
+                      : s->role == RAFT_STANDBY ? "standby"
+                                                : "spare";
+        if (leader) {
+            if (s->id == c->raft.id) {
+                match = raft_last_index(&c->raft);
+            } else if (raft_match_index(&c->raft, s->id, &match) != 0) {
+                match = 0;
+            }
+        }
+        out[n].match_index = match;
+        n++;
+    }
+    return n;
+}
+
+/* ---- membership ------------------------------------------------------- */
+
+static void
+change_done(struct raft_change *req, int status)
+{
+    struct clu_req *q = (struct clu_req *)req;
+
+    if (status == 0 && q->promote) {
+        /* The spare is in: promote it; raft catches it up first. */
+        q->promote = false;
+        int rv = raft_assign(&q->c->raft, &q->u.change, q->id, RAFT_VOTER,
+                             change_done);
+        if (rv == 0) {
+            return;
+        }
+        status = rv;
+    }
+    if (q->cb != NULL) {
+        ((clu_change_cb)q->cb)(q->arg, from_raft(status));
+    }
+    pc_free(q);
+}
+
+static struct clu_req *
+req_new(struct clu *c, void *cb, void *arg, uint64_t id)
+{
+    struct clu_req *q = pc_calloc(1, sizeof(*q));
+
+    if (q != NULL) {
+        q->c = c;
+        q->cb = cb;
+        q->arg = arg;
+        q->id = id;
+    }
+    return q;
+}
+
+int
+clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
+        void *arg)
+{
+    struct clu_req *q = req_new(c, (void *)cb, arg, id);
+    int rv;
+
+    if (q == NULL) {
+        return PC_ENOMEM;
+    }
+    q->promote = true;
+    rv = raft_add(&c->raft, &q->u.change, id, address, change_done);
+    if (rv != 0) {
+        pc_free(q);
+        return from_raft(rv);
+    }
+    return PC_OK;
+}
+
+int
+clu_remove(struct clu *c, uint64_t id, clu_change_cb cb, void *arg)
+{
+    struct clu_req *q = req_new(c, (void *)cb, arg, id);
+    int rv;
+
+    if (q == NULL) {
+        return PC_ENOMEM;
+    }
+    rv = raft_remove(&c->raft, &q->u.change, id, change_done);
+    if (rv != 0) {
+        pc_free(q);
+        return from_raft(rv);
+    }
+    return PC_OK;
+}
+
+static void
+transfer_done(struct raft_transfer *req)
+{
+    struct clu_req *q = (struct clu_req *)req;
+
+    if (q->cb != NULL) {
+        ((clu_change_cb)q->cb)(q->arg, raft_state(&q->c->raft) == RAFT_LEADER
+                                           ? PC_EUNAVAIL
+                                           : PC_OK);
+    }
+    pc_free(q);
+}
+
+int
+clu_transfer(struct clu *c, uint64_t id, clu_change_cb cb, void *arg)
+{
+    struct clu_req *q = req_new(c, (void *)cb, arg, id);
+    int rv;
+
+    if (q == NULL) {
+        return PC_ENOMEM;
+    }
+    rv = raft_transfer(&c->raft, &q->u.transfer, id, transfer_done);
+    if (rv != 0) {
+        pc_free(q);
+        return from_raft(rv);
+    }
+    return PC_OK;
+}
+
+void
+clu_stats(struct clu *c, struct clu_stats *out)
+{
+    out->snapshots = c->rfsm.snapshots;
+    out->snapshot_bytes = c->rfsm.snapshot_bytes;
+    out->snapshot_ms = c->rfsm.snapshot_ms;
+    out->restores = c->rfsm.restores;
+    out->apply_errors = c->rfsm.apply_errors;
+}

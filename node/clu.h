@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raft wiring: one canonical-raft instance on the node's libuv loop (raft_uv
+ * storage, TCP transport), the state machine behind it, proposals and
+ * barriers with completion callbacks, membership and leadership transfer.
+ * Snapshots are the storage codec's format over a frozen ledger prefix.
+ * Loop thread only.
+ */
+#ifndef PC_CLU_H
+#define PC_CLU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "node/fsm/fsm.h"
+
+struct clu;
+
+struct clu_peer {
+    uint64_t id;
+    char address[64]; /* IPv4 a.b.c.d:port */
+};
+
+struct clu_opts {
+    uint64_t id;
+    const char *address;          /* this node's raft address */
+    const char *raft_dir;         /* created if missing */
+    bool bootstrap;               /* --initial-cluster-state new */
+    const struct clu_peer *peers; /* the initial voters (with bootstrap) */
+    unsigned n_peers;
+    unsigned election_ms;
+    unsigned heartbeat_ms;
+    unsigned snapshot_threshold;
+    unsigned snapshot_trailing;
+    unsigned max_inflight;
+    size_t segment_size;
+};
+
+/*
+ * Called when a proposal ends: `rc` is PC_OK with one result per command,
+ * PC_EUNAVAIL when leadership was lost before it applied (outcome unknown),
+ * or another error (I/O: the node must stop).
+ */
+typedef void (*clu_apply_cb)(void *arg, int rc, const struct fsm_result *res,
+                             size_t n);
+/* Called when a barrier ends: PC_OK means every earlier entry is applied. */
+typedef void (*clu_barrier_cb)(void *arg, int rc);
+/* Called for fatal conditions (an unknown rules version, I/O errors). */
+typedef void (*clu_fatal_cb)(void *arg, int rc, const char *msg);
+
+/*
+ * Start raft on `loop` with `fsm` (borrowed; must outlive the clu). Returns
+ * PC_OK, PC_EIO or PC_EINVAL with errmsg.
+ */
+int clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
+              clu_fatal_cb fatal, void *fatal_arg, struct clu **out,
+              char *errmsg);
+
+/* Close raft (pending callbacks fire with PC_EUNAVAIL), then call `cb`. */
+void clu_stop(struct clu *c, void (*cb)(void *arg), void *arg);
+
+/*
+ * Propose an entry built with cmd_entry_*: takes `entry`'s bytes on PC_OK
+ * (the buffer is left empty). PC_ENOTLEADER, PC_ENOMEM or PC_EUNAVAIL (a
+ * transfer is under way) with the buffer untouched.
+ */
+int clu_propose(struct clu *c, struct pc_buf *entry, clu_apply_cb cb,
+                void *arg);
+
+/* A raft barrier. PC_OK (cb will fire) or PC_ENOTLEADER / PC_ENOMEM. */
+int clu_barrier(struct clu *c, clu_barrier_cb cb, void *arg);
+
+bool clu_is_leader(struct clu *c);
+/* The known leader (0 if none) and its raft address (borrowed or NULL). */
+uint64_t clu_leader(struct clu *c, const char **address);
+const char *clu_state_name(struct clu *c); /* leader|follower|candidate|... */
+uint64_t clu_term(struct clu *c);
+uint64_t clu_commit_index(struct clu *c);
+uint64_t clu_applied_index(struct clu *c);
+uint64_t clu_last_index(struct clu *c);
+/* Whether a leadership transfer is under way. */
+bool clu_transferring(struct clu *c);
+
+struct clu_member {
+    uint64_t id;
+    const char *address;  /* borrowed until the configuration changes */
+    const char *role;     /* voter | standby | spare */
+    uint64_t match_index; /* on the leader; 0 elsewhere */
+};
+/* The current configuration; `*n` members, valid until the next loop turn. */
+size_t clu_members(struct clu *c, struct clu_member *out, size_t max);
+
+typedef void (*clu_change_cb)(void *arg, int rc);
+/* Add `id` at `address` as a spare, then promote it to voter once it has
+ * caught up. `cb` fires once at the end. PC_OK, PC_ENOTLEADER, PC_ECONFLICT
+ * (a change in flight), PC_EEXIST (duplicate id or address). */
+int clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
+            void *arg);
+int clu_remove(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
+/* Move leadership to `id` (0: any up-to-date voter). */
+int clu_transfer(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
+
+/* Counters for /metrics. */
+struct clu_stats {
+    uint64_t snapshots;      /* taken */
+    uint64_t snapshot_bytes; /* size of the last one */
+    uint64_t snapshot_ms;    /* encode time of the last one */
+    uint64_t restores;
+    uint64_t apply_errors;
+};
+void clu_stats(struct clu *c, struct clu_stats *out);
+
+#endif

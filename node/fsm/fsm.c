@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state machine core: entry decoding, ledger time, idempotency, fact
+ * emission, rejections and the derived state rebuilt from facts. The rules
+ * of each command live in node/fsm/rules_*.c behind fsm_int.h.
+ */
+#include "node/fsm/fsm.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/jcs.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm_int.h"
+#include "storage/idx.h"
+
+static const char *const role_names[] = { "authority", "provider", "consumer",
+                                          "operator", "auditor" };
+
+unsigned
+fsm_role_parse(const char *name, size_t len)
+{
+    for (unsigned i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++) {
+        if (strlen(role_names[i]) == len &&
+            memcmp(role_names[i], name, len) == 0) {
+            return 1u << i;
+        }
+    }
+    return 0;
+}
+
+const char *
+fsm_role_name(unsigned bit)
+{
+    for (unsigned i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++) {
+        if (bit == 1u << i) {
+            return role_names[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- derived state ---------------------------------------------------- */
+
+static void
+org_free(struct fsm_org *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    pc_free(o->id);
+    pc_free(o->name);
+    pc_free(o->level);
+    pc_free(o->kind);
+    pc_free(o->parent);
+    pc_free(o);
+}
+
+static void
+principal_free(struct fsm_principal *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    pc_free(p->id);
+    pc_free(p->org);
+    pc_free(p);
+}
+
+static bool
+free_org_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    (void)arg, (void)key, (void)klen;
+    org_free(val);
+    return true;
+}
+
+static bool
+free_principal_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    (void)arg, (void)key, (void)klen;
+    principal_free(val);
+    return true;
+}
+
+static bool
+free_plain_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    (void)arg, (void)key, (void)klen;
+    pc_free(val);
+    return true;
+}
+
+static void
+derived_release(struct fsm *f)
+{
+    pc_map_each(&f->orgs, free_org_cb, NULL);
+    pc_map_release(&f->orgs);
+    pc_map_each(&f->principals, free_principal_cb, NULL);
+    pc_map_release(&f->principals);
+    pc_map_release(&f->tokens); /* values are owned by `principals` */
+    pc_map_each(&f->members, free_plain_cb, NULL);
+    pc_map_release(&f->members);
+    pc_map_each(&f->idem, free_plain_cb, NULL);
+    pc_map_release(&f->idem);
+    pc_free(f->cluster_id);
+    f->cluster_id = NULL;
+    pc_free(f->org_ids);
+    f->org_ids = NULL;
+    f->n_org_ids = 0;
+    f->org_ids_stale = true;
+}
+
+static char *
+json_strdup(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s == NULL ? NULL : pc_strdup(s);
+}
+
+static int
+derive_org(struct fsm *f, const struct fact *fact, json_t *p)
+{
+    struct fsm_org *o = pc_calloc(1, sizeof(*o));
+    void *old = NULL;
+
+    if (o == NULL) {
+        return PC_ENOMEM;
+    }
+    o->id = pc_strndup((const char *)fact->id.p, fact->id.len);
+    o->name = json_strdup(p, "name");
+    o->level = json_strdup(p, "level");
+    o->kind = json_strdup(p, "kind");
+    if (json_is_string(json_object_get(p, "parent"))) {
+        o->parent = json_strdup(p, "parent");
+        if (o->parent == NULL) {
+            goto err;
+        }
+    }
+    o->authority = json_is_true(json_object_get(p, "authority"));
+    o->rev = fact->revision;
+    if (o->id == NULL || o->name == NULL || o->level == NULL ||
+        o->kind == NULL) {
+        goto err;
+    }
+    if (pc_map_put(&f->orgs, o->id, strlen(o->id), o, &old) != PC_OK) {
+        goto err;
+    }
+    org_free(old);
+    if (old == NULL) {
+        f->org_ids_stale = true;
+    }
+    return PC_OK;
+err:
+    org_free(o);
+    return PC_ENOMEM;
+}
+
+static int
+derive_principal(struct fsm *f, const struct fact *fact, json_t *p)
+{
+    struct fsm_principal *n = pc_calloc(1, sizeof(*n));
+    void *old = NULL;
+    json_t *roles = json_object_get(p, "roles"), *r;
+    const char *th = json_string_value(json_object_get(p, "token_hash"));
+    size_t i;
+
+    if (n == NULL) {
+        return PC_ENOMEM;
+    }
+    n->id = pc_strndup((const char *)fact->id.p, fact->id.len);
+    if (n->id == NULL) {
+        goto err;
+    }
+    if (json_is_string(json_object_get(p, "org"))) {
+        n->org = json_strdup(p, "org");
+        if (n->org == NULL) {
+            goto err;
+        }
+    }
+    json_array_foreach(roles, i, r)
+    {
+        n->roles |= fsm_role_parse(json_string_value(r), json_string_length(r));
+    }
+    n->citizen = json_is_true(json_object_get(p, "citizen"));
+    n->active = strcmp(json_string_value(json_object_get(p, "status")) ?: "",
+                       "active") == 0;
+    if (th == NULL || !pc_unhex(n->token_hash, PC_HASH_LEN, th, strlen(th))) {
+        memset(n->token_hash, 0, PC_HASH_LEN);
+    }
+    n->rev = fact->revision;
+    struct fsm_principal *prev =
+        pc_map_get(&f->principals, n->id, strlen(n->id));
+    if (prev != NULL) {
+        pc_map_del(&f->tokens, prev->token_hash, PC_HASH_LEN);
+    }
+    if (pc_map_put(&f->principals, n->id, strlen(n->id), n, &old) != PC_OK) {
+        goto err;
+    }
+    principal_free(old);
+    if (n->active &&
+        pc_map_put(&f->tokens, n->token_hash, PC_HASH_LEN, n, NULL) != PC_OK) {
+        return PC_ENOMEM; /* `n` is in `principals`; the caller rebuilds */
+    }
+    return PC_OK;
+err:
+    principal_free(n);
+    return PC_ENOMEM;
+}
+
+static int
+derive_member(struct fsm *f, const struct fact *fact, json_t *p)
+{
+    const char *url = json_string_value(json_object_get(p, "client_url"));
+    char *copy;
+    void *old = NULL;
+
+    if (url == NULL) {
+        return PC_OK;
+    }
+    copy = pc_strdup(url);
+    if (copy == NULL ||
+        pc_map_put(&f->members, fact->id.p, fact->id.len, copy, &old)) {
+        pc_free(copy);
+        return PC_ENOMEM;
+    }
+    pc_free(old);
+    return PC_OK;
+}
+
+/* The fact's idem_key field is "<key>#<hex fingerprint>" (docs/format.md). */
+static int
+derive_idem(struct fsm *f, const struct fact *fact)
+{
+    struct fsm_idem *e;
+    const uint8_t *hash = memchr(fact->idem_key.p, '#', fact->idem_key.len);
+    size_t klen, hlen;
+    struct pc_buf k;
+    void *old = NULL;
+
+    if (hash == NULL) {
+        return PC_OK;
+    }
+    klen = (size_t)(hash - fact->idem_key.p);
+    hlen = fact->idem_key.len - klen - 1;
+    e = pc_calloc(1, sizeof(*e));
+    if (e == NULL) {
+        return PC_ENOMEM;
+    }
+    if (!pc_unhex(e->fingerprint, CMD_FINGERPRINT_LEN, (const char *)hash + 1,
+                  hlen)) {
+        pc_free(e);
+        return PC_OK;
+    }
+    e->rev = fact->revision;
+    e->time_ms = fact->time_ms;
+    pc_buf_init(&k);
+    if (fsm_idem_key(&k, fact->principal,
+                     (struct pc_slice){ fact->idem_key.p, klen }) ||
+        pc_map_put(&f->idem, k.data, k.len, e, &old)) {
+        pc_buf_release(&k);
+        pc_free(e);
+        return PC_ENOMEM;
+    }
+    pc_buf_release(&k);
+    pc_free(old);
+    return PC_OK;
+}
+
+int
+fsm_idem_key(struct pc_buf *out, struct pc_slice principal, struct pc_slice key)
+{
+    if (pc_buf_put(out, principal.p, principal.len) || pc_buf_put_u8(out, 0) ||
+        pc_buf_put(out, key.p, key.len)) {
+        return PC_ENOMEM;
+    }
+    return PC_OK;
+}
+
+/* Update the derived state for one appended (or loaded) fact. */
+int
+fsm_derive(struct fsm *f, const struct fact *fact)
+{
+    json_t *p = NULL;
+    int rc = PC_OK;
+
+    if (fact->idem_key.len > 0) {
+        rc = derive_idem(f, fact);
+        if (rc != PC_OK) {
+            return rc;
+        }
+    }
+    switch (fact->kind) {
+    case FACT_CLUSTER:
+    case FACT_ORG:
+    case FACT_PRINCIPAL:
+    case FACT_MEMBER:
+        p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0,
+                       NULL);
+        if (p == NULL) {
+            return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
+        }
+        break;
+    default:
+        return PC_OK;
+    }
+    switch (fact->kind) {
+    case FACT_CLUSTER:
+        pc_free(f->cluster_id);
+        f->cluster_id = json_strdup(p, "cluster_id");
+        rc = f->cluster_id == NULL ? PC_ENOMEM : PC_OK;
+        break;
+    case FACT_ORG:
+        rc = derive_org(f, fact, p);
+        break;
+    case FACT_PRINCIPAL:
+        rc = derive_principal(f, fact, p);
+        break;
+    case FACT_MEMBER:
+        rc = derive_member(f, fact, p);
+        break;
+    }
+    json_decref(p);
+    return rc;
+}
+
+/* Rebuild every derived structure from the ledger. */
+static int
+rebuild(struct fsm *f, char *errmsg)
+{
+    uint64_t n = led_count(f->led);
+    struct fact fact;
+
+    derived_release(f);
+    for (uint64_t rev = 1; rev <= n; rev++) {
+        if (led_get(f->led, rev, &fact) != PC_OK) {
+            return pc_errmsgf(errmsg, PC_ECORRUPT, "fact %llu missing",
+                              (unsigned long long)rev);
+        }
+        int rc = fsm_derive(f, &fact);
+        if (rc != PC_OK) {
+            return pc_errmsgf(errmsg, rc, "rebuild at fact %llu: %s",
+                              (unsigned long long)rev, pc_strerror(rc));
+        }
+    }
+    return PC_OK;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+int
+fsm_new(struct fsm **out)
+{
+    struct fsm *f = pc_calloc(1, sizeof(*f));
+
+    if (f == NULL) {
+        return PC_ENOMEM;
+    }
+    if (led_new(&f->led) != PC_OK) {
+        pc_free(f);
+        return PC_ENOMEM;
+    }
+    pc_map_init(&f->orgs);
+    pc_map_init(&f->principals);
+    pc_map_init(&f->tokens);
+    pc_map_init(&f->members);
+    pc_map_init(&f->idem);
+    f->org_ids_stale = true;
+    *out = f;
+    return PC_OK;
+}
+
+void
+fsm_free(struct fsm *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    derived_release(f);
+    led_free(f->led);
+    pc_free(f->results);
+    pc_free(f);
+}
+
+struct led *
+fsm_led(const struct fsm *f)
+{
+    return f->led;
+}
+
+const char *
+fsm_cluster_id(const struct fsm *f)
+{
+    return f->cluster_id;
+}
+
+int
+fsm_restore(struct fsm *f, struct led *l, char *errmsg)
+{
+    struct led *old = f->led;
+    int rc;
+
+    f->led = l;
+    rc = rebuild(f, errmsg);
+    if (rc != PC_OK) {
+        f->led = old;
+        if (rebuild(f, NULL) != PC_OK) {
+            /* Out of memory twice: leave derived state empty but safe. */
+            derived_release(f);
+        }
+        return rc;
+    }
+    led_free(old);
+    return PC_OK;
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+const struct fsm_org *
+fsm_org(const struct fsm *f, const char *id)
+{
+    return pc_map_get(&f->orgs, id, strlen(id));
+}
+
+const struct fsm_principal *
+fsm_principal(const struct fsm *f, const char *id)
+{
+    return pc_map_get(&f->principals, id, strlen(id));
+}
+
+const struct fsm_principal *
+fsm_principal_by_token(const struct fsm *f, const uint8_t h[PC_HASH_LEN])
+{
+    const struct fsm_principal *p = pc_map_get(&f->tokens, h, PC_HASH_LEN);
+
+    return p != NULL && p->active ? p : NULL;
+}
+
+const char *
+fsm_member_url(const struct fsm *f, uint64_t id)
+{
+    char key[24];
+
+    snprintf(key, sizeof(key), "%llu", (unsigned long long)id);
+    return pc_map_get(&f->members, key, strlen(key));
+}
+
+static bool
+collect_id_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    struct fsm *f = arg;
+
+    (void)key, (void)klen;
+    f->org_ids[f->n_org_ids++] = ((struct fsm_org *)val)->id;
+    return true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+fsm_org_ids(const struct fsm *f, const char ***ids, size_t *n)
+{
+    struct fsm *m = (struct fsm *)f; /* a cache, not state */
+
+    if (m->org_ids_stale) {
+        const char **a = pc_calloc(f->orgs.len + 1, sizeof(*a));
+
+        if (a == NULL) {
+            return PC_ENOMEM;
+        }
+        pc_free(m->org_ids);
+        m->org_ids = a;
+        m->n_org_ids = 0;
+        pc_map_each(&f->orgs, collect_id_cb, m);
+        qsort(m->org_ids, m->n_org_ids, sizeof(*a), cmp_str);
+        m->org_ids_stale = false;
+    }
+    *ids = m->org_ids;
+    *n = m->n_org_ids;
+    return PC_OK;
+}
+
+bool
+fsm_authority_over(const struct fsm *f, const struct fsm_principal *p,
+                   const char *org_id)
+{
+    const struct fsm_org *home, *o;
+
+    if (p == NULL || !p->active || !(p->roles & FSM_ROLE_AUTHORITY) ||
+        p->org == NULL) {
+        return false;
+    }
+    home = fsm_org(f, p->org);
+    if (home == NULL || !home->authority) {
+        return false;
+    }
+    if (strcmp(home->level, "province") == 0 && home->parent == NULL) {
+        return true; /* the provincial authority's scope is everything */
+    }
+    /* A city authority: its own subtree. Parent chains are acyclic because
+     * an org's parent must exist before it; the bound guards anyway. */
+    o = org_id == NULL ? NULL : fsm_org(f, org_id);
+    for (int depth = 0; o != NULL && depth < 64; depth++) {
+        if (strcmp(o->id, home->id) == 0) {
+            return true;
+        }
+        o = o->parent == NULL ? NULL : fsm_org(f, o->parent);
+    }
+    return false;
+}
+
+/* ---- apply ------------------------------------------------------------ */
+
+size_t
+fsm_results(const struct fsm *f, const struct fsm_result **out)
+{
+    *out = f->results;
+    return f->n_results;
+}
+
+int
+fsm_payload(json_t *o, struct pc_buf *out)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc;
+
+    if (s == NULL) {
+        return PC_ENOMEM;
+    }
+    rc = jcs_canonicalize(s, strlen(s), out, NULL);
+    free(s);
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+}
+
+int
+fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+         struct pc_slice id, json_t *payload, const struct led_doc *doc,
+         const uint8_t content_hash[PC_HASH_LEN])
+{
+    struct fact fact;
+    struct pc_buf pl, ik;
+    char hex[2 * CMD_FINGERPRINT_LEN + 1];
+    int rc;
+
+    memset(&fact, 0, sizeof(fact));
+    pc_buf_init(&pl);
+    pc_buf_init(&ik);
+    fact.format = FACT_FORMAT_VERSION;
+    fact.kind = kind;
+    fact.revision = led_count(c->f->led) + 1;
+    fact.time_ms = c->now;
+    fact.principal = c->cmd->principal.len > 0 ? c->cmd->principal
+                                               : PC_SLICE_STR(FSM_SYSTEM);
+    fact.request_id = c->cmd->request_id;
+    if (c->n_facts == 0 && c->cmd->idem_key.len > 0) {
+        pc_hex(hex, c->cmd->fingerprint, CMD_FINGERPRINT_LEN);
+        if (pc_buf_put(&ik, c->cmd->idem_key.p, c->cmd->idem_key.len) ||
+            pc_buf_put_u8(&ik, '#') || pc_buf_put(&ik, hex, strlen(hex))) {
+            rc = PC_ENOMEM;
+            goto out;
+        }
+        fact.idem_key = (struct pc_slice){ ik.data, ik.len };
+    }
+    fact.parent = parent;
+    fact.id = id;
+    if (fact_kind_versioned(kind)) {
+        struct idx_key k = { kind, parent, id };
+        uint64_t prev_rev = 0;
+
+        fact.version = idx_latest(led_idx(c->f->led), &k, &prev_rev) + 1;
+        if (fact.version > 1) {
+            fact.has_prev = true;
+            rc = led_hash(c->f->led, prev_rev, fact.prev_hash);
+            if (rc != PC_OK) {
+                goto out;
+            }
+        }
+    }
+    if (doc != NULL) {
+        fact.has_content = true;
+        memcpy(fact.content_hash, content_hash, PC_HASH_LEN);
+    }
+    rc = fsm_payload(payload, &pl);
+    if (rc != PC_OK) {
+        goto out;
+    }
+    fact.payload = (struct pc_slice){ pl.data, pl.len };
+    rc = led_append(c->f->led, &fact, doc, c->raft_index, NULL, c->errmsg);
+    if (rc != PC_OK) {
+        goto out;
+    }
+    if (c->n_facts == 0) {
+        c->first_rev = fact.revision;
+    }
+    c->n_facts++;
+    /* Derive from the stored copy: `fact` borrows buffers freed below. */
+    struct fact stored;
+    rc = led_get(c->f->led, fact.revision, &stored);
+    if (rc == PC_OK) {
+        rc = fsm_derive(c->f, &stored);
+    }
+out:
+    pc_buf_release(&pl);
+    pc_buf_release(&ik);
+    return rc;
+}
+
+int
+fsm_reject(struct fsm_ctx *c, int status, const char *code,
+           struct pc_slice parent, struct pc_slice id, const char *fmt, ...)
+{
+    va_list ap;
+    json_t *p;
+    int rc;
+
+    c->status = status;
+    snprintf(c->code, sizeof(c->code), "%s", code);
+    va_start(ap, fmt);
+    vsnprintf(c->message, sizeof(c->message), fmt, ap);
+    va_end(ap);
+    p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "code", code,
+                  "message", c->message, "command",
+                  cmd_type_name(c->cmd->type) ?: "unknown");
+    if (p == NULL) {
+        return PC_ENOMEM;
+    }
+    rc = fsm_emit(c, FACT_REJECTION, parent, id, p, NULL, NULL);
+    json_decref(p);
+    return rc;
+}
+
+/* Rebuild the answer to a repeated command from its original facts. */
+static void
+replay(struct fsm *f, const struct fsm_idem *e, const struct cmd *cmd,
+       struct fsm_result *res)
+{
+    struct fact first, fact;
+
+    memset(res, 0, sizeof(*res));
+    res->replayed = true;
+    res->first_rev = e->rev;
+    if (led_get(f->led, e->rev, &first) != PC_OK) {
+        res->status = 500;
+        return;
+    }
+    for (uint64_t r = e->rev; led_get(f->led, r, &fact) == PC_OK; r++) {
+        if (fact.request_id.len != first.request_id.len ||
+            memcmp(fact.request_id.p, first.request_id.p,
+                   first.request_id.len) != 0) {
+            break;
+        }
+        res->n_facts++;
+    }
+    if (first.kind == FACT_REJECTION) {
+        json_t *p = json_loadb((const char *)first.payload.p, first.payload.len,
+                               0, NULL);
+        res->status = (int)json_integer_value(json_object_get(p, "status"));
+        snprintf(res->code, sizeof(res->code), "%s",
+                 json_string_value(json_object_get(p, "code")) ?: "invalid");
+        snprintf(res->message, sizeof(res->message), "%s",
+                 json_string_value(json_object_get(p, "message")) ?: "");
+        json_decref(p);
+        return;
+    }
+    res->status = fsm_success_status(cmd->type);
+}
+
+static int
+ensure_results(struct fsm *f, size_t n)
+{
+    if (n > f->cap_results) {
+        struct fsm_result *r = pc_realloc(f->results, n * sizeof(*r));
+
+        if (r == NULL) {
+            return PC_ENOMEM;
+        }
+        f->results = r;
+        f->cap_results = n;
+    }
+    return PC_OK;
+}
+
+static int
+apply_one(struct fsm *f, const struct cmd *cmd, uint64_t raft_index,
+          struct fsm_result *res, char *errmsg)
+{
+    struct fsm_ctx c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    memset(res, 0, sizeof(*res));
+    c.f = f;
+    c.cmd = cmd;
+    c.raft_index = raft_index;
+    c.errmsg = errmsg;
+    c.now = cmd->time_ms > led_time(f->led) ? cmd->time_ms : led_time(f->led);
+    if (c.now < 0) {
+        c.now = 0;
+    }
+    if (cmd->idem_key.len > 0) {
+        struct pc_buf k;
+        struct fsm_idem *e;
+
+        pc_buf_init(&k);
+        if (fsm_idem_key(&k, cmd->principal, cmd->idem_key) != PC_OK) {
+            pc_buf_release(&k);
+            return PC_ENOMEM;
+        }
+        e = pc_map_get(&f->idem, k.data, k.len);
+        pc_buf_release(&k);
+        if (e != NULL && c.now - e->time_ms < FSM_IDEM_WINDOW_MS) {
+            if (memcmp(e->fingerprint, cmd->fingerprint, CMD_FINGERPRINT_LEN) !=
+                0) {
+                res->status = 422;
+                snprintf(res->code, sizeof(res->code), "idempotency_mismatch");
+                snprintf(res->message, sizeof(res->message),
+                         "this Idempotency-Key was used with another "
+                         "method, path or body");
+                return PC_OK;
+            }
+            replay(f, e, cmd, res);
+            return PC_OK;
+        }
+    }
+    c.status = fsm_success_status(cmd->type);
+    rc = fsm_rules_apply(&c);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    res->status = c.status;
+    res->first_rev = c.first_rev;
+    res->n_facts = c.n_facts;
+    memcpy(res->code, c.code, sizeof(res->code));
+    memcpy(res->message, c.message, sizeof(res->message));
+    return PC_OK;
+}
+
+int
+fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
+          char *errmsg)
+{
+    struct cmd_iter it;
+    struct cmd cmd;
+    uint64_t start = led_count(f->led);
+    size_t n = 0;
+    int rc;
+
+    if (f->derived_broken) {
+        if (rebuild(f, errmsg) != PC_OK) {
+            return PC_ENOMEM;
+        }
+        f->derived_broken = false;
+    }
+    rc = cmd_entry_open(&it, entry, len, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    rc = ensure_results(f, it.left);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    while ((rc = cmd_entry_next(&it, &cmd, errmsg)) == 1) {
+        if (cmd.rules != CMD_RULES_VERSION) {
+            rc = pc_errmsgf(errmsg, PC_EVERSION,
+                            "entry %llu uses rules version %u; this build "
+                            "knows only %u: upgrade this node",
+                            (unsigned long long)raft_index, cmd.rules,
+                            CMD_RULES_VERSION);
+            goto undo;
+        }
+        rc = apply_one(f, &cmd, raft_index, &f->results[n], errmsg);
+        if (rc != PC_OK) {
+            goto undo;
+        }
+        n++;
+    }
+    if (rc < 0) {
+        goto undo;
+    }
+    f->n_results = n;
+    return PC_OK;
+
+undo:
+    /* All or nothing per entry: raft offers the entry again later. */
+    led_truncate(f->led, start);
+    if (rebuild(f, NULL) != PC_OK) {
+        derived_release(f);
+        f->derived_broken = true;
+    }
+    f->n_results = 0;
+    return rc;
+}

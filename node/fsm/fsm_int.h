@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the state machine's files; never included outside. */
+#ifndef PC_FSM_INT_H
+#define PC_FSM_INT_H
+
+#include <jansson.h>
+#include <stdarg.h>
+
+#include "common/map.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+
+struct fsm_idem {
+    uint64_t rev;    /* the command's first fact (or its rejection) */
+    int64_t time_ms; /* ledger time of that fact */
+    uint8_t fingerprint[CMD_FINGERPRINT_LEN];
+};
+
+struct fsm {
+    struct led *led;
+    char *cluster_id;
+    struct pc_map orgs;       /* id -> struct fsm_org */
+    struct pc_map principals; /* id -> struct fsm_principal */
+    struct pc_map tokens;     /* token hash -> principal (borrowed) */
+    struct pc_map members;    /* node id (decimal) -> client URL */
+    struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
+    struct fsm_result *results;
+    size_t n_results, cap_results;
+    const char **org_ids; /* sorted cache for listings */
+    size_t n_org_ids;
+    bool org_ids_stale;
+    bool derived_broken; /* a rebuild ran out of memory: redo first */
+};
+
+/* One command being applied. */
+struct fsm_ctx {
+    struct fsm *f;
+    const struct cmd *cmd;
+    uint64_t raft_index;
+    int64_t now; /* ledger time for this command */
+    char *errmsg;
+    uint64_t first_rev;
+    uint32_t n_facts;
+    int status;
+    char code[32];
+    char message[200];
+};
+
+/* Append one fact for the command; see fsm.c. PC_OK, PC_ENOMEM, PC_EINVAL. */
+int fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+             struct pc_slice id, json_t *payload, const struct led_doc *doc,
+             const uint8_t content_hash[PC_HASH_LEN]);
+
+/* Refuse the command: set the result and append a rejection fact. */
+int fsm_reject(struct fsm_ctx *c, int status, const char *code,
+               struct pc_slice parent, struct pc_slice id, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Canonical JSON bytes of `o` (RFC 8785). */
+int fsm_payload(json_t *o, struct pc_buf *out);
+
+/* Update derived state for a fact (apply and rebuild share this). */
+int fsm_derive(struct fsm *f, const struct fact *fact);
+
+int fsm_idem_key(struct pc_buf *out, struct pc_slice principal,
+                 struct pc_slice key);
+
+/* The status a successful command of `type` answers (201 for creations). */
+int fsm_success_status(uint32_t type);
+
+/* Dispatch to the rules for c->cmd->type. */
+int fsm_rules_apply(struct fsm_ctx *c);
+
+/* The acting principal if active, else NULL. */
+const struct fsm_principal *fsm_actor(struct fsm_ctx *c);
+
+#endif

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's lifecycle: data-dir lock, admin token file, raft and HTTP
+ * start, the leadership watch (genesis on an empty ledger, recording this
+ * leader's client URL, idle ticks, the first barrier of a new term) and a
+ * clean stop that hands leadership over first.
+ */
+#include "node/node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/timefmt.h"
+#include "node/api.h"
+
+#define WATCH_MS 50
+
+static void stop_now(struct node *n);
+#define TICK_IDLE_MS        60000
+#define SECURITY_SUMMARY_MS 60000
+
+void
+node_log(struct node *n, int level, const char *fmt, ...)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    char t[PC_TIME_STR_LEN];
+    va_list ap;
+
+    if (level > n->o.log_level) {
+        return;
+    }
+    pc_time_format(t, pc_now_ms());
+    fprintf(stderr, "%s node=%llu %s: ", t, (unsigned long long)n->o.id,
+            names[level & 3]);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void
+node_security_event(struct node *n, const char *kind, const char *client,
+                    const char *detail)
+{
+    char t[PC_TIME_STR_LEN];
+    json_t *o;
+    char *s;
+
+    if (strcmp(kind, "auth_failure") == 0) {
+        n->sec_auth_failures++;
+    } else if (strcmp(kind, "malformed") == 0) {
+        n->sec_malformed++;
+    }
+    if (n->seclog == NULL) {
+        return;
+    }
+    /* One JSON line per event; never a token or its hash. */
+    pc_time_format(t, pc_now_ms());
+    o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "at", t, "node",
+                  (json_int_t)n->o.id, "kind", kind, "client",
+                  client ? client : "", "detail", detail ? detail : "");
+    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s != NULL) {
+        fprintf(n->seclog, "%s\n", s);
+        fflush(n->seclog);
+        free(s);
+    }
+    json_decref(o);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static int
+lock_data_dir(struct node *n, char *errmsg)
+{
+    char path[4096];
+
+    if (mkdir(n->o.data_dir, 0700) != 0 && errno != EEXIST) {
+        return pc_errmsg_sys(errmsg, errno, "create data dir '%s'",
+                             n->o.data_dir);
+    }
+    snprintf(path, sizeof(path), "%s/LOCK", n->o.data_dir);
+    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0) {
+        return pc_errmsg_sys(errmsg, errno, "open '%s'", path);
+    }
+    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(n->lock_fd);
+        n->lock_fd = -1;
+        if (e == EWOULDBLOCK) {
+            return pc_errmsgf(errmsg, PC_EBUSY,
+                              "data dir '%s' is in use by another process",
+                              n->o.data_dir);
+        }
+        return pc_errmsg_sys(errmsg, e, "lock '%s'", path);
+    }
+    return PC_OK;
+}
+
+static int
+fsync_dir(const char *path)
+{
+    char dir[4096];
+    char *slash;
+    int fd, rc;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if (slash == dir) {
+        dir[1] = '\0';
+    } else {
+        *slash = '\0';
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/*
+ * Read the admin token (one line) or create it: "pct_" + 32 random bytes,
+ * mode 0600, file and directory fsynced before genesis may be proposed.
+ */
+static int
+admin_token(struct node *n, char *errmsg)
+{
+    const char *path = n->o.admin_token_file;
+    char tok[256];
+    uint8_t h[PC_HASH_LEN];
+    FILE *f = fopen(path, "r");
+
+    if (f != NULL) {
+        if (fgets(tok, sizeof(tok), f) == NULL) {
+            fclose(f);
+            return pc_errmsgf(errmsg, PC_EINVAL,
+                              "admin token file '%s' is empty", path);
+        }
+        fclose(f);
+        tok[strcspn(tok, "\r\n")] = '\0';
+        if (strlen(tok) < 16) {
+            return pc_errmsgf(errmsg, PC_EINVAL,
+                              "admin token in '%s' is too short (16 bytes "
+                              "at least)",
+                              path);
+        }
+    } else if (errno == ENOENT) {
+        uint8_t raw[32];
+        int fd;
+
+        randombytes_buf(raw, sizeof(raw));
+        memcpy(tok, "pct_", 4);
+        sodium_bin2base64(tok + 4, sizeof(tok) - 4, raw, sizeof(raw),
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            return pc_errmsg_sys(errmsg, errno, "create '%s'", path);
+        }
+        size_t len = strlen(tok);
+        tok[len] = '\n';
+        if (write(fd, tok, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0) {
+            int e = errno;
+            close(fd);
+            unlink(path);
+            return pc_errmsg_sys(errmsg, e, "write '%s'", path);
+        }
+        close(fd);
+        tok[len] = '\0';
+        if (fsync_dir(path) != 0) {
+            return pc_errmsg_sys(errmsg, errno, "fsync the directory of '%s'",
+                                 path);
+        }
+        node_log(n, 2, "created admin token file '%s' (mode 0600)", path);
+    } else {
+        return pc_errmsg_sys(errmsg, errno, "open '%s'", path);
+    }
+    pc_hash(h, tok, strlen(tok));
+    sodium_memzero(tok, sizeof(tok));
+    n->admin_token_hash_hex = pc_malloc(PC_HASH_HEX_LEN + 1);
+    if (n->admin_token_hash_hex == NULL) {
+        return PC_ENOMEM;
+    }
+    pc_hex(n->admin_token_hash_hex, h, PC_HASH_LEN);
+    return PC_OK;
+}
+
+/* The cluster id this data dir belongs to ("" if none recorded yet). */
+static int
+check_cluster_id(struct node *n)
+{
+    const char *cid = fsm_cluster_id(n->fsm);
+    char have[128] = "";
+    FILE *f;
+
+    if (cid == NULL || n->cluster_id_ok) {
+        return PC_OK;
+    }
+    f = fopen(n->cluster_id_file, "r");
+    if (f != NULL) {
+        if (fgets(have, sizeof(have), f) == NULL) {
+            have[0] = '\0';
+        }
+        fclose(f);
+        have[strcspn(have, "\r\n")] = '\0';
+        if (strcmp(have, cid) == 0) {
+            n->cluster_id_ok = true;
+            return PC_OK;
+        }
+        if (have[0] != '\0') {
+            node_log(n, 0,
+                     "this data dir belongs to cluster %s but the log is of "
+                     "cluster %s: refusing to go on",
+                     have, cid);
+            return PC_ECONFLICT;
+        }
+    }
+    f = fopen(n->cluster_id_file, "w");
+    if (f == NULL) {
+        return PC_EIO;
+    }
+    fprintf(f, "%s\n", cid);
+    fflush(f);
+    fsync(fileno(f));
+    fclose(f);
+    n->cluster_id_ok = true;
+    return PC_OK;
+}
+
+/* ---- leadership watch ------------------------------------------------- */
+
+static void
+genesis_cb(struct node *n, int rc, const struct fsm_result *res)
+{
+    n->genesis_in_flight = false;
+    if (rc == PC_OK && res != NULL && res->status < 300) {
+        node_log(n, 2, "genesis applied: cluster %s", fsm_cluster_id(n->fsm));
+    }
+}
+
+static void
+member_cb(struct node *n, int rc, const struct fsm_result *res)
+{
+    (void)rc, (void)res;
+    n->member_in_flight = false;
+}
+
+static void
+tick_cb(struct node *n, int rc, const struct fsm_result *res)
+{
+    (void)rc, (void)res;
+    n->tick_in_flight = false;
+}
+
+static void
+leader_duties(struct node *n)
+{
+    struct led *l = fsm_led(n->fsm);
+    const char *url;
+    char id[24];
+
+    if (!n->leader_ready) {
+        return; /* the term's first barrier has not committed yet */
+    }
+    if (fsm_cluster_id(n->fsm) == NULL) {
+        uint8_t cid[16];
+        char hex[33];
+
+        if (led_count(l) > 0 || n->genesis_in_flight ||
+            n->admin_token_hash_hex == NULL) {
+            return;
+        }
+        randombytes_buf(cid, sizeof(cid));
+        pc_hex(hex, cid, sizeof(cid));
+        n->genesis_in_flight =
+            api_propose_system(n, CMD_GENESIS, NULL,
+                               json_pack("{s:s, s:s}", "cluster_id", hex,
+                                         "token_hash", n->admin_token_hash_hex),
+                               genesis_cb) == PC_OK;
+        return;
+    }
+    url = fsm_member_url(n->fsm, n->o.id);
+    if ((url == NULL || strcmp(url, n->o.client_url) != 0) &&
+        !n->member_in_flight) {
+        snprintf(id, sizeof(id), "%llu", (unsigned long long)n->o.id);
+        n->member_in_flight =
+            api_propose_system(n, CMD_MEMBER_URL, id,
+                               json_pack("{s:s, s:s}", "client_url",
+                                         n->o.client_url, "address", n->o.peer),
+                               member_cb) == PC_OK;
+    }
+    if (!n->tick_in_flight && pc_now_ms() - led_time(l) >= TICK_IDLE_MS) {
+        n->tick_in_flight =
+            api_propose_system(n, CMD_TICK, NULL, NULL, tick_cb) == PC_OK;
+    }
+}
+
+static void
+first_barrier_cb(void *arg, int rc)
+{
+    struct node *n = arg;
+
+    n->barrier_in_flight = false;
+    if (rc == PC_OK && clu_is_leader(n->clu)) {
+        n->leader_ready = true;
+        node_log(n, 2, "leading term %llu",
+                 (unsigned long long)clu_term(n->clu));
+    }
+    api_reads_kick(n);
+}
+
+static void
+watch_cb(uv_timer_t *t)
+{
+    struct node *n = t->data;
+    bool leader = clu_is_leader(n->clu);
+
+    if (n->fatal) {
+        node_stop(n, NULL, NULL);
+        return;
+    }
+    if (n->stopping) {
+        if (pc_now_ms() >= n->handover_deadline_ms) {
+            stop_now(n);
+        }
+        return;
+    }
+    if (check_cluster_id(n) == PC_ECONFLICT) {
+        n->exit_code = 2;
+        node_stop(n, NULL, NULL);
+        return;
+    }
+    if (leader && !n->was_leader) {
+        /* A new leader serves no read before its first barrier. */
+        n->leader_ready = false;
+        if (!n->barrier_in_flight &&
+            clu_barrier(n->clu, first_barrier_cb, n) == PC_OK) {
+            n->barrier_in_flight = true;
+        }
+    } else if (!leader && n->was_leader) {
+        n->leader_ready = false;
+        api_reads_fail(n, 503, "unavailable");
+    }
+    n->was_leader = leader;
+    if (leader) {
+        leader_duties(n);
+    }
+}
+
+/* ---- start and stop --------------------------------------------------- */
+
+static void
+fatal_cb(void *arg, int rc, const char *msg)
+{
+    struct node *n = arg;
+
+    node_log(n, 0, "stopping: %s (%s)", msg, pc_errname(rc));
+    /* Called from inside raft's apply: stop from the next timer turn. */
+    n->exit_code = 1;
+    n->fatal = true;
+}
+
+int
+node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
+           char *errmsg)
+{
+    char raft_dir[4096], seclog[4096], host[64];
+    struct clu_opts co;
+    uint8_t nonce[4];
+    char nhex[9];
+    const char *colon;
+    int rc, port;
+
+    memset(n, 0, sizeof(*n));
+    n->loop = loop;
+    n->o = *o;
+    n->lock_fd = -1;
+    pc_map_init(&n->fails);
+    randombytes_buf(nonce, sizeof(nonce));
+    pc_hex(nhex, nonce, sizeof(nonce));
+    snprintf(n->request_prefix, sizeof(n->request_prefix), "n%llu-%s",
+             (unsigned long long)o->id, nhex);
+    rc = lock_data_dir(n, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    snprintf(n->cluster_id_file, sizeof(n->cluster_id_file), "%s/cluster-id",
+             o->data_dir);
+    snprintf(raft_dir, sizeof(raft_dir), "%s/raft", o->data_dir);
+    snprintf(seclog, sizeof(seclog), "%s/security.log", o->data_dir);
+    n->seclog = fopen(seclog, "a");
+    if (n->seclog == NULL) {
+        return pc_errmsg_sys(errmsg, errno, "open '%s'", seclog);
+    }
+    if (o->initial_new && o->admin_token_file != NULL) {
+        rc = admin_token(n, errmsg);
+        if (rc != PC_OK) {
+            return rc;
+        }
+    } else if (o->initial_new) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "--initial-cluster-state new needs "
+                          "--admin-token-file");
+    }
+    rc = fsm_new(&n->fsm);
+    if (rc != PC_OK) {
+        return pc_errmsgf(errmsg, rc, "out of memory");
+    }
+    memset(&co, 0, sizeof(co));
+    co.id = o->id;
+    co.address = o->peer;
+    co.raft_dir = raft_dir;
+    co.bootstrap = o->initial_new;
+    co.peers = o->cluster;
+    co.n_peers = o->n_cluster;
+    co.election_ms = o->election_ms;
+    co.heartbeat_ms = o->heartbeat_ms;
+    co.snapshot_threshold = o->snapshot_threshold;
+    co.snapshot_trailing = o->snapshot_trailing;
+    co.max_inflight = o->max_inflight;
+    co.segment_size = o->segment_size;
+    rc = clu_start(loop, &co, n->fsm, fatal_cb, n, &n->clu, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    rc = check_cluster_id(n);
+    if (rc == PC_ECONFLICT) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "data dir '%s' belongs to another cluster",
+                          o->data_dir);
+    }
+    rc = api_router_new(n, &n->router, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    colon = strrchr(o->client, ':');
+    if (colon == NULL || (size_t)(colon - o->client) >= sizeof(host)) {
+        return pc_errmsgf(errmsg, PC_EINVAL, "bad --client '%s'", o->client);
+    }
+    memcpy(host, o->client, (size_t)(colon - o->client));
+    host[colon - o->client] = '\0';
+    port = atoi(colon + 1);
+    rc = http_server_start(loop, host, port, &o->limits, api_handle, n,
+                           &n->http, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    uv_timer_init(loop, &n->timer);
+    n->timer.data = n;
+    n->timer_open = true;
+    uv_timer_start(&n->timer, watch_cb, WATCH_MS, WATCH_MS);
+    node_log(n, 2, "serving HTTP on %s, raft on %s", o->client, o->peer);
+    return PC_OK;
+}
+
+static void
+maybe_done(struct node *n)
+{
+    if (n->clu != NULL || n->http != NULL || n->timer_open) {
+        return;
+    }
+    if (n->seclog != NULL) {
+        fclose(n->seclog);
+        n->seclog = NULL;
+    }
+    if (n->lock_fd >= 0) {
+        close(n->lock_fd);
+        n->lock_fd = -1;
+    }
+    if (n->stopped_cb != NULL) {
+        n->stopped_cb(n->stopped_arg);
+    }
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+    struct node *n = h->data;
+
+    n->timer_open = false;
+    maybe_done(n);
+}
+
+static void
+http_stopped(void *arg)
+{
+    struct node *n = arg;
+
+    n->http = NULL;
+    maybe_done(n);
+}
+
+static void
+clu_stopped(void *arg)
+{
+    struct node *n = arg;
+
+    n->clu = NULL;
+    maybe_done(n);
+}
+
+static bool
+free_fail_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    (void)arg, (void)key, (void)klen;
+    pc_free(val);
+    return true;
+}
+
+/* Close everything once leadership is handed over (or was not ours). */
+static void
+stop_now(struct node *n)
+{
+    if (n->stop_started) {
+        return;
+    }
+    n->stop_started = true;
+    api_reads_fail(n, 503, "unavailable");
+    if (n->timer_open) {
+        uv_timer_stop(&n->timer);
+        uv_close((uv_handle_t *)&n->timer, timer_closed);
+    }
+    if (n->http != NULL) {
+        http_server_stop(n->http, http_stopped, n);
+    }
+    if (n->clu != NULL) {
+        clu_stop(n->clu, clu_stopped, n);
+    }
+    maybe_done(n);
+}
+
+static void
+handover_cb(void *arg, int rc)
+{
+    (void)rc;
+    stop_now(arg);
+}
+
+void
+node_stop(struct node *n, void (*cb)(void *arg), void *arg)
+{
+    if (cb != NULL) {
+        n->stopped_cb = cb;
+        n->stopped_arg = arg;
+    }
+    if (n->stopping) {
+        return;
+    }
+    n->stopping = true;
+    if (n->clu != NULL && clu_is_leader(n->clu) &&
+        clu_transfer(n->clu, 0, handover_cb, n) == PC_OK) {
+        /* A transfer to a dead voter may never report: the watch timer
+         * stops us anyway after two election timeouts. */
+        node_log(n, 2, "handing leadership over before stopping");
+        n->handover_deadline_ms = pc_now_ms() + 2 * (int64_t)n->o.election_ms;
+        return;
+    }
+    stop_now(n);
+}
+
+void
+node_release(struct node *n)
+{
+    http_router_free(n->router);
+    n->router = NULL;
+    fsm_free(n->fsm);
+    n->fsm = NULL;
+    pc_map_each(&n->fails, free_fail_cb, NULL);
+    pc_map_release(&n->fails);
+    pc_free(n->admin_token_hash_hex);
+    n->admin_token_hash_hex = NULL;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The raft_fsm adapter around the state machine: apply hands each entry to
+ * fsm_apply with its raft index, snapshot freezes a ledger view and encodes
+ * it with the storage codec, restore swaps in a ledger the codec verified.
+ * Shared by the node (node/clu.c) and the deterministic replication tests on
+ * raft_fixture. Loop thread only.
+ */
+#ifndef PC_RFSM_H
+#define PC_RFSM_H
+
+#include <raft.h>
+#include <stdint.h>
+
+#include "node/fsm/fsm.h"
+
+typedef void (*rfsm_fatal_cb)(void *arg, int rc, const char *msg);
+
+struct rfsm {
+    struct raft_fsm raft_fsm; /* handed to raft_init / raft_fixture_grow */
+    struct raft *raft;        /* set once raft is initialised */
+    struct fsm *fsm;          /* borrowed */
+    struct led_view *view;    /* held between snapshot and finalize */
+    rfsm_fatal_cb fatal;
+    void *fatal_arg;
+    uint64_t snapshots;      /* taken */
+    uint64_t snapshot_bytes; /* size of the last one */
+    uint64_t snapshot_ms;    /* encode time of the last one */
+    uint64_t restores;
+    uint64_t apply_errors;
+};
+
+/* Fill `s` for `fsm`; `fatal` (may be NULL) hears deterministic failures. */
+void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
+
+/* Release a view still held (raft closed between snapshot and finalize). */
+void rfsm_release(struct rfsm *s);
+
+#endif

@@ -1,0 +1,1025 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ledger's in-memory indexes: a hash map from entity to its revisions
+ * and, per (kind, parent), a B+tree of ids. Main invariant: an idx_add
+ * either completes or changes nothing, because everything it may need is
+ * allocated before the first change; idx_undo only frees.
+ *
+ * Layout, chosen for tens of millions of entities:
+ * - A group per (kind, parent) holds the parent bytes once (interned), the
+ *   entity count and the B+tree. Groups live in an array (an entity names
+ *   its group by a 4-byte number) and a small hash table; they are never
+ *   removed before idx_free.
+ * - An entity is one allocation: group number, version count, the first
+ *   revision inline (replaced by a pointer to a revision array from the
+ *   second version on), id length and the id bytes: 18 + id bytes, so a
+ *   20-byte id fits a 48-byte malloc chunk.
+ * - The entity table uses open addressing with linear probing and a control
+ *   byte per slot (7 hash bits), so a probe rarely touches a non-matching
+ *   entity; load stays <= 3/4. Deletion shifts later entries back instead of
+ *   leaving tombstones, so undo needs no allocation and no cleanup pass. An
+ *   id hashes with its group's hash as the XXH3 seed: rehashing needs only
+ *   the entity.
+ * - The ordered set is a B+tree rather than a balanced binary tree: leaves
+ *   hold only 8-byte entity pointers (the id bytes stay in the entity), 64
+ *   to a node, chained for scans, so it costs ~8-16 bytes per entity instead
+ *   of 16-24 for tree links, and a lookup touches log64(n) nodes. Inner
+ *   nodes hold separators: the shortest prefix of the right leaf's first id
+ *   above the left leaf's last, copied at the split, so they stay valid
+ *   whatever happens to the entity they came from; up to 22 bytes they sit
+ *   inline in the node, so a descent compares mostly within node memory
+ *   (out-of-line separators made inserts ~40% slower). A full leaf receiving
+ *   an id at its right end on the rightmost path keeps its entries and
+ *   starts a new leaf, so ids arriving in order fill leaves completely.
+ * - idx_undo removes the entry from its leaf and never merges: it is the
+ *   rare rollback path and must not allocate. An emptied leaf stays linked
+ *   (scans skip it) and takes the ids of its range again later.
+ */
+#include "storage/idx.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+
+#define NODE_MAX     64 /* entries per leaf, children per inner node */
+#define MAX_HEIGHT   40 /* inner levels; fanout >= 2 keeps far below */
+#define MAX_VERSIONS (1u << 31)
+
+struct ent {
+    uint32_t gidx;  /* x->groups[gidx] is the entity's group */
+    uint32_t n_ver; /* versions, >= 1 */
+    union {
+        uint64_t rev;   /* n_ver == 1 */
+        uint64_t *revs; /* n_ver >= 2: revs[v - 1], rev_cap(n_ver) slots */
+    } r;
+    uint16_t id_len;
+    uint8_t id[];
+};
+
+/* Never below sizeof (padding) so member access stays in bounds; a short
+ * id costs nothing more, as malloc rounds up anyway. */
+#define FLEX_SIZE(type, member, len)               \
+    (offsetof(type, member) + (len) > sizeof(type) \
+         ? offsetof(type, member) + (len)          \
+         : sizeof(type))
+#define ENT_SIZE(len) FLEX_SIZE(struct ent, id, len)
+#define GRP_SIZE(len) FLEX_SIZE(struct grp, parent, len)
+
+struct grp {
+    uint64_t hash;   /* of (kind, parent); seeds the hashes of its ids */
+    uint64_t count;  /* entities */
+    void *root;      /* struct leaf if height == 0, else struct inner */
+    uint32_t height; /* inner levels above the leaves */
+    uint32_t gidx;
+    uint32_t kind;
+    uint16_t parent_len;
+    uint8_t parent[];
+};
+
+struct leaf {
+    uint32_t n;
+    struct leaf *next; /* right neighbour, for scans */
+    struct ent *e[NODE_MAX];
+};
+
+/* A separator: inline when short (most are: they are shortest
+ * separators), else `b` holds a pointer to a pc_malloc'd copy. */
+#define SEP_INLINE 22
+
+struct sep {
+    uint8_t b[SEP_INLINE];
+    uint16_t len;
+};
+
+struct inner {
+    uint32_t n;                 /* children */
+    struct sep k[NODE_MAX - 1]; /* c[i] < k[i] <= c[i + 1] */
+    void *c[NODE_MAX];
+};
+
+/* Open-addressing table of pointers; slot and ctrl share one allocation. */
+struct tab {
+    void **slot;
+    uint8_t *ctrl; /* 0: empty; else 0x80 | the hash's top 7 bits */
+    size_t cap;    /* 0 or a power of two */
+    size_t n;
+};
+
+struct idx {
+    struct tab ents;
+    struct tab grps;
+    struct grp **groups;
+    uint32_t n_groups;
+    uint32_t cap_groups;
+    uint32_t leaf_cap;
+    uint32_t inner_cap;
+    size_t mem; /* bytes requested, for idx_mem */
+};
+
+/* The path of a descent: node[l] at level l (0: the leaf), pos[l] the child
+ * taken (inner levels) or the id's lower bound (leaf). */
+struct path {
+    uint32_t height; /* the tree's, when descended */
+    void *node[MAX_HEIGHT + 1];
+    uint32_t pos[MAX_HEIGHT + 1];
+};
+
+/* What an insert needs, allocated before anything changes. */
+struct spare {
+    uint32_t n_split;           /* levels that split, from the leaf up */
+    void *node[MAX_HEIGHT + 2]; /* node[l]: right half at level l, or the
+                                   new root at level height + 1 */
+    struct sep sep;             /* separator for the leaf split */
+};
+
+typedef uint64_t (*hash_fn)(const struct idx *x, const void *item);
+
+static int
+key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n > 0 ? memcmp(a, b, n) : 0;
+
+    if (c != 0) {
+        return c;
+    }
+    return (alen > blen) - (alen < blen);
+}
+
+static bool
+key_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static uint64_t
+grp_hash_of(uint32_t kind, struct pc_slice parent)
+{
+    return XXH3_64bits_withSeed(parent.p, parent.len, kind);
+}
+
+static uint64_t
+grp_hash(const struct idx *x, const void *item)
+{
+    (void)x;
+    return ((const struct grp *)item)->hash;
+}
+
+static uint64_t
+ent_hash(const struct idx *x, const void *item)
+{
+    const struct ent *e = item;
+
+    return XXH3_64bits_withSeed(e->id, e->id_len, x->groups[e->gidx]->hash);
+}
+
+static uint8_t
+tag_of(uint64_t h)
+{
+    return (uint8_t)(0x80 | (h >> 57));
+}
+
+/* Revision slots allocated for n >= 2 versions. */
+static uint32_t
+rev_cap(uint32_t n)
+{
+    uint32_t c = 2;
+
+    while (c < n) {
+        c <<= 1;
+    }
+    return c;
+}
+
+static uint64_t
+ent_rev(const struct ent *e, uint32_t i)
+{
+    return e->n_ver == 1 ? e->r.rev : e->r.revs[i];
+}
+
+static void
+ent_free(struct idx *x, struct ent *e)
+{
+    if (e->n_ver >= 2) {
+        x->mem -= rev_cap(e->n_ver) * sizeof(uint64_t);
+        pc_free(e->r.revs);
+    }
+    x->mem -= ENT_SIZE(e->id_len);
+    pc_free(e);
+}
+
+/* Make room for one more item: PC_OK, or PC_ENOMEM with `t` unchanged. */
+static int
+tab_reserve(struct idx *x, struct tab *t, hash_fn hash)
+{
+    size_t cap = t->cap == 0 ? 16 : t->cap * 2;
+    size_t mask = cap - 1;
+    void **slot;
+    uint8_t *ctrl;
+
+    if ((t->n + 1) * 4 <= t->cap * 3) {
+        return PC_OK;
+    }
+    if (cap > SIZE_MAX / (sizeof(void *) + 1)) {
+        return PC_ENOMEM;
+    }
+    slot = pc_malloc(cap * (sizeof(void *) + 1));
+    if (slot == NULL) {
+        return PC_ENOMEM;
+    }
+    ctrl = (uint8_t *)(slot + cap);
+    memset(ctrl, 0, cap);
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->ctrl[i] == 0) {
+            continue;
+        }
+        uint64_t h = hash(x, t->slot[i]);
+        size_t j = h & mask;
+        while (ctrl[j] != 0) {
+            j = (j + 1) & mask;
+        }
+        ctrl[j] = t->ctrl[i];
+        slot[j] = t->slot[i];
+    }
+    x->mem += (cap - t->cap) * (sizeof(void *) + 1);
+    pc_free(t->slot);
+    t->slot = slot;
+    t->ctrl = ctrl;
+    t->cap = cap;
+    return PC_OK;
+}
+
+/* Insert an item known to be absent; room was reserved. */
+static void
+tab_put(struct tab *t, void *item, uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    size_t i = h & mask;
+
+    while (t->ctrl[i] != 0) {
+        i = (i + 1) & mask;
+    }
+    t->ctrl[i] = tag_of(h);
+    t->slot[i] = item;
+    t->n++;
+}
+
+/* Empty slot `i`, moving back later members of its probe run. */
+static void
+tab_remove(const struct idx *x, struct tab *t, size_t i, hash_fn hash)
+{
+    size_t mask = t->cap - 1;
+    size_t j = i;
+
+    for (;;) {
+        j = (j + 1) & mask;
+        if (t->ctrl[j] == 0) {
+            break;
+        }
+        size_t home = hash(x, t->slot[j]) & mask;
+        /* The entry at j may fill the hole unless its home is in (i, j]. */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            t->slot[i] = t->slot[j];
+            t->ctrl[i] = t->ctrl[j];
+            i = j;
+        }
+    }
+    t->ctrl[i] = 0;
+    t->slot[i] = NULL;
+    t->n--;
+}
+
+static struct grp *
+grp_find(const struct idx *x, uint32_t kind, struct pc_slice parent, uint64_t h)
+{
+    const struct tab *t = &x->grps;
+    uint8_t tag = tag_of(h);
+
+    if (t->cap == 0) {
+        return NULL;
+    }
+    for (size_t i = h & (t->cap - 1); t->ctrl[i] != 0;
+         i = (i + 1) & (t->cap - 1)) {
+        struct grp *g = t->slot[i];
+        if (t->ctrl[i] == tag && g->kind == kind &&
+            key_eq(g->parent, g->parent_len, parent.p, parent.len)) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+/* The entity with id `id` in `g`, and its slot in `*pos`; or NULL. */
+static struct ent *
+ent_find(const struct idx *x, const struct grp *g, struct pc_slice id,
+         uint64_t h, size_t *pos)
+{
+    const struct tab *t = &x->ents;
+    uint8_t tag = tag_of(h);
+
+    if (t->cap == 0) {
+        return NULL;
+    }
+    for (size_t i = h & (t->cap - 1); t->ctrl[i] != 0;
+         i = (i + 1) & (t->cap - 1)) {
+        struct ent *e = t->slot[i];
+        if (t->ctrl[i] == tag && e->gidx == g->gidx &&
+            key_eq(e->id, e->id_len, id.p, id.len)) {
+            *pos = i;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Find `k`: its group in `*gp` (NULL if none) and its entity, or NULL. */
+static struct ent *
+lookup(const struct idx *x, const struct idx_key *k, struct grp **gp,
+       size_t *pos)
+{
+    struct grp *g;
+    size_t p;
+
+    *gp = NULL;
+    if (k->parent.len > IDX_MAX_KEY || k->id.len > IDX_MAX_KEY) {
+        return NULL;
+    }
+    g = grp_find(x, k->kind, k->parent, grp_hash_of(k->kind, k->parent));
+    if (g == NULL) {
+        return NULL;
+    }
+    *gp = g;
+    return ent_find(x, g, k->id,
+                    XXH3_64bits_withSeed(k->id.p, k->id.len, g->hash),
+                    pos != NULL ? pos : &p);
+}
+
+static const uint8_t *
+sep_bytes(const struct sep *k)
+{
+    const uint8_t *p;
+
+    if (k->len <= SEP_INLINE) {
+        return k->b;
+    }
+    memcpy(&p, k->b, sizeof(p));
+    return p;
+}
+
+static void
+sep_release(struct idx *x, struct sep *k)
+{
+    if (k->len > SEP_INLINE) {
+        x->mem -= k->len;
+        pc_free((void *)sep_bytes(k));
+    }
+    k->len = 0;
+}
+
+/* Number of separators in `in` that are <= the key: the child to take. */
+static uint32_t
+inner_pick(const struct inner *in, const uint8_t *key, size_t len)
+{
+    uint32_t lo = 0;
+    uint32_t hi = in->n - 1;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(sep_bytes(&in->k[mid]), in->k[mid].len, key, len) <= 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* First position in `lf` whose id is >= the key. */
+static uint32_t
+leaf_lower(const struct leaf *lf, const uint8_t *key, size_t len)
+{
+    uint32_t lo = 0;
+    uint32_t hi = lf->n;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const struct ent *e = lf->e[mid];
+        if (key_cmp(e->id, e->id_len, key, len) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* The leaf whose range holds the key. */
+static struct leaf *
+tree_leaf(const struct grp *g, const uint8_t *key, size_t len)
+{
+    void *node = g->root;
+
+    for (uint32_t lvl = g->height; lvl > 0; lvl--) {
+        const struct inner *in = node;
+        node = in->c[inner_pick(in, key, len)];
+    }
+    return node;
+}
+
+/* Descend to the key's leaf, recording the way in `p`. */
+static void
+tree_path(const struct grp *g, const uint8_t *key, size_t len, struct path *p)
+{
+    void *node = g->root;
+
+    p->height = g->height;
+    for (uint32_t lvl = p->height; lvl > 0; lvl--) {
+        struct inner *in = node;
+        uint32_t ci = inner_pick(in, key, len);
+        p->node[lvl] = in;
+        p->pos[lvl] = ci;
+        node = in->c[ci];
+    }
+    p->node[0] = node;
+    p->pos[0] = leaf_lower(node, key, len);
+}
+
+/* Entry i of leaf `lf` once `e` is inserted at `pos`. */
+static struct ent *
+leaf_with(const struct leaf *lf, uint32_t pos, struct ent *e, uint32_t i)
+{
+    if (i < pos) {
+        return lf->e[i];
+    }
+    return i == pos ? e : lf->e[i - 1];
+}
+
+/* How many of the n + 1 entries of a full leaf stay left of the split. */
+static uint32_t
+leaf_split_point(const struct leaf *lf, uint32_t pos)
+{
+    if (pos == lf->n && lf->next == NULL) {
+        return lf->n;
+    }
+    return (lf->n + 1) / 2;
+}
+
+static void *
+node_alloc(struct idx *x, size_t size)
+{
+    void *n = pc_malloc(size);
+
+    if (n != NULL) {
+        memset(n, 0, size);
+        x->mem += size;
+    }
+    return n;
+}
+
+static void
+node_free(struct idx *x, void *n, size_t size)
+{
+    if (n != NULL) {
+        x->mem -= size;
+        pc_free(n);
+    }
+}
+
+static void
+spare_release(struct idx *x, struct spare *s, uint32_t height)
+{
+    for (uint32_t l = 0; l <= height + 1; l++) {
+        node_free(x, s->node[l],
+                  l == 0 ? sizeof(struct leaf) : sizeof(struct inner));
+        s->node[l] = NULL;
+    }
+    sep_release(x, &s->sep);
+}
+
+/*
+ * Allocate what inserting `e` along `p` needs: the right half of every
+ * level that splits, a new root if the root splits, and the leaf split's
+ * separator. PC_OK or PC_ENOMEM with nothing held.
+ */
+static int
+tree_reserve(struct idx *x, const struct grp *g, struct ent *e,
+             const struct path *p, struct spare *s)
+{
+    const struct leaf *lf = p->node[0];
+    uint32_t lvl = 1;
+
+    memset(s, 0, sizeof(*s));
+    if (lf->n < x->leaf_cap) {
+        return PC_OK;
+    }
+    while (lvl <= g->height &&
+           ((const struct inner *)p->node[lvl])->n == x->inner_cap) {
+        lvl++;
+    }
+    if (lvl > g->height && g->height == MAX_HEIGHT) {
+        return PC_ENOMEM; /* UNTESTED: needs ~2^40 ids */
+    }
+    s->n_split = lvl;
+    /* Right halves for levels 0..lvl-1, and a new root at level lvl. */
+    for (uint32_t l = 0; l <= lvl; l++) {
+        if (l == lvl && lvl <= g->height) {
+            break;
+        }
+        s->node[l] =
+            node_alloc(x, l == 0 ? sizeof(struct leaf) : sizeof(struct inner));
+        if (s->node[l] == NULL) {
+            goto err;
+        }
+    }
+
+    uint32_t m = leaf_split_point(lf, p->pos[0]);
+    const struct ent *lo = leaf_with(lf, p->pos[0], e, m - 1);
+    const struct ent *hi = leaf_with(lf, p->pos[0], e, m);
+    size_t cp = 0;
+    while (cp < lo->id_len && cp < hi->id_len && lo->id[cp] == hi->id[cp]) {
+        cp++;
+    }
+    /* lo < hi, so hi is longer than the common prefix. */
+    size_t len = cp + 1;
+    if (len <= SEP_INLINE) {
+        memcpy(s->sep.b, hi->id, len);
+    } else {
+        uint8_t *b = pc_malloc(len);
+        if (b == NULL) {
+            goto err;
+        }
+        x->mem += len;
+        memcpy(b, hi->id, len);
+        memcpy(s->sep.b, &b, sizeof(b));
+    }
+    s->sep.len = (uint16_t)len;
+    return PC_OK;
+
+err:
+    spare_release(x, s, g->height);
+    return PC_ENOMEM;
+}
+
+/* Insert `e` along `p` using the nodes in `s`; cannot fail. */
+static void
+tree_insert(struct grp *g, struct ent *e, const struct path *p,
+            const struct spare *s)
+{
+    struct leaf *lf = p->node[0];
+    uint32_t pos = p->pos[0];
+    uint32_t n = lf->n;
+
+    if (s->n_split == 0) {
+        memmove(&lf->e[pos + 1], &lf->e[pos], (n - pos) * sizeof(lf->e[0]));
+        lf->e[pos] = e;
+        lf->n++;
+        return;
+    }
+
+    struct ent *all[NODE_MAX + 1];
+    uint32_t m = leaf_split_point(lf, pos);
+    struct leaf *rl = s->node[0];
+    for (uint32_t i = 0; i <= n; i++) {
+        all[i] = leaf_with(lf, pos, e, i);
+    }
+    memcpy(lf->e, all, m * sizeof(all[0]));
+    lf->n = m;
+    memcpy(rl->e, all + m, (n + 1 - m) * sizeof(all[0]));
+    rl->n = n + 1 - m;
+    rl->next = lf->next;
+    lf->next = rl;
+
+    struct sep up = s->sep;
+    void *right = rl;
+    for (uint32_t lvl = 1; lvl <= p->height; lvl++) {
+        struct inner *in = p->node[lvl];
+        uint32_t ci = p->pos[lvl];
+        uint32_t nc = in->n;
+
+        if (lvl >= s->n_split) {
+            memmove(&in->k[ci + 1], &in->k[ci],
+                    (nc - 1 - ci) * sizeof(in->k[0]));
+            memmove(&in->c[ci + 2], &in->c[ci + 1],
+                    (nc - 1 - ci) * sizeof(in->c[0]));
+            in->k[ci] = up;
+            in->c[ci + 1] = right;
+            in->n++;
+            return;
+        }
+        /* nc + 1 children and nc separators once the new pair is in. */
+        struct sep ks[NODE_MAX];
+        void *cs[NODE_MAX + 1];
+        for (uint32_t i = 0; i < nc; i++) {
+            ks[i] = i < ci ? in->k[i] : i == ci ? up : in->k[i - 1];
+        }
+        for (uint32_t i = 0; i <= nc; i++) {
+            cs[i] = i <= ci ? in->c[i] : i == ci + 1 ? right : in->c[i - 1];
+        }
+        uint32_t mid = (nc + 1) / 2;
+        struct inner *rn = s->node[lvl];
+        memcpy(in->k, ks, (mid - 1) * sizeof(ks[0]));
+        memcpy(in->c, cs, mid * sizeof(cs[0]));
+        in->n = mid;
+        memcpy(rn->k, ks + mid, (nc - mid) * sizeof(ks[0]));
+        memcpy(rn->c, cs + mid, (nc + 1 - mid) * sizeof(cs[0]));
+        rn->n = nc + 1 - mid;
+        up = ks[mid - 1];
+        right = rn;
+    }
+
+    struct inner *root = s->node[g->height + 1];
+    root->n = 2;
+    root->c[0] = g->root;
+    root->c[1] = right;
+    root->k[0] = up;
+    g->root = root;
+    g->height++;
+}
+
+/* Append version n_ver + 1 at `rev` to an existing entity. */
+static int
+ent_push(struct idx *x, struct ent *e, uint64_t version, uint64_t rev)
+{
+    uint32_t n = e->n_ver;
+
+    if (version != (uint64_t)n + 1 || rev <= ent_rev(e, n - 1) ||
+        n + 1 >= MAX_VERSIONS) {
+        return PC_EINVAL;
+    }
+    if (n == 1) {
+        uint64_t *a = pc_malloc(rev_cap(2) * sizeof(*a));
+        if (a == NULL) {
+            return PC_ENOMEM;
+        }
+        x->mem += rev_cap(2) * sizeof(*a);
+        a[0] = e->r.rev;
+        e->r.revs = a;
+    } else if (n + 1 > rev_cap(n)) {
+        uint64_t *a = pc_realloc(e->r.revs, rev_cap(n + 1) * sizeof(*a));
+        if (a == NULL) {
+            return PC_ENOMEM;
+        }
+        x->mem += (rev_cap(n + 1) - rev_cap(n)) * sizeof(*a);
+        e->r.revs = a;
+    }
+    e->r.revs[n] = rev;
+    e->n_ver = n + 1;
+    return PC_OK;
+}
+
+/* Drop the latest of n_ver >= 2 versions; the array is kept (no realloc)
+ * unless one version remains, which goes back inline. */
+static void
+ent_pop(struct idx *x, struct ent *e)
+{
+    uint32_t n = e->n_ver;
+
+    if (n == 2) {
+        uint64_t first = e->r.revs[0];
+        x->mem -= rev_cap(2) * sizeof(uint64_t);
+        pc_free(e->r.revs);
+        e->r.rev = first;
+    } else {
+        x->mem -= (rev_cap(n) - rev_cap(n - 1)) * sizeof(uint64_t);
+    }
+    e->n_ver = n - 1;
+}
+
+/* Create entity `k` at version 1, and its group if `g` is NULL. */
+static int
+ent_create(struct idx *x, struct grp *g, const struct idx_key *k, uint64_t rev)
+{
+    struct grp *ng = NULL;
+    struct leaf *nl = NULL;
+    struct ent *e;
+    struct path p;
+    struct spare s;
+
+    if (g == NULL) {
+        if (x->n_groups == UINT32_MAX) {
+            return PC_ENOMEM; /* UNTESTED: 2^32 groups */
+        }
+        if (x->n_groups == x->cap_groups) {
+            uint32_t cap = x->cap_groups == 0 ? 8 : x->cap_groups * 2;
+            if (cap < x->cap_groups) {
+                cap = UINT32_MAX;
+            }
+            struct grp **a = pc_realloc(x->groups, cap * sizeof(*a));
+            if (a == NULL) {
+                return PC_ENOMEM;
+            }
+            x->mem += (cap - x->cap_groups) * sizeof(*a);
+            x->groups = a;
+            x->cap_groups = cap;
+        }
+        if (tab_reserve(x, &x->grps, grp_hash) != PC_OK) {
+            return PC_ENOMEM;
+        }
+        ng = pc_malloc(GRP_SIZE(k->parent.len));
+        if (ng == NULL) {
+            return PC_ENOMEM;
+        }
+        x->mem += GRP_SIZE(k->parent.len);
+        nl = node_alloc(x, sizeof(*nl));
+        if (nl == NULL) {
+            goto err_grp;
+        }
+        ng->hash = grp_hash_of(k->kind, k->parent);
+        ng->count = 0;
+        ng->root = nl;
+        ng->height = 0;
+        ng->gidx = x->n_groups;
+        ng->kind = k->kind;
+        ng->parent_len = (uint16_t)k->parent.len;
+        if (k->parent.len > 0) {
+            memcpy(ng->parent, k->parent.p, k->parent.len);
+        }
+        g = ng;
+    }
+
+    e = pc_malloc(ENT_SIZE(k->id.len));
+    if (e == NULL) {
+        goto err_leaf;
+    }
+    x->mem += ENT_SIZE(k->id.len);
+    e->gidx = g->gidx;
+    e->n_ver = 1;
+    e->r.rev = rev;
+    e->id_len = (uint16_t)k->id.len;
+    if (k->id.len > 0) {
+        memcpy(e->id, k->id.p, k->id.len);
+    }
+    /* Rehashing reads x->groups[gidx]: only entities already in are moved. */
+    if (tab_reserve(x, &x->ents, ent_hash) != PC_OK) {
+        goto err_ent;
+    }
+    tree_path(g, e->id, e->id_len, &p);
+    if (tree_reserve(x, g, e, &p, &s) != PC_OK) {
+        goto err_ent;
+    }
+
+    if (ng != NULL) {
+        x->groups[x->n_groups++] = ng;
+        tab_put(&x->grps, ng, ng->hash);
+    }
+    tab_put(&x->ents, e, ent_hash(x, e));
+    tree_insert(g, e, &p, &s);
+    g->count++;
+    return PC_OK;
+
+err_ent:
+    x->mem -= ENT_SIZE(k->id.len);
+    pc_free(e);
+err_leaf:
+    if (ng != NULL) {
+        node_free(x, nl, sizeof(*nl));
+    }
+err_grp:
+    if (ng != NULL) {
+        x->mem -= GRP_SIZE(k->parent.len);
+        pc_free(ng);
+    }
+    return PC_ENOMEM;
+}
+
+int
+idx_new(struct idx **out)
+{
+    struct idx *x = pc_calloc(1, sizeof(*x));
+
+    if (x == NULL) {
+        return PC_ENOMEM;
+    }
+    x->leaf_cap = NODE_MAX;
+    x->inner_cap = NODE_MAX;
+    x->mem = sizeof(*x);
+    *out = x;
+    return PC_OK;
+}
+
+static void
+tree_free(struct idx *x, void *node, uint32_t height)
+{
+    if (height == 0) {
+        struct leaf *lf = node;
+        for (uint32_t i = 0; i < lf->n; i++) {
+            ent_free(x, lf->e[i]);
+        }
+        node_free(x, lf, sizeof(*lf));
+        return;
+    }
+    struct inner *in = node;
+    for (uint32_t i = 0; i < in->n; i++) {
+        tree_free(x, in->c[i], height - 1);
+        if (i + 1 < in->n) {
+            sep_release(x, &in->k[i]);
+        }
+    }
+    node_free(x, in, sizeof(*in));
+}
+
+void
+idx_free(struct idx *x)
+{
+    if (x == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < x->n_groups; i++) {
+        struct grp *g = x->groups[i];
+        tree_free(x, g->root, g->height);
+        pc_free(g);
+    }
+    pc_free(x->groups);
+    pc_free(x->ents.slot);
+    pc_free(x->grps.slot);
+    pc_free(x);
+}
+
+int
+idx_add(struct idx *x, const struct idx_key *k, uint64_t version, uint64_t rev)
+{
+    struct grp *g;
+    struct ent *e;
+
+    if (k->parent.len > IDX_MAX_KEY || k->id.len > IDX_MAX_KEY) {
+        return PC_EINVAL;
+    }
+    e = lookup(x, k, &g, NULL);
+    if (e != NULL) {
+        return ent_push(x, e, version, rev);
+    }
+    if (version != 1) {
+        return PC_EINVAL;
+    }
+    return ent_create(x, g, k, rev);
+}
+
+void
+idx_undo(struct idx *x, const struct idx_key *k)
+{
+    struct grp *g;
+    size_t pos;
+    struct ent *e = lookup(x, k, &g, &pos);
+
+    if (e == NULL) {
+        return;
+    }
+    if (e->n_ver > 1) {
+        ent_pop(x, e);
+        return;
+    }
+    struct leaf *lf = tree_leaf(g, e->id, e->id_len);
+    uint32_t i = leaf_lower(lf, e->id, e->id_len);
+    assert(i < lf->n && lf->e[i] == e);
+    memmove(&lf->e[i], &lf->e[i + 1], (lf->n - i - 1) * sizeof(lf->e[0]));
+    lf->n--;
+    tab_remove(x, &x->ents, pos, ent_hash);
+    g->count--;
+    ent_free(x, e);
+}
+
+uint64_t
+idx_latest(const struct idx *x, const struct idx_key *k, uint64_t *rev)
+{
+    struct grp *g;
+    const struct ent *e = lookup(x, k, &g, NULL);
+
+    if (e == NULL) {
+        return 0;
+    }
+    if (rev != NULL) {
+        *rev = ent_rev(e, e->n_ver - 1);
+    }
+    return e->n_ver;
+}
+
+int
+idx_version_rev(const struct idx *x, const struct idx_key *k, uint64_t version,
+                uint64_t *rev)
+{
+    struct grp *g;
+    const struct ent *e = lookup(x, k, &g, NULL);
+
+    if (e == NULL || version == 0 || version > e->n_ver) {
+        return PC_ENOTFOUND;
+    }
+    *rev = ent_rev(e, (uint32_t)(version - 1));
+    return PC_OK;
+}
+
+int
+idx_version_at(const struct idx *x, const struct idx_key *k, uint64_t at,
+               uint64_t *version, uint64_t *rev)
+{
+    struct grp *g;
+    const struct ent *e = lookup(x, k, &g, NULL);
+    uint32_t lo = 0;
+    uint32_t hi;
+
+    if (e == NULL) {
+        return PC_ENOTFOUND;
+    }
+    /* lo becomes the number of versions with revision <= at. */
+    hi = e->n_ver;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ent_rev(e, mid) <= at) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo == 0) {
+        return PC_ENOTFOUND;
+    }
+    *version = lo;
+    *rev = ent_rev(e, lo - 1);
+    return PC_OK;
+}
+
+uint64_t
+idx_count(const struct idx *x, uint32_t kind, struct pc_slice parent)
+{
+    const struct grp *g;
+
+    if (parent.len > IDX_MAX_KEY) {
+        return 0;
+    }
+    g = grp_find(x, kind, parent, grp_hash_of(kind, parent));
+    return g != NULL ? g->count : 0;
+}
+
+uint64_t
+idx_scan(const struct idx *x, uint32_t kind, struct pc_slice parent,
+         struct pc_slice prefix, struct pc_slice after, idx_visit_cb cb,
+         void *arg)
+{
+    const struct grp *g;
+    struct pc_slice from = prefix;
+    bool skip_from = false;
+    uint64_t n = 0;
+
+    if (parent.len > IDX_MAX_KEY) {
+        return 0;
+    }
+    g = grp_find(x, kind, parent, grp_hash_of(kind, parent));
+    if (g == NULL) {
+        return 0;
+    }
+    if (after.len > 0 &&
+        key_cmp(after.p, after.len, prefix.p, prefix.len) >= 0) {
+        from = after;
+        skip_from = true;
+    }
+    const struct leaf *lf = tree_leaf(g, from.p, from.len);
+    uint32_t i = leaf_lower(lf, from.p, from.len);
+    for (;;) {
+        while (lf != NULL && i >= lf->n) {
+            lf = lf->next;
+            i = 0;
+        }
+        if (lf == NULL) {
+            break;
+        }
+        const struct ent *e = lf->e[i++];
+        /* Only the first id reached can equal `after`. */
+        if (skip_from) {
+            skip_from = false;
+            if (key_eq(e->id, e->id_len, from.p, from.len)) {
+                continue;
+            }
+        }
+        if (e->id_len < prefix.len ||
+            (prefix.len > 0 && memcmp(e->id, prefix.p, prefix.len) != 0)) {
+            break;
+        }
+        n++;
+        if (!cb(arg, (struct pc_slice){ e->id, e->id_len }, e->n_ver,
+                ent_rev(e, e->n_ver - 1))) {
+            break;
+        }
+    }
+    return n;
+}
+
+size_t
+idx_mem(const struct idx *x)
+{
+    return x->mem;
+}
+
+int
+idx_set_node_cap(struct idx *x, unsigned leaf_cap, unsigned inner_cap)
+{
+    if (x->n_groups > 0 || leaf_cap < 2 || leaf_cap > NODE_MAX ||
+        inner_cap < 3 || inner_cap > NODE_MAX) {
+        return PC_EINVAL;
+    }
+    x->leaf_cap = leaf_cap;
+    x->inner_cap = inner_cap;
+    return PC_OK;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot / backup codec: a whole ledger as a header, a run of LZ4 frames
+ * of fact records, each with an xxHash64 of its stored bytes, and a trailer
+ * with the fact count, revision and Merkle root (docs/format.md, "Snapshot and
+ * backup format"). Decoding verifies every checksum and rebuilds the ledger
+ * through its own checks, so a ledger comes back only when every hash, chain
+ * and the root agree; anything else is refused whole.
+ */
+#ifndef PC_SNAP_H
+#define PC_SNAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/hash.h"
+#include "storage/led.h"
+
+#define SNAP_MAGIC            "PCSNAP\r\n" /* 8 bytes, no NUL */
+#define SNAP_MAGIC_LEN        8
+#define SNAP_VERSION          1
+#define SNAP_HEADER_LEN       68 /* magic, version, count, revision, root, xxh */
+#define SNAP_FRAME_HEADER_LEN 16 /* raw length, stored length, xxh */
+#define SNAP_TRAILER_LEN      68 /* marker, count, revision, root, 2 xxh */
+#define SNAP_TRAILER_MARKER   0xFFFFFFFFu
+/* Raw bytes per frame; only a frame holding a single record may be larger. */
+#define SNAP_FRAME_RAW_MAX (1u << 20)
+/* No record can be larger than this (fact and document limits included). */
+#define SNAP_RECORD_MAX (FACT_MAX_PAYLOAD + FACT_MAX_DOC + (64u << 10))
+
+/* What snap_peek reads from a header. */
+struct snap_info {
+    uint32_t version;          /* SNAP_VERSION */
+    uint64_t count;            /* facts */
+    uint64_t revision;         /* equal to count */
+    uint8_t root[PC_HASH_LEN]; /* Merkle root over the count facts */
+};
+
+/*
+ * The sink snap_encode streams to: consume `n` bytes at `p` (borrowed for
+ * the call only). Return PC_OK, or a negative PC_E* code that stops the
+ * encoder and comes back from snap_encode.
+ */
+typedef int (*snap_write_cb)(void *arg, const void *p, size_t n);
+
+/*
+ * Serialise the frozen view `v` (every fact, its raft index and its document
+ * or redaction state) as one snapshot, handed to `write` in chunks in order
+ * (the header, then each frame header and payload, then the trailer).
+ *
+ * Returns PC_OK; PC_ENOMEM; PC_ECORRUPT when the view cannot be read back
+ * (a stored block failed to decompress); PC_ETOOLARGE for a record over
+ * SNAP_RECORD_MAX (the ledger's limits make that impossible); or the first
+ * error `write` returns (a positive value becomes PC_EIO).
+ * On error, what `write` already received is an incomplete snapshot that
+ * the decoder refuses. Peak memory is about two frames (2 MiB).
+ * Context: any one thread holding `v`, while the loop goes on appending;
+ * CPU-bound, does no I/O itself.
+ */
+int snap_encode(const struct led_view *v, snap_write_cb write, void *arg,
+                char *errmsg);
+
+/*
+ * snap_encode into `out`: the snapshot is appended after `out->len` bytes.
+ * Same codes as snap_encode (but for the sink's); on error `out->len` is
+ * back to its value at the call (the capacity may have grown).
+ */
+int snap_encode_buf(const struct led_view *v, struct pc_buf *out, char *errmsg);
+
+/*
+ * Decode the snapshot of exactly `len` bytes at `p` into a new ledger:
+ * verifies the header, every frame checksum, LZ4 decompression bounded by the
+ * declared raw length, record boundaries (no record straddles frames), each
+ * fact through led_append_encoded (revision order, time, chains, content
+ * hashes, leaf hashes), the running checksum over all frames, and that the
+ * count, revision and root of the header, the trailer and the rebuilt ledger
+ * all agree. Nothing may follow the trailer.
+ *
+ * Returns PC_OK with `*out` owned by the caller (free with led_free);
+ * PC_ECORRUPT with what and where in `errmsg`, e.g. "snapshot: frame 3 at
+ * byte 1048602: checksum mismatch" or "snapshot: fact 1207: ..."; PC_ENOMEM.
+ * On error nothing is allocated and `*out` is untouched.
+ * Context: any thread; CPU-bound, `p` is only read.
+ */
+int snap_decode(const uint8_t *p, size_t len, struct led **out, char *errmsg);
+
+/*
+ * Read and verify the header (magic, version, its checksum) at the start of
+ * the `len` bytes at `p` into `info`, for tools. Checks nothing past the
+ * header. PC_OK or PC_ECORRUPT (`info` untouched).
+ */
+int snap_peek(const uint8_t *p, size_t len, struct snap_info *info,
+              char *errmsg);
+
+#endif

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+"""Run the integration tests; prints 'N passed, N failed' at the end."""
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_node  # noqa: E402
+from cluster import Cluster  # noqa: E402
+
+
+def main():
+    only = sys.argv[1] if len(sys.argv) > 1 else None
+    passed = failed = 0
+    for fn, opts in test_node.TESTS:
+        if only and only not in fn.__name__:
+            continue
+        t0 = time.time()
+        c = None
+        try:
+            c = Cluster(**opts)
+            fn(c)
+            passed += 1
+            print("[ OK ] %s (%.1fs)" % (fn.__name__, time.time() - t0),
+                  flush=True)
+        except Exception:
+            failed += 1
+            print("[FAIL] %s (%.1fs)" % (fn.__name__, time.time() - t0))
+            traceback.print_exc()
+            if c is not None:
+                for x in c.nodes:
+                    try:
+                        with open(x.log) as f:
+                            tail = f.read()[-2000:]
+                        print("--- node %d log tail ---\n%s" % (x.id, tail))
+                    except OSError:
+                        pass
+            sys.stdout.flush()
+        finally:
+            if c is not None:
+                c.close(keep=False)
+    print("integration: %d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

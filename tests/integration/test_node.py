@@ -1,0 +1,356 @@
+# SPDX-License-Identifier: MIT
+"""Integration tests: real provcat-node processes on 127.0.0.1 over HTTP."""
+import os
+import signal
+import socket
+import threading
+import time
+
+from cluster import Cluster, Node, request, wait_for, free_ports
+
+
+def org(oid, parent="authority", **kw):
+    b = {"id": oid, "name": "Org " + oid, "level": "province",
+         "kind": "agency", "parent": parent}
+    b.update(kw)
+    return b
+
+
+def test_cluster_start_and_genesis(c):
+    """Three founders elect a leader; genesis creates admin and authority."""
+    lead = c.leader()
+    r = lead.req("GET", "/v1/whoami", token=c.token)
+    assert r.status == 200, r
+    assert r.json["id"] == "admin"
+    assert sorted(r.json["roles"]) == ["authority", "operator"]
+    r = lead.req("GET", "/v1/orgs/authority", token=c.token)
+    assert r.status == 200 and r.json["authority"] is True, r
+    st = c.converged()
+    assert st["revision"] >= 3  # cluster, org, principal
+    assert len(st["members"]) == 3
+    assert "x-provcat-revision" in r.headers and "x-provcat-time" in r.headers
+    # Every node knows the cluster id; the data dirs recorded it.
+    ids = {x.status()["cluster_id"] for x in c.nodes}
+    assert len(ids) == 1 and None not in ids
+    cid = ids.pop()
+    for x in c.nodes:
+        path = os.path.join(x.dir, "cluster-id")
+        wait_for(lambda: os.path.exists(path), 5, "cluster-id file")
+        with open(path) as f:
+            assert f.read().strip() == cid
+    # The admin token file is private.
+    assert oct(os.stat(c.token_file).st_mode & 0o777) == "0o600"
+
+
+def test_auth_errors(c):
+    """No token, bad token and a token of the wrong role answer 401/403."""
+    lead = c.leader()
+    assert lead.req("GET", "/v1/whoami").status == 401
+    r = lead.req("GET", "/v1/whoami", token="pct_nope")
+    assert r.status == 401 and r.json["error"]["code"] == "unauthorized"
+    assert r.headers.get("www-authenticate") == "Bearer"
+    r = lead.req("POST", "/v1/orgs", org("o1"))
+    assert r.status == 401, r
+    r = lead.req("POST", "/v1/principals",
+                 {"id": "p1", "org": "authority", "roles": ["consumer"]},
+                 token=c.token)
+    assert r.status == 201, r
+    tok = r.json["token"]
+    assert tok.startswith("pct_") and len(tok) == 47
+    r = lead.req("POST", "/v1/orgs", org("o2"), token=tok)
+    assert r.status == 403 and r.json["error"]["code"] == "forbidden", r
+    # Malformed bodies are 400 before anything is proposed.
+    rev = lead.status()["revision"]
+    r = lead.req("POST", "/v1/orgs", b'{"id": "x",', token=c.token)
+    assert r.status == 400, r
+    r = lead.req("POST", "/v1/orgs", org("bad id!"), token=c.token)
+    assert r.status == 400 and "id" in r.json["error"]["message"], r
+    assert lead.status()["revision"] == rev
+
+
+def test_redirect_from_follower(c):
+    """A write sent to a follower is answered 307 to the leader."""
+    lead = c.leader()
+    fol = [x for x in c.nodes if x is not lead][0]
+    r = fol.req("POST", "/v1/orgs?x=1", org("red1"), token=c.token)
+    assert r.status == 307, r
+    assert r.headers["location"] == lead.url + "/v1/orgs?x=1"
+    assert r.json["error"]["code"] == "not_leader"
+    assert r.json["error"]["leader"]["id"] == lead.id
+    # A linearizable read redirects too; a stale one is served locally.
+    r = fol.req("GET", "/v1/orgs", token=c.token)
+    assert r.status == 307, r
+    r = fol.req("GET", "/v1/orgs?consistency=stale", token=c.token)
+    assert r.status == 200, r
+
+
+def test_idempotency(c):
+    """A repeated key answers the original; another body is 422."""
+    lead = c.leader()
+    h = {"Idempotency-Key": "k-1"}
+    r1 = lead.req("POST", "/v1/orgs", org("idem1"), token=c.token, headers=h)
+    assert r1.status == 201, r1
+    rev = lead.status()["revision"]
+    r2 = lead.req("POST", "/v1/orgs", org("idem1"), token=c.token, headers=h)
+    assert r2.status == 201, r2
+    assert r2.headers.get("idempotent-replayed") == "true"
+    assert r2.json["revision"] == r1.json["revision"]
+    assert lead.status()["revision"] == rev
+    r3 = lead.req("POST", "/v1/orgs", org("idem2"), token=c.token, headers=h)
+    assert r3.status == 422, r3
+    assert r3.json["error"]["code"] == "idempotency_mismatch"
+    # A rejection replays as the rejection.
+    h2 = {"Idempotency-Key": "k-2"}
+    r4 = lead.req("POST", "/v1/orgs", org("idem1"), token=c.token, headers=h2)
+    assert r4.status == 409, r4
+    r5 = lead.req("POST", "/v1/orgs", org("idem1"), token=c.token, headers=h2)
+    assert r5.status == 409 and r5.headers.get("idempotent-replayed") == "true"
+    # A principal creation replays without the token.
+    h3 = {"Idempotency-Key": "k-3"}
+    body = {"id": "ip1", "org": "authority", "roles": ["consumer"]}
+    p1 = lead.req("POST", "/v1/principals", body, token=c.token, headers=h3)
+    p2 = lead.req("POST", "/v1/principals", body, token=c.token, headers=h3)
+    assert p1.status == 201 and p1.json["token"]
+    assert p2.status == 201 and p2.json["token"] is None
+
+
+def test_revoke_and_reissue(c):
+    """Revoked tokens stop working; a reissued token replaces the old one."""
+    lead = c.leader()
+    r = lead.req("POST", "/v1/principals",
+                 {"id": "rv1", "org": "authority", "roles": ["consumer"]},
+                 token=c.token)
+    tok = r.json["token"]
+    assert lead.req("GET", "/v1/whoami", token=tok).status == 200
+    r = lead.req("POST", "/v1/principals/rv1/token", token=tok)
+    assert r.status == 200, r
+    new = r.json["token"]
+    assert new != tok
+    assert lead.req("GET", "/v1/whoami", token=tok).status == 401
+    assert lead.req("GET", "/v1/whoami", token=new).status == 200
+    r = lead.req("POST", "/v1/principals/rv1/revoke", token=c.token)
+    assert r.status == 200, r
+    assert lead.req("GET", "/v1/whoami", token=new).status == 401
+    r = lead.req("POST", "/v1/principals/rv1/revoke", token=c.token)
+    assert r.status == 409, r
+    r = lead.req("POST", "/v1/principals/nobody/revoke", token=c.token)
+    assert r.status == 404, r
+
+
+def test_city_authority_scope(c):
+    """A city authority acts only inside its own subtree."""
+    lead = c.leader()
+    t = c.token
+    assert lead.req("POST", "/v1/orgs", org("cityA", level="city",
+                                            authority=True), token=t).status == 201
+    assert lead.req("POST", "/v1/orgs", org("cityB", level="city",
+                                            authority=True), token=t).status == 201
+    r = lead.req("POST", "/v1/principals",
+                 {"id": "cityA-admin", "org": "cityA", "roles": ["authority"]},
+                 token=t)
+    assert r.status == 201, r
+    ta = r.json["token"]
+    r = lead.req("POST", "/v1/orgs", org("a-health", parent="cityA",
+                                         level="city"), token=ta)
+    assert r.status == 201, r
+    r = lead.req("POST", "/v1/orgs", org("b-health", parent="cityB",
+                                         level="city"), token=ta)
+    assert r.status == 403, r
+    r = lead.req("POST", "/v1/principals",
+                 {"id": "x-op", "org": "a-health", "roles": ["operator"]},
+                 token=ta)
+    assert r.status == 403, r
+    r = lead.req("POST", "/v1/principals",
+                 {"id": "a-clerk", "org": "a-health", "roles": ["provider"]},
+                 token=ta)
+    assert r.status == 201, r
+
+
+def test_delete_is_immutable_and_garbage(c):
+    """DELETE on data paths is 405; garbage bytes get 400 and a close."""
+    lead = c.leader()
+    r = lead.req("DELETE", "/v1/orgs/authority", token=c.token)
+    assert r.status == 405 and r.json["error"]["code"] == "immutable", r
+    host, port = lead.client.split(":")
+    s = socket.create_connection((host, int(port)), timeout=5)
+    s.sendall(b"\x00\x01GARBAGE / HTTP/9.9\r\n\r\n")
+    data = s.recv(4096)
+    s.close()
+    assert data.startswith(b"HTTP/1.1 400"), data
+    assert lead.req("GET", "/healthz").status == 200
+
+
+def test_kill_leader_under_load(c):
+    """kill -9 of the leader while 4 clients write loses no acked write."""
+    lead = c.leader()
+    acked, lock, stop = [], threading.Lock(), threading.Event()
+
+    def writer(w):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            oid = "w%d-%d" % (w, i)
+            key = {"Idempotency-Key": oid}
+            for _ in range(50):
+                target = [x for x in c.nodes if x.alive()]
+                x = target[i % len(target)]
+                try:
+                    r = x.req("POST", "/v1/orgs", org(oid), token=c.token,
+                              headers=key, timeout=3)
+                except OSError:
+                    time.sleep(0.05)
+                    continue
+                if r.status == 307:
+                    loc = r.headers["location"]
+                    try:
+                        r = request(loc.rsplit("/v1", 1)[0], "POST",
+                                    "/v1/orgs", org(oid), c.token, key, 3)
+                    except OSError:
+                        time.sleep(0.05)
+                        continue
+                if r.status in (201, 409):
+                    with lock:
+                        acked.append(oid)
+                    break
+                time.sleep(0.05)
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    t0 = time.time()
+    lead.kill()
+    new = c.leader(timeout=10)
+    elapsed = time.time() - t0
+    assert new is not lead
+    assert elapsed < 5.0, "new leader after %.1fs" % elapsed
+    time.sleep(1.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(acked) > 20, len(acked)
+    lead.start("existing")
+    st = c.converged(timeout=30)
+    for x in c.nodes:
+        for oid in acked[:: max(1, len(acked) // 50)]:
+            r = x.req("GET", "/v1/orgs/%s?consistency=stale" % oid,
+                      token=c.token)
+            assert r.status == 200, (x.id, oid, r)
+    assert st["revision"] >= len(acked)
+
+
+def test_full_restart_keeps_everything(c):
+    """Stopping and restarting every node keeps revision, root and data."""
+    lead = c.leader()
+    for i in range(10):
+        assert lead.req("POST", "/v1/orgs", org("keep%d" % i),
+                        token=c.token).status == 201
+    before = c.converged()
+    for x in c.nodes:
+        assert x.stop() == 0
+    for x in c.nodes:
+        x.start("existing")
+    c.wait_ready()
+    after = c.converged()
+    assert after["revision"] >= before["revision"]
+    r = c.leader().req("GET", "/v1/ledger/proof?revision=%d&tree_size=%d" %
+                       (before["revision"], before["revision"]),
+                       token=c.token)
+    assert r.status == 200 and r.json["root"] == before["root"], r
+    assert c.leader().req("GET", "/v1/orgs/keep9",
+                          token=c.token).status == 200
+
+
+def test_add_and_remove_fourth_node(c):
+    """A fourth node joins through POST /v1/members, then is removed."""
+    lead = c.leader()
+    pp, cp = free_ports(2)
+    n4 = Node(c, 4, pp, cp)
+    c.nodes.append(n4)
+    saved, c.spec = c.spec, ""
+    n4.start("existing")
+    c.spec = saved
+    r = lead.req("POST", "/v1/members", {"id": 4, "address": n4.peer,
+                                         "client_url": n4.url},
+                 token=c.token)
+    assert r.status == 202 and r.json["status"] == "catching_up", r
+    wait_for(lambda: any(m["id"] == 4 and m["role"] == "voter"
+                         for m in lead.status()["members"]), 20, "voter 4")
+    c.converged()
+    r = lead.req("DELETE", "/v1/members/4", token=c.token)
+    assert r.status == 200, r
+    wait_for(lambda: all(m["id"] != 4 for m in lead.status()["members"]),
+             10, "member 4 gone")
+    n4.stop()
+    c.nodes.remove(n4)
+    r = lead.req("DELETE", "/v1/members/3", token=c.token)
+    assert r.status == 409, r  # would leave 2 voters
+
+
+def test_lagging_node_catches_up_by_snapshot(c):
+    """A node down while many facts commit catches up via a snapshot."""
+    lead = c.leader()
+    lag = [x for x in c.nodes if x is not lead][0]
+    lag.stop()
+    for i in range(200):
+        r = lead.req("POST", "/v1/orgs", org("lag%d" % i), token=c.token)
+        assert r.status == 201, r
+    lag.start("existing")
+    c.converged(timeout=30)
+    r = lag.req("GET", "/metrics")
+    assert "provcat_snapshot_restores_total 1" in r.body.decode() or \
+        "provcat_snapshot_restores_total 2" in r.body.decode(), r.body[-500:]
+
+
+def test_backup_restore_same_root(c):
+    """A backup restored into a fresh node has the same root."""
+    lead = c.leader()
+    for i in range(5):
+        lead.req("POST", "/v1/orgs", org("bk%d" % i), token=c.token)
+    r = lead.req("GET", "/v1/backup", token=c.token, timeout=30)
+    assert r.status == 200, r
+    rev = int(r.headers["x-provcat-backup-revision"])
+    root = r.headers["x-provcat-backup-root"]
+    path = os.path.join(c.dir, "backup.snap")
+    with open(path, "wb") as f:
+        f.write(r.body)
+    # A corrupted copy is refused with exit 2 and a clear message.
+    bad = path + ".bad"
+    with open(bad, "wb") as f:
+        f.write(r.body[:-3] + bytes([r.body[-3] ^ 1]) + r.body[-2:])
+    pp, cp = free_ports(2)
+    fresh = Cluster(n=1, start=False)
+    try:
+        x = Node(fresh, 1, pp, cp)
+        fresh.nodes = [x]
+        fresh.spec = ""
+        import subprocess
+        p = subprocess.run([os.path.abspath(os.path.join(
+            os.environ.get("BUILD", "build"), "provcat-node")),
+            "--id", "1", "--data-dir", x.dir + "-bad", "--peer", x.peer,
+            "--client", x.client, "--restore", bad],
+            capture_output=True, timeout=30)
+        assert p.returncode != 0
+        x.start("existing", extra=["--restore", path])
+        wait_for(lambda: (x.status() or {}).get("revision", 0) >= rev, 20,
+                 "restored node")
+        r = x.req("GET", "/v1/ledger?tree_size=%d" % rev, token=c.token)
+        assert r.status == 200 and r.json["root"] == root, r
+    finally:
+        fresh.close()
+
+
+TESTS = [
+    (test_cluster_start_and_genesis, {}),
+    (test_auth_errors, {}),
+    (test_redirect_from_follower, {}),
+    (test_idempotency, {}),
+    (test_revoke_and_reissue, {}),
+    (test_city_authority_scope, {}),
+    (test_delete_is_immutable_and_garbage, {}),
+    (test_kill_leader_under_load, {}),
+    (test_full_restart_keeps_everything, {}),
+    (test_add_and_remove_fourth_node, {}),
+    (test_lagging_node_catches_up_by_snapshot,
+     {"extra": ["--snapshot-threshold", "64", "--snapshot-trailing", "16"]}),
+    (test_backup_restore_same_root, {}),
+]

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state machine as a pure function: entries in, facts and results out.
+ * Genesis, org and principal rules by role and scope, idempotency, ledger
+ * time, rejection facts, rebuild after restore, and determinism (two
+ * replicas fed the same entries reach the same root).
+ */
+#include "tests/lib/test.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+#include "storage/led.h"
+
+struct fixture {
+    struct fsm *f;
+    uint64_t index;
+    int64_t now;
+    char admin_hash[PC_HASH_HEX_LEN + 1];
+};
+
+static void
+hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
+{
+    uint8_t h[PC_HASH_LEN];
+
+    pc_hash(h, token, strlen(token));
+    pc_hex(out, h, PC_HASH_LEN);
+}
+
+/* Apply one command; returns its result (copied). */
+static struct fsm_result
+run(struct fixture *fx, uint32_t type, const char *principal,
+    const char *target, const char *body, const char *extra, const char *idem)
+{
+    struct cmd c;
+    struct pc_buf one, entry;
+    const struct fsm_result *res;
+    char errmsg[PC_ERRMSG_SIZE];
+    char rid[32];
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = fx->now;
+    c.principal = PC_SLICE_STR(principal ? principal : "");
+    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index);
+    c.request_id = PC_SLICE_STR(rid);
+    if (idem != NULL) {
+        c.idem_key = PC_SLICE_STR(idem);
+        cmd_fingerprint(c.fingerprint, "POST", target ? target : "/",
+                        body ? body : "", body ? strlen(body) : 0);
+    }
+    c.target = PC_SLICE_STR(target ? target : "");
+    c.body = PC_SLICE_STR(body ? body : "");
+    c.extra = PC_SLICE_STR(extra ? extra : "");
+    pc_buf_init(&one);
+    pc_buf_init(&entry);
+    assert_int_equal(cmd_encode(&c, &one), PC_OK);
+    assert_int_equal(cmd_entry_begin(&entry, 1), PC_OK);
+    assert_int_equal(cmd_entry_add(&entry, &one), PC_OK);
+    assert_int_equal(cmd_entry_end(&entry), PC_OK);
+    assert_int_equal(entry.len % 8, 0);
+    fx->index++;
+    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
+                     PC_OK);
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    pc_buf_release(&one);
+    pc_buf_release(&entry);
+    return res[0];
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *fx = test_calloc(1, sizeof(*fx));
+    char extra[200];
+
+    assert_int_equal(fsm_new(&fx->f), PC_OK);
+    fx->now = 1790000000000;
+    hash_hex("admin-token", fx->admin_hash);
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
+             "\"token_hash\":\"%s\"}",
+             fx->admin_hash);
+    struct fsm_result r = run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(r.n_facts, 3);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    fsm_free(fx->f);
+    test_free(fx);
+    return 0;
+}
+
+static struct fsm_result
+mkorg(struct fixture *fx, const char *who, const char *id, const char *parent,
+      const char *level, bool authority)
+{
+    char body[300];
+
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"%s\",\"kind\":"
+             "\"agency\"%s%s%s,\"authority\":%s}",
+             id, level, parent ? ",\"parent\":\"" : "", parent ? parent : "",
+             parent ? "\"" : "", authority ? "true" : "false");
+    return run(fx, CMD_ORG_CREATE, who, NULL, body, NULL, NULL);
+}
+
+static struct fsm_result
+mkprincipal(struct fixture *fx, const char *who, const char *id,
+            const char *org, const char *roles, const char *token)
+{
+    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
+
+    hash_hex(token, h);
+    if (org != NULL) {
+        snprintf(body, sizeof(body),
+                 "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
+                 roles);
+    } else {
+        snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
+    }
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    return run(fx, CMD_PRINCIPAL_CREATE, who, NULL, body, extra, NULL);
+}
+
+static const struct fsm_principal *
+by_token(struct fixture *fx, const char *token)
+{
+    uint8_t h[PC_HASH_LEN];
+
+    pc_hash(h, token, strlen(token));
+    return fsm_principal_by_token(fx->f, h);
+}
+
+/* Genesis creates the authority org and admin; a second one changes nothing. */
+static void
+test_fsm_genesis_once(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t n = led_count(fsm_led(fx->f));
+    char extra[200];
+
+    assert_int_equal(n, 3);
+    assert_non_null(fsm_org(fx->f, "authority"));
+    assert_non_null(by_token(fx, "admin-token"));
+    assert_string_equal(fsm_cluster_id(fx->f),
+                        "00112233445566778899aabbccddeeff");
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"ffffffffffffffffffffffffffffffff\","
+             "\"token_hash\":\"%s\"}",
+             fx->admin_hash);
+    struct fsm_result r = run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
+    assert_int_equal(r.status, 409);
+    assert_int_equal(led_count(fsm_led(fx->f)), n);
+    assert_string_equal(fsm_cluster_id(fx->f),
+                        "00112233445566778899aabbccddeeff");
+}
+
+/* Who may create orgs and principals: role x scope table. */
+static void
+test_fsm_scope_table(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(
+        mkorg(fx, "admin", "cityA", "authority", "city", true).status, 201);
+    assert_int_equal(
+        mkorg(fx, "admin", "cityB", "authority", "city", true).status, 201);
+    assert_int_equal(
+        mkprincipal(fx, "admin", "ca", "cityA", "\"authority\"", "t-ca").status,
+        201);
+    assert_int_equal(
+        mkprincipal(fx, "admin", "prov", "cityA", "\"provider\"", "t-prov")
+            .status,
+        201);
+    static const struct {
+        const char *who, *id, *parent, *level;
+        bool authority;
+        int status;
+    } orgs[] = {
+        { "ca", "a1", "cityA", "county", false, 201 },     /* own subtree */
+        { "ca", "b1", "cityB", "county", false, 403 },     /* another city */
+        { "ca", "top", NULL, "province", false, 403 },     /* top level */
+        { "ca", "a2", "cityA", "county", true, 403 },      /* authority org */
+        { "prov", "a3", "cityA", "county", false, 403 },   /* not authority */
+        { "admin", "a1", "cityA", "county", false, 409 },  /* duplicate */
+        { "admin", "c9", "nosuch", "county", false, 400 }, /* no parent */
+        { "ghost", "c8", "cityA", "county", false, 401 },  /* unknown actor */
+    };
+    for (size_t i = 0; i < sizeof(orgs) / sizeof(orgs[0]); i++) {
+        uint64_t before = led_count(fsm_led(fx->f));
+        struct fsm_result r = mkorg(fx, orgs[i].who, orgs[i].id, orgs[i].parent,
+                                    orgs[i].level, orgs[i].authority);
+        if (r.status != orgs[i].status) {
+            fail_msg("org case %zu (%s creates %s): got %d want %d: %s", i,
+                     orgs[i].who, orgs[i].id, r.status, orgs[i].status,
+                     r.message);
+        }
+        /* Every command appends exactly one fact: the org or a rejection. */
+        assert_int_equal(led_count(fsm_led(fx->f)), before + 1);
+    }
+    static const struct {
+        const char *who, *id, *org, *roles;
+        int status;
+    } ps[] = {
+        { "ca", "p1", "a1", "\"provider\"", 201 },
+        { "ca", "p2", "cityB", "\"provider\"", 403 },
+        { "ca", "p3", "a1", "\"operator\"", 403 },  /* only provincial */
+        { "ca", "p4", "a1", "\"authority\"", 403 }, /* not an authority org */
+        { "admin", "p5", "a1", "\"auditor\"", 201 },
+        { "prov", "p6", "cityA", "\"consumer\"", 403 },
+        { "admin", "p1", "a1", "\"consumer\"", 409 },
+        { "admin", "system", "a1", "\"consumer\"", 409 },
+        { "ca", "cit", NULL, "", 201 }, /* citizens: any authority */
+    };
+    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
+        char tok[32];
+        snprintf(tok, sizeof(tok), "tok-%zu", i);
+        struct fsm_result r =
+            mkprincipal(fx, ps[i].who, ps[i].id, ps[i].org, ps[i].roles, tok);
+        if (r.status != ps[i].status) {
+            fail_msg("principal case %zu (%s creates %s): got %d want %d: %s",
+                     i, ps[i].who, ps[i].id, r.status, ps[i].status, r.message);
+        }
+    }
+    assert_true(fsm_principal(fx->f, "cit")->citizen);
+}
+
+/* Idempotent repeats append nothing and answer the original. */
+static void
+test_fsm_idempotency(void **state)
+{
+    struct fixture *fx = *state;
+    const char *body = "{\"id\":\"o1\",\"name\":\"n\",\"level\":\"province\","
+                       "\"kind\":\"agency\",\"parent\":\"authority\"}";
+    struct fsm_result a =
+        run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
+    uint64_t n = led_count(fsm_led(fx->f));
+    struct fsm_result b =
+        run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
+
+    assert_int_equal(a.status, 201);
+    assert_false(a.replayed);
+    assert_int_equal(b.status, 201);
+    assert_true(b.replayed);
+    assert_int_equal(b.first_rev, a.first_rev);
+    assert_int_equal(led_count(fsm_led(fx->f)), n);
+    /* Same key, other body: 422 and nothing appended. */
+    struct fsm_result c = run(fx, CMD_ORG_CREATE, "admin", NULL,
+                              "{\"id\":\"o2\",\"name\":\"n\",\"level\":"
+                              "\"province\",\"kind\":\"agency\"}",
+                              NULL, "key-1");
+    assert_int_equal(c.status, 422);
+    assert_string_equal(c.code, "idempotency_mismatch");
+    assert_int_equal(led_count(fsm_led(fx->f)), n);
+    /* Another principal's same key is independent. */
+    mkprincipal(fx, "admin", "p", "authority", "\"authority\"", "t-p");
+    struct fsm_result d =
+        run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
+    assert_false(d.replayed);
+    assert_int_equal(d.status, 409); /* o1 exists */
+    /* A replayed rejection is the rejection. */
+    struct fsm_result e =
+        run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
+    assert_true(e.replayed);
+    assert_int_equal(e.status, 409);
+    assert_string_equal(e.code, "conflict");
+    /* After 24 h of ledger time the key may be used again. */
+    fx->now += 24LL * 3600 * 1000 + 1;
+    struct fsm_result g =
+        run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
+    assert_false(g.replayed);
+    assert_int_equal(g.status, 409);
+}
+
+/* Ledger time never goes backwards, whatever the leader's clock says. */
+static void
+test_fsm_time_monotonic(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t t0 = led_time(fsm_led(fx->f));
+
+    fx->now -= 100000; /* a new leader whose clock is behind */
+    run(fx, CMD_TICK, NULL, NULL, NULL, NULL, NULL);
+    assert_true(led_time(fsm_led(fx->f)) == t0);
+    fx->now = t0 + 5000;
+    run(fx, CMD_TICK, NULL, NULL, NULL, NULL, NULL);
+    assert_true(led_time(fsm_led(fx->f)) == t0 + 5000);
+}
+
+/* Revocation and reissue take effect in apply; the last authority stays. */
+static void
+test_fsm_revoke_and_token(void **state)
+{
+    struct fixture *fx = *state;
+    char extra[120], h[PC_HASH_HEX_LEN + 1];
+
+    assert_int_equal(
+        mkprincipal(fx, "admin", "u", "authority", "\"consumer\"", "t-u")
+            .status,
+        201);
+    hash_hex("t-u2", h);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_TOKEN, "u", "u", NULL, extra, NULL).status, 200);
+    assert_null(by_token(fx, "t-u"));
+    assert_non_null(by_token(fx, "t-u2"));
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "u", "u", NULL, NULL, NULL).status, 403);
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "u", NULL, NULL, NULL).status,
+        200);
+    assert_null(by_token(fx, "t-u2"));
+    /* A revoked principal's commands are refused in apply. */
+    assert_int_equal(mkorg(fx, "u", "zz", "authority", "city", false).status,
+                     401);
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "admin", NULL, NULL, NULL)
+            .status,
+        409);
+}
+
+/* Two replicas fed the same entries agree; a rebuild from the ledger
+ * reproduces the derived state. */
+static void
+test_fsm_determinism_and_rebuild(void **state)
+{
+    struct fixture *fx = *state;
+    struct fixture other = *fx;
+    uint8_t r1[PC_HASH_LEN], r2[PC_HASH_LEN];
+    char extra[200];
+
+    assert_int_equal(fsm_new(&other.f), PC_OK);
+    other.index = 0;
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
+             "\"token_hash\":\"%s\"}",
+             fx->admin_hash);
+    other.now = 1790000000000;
+    run(&other, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
+    for (int i = 0; i < 20; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "org%d", i);
+        mkorg(fx, "admin", id, "authority", "city", i % 3 == 0);
+        mkorg(&other, "admin", id, "authority", "city", i % 3 == 0);
+    }
+    led_root(fsm_led(fx->f), r1);
+    led_root(fsm_led(other.f), r2);
+    assert_memory_equal(r1, r2, PC_HASH_LEN);
+    /* Restore a third fsm from a copy of the ledger's facts. */
+    struct led *copy;
+    assert_int_equal(led_new(&copy), PC_OK);
+    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
+        struct pc_slice enc;
+        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
+        assert_int_equal(
+            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
+    }
+    struct fsm *third;
+    assert_int_equal(fsm_new(&third), PC_OK);
+    assert_int_equal(fsm_restore(third, copy, NULL), PC_OK);
+    assert_non_null(fsm_org(third, "org19"));
+    assert_true(fsm_org(third, "org18")->authority);
+    uint8_t h[PC_HASH_LEN];
+    pc_hash(h, "admin-token", 11);
+    assert_non_null(fsm_principal_by_token(third, h));
+    assert_string_equal(fsm_cluster_id(third),
+                        "00112233445566778899aabbccddeeff");
+    fsm_free(third);
+    fsm_free(other.f);
+}
+
+/* Out of memory in the middle of a command leaves no trace; the retry
+ * (raft offers the entry again) then succeeds with the same result. */
+static void
+test_fsm_oom_all_or_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
+    char extra[200];
+    struct cmd c;
+    struct pc_buf one, entry;
+    char errmsg[PC_ERRMSG_SIZE];
+
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", fx->admin_hash);
+    memset(&c, 0, sizeof(c));
+    c.type = CMD_ORG_CREATE;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = fx->now;
+    c.principal = PC_SLICE_STR("admin");
+    c.request_id = PC_SLICE_STR("oom");
+    c.body = PC_SLICE_STR("{\"id\":\"oom\",\"name\":\"n\",\"level\":"
+                          "\"city\",\"kind\":\"agency\",\"parent\":"
+                          "\"authority\"}");
+    pc_buf_init(&one);
+    pc_buf_init(&entry);
+    cmd_encode(&c, &one);
+    cmd_entry_begin(&entry, 1);
+    cmd_entry_add(&entry, &one);
+    cmd_entry_end(&entry);
+    for (long k = 0;; k++) {
+        uint64_t n = led_count(fsm_led(fx->f));
+        led_root(fsm_led(fx->f), before);
+        pc_alloc_fault(k, 1);
+        int rc = fsm_apply(fx->f, entry.data, entry.len, 99, errmsg);
+        pc_alloc_fault_off();
+        if (rc == PC_OK) {
+            assert_int_equal(led_count(fsm_led(fx->f)), n + 1);
+            assert_non_null(fsm_org(fx->f, "oom"));
+            break;
+        }
+        assert_int_equal(rc, PC_ENOMEM);
+        assert_int_equal(led_count(fsm_led(fx->f)), n);
+        led_root(fsm_led(fx->f), after);
+        assert_memory_equal(before, after, PC_HASH_LEN);
+        assert_null(fsm_org(fx->f, "oom"));
+        assert_true(k < 10000);
+    }
+    pc_buf_release(&one);
+    pc_buf_release(&entry);
+}
+
+/* Entries that are not commands, or of an unknown rules version, are
+ * errors that stop the replica (never silently skipped). */
+static void
+test_fsm_bad_entries(void **state)
+{
+    struct fixture *fx = *state;
+    char errmsg[PC_ERRMSG_SIZE];
+    uint8_t junk[16] = { 'E', 1, 1, 0xff };
+    struct cmd c;
+    struct pc_buf one, entry;
+
+    assert_int_equal(fsm_apply(fx->f, junk, sizeof(junk), 5, errmsg),
+                     PC_EPROTO);
+    memset(&c, 0, sizeof(c));
+    c.type = CMD_TICK;
+    c.rules = CMD_RULES_VERSION + 1;
+    pc_buf_init(&one);
+    pc_buf_init(&entry);
+    cmd_encode(&c, &one);
+    cmd_entry_begin(&entry, 1);
+    cmd_entry_add(&entry, &one);
+    cmd_entry_end(&entry);
+    uint64_t n = led_count(fsm_led(fx->f));
+    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, 6, errmsg),
+                     PC_EVERSION);
+    assert_non_null(strstr(errmsg, "rules version"));
+    assert_int_equal(led_count(fsm_led(fx->f)), n);
+    pc_buf_release(&one);
+    pc_buf_release(&entry);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fsm_genesis_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_scope_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_time_monotonic, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_revoke_and_token, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_determinism_and_rebuild, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_oom_all_or_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_bad_entries, setup, teardown),
+    };
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
+    return cmocka_run_group_tests_name("fsm", tests, NULL, NULL);
+}
