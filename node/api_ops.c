@@ -544,7 +544,8 @@ api_members_remove(struct http_request *req, void *arg)
         api_error(n, req, rc == PC_ECONFLICT ? 409 : 503,
                   rc == PC_ECONFLICT ? "conflict" : "unavailable",
                   "cannot remove member %llu: %s", (unsigned long long)id,
-                  pc_strerror(rc));
+                  rc == PC_ECONFLICT ? "a membership change is in flight"
+                                     : pc_strerror(rc));
     }
 }
 

@@ -72,6 +72,9 @@ def test_redirect_from_follower(c):
     """A write sent to a follower is answered 307 to the leader."""
     lead = c.leader()
     fol = [x for x in c.nodes if x is not lead][0]
+    # The leader records its client URL in the ledger once it leads.
+    wait_for(lambda: ((fol.status() or {}).get("leader") or {})
+             .get("client_url") == lead.url, 10, "leader URL on follower")
     r = fol.req("POST", "/v1/orgs?x=1", org("red1"), token=c.token)
     assert r.status == 307, r
     assert r.headers["location"] == lead.url + "/v1/orgs?x=1"
@@ -276,7 +279,10 @@ def test_add_and_remove_fourth_node(c):
     wait_for(lambda: any(m["id"] == 4 and m["role"] == "voter"
                          for m in lead.status()["members"]), 20, "voter 4")
     c.converged()
-    r = lead.req("DELETE", "/v1/members/4", token=c.token)
+    # The promotion may still be committing: 409 until it has.
+    r = wait_for(lambda: (lambda r: r if r.status != 409 else None)(
+        lead.req("DELETE", "/v1/members/4", token=c.token)), 10,
+        "removal of 4")
     assert r.status == 200, r
     wait_for(lambda: all(m["id"] != 4 for m in lead.status()["members"]),
              10, "member 4 gone")
