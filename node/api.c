@@ -78,6 +78,10 @@ api_json(struct node *n, struct http_request *req, int status, json_t *o)
     respond_json_rev(n, req, status, o, 0);
 }
 
+static void verror(struct node *n, struct http_request *req, int status,
+                   const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
 static void
 verror(struct node *n, struct http_request *req, int status, const char *code,
        const char *fmt, va_list ap)

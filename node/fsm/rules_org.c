@@ -483,11 +483,12 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
             rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
                             "token collision; retry");
         } else {
+            json_t *roles_in = json_object_get(o, "roles");
             json_t *p = json_pack(
-                "{s:s, s:O, s:O, s:s, s:s, s:b}", "id", id, "org",
+                "{s:s, s:O, s:o, s:s, s:s, s:b}", "id", id, "org",
                 org ? json_object_get(o, "org") : json_null(), "roles",
-                json_object_get(o, "roles") ?: json_array(), "token_hash", th,
-                "status", "active", "citizen", org == NULL);
+                roles_in ? json_incref(roles_in) : json_array(), "token_hash",
+                th, "status", "active", "citizen", org == NULL);
             rc = p == NULL ? PC_ENOMEM
                            : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE,
                                       str_slice(id), p, NULL, NULL);
