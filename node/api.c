@@ -300,6 +300,9 @@ api_stale(struct http_request *req)
     return c != NULL && strcmp(c, "stale") == 0;
 }
 
+static void serve_at_revision(struct node *n, struct http_request *req,
+                              api_read_fn run);
+
 static void
 read_enqueue(struct node *n, struct http_request *req, api_read_fn run)
 {
@@ -360,7 +363,7 @@ barrier_cb(void *arg, int rc)
             continue;
         }
         n->reads_served++;
-        r->run(n, r->req);
+        serve_at_revision(n, r->req, r->run);
     }
     api_reads_kick(n);
 }
@@ -395,29 +398,79 @@ api_reads_kick(struct node *n)
     n->barriers++;
 }
 
+#define MAX_WAITERS 1000
+#define WAIT_MS     1000
+
+/* Run `run` once this node has applied min_revision (if asked), waiting up
+ * to a second; a junk or absurd min_revision is 400. */
+static void
+serve_at_revision(struct node *n, struct http_request *req, api_read_fn run)
+{
+    const char *mr = http_req_param(req, "min_revision");
+    uint64_t have = led_count(fsm_led(n->fsm));
+    unsigned long long want;
+    struct node_wait *w;
+    char *end;
+
+    if (mr == NULL) {
+        run(n, req);
+        return;
+    }
+    want = strtoull(mr, &end, 10);
+    if (*mr < '0' || *mr > '9' || *end != '\0' || want > have + 1000000) {
+        api_error(n, req, 400, "bad_request",
+                  "min_revision must be a whole number not far beyond %llu",
+                  (unsigned long long)have);
+        return;
+    }
+    if (want <= have) {
+        run(n, req);
+        return;
+    }
+    w = http_req_alloc(req, sizeof(*w));
+    if (w == NULL || n->n_waiters >= MAX_WAITERS) {
+        api_error(n, req, 503, "unavailable",
+                  "this node has not applied revision %llu yet", want);
+        return;
+    }
+    w->req = req;
+    w->run = run;
+    w->want = want;
+    w->deadline_ms = pc_now_ms() + WAIT_MS;
+    w->next = n->waiters;
+    n->waiters = w;
+    n->n_waiters++;
+}
+
+void
+api_waiters_check(struct node *n, bool fail_all)
+{
+    struct node_wait **pp = &n->waiters, *w;
+    uint64_t have = led_count(fsm_led(n->fsm));
+    int64_t now = pc_now_ms();
+
+    while ((w = *pp) != NULL) {
+        if (!fail_all && w->want > have && now < w->deadline_ms) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        n->n_waiters--;
+        if (!fail_all && w->want <= have) {
+            w->run(n, w->req);
+        } else {
+            api_error(n, w->req, 503, "unavailable",
+                      "this node has not applied revision %llu yet",
+                      (unsigned long long)w->want);
+        }
+    }
+}
+
 void
 api_read(struct node *n, struct http_request *req, api_read_fn run)
 {
-    const char *mr = http_req_param(req, "min_revision");
-
     if (api_stale(req)) {
-        if (mr != NULL) {
-            char *end;
-            unsigned long long want = strtoull(mr, &end, 10);
-
-            if (*mr == '\0' || *end != '\0') {
-                api_error(n, req, 400, "bad_request",
-                          "min_revision must be a whole number");
-                return;
-            }
-            if (want > led_count(fsm_led(n->fsm))) {
-                /* TODO(#3): wait up to 1 s for the revision to arrive. */
-                api_error(n, req, 503, "unavailable",
-                          "this node has not applied revision %llu yet", want);
-                return;
-            }
-        }
-        run(n, req);
+        serve_at_revision(n, req, run);
         return;
     }
     if (!api_leader_or_redirect(n, req)) {
@@ -477,8 +530,10 @@ write_done(void *arg, int rc, const struct fsm_result *res, size_t nres)
     struct node *n = w->n;
     struct http_request *req = w->req;
 
-    if (w->sys_cb != NULL) {
-        w->sys_cb(n, rc, nres > 0 ? res : NULL);
+    if (req == NULL) { /* a node-internal command */
+        if (w->sys_cb != NULL) {
+            w->sys_cb(n, rc, nres > 0 ? res : NULL);
+        }
         pc_free(w);
         return;
     }

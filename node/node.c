@@ -305,6 +305,25 @@ leader_duties(struct node *n)
                                          n->o.client_url, "address", n->o.peer),
                                member_cb) == PC_OK;
     }
+    if (pc_now_ms() - n->last_security_summary_ms >= SECURITY_SUMMARY_MS) {
+        uint64_t now[4] = { n->sec_auth_failures, n->sec_denials,
+                            n->sec_rate_limited, n->sec_malformed };
+
+        n->last_security_summary_ms = pc_now_ms();
+        if (memcmp(now, n->sec_reported, sizeof(now)) != 0) {
+            /* Counts since the last summary: bounded, no addresses. */
+            json_t *x = json_pack(
+                "{s:I, s:I, s:I, s:I, s:I}", "node", (json_int_t)n->o.id,
+                "auth_failures", (json_int_t)(now[0] - n->sec_reported[0]),
+                "denials", (json_int_t)(now[1] - n->sec_reported[1]),
+                "rate_limited", (json_int_t)(now[2] - n->sec_reported[2]),
+                "malformed", (json_int_t)(now[3] - n->sec_reported[3]));
+            if (api_propose_system(n, CMD_SECURITY_SUMMARY, NULL, x, NULL) ==
+                PC_OK) {
+                memcpy(n->sec_reported, now, sizeof(now));
+            }
+        }
+    }
     if (!n->tick_in_flight && pc_now_ms() - led_time(l) >= TICK_IDLE_MS) {
         n->tick_in_flight =
             api_propose_system(n, CMD_TICK, NULL, NULL, tick_cb) == PC_OK;
@@ -358,6 +377,7 @@ watch_cb(uv_timer_t *t)
         api_reads_fail(n, 503, "unavailable");
     }
     n->was_leader = leader;
+    api_waiters_check(n, false);
     if (leader) {
         leader_duties(n);
     }
@@ -532,6 +552,7 @@ stop_now(struct node *n)
     }
     n->stop_started = true;
     api_reads_fail(n, 503, "unavailable");
+    api_waiters_check(n, true);
     if (n->timer_open) {
         uv_timer_stop(&n->timer);
         uv_close((uv_handle_t *)&n->timer, timer_closed);

@@ -48,6 +48,15 @@ struct node_read {
     struct node_read *next;
 };
 
+/* A read waiting for this node to apply a min_revision. */
+struct node_wait {
+    struct http_request *req;
+    void (*run)(struct node *n, struct http_request *req);
+    uint64_t want;
+    int64_t deadline_ms;
+    struct node_wait *next;
+};
+
 struct node_fail {
     int64_t window_start_ms;
     unsigned failures;
@@ -74,6 +83,8 @@ struct node {
     struct node_read *reads_head, *reads_tail; /* waiting for a barrier */
     struct node_read *batch;                   /* served by the in-flight */
     uint64_t n_reads_waiting;
+    struct node_wait *waiters; /* min_revision, checked by the timer */
+    size_t n_waiters;
     struct pc_map fails; /* client address -> struct node_fail */
     FILE *seclog;
     uint64_t sec_auth_failures, sec_denials, sec_rate_limited, sec_malformed;
@@ -83,6 +94,7 @@ struct node {
     uint64_t latency_count;
     double latency_sum_ms;
     int64_t last_security_summary_ms;
+    uint64_t sec_reported[4]; /* counters at the last summary fact */
     bool stopping;
     bool fatal;        /* stop at the next timer turn */
     bool stop_started; /* stop_now ran */

@@ -85,6 +85,20 @@ def test_redirect_from_follower(c):
     assert r.status == 307, r
     r = fol.req("GET", "/v1/orgs?consistency=stale", token=c.token)
     assert r.status == 200, r
+    # min_revision: a node behind it waits up to 1 s, then answers 503.
+    have = int(r.headers["x-provcat-revision"])
+    t0 = time.time()
+    r = fol.req("GET", "/v1/orgs?consistency=stale&min_revision=%d" %
+                (have + 1000), token=c.token)
+    assert r.status == 503 and 0.9 <= time.time() - t0 < 3, r
+    w = lead.req("POST", "/v1/orgs", org("red2"), token=c.token)
+    assert w.status == 201
+    r = fol.req("GET", "/v1/orgs/red2?consistency=stale&min_revision=%d" %
+                w.json["revision"], token=c.token)
+    assert r.status == 200, r
+    r = fol.req("GET", "/v1/orgs?consistency=stale&min_revision=x",
+                token=c.token)
+    assert r.status == 400, r
 
 
 def test_idempotency(c):
