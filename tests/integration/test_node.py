@@ -255,6 +255,46 @@ def test_kill_leader_under_load(c):
     assert st["revision"] >= len(acked)
 
 
+def test_sustained_load_followers_keep_up(c):
+    """Under 6 s of writes from 8 clients every follower stays alive and
+    within a bounded lag of the leader, and all converge afterwards."""
+    lead = c.leader()
+    stop, lock = threading.Event(), threading.Lock()
+    done, worst = [0], [0]
+
+    def writer(w):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            r = lead.req("POST", "/v1/orgs", org("s%d-%d" % (w, i)),
+                         token=c.token)
+            assert r.status == 201, r
+            with lock:
+                done[0] += 1
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 6
+    while time.time() < deadline:
+        m = lead.req("GET", "/metrics").body.decode()
+        for line in m.splitlines():
+            if line.startswith("provcat_raft_follower_lag"):
+                worst[0] = max(worst[0], int(line.split()[-1]))
+        for x in c.nodes:
+            assert x.alive(), "node %d died under load" % x.id
+        time.sleep(0.2)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert done[0] > 100, done[0]
+    assert worst[0] < 2000, "a follower lagged %d entries" % worst[0]
+    st = c.converged(timeout=10)
+    assert st["revision"] >= done[0]
+    print("    sustained load: %d writes in 6 s, worst follower lag %d" %
+          (done[0], worst[0]))
+
+
 def test_full_restart_keeps_everything(c):
     """Stopping and restarting every node keeps revision, root and data."""
     lead = c.leader()
@@ -368,6 +408,7 @@ TESTS = [
     (test_city_authority_scope, {}),
     (test_delete_is_immutable_and_garbage, {}),
     (test_kill_leader_under_load, {}),
+    (test_sustained_load_followers_keep_up, {}),
     (test_full_restart_keeps_everything, {}),
     (test_add_and_remove_fourth_node, {}),
     (test_lagging_node_catches_up_by_snapshot,
