@@ -123,7 +123,7 @@ valgrind:
 	$(Q)VALGRIND=1 tests/run-unit.sh build/vg/tests
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory OPT="-O2 -DNDEBUG" BUILD=build/rel \
+	$(Q)$(MAKE) --no-print-directory OPT=-O2 BUILD=build/rel \
 		$(patsubst $(BUILD)/%,build/rel/%,$(BENCH_BINS)) build/rel/provcat-node
 	$(Q)tests/bench/run.sh build/rel
 

@@ -1,13 +1,12 @@
 -- SPDX-License-Identifier: MIT
 -- wrk script: each request creates a new org (a small replicated write).
+-- `tid` must be a global: thread:set() sets globals of each thread.
 local counter = 0
-local tid = 0
-local threads = {}
+local next_tid = 0
 
 function setup(thread)
-  tid = tid + 1
-  thread:set("tid", tid)
-  table.insert(threads, thread)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
 end
 
 function init(args)
