@@ -127,5 +127,22 @@ void api_principals_create(struct http_request *req, void *arg);
 void api_principals_token(struct http_request *req, void *arg);
 void api_principals_revoke(struct http_request *req, void *arg);
 void api_whoami(struct http_request *req, void *arg);
+/* Catalog entries (api_catalog.c). */
+void api_catalog_create(struct http_request *req, void *arg);
+void api_catalog_list(struct http_request *req, void *arg);
+void api_catalog_get(struct http_request *req, void *arg);
+void api_catalog_history(struct http_request *req, void *arg);
+void api_catalog_update(struct http_request *req, void *arg);
+void api_catalog_submit(struct http_request *req, void *arg);
+void api_catalog_review(struct http_request *req, void *arg);
+void api_catalog_retire(struct http_request *req, void *arg);
+/* Records (api_records.c). */
+void api_records_put(struct http_request *req, void *arg);
+void api_records_get(struct http_request *req, void *arg);
+void api_records_history(struct http_request *req, void *arg);
+void api_records_list(struct http_request *req, void *arg);
+void api_records_batch(struct http_request *req, void *arg);
+void api_records_retire(struct http_request *req, void *arg);
+void api_records_correct(struct http_request *req, void *arg);
 
 #endif

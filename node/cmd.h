@@ -29,7 +29,17 @@
     X(5, ORG_CREATE, "org.create")             \
     X(6, PRINCIPAL_CREATE, "principal.create") \
     X(7, PRINCIPAL_TOKEN, "principal.token")   \
-    X(8, PRINCIPAL_REVOKE, "principal.revoke")
+    X(8, PRINCIPAL_REVOKE, "principal.revoke") \
+    X(9, ENTRY_CREATE, "entry.create")         \
+    X(10, ENTRY_UPDATE, "entry.update")        \
+    X(11, ENTRY_SUBMIT, "entry.submit")        \
+    X(12, ENTRY_REVIEW, "entry.review")        \
+    X(13, ENTRY_RETIRE, "entry.retire")        \
+    X(14, RECORD_PUT, "record.put")            \
+    X(15, RECORD_BATCH, "record.batch")        \
+    X(16, RECORD_RETIRE, "record.retire")      \
+    X(17, RECORD_CORRECT, "record.correct")    \
+    X(18, AUDIT, "audit")
 
 enum cmd_type {
 #define CMD_TYPE_ENUM(code, name, str) CMD_##name = code,

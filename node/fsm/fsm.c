@@ -95,9 +95,19 @@ free_plain_cb(void *arg, const void *key, size_t klen, void *val)
     return true;
 }
 
+static bool
+free_entry_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    (void)arg, (void)key, (void)klen;
+    fsm_entry_free(val);
+    return true;
+}
+
 static void
 derived_release(struct fsm *f)
 {
+    pc_map_each(&f->entries, free_entry_cb, NULL);
+    pc_map_release(&f->entries);
     pc_map_each(&f->orgs, free_org_cb, NULL);
     pc_map_release(&f->orgs);
     pc_map_each(&f->principals, free_principal_cb, NULL);
@@ -300,6 +310,7 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     case FACT_ORG:
     case FACT_PRINCIPAL:
     case FACT_MEMBER:
+    case FACT_ENTRY:
         p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0,
                        NULL);
         if (p == NULL) {
@@ -323,6 +334,9 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         break;
     case FACT_MEMBER:
         rc = derive_member(f, fact, p);
+        break;
+    case FACT_ENTRY:
+        rc = fsm_derive_entry(f, fact, p);
         break;
     }
     json_decref(p);
@@ -370,6 +384,7 @@ fsm_new(struct fsm **out)
     pc_map_init(&f->tokens);
     pc_map_init(&f->members);
     pc_map_init(&f->idem);
+    pc_map_init(&f->entries);
     f->org_ids_stale = true;
     *out = f;
     return PC_OK;
@@ -439,6 +454,12 @@ fsm_principal_by_token(const struct fsm *f, const uint8_t h[PC_HASH_LEN])
     const struct fsm_principal *p = pc_map_get(&f->tokens, h, PC_HASH_LEN);
 
     return p != NULL && p->active ? p : NULL;
+}
+
+const struct fsm_entry *
+fsm_entry(const struct fsm *f, const char *id)
+{
+    return pc_map_get(&f->entries, id, strlen(id));
 }
 
 const char *
@@ -671,7 +692,7 @@ replay(struct fsm *f, const struct fsm_idem *e, const struct cmd *cmd,
         json_decref(p);
         return;
     }
-    res->status = fsm_success_status(cmd->type);
+    res->status = fsm_success_status(cmd->type, &first);
 }
 
 static int
@@ -731,7 +752,7 @@ apply_one(struct fsm *f, const struct cmd *cmd, uint64_t raft_index,
             return PC_OK;
         }
     }
-    c.status = fsm_success_status(cmd->type);
+    c.status = fsm_success_status(cmd->type, NULL);
     rc = fsm_rules_apply(&c);
     if (rc != PC_OK) {
         return rc;

@@ -55,6 +55,53 @@ struct fsm_principal {
     uint64_t rev;
 };
 
+/* Share and open classes, most open last. */
+enum fsm_class {
+    FSM_CLASS_NONE = 0,
+    FSM_CLASS_CONDITIONAL = 1,
+    FSM_CLASS_UNCONDITIONAL = 2,
+};
+
+enum fsm_field_type {
+    FSM_FIELD_STRING = 0,
+    FSM_FIELD_INTEGER,
+    FSM_FIELD_NUMBER,
+    FSM_FIELD_BOOLEAN,
+    FSM_FIELD_DATE,
+    FSM_FIELD_OBJECT,
+    FSM_FIELD_ARRAY,
+};
+
+struct fsm_field {
+    char *name;
+    enum fsm_field_type type;
+    bool required;
+};
+
+enum fsm_entry_status {
+    FSM_ENTRY_DRAFT = 0,
+    FSM_ENTRY_SUBMITTED,
+    FSM_ENTRY_PUBLISHED,
+    FSM_ENTRY_REJECTED,
+    FSM_ENTRY_RETIRED,
+};
+
+/* The current version of a catalog entry (derived from its ENTRY facts). */
+struct fsm_entry {
+    char *id;
+    char *provider;   /* the provider org: the entry's single source */
+    char *scope;      /* "province" or "city:<org>" */
+    char *title_norm; /* normalised title, for one-data-one-source */
+    enum fsm_entry_status status;
+    enum fsm_class share;
+    enum fsm_class open;
+    int security_level; /* 1..4 */
+    struct fsm_field *fields;
+    size_t n_fields;
+    uint64_t version; /* of the entry */
+    uint64_t rev;     /* revision of the current version */
+};
+
 /* The answer to one command, built from facts so a replay gives the same. */
 struct fsm_result {
     int status;         /* HTTP status */
@@ -101,6 +148,9 @@ const struct fsm_principal *fsm_principal(const struct fsm *f, const char *id);
 /* The active principal whose token hashes to `h`, or NULL. */
 const struct fsm_principal *
 fsm_principal_by_token(const struct fsm *f, const uint8_t h[PC_HASH_LEN]);
+
+/* The catalog entry `id`, or NULL. */
+const struct fsm_entry *fsm_entry(const struct fsm *f, const char *id);
 
 /* The client URL the ledger records for node `id`, or NULL. */
 const char *fsm_member_url(const struct fsm *f, uint64_t id);

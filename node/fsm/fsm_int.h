@@ -24,6 +24,7 @@ struct fsm {
     struct pc_map tokens;     /* token hash -> principal (borrowed) */
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
+    struct pc_map entries;    /* entry id -> struct fsm_entry */
     struct fsm_result *results;
     size_t n_results, cap_results;
     const char **org_ids; /* sorted cache for listings */
@@ -65,11 +66,26 @@ int fsm_derive(struct fsm *f, const struct fact *fact);
 int fsm_idem_key(struct pc_buf *out, struct pc_slice principal,
                  struct pc_slice key);
 
-/* The status a successful command of `type` answers (201 for creations). */
-int fsm_success_status(uint32_t type);
+/*
+ * The status a successful command of `type` answers (201 for creations);
+ * `first` (may be NULL) is the command's first fact, for commands whose
+ * status depends on what they did (a record PUT: 201 created, 200 updated).
+ */
+int fsm_success_status(uint32_t type, const struct fact *first);
 
 /* Dispatch to the rules for c->cmd->type. */
 int fsm_rules_apply(struct fsm_ctx *c);
+
+/* Catalog entries (rules_catalog.c). */
+int fsm_rules_catalog(struct fsm_ctx *c, const struct fsm_principal *actor);
+int fsm_derive_entry(struct fsm *f, const struct fact *fact, json_t *payload);
+void fsm_entry_free(struct fsm_entry *e);
+
+/* Records and read audit (rules_records.c). */
+int fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor);
+int fsm_rules_audit(struct fsm_ctx *c);
+/* Status of a replayed record command from its first fact. */
+int fsm_records_replay_status(uint32_t type, const struct fact *first);
 
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);

@@ -208,13 +208,17 @@ fsm_principal_body_valid(const void *body, size_t len, char *msg)
 }
 
 int
-fsm_success_status(uint32_t type)
+fsm_success_status(uint32_t type, const struct fact *first)
 {
     switch (type) {
     case CMD_ORG_CREATE:
     case CMD_PRINCIPAL_CREATE:
     case CMD_GENESIS:
+    case CMD_ENTRY_CREATE:
         return 201;
+    case CMD_RECORD_PUT:
+    case CMD_RECORD_BATCH:
+        return first != NULL ? fsm_records_replay_status(type, first) : 200;
     default:
         return 200;
     }
@@ -631,6 +635,7 @@ fsm_rules_apply(struct fsm_ctx *c)
     case CMD_GENESIS:
     case CMD_TICK:
     case CMD_SECURITY_SUMMARY:
+    case CMD_AUDIT:
         if (!system) {
             return fsm_reject(c, 403, "forbidden", NO_SLICE, NO_SLICE,
                               "%s is a node-internal command",
@@ -666,6 +671,19 @@ fsm_rules_apply(struct fsm_ctx *c)
         return principal_token(c, actor);
     case CMD_PRINCIPAL_REVOKE:
         return principal_revoke(c, actor);
+    case CMD_ENTRY_CREATE:
+    case CMD_ENTRY_UPDATE:
+    case CMD_ENTRY_SUBMIT:
+    case CMD_ENTRY_REVIEW:
+    case CMD_ENTRY_RETIRE:
+        return fsm_rules_catalog(c, actor);
+    case CMD_RECORD_PUT:
+    case CMD_RECORD_BATCH:
+    case CMD_RECORD_RETIRE:
+    case CMD_RECORD_CORRECT:
+        return fsm_rules_records(c, actor);
+    case CMD_AUDIT:
+        return fsm_rules_audit(c);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

@@ -6,14 +6,27 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_node  # noqa: E402
+import glob  # noqa: E402
+import importlib  # noqa: E402
+
 from cluster import Cluster  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def all_tests():
+    """TESTS of every tests/integration/test_*.py module, in name order."""
+    tests = []
+    for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+        mod = importlib.import_module(os.path.basename(path)[:-3])
+        tests.extend(mod.TESTS)
+    return tests
 
 
 def main():
     only = sys.argv[1] if len(sys.argv) > 1 else None
     passed = failed = 0
-    for fn, opts in test_node.TESTS:
+    for fn, opts in all_tests():
         if only and only not in fn.__name__:
             continue
         t0 = time.time()

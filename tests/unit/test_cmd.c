@@ -114,8 +114,7 @@ test_cmd_entry_packing(void **state)
     }
     assert_int_equal(cmd_entry_end(&entry), PC_OK);
     assert_int_equal(entry.len % 8, 0);
-    assert_int_equal(cmd_entry_open(&it, entry.data, entry.len, errmsg),
-                     PC_OK);
+    assert_int_equal(cmd_entry_open(&it, entry.data, entry.len, errmsg), PC_OK);
     while ((rc = cmd_entry_next(&it, &d, errmsg)) == 1) {
         assert_int_equal(d.type, CMD_TICK + (uint32_t)n);
         n++;
