@@ -588,30 +588,114 @@ node_request_id(struct node *n, char out[64])
              (unsigned long long)++n->request_seq);
 }
 
-static int
-propose(struct node *n, struct cmd *c, struct api_write *w)
+/*
+ * Commands proposed during one loop turn travel in one raft entry (up to
+ * BATCH_MAX commands or BATCH_BYTES): one log append and one replication
+ * round for all of them. apply answers each command in order.
+ */
+#define BATCH_MAX   256
+#define BATCH_BYTES (512u << 10)
+
+struct api_batch {
+    size_t n;
+    struct api_write *w[];
+};
+
+static void
+answer_unproposed(struct node *n, struct api_write *w, int rc)
 {
-    struct pc_buf one, entry;
+    if (w->req == NULL) {
+        if (w->sys_cb != NULL) {
+            w->sys_cb(n, rc, NULL);
+        }
+        pc_free(w);
+    } else if (rc == PC_ENOTLEADER) {
+        api_leader_or_redirect(n, w->req);
+    } else {
+        api_error(n, w->req, 503, "unavailable", "could not propose: %s",
+                  pc_strerror(rc));
+    }
+}
+
+static void
+batch_done(void *arg, int rc, const struct fsm_result *res, size_t nres)
+{
+    struct api_batch *b = arg;
+
+    for (size_t i = 0; i < b->n; i++) {
+        bool ok = rc == PC_OK && i < nres;
+        write_done(b->w[i], ok || rc != PC_OK ? rc : PC_EIO,
+                   ok ? &res[i] : NULL, ok ? 1 : 0);
+    }
+    pc_free(b);
+}
+
+void
+api_batch_flush(struct node *n)
+{
+    struct api_batch *b;
+    struct pc_buf entry;
+    size_t count = n->batch_n;
     int rc;
 
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    rc = cmd_encode(c, &one);
-    if (rc == PC_OK) {
-        rc = cmd_entry_begin(&entry, 1);
+    if (count == 0) {
+        return;
     }
+    n->batch_n = 0;
+    pc_buf_init(&entry);
+    b = pc_malloc(sizeof(*b) + count * sizeof(b->w[0]));
+    rc = b == NULL ? PC_ENOMEM : cmd_entry_begin(&entry, (uint32_t)count);
     if (rc == PC_OK) {
-        rc = cmd_entry_add(&entry, &one);
+        rc = pc_buf_put(&entry, n->batch_cmds.data, n->batch_cmds.len);
     }
     if (rc == PC_OK) {
         rc = cmd_entry_end(&entry);
     }
+    n->batch_cmds.len = 0;
     if (rc == PC_OK) {
-        rc = clu_propose(n->clu, &entry, write_done, w);
+        b->n = count;
+        memcpy(b->w, n->batch_w, count * sizeof(b->w[0]));
+        rc = clu_propose(n->clu, &entry, batch_done, b);
+    }
+    pc_buf_release(&entry);
+    if (rc != PC_OK) {
+        pc_free(b);
+        for (size_t i = 0; i < count; i++) {
+            answer_unproposed(n, n->batch_w[i], rc);
+        }
+        return;
+    }
+    n->batches++;
+    n->batched_cmds += count;
+}
+
+static int
+propose(struct node *n, struct cmd *c, struct api_write *w)
+{
+    struct pc_buf one;
+    int rc;
+
+    if (!clu_is_leader(n->clu)) {
+        return PC_ENOTLEADER;
+    }
+    if (n->batch_n == BATCH_MAX || n->batch_cmds.len > BATCH_BYTES) {
+        api_batch_flush(n);
+    }
+    pc_buf_init(&one);
+    rc = cmd_encode(c, &one);
+    if (rc == PC_OK) {
+        size_t old = n->batch_cmds.len;
+        rc = pc_buf_put_lp(&n->batch_cmds, one.data, one.len);
+        if (rc != PC_OK) {
+            n->batch_cmds.len = old;
+        }
     }
     pc_buf_release(&one);
-    pc_buf_release(&entry);
-    return rc;
+    if (rc != PC_OK) {
+        return rc;
+    }
+    n->batch_w[n->batch_n++] = w;
+    return PC_OK;
 }
 
 /* Leader clock against ledger time (DESIGN.md: ledger time). */

@@ -103,6 +103,8 @@ void api_add_fact_meta(struct node *n, json_t *o, uint64_t rev);
 
 /* Serve the pending reads after a barrier (node.c's timer also kicks it). */
 void api_reads_kick(struct node *n);
+/* Propose the commands gathered this loop turn as one raft entry. */
+void api_batch_flush(struct node *n);
 /* Serve or expire min_revision waiters (all with 503 if `fail_all`). */
 void api_waiters_check(struct node *n, bool fail_all);
 /* Fail every queued read with 503 (leadership lost, shutting down). */

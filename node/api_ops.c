@@ -170,6 +170,11 @@ api_metrics(struct http_request *req, void *arg)
         (unsigned long long)hs->conn_accepted,
         (unsigned long long)hs->conn_rejected, (unsigned long long)hs->requests,
         (unsigned long long)hs->parse_errors);
+    pc_buf_printf(&b,
+                  "provcat_proposed_entries_total %llu\n"
+                  "provcat_proposed_commands_total %llu\n",
+                  (unsigned long long)n->batches,
+                  (unsigned long long)n->batched_cmds);
     for (int i = 1; i <= 5; i++) {
         pc_buf_printf(&b, "provcat_http_responses_total{class=\"%dxx\"} %llu\n",
                       i, (unsigned long long)n->req_by_status[i]);

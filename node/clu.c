@@ -18,6 +18,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "common/map.h"
 #include "node/rfsm.h"
 
 struct clu {
@@ -27,6 +28,7 @@ struct clu {
     struct raft_uv_transport transport;
     struct rfsm rfsm;
     struct fsm *fsm;
+    struct pc_map pending; /* raft index -> struct clu_req of our proposals */
     void (*stop_cb)(void *arg);
     void *stop_arg;
     bool closing;
@@ -43,9 +45,28 @@ struct clu_req {
     struct clu *c;
     void *cb;
     void *arg;
-    uint64_t id;  /* for changes: the member */
-    bool promote; /* clu_add: promote after the add commits */
+    uint64_t id;            /* for changes: the member */
+    bool promote;           /* clu_add: promote after the add commits */
+    struct fsm_result *res; /* copied when the entry applied */
+    size_t n_res;
 };
+
+/* Copy the results of one of our own entries for its callback. */
+static void
+applied_cb(void *arg, uint64_t index, const struct fsm_result *res, size_t n)
+{
+    struct clu *c = arg;
+    struct clu_req *q = pc_map_get(&c->pending, &index, sizeof(index));
+
+    if (q == NULL || n == 0) {
+        return;
+    }
+    q->res = pc_malloc(n * sizeof(*res));
+    if (q->res != NULL) {
+        memcpy(q->res, res, n * sizeof(*res));
+        q->n_res = n;
+    }
+}
 
 static int
 from_raft(int rv)
@@ -100,6 +121,9 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     c->loop = loop;
     c->fsm = fsm;
     rfsm_init(&c->rfsm, fsm, fatal, fatal_arg);
+    c->rfsm.applied = applied_cb;
+    c->rfsm.applied_arg = c;
+    pc_map_init(&c->pending);
 
     c->transport.version = 1;
     c->transport.data = c;
@@ -194,6 +218,7 @@ close_cb(struct raft *r)
     raft_uv_close(&c->io);
     raft_uv_tcp_close(&c->transport);
     rfsm_release(&c->rfsm);
+    pc_map_release(&c->pending);
     pc_free(c);
     if (cb != NULL) {
         cb(arg);
@@ -218,14 +243,16 @@ static void
 apply_done(struct raft_apply *req, int status, void *result)
 {
     struct clu_req *q = (struct clu_req *)req;
-    clu_apply_cb cb = (clu_apply_cb)q->cb;
-    const struct fsm_result *res = NULL;
-    size_t n = 0;
+    uint64_t index = req->index;
+    int rc = from_raft(status);
 
-    if (status == 0 && result != NULL) {
-        n = fsm_results(q->c->fsm, &res);
+    (void)result;
+    pc_map_del(&q->c->pending, &index, sizeof(index));
+    if (rc == PC_OK && q->res == NULL) {
+        rc = PC_ENOMEM; /* applied, but its results could not be kept */
     }
-    cb(q->arg, from_raft(status), res, n);
+    ((clu_apply_cb)q->cb)(q->arg, rc, q->res, q->n_res);
+    pc_free(q->res);
     pc_free(q);
 }
 
@@ -267,6 +294,12 @@ clu_propose(struct clu *c, struct pc_buf *entry, clu_apply_cb cb, void *arg)
         return from_raft(rv);
     }
     entry->len = 0;
+    uint64_t index = q->u.apply.index;
+    if (pc_map_put(&c->pending, &index, sizeof(index), q, NULL) != PC_OK) {
+        /* Proposed, but its results will not be kept: answered as an
+         * unknown outcome rather than guessed. */
+        q->n_res = 0;
+    }
     return PC_OK;
 }
 

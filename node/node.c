@@ -383,6 +383,13 @@ watch_cb(uv_timer_t *t)
     }
 }
 
+/* After each loop turn's I/O: propose what the turn gathered. */
+static void
+batch_check_cb(uv_check_t *h)
+{
+    api_batch_flush(h->data);
+}
+
 /* ---- start and stop --------------------------------------------------- */
 
 static void
@@ -481,6 +488,10 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     if (rc != PC_OK) {
         return rc;
     }
+    uv_check_init(loop, &n->batch_check);
+    n->batch_check.data = n;
+    n->batch_check_open = true;
+    uv_check_start(&n->batch_check, batch_check_cb);
     uv_timer_init(loop, &n->timer);
     n->timer.data = n;
     n->timer_open = true;
@@ -492,7 +503,8 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
 static void
 maybe_done(struct node *n)
 {
-    if (n->clu != NULL || n->http != NULL || n->timer_open) {
+    if (n->clu != NULL || n->http != NULL || n->timer_open ||
+        n->batch_check_open) {
         return;
     }
     if (n->seclog != NULL) {
@@ -506,6 +518,15 @@ maybe_done(struct node *n)
     if (n->stopped_cb != NULL) {
         n->stopped_cb(n->stopped_arg);
     }
+}
+
+static void
+check_closed(uv_handle_t *h)
+{
+    struct node *n = h->data;
+
+    n->batch_check_open = false;
+    maybe_done(n);
 }
 
 static void
@@ -553,6 +574,11 @@ stop_now(struct node *n)
     n->stop_started = true;
     api_reads_fail(n, 503, "unavailable");
     api_waiters_check(n, true);
+    api_batch_flush(n); /* proposed before close: answered by raft_close */
+    if (n->batch_check_open) {
+        uv_check_stop(&n->batch_check);
+        uv_close((uv_handle_t *)&n->batch_check, check_closed);
+    }
     if (n->timer_open) {
         uv_timer_stop(&n->timer);
         uv_close((uv_handle_t *)&n->timer, timer_closed);
@@ -606,4 +632,5 @@ node_release(struct node *n)
     pc_map_release(&n->fails);
     pc_free(n->admin_token_hash_hex);
     n->admin_token_hash_hex = NULL;
+    pc_buf_release(&n->batch_cmds);
 }

@@ -21,6 +21,7 @@
 #define NODE_VERSION "0.1.0"
 
 struct node;
+struct api_write;
 
 struct node_opts {
     uint64_t id;
@@ -76,6 +77,12 @@ struct node {
     uint64_t request_seq;
     uv_timer_t timer; /* leadership watch, ticks, genesis */
     bool timer_open;
+    uv_check_t batch_check; /* flushes the commands of one loop turn */
+    bool batch_check_open;
+    struct pc_buf batch_cmds;       /* length-prefixed encoded commands */
+    struct api_write *batch_w[256]; /* their requests, in order */
+    size_t batch_n;
+    uint64_t batches, batched_cmds; /* for metrics */
     bool was_leader;
     bool leader_ready;      /* this term's first barrier has committed */
     bool barrier_in_flight; /* one barrier serves every queued read */

@@ -24,7 +24,12 @@ apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
 
     *result = NULL;
     if (rc == PC_OK) {
-        *result = s->fsm; /* the callback reads fsm_results() */
+        *result = s->fsm;
+        if (s->applied != NULL) {
+            const struct fsm_result *res;
+            size_t n = fsm_results(s->fsm, &res);
+            s->applied(s->applied_arg, index, res, n);
+        }
         return 0;
     }
     s->apply_errors++;

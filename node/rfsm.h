@@ -16,6 +16,14 @@
 
 typedef void (*rfsm_fatal_cb)(void *arg, int rc, const char *msg);
 
+/*
+ * Called right after entry `index` applied, with its results (valid only
+ * during the call): raft fires apply callbacks later, after it may have
+ * applied more entries, so whoever proposed the entry copies them here.
+ */
+typedef void (*rfsm_applied_cb)(void *arg, uint64_t index,
+                                const struct fsm_result *res, size_t n);
+
 struct rfsm {
     struct raft_fsm raft_fsm; /* handed to raft_init / raft_fixture_grow */
     struct raft *raft;        /* set once raft is initialised */
@@ -23,6 +31,8 @@ struct rfsm {
     struct led_view *view;    /* held between snapshot and finalize */
     rfsm_fatal_cb fatal;
     void *fatal_arg;
+    rfsm_applied_cb applied; /* may be NULL */
+    void *applied_arg;
     uint64_t snapshots;      /* taken */
     uint64_t snapshot_bytes; /* size of the last one */
     uint64_t snapshot_ms;    /* encode time of the last one */
