@@ -11,6 +11,8 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/jcs.h"
+#include "node/fsm/fsm.h"
 #include "node/http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,6 +61,18 @@ inspect(struct http_request *req)
         http_router_match(router, req, &status, allow, sizeof(allow));
     if (rt == NULL && status != 404 && status != 405 && status != 500) {
         __builtin_trap();
+    }
+    /* The JSON decoding every write route does before proposing. */
+    if (req->body_len > 0) {
+        char msg[200];
+        struct pc_buf canon;
+
+        (void)fsm_org_body_valid(req->body, req->body_len, msg);
+        (void)fsm_principal_body_valid(req->body, req->body_len, msg);
+        pc_buf_init(&canon);
+        (void)jcs_canonicalize((const char *)req->body, req->body_len, &canon,
+                               NULL);
+        pc_buf_release(&canon);
     }
     pc_buf_init(&b);
     if (req->n_segs > 0) {
