@@ -1317,6 +1317,22 @@ jcs_emit(const struct jcs_doc *d, struct pc_buf *out)
 }
 
 int
+jcs_emit_value(const struct jcs_doc *d, const struct jcs_val *v,
+               struct pc_buf *out)
+{
+    uint8_t *start, *end;
+
+    if (pc_buf_reserve(out, d->out_len) != PC_OK) {
+        return PC_ENOMEM;
+    }
+    start = out->data + out->len;
+    end = emit_val(start, v);
+    assert((size_t)(end - start) <= d->out_len);
+    out->len += (size_t)(end - start);
+    return PC_OK;
+}
+
+int
 jcs_canonicalize(const char *text, size_t len, struct pc_buf *out, char *errmsg)
 {
     struct jcs_doc *d;

@@ -63,6 +63,15 @@ void jcs_doc_free(struct jcs_doc *d);
 int jcs_emit(const struct jcs_doc *d, struct pc_buf *out);
 
 /*
+ * Append the canonical serialisation of `v`, a value inside `d` (an array
+ * item or a member's value, e.g. one record of a batch body), to `out`.
+ * PC_OK, or PC_ENOMEM with `out` unchanged. Reserves the whole document's
+ * canonical length, an upper bound for any part of it.
+ */
+int jcs_emit_value(const struct jcs_doc *d, const struct jcs_val *v,
+                   struct pc_buf *out);
+
+/*
  * jcs_parse then jcs_emit without keeping the tree: the write path's one
  * call. Same codes and messages as jcs_parse; on failure `out` is
  * unchanged.

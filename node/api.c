@@ -78,6 +78,43 @@ api_json(struct node *n, struct http_request *req, int status, json_t *o)
     respond_json_rev(n, req, status, o, 0);
 }
 
+void
+api_json_text(struct node *n, struct http_request *req, int status,
+              const char *json, size_t len)
+{
+    add_state_headers(n, req, 0);
+    finish_stats(n, req, status);
+    http_respond_json(req, status, json, len);
+}
+
+/*
+ * Answer a refused command. A rejection fact whose payload has a "detail"
+ * object (current_version, field, key, index) adds its members to the
+ * error body; the others answer the plain error.
+ */
+static void
+answer_rejection(struct node *n, struct http_request *req,
+                 const struct fsm_result *res)
+{
+    json_t *p = res->first_rev ? api_fact_payload(n, res->first_rev) : NULL;
+    json_t *det = json_object_get(p, "detail"), *err;
+
+    if (!json_is_object(det)) {
+        json_decref(p);
+        api_error(n, req, res->status, res->code, "%s", res->message);
+        return;
+    }
+    err = json_pack("{s:s, s:s}", "code", res->code, "message", res->message);
+    if (err == NULL || json_object_update_missing(err, det) != 0) {
+        json_decref(err);
+        json_decref(p);
+        api_error(n, req, res->status, res->code, "%s", res->message);
+        return;
+    }
+    json_decref(p);
+    api_json(n, req, res->status, json_pack("{s:o}", "error", err));
+}
+
 static void verror(struct node *n, struct http_request *req, int status,
                    const char *code, const char *fmt, va_list ap)
     __attribute__((format(printf, 5, 0)));
@@ -556,7 +593,7 @@ write_done(void *arg, int rc, const struct fsm_result *res, size_t nres)
         if (res[0].status == 403) {
             n->sec_denials++;
         }
-        api_error(n, req, res[0].status, res[0].code, "%s", res[0].message);
+        answer_rejection(n, req, &res[0]);
         return;
     }
     w->done(n, req, &res[0], w->ctx);
@@ -638,6 +675,8 @@ api_batch_flush(struct node *n)
     size_t count = n->batch_n;
     int rc;
 
+    api_audit_flush(n); /* audit batches ride the same raft entry */
+    count = n->batch_n;
     if (count == 0) {
         return;
     }

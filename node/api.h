@@ -63,6 +63,10 @@ void api_read(struct node *n, struct http_request *req, api_read_fn run);
 /* Answer JSON `o` (stolen) with `status`, revision and time headers. */
 void api_json(struct node *n, struct http_request *req, int status, json_t *o);
 
+/* Answer `len` bytes of JSON text with `status`, revision and time headers. */
+void api_json_text(struct node *n, struct http_request *req, int status,
+                   const char *json, size_t len);
+
 /* Answer the API error body with `status` and `code`. */
 void api_error(struct node *n, struct http_request *req, int status,
                const char *code, const char *fmt, ...)
@@ -103,6 +107,16 @@ void api_add_fact_meta(struct node *n, json_t *o, uint64_t rev);
 
 /* Serve the pending reads after a barrier (node.c's timer also kicks it). */
 void api_reads_kick(struct node *n);
+/*
+ * Propose the read-audit events queued since the last batch (api_records.c)
+ * when ~10 ms have passed, 1000 are waiting or the node stops; leadership
+ * lost drops them (as a crash would). Called by api_batch_flush.
+ */
+void api_audit_flush(struct node *n);
+/* Append the record and read-audit counters to a /metrics body. */
+void api_records_metrics(struct node *n, struct pc_buf *b);
+/* Free the read-audit queue (node_release). */
+void api_audit_release(struct node *n);
 /* Propose the commands gathered this loop turn as one raft entry. */
 void api_batch_flush(struct node *n);
 /* Serve or expire min_revision waiters (all with 503 if `fail_all`). */

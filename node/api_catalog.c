@@ -1,58 +1,657 @@
 /* SPDX-License-Identifier: MIT */
-/* Catalog routes: placeholder until issue #4 lands (501 everywhere). */
+/*
+ * Catalog routes: syntax checks (400 naming the field) before proposing,
+ * writes proposed as ENTRY commands whose rules are decided in apply, and
+ * reads that answer each caller the version it may see (the provider org and
+ * the authority in scope: the current one; others: the latest published or
+ * retired one). Answers are built from the facts, so replays match.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/hash.h"
 #include "node/api.h"
+#include "storage/idx.h"
+#include "storage/led.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX     1000
 
 static void
-not_yet(struct http_request *req, void *arg)
+bad_field(struct node *n, struct http_request *req, const char *field,
+          const char *msg)
 {
-    api_error(arg, req, 501, "not_implemented",
-              "catalog entries are not available yet");
+    json_t *o;
+
+    if (field == NULL || field[0] == '\0') {
+        api_error(n, req, 400, "bad_request", "%s", msg);
+        return;
+    }
+    o = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "bad_request",
+                  "message", msg, "field", field);
+    api_json(n, req, 400, o);
+}
+
+static void
+set_etag(struct http_request *req, uint64_t version)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "\"%llu\"", (unsigned long long)version);
+    http_req_add_header(req, "ETag", buf);
+}
+
+/* The entry object of fact `rev` with its version, revision, time, hash. */
+static json_t *
+entry_json(struct node *n, uint64_t rev)
+{
+    json_t *o = api_fact_payload(n, rev);
+
+    if (o != NULL) {
+        api_add_fact_meta(n, o, rev);
+    }
+    return o;
+}
+
+static bool
+path_id_ok(struct node *n, struct http_request *req)
+{
+    const char *id = req->caps[0];
+
+    if (!fsm_id_valid(id, strlen(id))) {
+        bad_field(n, req, "id",
+                  "the entry id must be [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        return false;
+    }
+    return true;
+}
+
+/* Whether `p` sees every version of `e` (provider org, editor, authority). */
+static bool
+privileged(struct node *n, const struct fsm_principal *p,
+           const struct fsm_entry *e)
+{
+    return p != NULL && ((p->org != NULL && strcmp(p->org, e->provider) == 0) ||
+                         fsm_entry_editor(n->fsm, p, e) ||
+                         fsm_entry_authority(n->fsm, p, e));
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static void
+entry_written(struct node *n, struct http_request *req,
+              const struct fsm_result *res, void *ctx)
+{
+    json_t *o = entry_json(n, res->first_rev);
+    struct fact f;
+
+    (void)ctx;
+    if (o == NULL || led_get(fsm_led(n->fsm), res->first_rev, &f) != PC_OK) {
+        json_decref(o);
+        api_error(n, req, 500, "internal", "fact unreadable");
+        return;
+    }
+    set_etag(req, f.version);
+    api_json(n, req, res->status, o);
+}
+
+static bool
+writer_checks(struct node *n, struct http_request *req, unsigned roles,
+              const char *what)
+{
+    return api_leader_or_redirect(n, req) && api_auth_principal(n, req) &&
+           api_require_role(n, req, roles, what);
 }
 
 void
 api_catalog_create(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    char msg[200], field[FSM_FIELD_LEN];
+
+    if (!fsm_entry_body_valid(req->body, req->body_len, NULL, msg, field)) {
+        bad_field(n, req, field, msg);
+        return;
+    }
+    if (!writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
+                       "creating catalog entries needs role provider (or a "
+                       "city authority)")) {
+        return;
+    }
+    api_propose(n, req, CMD_ENTRY_CREATE, NULL, true, NULL, entry_written,
+                NULL);
 }
 
-void
-api_catalog_list(struct http_request *req, void *arg)
+/* If-Match: "<n>" (or a bare n); 0 when missing or malformed. */
+static unsigned long long
+if_match(struct http_request *req, bool *present)
 {
-    not_yet(req, arg);
-}
+    const char *h = http_req_header(req, "If-Match");
+    unsigned long long v;
+    char *end;
+    size_t len;
 
-void
-api_catalog_get(struct http_request *req, void *arg)
-{
-    not_yet(req, arg);
-}
-
-void
-api_catalog_history(struct http_request *req, void *arg)
-{
-    not_yet(req, arg);
+    *present = h != NULL;
+    if (h == NULL) {
+        return 0;
+    }
+    len = strlen(h);
+    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
+        h++;
+        len -= 2;
+    }
+    if (len == 0 || len > 19 || h[0] < '1' || h[0] > '9') {
+        return 0;
+    }
+    v = strtoull(h, &end, 10);
+    return (size_t)(end - h) == len ? v : 0;
 }
 
 void
 api_catalog_update(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    char msg[200], field[FSM_FIELD_LEN];
+    const struct fsm_entry *e;
+    const struct fsm_principal *p;
+    unsigned long long want;
+    bool present;
+
+    if (!path_id_ok(n, req)) {
+        return;
+    }
+    if (!fsm_entry_body_valid(req->body, req->body_len, req->caps[0], msg,
+                              field)) {
+        bad_field(n, req, field, msg);
+        return;
+    }
+    want = if_match(req, &present);
+    if (want == 0) {
+        api_error(n, req, 400, "bad_request",
+                  present ? "If-Match must be \"<version>\""
+                          : "If-Match required");
+        return;
+    }
+    if (!writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
+                       "editing catalog entries needs role provider (or a "
+                       "city authority)")) {
+        return;
+    }
+    /* A stale If-Match seen here already is answered with the current
+     * version at once; apply decides every other case (and this one again
+     * when a concurrent write raced it). */
+    e = fsm_entry(n->fsm, req->caps[0]);
+    p = api_principal(n, req);
+    if (e != NULL && fsm_entry_visible_rev(n->fsm, e, p) != 0 &&
+        fsm_entry_editor(n->fsm, p, e) && e->version > want) {
+        json_t *o = json_pack(
+            "{s:{s:s, s:s, s:I}}", "error", "code", "conflict", "message",
+            "If-Match names a version that is no longer current",
+            "current_version", (json_int_t)e->version);
+        set_etag(req, e->version);
+        api_json(n, req, 409, o);
+        return;
+    }
+    api_propose(n, req, CMD_ENTRY_UPDATE, req->caps[0], true,
+                json_pack("{s:I}", "if_match", (json_int_t)want), entry_written,
+                NULL);
 }
 
 void
 api_catalog_submit(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+
+    if (!path_id_ok(n, req) ||
+        !writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
+                       "submitting catalog entries needs role provider (or "
+                       "a city authority)")) {
+        return;
+    }
+    api_propose(n, req, CMD_ENTRY_SUBMIT, req->caps[0], false, NULL,
+                entry_written, NULL);
+}
+
+/* A non-blank "reason" string of at most 4096 bytes, if present. */
+static bool
+reason_ok(json_t *b, bool required)
+{
+    json_t *r = json_object_get(b, "reason");
+    const char *s = json_string_value(r);
+
+    if (r == NULL || json_is_null(r)) {
+        return !required;
+    }
+    if (s == NULL || json_string_length(r) > 4096) {
+        return false;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+        s++;
+    }
+    return *s != '\0' || !required;
 }
 
 void
 api_catalog_review(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    json_t *b;
+    const char *d;
+    bool reject;
+
+    if (!path_id_ok(n, req)) {
+        return;
+    }
+    b = api_body_object(n, req);
+    if (b == NULL) {
+        return;
+    }
+    d = json_string_value(json_object_get(b, "decision"));
+    reject = d != NULL && strcmp(d, "reject") == 0;
+    if (d == NULL || (!reject && strcmp(d, "approve") != 0)) {
+        json_decref(b);
+        bad_field(n, req, "decision",
+                  "\"decision\" must be \"approve\" or \"reject\"");
+        return;
+    }
+    if (!reason_ok(b, reject)) {
+        json_decref(b);
+        bad_field(n, req, "reason",
+                  reject ? "\"reason\" is required to reject"
+                         : "\"reason\" must be a string of at most 4096 "
+                           "bytes");
+        return;
+    }
+    json_decref(b);
+    if (!writer_checks(n, req, FSM_ROLE_AUTHORITY,
+                       "reviewing catalog entries needs role authority")) {
+        return;
+    }
+    api_propose(n, req, CMD_ENTRY_REVIEW, req->caps[0], true, NULL,
+                entry_written, NULL);
 }
 
 void
 api_catalog_retire(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    json_t *b;
+
+    if (!path_id_ok(n, req)) {
+        return;
+    }
+    b = api_body_object(n, req);
+    if (b == NULL) {
+        return;
+    }
+    if (!reason_ok(b, true)) {
+        json_decref(b);
+        bad_field(n, req, "reason", "\"reason\" is required to retire");
+        return;
+    }
+    json_decref(b);
+    if (!writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
+                       "retiring catalog entries needs role provider or "
+                       "authority")) {
+        return;
+    }
+    api_propose(n, req, CMD_ENTRY_RETIRE, req->caps[0], true, NULL,
+                entry_written, NULL);
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+static void
+get_run(struct node *n, struct http_request *req)
+{
+    const struct fsm_entry *e;
+    uint64_t rev;
+    json_t *o;
+    struct fact f;
+
+    if (!api_auth(n, req)) {
+        return;
+    }
+    e = fsm_entry(n->fsm, req->caps[0]);
+    rev =
+        e == NULL ? 0 : fsm_entry_visible_rev(n->fsm, e, api_principal(n, req));
+    if (rev == 0) {
+        api_error(n, req, 404, "not_found", "no catalog entry \"%s\"",
+                  req->caps[0]);
+        return;
+    }
+    o = entry_json(n, rev);
+    if (o == NULL || led_get(fsm_led(n->fsm), rev, &f) != PC_OK) {
+        json_decref(o);
+        api_error(n, req, 500, "internal", "fact unreadable");
+        return;
+    }
+    set_etag(req, f.version);
+    api_json(n, req, 200, o);
+}
+
+void
+api_catalog_get(struct http_request *req, void *arg)
+{
+    struct node *n = arg;
+
+    if (path_id_ok(n, req)) {
+        api_read(n, req, get_run);
+    }
+}
+
+/* limit=1..1000 (default 100); false (answered 400) when malformed. */
+static bool
+parse_limit(struct node *n, struct http_request *req, size_t *out)
+{
+    const char *s = http_req_param(req, "limit");
+    unsigned long v;
+    char *end;
+
+    *out = LIST_DEFAULT;
+    if (s == NULL) {
+        return true;
+    }
+    v = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > LIST_MAX) {
+        bad_field(n, req, "limit", "limit must be a number from 1 to 1000");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool
+public_status(json_t *p)
+{
+    const char *s = json_string_value(json_object_get(p, "status"));
+
+    return s != NULL &&
+           (strcmp(s, "published") == 0 || strcmp(s, "retired") == 0);
+}
+
+static bool
+open_not_none(json_t *p)
+{
+    const char *s =
+        json_string_value(json_object_get(json_object_get(p, "open"), "class"));
+
+    return s != NULL && strcmp(s, "none") != 0;
+}
+
+static void
+history_run(struct node *n, struct http_request *req)
+{
+    const struct fsm_principal *p;
+    const struct fsm_entry *e;
+    const char *after_s = http_req_param(req, "after");
+    unsigned long long after = 0;
+    size_t limit, count = 0;
+    uint64_t last = 0;
+    bool all, more = false;
+    json_t *items, *o;
+
+    if (!api_auth(n, req)) {
+        return;
+    }
+    p = api_principal(n, req);
+    e = fsm_entry(n->fsm, req->caps[0]);
+    if (e == NULL || fsm_entry_visible_rev(n->fsm, e, p) == 0) {
+        api_error(n, req, 404, "not_found", "no catalog entry \"%s\"",
+                  req->caps[0]);
+        return;
+    }
+    if (!parse_limit(n, req, &limit)) {
+        return;
+    }
+    if (after_s != NULL) {
+        char *end;
+        after = strtoull(after_s, &end, 10);
+        if (*after_s < '0' || *after_s > '9' || *end != '\0') {
+            bad_field(n, req, "after", "after must be a version number");
+            return;
+        }
+    }
+    all = privileged(n, p, e);
+    items = json_array();
+    struct idx_key k = { FACT_ENTRY, { NULL, 0 }, PC_SLICE_STR(e->id) };
+    for (uint64_t v = after + 1; v <= e->version; v++) {
+        uint64_t rev;
+        struct fact f;
+        char hex[PC_HASH_HEX_LEN + 1];
+
+        if (idx_version_rev(led_idx(fsm_led(n->fsm)), &k, v, &rev) != PC_OK ||
+            led_get(fsm_led(n->fsm), rev, &f) != PC_OK) {
+            break;
+        }
+        o = entry_json(n, rev);
+        if (o == NULL) {
+            json_decref(items);
+            api_error(n, req, 503, "unavailable", "out of memory");
+            return;
+        }
+        if (!all && (!public_status(o) || (p == NULL && !open_not_none(o)))) {
+            json_decref(o);
+            continue;
+        }
+        if (count == limit) {
+            json_decref(o);
+            more = true;
+            break;
+        }
+        if (f.has_prev) {
+            pc_hex(hex, f.prev_hash, PC_HASH_LEN);
+            json_object_set_new(o, "prev_hash", json_string(hex));
+        }
+        json_object_set_new(
+            o, "author",
+            json_stringn((const char *)f.principal.p, f.principal.len));
+        json_array_append_new(items, o);
+        count++;
+        last = v;
+    }
+    o = json_pack("{s:o, s:o}", "items", items, "next",
+                  more ? json_sprintf("%llu", (unsigned long long)last)
+                       : json_null());
+    api_json(n, req, 200, o);
+}
+
+void
+api_catalog_history(struct http_request *req, void *arg)
+{
+    struct node *n = arg;
+
+    if (path_id_ok(n, req)) {
+        api_read(n, req, history_run);
+    }
+}
+
+/* ---- listing ---------------------------------------------------------- */
+
+struct list_ctx {
+    struct node *n;
+    const struct fsm_principal *p;
+    const char *provider, *status, *share, *open, *theme, *q;
+    size_t limit, count;
+    json_t *items;
+    char last[FACT_MAX_ID + 1];
+    bool more, oom;
+};
+
+/* ASCII case-insensitive substring search. */
+static bool
+ci_contains(const char *hay, const char *needle)
+{
+    size_t nl = strlen(needle);
+
+    if (hay == NULL) {
+        return false;
+    }
+    for (; *hay != '\0'; hay++) {
+        if (strncasecmp(hay, needle, nl) == 0) {
+            return true;
+        }
+    }
+    return nl == 0;
+}
+
+static bool
+str_eq(json_t *o, const char *key, const char *want)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return want == NULL || (s != NULL && strcmp(s, want) == 0);
+}
+
+static bool
+matches(const struct list_ctx *c, json_t *o)
+{
+    json_t *k;
+    size_t i;
+    bool hit;
+
+    if (!str_eq(o, "provider", c->provider) ||
+        !str_eq(o, "status", c->status) || !str_eq(o, "theme", c->theme) ||
+        !str_eq(json_object_get(o, "share"), "class", c->share) ||
+        !str_eq(json_object_get(o, "open"), "class", c->open)) {
+        return false;
+    }
+    if (c->q == NULL) {
+        return true;
+    }
+    hit =
+        ci_contains(json_string_value(json_object_get(o, "title")), c->q) ||
+        ci_contains(json_string_value(json_object_get(o, "description")), c->q);
+    json_array_foreach(json_object_get(o, "keywords"), i, k)
+    {
+        hit = hit || ci_contains(json_string_value(k), c->q);
+    }
+    return hit;
+}
+
+static bool
+list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
+{
+    struct list_ctx *c = arg;
+    char key[FACT_MAX_ID + 1];
+    const struct fsm_entry *e;
+    uint64_t rev;
+    json_t *o;
+
+    (void)latest, (void)latest_rev;
+    if (id.len > FACT_MAX_ID) {
+        return true;
+    }
+    memcpy(key, id.p, id.len);
+    key[id.len] = '\0';
+    e = fsm_entry(c->n->fsm, key);
+    rev = e == NULL ? 0 : fsm_entry_visible_rev(c->n->fsm, e, c->p);
+    if (rev == 0) {
+        return true;
+    }
+    o = entry_json(c->n, rev);
+    if (o == NULL) {
+        c->oom = true;
+        return false;
+    }
+    if (!matches(c, o)) {
+        json_decref(o);
+        return true;
+    }
+    if (c->count == c->limit) {
+        json_decref(o);
+        c->more = true;
+        return false;
+    }
+    json_array_append_new(c->items, o);
+    c->count++;
+    memcpy(c->last, key, id.len + 1);
+    return true;
+}
+
+static void
+list_run(struct node *n, struct http_request *req)
+{
+    struct list_ctx c;
+    const char *after = http_req_param(req, "after");
+    json_t *o;
+
+    if (!api_auth(n, req)) {
+        return;
+    }
+    memset(&c, 0, sizeof(c));
+    c.n = n;
+    c.p = api_principal(n, req);
+    c.provider = http_req_param(req, "provider");
+    c.status = http_req_param(req, "status");
+    c.share = http_req_param(req, "share");
+    c.open = http_req_param(req, "open");
+    c.theme = http_req_param(req, "theme");
+    c.q = http_req_param(req, "q");
+    if (!parse_limit(n, req, &c.limit)) {
+        return;
+    }
+    c.items = json_array();
+    if (c.items == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    idx_scan(led_idx(fsm_led(n->fsm)), FACT_ENTRY, (struct pc_slice){ NULL, 0 },
+             (struct pc_slice){ NULL, 0 },
+             after != NULL ? PC_SLICE_STR(after) : (struct pc_slice){ NULL, 0 },
+             list_cb, &c);
+    if (c.oom) {
+        json_decref(c.items);
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    o = json_pack("{s:o, s:o}", "items", c.items, "next",
+                  c.more ? json_string(c.last) : json_null());
+    api_json(n, req, 200, o);
+}
+
+static bool
+param_in(struct node *n, struct http_request *req, const char *name,
+         const char *const *set)
+{
+    const char *v = http_req_param(req, name);
+    char msg[200];
+
+    if (v == NULL) {
+        return true;
+    }
+    for (; *set != NULL; set++) {
+        if (strcmp(v, *set) == 0) {
+            return true;
+        }
+    }
+    snprintf(msg, sizeof(msg), "unknown %s filter value", name);
+    bad_field(n, req, name, msg);
+    return false;
+}
+
+void
+api_catalog_list(struct http_request *req, void *arg)
+{
+    static const char *const statuses[] = { "draft",     "submitted",
+                                            "published", "rejected",
+                                            "retired",   NULL };
+    static const char *const classes[] = { "none", "conditional",
+                                           "unconditional", NULL };
+    struct node *n = arg;
+    const char *after = http_req_param(req, "after");
+    size_t limit;
+
+    if (!param_in(n, req, "status", statuses) ||
+        !param_in(n, req, "share", classes) ||
+        !param_in(n, req, "open", classes) || !parse_limit(n, req, &limit)) {
+        return;
+    }
+    if (after != NULL && !fsm_id_valid(after, strlen(after))) {
+        bad_field(n, req, "after", "after must be the cursor of a page");
+        return;
+    }
+    api_read(n, req, list_run);
 }

@@ -175,6 +175,7 @@ api_metrics(struct http_request *req, void *arg)
                   "provcat_proposed_commands_total %llu\n",
                   (unsigned long long)n->batches,
                   (unsigned long long)n->batched_cmds);
+    api_records_metrics(n, &b);
     for (int i = 1; i <= 5; i++) {
         pc_buf_printf(&b, "provcat_http_responses_total{class=\"%dxx\"} %llu\n",
                       i, (unsigned long long)n->req_by_status[i]);

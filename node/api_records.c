@@ -1,52 +1,1209 @@
 /* SPDX-License-Identifier: MIT */
-/* Record routes: placeholder until issue #4 lands (501 everywhere). */
+/*
+ * Record routes: syntax and size checks before proposing (keys, canonical
+ * JSON documents, batch bodies), salts made here on the receiving node,
+ * writes proposed as RECORD commands decided in apply, and reads decided on
+ * the entry before any key is looked up. Reads by other orgs than the
+ * provider are audited: served by the leader only, their events batched
+ * into CMD_AUDIT commands proposed by the leader.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/jcs.h"
+#include "common/timefmt.h"
 #include "node/api.h"
+#include "storage/idx.h"
+#include "storage/led.h"
+
+#define LIST_DEFAULT    100
+#define LIST_MAX        1000
+#define AUDIT_PER_FACT  1000 /* events in one CMD_AUDIT */
+#define AUDIT_BYTES     (512u << 10)
+#define AUDIT_QUEUE_MAX 10000 /* pending events; more: 503 */
+#define AUDIT_PERIOD_MS 10
+
+/* ---- errors ----------------------------------------------------------- */
+
+/* An error answer with extra members (`extra` stolen, may be NULL). */
+static void error_with(struct node *n, struct http_request *req, int status,
+                       const char *code, json_t *extra, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static void
-not_yet(struct http_request *req, void *arg)
+error_with(struct node *n, struct http_request *req, int status,
+           const char *code, json_t *extra, const char *fmt, ...)
 {
-    api_error(arg, req, 501, "not_implemented",
-              "records are not available yet");
+    char msg[256];
+    va_list ap;
+    json_t *err;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (err == NULL || extra == NULL) {
+        json_decref(err);
+        json_decref(extra);
+        api_error(n, req, status, code, "%s", msg);
+        return;
+    }
+    json_object_update_missing(err, extra);
+    json_decref(extra);
+    api_json(n, req, status, json_pack("{s:o}", "error", err));
+}
+
+static void
+bad_field(struct node *n, struct http_request *req, const char *field,
+          const char *msg)
+{
+    error_with(n, req, 400, "bad_request",
+               field && field[0] ? json_pack("{s:s}", "field", field) : NULL,
+               "%s", msg);
+}
+
+/* ---- request syntax --------------------------------------------------- */
+
+static bool
+entry_ok(struct node *n, struct http_request *req)
+{
+    if (!fsm_id_valid(req->caps[0], strlen(req->caps[0]))) {
+        bad_field(n, req, "entry",
+                  "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        return false;
+    }
+    return true;
+}
+
+static bool
+key_ok(struct node *n, struct http_request *req)
+{
+    if (!entry_ok(n, req)) {
+        return false;
+    }
+    if (!fsm_record_key_valid(req->caps[1], strlen(req->caps[1]))) {
+        bad_field(n, req, "key",
+                  "a record key is 1-512 bytes of UTF-8 without control "
+                  "characters, and not \".\" or \"..\"");
+        return false;
+    }
+    return true;
+}
+
+/* "entry/key", the command's target (entry ids never hold '/'). */
+static const char *
+target_of(struct http_request *req)
+{
+    size_t len = strlen(req->caps[0]) + strlen(req->caps[1]) + 2;
+    char *t = http_req_alloc(req, len);
+
+    if (t != NULL) {
+        snprintf(t, len, "%s/%s", req->caps[0], req->caps[1]);
+    }
+    return t;
+}
+
+/* If-Match: "<n>" or n; 0 when absent. False (answered 400) if malformed. */
+static bool
+if_match(struct node *n, struct http_request *req, uint64_t *out)
+{
+    const char *h = http_req_header(req, "If-Match");
+    unsigned long long v;
+    char *end;
+    size_t len;
+
+    *out = 0;
+    if (h == NULL) {
+        return true;
+    }
+    len = strlen(h);
+    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
+        h++;
+        len -= 2;
+    }
+    v = len > 0 && len <= 19 && h[0] >= '1' && h[0] <= '9'
+            ? strtoull(h, &end, 10)
+            : 0;
+    if (v == 0 || (size_t)(end - h) != len) {
+        bad_field(n, req, "If-Match", "If-Match must be \"<version>\"");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Parse the body; answers 400 and returns NULL when it is not JSON. */
+static struct jcs_doc *
+body_doc(struct node *n, struct http_request *req)
+{
+    char em[PC_ERRMSG_SIZE];
+    struct jcs_doc *d;
+    int rc;
+
+    if (req->body_len == 0) {
+        api_error(n, req, 400, "bad_request", "a JSON object body is required");
+        return NULL;
+    }
+    rc = jcs_parse((const char *)req->body, req->body_len, &d, em);
+    if (rc == PC_ENOMEM) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return NULL;
+    }
+    if (rc != PC_OK) {
+        api_error(n, req, 400, "bad_request", "malformed JSON: %s", em);
+        return NULL;
+    }
+    if (jcs_type(jcs_root(d)) != JCS_OBJECT) {
+        jcs_doc_free(d);
+        api_error(n, req, 400, "bad_request", "the body must be a JSON object");
+        return NULL;
+    }
+    return d;
+}
+
+/* A document value: an object of at most FSM_RECORD_DOC_MAX canonical bytes. */
+static bool
+doc_ok(struct node *n, struct http_request *req, const struct jcs_doc *d,
+       const struct jcs_val *v, const char *field)
+{
+    struct pc_buf b;
+    size_t len;
+
+    if (v == NULL || jcs_type(v) != JCS_OBJECT) {
+        bad_field(n, req, field, "a record document must be a JSON object");
+        return false;
+    }
+    pc_buf_init(&b);
+    if (jcs_emit_value(d, v, &b) != PC_OK) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return false;
+    }
+    len = b.len;
+    pc_buf_release(&b);
+    if (len > FSM_RECORD_DOC_MAX) {
+        error_with(n, req, 413, "too_large",
+                   field ? json_pack("{s:s}", "field", field) : NULL,
+                   "the document is %zu canonical bytes; the limit is %u", len,
+                   FSM_RECORD_DOC_MAX);
+        return false;
+    }
+    return true;
+}
+
+static bool
+reason_ok(const struct jcs_val *r)
+{
+    size_t len;
+    const char *s = r == NULL ? NULL : jcs_string(r, &len);
+
+    if (s == NULL || len > 4096) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+salt_hex(char out[2 * PC_SALT_LEN + 1])
+{
+    uint8_t s[PC_SALT_LEN];
+
+    randombytes_buf(s, sizeof(s));
+    pc_hex(out, s, sizeof(s));
+}
+
+/* ---- answers built from facts ----------------------------------------- */
+
+static void
+set_etag(struct http_request *req, uint64_t version)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "\"%llu\"", (unsigned long long)version);
+    http_req_add_header(req, "ETag", buf);
+}
+
+static void
+set_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
+{
+    char hex[2 * PC_HASH_LEN + 1];
+
+    pc_hex(hex, p, n);
+    json_object_set_new(o, k, json_string(hex));
+}
+
+/*
+ * The metadata of record fact `rev`: entry, key, version, op, author, org,
+ * at, revision, hash, prev_hash, content_hash, retired, reason, objection.
+ * NULL if the fact is not readable.
+ */
+static json_t *
+version_meta(struct node *n, uint64_t rev, struct fact *fact)
+{
+    struct led *l = fsm_led(n->fsm);
+    uint8_t h[PC_HASH_LEN];
+    char t[PC_TIME_STR_LEN];
+    json_t *p, *o;
+    const char *op;
+
+    if (led_get(l, rev, fact) != PC_OK || fact->kind != FACT_RECORD ||
+        led_hash(l, rev, h) != PC_OK) {
+        return NULL;
+    }
+    p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0, NULL);
+    if (p == NULL) {
+        return NULL;
+    }
+    op = json_string_value(json_object_get(p, "op")) ?: "";
+    pc_time_format(t, fact->time_ms);
+    o = json_pack("{s:s%, s:s%, s:I, s:s, s:s%, s:O, s:s, s:I}", "entry",
+                  (const char *)fact->parent.p, fact->parent.len, "key",
+                  (const char *)fact->id.p, fact->id.len, "version",
+                  (json_int_t)fact->version, "op", op, "author",
+                  (const char *)fact->principal.p, fact->principal.len, "org",
+                  json_object_get(p, "org") ?: json_null(), "at", t, "revision",
+                  (json_int_t)rev);
+    if (o == NULL) {
+        json_decref(p);
+        return NULL;
+    }
+    set_hex(o, "hash", h, PC_HASH_LEN);
+    if (fact->has_prev) {
+        set_hex(o, "prev_hash", fact->prev_hash, PC_HASH_LEN);
+    }
+    if (fact->has_content) {
+        set_hex(o, "content_hash", fact->content_hash, PC_HASH_LEN);
+    }
+    if (strcmp(op, "retire") == 0 ||
+        json_is_true(json_object_get(p, "retired"))) {
+        json_object_set_new(o, "retired", json_true());
+    }
+    if (json_object_get(p, "reason") != NULL) {
+        json_object_set(o, "reason", json_object_get(p, "reason"));
+    }
+    if (json_object_get(p, "objection") != NULL) {
+        json_object_set(o, "objection", json_object_get(p, "objection"));
+    }
+    json_decref(p);
+    return o;
+}
+
+/*
+ * Append `o` (stolen) as JSON text to `out`, with "value" spliced in as the
+ * stored canonical bytes `doc` (if any): re-serialising through jansson
+ * would not keep RFC 8785 number forms, and clients hash these bytes.
+ */
+static int
+put_object(struct pc_buf *out, json_t *o, const struct pc_buf *doc)
+{
+    char *s = o == NULL ? NULL : json_dumps(o, JSON_COMPACT);
+    size_t len;
+    int rc = PC_OK;
+
+    json_decref(o);
+    if (s == NULL) {
+        return PC_ENOMEM;
+    }
+    len = strlen(s);
+    rc |= pc_buf_put(out, s, len - 1);
+    if (doc != NULL) {
+        if (len > 2) {
+            rc |= pc_buf_put_u8(out, ',');
+        }
+        rc |= pc_buf_put(out, "\"value\":", 8);
+        rc |= pc_buf_put(out, doc->data, doc->len);
+    }
+    rc |= pc_buf_put_u8(out, '}');
+    free(s);
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+}
+
+/* The full view of record version `rev` (metadata, salt, value) to `out`. */
+static int
+put_version(struct node *n, struct pc_buf *out, uint64_t rev)
+{
+    struct fact fact;
+    uint8_t salt[PC_SALT_LEN];
+    struct pc_buf doc;
+    json_t *o = version_meta(n, rev, &fact);
+    int rc;
+
+    if (o == NULL) {
+        return PC_ENOMEM;
+    }
+    if (!fact.has_content) {
+        return put_object(out, o, NULL);
+    }
+    pc_buf_init(&doc);
+    rc = led_doc_get(fsm_led(n->fsm), rev, &doc, salt);
+    if (rc == PC_EFORBIDDEN) {
+        json_object_set_new(o, "redacted", json_true());
+        rc = put_object(out, o, NULL);
+    } else if (rc == PC_OK) {
+        set_hex(o, "salt", salt, PC_SALT_LEN);
+        rc = put_object(out, o, &doc);
+    } else {
+        json_decref(o);
+    }
+    pc_buf_release(&doc);
+    return rc;
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static void
+version_written(struct node *n, struct http_request *req,
+                const struct fsm_result *res, void *ctx)
+{
+    struct fact fact;
+    json_t *o = version_meta(n, res->first_rev, &fact);
+    static const char *const keep[] = { "entry",    "key",  "version",  "op",
+                                        "revision", "hash", "prev_hash" };
+    json_t *a;
+
+    (void)ctx;
+    if (o == NULL) {
+        api_error(n, req, 500, "internal", "fact unreadable");
+        return;
+    }
+    a = json_object();
+    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+        json_t *v = json_object_get(o, keep[i]);
+
+        if (v != NULL) {
+            json_object_set(a, keep[i], v);
+        }
+    }
+    json_decref(o);
+    set_etag(req, fact.version);
+    api_json(n, req, res->status, a);
 }
 
 void
 api_records_put(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    const char *inm = http_req_header(req, "If-None-Match");
+    char salt[2 * PC_SALT_LEN + 1];
+    const char *target;
+    struct jcs_doc *d;
+    uint64_t im;
+    json_t *x;
+    bool ok;
+
+    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+        return;
+    }
+    if (inm != NULL && strcmp(inm, "*") != 0) {
+        bad_field(n, req, "If-None-Match",
+                  "only If-None-Match: * (create only) is supported");
+        return;
+    }
+    if (inm != NULL && im > 0) {
+        bad_field(n, req, "If-None-Match",
+                  "If-Match and If-None-Match exclude each other");
+        return;
+    }
+    d = body_doc(n, req);
+    if (d == NULL) {
+        return;
+    }
+    ok = doc_ok(n, req, d, jcs_root(d), NULL);
+    jcs_doc_free(d);
+    if (!ok || !api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
+        return;
+    }
+    target = target_of(req);
+    if (target == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    salt_hex(salt);
+    x = json_pack("{s:s}", "salt", salt);
+    if (x != NULL && im > 0) {
+        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
+    }
+    if (x != NULL && inm != NULL) {
+        json_object_set_new(x, "if_none_match", json_true());
+    }
+    api_propose(n, req, CMD_RECORD_PUT, target, true, x, version_written, NULL);
 }
 
-void
-api_records_get(struct http_request *req, void *arg)
+static void
+batch_written(struct node *n, struct http_request *req,
+              const struct fsm_result *res, void *ctx)
 {
-    not_yet(req, arg);
-}
+    json_t *items = json_array(), *o;
+    uint64_t last = res->first_rev + res->n_facts - 1;
 
-void
-api_records_history(struct http_request *req, void *arg)
-{
-    not_yet(req, arg);
-}
+    (void)ctx;
+    for (uint64_t r = res->first_rev; r <= last && items != NULL; r++) {
+        struct fact fact;
+        json_t *m = version_meta(n, r, &fact), *it;
 
-void
-api_records_list(struct http_request *req, void *arg)
-{
-    not_yet(req, arg);
+        if (m == NULL) {
+            json_decref(items);
+            api_error(n, req, 500, "internal", "fact unreadable");
+            return;
+        }
+        it = json_pack(
+            "{s:O, s:O, s:O, s:O, s:O}", "key", json_object_get(m, "key"),
+            "version", json_object_get(m, "version"), "revision",
+            json_object_get(m, "revision"), "hash", json_object_get(m, "hash"),
+            "op", json_object_get(m, "op"));
+        if (it != NULL && json_object_get(m, "prev_hash") != NULL) {
+            json_object_set(it, "prev_hash", json_object_get(m, "prev_hash"));
+        }
+        json_decref(m);
+        json_array_append_new(items, it);
+    }
+    o = json_pack("{s:s, s:I, s:o}", "entry", req->caps[0], "revision",
+                  (json_int_t)last, "items", items);
+    api_json(n, req, 200, o);
 }
 
 void
 api_records_batch(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    char msg[200], field[FSM_FIELD_LEN], salt[2 * PC_SALT_LEN + 1];
+    struct fsm_batch b;
+    json_t *salts, *det;
+    long index;
+    int rc;
+
+    if (!entry_ok(n, req)) {
+        return;
+    }
+    if (req->body_len == 0) {
+        api_error(n, req, 400, "bad_request", "a JSON object body is required");
+        return;
+    }
+    rc = fsm_batch_parse(req->body, req->body_len, &b, msg, field, &index);
+    if (rc == PC_ENOMEM) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    if (rc != PC_OK) {
+        det = json_object();
+        if (det != NULL && field[0] != '\0') {
+            json_object_set_new(det, "field", json_string(field));
+        }
+        if (det != NULL && index >= 0) {
+            json_object_set_new(det, "index", json_integer(index));
+        }
+        error_with(n, req, rc == PC_ETOOLARGE ? 413 : 400,
+                   rc == PC_ETOOLARGE ? "too_large" : "bad_request", det, "%s",
+                   msg);
+        return;
+    }
+    salts = json_array();
+    for (size_t i = 0; i < b.n && salts != NULL; i++) {
+        salt_hex(salt);
+        json_array_append_new(salts, json_string(salt));
+    }
+    fsm_batch_release(&b);
+    if (salts == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
+        json_decref(salts);
+        return;
+    }
+    api_propose(n, req, CMD_RECORD_BATCH, req->caps[0], true,
+                json_pack("{s:o}", "salts", salts), batch_written, NULL);
 }
 
 void
 api_records_retire(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    struct jcs_doc *d;
+    const char *target;
+    uint64_t im;
+    bool ok;
+
+    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+        return;
+    }
+    d = body_doc(n, req);
+    if (d == NULL) {
+        return;
+    }
+    ok = reason_ok(jcs_get(jcs_root(d), "reason", 6));
+    jcs_doc_free(d);
+    if (!ok) {
+        bad_field(n, req, "reason",
+                  "\"reason\" (non-blank, at most 4096 bytes) is required");
+        return;
+    }
+    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
+        return;
+    }
+    target = target_of(req);
+    if (target == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    api_propose(n, req, CMD_RECORD_RETIRE, target, true,
+                im > 0 ? json_pack("{s:I}", "if_match", (json_int_t)im) : NULL,
+                version_written, NULL);
 }
 
 void
 api_records_correct(struct http_request *req, void *arg)
 {
-    not_yet(req, arg);
+    struct node *n = arg;
+    char salt[2 * PC_SALT_LEN + 1];
+    const struct jcs_val *obj;
+    struct jcs_doc *d;
+    const char *target;
+    uint64_t im;
+    json_t *x;
+
+    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+        return;
+    }
+    d = body_doc(n, req);
+    if (d == NULL) {
+        return;
+    }
+    obj = jcs_get(jcs_root(d), "objection", 9);
+    if (!reason_ok(jcs_get(jcs_root(d), "reason", 6))) {
+        jcs_doc_free(d);
+        bad_field(n, req, "reason",
+                  "\"reason\" (non-blank, at most 4096 bytes) is required");
+        return;
+    }
+    if (obj != NULL && jcs_type(obj) != JCS_STRING) {
+        jcs_doc_free(d);
+        bad_field(n, req, "objection", "\"objection\" must be an objection id");
+        return;
+    }
+    if (!doc_ok(n, req, d, jcs_get(jcs_root(d), "value", 5), "value")) {
+        jcs_doc_free(d);
+        return;
+    }
+    jcs_doc_free(d);
+    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
+        return;
+    }
+    target = target_of(req);
+    if (target == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    salt_hex(salt);
+    x = json_pack("{s:s}", "salt", salt);
+    if (x != NULL && im > 0) {
+        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
+    }
+    api_propose(n, req, CMD_RECORD_CORRECT, target, true, x, version_written,
+                NULL);
+}
+
+/* ---- read audit ------------------------------------------------------- */
+
+struct api_audit {
+    json_t *events; /* pending events, oldest first */
+    int64_t last_ms;
+    bool flushing;
+    uint64_t proposed, dropped;
+};
+
+static struct api_audit *
+audit_of(struct node *n)
+{
+    if (n->audit == NULL) {
+        n->audit = pc_calloc(1, sizeof(*n->audit));
+        if (n->audit != NULL) {
+            n->audit->events = json_array();
+            if (n->audit->events == NULL) {
+                pc_free(n->audit);
+                n->audit = NULL;
+            }
+        }
+    }
+    return n->audit;
+}
+
+static bool
+audit_room(struct node *n)
+{
+    struct api_audit *a = audit_of(n);
+
+    return a != NULL && json_array_size(a->events) < AUDIT_QUEUE_MAX;
+}
+
+/*
+ * Queue one audit event. `key` may be NULL, `version` 0 and `count` -1 when
+ * they do not apply. The time is this node's clock, never before ledger
+ * time.
+ */
+static void
+audit_add(struct node *n, const struct fsm_principal *p,
+          const struct fsm_entry *e, const char *action, const char *key,
+          uint64_t version, long count)
+{
+    struct api_audit *a = audit_of(n);
+    int64_t now = pc_now_ms(), lt = led_time(fsm_led(n->fsm));
+    char t[PC_TIME_STR_LEN];
+    json_t *ev;
+
+    if (a == NULL) {
+        return;
+    }
+    pc_time_format(t, now > lt ? now : lt);
+    ev = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "principal", p->id, "org",
+                   p->org, "action", action, "entry", e->id, "at", t);
+    if (ev == NULL) {
+        return;
+    }
+    if (p->org == NULL) {
+        json_object_set_new(ev, "org", json_null());
+    }
+    if (key != NULL) {
+        json_object_set_new(ev, "key", json_string(key));
+    }
+    if (version > 0) {
+        json_object_set_new(ev, "version", json_integer((json_int_t)version));
+    }
+    if (count >= 0) {
+        json_object_set_new(ev, "count", json_integer(count));
+    }
+    json_array_append_new(a->events, ev);
+}
+
+static void
+audit_done(struct node *n, int rc, const struct fsm_result *res)
+{
+    if (rc != PC_OK || res == NULL || res->status >= 400) {
+        node_log(n, 1, "audit batch not recorded: %s",
+                 rc != PC_OK   ? pc_strerror(rc)
+                 : res == NULL ? "no result"
+                               : res->message);
+    }
+}
+
+/* Rough bytes of an event in the fact payload. */
+static size_t
+event_bytes(json_t *ev)
+{
+    return 160 + json_string_length(json_object_get(ev, "principal")) +
+           json_string_length(json_object_get(ev, "entry")) +
+           json_string_length(json_object_get(ev, "key"));
+}
+
+void
+api_audit_flush(struct node *n)
+{
+    struct api_audit *a = n->audit;
+    size_t pending, take = 0, bytes = 0;
+    json_t *chunk;
+
+    if (a == NULL || a->flushing ||
+        (pending = json_array_size(a->events)) == 0) {
+        return;
+    }
+    if (!n->stopping && pc_now_ms() - a->last_ms < AUDIT_PERIOD_MS &&
+        pending < AUDIT_PER_FACT) {
+        return;
+    }
+    if (!clu_is_leader(n->clu)) {
+        /* Leadership lost: the reads were answered, their events go as a
+         * crash would lose them (SPEC-NOTES 16). */
+        a->dropped += pending;
+        json_array_clear(a->events);
+        return;
+    }
+    while (take < pending && take < AUDIT_PER_FACT && bytes < AUDIT_BYTES) {
+        bytes += event_bytes(json_array_get(a->events, take));
+        take++;
+    }
+    chunk = json_array();
+    for (size_t i = 0; chunk != NULL && i < take; i++) {
+        json_array_append(chunk, json_array_get(a->events, i));
+    }
+    if (chunk == NULL) {
+        return; /* out of memory: try again next turn */
+    }
+    for (size_t i = 0; i < take; i++) {
+        json_array_remove(a->events, 0);
+    }
+    a->flushing = true; /* api_propose_system may flush the batch */
+    a->last_ms = pc_now_ms();
+    if (api_propose_system(n, CMD_AUDIT, NULL,
+                           json_pack("{s:o}", "events", chunk),
+                           audit_done) == PC_OK) {
+        a->proposed += take;
+    } else {
+        a->dropped += take;
+        node_log(n, 1, "could not propose an audit batch of %zu events", take);
+    }
+    a->flushing = false;
+}
+
+void
+api_records_metrics(struct node *n, struct pc_buf *b)
+{
+    const struct api_audit *a = n->audit;
+
+    pc_buf_printf(b,
+                  "provcat_reads_open_anonymous_total %llu\n"
+                  "provcat_audit_events_pending %zu\n"
+                  "provcat_audit_events_proposed_total %llu\n"
+                  "provcat_audit_events_dropped_total %llu\n",
+                  (unsigned long long)n->reads_open_anon,
+                  a ? json_array_size(a->events) : 0,
+                  (unsigned long long)(a ? a->proposed : 0),
+                  (unsigned long long)(a ? a->dropped : 0));
+}
+
+void
+api_audit_release(struct node *n)
+{
+    if (n->audit != NULL) {
+        json_decref(n->audit->events);
+        pc_free(n->audit);
+        n->audit = NULL;
+    }
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+/*
+ * Decide access on the entry before any key is looked up: 401, then 404
+ * for an entry the caller may not see, then 403 for every key when it may
+ * not read the records. Audited reads are served by the leader only (a
+ * stale one on a follower is redirected). Returns false once answered.
+ */
+static bool
+read_access(struct node *n, struct http_request *req,
+            const struct fsm_entry **out, enum fsm_read_access *acc)
+{
+    const struct fsm_principal *p;
+    const struct fsm_entry *e;
+
+    if (!api_auth(n, req)) {
+        return false;
+    }
+    p = api_principal(n, req);
+    e = fsm_entry(n->fsm, req->caps[0]);
+    if (e == NULL || fsm_entry_visible_rev(n->fsm, e, p) == 0) {
+        api_error(n, req, 404, "not_found", "no catalog entry \"%s\"",
+                  req->caps[0]);
+        return false;
+    }
+    *acc = fsm_may_read_records(n->fsm, p, e);
+    /*
+     * FSM_READ_GRANTED (a conditional class read through a grant) must be
+     * answered only once its audit fact has committed: hold the answer in
+     * the audit batch and answer from audit_done. Grants do not exist yet,
+     * so it is refused here: fail closed.
+     */
+    if (*acc == FSM_READ_DENIED || *acc == FSM_READ_GRANTED) {
+        n->sec_denials++;
+        node_security_event(n, "denied", req->client_ip,
+                            "records of an entry the principal may not read");
+        api_error(n, req, 403, "forbidden",
+                  "you may not read the records of entry \"%s\"", req->caps[0]);
+        return false;
+    }
+    if (*acc == FSM_READ_AUDITED) {
+        if (!api_leader_or_redirect(n, req)) {
+            return false;
+        }
+        if (!audit_room(n)) {
+            api_error(n, req, 503, "unavailable",
+                      "the read-audit queue is full; retry shortly");
+            return false;
+        }
+    } else if (*acc == FSM_READ_OPEN) {
+        n->reads_open_anon++;
+    }
+    *out = e;
+    return true;
+}
+
+static bool
+uint_param(struct node *n, struct http_request *req, const char *name,
+           uint64_t *out)
+{
+    const char *s = http_req_param(req, name);
+    unsigned long long v;
+    char *end;
+
+    *out = 0;
+    if (s == NULL) {
+        return true;
+    }
+    v = strtoull(s, &end, 10);
+    if (*s < '1' || *s > '9' || *end != '\0' || strlen(s) > 19) {
+        char msg[80];
+
+        snprintf(msg, sizeof(msg), "%s must be a whole number from 1", name);
+        bad_field(n, req, name, msg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void
+answer_buf(struct node *n, struct http_request *req, int status,
+           struct pc_buf *b, int rc)
+{
+    if (rc != PC_OK) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+    } else {
+        api_json_text(n, req, status, (const char *)b->data, b->len);
+    }
+    pc_buf_release(b);
+}
+
+static void
+get_run(struct node *n, struct http_request *req)
+{
+    struct idx_key k = { FACT_RECORD, PC_SLICE_STR(req->caps[0]),
+                         PC_SLICE_STR(req->caps[1]) };
+    const struct idx *x = led_idx(fsm_led(n->fsm));
+    enum fsm_read_access acc;
+    const struct fsm_entry *e;
+    uint64_t version, at, ver = 0, rev = 0;
+    struct pc_buf b;
+    int rc;
+
+    if (!uint_param(n, req, "version", &version) ||
+        !uint_param(n, req, "at_revision", &at)) {
+        return;
+    }
+    if (!read_access(n, req, &e, &acc)) {
+        return;
+    }
+    if (version > 0) {
+        ver = version;
+        rc = idx_version_rev(x, &k, version, &rev);
+    } else if (at > 0) {
+        if (at > led_count(fsm_led(n->fsm))) {
+            bad_field(n, req, "at_revision",
+                      "at_revision is beyond this node's applied revision");
+            return;
+        }
+        rc = idx_version_at(x, &k, at, &ver, &rev);
+    } else {
+        ver = idx_latest(x, &k, &rev);
+        rc = ver > 0 ? PC_OK : PC_ENOTFOUND;
+    }
+    if (rc != PC_OK) {
+        api_error(n, req, 404, "not_found", "no such record version");
+        return;
+    }
+    if (acc == FSM_READ_AUDITED) {
+        audit_add(n, api_principal(n, req), e, "record.read", req->caps[1], ver,
+                  -1);
+    }
+    pc_buf_init(&b);
+    rc = put_version(n, &b, rev);
+    set_etag(req, ver);
+    answer_buf(n, req, 200, &b, rc);
+}
+
+void
+api_records_get(struct http_request *req, void *arg)
+{
+    struct node *n = arg;
+
+    if (!key_ok(n, req)) {
+        return;
+    }
+    if (http_req_param(req, "version") != NULL &&
+        http_req_param(req, "at_revision") != NULL) {
+        bad_field(n, req, "version", "give version or at_revision, not both");
+        return;
+    }
+    api_read(n, req, get_run);
+}
+
+static bool
+limit_param(struct node *n, struct http_request *req, size_t *out)
+{
+    uint64_t v;
+
+    if (!uint_param(n, req, "limit", &v)) {
+        return false;
+    }
+    if (v > LIST_MAX) {
+        bad_field(n, req, "limit", "limit must be a number from 1 to 1000");
+        return false;
+    }
+    *out = v ? (size_t)v : LIST_DEFAULT;
+    return true;
+}
+
+static void
+history_run(struct node *n, struct http_request *req)
+{
+    struct idx_key k = { FACT_RECORD, PC_SLICE_STR(req->caps[0]),
+                         PC_SLICE_STR(req->caps[1]) };
+    const struct idx *x = led_idx(fsm_led(n->fsm));
+    enum fsm_read_access acc;
+    const struct fsm_entry *e;
+    uint64_t latest, after = 0, v, rev;
+    const char *a = http_req_param(req, "after");
+    size_t limit;
+    struct pc_buf b;
+    char next[24];
+    int rc = PC_OK;
+
+    if (!limit_param(n, req, &limit)) {
+        return;
+    }
+    if (a != NULL && !uint_param(n, req, "after", &after)) {
+        return;
+    }
+    if (!read_access(n, req, &e, &acc)) {
+        return;
+    }
+    latest = idx_latest(x, &k, NULL);
+    if (latest == 0) {
+        api_error(n, req, 404, "not_found", "no such record");
+        return;
+    }
+    pc_buf_init(&b);
+    rc |= pc_buf_put(&b, "{\"items\":[", 10);
+    for (v = after + 1; v <= latest && v <= after + limit && rc == PC_OK; v++) {
+        if (v > after + 1) {
+            rc |= pc_buf_put_u8(&b, ',');
+        }
+        rc |= idx_version_rev(x, &k, v, &rev);
+        if (rc == PC_OK) {
+            rc = put_version(n, &b, rev);
+        }
+    }
+    v--; /* the last version listed */
+    if (v < latest) {
+        snprintf(next, sizeof(next), "\"%llu\"", (unsigned long long)v);
+    } else {
+        snprintf(next, sizeof(next), "null");
+    }
+    rc |= pc_buf_printf(&b, "],\"next\":%s}", next);
+    if (rc == PC_OK && acc == FSM_READ_AUDITED) {
+        audit_add(n, api_principal(n, req), e, "record.history", req->caps[1],
+                  0, (long)(v - after));
+    }
+    answer_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
+}
+
+void
+api_records_history(struct http_request *req, void *arg)
+{
+    struct node *n = arg;
+
+    if (!key_ok(n, req)) {
+        return;
+    }
+    api_read(n, req, history_run);
+}
+
+/*
+ * List cursor: base64url of (8-byte big-endian snapshot revision, last
+ * key). Later pages are answered as of the first page's revision through
+ * the version-at-revision index, so a full scan is one consistent snapshot
+ * whatever is written meanwhile (SPEC-NOTES 24).
+ */
+static bool
+cursor_decode(const char *s, uint64_t *rev, uint8_t *key, size_t *key_len)
+{
+    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
+    size_t len;
+
+    if (sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        len <= 8) {
+        return false;
+    }
+    *rev = 0;
+    for (int i = 0; i < 8; i++) {
+        *rev = *rev << 8 | raw[i];
+    }
+    memcpy(key, raw + 8, len - 8);
+    *key_len = len - 8;
+    return *rev > 0 && fsm_record_key_valid((const char *)key, *key_len);
+}
+
+static int
+cursor_encode(struct pc_buf *out, uint64_t rev, struct pc_slice key)
+{
+    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
+    char *s;
+    size_t cap;
+    int rc;
+
+    for (int i = 0; i < 8; i++) {
+        raw[i] = (uint8_t)(rev >> (56 - 8 * i));
+    }
+    memcpy(raw + 8, key.p, key.len);
+    cap = sodium_base64_ENCODED_LEN(8 + key.len,
+                                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    s = pc_malloc(cap);
+    if (s == NULL) {
+        return PC_ENOMEM;
+    }
+    sodium_bin2base64(s, cap, raw, 8 + key.len,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    rc = pc_buf_printf(out, "\"%s\"", s);
+    pc_free(s);
+    return rc;
+}
+
+struct list_ctx {
+    struct node *n;
+    struct pc_slice entry;
+    uint64_t snap; /* the revision the listing reflects */
+    bool include_retired;
+    size_t limit, count;
+    bool more;
+    struct pc_buf *out;
+    uint8_t last[FSM_RECORD_KEY_MAX];
+    size_t last_len;
+    int rc;
+};
+
+static bool
+list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
+{
+    struct list_ctx *c = arg;
+    struct idx_key k = { FACT_RECORD, c->entry, id };
+    uint64_t ver, rev;
+    struct fact fact;
+    json_t *m, *it;
+
+    (void)latest, (void)latest_rev;
+    if (idx_version_at(led_idx(fsm_led(c->n->fsm)), &k, c->snap, &ver, &rev) !=
+        PC_OK) {
+        return true; /* created after the snapshot */
+    }
+    m = version_meta(c->n, rev, &fact);
+    if (m == NULL) {
+        c->rc = PC_ENOMEM;
+        return false;
+    }
+    bool retired = json_is_true(json_object_get(m, "retired"));
+    if (retired && !c->include_retired) {
+        json_decref(m);
+        return true;
+    }
+    if (c->count == c->limit) {
+        json_decref(m);
+        c->more = true;
+        return false;
+    }
+    it = json_pack(
+        "{s:O, s:O, s:O, s:O, s:O, s:b}", "key", json_object_get(m, "key"),
+        "version", json_object_get(m, "version"), "op",
+        json_object_get(m, "op"), "revision", json_object_get(m, "revision"),
+        "hash", json_object_get(m, "hash"), "retired", retired);
+    json_decref(m);
+    if (c->count > 0 && pc_buf_put_u8(c->out, ',') != PC_OK) {
+        json_decref(it);
+        c->rc = PC_ENOMEM;
+        return false;
+    }
+    c->rc = put_object(c->out, it, NULL);
+    memcpy(c->last, id.p, id.len);
+    c->last_len = id.len;
+    c->count++;
+    return c->rc == PC_OK;
+}
+
+static void
+list_run(struct node *n, struct http_request *req)
+{
+    const char *prefix = http_req_param(req, "prefix") ?: "";
+    const char *after = http_req_param(req, "after");
+    const char *inc = http_req_param(req, "include_retired");
+    uint8_t akey[FSM_RECORD_KEY_MAX];
+    size_t alen = 0;
+    enum fsm_read_access acc;
+    const struct fsm_entry *e;
+    struct list_ctx c;
+    struct pc_buf b;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    if (!limit_param(n, req, &c.limit)) {
+        return;
+    }
+    if (strlen(prefix) > FSM_RECORD_KEY_MAX) {
+        bad_field(n, req, "prefix", "prefix is at most 512 bytes");
+        return;
+    }
+    if (inc != NULL && strcmp(inc, "true") != 0 && strcmp(inc, "false") != 0) {
+        bad_field(n, req, "include_retired",
+                  "include_retired must be true or false");
+        return;
+    }
+    c.snap = led_count(fsm_led(n->fsm));
+    if (after != NULL && !cursor_decode(after, &c.snap, akey, &alen)) {
+        bad_field(n, req, "after", "after must be the cursor of a page");
+        return;
+    }
+    if (!read_access(n, req, &e, &acc)) {
+        return;
+    }
+    if (c.snap > led_count(fsm_led(n->fsm))) {
+        api_error(n, req, 503, "unavailable",
+                  "this node has not applied the cursor's revision yet");
+        return;
+    }
+    pc_buf_init(&b);
+    c.n = n;
+    c.entry = PC_SLICE_STR(e->id);
+    c.include_retired = inc != NULL && strcmp(inc, "true") == 0;
+    c.out = &b;
+    rc = pc_buf_put(&b, "{\"items\":[", 10);
+    if (rc == PC_OK) {
+        idx_scan(led_idx(fsm_led(n->fsm)), FACT_RECORD, c.entry,
+                 PC_SLICE_STR(prefix), (struct pc_slice){ akey, alen }, list_cb,
+                 &c);
+        rc = c.rc;
+    }
+    if (rc == PC_OK) {
+        rc = pc_buf_put(&b, "],\"next\":", 9);
+    }
+    if (rc == PC_OK) {
+        rc = c.more ? cursor_encode(&b, c.snap,
+                                    (struct pc_slice){ c.last, c.last_len })
+                    : pc_buf_put(&b, "null", 4);
+    }
+    if (rc == PC_OK) {
+        rc = pc_buf_printf(&b, ",\"revision\":%llu}",
+                           (unsigned long long)c.snap);
+    }
+    if (rc == PC_OK && acc == FSM_READ_AUDITED) {
+        audit_add(n, api_principal(n, req), e, "record.list", NULL, 0,
+                  (long)c.count);
+    }
+    answer_buf(n, req, 200, &b, rc);
+}
+
+void
+api_records_list(struct http_request *req, void *arg)
+{
+    struct node *n = arg;
+
+    if (!entry_ok(n, req)) {
+        return;
+    }
+    api_read(n, req, list_run);
 }

@@ -633,4 +633,5 @@ node_release(struct node *n)
     pc_free(n->admin_token_hash_hex);
     n->admin_token_hash_hex = NULL;
     pc_buf_release(&n->batch_cmds);
+    api_audit_release(n);
 }

@@ -22,6 +22,7 @@
 
 struct node;
 struct api_write;
+struct api_audit;
 
 struct node_opts {
     uint64_t id;
@@ -100,6 +101,8 @@ struct node {
     uint64_t latency_buckets[16]; /* request latency histogram, see metrics */
     uint64_t latency_count;
     double latency_sum_ms;
+    struct api_audit *audit;  /* read-audit queue (api_records.c) */
+    uint64_t reads_open_anon; /* anonymous open-data reads: counted only */
     int64_t last_security_summary_ms;
     uint64_t sec_reported[4]; /* counters at the last summary fact */
     bool stopping;

@@ -11,8 +11,12 @@
  * than LED_CHUNK gets a chunk of its own size), so at most one fact's worth
  * of each chunk is wasted. Records (24 bytes: raft index, document pointer,
  * packed chunk number, offset and length) live in blocks of LED_RECS. A
- * document block holds the salt, both lengths and the bytes, LZ4-compressed
- * when that saves at least an eighth of the raw size.
+ * document block (a 32-byte header: pending-list link, both lengths, salt)
+ * holds the bytes, LZ4-compressed when that saves at least an eighth of the
+ * raw size. Documents under LED_LZ4_MIN bytes are not tried: an LZ4 attempt
+ * costs about 1 us whatever it finds (most of it clearing LZ4's 16 KiB
+ * table), more than all the hashing of a fact, and a few hundred bytes of
+ * JSON seldom shrink by an eighth.
  *
  * Appends are all-or-nothing: every allocation happens before the first
  * change that is visible (Merkle append, index add), new chunks and record
@@ -22,12 +26,18 @@
  * Redaction and views. A record's document pointer is a C11 atomic: NULL (no
  * document), &redacted_mark, or the block. led_redact swaps in the mark and
  * frees the block (zeroed) at once if no view is open. Otherwise the block
- * goes on a pending list, its refcount set to the number of open views (each
- * of which may have loaded the pointer before the swap), and stamped with
- * the view sequence number; closing a view drops its reference on every
- * pending block redacted after that view opened, and the last one frees it.
- * So a block lives exactly as long as a view that could reach it, even when
- * views overlap without end (snapshot and backup streams).
+ * goes on the head of the pending list (newest first), since any open view
+ * may have loaded the pointer before the swap. Views are kept in opening
+ * order, and each remembers the head of the pending list when it opened (its
+ * mark): the blocks from the oldest open view's mark to the end of the list
+ * were redacted before every open view opened, so none can reach them, and
+ * closing a view frees them. So a block lives exactly as long as a view that
+ * could reach it, even when views overlap without end (snapshot and backup
+ * streams), and the bookkeeping costs no byte per block beyond its link.
+ *
+ * snap.c's parallel decoder appends through led_append_pre
+ * (storage_int.h), with the leaf and content hashes computed on a worker
+ * thread; every check still runs here, once, in order.
  */
 #include "storage/led.h"
 
@@ -44,25 +54,28 @@
 #include "common/err.h"
 #include "storage/idx.h"
 #include "storage/mrk.h"
+#include "storage/storage_int.h"
 
 #define LED_CHUNK ((size_t)1 << 20) /* bytes per arena chunk */
 #define LED_RECS  4096              /* records per record block */
 
-#define BLOCK_LZ4 0x01u
+#define LED_LZ4_MIN 512 /* smallest document worth an LZ4 attempt */
 
-/* A document. The bytes never change between creation and free. */
+/*
+ * A document. The bytes never change between creation and free. It is LZ4
+ * compressed iff stored_len < raw_len (only a saving of an eighth is kept).
+ */
 struct led_block {
     struct led_block *next; /* pending list, once redacted */
-    atomic_uint refs;       /* open views that may still read it */
-    uint32_t seq;           /* l->view_seq when redacted */
     uint32_t raw_len;       /* canonical JSON bytes */
     uint32_t stored_len;    /* bytes in `bytes` */
-    uint8_t flags;          /* BLOCK_LZ4 */
     uint8_t salt[PC_SALT_LEN];
     uint8_t bytes[];
 };
 
 #define BLOCK_HEAD offsetof(struct led_block, bytes)
+
+_Static_assert(BLOCK_HEAD == 32, "a block header is 32 bytes");
 
 /* The document pointer of a redacted fact. */
 static struct led_block redacted_mark;
@@ -121,14 +134,17 @@ struct led {
     size_t mem_stored; /* of mem_docs: stored bytes without headers */
     size_t mem_raw;    /* raw bytes of the same documents */
     unsigned n_views;
-    uint32_t view_seq;          /* views opened so far (wraps) */
+    struct led_view *oldest; /* open views, oldest first */
+    struct led_view *newest;
     uint64_t view_floor;        /* largest count of an open view */
-    struct led_block *redacted; /* pending: redacted, held by views */
+    struct led_block *redacted; /* pending: redacted, newest first */
 };
 
 struct led_view {
     uint64_t n;
-    uint32_t seq; /* l->view_seq at open */
+    struct led_view *older, *newer; /* the ledger's list of open views */
+    struct led_block *mark; /* l->redacted at open: it and older ones are
+                               out of this view's reach */
     uint8_t root[PC_HASH_LEN];
     struct led_chunk *chunks; /* copies of the directories, in this block */
     struct led_rec **recs;
@@ -237,7 +253,7 @@ led_root(const struct led *l, uint8_t out[PC_HASH_LEN])
  */
 static int
 check(struct led *l, const struct fact *f, const struct led_doc *doc,
-      char *errmsg)
+      const uint8_t *content, char *errmsg)
 {
     uint8_t h[PC_HASH_LEN];
 
@@ -318,8 +334,11 @@ check(struct led *l, const struct fact *f, const struct led_doc *doc,
                               "%u",
                               doc->len, FACT_MAX_DOC);
         }
-        pc_hash_content(h, doc->salt, doc->json, doc->len);
-        if (memcmp(h, f->content_hash, PC_HASH_LEN) != 0) {
+        if (content == NULL) {
+            pc_hash_content(h, doc->salt, doc->json, doc->len);
+            content = h;
+        }
+        if (memcmp(content, f->content_hash, PC_HASH_LEN) != 0) {
             return pc_errmsgf(errmsg, PC_EINVAL,
                               "led: content hash does not match the "
                               "document");
@@ -334,11 +353,10 @@ block_new(const struct led_doc *doc, struct led_block **out)
 {
     size_t raw = doc->len, stored = raw, limit = raw - raw / 8;
     const uint8_t *src = doc->json;
-    uint8_t flags = 0;
     char *tmp = NULL;
     struct led_block *b;
 
-    if (raw >= 8) {
+    if (raw >= LED_LZ4_MIN) {
         /* LZ4 returns 0 when the output would not fit in `limit`. */
         tmp = pc_malloc(limit);
         if (tmp == NULL) {
@@ -349,7 +367,6 @@ block_new(const struct led_doc *doc, struct led_block **out)
         if (n > 0 && (size_t)n < raw) {
             stored = (size_t)n;
             src = (const uint8_t *)tmp;
-            flags = BLOCK_LZ4;
         }
     }
     b = pc_malloc(BLOCK_HEAD + stored);
@@ -358,11 +375,8 @@ block_new(const struct led_doc *doc, struct led_block **out)
         return PC_ENOMEM;
     }
     b->next = NULL;
-    atomic_init(&b->refs, 0);
-    b->seq = 0;
     b->raw_len = (uint32_t)raw;
     b->stored_len = (uint32_t)stored;
-    b->flags = flags;
     memcpy(b->salt, doc->salt, PC_SALT_LEN);
     if (stored > 0) {
         memcpy(b->bytes, src, stored);
@@ -427,12 +441,14 @@ stored_fact(const uint8_t *enc, size_t len, struct fact *f)
 
 /*
  * Store a checked fact: `enc` (len bytes) as given, or when NULL, `f`
- * encoded in place. All-or-nothing, see the top of the file.
+ * encoded in place. `pre`, when not NULL, has the leaf hash of `enc`
+ * already computed and maybe the document's block, taken on success.
+ * All-or-nothing, see the top of the file.
  */
 static int
 store(struct led *l, const struct fact *f, const uint8_t *enc, size_t len,
-      const struct led_doc *doc, uint64_t raft_index, uint8_t leaf[PC_HASH_LEN],
-      char *errmsg)
+      const struct led_doc *doc, uint64_t raft_index, struct led_pre *pre,
+      uint8_t leaf[PC_HASH_LEN], char *errmsg)
 {
     struct led_block *b = NULL;
     uint8_t *chunk = NULL, *dst;
@@ -444,7 +460,10 @@ store(struct led *l, const struct fact *f, const uint8_t *enc, size_t len,
     int rc;
 
     rc = PC_ENOMEM;
-    if (doc != NULL && doc->salt != NULL && block_new(doc, &b) != PC_OK) {
+    if (pre != NULL && pre->block != NULL) {
+        b = pre->block;
+    } else if (doc != NULL && doc->salt != NULL &&
+               block_new(doc, &b) != PC_OK) {
         goto err;
     }
     if (l->n_chunks == 0 || len > l->chunks[l->n_chunks - 1].size - l->used) {
@@ -469,13 +488,25 @@ store(struct led *l, const struct fact *f, const uint8_t *enc, size_t len,
     } else {
         fact_encode_to(f, dst, len);
     }
-    fact_leaf_hash(h, dst, len);
+    if (pre != NULL) {
+        memcpy(h, pre->leaf, PC_HASH_LEN);
+    } else {
+        fact_leaf_hash(h, dst, len);
+    }
     if (mrk_append(l->mrk, h) != PC_OK) {
         goto err;
     }
     if (fact_kind_versioned(f->kind)) {
-        /* Key bytes from the arena: they outlive the caller's. */
-        stored_fact(dst, len, &s);
+        /* Key bytes from the arena: they outlive the caller's. A fact
+         * decoded from `enc` borrows from it, so the same offsets in the
+         * copy name them without decoding it again. */
+        if (enc != NULL) {
+            s = *f;
+            s.parent.p = dst + (f->parent.p - enc);
+            s.id.p = dst + (f->id.p - enc);
+        } else {
+            stored_fact(dst, len, &s);
+        }
         struct idx_key k = { s.kind, s.parent, s.id };
         rc = idx_add(l->idx, &k, s.version, rev);
         if (rc != PC_OK) {
@@ -510,12 +541,17 @@ store(struct led *l, const struct fact *f, const uint8_t *enc, size_t len,
     if (leaf != NULL) {
         memcpy(leaf, h, PC_HASH_LEN);
     }
+    if (pre != NULL) {
+        pre->block = NULL;
+    }
     return PC_OK;
 
 err:
     pc_free(recs);
     pc_free(chunk);
-    pc_free(b);
+    if (pre == NULL || b != pre->block) {
+        pc_free(b);
+    }
     if (rc == PC_ENOMEM) {
         return pc_errmsgf(errmsg, rc, "led: out of memory");
     }
@@ -531,7 +567,7 @@ led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
     size_t len;
     int rc;
 
-    rc = check(l, f, doc, errmsg);
+    rc = check(l, f, doc, NULL, errmsg);
     if (rc != PC_OK) {
         return rc;
     }
@@ -539,12 +575,14 @@ led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
     if (rc != PC_OK) {
         return rc;
     }
-    return store(l, f, NULL, len, doc, raft_index, leaf, errmsg);
+    return store(l, f, NULL, len, doc, raft_index, NULL, leaf, errmsg);
 }
 
-int
-led_append_encoded(struct led *l, const uint8_t *enc, size_t len,
-                   const struct led_doc *doc, uint64_t raft_index, char *errmsg)
+/* led_append_encoded with the hashes optionally computed by the caller. */
+static int
+append_encoded(struct led *l, const uint8_t *enc, size_t len,
+               const struct led_doc *doc, uint64_t raft_index,
+               struct led_pre *pre, char *errmsg)
 {
     struct fact f;
     int rc;
@@ -553,11 +591,58 @@ led_append_encoded(struct led *l, const uint8_t *enc, size_t len,
     if (rc != PC_OK) {
         return rc;
     }
-    rc = check(l, &f, doc, errmsg);
+    rc = check(l, &f, doc,
+               pre != NULL && doc != NULL && doc->salt != NULL ? pre->content
+                                                               : NULL,
+               errmsg);
     if (rc != PC_OK) {
         return rc;
     }
-    return store(l, &f, enc, len, doc, raft_index, NULL, errmsg);
+    return store(l, &f, enc, len, doc, raft_index, pre, NULL, errmsg);
+}
+
+void
+led_pre_compute(const uint8_t *enc, size_t len, const struct led_doc *doc,
+                struct led_pre *pre)
+{
+    fact_leaf_hash(pre->leaf, enc, len);
+    pre->block = NULL;
+    if (doc != NULL && doc->salt != NULL && doc->len <= FACT_MAX_DOC) {
+        pc_hash_content(pre->content, doc->salt, doc->json, doc->len);
+        /* Out of memory here: the append builds it (or says so). */
+        if (block_new(doc, &pre->block) != PC_OK) {
+            pre->block = NULL;
+        }
+    } else {
+        memset(pre->content, 0, PC_HASH_LEN);
+    }
+}
+
+void
+led_pre_release(struct led_pre *pre)
+{
+    struct led_block *b = pre->block;
+
+    if (b != NULL) {
+        sodium_memzero(b, BLOCK_HEAD + b->stored_len);
+        pc_free(b);
+        pre->block = NULL;
+    }
+}
+
+int
+led_append_pre(struct led *l, const uint8_t *enc, size_t len,
+               const struct led_doc *doc, uint64_t raft_index,
+               struct led_pre *pre, char *errmsg)
+{
+    return append_encoded(l, enc, len, doc, raft_index, pre, errmsg);
+}
+
+int
+led_append_encoded(struct led *l, const uint8_t *enc, size_t len,
+                   const struct led_doc *doc, uint64_t raft_index, char *errmsg)
+{
+    return append_encoded(l, enc, len, doc, raft_index, NULL, errmsg);
 }
 
 void
@@ -671,7 +756,7 @@ doc_read(struct led_rec *r, struct pc_buf *json, uint8_t salt[PC_SALT_LEN])
     if (pc_buf_reserve(json, b->raw_len) != PC_OK) {
         return PC_ENOMEM;
     }
-    if (b->flags & BLOCK_LZ4) {
+    if (b->stored_len < b->raw_len) {
         int n = LZ4_decompress_safe((const char *)b->bytes,
                                     (char *)json->data + json->len,
                                     (int)b->stored_len, (int)b->raw_len);
@@ -737,8 +822,6 @@ led_redact(struct led *l, uint64_t rev)
         block_free(l, b);
         return PC_OK;
     }
-    atomic_store(&b->refs, l->n_views);
-    b->seq = l->view_seq;
     b->next = l->redacted;
     l->redacted = b;
     return PC_OK;
@@ -782,7 +865,15 @@ led_view_open(struct led *l, struct led_view **out)
         memcpy(v->recs, l->recs, n_recs * sizeof(*v->recs));
     }
     led_root(l, v->root);
-    v->seq = ++l->view_seq;
+    v->mark = l->redacted;
+    v->older = l->newest;
+    v->newer = NULL;
+    if (l->newest != NULL) {
+        l->newest->newer = v;
+    } else {
+        l->oldest = v;
+    }
+    l->newest = v;
     if (l->n_views == 0 || l->count > l->view_floor) {
         l->view_floor = l->count;
     }
@@ -801,17 +892,36 @@ led_view_close(struct led *l, struct led_view *v)
     }
     assert(l->n_views > 0);
     l->n_views--;
-    /* The view holds a reference on what was redacted since it opened. */
-    pp = &l->redacted;
-    while (*pp != NULL) {
-        struct led_block *b = *pp;
-
-        if ((int32_t)(b->seq - v->seq) >= 0 &&
-            atomic_fetch_sub(&b->refs, 1) == 1) {
-            *pp = b->next;
+    if (v->older != NULL) {
+        v->older->newer = v->newer;
+    } else {
+        l->oldest = v->newer;
+    }
+    if (v->newer != NULL) {
+        v->newer->older = v->older;
+    } else {
+        l->newest = v->older;
+    }
+    /* Free what no open view can reach: all of it when none is open, else
+     * what was redacted before the oldest one opened (from its mark on). */
+    struct led_block *cut = l->oldest != NULL ? l->oldest->mark : l->redacted;
+    if (cut != NULL) {
+        pp = &l->redacted;
+        while (*pp != cut) {
+            assert(*pp != NULL);
+            pp = &(*pp)->next;
+        }
+        *pp = NULL;
+        /* Views that opened with the same pending head now mark the end. */
+        for (struct led_view *w = l->oldest; w != NULL; w = w->newer) {
+            if (w->mark == cut) {
+                w->mark = NULL;
+            }
+        }
+        while (cut != NULL) {
+            struct led_block *b = cut;
+            cut = b->next;
             block_free(l, b);
-        } else {
-            pp = &b->next;
         }
     }
     pc_free(v);

@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RFC 6962 Merkle tree kept as levels of complete aligned subtrees: level 0
- * holds the leaves and level j holds node i = MTH(leaves [i*2^j, (i+1)*2^j)),
- * written once, when its last leaf arrives, and never changed until a
- * truncate removes it. Every subtree the RFC recursion visits starts at a
- * multiple of a power of two at least its width, so its hash is a fold of
- * the stored nodes that tile it (one per set bit of its width); roots and
- * proofs therefore cost O(log n) hashes, and an append costs one hash per
- * level it completes plus the fold of the new root, which is cached.
+ * RFC 6962 Merkle tree kept as levels of complete aligned subtrees: level j
+ * node i = MTH(leaves [i*2^j, (i+1)*2^j)), written once, when its last leaf
+ * arrives, and never changed until a truncate removes it. Level 0 holds the
+ * leaves; levels 1 to LOW_LEVELS are not stored (they would cost 56 of the
+ * 64 bytes per leaf that the interior levels take) and are recomputed from
+ * the leaves when needed: at most 2^LOW_LEVELS - 1 = 15 hashes per node.
+ * Every subtree the RFC recursion visits starts at a multiple of a power of
+ * two at least its width, so its hash is a fold of the aligned nodes that
+ * tile it (one per set bit of its width); roots and proofs therefore cost
+ * O(log n) hashes (plus up to 1 + 3 + 7 hashes per fold for the unstored
+ * levels), and an append costs about one hash amortised (15 per 16 leaves to
+ * build the lowest stored node, then one per higher level it completes).
+ *
+ * The root of the whole tree is computed on demand and cached until the next
+ * append or truncate. The cache sits behind the const pointer of mrk_root,
+ * so it is claimed with an atomic state: concurrent const calls stay safe,
+ * and whoever loses the claim just uses the root it computed.
  *
  * Each level is a directory of chunks of CHUNK_LEN hashes. A level's first
  * chunk starts small and doubles up to CHUNK_LEN (so small trees stay small,
@@ -19,16 +28,28 @@
 #include "storage/mrk.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
 
-#define CHUNK_SHIFT 16
+#define CHUNK_SHIFT 13
 #define CHUNK_LEN   ((uint64_t)1 << CHUNK_SHIFT) /* hashes per full chunk */
 #define FIRST_CAP   8  /* hashes in a level's first chunk when created */
 #define DIR_CAP     4  /* directory slots when created */
 #define N_LEVELS    64 /* a size below 2^64 completes no node at level 64 */
+#define LOW_LEVELS  3  /* levels 1..LOW_LEVELS are recomputed, not stored */
+#define STORED_MIN  (LOW_LEVELS + 1) /* lowest stored interior level */
+
+/* States of the cached root. */
+enum {
+    ROOT_STALE = 0,
+    ROOT_WRITING = 1,
+    ROOT_READY = 2
+};
 
 struct level {
     uint8_t (**chunks)[PC_HASH_LEN]; /* directory of n_chunks chunks */
@@ -39,10 +60,17 @@ struct level {
 };
 
 struct mrk {
-    struct level levels[N_LEVELS];
-    uint64_t size;             /* leaves held */
-    uint8_t root[PC_HASH_LEN]; /* MTH of all `size` leaves */
+    struct level levels[N_LEVELS]; /* levels 1..LOW_LEVELS stay empty */
+    uint64_t size;                 /* leaves held */
+    atomic_int root_state;         /* ROOT_*: whether `root` is MTH(size) */
+    uint8_t root[PC_HASH_LEN];     /* MTH of all `size` leaves, when READY */
 };
+
+static bool
+level_stored(int j)
+{
+    return j == 0 || j >= STORED_MIN;
+}
 
 static uint8_t *
 slot(const struct level *lv, uint64_t i)
@@ -129,6 +157,45 @@ level_shrink(struct level *lv, uint64_t len)
 }
 
 /*
+ * Hash of the complete aligned subtree `i` of level `j` (j <= LOW_LEVELS,
+ * not stored) from its 2^j leaves, which are contiguous in one leaf chunk:
+ * 2^j - 1 hashes, pairwise from the bottom up.
+ */
+static void
+low_node(const struct mrk *t, int j, uint64_t i, uint8_t out[PC_HASH_LEN])
+{
+    uint8_t tmp[1u << (LOW_LEVELS - 1)][PC_HASH_LEN];
+    const uint8_t *leaves = slot(&t->levels[0], i << j);
+    size_t w = (size_t)1 << j;
+
+    if (j == 0) {
+        memcpy(out, leaves, PC_HASH_LEN);
+        return;
+    }
+    for (size_t k = 0; k < w / 2; k++) {
+        node_hash(tmp[k], leaves + 2 * k * PC_HASH_LEN,
+                  leaves + (2 * k + 1) * PC_HASH_LEN);
+    }
+    for (w /= 2; w > 1; w /= 2) {
+        for (size_t k = 0; k < w / 2; k++) {
+            node_hash(tmp[k], tmp[2 * k], tmp[2 * k + 1]);
+        }
+    }
+    memcpy(out, tmp[0], PC_HASH_LEN);
+}
+
+/* Node `i` of level `j` (complete): stored, or recomputed from leaves. */
+static const uint8_t *
+node_at(const struct mrk *t, int j, uint64_t i, uint8_t buf[PC_HASH_LEN])
+{
+    if (level_stored(j)) {
+        return slot(&t->levels[j], i);
+    }
+    low_node(t, j, i, buf);
+    return buf;
+}
+
+/*
  * MTH(leaves [lo, lo + len)) for len >= 1, lo + len <= t->size and `lo` a
  * multiple of a power of two >= len (true of every subtree the RFC
  * recursion visits). Folds the stored complete subtrees that tile the
@@ -148,7 +215,8 @@ range_hash(const struct mrk *t, uint64_t lo, uint64_t len,
         }
         len &= ~w;
         end -= w;
-        const uint8_t *peak = slot(&t->levels[j], end >> j);
+        uint8_t buf[PC_HASH_LEN];
+        const uint8_t *peak = node_at(t, j, end >> j, buf);
         if (first) {
             memcpy(out, peak, PC_HASH_LEN);
             first = false;
@@ -173,12 +241,18 @@ root_of(const struct mrk *t, uint64_t n, uint8_t out[PC_HASH_LEN])
 int
 mrk_new(struct mrk **out)
 {
+    /* Lets libsodium pick its fastest BLAKE2b for this CPU (the portable
+     * one runs until then); idempotent and thread-safe, and a failure only
+     * costs speed: every implementation computes the same hashes. */
+    int init = sodium_init();
+    (void)init;
+
     struct mrk *t = pc_calloc(1, sizeof(*t));
 
     if (t == NULL) {
         return PC_ENOMEM;
     }
-    root_of(t, 0, t->root);
+    atomic_init(&t->root_state, ROOT_STALE);
     *out = t;
     return PC_OK;
 }
@@ -217,6 +291,9 @@ mrk_append(struct mrk *t, const uint8_t leaf[PC_HASH_LEN])
     int rc;
 
     for (int j = 0; j <= top; j++) {
+        if (!level_stored(j)) {
+            continue;
+        }
         rc = level_reserve(&t->levels[j]);
         if (rc != PC_OK) {
             return rc;
@@ -225,15 +302,23 @@ mrk_append(struct mrk *t, const uint8_t leaf[PC_HASH_LEN])
     struct level *lv = &t->levels[0];
     memcpy(slot(lv, lv->len), leaf, PC_HASH_LEN);
     lv->len++;
-    for (int j = 1; j <= top; j++) {
-        struct level *below = &t->levels[j - 1];
+    for (int j = STORED_MIN; j <= top; j++) {
         lv = &t->levels[j];
         uint64_t i = lv->len;
-        node_hash(slot(lv, i), slot(below, 2 * i), slot(below, 2 * i + 1));
+        if (j == STORED_MIN) {
+            /* Its two children are not stored: fold them from the leaves. */
+            uint8_t l[PC_HASH_LEN], r[PC_HASH_LEN];
+            low_node(t, LOW_LEVELS, 2 * i, l);
+            low_node(t, LOW_LEVELS, 2 * i + 1, r);
+            node_hash(slot(lv, i), l, r);
+        } else {
+            struct level *below = &t->levels[j - 1];
+            node_hash(slot(lv, i), slot(below, 2 * i), slot(below, 2 * i + 1));
+        }
         lv->len++;
     }
     t->size = n;
-    root_of(t, n, t->root);
+    atomic_store_explicit(&t->root_state, ROOT_STALE, memory_order_relaxed);
     return PC_OK;
 }
 
@@ -245,10 +330,12 @@ mrk_truncate(struct mrk *t, uint64_t size)
         return;
     }
     for (int j = 0; j < N_LEVELS; j++) {
-        level_shrink(&t->levels[j], size >> j);
+        if (level_stored(j)) {
+            level_shrink(&t->levels[j], size >> j);
+        }
     }
     t->size = size;
-    root_of(t, size, t->root);
+    atomic_store_explicit(&t->root_state, ROOT_STALE, memory_order_relaxed);
 }
 
 int
@@ -267,10 +354,24 @@ mrk_root(const struct mrk *t, uint64_t n, uint8_t out[PC_HASH_LEN])
     if (n > t->size) {
         return PC_ERANGE;
     }
-    if (n == t->size) {
-        memcpy(out, t->root, PC_HASH_LEN);
-    } else {
+    if (n != t->size) {
         root_of(t, n, out);
+        return PC_OK;
+    }
+    /* Appends and truncates never run concurrently with us (see mrk.h). */
+    struct mrk *c = (struct mrk *)t;
+    int st = atomic_load_explicit(&c->root_state, memory_order_acquire);
+    if (st == ROOT_READY) {
+        memcpy(out, c->root, PC_HASH_LEN);
+        return PC_OK;
+    }
+    root_of(t, n, out);
+    st = ROOT_STALE;
+    if (atomic_compare_exchange_strong_explicit(
+            &c->root_state, &st, ROOT_WRITING, memory_order_acquire,
+            memory_order_relaxed)) {
+        memcpy(c->root, out, PC_HASH_LEN);
+        atomic_store_explicit(&c->root_state, ROOT_READY, memory_order_release);
     }
     return PC_OK;
 }

@@ -3,9 +3,13 @@
  * RFC 6962 Merkle tree over 32-byte leaf hashes (the leaves are already
  * H(0x00 ‖ fact), so the tree never hashes them again): interior node
  * H(0x01 ‖ left ‖ right), empty root H(""). Leaf i is the fact at revision
- * i + 1. Append is O(log n) amortised; the root of the whole tree is O(1)
- * after an append and the root of any size n is O(log n). The verifiers at
- * the bottom use no tree state, so the client library can use them alone.
+ * i + 1. Append costs about one hash amortised; the root of any size n is
+ * O(log n) hashes, and the root of the whole tree is cached from the first
+ * mrk_root that asks for it until the next append or truncate. The tree
+ * stores the leaves and the interior levels from 4 up (about 36 bytes per
+ * leaf); lower nodes are recomputed from the leaves when a root or proof
+ * needs them. The verifiers at the bottom use no tree state, so the client
+ * library can use them alone.
  */
 #ifndef PC_MRK_H
 #define PC_MRK_H
@@ -22,9 +26,11 @@ struct mrk;
 
 /*
  * Create an empty tree (root H("")) in `*out`, freed with mrk_free().
- * PC_OK or PC_ENOMEM.
- * Context: a tree is not thread-safe; const calls may run concurrently with
- * each other, never with mrk_append() or mrk_truncate().
+ * PC_OK or PC_ENOMEM. Also initialises libsodium (sodium_init), which picks
+ * the fastest BLAKE2b for the CPU: call it once before other threads hash.
+ * Context: a tree is not thread-safe; const calls (mrk_root included, though
+ * it may fill the root cache: it does so atomically) may run concurrently
+ * with each other, never with mrk_append() or mrk_truncate().
  */
 int mrk_new(struct mrk **out);
 /* Free the tree and everything it holds; accepts NULL. */
@@ -35,7 +41,8 @@ uint64_t mrk_size(const struct mrk *t);
 
 /*
  * Append one leaf hash (copied; stored as given, never hashed again).
- * O(log n) amortised, and it refreshes the cached root of the whole tree.
+ * About one hash amortised (15 hashes every 16th leaf, then one per higher
+ * level completed); drops the cached root of the whole tree.
  * PC_OK or PC_ENOMEM (the tree is unchanged: size, leaves and roots).
  */
 int mrk_append(struct mrk *t, const uint8_t leaf[PC_HASH_LEN]);
@@ -51,9 +58,12 @@ void mrk_truncate(struct mrk *t, uint64_t size);
 int mrk_leaf(const struct mrk *t, uint64_t i, uint8_t out[PC_HASH_LEN]);
 
 /*
- * Root (RFC 6962 MTH) of the first `n` leaves into `out`: O(1) for n =
- * size (cached), O(log n) hashes otherwise, H("") for n = 0.
+ * Root (RFC 6962 MTH) of the first `n` leaves into `out`: H("") for n = 0,
+ * O(log n) hashes otherwise (at most about 60 at 2^20 leaves); the root for
+ * n = size is then cached, so asking again is O(1) until the tree changes.
  * PC_OK or PC_ERANGE (n > size; `out` untouched).
+ * Context: const, but it may write the cache (atomically claimed, so
+ * concurrent const calls stay safe); not concurrent with append/truncate.
  */
 int mrk_root(const struct mrk *t, uint64_t n, uint8_t out[PC_HASH_LEN]);
 

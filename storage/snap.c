@@ -19,6 +19,9 @@
 #include "storage/snap.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <lz4.h>
@@ -27,6 +30,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "storage/storage_int.h"
 
 /*
  * The document argument that tells led_append_encoded the fact's document
@@ -328,13 +332,87 @@ snap_peek(const uint8_t *p, size_t len, struct snap_info *info, char *errmsg)
     return rc;
 }
 
+/*
+ * Decoding runs in two stages so that it can use two cores while checking
+ * every fact exactly once, in order. A scan of the frame headers (cheap, in
+ * order) lists the frames up to the trailer or up to the first bad header.
+ * Then each frame is *prepared* (its checksum verified, LZ4 decompressed
+ * into a buffer of the declared size, its records parsed, and each fact's
+ * leaf and content hashes computed: the bulk of the work) by whichever
+ * thread claims it first, the decoder's own or a worker, at most WINDOW
+ * frames ahead of the one being appended; and the decoder's thread
+ * *appends* the prepared frames in order through led_append_pre, which runs
+ * every check of led_append_encoded (revisions, time, chains, content hash
+ * against the fact's, size rules) with the hashes given. A problem found
+ * while scanning or preparing is kept with its frame and reported only when
+ * the appends reach it, so the error (and its message) is the one a purely
+ * sequential decoder would report first, whatever the number of workers.
+ */
+#define WINDOW_PER_THREAD 2 /* frames in flight per thread */
+#define MAX_WORKERS       8
+
+/* One record of a prepared frame, pointing into the frame's raw bytes. */
+struct prec {
+    uint64_t raft_index;
+    struct pc_slice enc;
+    uint8_t state; /* LED_DOC_* */
+    struct led_doc doc;
+    struct led_pre pre;
+};
+
+/* Why the records of a prepared frame stop before its end. */
+enum perr {
+    PERR_NONE = 0,
+    PERR_PARSE, /* bad or truncated field `what` of a record at `at` */
+    PERR_STATE, /* unknown document state `state` */
+    PERR_NOMEM, /* the record array could not grow */
+    PERR_SPLIT, /* a frame over SNAP_FRAME_RAW_MAX with a second record */
+};
+
+/* A scanned frame and, once prepared, its records. */
+struct frame {
+    size_t off;        /* of its header in the snapshot */
+    uint32_t raw_len;  /* declared */
+    uint32_t clen;     /* 0: stored raw */
+    size_t stored_len; /* bytes after the header */
+};
+
+/* Where a frame is prepared: one of WINDOW, reused round-robin. */
+struct slot {
+    bool ready; /* prepared; the appends may read it */
+    int rc;     /* PC_OK, or a frame-level error (msg) */
+    char msg[PC_ERRMSG_SIZE];
+    struct pc_buf raw; /* decompressed bytes */
+    struct prec *recs; /* parsed records */
+    size_t n_recs, cap_recs;
+    enum perr perr;   /* after n_recs records */
+    const char *what; /* PERR_PARSE */
+    size_t at;        /* PERR_PARSE: offset of the record in the frame */
+    uint8_t state;    /* PERR_STATE */
+};
+
 /* Decoder state. */
 struct dec {
+    const uint8_t *p;
+    size_t len;
     struct led *l;
     struct snap_info info;
-    struct pc_buf raw; /* the current frame, decompressed */
-    uint64_t n_facts;  /* appended so far */
+    uint64_t n_facts; /* appended so far */
     char *errmsg;
+
+    struct frame *frames; /* scanned, in order */
+    size_t n_frames, cap_frames;
+    size_t end_off; /* where the scan stopped: trailer or bad bytes */
+    int scan_rc;    /* PC_OK (trailer at end_off) or the scan error */
+    char scan_msg[PC_ERRMSG_SIZE];
+
+    struct slot *slots;
+    size_t window;
+    pthread_mutex_t mu; /* guards the fields below and slot `ready` */
+    pthread_cond_t cv;
+    size_t next_claim;  /* lowest frame nobody prepares yet */
+    size_t next_append; /* frame the appends reach next */
+    bool stop;
 };
 
 /* Map the ledger's verdict on fact `rev` to ours, with context. */
@@ -349,28 +427,247 @@ dec_led_error(struct dec *d, int rc)
 }
 
 /*
- * Append the records of one frame's `n` raw bytes; `frame` and `at` (its
- * offset in the snapshot) only name it in messages.
+ * List the frames from SNAP_HEADER_LEN on, checking each header as the
+ * sequential decoder would, until the trailer marker or the first bad
+ * header (kept in scan_rc / scan_msg for when the appends get there).
  */
 static int
-dec_records(struct dec *d, const uint8_t *p, size_t n, uint64_t frame,
-            size_t at)
+dec_scan(struct dec *d)
+{
+    const uint8_t *p = d->p;
+    size_t len = d->len, off = SNAP_HEADER_LEN;
+    char *m = d->scan_msg;
+
+    for (uint64_t frame = 1;; frame++) {
+        if (len - off >= 4 && get_u32le(p + off) == SNAP_TRAILER_MARKER) {
+            d->scan_rc = PC_OK;
+            break;
+        }
+        if (len - off < SNAP_FRAME_HEADER_LEN) {
+            d->scan_rc = pc_errmsgf(m, PC_ECORRUPT,
+                                    "snapshot: truncated at byte %zu (frame "
+                                    "or trailer expected)",
+                                    off);
+            break;
+        }
+        const uint8_t *h = p + off;
+        uint32_t raw_len = get_u32le(h), clen = get_u32le(h + 4);
+        if (raw_len == 0 || raw_len > SNAP_RECORD_MAX) {
+            d->scan_rc = pc_errmsgf(m, PC_ECORRUPT,
+                                    "snapshot: frame %" PRIu64 " at byte %zu: "
+                                    "bad raw length %" PRIu32,
+                                    frame, off, raw_len);
+            break;
+        }
+        if (clen >= raw_len) {
+            d->scan_rc = pc_errmsgf(m, PC_ECORRUPT,
+                                    "snapshot: frame %" PRIu64 " at byte %zu: "
+                                    "compressed length %" PRIu32
+                                    " not below raw length %" PRIu32,
+                                    frame, off, clen, raw_len);
+            break;
+        }
+        size_t stored_len = clen != 0 ? clen : raw_len;
+        if (len - off - SNAP_FRAME_HEADER_LEN < stored_len) {
+            d->scan_rc = pc_errmsgf(
+                m, PC_ECORRUPT,
+                "snapshot: frame %" PRIu64 " at byte %zu: "
+                "truncated (%zu of %zu bytes)",
+                frame, off, len - off - SNAP_FRAME_HEADER_LEN, stored_len);
+            break;
+        }
+        if (d->n_frames == d->cap_frames) {
+            size_t cap = d->cap_frames ? 2 * d->cap_frames : 16;
+            struct frame *f = pc_realloc(d->frames, cap * sizeof(*f));
+            if (f == NULL) {
+                return pc_errmsgf(d->errmsg, PC_ENOMEM,
+                                  "snapshot: out of memory");
+            }
+            d->frames = f;
+            d->cap_frames = cap;
+        }
+        d->frames[d->n_frames++] =
+            (struct frame){ off, raw_len, clen, stored_len };
+        off += SNAP_FRAME_HEADER_LEN + stored_len;
+    }
+    d->end_off = off;
+    return PC_OK;
+}
+
+/* Parse the records of `n` raw bytes at `p` into `s` and hash them. */
+static void
+prep_records(struct slot *s, const uint8_t *p, size_t n)
 {
     struct pc_rd r;
-    uint64_t in_frame = 0;
     int rc;
 
     pc_rd_init(&r, p, n);
     while (pc_rd_left(&r) > 0) {
-        struct pc_slice enc, salt, json;
-        struct led_doc doc;
-        const struct led_doc *dp = NULL;
-        uint64_t raft_index;
-        uint8_t state;
+        struct pc_slice salt, json;
+        struct prec *pr;
         size_t rec_at = r.off;
-        const char *what;
 
-        if (n > SNAP_FRAME_RAW_MAX && in_frame > 0) {
+        if (n > SNAP_FRAME_RAW_MAX && s->n_recs > 0) {
+            s->perr = PERR_SPLIT;
+            return;
+        }
+        if (s->n_recs == s->cap_recs) {
+            size_t cap = s->cap_recs ? 2 * s->cap_recs : 256;
+            struct prec *a = pc_realloc(s->recs, cap * sizeof(*a));
+            if (a == NULL) {
+                s->perr = PERR_NOMEM;
+                return;
+            }
+            s->recs = a;
+            s->cap_recs = cap;
+        }
+        pr = &s->recs[s->n_recs];
+        s->what = "raft index";
+        rc = pc_rd_uvarint(&r, &pr->raft_index);
+        if (rc == PC_OK) {
+            s->what = "encoding";
+            rc = pc_rd_lp(&r, pc_rd_left(&r), &pr->enc);
+        }
+        if (rc == PC_OK) {
+            s->what = "document state";
+            rc = pc_rd_u8(&r, &pr->state);
+        }
+        if (rc == PC_OK && pr->state > LED_DOC_REDACTED) {
+            s->perr = PERR_STATE;
+            s->state = pr->state;
+            return;
+        }
+        if (rc == PC_OK && pr->state == LED_DOC_PRESENT) {
+            s->what = "salt";
+            rc = pc_rd_bytes(&r, PC_SALT_LEN, &salt);
+            if (rc == PC_OK) {
+                s->what = "document";
+                rc = pc_rd_lp(&r, FACT_MAX_DOC, &json);
+            }
+            pr->doc = (struct led_doc){ salt.p, json.p, json.len };
+        } else {
+            pr->doc = redacted_doc;
+        }
+        if (rc != PC_OK) {
+            s->perr = PERR_PARSE;
+            s->at = rec_at;
+            return;
+        }
+        led_pre_compute(pr->enc.p, pr->enc.len,
+                        pr->state == LED_DOC_PRESENT ? &pr->doc : NULL,
+                        &pr->pre);
+        s->n_recs++;
+    }
+}
+
+/* Prepare frame `i` into its slot: checksum, decompression, records. */
+static void
+dec_prepare(struct dec *d, size_t i)
+{
+    const struct frame *f = &d->frames[i];
+    struct slot *s = &d->slots[i % d->window];
+    const uint8_t *stored = d->p + f->off + SNAP_FRAME_HEADER_LEN;
+    uint64_t frame = i + 1;
+
+    /* The appends took every block of the frame this slot held before. */
+    s->rc = PC_OK;
+    s->n_recs = 0;
+    s->perr = PERR_NONE;
+    if (XXH64(stored, f->stored_len, 0) != get_u64le(d->p + f->off + 8)) {
+        s->rc = pc_errmsgf(s->msg, PC_ECORRUPT,
+                           "snapshot: frame %" PRIu64 " at byte %zu: "
+                           "checksum mismatch",
+                           frame, f->off);
+        return;
+    }
+    if (f->clen != 0) {
+        if (s->raw.cap < f->raw_len) {
+            s->raw.len = 0;
+            if (pc_buf_reserve(&s->raw, f->raw_len) != PC_OK) {
+                s->rc =
+                    pc_errmsgf(s->msg, PC_ENOMEM, "snapshot: out of memory");
+                return;
+            }
+        }
+        int n = LZ4_decompress_safe((const char *)stored, (char *)s->raw.data,
+                                    (int)f->clen, (int)f->raw_len);
+        if (n < 0 || (uint32_t)n != f->raw_len) {
+            s->rc = pc_errmsgf(s->msg, PC_ECORRUPT,
+                               "snapshot: frame %" PRIu64 " at byte %zu: "
+                               "bad LZ4 data (%d of %" PRIu32 " bytes)",
+                               frame, f->off, n, f->raw_len);
+            return;
+        }
+        stored = s->raw.data;
+    }
+    prep_records(s, stored, f->raw_len);
+}
+
+/*
+ * Claim the lowest frame nobody prepares yet, if it is within the window
+ * (its slot is free once the frame WINDOW before it was appended). Called
+ * with `mu` held; returns the frame, or SIZE_MAX.
+ */
+static size_t
+dec_claim(struct dec *d)
+{
+    if (d->stop || d->next_claim >= d->n_frames ||
+        d->next_claim >= d->next_append + d->window) {
+        return SIZE_MAX;
+    }
+    return d->next_claim++;
+}
+
+/* Prepare `i` (claimed) without the lock, then publish it. */
+static void
+dec_prepare_publish(struct dec *d, size_t i)
+{
+    pthread_mutex_unlock(&d->mu);
+    dec_prepare(d, i);
+    pthread_mutex_lock(&d->mu);
+    d->slots[i % d->window].ready = true;
+    pthread_cond_broadcast(&d->cv);
+}
+
+static void *
+dec_worker(void *arg)
+{
+    struct dec *d = arg;
+
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        size_t i = dec_claim(d);
+        if (i == SIZE_MAX) {
+            pthread_cond_wait(&d->cv, &d->mu);
+        } else {
+            dec_prepare_publish(d, i);
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/*
+ * Append the records of prepared frame `i` in order, reporting what the
+ * sequential decoder would at each record boundary.
+ */
+static int
+dec_append_frame(struct dec *d, size_t i)
+{
+    const struct frame *f = &d->frames[i];
+    struct slot *s = &d->slots[i % d->window];
+    uint64_t frame = i + 1;
+    size_t at = f->off + SNAP_FRAME_HEADER_LEN;
+    int rc;
+
+    if (s->rc != PC_OK) {
+        return pc_errmsgf(d->errmsg, s->rc, "%s", s->msg);
+    }
+    for (size_t k = 0;; k++) {
+        if (k == s->n_recs && s->perr == PERR_NONE) {
+            return PC_OK;
+        }
+        if (f->raw_len > SNAP_FRAME_RAW_MAX && k > 0) {
             return pc_errmsgf(d->errmsg, PC_ECORRUPT,
                               "snapshot: frame %" PRIu64 " at byte %zu: "
                               "over %u bytes but holds more than one record",
@@ -382,129 +679,38 @@ dec_records(struct dec *d, const uint8_t *p, size_t n, uint64_t frame,
                               "more facts than the header's %" PRIu64,
                               frame, at, d->info.count);
         }
-        what = "raft index";
-        rc = pc_rd_uvarint(&r, &raft_index);
-        if (rc == PC_OK) {
-            what = "encoding";
-            rc = pc_rd_lp(&r, pc_rd_left(&r), &enc);
-        }
-        if (rc == PC_OK) {
-            what = "document state";
-            rc = pc_rd_u8(&r, &state);
-        }
-        if (rc == PC_OK && state > LED_DOC_REDACTED) {
-            return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                              "snapshot: fact %" PRIu64 " in frame %" PRIu64
-                              ": unknown document state %u",
-                              d->n_facts + 1, frame, state);
-        }
-        if (rc == PC_OK && state == LED_DOC_PRESENT) {
-            what = "salt";
-            rc = pc_rd_bytes(&r, PC_SALT_LEN, &salt);
-            if (rc == PC_OK) {
-                what = "document";
-                rc = pc_rd_lp(&r, FACT_MAX_DOC, &json);
+        if (k == s->n_recs) {
+            switch (s->perr) {
+            case PERR_STATE:
+                return pc_errmsgf(d->errmsg, PC_ECORRUPT,
+                                  "snapshot: fact %" PRIu64 " in frame %" PRIu64
+                                  ": unknown document state %u",
+                                  d->n_facts + 1, frame, s->state);
+            case PERR_PARSE:
+                return pc_errmsgf(d->errmsg, PC_ECORRUPT,
+                                  "snapshot: fact %" PRIu64 " in frame %" PRIu64
+                                  " at byte %zu: bad or truncated %s (a "
+                                  "record must end inside its frame)",
+                                  d->n_facts + 1, frame, at + s->at, s->what);
+            default:
+                return pc_errmsgf(d->errmsg, PC_ENOMEM,
+                                  "snapshot: out of memory");
             }
-            doc.salt = salt.p;
-            doc.json = json.p;
-            doc.len = json.len;
-            dp = &doc;
-        } else if (rc == PC_OK && state == LED_DOC_REDACTED) {
+        }
+        struct prec *pr = &s->recs[k];
+        const struct led_doc *dp = NULL;
+        if (pr->state == LED_DOC_PRESENT) {
+            dp = &pr->doc;
+        } else if (pr->state == LED_DOC_REDACTED) {
             dp = &redacted_doc;
         }
-        if (rc != PC_OK) {
-            return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                              "snapshot: fact %" PRIu64 " in frame %" PRIu64
-                              " at byte %zu: bad or truncated %s (a record "
-                              "must end inside its frame)",
-                              d->n_facts + 1, frame, at + rec_at, what);
-        }
-        rc =
-            led_append_encoded(d->l, enc.p, enc.len, dp, raft_index, d->errmsg);
+        rc = led_append_pre(d->l, pr->enc.p, pr->enc.len, dp, pr->raft_index,
+                            &pr->pre, d->errmsg);
         if (rc != PC_OK) {
             return dec_led_error(d, rc);
         }
         d->n_facts++;
-        in_frame++;
     }
-    return PC_OK;
-}
-
-/*
- * Verify and decode the frame whose header starts at `off`; on success
- * `*next` is the offset after it.
- */
-static int
-dec_frame(struct dec *d, const uint8_t *p, size_t len, size_t off,
-          uint64_t frame, XXH64_state_t *all, size_t *next)
-{
-    const uint8_t *h = p + off;
-    const uint8_t *stored;
-    uint32_t raw_len, clen;
-    size_t stored_len;
-    int rc;
-
-    if (len - off < SNAP_FRAME_HEADER_LEN) {
-        return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: frame %" PRIu64 " at byte %zu: "
-                          "truncated header",
-                          frame, off);
-    }
-    raw_len = get_u32le(h);
-    clen = get_u32le(h + 4);
-    if (raw_len == 0 || raw_len > SNAP_RECORD_MAX) {
-        return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: frame %" PRIu64 " at byte %zu: "
-                          "bad raw length %" PRIu32,
-                          frame, off, raw_len);
-    }
-    if (clen >= raw_len) {
-        return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: frame %" PRIu64 " at byte %zu: "
-                          "compressed length %" PRIu32
-                          " not below raw length %" PRIu32,
-                          frame, off, clen, raw_len);
-    }
-    stored_len = clen != 0 ? clen : raw_len;
-    if (len - off - SNAP_FRAME_HEADER_LEN < stored_len) {
-        return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: frame %" PRIu64 " at byte %zu: "
-                          "truncated (%zu of %zu bytes)",
-                          frame, off, len - off - SNAP_FRAME_HEADER_LEN,
-                          stored_len);
-    }
-    stored = h + SNAP_FRAME_HEADER_LEN;
-    if (XXH64(stored, stored_len, 0) != get_u64le(h + 8)) {
-        return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: frame %" PRIu64 " at byte %zu: "
-                          "checksum mismatch",
-                          frame, off);
-    }
-    XXH64_update(all, h, SNAP_FRAME_HEADER_LEN + stored_len);
-    if (clen != 0) {
-        if (d->raw.cap < raw_len) {
-            d->raw.len = 0;
-            rc = pc_buf_reserve(&d->raw, raw_len);
-            if (rc != PC_OK) {
-                return pc_errmsgf(d->errmsg, rc, "snapshot: out of memory");
-            }
-        }
-        int n = LZ4_decompress_safe((const char *)stored, (char *)d->raw.data,
-                                    (int)clen, (int)raw_len);
-        if (n < 0 || (uint32_t)n != raw_len) {
-            return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                              "snapshot: frame %" PRIu64 " at byte %zu: "
-                              "bad LZ4 data (%d of %" PRIu32 " bytes)",
-                              frame, off, n, raw_len);
-        }
-        stored = d->raw.data;
-    }
-    rc = dec_records(d, stored, raw_len, frame, off + SNAP_FRAME_HEADER_LEN);
-    if (rc != PC_OK) {
-        return rc;
-    }
-    *next = off + SNAP_FRAME_HEADER_LEN + stored_len;
-    return PC_OK;
 }
 
 /* Check the trailer at `off` against the header, the frames and the ledger. */
@@ -560,48 +766,138 @@ dec_trailer(struct dec *d, const uint8_t *p, size_t len, size_t off,
     return PC_OK;
 }
 
-int
-snap_decode(const uint8_t *p, size_t len, struct led **out, char *errmsg)
+/*
+ * The appends, in order: wait for (or prepare) each frame, fold it into the
+ * running checksum, append its records; then the scan's end.
+ */
+static int
+dec_run(struct dec *d)
 {
     XXH64_state_t all;
+    int rc = PC_OK;
+
+    XXH64_reset(&all, 0);
+    for (size_t i = 0; i < d->n_frames; i++) {
+        struct slot *s = &d->slots[i % d->window];
+
+        pthread_mutex_lock(&d->mu);
+        while (!s->ready) {
+            /* Help rather than wait: ours first if nobody took it. */
+            size_t j = dec_claim(d);
+            if (j != SIZE_MAX) {
+                dec_prepare_publish(d, j);
+            } else {
+                pthread_cond_wait(&d->cv, &d->mu);
+            }
+        }
+        pthread_mutex_unlock(&d->mu);
+
+        const struct frame *f = &d->frames[i];
+        if (s->rc == PC_OK) {
+            /* The checksum held: the sequential decoder folds it in. */
+            XXH64_update(&all, d->p + f->off,
+                         SNAP_FRAME_HEADER_LEN + f->stored_len);
+        }
+        rc = dec_append_frame(d, i);
+
+        pthread_mutex_lock(&d->mu);
+        s->ready = false;
+        d->next_append = i + 1;
+        if (rc != PC_OK) {
+            d->stop = true;
+        }
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        if (rc != PC_OK) {
+            return rc;
+        }
+    }
+    if (d->scan_rc != PC_OK) {
+        return pc_errmsgf(d->errmsg, d->scan_rc, "%s", d->scan_msg);
+    }
+    return dec_trailer(d, d->p, d->len, d->end_off, XXH64_digest(&all));
+}
+
+int
+snap_decode_workers(const uint8_t *p, size_t len, unsigned workers,
+                    struct led **out, char *errmsg)
+{
+    pthread_t threads[MAX_WORKERS];
+    unsigned started = 0;
     struct dec d;
-    size_t off;
     int rc;
 
     memset(&d, 0, sizeof(d));
+    d.p = p;
+    d.len = len;
     d.errmsg = errmsg;
     rc = read_header(p, len, &d.info, errmsg);
     if (rc != PC_OK) {
         return rc;
     }
+    rc = dec_scan(&d);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    if (workers > MAX_WORKERS) {
+        workers = MAX_WORKERS;
+    }
+    if (workers > d.n_frames) {
+        workers = (unsigned)d.n_frames; /* a frame is the unit of work */
+    }
+    d.window = WINDOW_PER_THREAD * (workers + 1);
+    d.slots = pc_calloc(d.window, sizeof(*d.slots));
+    if (d.slots == NULL) {
+        rc = pc_errmsgf(errmsg, PC_ENOMEM, "snapshot: out of memory");
+        goto err_frames;
+    }
     rc = led_new(&d.l);
     if (rc != PC_OK) {
-        return pc_errmsgf(errmsg, rc, "snapshot: out of memory");
+        rc = pc_errmsgf(errmsg, rc, "snapshot: out of memory");
+        goto err_slots;
     }
-    XXH64_reset(&all, 0);
-    off = SNAP_HEADER_LEN;
-    for (uint64_t frame = 1;; frame++) {
-        if (len - off >= 4 && get_u32le(p + off) == SNAP_TRAILER_MARKER) {
-            rc = dec_trailer(&d, p, len, off, XXH64_digest(&all));
-            break;
-        }
-        if (len - off < SNAP_FRAME_HEADER_LEN) {
-            rc = pc_errmsgf(errmsg, PC_ECORRUPT,
-                            "snapshot: truncated at byte %zu (frame or "
-                            "trailer expected)",
-                            off);
-            break;
-        }
-        rc = dec_frame(&d, p, len, off, frame, &all, &off);
-        if (rc != PC_OK) {
-            break;
-        }
+    pthread_mutex_init(&d.mu, NULL);
+    pthread_cond_init(&d.cv, NULL);
+    /* A worker that cannot start only costs speed: the appends help. */
+    while (started < workers &&
+           pthread_create(&threads[started], NULL, dec_worker, &d) == 0) {
+        started++;
     }
-    pc_buf_release(&d.raw);
+    rc = dec_run(&d);
+    pthread_mutex_lock(&d.mu);
+    d.stop = true;
+    pthread_cond_broadcast(&d.cv);
+    pthread_mutex_unlock(&d.mu);
+    for (unsigned t = 0; t < started; t++) {
+        pthread_join(threads[t], NULL);
+    }
+    pthread_cond_destroy(&d.cv);
+    pthread_mutex_destroy(&d.mu);
     if (rc != PC_OK) {
         led_free(d.l);
+    }
+err_slots:
+    for (size_t i = 0; i < d.window; i++) {
+        /* Blocks of records prepared but not appended (after an error). */
+        for (size_t k = 0; k < d.slots[i].n_recs; k++) {
+            led_pre_release(&d.slots[i].recs[k].pre);
+        }
+        pc_buf_release(&d.slots[i].raw);
+        pc_free(d.slots[i].recs);
+    }
+    pc_free(d.slots);
+err_frames:
+    pc_free(d.frames);
+    if (rc != PC_OK) {
         return rc;
     }
     *out = d.l;
     return PC_OK;
+}
+
+int
+snap_decode(const uint8_t *p, size_t len, struct led **out, char *errmsg)
+{
+    /* One worker beside the caller: the loop's two cores (2 vCPUs). */
+    return snap_decode_workers(p, len, 1, out, errmsg);
 }

@@ -81,7 +81,11 @@ int snap_encode_buf(const struct led_view *v, struct pc_buf *out, char *errmsg);
  * PC_ECORRUPT with what and where in `errmsg`, e.g. "snapshot: frame 3 at
  * byte 1048602: checksum mismatch" or "snapshot: fact 1207: ..."; PC_ENOMEM.
  * On error nothing is allocated and `*out` is untouched.
- * Context: any thread; CPU-bound, `p` is only read.
+ * Context: any thread; CPU-bound, `p` is only read. Uses one helper thread
+ * (pthreads) for the call's duration when there are two frames or more:
+ * it checksums, decompresses and hashes frames ahead while the calling
+ * thread checks and appends them in order; if it cannot start, the caller
+ * does it all.
  */
 int snap_decode(const uint8_t *p, size_t len, struct led **out, char *errmsg);
 

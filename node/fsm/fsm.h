@@ -100,6 +100,11 @@ struct fsm_entry {
     size_t n_fields;
     uint64_t version; /* of the entry */
     uint64_t rev;     /* revision of the current version */
+    /* The latest published or retired version (what principals outside
+     * the provider org and its authority see while a change is pending):
+     * its revision (0 if none yet) and its open class. */
+    uint64_t public_rev;
+    enum fsm_class public_open;
 };
 
 /* The answer to one command, built from facts so a replay gives the same. */
@@ -177,4 +182,118 @@ bool fsm_id_valid(const char *s, size_t len);
 bool fsm_org_body_valid(const void *body, size_t len, char *msg);
 /* Same for a principal-creation body. */
 bool fsm_principal_body_valid(const void *body, size_t len, char *msg);
+
+#define FSM_FIELD_LEN 64 /* bytes for the name of an offending body field */
+
+/*
+ * Check a catalog-entry body (POST /v1/catalog when `path_id` is NULL, else
+ * PUT /v1/catalog/{path_id}): syntax, types, enums, unique field names, the
+ * open class not above the share class. On failure write a message into
+ * `msg` (200 bytes) and the offending field ("open.class", "fields[2].type")
+ * into `field` (FSM_FIELD_LEN bytes) and return false. State-dependent rules
+ * (provider org exists, scope org is a city authority) are apply's.
+ */
+bool fsm_entry_body_valid(const void *body, size_t len, const char *path_id,
+                          char *msg, char *field);
+
+/* ---- catalog-entry access, shared by apply and the read routes -------- */
+
+/*
+ * Whether `p` is an authority whose scope holds entry `e`: for scope
+ * "province" the provincial authority, for "city:<A>" an authority over A.
+ */
+bool fsm_entry_authority(const struct fsm *f, const struct fsm_principal *p,
+                         const struct fsm_entry *e);
+
+/*
+ * Whether `p` writes entry `e` for its provider side: a `provider` of the
+ * provider org, or (scope "city:<A>") an `authority` of city authority A.
+ */
+bool fsm_entry_editor(const struct fsm *f, const struct fsm_principal *p,
+                      const struct fsm_entry *e);
+
+/*
+ * The revision of the version of `e` that `p` (NULL: the public) may see, or
+ * 0 when it may see none: the provider org and the authority in scope see
+ * the current version; other principals the latest published or retired
+ * one; the public that one only if its open class is not none.
+ */
+uint64_t fsm_entry_visible_rev(const struct fsm *f, const struct fsm_entry *e,
+                               const struct fsm_principal *p);
+/* ---- records: syntax, schema and read access (rules_records.c) -------- */
+
+struct jcs_doc;
+struct jcs_val;
+
+#define FSM_RECORD_KEY_MAX 512          /* bytes of UTF-8 */
+#define FSM_RECORD_DOC_MAX (256u << 10) /* canonical bytes of a document */
+#define FSM_BATCH_MAX      1000         /* records in one batch */
+
+/*
+ * A record key: 1-512 bytes of well-formed UTF-8 without C0 controls, DEL
+ * or C1 controls (U+0080-U+009F), and not "." or "..". NFC is not checked
+ * (that needs the Unicode tables).
+ */
+bool fsm_record_key_valid(const char *s, size_t len);
+
+/*
+ * Check document `doc` (the root of a parsed JSON value) against the
+ * schema of entry `e`: an object whose required fields are present and not
+ * null, and whose declared fields that are present and not null have their
+ * declared type (date: a valid Gregorian YYYY-MM-DD; integer: integral and
+ * |v| <= 2^53-1). Undeclared members are allowed. On a violation write the
+ * field name into `field` (FSM_FIELD_LEN bytes, truncated) and a message
+ * into `msg` (200 bytes) and return false.
+ */
+bool fsm_record_doc_valid(const struct fsm_entry *e, const struct jcs_val *doc,
+                          char *field, char *msg);
+
+/* One item of a parsed batch body; pointers borrow from the batch's doc. */
+struct fsm_batch_item {
+    const char *key;
+    size_t key_len;
+    const struct jcs_val *value; /* a JSON object */
+    int64_t if_version;          /* -1 when absent; 0: must not exist */
+};
+
+struct fsm_batch {
+    struct jcs_doc *doc;
+    struct fsm_batch_item *items;
+    size_t n;
+};
+
+/*
+ * Parse and check a batch body {"records": [{"key", "value",
+ * "if_version"?}, ...]} (1..FSM_BATCH_MAX items, keys valid and distinct,
+ * each value an object of at most FSM_RECORD_DOC_MAX canonical bytes, no
+ * other members). Returns PC_OK with `out` filled (release with
+ * fsm_batch_release); PC_EINVAL (400) or PC_ETOOLARGE (413, a value too large)
+ * with `msg` (200 bytes), the offending member in `field` (FSM_FIELD_LEN)
+ * and the failing item's index in `*index` (-1 for the envelope);
+ * PC_ENOMEM. On error `out` is untouched.
+ */
+int fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out,
+                    char *msg, char *field, long *index);
+void fsm_batch_release(struct fsm_batch *b);
+
+/* How a principal may read an entry's records. */
+enum fsm_read_access {
+    FSM_READ_DENIED = 0,
+    FSM_READ_OWN,     /* the provider org: not audited */
+    FSM_READ_OPEN,    /* anonymous, unconditionally open: counted only */
+    FSM_READ_AUDITED, /* audited; answered at once */
+    FSM_READ_GRANTED, /* through a grant: answered once its audit commits */
+};
+
+/*
+ * Whether `p` (NULL: the public) may read the records of entry `e`, which
+ * it may see (fsm_entry_visible_rev): the provider org always; an
+ * authority in the entry's scope and auditors always; another org's
+ * consumer when the share class is unconditional; anyone when the open
+ * class is unconditional. Conditional classes need a grant (not yet
+ * implemented: denied). Loop thread.
+ */
+enum fsm_read_access fsm_may_read_records(const struct fsm *f,
+                                          const struct fsm_principal *p,
+                                          const struct fsm_entry *e);
 #endif

@@ -1,26 +1,1263 @@
 /* SPDX-License-Identifier: MIT */
-/* Record rules: placeholder until issue #4 lands (refuses all). */
+/*
+ * Record rules: key syntax, the entry's field schema, who may write and
+ * read an entry's records, and the record commands (put, batch, retire,
+ * correct) that append versioned RECORD facts (parent = entry id, id =
+ * key) whose document is stored as salted canonical JSON; plus the read
+ * audit batches the leader proposes. Everything here is a pure function of
+ * the command and the ledger.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
 #include "common/err.h"
+#include "common/jcs.h"
 #include "node/fsm/fsm_int.h"
+#include "storage/idx.h"
+
+#define NO_SLICE   ((struct pc_slice){ NULL, 0 })
+#define REASON_MAX 4096
+#define AUDIT_MAX  10000 /* events in one audit fact (SPEC-NOTES 57) */
+#define MSG_LEN    200
+
+/* ---- syntax ----------------------------------------------------------- */
+
+bool
+fsm_record_key_valid(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+
+    if (s == NULL || len == 0 || len > FSM_RECORD_KEY_MAX) {
+        return false;
+    }
+    if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.')) {
+        return false;
+    }
+    if (!jcs_utf8_valid(p, len)) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            return false;
+        }
+        /* In valid UTF-8 0xc2 only leads; 0xc2 0x80-0x9f is U+0080-U+009F. */
+        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] <= 0x9f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* YYYY-MM-DD naming a day of the proleptic Gregorian calendar. */
+static bool
+date_valid(const char *s, size_t len)
+{
+    static const int mdays[] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    int y, m, d, dim;
+
+    if (len != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) ||
+        !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d) || m < 1 || m > 12) {
+        return false;
+    }
+    dim = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
+        dim = 29;
+    }
+    return d >= 1 && d <= dim;
+}
+
+/* Copy a name into a FSM_FIELD_LEN buffer, cut at a UTF-8 boundary. */
+static void
+copy_field(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= FSM_FIELD_LEN) {
+        n = FSM_FIELD_LEN - 1;
+        while (n > 0 && ((uint8_t)src[n] & 0xc0) == 0x80) {
+            n--;
+        }
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static const char *const type_names[] = { "string",  "integer", "number",
+                                          "boolean", "date",    "object",
+                                          "array" };
+
+static bool
+type_ok(enum fsm_field_type t, const struct jcs_val *v)
+{
+    size_t len;
+    const char *s;
+
+    switch (t) {
+    case FSM_FIELD_STRING:
+        return jcs_type(v) == JCS_STRING;
+    case FSM_FIELD_INTEGER:
+        return jcs_is_integer(v);
+    case FSM_FIELD_NUMBER:
+        return jcs_type(v) == JCS_NUMBER;
+    case FSM_FIELD_BOOLEAN:
+        return jcs_type(v) == JCS_TRUE || jcs_type(v) == JCS_FALSE;
+    case FSM_FIELD_DATE:
+        s = jcs_string(v, &len);
+        return s != NULL && date_valid(s, len);
+    case FSM_FIELD_OBJECT:
+        return jcs_type(v) == JCS_OBJECT;
+    case FSM_FIELD_ARRAY:
+        return jcs_type(v) == JCS_ARRAY;
+    }
+    return false;
+}
+
+bool
+fsm_record_doc_valid(const struct fsm_entry *e, const struct jcs_val *doc,
+                     char *field, char *msg)
+{
+    if (jcs_type(doc) != JCS_OBJECT) {
+        field[0] = '\0';
+        snprintf(msg, MSG_LEN, "a record document must be a JSON object");
+        return false;
+    }
+    for (size_t i = 0; i < e->n_fields; i++) {
+        const struct fsm_field *fd = &e->fields[i];
+        const struct jcs_val *v = jcs_get(doc, fd->name, strlen(fd->name));
+
+        if (v == NULL || jcs_type(v) == JCS_NULL) {
+            if (!fd->required) {
+                continue;
+            }
+            copy_field(field, fd->name);
+            snprintf(msg, MSG_LEN,
+                     "required field \"%.64s\" is missing or null", fd->name);
+            return false;
+        }
+        if (!type_ok(fd->type, v)) {
+            copy_field(field, fd->name);
+            snprintf(msg, MSG_LEN, "field \"%.64s\" must be of type %s%s",
+                     fd->name, type_names[fd->type],
+                     fd->type == FSM_FIELD_DATE ? " (a valid YYYY-MM-DD)"
+                     : fd->type == FSM_FIELD_INTEGER
+                         ? " (integral, |v| <= 2^53-1)"
+                         : "");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- batch bodies ----------------------------------------------------- */
+
+static bool
+only_members(const struct jcs_val *o, const char *const *allowed,
+             const char **bad)
+{
+    for (size_t i = 0; i < jcs_len(o); i++) {
+        const char *k = jcs_key(o, i, NULL);
+        bool ok = false;
+
+        for (const char *const *a = allowed; *a != NULL; a++) {
+            ok = ok || strcmp(*a, k) == 0;
+        }
+        if (!ok) {
+            *bad = k;
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+item_cmp(const void *pa, const void *pb)
+{
+    const struct fsm_batch_item *a = *(const struct fsm_batch_item *const *)pa;
+    const struct fsm_batch_item *b = *(const struct fsm_batch_item *const *)pb;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int c = memcmp(a->key, b->key, n);
+
+    if (c != 0) {
+        return c;
+    }
+    if (a->key_len != b->key_len) {
+        return a->key_len < b->key_len ? -1 : 1;
+    }
+    return a < b ? -1 : a > b; /* request order among equal keys */
+}
+
+/* Index of the first item (request order) repeating an earlier key, or n. */
+static int
+first_duplicate(const struct fsm_batch_item *items, size_t n, size_t *out)
+{
+    const struct fsm_batch_item **s;
+    size_t first = n;
+
+    if (n < 2) {
+        *out = n;
+        return PC_OK;
+    }
+    s = pc_malloc(n * sizeof(*s));
+    if (s == NULL) {
+        return PC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[i] = &items[i];
+    }
+    qsort(s, n, sizeof(*s), item_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (s[i]->key_len == s[i - 1]->key_len &&
+            memcmp(s[i]->key, s[i - 1]->key, s[i]->key_len) == 0) {
+            size_t at = (size_t)(s[i] - items);
+            first = at < first ? at : first;
+        }
+    }
+    pc_free(s);
+    *out = first;
+    return PC_OK;
+}
+
+/* Check item `i`; PC_OK, or PC_EINVAL / PC_ETOOLARGE with the details. */
+static int
+batch_item(const struct jcs_doc *d, const struct jcs_val *it,
+           struct fsm_batch_item *out, struct pc_buf *scratch, char *msg,
+           char *field)
+{
+    static const char *const allowed[] = { "key", "value", "if_version", NULL };
+    const struct jcs_val *k, *v, *iv;
+    const char *bad;
+
+    if (jcs_type(it) != JCS_OBJECT) {
+        snprintf(field, FSM_FIELD_LEN, "records");
+        snprintf(msg, MSG_LEN, "each record must be a JSON object");
+        return PC_EINVAL;
+    }
+    if (!only_members(it, allowed, &bad)) {
+        copy_field(field, bad);
+        snprintf(msg, MSG_LEN,
+                 "unknown member in a record (key, value, if_version)");
+        return PC_EINVAL;
+    }
+    k = jcs_get(it, "key", 3);
+    out->key = k == NULL ? NULL : jcs_string(k, &out->key_len);
+    if (out->key == NULL || !fsm_record_key_valid(out->key, out->key_len)) {
+        snprintf(field, FSM_FIELD_LEN, "key");
+        snprintf(msg, MSG_LEN,
+                 "\"key\" must be 1-512 bytes of UTF-8 without control "
+                 "characters, not \".\" or \"..\"");
+        return PC_EINVAL;
+    }
+    v = jcs_get(it, "value", 5);
+    if (v == NULL || jcs_type(v) != JCS_OBJECT) {
+        snprintf(field, FSM_FIELD_LEN, "value");
+        snprintf(msg, MSG_LEN, "\"value\" must be a JSON object");
+        return PC_EINVAL;
+    }
+    scratch->len = 0;
+    if (jcs_emit_value(d, v, scratch) != PC_OK) {
+        return PC_ENOMEM;
+    }
+    if (scratch->len > FSM_RECORD_DOC_MAX) {
+        snprintf(field, FSM_FIELD_LEN, "value");
+        snprintf(msg, MSG_LEN,
+                 "the document is %zu canonical bytes; the limit is %u",
+                 scratch->len, FSM_RECORD_DOC_MAX);
+        return PC_ETOOLARGE;
+    }
+    out->value = v;
+    out->if_version = -1;
+    iv = jcs_get(it, "if_version", 10);
+    if (iv != NULL) {
+        if (!jcs_is_integer(iv) || jcs_number(iv) < 0) {
+            snprintf(field, FSM_FIELD_LEN, "if_version");
+            snprintf(msg, MSG_LEN,
+                     "\"if_version\" must be a version number (0: the key "
+                     "must not exist)");
+            return PC_EINVAL;
+        }
+        out->if_version = (int64_t)jcs_number(iv);
+    }
+    return PC_OK;
+}
+
+int
+fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
+                char *field, long *index)
+{
+    static const char *const allowed[] = { "records", NULL };
+    char em[PC_ERRMSG_SIZE];
+    const struct jcs_val *root, *recs;
+    struct fsm_batch_item *items = NULL;
+    struct jcs_doc *d;
+    struct pc_buf scratch;
+    const char *bad;
+    size_t n, i, dup;
+    int rc;
+
+    *index = -1;
+    field[0] = '\0';
+    rc = jcs_parse(body, len, &d, em);
+    if (rc != PC_OK) {
+        snprintf(msg, MSG_LEN, "malformed JSON: %.180s", em);
+        return rc == PC_ENOMEM ? PC_ENOMEM : PC_EINVAL;
+    }
+    root = jcs_root(d);
+    if (jcs_type(root) != JCS_OBJECT) {
+        snprintf(msg, MSG_LEN, "the body must be a JSON object");
+        rc = PC_EINVAL;
+        goto err_doc;
+    }
+    if (!only_members(root, allowed, &bad)) {
+        copy_field(field, bad);
+        snprintf(msg, MSG_LEN, "unknown member (the body has \"records\")");
+        rc = PC_EINVAL;
+        goto err_doc;
+    }
+    recs = jcs_get(root, "records", 7);
+    n = recs == NULL ? 0 : jcs_len(recs);
+    if (recs == NULL || jcs_type(recs) != JCS_ARRAY || n == 0 ||
+        n > FSM_BATCH_MAX) {
+        snprintf(field, FSM_FIELD_LEN, "records");
+        snprintf(msg, MSG_LEN, "\"records\" must be an array of 1-%d records",
+                 FSM_BATCH_MAX);
+        rc = PC_EINVAL;
+        goto err_doc;
+    }
+    items = pc_calloc(n, sizeof(*items));
+    if (items == NULL) {
+        rc = PC_ENOMEM;
+        goto err_doc;
+    }
+    pc_buf_init(&scratch);
+    for (i = 0; i < n; i++) {
+        rc = batch_item(d, jcs_at(recs, i), &items[i], &scratch, msg, field);
+        if (rc != PC_OK) {
+            break;
+        }
+    }
+    pc_buf_release(&scratch);
+    if (rc == PC_ENOMEM) {
+        goto err_items;
+    }
+    /* The first failing item in request order decides: a duplicate of an
+     * earlier key comes before a later syntax error. */
+    if (first_duplicate(items, i, &dup) != PC_OK) {
+        rc = PC_ENOMEM;
+        goto err_items;
+    }
+    if (dup < i) {
+        snprintf(field, FSM_FIELD_LEN, "key");
+        snprintf(msg, MSG_LEN,
+                 "records[%zu] repeats the key of an earlier record", dup);
+        *index = (long)dup;
+        rc = PC_EINVAL;
+        goto err_items;
+    }
+    if (rc != PC_OK) {
+        char m2[MSG_LEN];
+
+        snprintf(m2, sizeof(m2), "records[%zu]: %.170s", i, msg);
+        memcpy(msg, m2, MSG_LEN);
+        *index = (long)i;
+        goto err_items;
+    }
+    out->doc = d;
+    out->items = items;
+    out->n = n;
+    return PC_OK;
+
+err_items:
+    pc_free(items);
+err_doc:
+    jcs_doc_free(d);
+    return rc;
+}
+
+void
+fsm_batch_release(struct fsm_batch *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    pc_free(b->items);
+    jcs_doc_free(b->doc);
+    b->items = NULL;
+    b->doc = NULL;
+    b->n = 0;
+}
+
+/* ---- read access ------------------------------------------------------ */
+
+/*
+ * Grants (share and open requests) are a later issue: once they exist,
+ * these answer whether an active grant lets `p` read `e` (and that read
+ * then waits for its audit fact to commit: FSM_READ_GRANTED).
+ */
+static bool
+share_grant_active(const struct fsm *f, const struct fsm_principal *p,
+                   const struct fsm_entry *e)
+{
+    (void)f, (void)p, (void)e;
+    return false;
+}
+
+static bool
+open_grant_active(const struct fsm *f, const struct fsm_principal *p,
+                  const struct fsm_entry *e)
+{
+    (void)f, (void)p, (void)e;
+    return false;
+}
+
+enum fsm_read_access
+fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
+                     const struct fsm_entry *e)
+{
+    /* Other principals live by the published version's open class. */
+    enum fsm_class open = e->public_rev > 0 ? e->public_open : e->open;
+
+    if (p != NULL) {
+        if (p->org != NULL && strcmp(p->org, e->provider) == 0) {
+            return FSM_READ_OWN;
+        }
+        if ((p->roles & FSM_ROLE_AUDITOR) || fsm_entry_authority(f, p, e)) {
+            return FSM_READ_AUDITED;
+        }
+        if (p->org != NULL && (p->roles & FSM_ROLE_CONSUMER)) {
+            if (e->share == FSM_CLASS_UNCONDITIONAL) {
+                return FSM_READ_AUDITED;
+            }
+            if (e->share == FSM_CLASS_CONDITIONAL &&
+                share_grant_active(f, p, e)) {
+                return FSM_READ_GRANTED;
+            }
+        }
+    }
+    /* What anyone may read without a token, a token does not take away. */
+    if (open == FSM_CLASS_UNCONDITIONAL) {
+        return p == NULL ? FSM_READ_OPEN : FSM_READ_AUDITED;
+    }
+    if (open == FSM_CLASS_CONDITIONAL && p != NULL &&
+        open_grant_active(f, p, e)) {
+        return FSM_READ_GRANTED;
+    }
+    return FSM_READ_DENIED;
+}
+
+/* ---- apply helpers ---------------------------------------------------- */
+
+/* fsm_reject with extra members for the error body ("detail", stolen). */
+static int reject(struct fsm_ctx *c, int status, const char *code,
+                  struct pc_slice parent, struct pc_slice id, json_t *detail,
+                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static int
+reject(struct fsm_ctx *c, int status, const char *code, struct pc_slice parent,
+       struct pc_slice id, json_t *detail, const char *fmt, ...)
+{
+    va_list ap;
+    json_t *p;
+    int rc;
+
+    c->status = status;
+    snprintf(c->code, sizeof(c->code), "%s", code);
+    va_start(ap, fmt);
+    vsnprintf(c->message, sizeof(c->message), fmt, ap);
+    va_end(ap);
+    /* A name cut by %.64s may end mid-character; JSON needs valid UTF-8. */
+    if (!jcs_utf8_valid((const uint8_t *)c->message, strlen(c->message))) {
+        for (char *m = c->message; *m != '\0'; m++) {
+            *m = (uint8_t)*m >= 0x80 ? '?' : *m;
+        }
+    }
+    p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "code", code,
+                  "message", c->message, "command",
+                  cmd_type_name(c->cmd->type) ?: "unknown");
+    if (p == NULL) {
+        json_decref(detail);
+        return PC_ENOMEM;
+    }
+    if (detail != NULL && json_object_set_new(p, "detail", detail) != 0) {
+        json_decref(p);
+        return PC_ENOMEM;
+    }
+    rc = fsm_emit(c, FACT_REJECTION, parent, id, p, NULL, NULL);
+    json_decref(p);
+    return rc;
+}
+
+static json_t *
+detail_key(struct pc_slice key, long index)
+{
+    json_t *d = json_object();
+
+    if (d == NULL) {
+        return NULL;
+    }
+    if ((key.len > 0 &&
+         json_object_set_new(
+             d, "key", json_stringn((const char *)key.p, key.len)) != 0) ||
+        (index >= 0 &&
+         json_object_set_new(d, "index", json_integer(index)) != 0)) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The current version of a record and whether it is retired. */
+struct rec_state {
+    uint64_t version; /* 0: never written */
+    uint64_t rev;
+    bool retired;
+};
+
+static int
+record_state(struct fsm *f, struct pc_slice entry, struct pc_slice key,
+             struct rec_state *st)
+{
+    struct idx_key k = { FACT_RECORD, entry, key };
+    struct fact fact;
+    json_t *p;
+
+    memset(st, 0, sizeof(*st));
+    st->version = idx_latest(led_idx(f->led), &k, &st->rev);
+    if (st->version == 0) {
+        return PC_OK;
+    }
+    if (led_get(f->led, st->rev, &fact) != PC_OK) {
+        return PC_ECORRUPT;
+    }
+    p = json_loadb((const char *)fact.payload.p, fact.payload.len, 0, NULL);
+    if (p == NULL) {
+        return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
+    }
+    st->retired = strcmp(json_string_value(json_object_get(p, "op")) ?: "",
+                         "retire") == 0 ||
+                  json_is_true(json_object_get(p, "retired"));
+    json_decref(p);
+    return PC_OK;
+}
+
+/* The entry/key named by a target "entry/key" (entry ids have no '/'). */
+static void
+split_target(struct pc_slice t, struct pc_slice *entry, struct pc_slice *key)
+{
+    const uint8_t *slash = t.len ? memchr(t.p, '/', t.len) : NULL;
+
+    if (slash == NULL) {
+        *entry = t;
+        *key = NO_SLICE;
+        return;
+    }
+    *entry = (struct pc_slice){ t.p, (size_t)(slash - t.p) };
+    *key = (struct pc_slice){ slash + 1, t.len - entry->len - 1 };
+}
+
+/*
+ * Whether objection `obj` is accepted and names this record. Objections are
+ * a later issue; until they exist none is, so a correction citing one is
+ * refused and an authority cannot correct.
+ */
+static bool
+objection_accepted(const struct fsm *f, const struct jcs_val *obj,
+                   const struct fsm_entry *e, struct pc_slice key)
+{
+    (void)f, (void)obj, (void)e, (void)key;
+    return false;
+}
+
+/* A `provider` of the entry's provider org. */
+static bool
+provider_of(const struct fsm_principal *p, const struct fsm_entry *e)
+{
+    return (p->roles & FSM_ROLE_PROVIDER) && p->org != NULL &&
+           strcmp(p->org, e->provider) == 0;
+}
+
+/*
+ * Whether the actor may write records of the entry now. PC_OK with `*out`
+ * set when it may; PC_OK with `*out` NULL after a rejection was appended.
+ */
+static int
+writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
+               struct pc_slice eid, struct pc_slice key,
+               const struct jcs_val *objection, const struct fsm_entry **out)
+{
+    char id[FACT_MAX_ID + 1];
+    const struct fsm_entry *e;
+
+    *out = NULL;
+    if (!fsm_id_valid((const char *)eid.p, eid.len)) {
+        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                      "bad entry id");
+    }
+    if (key.len > 0 && !fsm_record_key_valid((const char *)key.p, key.len)) {
+        return reject(c, 400, "bad_request", eid, NO_SLICE, NULL,
+                      "bad record key");
+    }
+    memcpy(id, eid.p, eid.len);
+    id[eid.len] = '\0';
+    e = fsm_entry(c->f, id);
+    if (e == NULL || fsm_entry_visible_rev(c->f, e, actor) == 0) {
+        return reject(c, 404, "not_found", eid, key, NULL,
+                      "no catalog entry \"%s\"", id);
+    }
+    if (!provider_of(actor, e) &&
+        !(objection != NULL && fsm_entry_authority(c->f, actor, e) &&
+          objection_accepted(c->f, objection, e, key))) {
+        return reject(c, 403, "forbidden", eid, key, NULL,
+                      "writing records of \"%s\" needs role provider in org "
+                      "\"%s\"",
+                      id, e->provider);
+    }
+    if (e->status == FSM_ENTRY_RETIRED) {
+        return reject(c, 409, "conflict", eid, key, NULL,
+                      "entry \"%s\" is retired: its records are read-only", id);
+    }
+    if (e->status != FSM_ENTRY_PUBLISHED) {
+        return reject(c, 409, "conflict", eid, key, NULL,
+                      "entry \"%s\" is not published", id);
+    }
+    *out = e;
+    return PC_OK;
+}
+
+static json_t *
+extra_object(struct fsm_ctx *c)
+{
+    json_t *o;
+
+    if (c->cmd->extra.len == 0) {
+        return json_object();
+    }
+    o = json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0, NULL);
+    if (o != NULL && !json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static bool
+salt_of(json_t *v, uint8_t salt[PC_SALT_LEN])
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL && pc_unhex(salt, PC_SALT_LEN, s, strlen(s));
+}
+
+/* Append one record version; `doc` NULL for a retire version. */
+static int
+emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
+             const char *op, const char *org, const struct jcs_val *reason,
+             const struct jcs_val *objection, bool retired,
+             const uint8_t salt[PC_SALT_LEN], const struct pc_buf *doc)
+{
+    uint8_t h[PC_HASH_LEN];
+    struct led_doc d;
+    size_t len;
+    const char *s;
+    json_t *p;
+    int rc;
+
+    p = json_pack("{s:s, s:s}", "op", op, "org", org);
+    if (p == NULL) {
+        return PC_ENOMEM;
+    }
+    /* A member lost to out of memory would make replicas differ. */
+    rc = 0;
+    if (reason != NULL && (s = jcs_string(reason, &len)) != NULL) {
+        rc |= json_object_set_new(p, "reason", json_stringn(s, len));
+    }
+    if (objection != NULL && (s = jcs_string(objection, &len)) != NULL) {
+        rc |= json_object_set_new(p, "objection", json_stringn(s, len));
+    }
+    if (retired) {
+        rc |= json_object_set_new(p, "retired", json_true());
+    }
+    if (rc != 0) {
+        json_decref(p);
+        return PC_ENOMEM;
+    }
+    if (doc != NULL) {
+        d.salt = salt;
+        d.json = doc->data;
+        d.len = doc->len;
+        pc_hash_content(h, salt, doc->data, doc->len);
+        rc = fsm_emit(c, FACT_RECORD, entry, key, p, &d, h);
+    } else {
+        rc = fsm_emit(c, FACT_RECORD, entry, key, p, NULL, NULL);
+    }
+    json_decref(p);
+    return rc;
+}
+
+/* A non-blank string of at most REASON_MAX bytes. */
+static bool
+reason_ok(const struct jcs_val *r)
+{
+    size_t len;
+    const char *s = r == NULL ? NULL : jcs_string(r, &len);
+
+    if (s == NULL || len > REASON_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parse the command body as JSON: `*d` NULL after a rejection. */
+static int
+parse_doc(struct fsm_ctx *c, struct pc_slice body, struct pc_slice entry,
+          struct pc_slice key, struct jcs_doc **d)
+{
+    char em[PC_ERRMSG_SIZE];
+    int rc;
+
+    *d = NULL;
+    rc = jcs_parse((const char *)body.p, body.len, d, em);
+    if (rc == PC_ENOMEM) {
+        return rc;
+    }
+    if (rc != PC_OK) {
+        *d = NULL;
+        return reject(c, 400, "bad_request", entry, key, NULL,
+                      "malformed JSON: %s", em);
+    }
+    return PC_OK;
+}
+
+/* Schema and size of `v` for entry `e`: 0 ok, else the rejection's rc. */
+static int
+check_doc(struct fsm_ctx *c, const struct fsm_entry *e, const struct jcs_doc *d,
+          const struct jcs_val *v, struct pc_buf *canon, struct pc_slice entry,
+          struct pc_slice key, long index, bool *ok)
+{
+    char field[FSM_FIELD_LEN], msg[MSG_LEN];
+    json_t *det;
+
+    *ok = false;
+    det = index >= 0 ? detail_key(key, index) : NULL;
+    if (index >= 0 && det == NULL) {
+        return PC_ENOMEM;
+    }
+    if (jcs_type(v) != JCS_OBJECT) {
+        return reject(c, 400, "bad_request", entry, key, det,
+                      "a record document must be a JSON object");
+    }
+    canon->len = 0;
+    if (jcs_emit_value(d, v, canon) != PC_OK) {
+        json_decref(det);
+        return PC_ENOMEM;
+    }
+    if (canon->len > FSM_RECORD_DOC_MAX) {
+        return reject(c, 413, "too_large", entry, key, det,
+                      "the document is %zu canonical bytes; the limit is %u",
+                      canon->len, FSM_RECORD_DOC_MAX);
+    }
+    if (!fsm_record_doc_valid(e, v, field, msg)) {
+        if (det == NULL && (det = json_object()) == NULL) {
+            return PC_ENOMEM;
+        }
+        if (json_object_set_new(det, "field", json_string(field)) != 0) {
+            json_decref(det);
+            return PC_ENOMEM;
+        }
+        return reject(c, 422, "invalid", entry, key, det, "%s", msg);
+    }
+    json_decref(det);
+    *ok = true;
+    return PC_OK;
+}
+
+static int
+conflict(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
+         long index, uint64_t current, const char *what)
+{
+    json_t *det = detail_key(index >= 0 ? key : NO_SLICE, index);
+
+    if (det == NULL) {
+        return PC_ENOMEM;
+    }
+    if (json_object_set_new(det, "current_version",
+                            json_integer((json_int_t)current)) != 0) {
+        json_decref(det);
+        return PC_ENOMEM;
+    }
+    return reject(c, 409, "conflict", entry, key, det,
+                  "%s (current version %llu)", what,
+                  (unsigned long long)current);
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+/* The target's entry and key; a rejection (`*ok` false) if no key. */
+static int
+target_key(struct fsm_ctx *c, struct pc_slice *entry, struct pc_slice *key,
+           bool *ok)
+{
+    split_target(c->cmd->target, entry, key);
+    *ok = key->len > 0;
+    if (!*ok) {
+        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                      "malformed command: no record key");
+    }
+    return PC_OK;
+}
+
+/* The leader-made values: salt(s) and preconditions. */
+struct extra {
+    uint8_t salt[PC_SALT_LEN];
+    bool has_salt;
+    uint64_t if_match;  /* 0: none */
+    bool if_none_match; /* If-None-Match: * */
+};
+
+static int
+read_extra(struct fsm_ctx *c, struct extra *out)
+{
+    json_t *x = extra_object(c);
+    json_int_t m;
+
+    memset(out, 0, sizeof(*out));
+    if (x == NULL) {
+        return PC_OK; /* not an object: no salt, so refused as malformed */
+    }
+    out->has_salt = salt_of(json_object_get(x, "salt"), out->salt);
+    m = json_integer_value(json_object_get(x, "if_match"));
+    out->if_match = m > 0 ? (uint64_t)m : 0;
+    out->if_none_match = json_is_true(json_object_get(x, "if_none_match"));
+    json_decref(x);
+    return PC_OK;
+}
+
+static int
+record_put(struct fsm_ctx *c, const struct fsm_principal *actor)
+{
+    struct pc_slice entry, key;
+    const struct fsm_entry *e;
+    struct jcs_doc *d = NULL;
+    struct rec_state st;
+    struct pc_buf canon;
+    struct extra x;
+    bool ok, create;
+    int rc;
+
+    rc = target_key(c, &entry, &key, &ok);
+    if (rc != PC_OK || !ok) {
+        return rc;
+    }
+    rc = parse_doc(c, c->cmd->body, entry, key, &d);
+    if (rc != PC_OK || d == NULL) {
+        return rc;
+    }
+    pc_buf_init(&canon);
+    read_extra(c, &x);
+    rc = writable_entry(c, actor, entry, key, NULL, &e);
+    if (rc != PC_OK || e == NULL) {
+        goto out;
+    }
+    rc = record_state(c->f, entry, key, &st);
+    if (rc != PC_OK) {
+        goto out;
+    }
+    if (!x.has_salt) {
+        rc = reject(c, 400, "bad_request", entry, key, NULL,
+                    "malformed command: no salt");
+    } else if (x.if_none_match && st.version > 0 && !st.retired) {
+        rc = conflict(c, entry, key, -1, st.version,
+                      "If-None-Match: * but the record exists");
+    } else if (x.if_match > 0 && x.if_match != st.version) {
+        rc = conflict(c, entry, key, -1, st.version,
+                      "If-Match names a version that is not current");
+    } else if ((rc = check_doc(c, e, d, jcs_root(d), &canon, entry, key, -1,
+                               &ok)) == PC_OK &&
+               ok) {
+        /* A PUT to a retired key starts it again (SPEC-NOTES 27). */
+        create = st.version == 0 || st.retired;
+        rc = emit_version(c, entry, key, create ? "create" : "update",
+                          actor->org, NULL, NULL, false, x.salt, &canon);
+        if (rc == PC_OK) {
+            c->status = create ? 201 : 200;
+        }
+    }
+out:
+    pc_buf_release(&canon);
+    jcs_doc_free(d);
+    return rc;
+}
+
+static int
+batch_syntax_reject(struct fsm_ctx *c, struct pc_slice entry, int prc,
+                    const char *msg, const char *field, long index)
+{
+    json_t *det = json_object();
+
+    if (det == NULL) {
+        return PC_ENOMEM;
+    }
+    if ((field[0] != '\0' &&
+         json_object_set_new(det, "field", json_string(field)) != 0) ||
+        (index >= 0 &&
+         json_object_set_new(det, "index", json_integer(index)) != 0)) {
+        json_decref(det);
+        return PC_ENOMEM;
+    }
+    return reject(c, prc == PC_ETOOLARGE ? 413 : 400,
+                  prc == PC_ETOOLARGE ? "too_large" : "bad_request", entry,
+                  NO_SLICE, det, "%s", msg);
+}
+
+static int
+record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
+{
+    char msg[MSG_LEN], field[FSM_FIELD_LEN];
+    struct pc_slice entry = c->cmd->target;
+    const struct fsm_entry *e;
+    struct fsm_batch b;
+    struct pc_buf canon;
+    json_t *x, *salts;
+    uint8_t(*salt)[PC_SALT_LEN] = NULL;
+    bool *create = NULL, ok;
+    long index;
+    int rc;
+
+    rc = fsm_batch_parse(c->cmd->body.p, c->cmd->body.len, &b, msg, field,
+                         &index);
+    if (rc == PC_ENOMEM) {
+        return rc;
+    }
+    if (rc != PC_OK) {
+        return batch_syntax_reject(c, entry, rc, msg, field, index);
+    }
+    pc_buf_init(&canon);
+    rc = writable_entry(c, actor, entry, NO_SLICE, NULL, &e);
+    if (rc != PC_OK || e == NULL) {
+        goto out;
+    }
+    x = extra_object(c);
+    salt = pc_calloc(b.n, sizeof(*salt));
+    create = pc_calloc(b.n, sizeof(*create));
+    if (salt == NULL || create == NULL) {
+        json_decref(x);
+        rc = PC_ENOMEM;
+        goto out;
+    }
+    salts = json_object_get(x, "salts");
+    ok = json_array_size(salts) == b.n;
+    for (size_t i = 0; ok && i < b.n; i++) {
+        ok = salt_of(json_array_get(salts, i), salt[i]);
+    }
+    json_decref(x);
+    if (!ok) {
+        rc = reject(c, 400, "bad_request", entry, NO_SLICE, NULL,
+                    "malformed command: one salt per record needed");
+        goto out;
+    }
+    /* Decide every item before appending anything: all or none, and the
+     * first failing item in request order names the refusal. */
+    for (size_t i = 0; i < b.n; i++) {
+        const struct fsm_batch_item *it = &b.items[i];
+        struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
+        struct rec_state st;
+
+        rc = record_state(c->f, entry, key, &st);
+        if (rc != PC_OK) {
+            goto out;
+        }
+        if (it->if_version == 0 && st.version > 0 && !st.retired) {
+            rc = conflict(c, entry, key, (long)i, st.version,
+                          "if_version 0 but the record exists");
+            goto out;
+        }
+        if (it->if_version > 0 && (uint64_t)it->if_version != st.version) {
+            rc = conflict(c, entry, key, (long)i, st.version,
+                          "if_version is not the current version");
+            goto out;
+        }
+        rc =
+            check_doc(c, e, b.doc, it->value, &canon, entry, key, (long)i, &ok);
+        if (rc != PC_OK || !ok) {
+            goto out;
+        }
+        create[i] = st.version == 0 || st.retired;
+    }
+    for (size_t i = 0; i < b.n && rc == PC_OK; i++) {
+        const struct fsm_batch_item *it = &b.items[i];
+        struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
+
+        canon.len = 0;
+        rc = jcs_emit_value(b.doc, it->value, &canon);
+        if (rc == PC_OK) {
+            rc = emit_version(c, entry, key, create[i] ? "create" : "update",
+                              actor->org, NULL, NULL, false, salt[i], &canon);
+        }
+    }
+out:
+    pc_free(create);
+    pc_free(salt);
+    pc_buf_release(&canon);
+    fsm_batch_release(&b);
+    return rc;
+}
+
+/* Parse a JSON-object body for retire/correct; `*d` NULL after a reject. */
+static int
+body_object(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
+            const char *const *allowed, struct jcs_doc **d)
+{
+    const char *bad;
+    json_t *det;
+    int rc;
+
+    rc = parse_doc(c, c->cmd->body, entry, key, d);
+    if (rc != PC_OK || *d == NULL) {
+        return rc;
+    }
+    if (jcs_type(jcs_root(*d)) != JCS_OBJECT) {
+        jcs_doc_free(*d);
+        *d = NULL;
+        return reject(c, 400, "bad_request", entry, key, NULL,
+                      "the body must be a JSON object");
+    }
+    if (!only_members(jcs_root(*d), allowed, &bad)) {
+        det = json_pack("{s:s}", "field", bad);
+        jcs_doc_free(*d);
+        *d = NULL;
+        return det == NULL ? PC_ENOMEM
+                           : reject(c, 400, "bad_request", entry, key, det,
+                                    "unknown member in the body");
+    }
+    return PC_OK;
+}
+
+static int
+field_reject(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
+             const char *field, const char *msg)
+{
+    json_t *det = json_pack("{s:s}", "field", field);
+
+    if (det == NULL) {
+        return PC_ENOMEM;
+    }
+    return reject(c, 400, "bad_request", entry, key, det, "%s", msg);
+}
+
+static int
+record_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
+{
+    static const char *const allowed[] = { "reason", NULL };
+    struct pc_slice entry, key;
+    const struct fsm_entry *e;
+    const struct jcs_val *reason;
+    struct jcs_doc *d = NULL;
+    struct rec_state st;
+    struct extra x;
+    bool ok;
+    int rc;
+
+    rc = target_key(c, &entry, &key, &ok);
+    if (rc != PC_OK || !ok) {
+        return rc;
+    }
+    rc = body_object(c, entry, key, allowed, &d);
+    if (rc != PC_OK || d == NULL) {
+        return rc;
+    }
+    reason = jcs_get(jcs_root(d), "reason", 6);
+    read_extra(c, &x);
+    if (!reason_ok(reason)) {
+        rc = field_reject(c, entry, key, "reason",
+                          "\"reason\" (non-blank, at most 4096 bytes) is "
+                          "required");
+    } else if ((rc = writable_entry(c, actor, entry, key, NULL, &e)) != PC_OK ||
+               e == NULL) {
+        /* refused, or rc says why */
+    } else if ((rc = record_state(c->f, entry, key, &st)) != PC_OK) {
+        /* rc says why */
+    } else if (st.version == 0) {
+        rc = reject(c, 404, "not_found", entry, key, NULL, "no such record");
+    } else if (x.if_match > 0 && x.if_match != st.version) {
+        rc = conflict(c, entry, key, -1, st.version,
+                      "If-Match names a version that is not current");
+    } else if (st.retired) {
+        rc = conflict(c, entry, key, -1, st.version,
+                      "the record is already retired");
+    } else {
+        rc = emit_version(c, entry, key, "retire", actor->org, reason, NULL,
+                          false, NULL, NULL);
+    }
+    jcs_doc_free(d);
+    return rc;
+}
+
+static int
+record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
+{
+    static const char *const allowed[] = { "value", "reason", "objection",
+                                           NULL };
+    struct pc_slice entry, key;
+    const struct fsm_entry *e;
+    const struct jcs_val *reason, *obj, *value;
+    struct jcs_doc *d = NULL;
+    struct rec_state st;
+    struct pc_buf canon;
+    struct extra x;
+    const char *os;
+    size_t olen;
+    bool ok;
+    int rc;
+
+    rc = target_key(c, &entry, &key, &ok);
+    if (rc != PC_OK || !ok) {
+        return rc;
+    }
+    rc = body_object(c, entry, key, allowed, &d);
+    if (rc != PC_OK || d == NULL) {
+        return rc;
+    }
+    reason = jcs_get(jcs_root(d), "reason", 6);
+    obj = jcs_get(jcs_root(d), "objection", 9);
+    value = jcs_get(jcs_root(d), "value", 5);
+    os = obj == NULL ? NULL : jcs_string(obj, &olen);
+    read_extra(c, &x);
+    pc_buf_init(&canon);
+    if (!reason_ok(reason)) {
+        rc = field_reject(c, entry, key, "reason",
+                          "\"reason\" (non-blank, at most 4096 bytes) is "
+                          "required");
+    } else if (value == NULL) {
+        rc = field_reject(c, entry, key, "value",
+                          "\"value\" (the corrected document) is required");
+    } else if (obj != NULL && (os == NULL || !fsm_id_valid(os, olen))) {
+        rc = field_reject(c, entry, key, "objection",
+                          "\"objection\" must be an objection id");
+    } else if (!x.has_salt) {
+        rc = reject(c, 400, "bad_request", entry, key, NULL,
+                    "malformed command: no salt");
+    } else if ((rc = writable_entry(c, actor, entry, key, obj, &e)) != PC_OK ||
+               e == NULL) {
+        /* refused, or rc says why */
+    } else if ((rc = record_state(c->f, entry, key, &st)) != PC_OK) {
+        /* rc says why */
+    } else if (st.version == 0) {
+        rc = reject(c, 404, "not_found", entry, key, NULL, "no such record");
+    } else if (x.if_match > 0 && x.if_match != st.version) {
+        rc = conflict(c, entry, key, -1, st.version,
+                      "If-Match names a version that is not current");
+    } else if (obj != NULL && !objection_accepted(c->f, obj, e, key)) {
+        json_t *det = json_pack("{s:s}", "field", "objection");
+
+        rc = det == NULL ? PC_ENOMEM
+                         : reject(c, 409, "conflict", entry, key, det,
+                                  "the objection is not an accepted "
+                                  "objection on this record");
+    } else if ((rc = check_doc(c, e, d, value, &canon, entry, key, -1, &ok)) ==
+                   PC_OK &&
+               ok) {
+        /* A correction leaves a retired record retired (SPEC-NOTES 27). */
+        rc = emit_version(c, entry, key, "correct", actor->org, reason, obj,
+                          st.retired, x.salt, &canon);
+    }
+    pc_buf_release(&canon);
+    jcs_doc_free(d);
+    return rc;
+}
 
 int
 fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
-    (void)actor;
-    return fsm_reject(c, 400, "bad_request", (struct pc_slice){ NULL, 0 },
-                      c->cmd->target, "records are not available yet");
+    switch (c->cmd->type) {
+    case CMD_RECORD_PUT:
+        return record_put(c, actor);
+    case CMD_RECORD_BATCH:
+        return record_batch(c, actor);
+    case CMD_RECORD_RETIRE:
+        return record_retire(c, actor);
+    case CMD_RECORD_CORRECT:
+        return record_correct(c, actor);
+    }
+    return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                  "unknown record command");
 }
+
+/* ---- read audit ------------------------------------------------------- */
 
 int
 fsm_rules_audit(struct fsm_ctx *c)
 {
-    (void)c;
-    return PC_OK;
+    json_t *x = extra_object(c), *ev, *p;
+    size_t n;
+    int rc;
+
+    if (x == NULL) {
+        /* Not an object (or out of memory): a malformed batch. */
+        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                      "malformed audit batch");
+    }
+    ev = json_object_get(x, "events");
+    n = json_array_size(ev);
+    if (!json_is_array(ev) || n == 0 || n > AUDIT_MAX) {
+        json_decref(x);
+        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                      "an audit batch holds 1-%d events", AUDIT_MAX);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!json_is_object(json_array_get(ev, i))) {
+            json_decref(x);
+            return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                          "audit event %zu is not an object", i);
+        }
+    }
+    p = json_pack("{s:O}", "events", ev);
+    json_decref(x);
+    if (p == NULL) {
+        return PC_ENOMEM;
+    }
+    rc = fsm_emit(c, FACT_AUDIT, NO_SLICE, NO_SLICE, p, NULL, NULL);
+    json_decref(p);
+    return rc;
 }
 
 int
 fsm_records_replay_status(uint32_t type, const struct fact *first)
 {
-    (void)type, (void)first;
-    return 200;
+    json_t *p;
+    int status = 200;
+
+    if (type != CMD_RECORD_PUT || first->kind != FACT_RECORD) {
+        return 200;
+    }
+    p = json_loadb((const char *)first->payload.p, first->payload.len, 0, NULL);
+    if (strcmp(json_string_value(json_object_get(p, "op")) ?: "", "create") ==
+        0) {
+        status = 201;
+    }
+    json_decref(p);
+    return status;
 }

@@ -203,6 +203,9 @@ main(int argc, char **argv)
     size_t mem = m.facts + m.docs + m.merkle + m.index;
     report("mem_per_fact", (double)mem / (double)n_facts, "bytes",
            "ledger memory per fact (all parts)");
+    report("mem_overhead_per_fact",
+           (double)(mem - m.enc - m.doc_stored) / (double)n_facts, "bytes",
+           "  beyond encoding + stored document (budget 120)");
     report("mem_facts_per_fact", (double)m.facts / (double)n_facts, "bytes",
            "  of which encodings and records");
     report("mem_docs_per_fact", (double)m.docs / (double)n_facts, "bytes",

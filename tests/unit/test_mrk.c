@@ -7,6 +7,8 @@
  */
 #include "tests/lib/test.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -739,6 +741,70 @@ test_mrk_truncate_then_reappend_matches(void **state)
     mrk_free(t);
 }
 
+struct root_job {
+    const struct mrk *t;
+    uint8_t root[PC_HASH_LEN];
+};
+
+static void *
+root_thread(void *arg)
+{
+    struct root_job *j = arg;
+
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(mrk_root(j->t, mrk_size(j->t), j->root), PC_OK);
+    }
+    return NULL;
+}
+
+/*
+ * The tree keeps about 36 bytes per leaf (leaves, then levels 4 and up),
+ * and the whole-tree root, computed on demand, is right whether it is
+ * cached or not, after appends and truncates, and when two threads ask for
+ * it at once (mrk_root fills the cache behind a const pointer).
+ */
+static void
+test_mrk_lazy_root_and_memory(void **state)
+{
+    const uint64_t n = 4 * 8192 - 3; /* fills its leaf chunks */
+    uint8_t(*d)[PC_HASH_LEN] = leaves_new(n);
+    uint8_t want[PC_HASH_LEN], got[PC_HASH_LEN];
+    struct root_job j[2];
+    pthread_t th[2];
+    struct mrk *t;
+
+    (void)state;
+    t = tree_of(n);
+    assert_true(mrk_mem(t) <= 40 * n);
+    assert_true(mrk_mem(t) >= 32 * n);
+    ref_mth(d, n, want);
+    for (int k = 0; k < 2; k++) {
+        j[k].t = t;
+        assert_int_equal(pthread_create(&th[k], NULL, root_thread, &j[k]), 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(pthread_join(th[k], NULL), 0);
+        assert_memory_equal(j[k].root, want, PC_HASH_LEN);
+    }
+    assert_int_equal(mrk_root(t, n, got), PC_OK); /* cached now */
+    assert_memory_equal(got, want, PC_HASH_LEN);
+    /* Truncate and append drop the cache: no stale root comes back. */
+    mrk_truncate(t, n - 5);
+    ref_mth(d, n - 5, want);
+    assert_int_equal(mrk_root(t, n - 5, got), PC_OK);
+    assert_memory_equal(got, want, PC_HASH_LEN);
+    for (uint64_t i = n - 5; i < n; i++) {
+        assert_int_equal(mrk_append(t, d[i]), PC_OK);
+        ref_mth(d, i + 1, want);
+        assert_int_equal(mrk_root(t, i + 1, got), PC_OK);
+        assert_memory_equal(got, want, PC_HASH_LEN);
+        assert_int_equal(mrk_root(t, i + 1, got), PC_OK);
+        assert_memory_equal(got, want, PC_HASH_LEN);
+    }
+    mrk_free(t);
+    pc_free(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -753,6 +819,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_mrk_consistency_verifies_and_rejects_tampering),
         cmocka_unit_test(test_mrk_append_survives_every_oom),
         cmocka_unit_test(test_mrk_truncate_then_reappend_matches),
+        cmocka_unit_test(test_mrk_lazy_root_and_memory),
     };
 
     if (argc > 1) {

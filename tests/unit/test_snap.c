@@ -23,6 +23,7 @@
 #include "storage/fact.h"
 #include "storage/led.h"
 #include "storage/snap.h"
+#include "storage/storage_int.h"
 
 /* A random ledger builder: entities to chain, ledger time, raft index. */
 struct ent {
@@ -260,13 +261,50 @@ ledgers_differ(const struct led *a, const struct led *b)
     return prefix_differs(a, b, led_count(a));
 }
 
+/*
+ * snap_decode, checked against the decoder with 0, 1 and 2 helper threads:
+ * each must give the same code and, on error, the same message (the one a
+ * sequential decoder reports first), or on success the same ledger.
+ */
+static int
+decode_ways(const uint8_t *p, size_t len, struct led **out, char *errmsg)
+{
+    char want[PC_ERRMSG_SIZE] = "";
+    struct led *l = NULL;
+    int rc = snap_decode(p, len, &l, want);
+
+    for (unsigned w = 0; w <= 2; w++) {
+        char got[PC_ERRMSG_SIZE] = "";
+        struct led *o = NULL;
+        int rw = snap_decode_workers(p, len, w, &o, got);
+
+        if (rw != rc || (rc != PC_OK && strcmp(got, want) != 0)) {
+            fail_msg("%u workers: %s \"%s\", default: %s \"%s\"", w,
+                     pc_errname(rw), got, pc_errname(rc), want);
+        }
+        if (rc == PC_OK) {
+            const char *diff = ledgers_differ(l, o);
+            if (diff != NULL) {
+                fail_msg("%u workers: ledger differs: %s", w, diff);
+            }
+        }
+        led_free(o);
+    }
+    if (rc == PC_OK) {
+        *out = l;
+    } else if (errmsg != NULL) {
+        memcpy(errmsg, want, sizeof(want));
+    }
+    return rc;
+}
+
 /* Decode `p` and expect PC_ECORRUPT with a "snapshot: " message. */
 static void
 expect_corrupt(const uint8_t *p, size_t len, const char *what, size_t at)
 {
     char errmsg[PC_ERRMSG_SIZE] = "";
     struct led *l = (struct led *)&errmsg; /* sentinel: must stay */
-    int rc = snap_decode(p, len, &l, errmsg);
+    int rc = decode_ways(p, len, &l, errmsg);
 
     if (rc != PC_ECORRUPT || l != (struct led *)&errmsg ||
         strncmp(errmsg, "snapshot: ", 10) != 0) {
@@ -293,7 +331,7 @@ test_snap_roundtrip_random(void **state)
         a = gen_ledger(&g, n);
         pc_buf_init(&s);
         encode_all(a, &s);
-        int rc = snap_decode(s.data, s.len, &b, errmsg);
+        int rc = decode_ways(s.data, s.len, &b, errmsg);
         const char *why = rc == PC_OK ? ledgers_differ(a, b) : errmsg;
         if (why != NULL) {
             test_seed_note("test_snap_roundtrip_random", seed + round);
@@ -425,14 +463,14 @@ test_snap_rejects_truncation_and_garbage(void **state)
     }
     assert_int_equal(pc_buf_put_u8(&s, 0), PC_OK);
     expect_corrupt(s.data, s.len, "garbage", len);
-    assert_int_equal(snap_decode(s.data, s.len, &ok, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(s.data, s.len, &ok, errmsg), PC_ECORRUPT);
     assert_string_equal(errmsg,
                         "snapshot: 1 bytes of garbage after the trailer");
     assert_int_equal(pc_buf_reserve(&s, len), PC_OK); /* no self-overlap */
     assert_int_equal(pc_buf_put(&s, s.data, len), PC_OK);
     expect_corrupt(s.data, s.len, "appended snapshot", len);
     s.len = len;
-    assert_int_equal(snap_decode(s.data, s.len, &ok, errmsg), PC_OK);
+    assert_int_equal(decode_ways(s.data, s.len, &ok, errmsg), PC_OK);
     led_free(ok);
     pc_buf_release(&s);
     led_free(l);
@@ -544,7 +582,7 @@ decode_crafted(const struct led *l, const uint64_t *revs, size_t n,
         }
     }
     craft_end(&c, count, count, root);
-    rc = snap_decode(c.b.data, c.b.len, &out, errmsg);
+    rc = decode_ways(c.b.data, c.b.len, &out, errmsg);
     led_free(out);
     pc_buf_release(&raw);
     pc_buf_release(&c.b);
@@ -598,14 +636,14 @@ test_snap_rejects_rule_breaks(void **state)
     craft_begin(&c, 2, 0, 0, root);
     craft_end(&c, 0, 0, root);
     struct led *out = NULL;
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_string_equal(errmsg, "snapshot: unsupported format version 2");
     pc_buf_release(&c.b);
 
     /* Header revision other than its count. */
     craft_begin(&c, SNAP_VERSION, 0, 1, root);
     craft_end(&c, 0, 1, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_non_null(strstr(errmsg, "revision 1 is not the fact count 0"));
     pc_buf_release(&c.b);
 
@@ -617,7 +655,7 @@ test_snap_rejects_rule_breaks(void **state)
     craft_frame(&c, raw.data, raw.len - 3, false);
     craft_frame(&c, raw.data + raw.len - 3, 3, false);
     craft_end(&c, 1, 1, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_non_null(strstr(errmsg, "snapshot: fact 1 in frame 1"));
     assert_non_null(strstr(errmsg, "must end inside its frame"));
     pc_buf_release(&c.b);
@@ -630,7 +668,7 @@ test_snap_rejects_rule_breaks(void **state)
     craft_begin(&c, SNAP_VERSION, 1, 1, root);
     craft_frame(&c, raw.data, raw.len, false);
     craft_end(&c, 1, 1, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_non_null(strstr(errmsg, "unknown document state 3"));
     pc_buf_release(&c.b);
 
@@ -647,7 +685,7 @@ test_snap_rejects_rule_breaks(void **state)
     XXH64_reset(c.all, 0);
     XXH64_update(c.all, c.b.data + fh, c.b.len - fh);
     craft_end(&c, 1, 1, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_string_equal(errmsg, "snapshot: frame 1 at byte 68: bad LZ4 data "
                                 "(4096 of 4097 bytes)");
     pc_buf_release(&c.b);
@@ -660,7 +698,7 @@ test_snap_rejects_rule_breaks(void **state)
     XXH64_reset(c.all, 0);
     XXH64_update(c.all, c.b.data + fh, c.b.len - fh);
     craft_end(&c, 1, 1, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_non_null(strstr(errmsg, "not below raw length"));
     pc_buf_release(&c.b);
 
@@ -668,7 +706,7 @@ test_snap_rejects_rule_breaks(void **state)
     craft_begin(&c, SNAP_VERSION, 0, 0, root);
     craft_frame(&c, big, 0, false);
     craft_end(&c, 0, 0, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_non_null(strstr(errmsg, "bad raw length 0"));
     pc_buf_release(&c.b);
 
@@ -713,7 +751,7 @@ test_snap_rejects_broken_chain(void **state)
     craft_begin(&c, SNAP_VERSION, 2, 2, root);
     craft_frame(&c, raw.data, raw.len, false);
     craft_end(&c, 2, 2, root);
-    assert_int_equal(snap_decode(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
+    assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_null(out);
     assert_non_null(strstr(errmsg, "snapshot: fact 2: "));
     assert_non_null(strstr(errmsg, "prev_hash"));
@@ -771,7 +809,7 @@ test_snap_view_encoded_while_appending(void **state)
         fail_msg("encode: %s", j.errmsg);
     }
     assert_true(led_count(l) == 6000);
-    int rc = snap_decode(j.out.data, j.out.len, &out, errmsg);
+    int rc = decode_ways(j.out.data, j.out.len, &out, errmsg);
     if (rc != PC_OK) {
         fail_msg("decode: %s", errmsg);
     }
@@ -950,7 +988,7 @@ test_snap_multi_frame_roundtrip(void **state)
     encode_all(l, &s);
     assert_true(count_frames(&s, &n_big) >= 3);
     assert_int_equal(n_big, 0);
-    assert_int_equal(snap_decode(s.data, s.len, &out, errmsg), PC_OK);
+    assert_int_equal(decode_ways(s.data, s.len, &out, errmsg), PC_OK);
     assert_null(ledgers_differ(l, out));
     led_free(out);
 
@@ -985,12 +1023,88 @@ test_snap_multi_frame_roundtrip(void **state)
     encode_all(l, &s);
     count_frames(&s, &n_big);
     assert_int_equal(n_big, 1);
-    int rc = snap_decode(s.data, s.len, &out, errmsg);
+    int rc = decode_ways(s.data, s.len, &out, errmsg);
     if (rc != PC_OK) {
         fail_msg("decode: %s", errmsg);
     }
     assert_null(ledgers_differ(l, out));
     led_free(out);
+    pc_buf_release(&s);
+    led_free(l);
+}
+
+/*
+ * A snapshot of several frames is refused, with the same message whatever
+ * the number of decoder threads, for: flipped bytes in every frame header
+ * and at 24 seeded positions throughout, truncation at and around every frame
+ * boundary, and a frame dropped or two frames swapped (each with its
+ * checksums intact, so only the running checksum, counts or chains fail).
+ */
+static void
+test_snap_parallel_refuses_multi_frame_corruption(void **state)
+{
+    (void)state;
+    uint64_t seed = test_seed() + 11, rs = seed;
+    size_t offs[64], n_frames = 0, n_big;
+    struct pc_buf s, c;
+    struct gen g;
+    struct led *l;
+
+    test_seed_note(__func__, seed);
+    gen_init(&g, seed);
+    g.doc_max = 8000;
+    l = gen_ledger(&g, 3000);
+    pc_buf_init(&s);
+    pc_buf_init(&c);
+    encode_all(l, &s);
+    assert_true(count_frames(&s, &n_big) >= 3);
+    for (size_t off = SNAP_HEADER_LEN;;) {
+        uint32_t raw, clen;
+        memcpy(&raw, s.data + off, 4);
+        offs[n_frames++] = off;
+        if (raw == SNAP_TRAILER_MARKER) {
+            break;
+        }
+        memcpy(&clen, s.data + off + 4, 4);
+        off += SNAP_FRAME_HEADER_LEN + (clen ? clen : raw);
+    }
+    /* offs[n_frames - 1] is the trailer. */
+    for (size_t f = 0; f < n_frames; f++) {
+        /* Raw length, stored length, checksum (or the trailer's fields). */
+        static const size_t at[] = { 0, 5, 9, 15 };
+        for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+            s.data[offs[f] + at[i]] ^= 0x41;
+            expect_corrupt(s.data, s.len, "header flip", offs[f] + at[i]);
+            s.data[offs[f] + at[i]] ^= 0x41;
+        }
+        for (size_t d = 0; d < 3; d++) {
+            size_t cut = offs[f] + d - 1;
+            expect_corrupt(s.data, cut, "truncation", cut);
+        }
+    }
+    for (int k = 0; k < 24; k++) {
+        size_t i = (size_t)(test_rand(&rs) % s.len);
+        uint8_t x = (uint8_t)(1 + test_rand(&rs) % 255);
+        s.data[i] ^= x;
+        expect_corrupt(s.data, s.len, "flip", i);
+        s.data[i] ^= x;
+    }
+    /* Frame 2 dropped; frames 1 and 2 swapped. */
+    size_t f1 = offs[0], f2 = offs[1], f3 = offs[2];
+    assert_int_equal(pc_buf_put(&c, s.data, f2), PC_OK);
+    assert_int_equal(pc_buf_put(&c, s.data + f3, s.len - f3), PC_OK);
+    expect_corrupt(c.data, c.len, "dropped frame", f2);
+    c.len = 0;
+    assert_int_equal(pc_buf_put(&c, s.data, f1), PC_OK);
+    assert_int_equal(pc_buf_put(&c, s.data + f2, f3 - f2), PC_OK);
+    assert_int_equal(pc_buf_put(&c, s.data + f1, f2 - f1), PC_OK);
+    assert_int_equal(pc_buf_put(&c, s.data + f3, s.len - f3), PC_OK);
+    expect_corrupt(c.data, c.len, "swapped frames", f1);
+
+    struct led *out = NULL;
+    assert_int_equal(decode_ways(s.data, s.len, &out, NULL), PC_OK);
+    led_free(out);
+    pc_buf_release(&c);
     pc_buf_release(&s);
     led_free(l);
 }
@@ -1083,6 +1197,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_snap_encode_survives_every_oom),
         cmocka_unit_test(test_snap_encode_stops_on_write_error),
         cmocka_unit_test(test_snap_multi_frame_roundtrip),
+        cmocka_unit_test(test_snap_parallel_refuses_multi_frame_corruption),
     };
 
     if (argc > 1) {

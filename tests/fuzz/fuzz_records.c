@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for record documents and batch bodies: the checks the
+ * HTTP layer runs before proposing (fsm_record_key_valid, fsm_batch_parse,
+ * canonical size) and the same bytes applied as RECORD commands to a state
+ * machine holding a published entry. The first input byte picks the path.
+ * Any input must be refused cleanly or give results that hold the
+ * invariants checked below; apply must never fail.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/jcs.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+#include "storage/idx.h"
+#include "storage/led.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define SALT     "00112233445566778899aabbccddeeff"
+#define RENEW_AT 2000 /* fresh state machine after this many applies */
+#define ENTRY_DOC                                                            \
+    "{\"id\":\"e\",\"title\":\"e\",\"description\":\"\",\"provider\":"       \
+    "\"dept\",\"theme\":\"t\",\"keywords\":[],\"fields\":["                  \
+    "{\"name\":\"s\",\"type\":\"string\",\"required\":true},"                \
+    "{\"name\":\"i\",\"type\":\"integer\",\"required\":false},"              \
+    "{\"name\":\"d\",\"type\":\"date\",\"required\":false},"                 \
+    "{\"name\":\"b\",\"type\":\"boolean\",\"required\":false},"              \
+    "{\"name\":\"n\",\"type\":\"number\",\"required\":false},"               \
+    "{\"name\":\"o\",\"type\":\"object\",\"required\":false},"               \
+    "{\"name\":\"a\",\"type\":\"array\",\"required\":false}],"               \
+    "\"share\":{\"class\":\"unconditional\"},\"open\":{\"class\":\"none\"}," \
+    "\"update_frequency\":\"daily\",\"security_level\":1,\"scope\":"         \
+    "\"province\"}"
+
+static struct fsm *fsm;
+static uint64_t raft_index;
+static unsigned applies;
+
+static void
+check_at(int ok, int line)
+{
+    if (!ok) {
+        fprintf(stderr, "fuzz_records: check failed at line %d\n", line);
+        abort();
+    }
+}
+
+#define check(ok) check_at((ok), __LINE__)
+
+static int
+apply(uint32_t type, const char *principal, const char *target,
+      const void *body, size_t len, const char *extra)
+{
+    char errmsg[PC_ERRMSG_SIZE], rid[32];
+    const struct fsm_result *res;
+    struct pc_buf one, entry;
+    struct cmd c;
+    int status;
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = 1790000000000 + (int64_t)raft_index;
+    c.principal = PC_SLICE_STR(principal);
+    snprintf(rid, sizeof(rid), "f%llu", (unsigned long long)raft_index);
+    c.request_id = PC_SLICE_STR(rid);
+    c.target = PC_SLICE_STR(target);
+    c.body = (struct pc_slice){ body, len };
+    c.extra = PC_SLICE_STR(extra);
+    pc_buf_init(&one);
+    pc_buf_init(&entry);
+    check(cmd_encode(&c, &one) == PC_OK);
+    check(cmd_entry_begin(&entry, 1) == PC_OK);
+    check(cmd_entry_add(&entry, &one) == PC_OK);
+    check(cmd_entry_end(&entry) == PC_OK);
+    check(fsm_apply(fsm, entry.data, entry.len, ++raft_index, errmsg) == PC_OK);
+    check(fsm_results(fsm, &res) == 1);
+    status = res[0].status;
+    pc_buf_release(&entry);
+    pc_buf_release(&one);
+    applies++;
+    return status;
+}
+
+static void
+setup(void)
+{
+    char extra[200], h[PC_HASH_HEX_LEN + 1];
+    uint8_t d[PC_HASH_LEN];
+
+    fsm_free(fsm);
+    check(fsm_new(&fsm) == PC_OK);
+    raft_index = 0;
+    applies = 0;
+    pc_hash(d, "t", 1);
+    pc_hex(h, d, PC_HASH_LEN);
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
+             "\"token_hash\":\"%s\"}",
+             h);
+    check(apply(CMD_GENESIS, "", "", NULL, 0, extra) == 201);
+    const char *org = "{\"id\":\"dept\",\"name\":\"d\",\"level\":\"province\","
+                      "\"kind\":\"agency\",\"parent\":\"authority\"}";
+    check(apply(CMD_ORG_CREATE, "admin", "", org, strlen(org), "") == 201);
+    const char *pr = "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":"
+                     "[\"provider\"]}";
+    pc_hash(d, "p", 1);
+    pc_hex(h, d, PC_HASH_LEN);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    check(apply(CMD_PRINCIPAL_CREATE, "admin", "", pr, strlen(pr), extra) ==
+          201);
+    check(apply(CMD_ENTRY_CREATE, "prov", "", ENTRY_DOC, strlen(ENTRY_DOC),
+                "") == 201);
+    check(apply(CMD_ENTRY_SUBMIT, "prov", "e", NULL, 0, "") == 200);
+    const char *ok = "{\"decision\":\"approve\"}";
+    check(apply(CMD_ENTRY_REVIEW, "admin", "e", ok, strlen(ok), "") == 200);
+}
+
+/* A document as the HTTP layer and apply see it. */
+static void
+one_document(const uint8_t *p, size_t n)
+{
+    const struct fsm_entry *e = fsm_entry(fsm, "e");
+    char field[FSM_FIELD_LEN], msg[200];
+    struct jcs_doc *d;
+    struct pc_buf canon;
+    uint64_t before = led_count(fsm_led(fsm));
+    int status;
+    bool valid = false, small = false;
+
+    field[0] = msg[0] = '\0';
+    pc_buf_init(&canon);
+    if (jcs_parse((const char *)p, n, &d, NULL) == PC_OK) {
+        check(jcs_emit(d, &canon) == PC_OK);
+        small = canon.len <= FSM_RECORD_DOC_MAX;
+        valid = fsm_record_doc_valid(e, jcs_root(d), field, msg);
+        check(valid || strlen(msg) > 0);
+        check(jcs_utf8_valid((const uint8_t *)field, strlen(field)));
+        jcs_doc_free(d);
+    }
+    status =
+        apply(CMD_RECORD_PUT, "prov", "e/k", p, n, "{\"salt\":\"" SALT "\"}");
+    /* one fact either way: the version or its rejection */
+    check(led_count(fsm_led(fsm)) == before + 1);
+    if (valid && small) {
+        uint8_t h[PC_HASH_LEN], salt[PC_SALT_LEN];
+        struct pc_buf stored;
+        struct fact f;
+
+        check(status == 200 || status == 201);
+        check(led_get(fsm_led(fsm), before + 1, &f) == PC_OK);
+        pc_buf_init(&stored);
+        check(led_doc_get(fsm_led(fsm), before + 1, &stored, salt) == PC_OK);
+        check(stored.len == canon.len &&
+              memcmp(stored.data, canon.data, canon.len) == 0);
+        pc_hash_content(h, salt, stored.data, stored.len);
+        check(memcmp(h, f.content_hash, PC_HASH_LEN) == 0);
+        pc_buf_release(&stored);
+    } else {
+        check(status == 400 || status == 413 || status == 422);
+    }
+    pc_buf_release(&canon);
+}
+
+/* A batch body through the parser, then through apply. */
+static void
+one_batch(const uint8_t *p, size_t n)
+{
+    char field[FSM_FIELD_LEN], msg[200], *extra;
+    struct fsm_batch b;
+    uint64_t before = led_count(fsm_led(fsm));
+    size_t items = 0, len;
+    long index;
+    int rc, status;
+
+    rc = fsm_batch_parse(p, n, &b, msg, field, &index);
+    check(rc == PC_OK || rc == PC_EINVAL || rc == PC_ETOOLARGE);
+    if (rc == PC_OK) {
+        items = b.n;
+        check(b.n >= 1 && b.n <= FSM_BATCH_MAX);
+        for (size_t i = 0; i < b.n; i++) {
+            check(fsm_record_key_valid(b.items[i].key, b.items[i].key_len));
+            check(jcs_type(b.items[i].value) == JCS_OBJECT);
+            check(b.items[i].if_version >= -1);
+            for (size_t j = 0; j < i; j++) {
+                check(b.items[i].key_len != b.items[j].key_len ||
+                      memcmp(b.items[i].key, b.items[j].key,
+                             b.items[i].key_len) != 0);
+            }
+        }
+        fsm_batch_release(&b);
+    } else {
+        check(index >= -1 && strlen(msg) > 0);
+    }
+    len = 16 + items * 36;
+    extra = malloc(len);
+    check(extra != NULL);
+    size_t at = (size_t)snprintf(extra, len, "{\"salts\":[");
+    for (size_t i = 0; i < items; i++) {
+        at += (size_t)snprintf(extra + at, len - at, "%s\"%s\"", i ? "," : "",
+                               SALT);
+    }
+    snprintf(extra + at, len - at, "]}");
+    status = apply(CMD_RECORD_BATCH, "prov", "e", p, n, extra);
+    free(extra);
+    if (status == 200) {
+        check(rc == PC_OK);
+        check(led_count(fsm_led(fsm)) == before + items);
+    } else {
+        /* all or none: only the rejection */
+        check(led_count(fsm_led(fsm)) == before + 1);
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (fsm == NULL || applies >= RENEW_AT) {
+        setup();
+    }
+    if (size < 1) {
+        return 0;
+    }
+    switch (data[0] % 3) {
+    case 0:
+        one_document(data + 1, size - 1);
+        break;
+    case 1:
+        one_batch(data + 1, size - 1);
+        break;
+    default: {
+        bool ok = fsm_record_key_valid((const char *)data + 1, size - 1);
+
+        if (ok) {
+            check(size - 1 >= 1 && size - 1 <= FSM_RECORD_KEY_MAX);
+            check(jcs_utf8_valid(data + 1, size - 1));
+            check(memchr(data + 1, 0, size - 1) == NULL);
+        }
+        break;
+    }
+    }
+    return 0;
+}

@@ -1,0 +1,890 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Catalog-entry rules as pure functions through fsm_apply: who may do what
+ * to an entry in which state (role x operation x state table), the
+ * lifecycle, validation errors naming the field, one data one source,
+ * If-Match, visibility, and determinism of the derived entries.
+ */
+#include "tests/lib/test.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+#include "storage/led.h"
+
+struct fixture {
+    struct fsm *f;
+    uint64_t index;
+    int64_t now;
+};
+
+static void
+hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
+{
+    uint8_t h[PC_HASH_LEN];
+
+    pc_hash(h, token, strlen(token));
+    pc_hex(out, h, PC_HASH_LEN);
+}
+
+/* Encode one command as a raft entry into `entry`. */
+static void
+encode(struct fixture *fx, struct pc_buf *entry, uint32_t type,
+       const char *principal, const char *target, const char *body,
+       const char *extra)
+{
+    struct cmd c;
+    struct pc_buf one;
+    char rid[32];
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = fx->now;
+    c.principal = PC_SLICE_STR(principal ? principal : "");
+    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index);
+    c.request_id = PC_SLICE_STR(rid);
+    c.target = PC_SLICE_STR(target ? target : "");
+    c.body = PC_SLICE_STR(body ? body : "");
+    c.extra = PC_SLICE_STR(extra ? extra : "");
+    pc_buf_init(&one);
+    assert_int_equal(cmd_encode(&c, &one), PC_OK);
+    assert_int_equal(cmd_entry_begin(entry, 1), PC_OK);
+    assert_int_equal(cmd_entry_add(entry, &one), PC_OK);
+    assert_int_equal(cmd_entry_end(entry), PC_OK);
+    pc_buf_release(&one);
+}
+
+static struct fsm_result
+run(struct fixture *fx, uint32_t type, const char *principal,
+    const char *target, const char *body, const char *extra)
+{
+    const struct fsm_result *res;
+    char errmsg[PC_ERRMSG_SIZE];
+    struct pc_buf entry;
+
+    pc_buf_init(&entry);
+    encode(fx, &entry, type, principal, target, body, extra);
+    fx->index++;
+    fx->now += 1000;
+    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
+                     PC_OK);
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    pc_buf_release(&entry);
+    return res[0];
+}
+
+static void
+mkorg(struct fixture *fx, const char *id, const char *parent, const char *level,
+      bool authority)
+{
+    char body[300];
+
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"%s\",\"kind\":"
+             "\"agency\",\"parent\":\"%s\",\"authority\":%s}",
+             id, level, parent, authority ? "true" : "false");
+    assert_int_equal(run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL).status,
+                     201);
+}
+
+static void
+mkprincipal(struct fixture *fx, const char *id, const char *org,
+            const char *roles)
+{
+    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
+
+    hash_hex(id, h); /* the token is the id: tests never authenticate */
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org, roles);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra).status, 201);
+}
+
+/*
+ * Orgs: dept, dept2 (province), cityA, cityB (city authorities), county
+ * (under cityA). Principals: prov (dept provider), prov2 (dept2 provider),
+ * cons (dept2 consumer), ca, ca2 (cityA authority), cb (cityB authority),
+ * cprov (county provider), admin2 (provincial authority), gone (dept
+ * provider, revoked).
+ */
+static int
+setup(void **state)
+{
+    struct fixture *fx = test_calloc(1, sizeof(*fx));
+    char extra[200], h[PC_HASH_HEX_LEN + 1];
+
+    assert_int_equal(fsm_new(&fx->f), PC_OK);
+    fx->now = 1790000000000;
+    hash_hex("admin", h);
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
+             "\"token_hash\":\"%s\"}",
+             h);
+    assert_int_equal(run(fx, CMD_GENESIS, NULL, NULL, NULL, extra).status, 201);
+    mkorg(fx, "dept", "authority", "province", false);
+    mkorg(fx, "dept2", "authority", "province", false);
+    mkorg(fx, "cityA", "authority", "city", true);
+    mkorg(fx, "cityB", "authority", "city", true);
+    mkorg(fx, "county", "cityA", "county", false);
+    mkprincipal(fx, "prov", "dept", "\"provider\"");
+    mkprincipal(fx, "prov2", "dept2", "\"provider\"");
+    mkprincipal(fx, "cons", "dept2", "\"consumer\"");
+    mkprincipal(fx, "ca", "cityA", "\"authority\"");
+    mkprincipal(fx, "ca2", "cityA", "\"authority\"");
+    mkprincipal(fx, "cb", "cityB", "\"authority\"");
+    mkprincipal(fx, "cprov", "county", "\"provider\"");
+    mkprincipal(fx, "admin2", "authority", "\"authority\"");
+    mkprincipal(fx, "gone", "dept", "\"provider\"");
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    fsm_free(fx->f);
+    test_free(fx);
+    return 0;
+}
+
+/* An entry body; `fields` is the JSON array text. */
+static const char *
+body(char *buf, size_t cap, const char *id, const char *provider,
+     const char *title, const char *scope, const char *share, const char *open,
+     const char *fields)
+{
+    snprintf(buf, cap,
+             "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"d\","
+             "\"provider\":\"%s\",\"theme\":\"t\",\"keywords\":[\"k\"],"
+             "\"fields\":%s,\"share\":{\"class\":\"%s\"},\"open\":{\"class\":"
+             "\"%s\",\"conditions\":\"\"},\"update_frequency\":\"daily\","
+             "\"security_level\":2,\"scope\":\"%s\"}",
+             id, title, provider,
+             fields
+                 ? fields
+                 : "[{\"name\":\"a\",\"type\":\"string\",\"required\":true}]",
+             share, open, scope);
+    return buf;
+}
+
+static int
+create(struct fixture *fx, const char *who, const char *id,
+       const char *provider, const char *scope)
+{
+    char b[1024];
+
+    return run(fx, CMD_ENTRY_CREATE, who, NULL,
+               body(b, sizeof(b), id, provider, id, scope, "unconditional",
+                    "unconditional", NULL),
+               NULL)
+        .status;
+}
+
+static int
+update(struct fixture *fx, const char *who, const char *id, const char *b,
+       int if_match)
+{
+    char extra[40];
+
+    snprintf(extra, sizeof(extra), "{\"if_match\":%d}", if_match);
+    return run(fx, CMD_ENTRY_UPDATE, who, id, b, if_match ? extra : NULL)
+        .status;
+}
+
+static int
+review(struct fixture *fx, const char *who, const char *id, bool approve)
+{
+    return run(fx, CMD_ENTRY_REVIEW, who, id,
+               approve ? "{\"decision\":\"approve\"}"
+                       : "{\"decision\":\"reject\",\"reason\":\"no\"}",
+               NULL)
+        .status;
+}
+
+static int
+retire(struct fixture *fx, const char *who, const char *id)
+{
+    return run(fx, CMD_ENTRY_RETIRE, who, id, "{\"reason\":\"gone\"}", NULL)
+        .status;
+}
+
+enum op {
+    OP_CREATE,
+    OP_UPDATE,
+    OP_SUBMIT,
+    OP_REVIEW,
+    OP_RETIRE
+};
+
+/* Bring a fresh entry `id` of `provider` to `state` (creator `maker`). */
+static void
+prepare(struct fixture *fx, const char *id, const char *provider,
+        const char *scope, const char *maker, const char *reviewer,
+        enum fsm_entry_status state)
+{
+    assert_int_equal(create(fx, maker, id, provider, scope), 201);
+    if (state == FSM_ENTRY_DRAFT) {
+        return;
+    }
+    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, maker, id, NULL, NULL).status,
+                     200);
+    if (state == FSM_ENTRY_SUBMITTED) {
+        return;
+    }
+    assert_int_equal(review(fx, reviewer, id, true), 200);
+    if (state == FSM_ENTRY_RETIRED) {
+        assert_int_equal(retire(fx, maker, id), 200);
+    }
+}
+
+/* Who may do what in which state: the expected status of every cell. */
+static void
+test_catalog_role_table(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *who;
+        enum op op;
+        bool city; /* a city:cityA entry of org county, else province/dept */
+        enum fsm_entry_status state;
+        int status;
+    } rows[] = {
+        /* creating a provincial entry of dept */
+        { "prov", OP_CREATE, false, 0, 201 },
+        { "prov2", OP_CREATE, false, 0, 403 },
+        { "cons", OP_CREATE, false, 0, 403 },
+        { "ca", OP_CREATE, false, 0, 403 },
+        { "admin", OP_CREATE, false, 0, 403 },
+        { "gone", OP_CREATE, false, 0, 401 },
+        /* creating a city:cityA entry of county */
+        { "cprov", OP_CREATE, true, 0, 201 },
+        { "ca", OP_CREATE, true, 0, 201 },
+        { "cb", OP_CREATE, true, 0, 403 },
+        { "prov", OP_CREATE, true, 0, 403 },
+        /* editing a draft (If-Match 1); drafts are invisible to others */
+        { "prov", OP_UPDATE, false, FSM_ENTRY_DRAFT, 200 },
+        { "prov2", OP_UPDATE, false, FSM_ENTRY_DRAFT, 404 },
+        { "cons", OP_UPDATE, false, FSM_ENTRY_DRAFT, 404 },
+        { "ca", OP_UPDATE, false, FSM_ENTRY_DRAFT, 404 },
+        { "admin", OP_UPDATE, false, FSM_ENTRY_DRAFT, 403 },
+        { "gone", OP_UPDATE, false, FSM_ENTRY_DRAFT, 401 },
+        { "ca", OP_UPDATE, true, FSM_ENTRY_DRAFT, 200 },
+        { "cb", OP_UPDATE, true, FSM_ENTRY_DRAFT, 404 },
+        /* editing a submitted entry is refused until it is reviewed */
+        { "prov", OP_UPDATE, false, FSM_ENTRY_SUBMITTED, 409 },
+        { "prov", OP_UPDATE, false, FSM_ENTRY_RETIRED, 409 },
+        /* submitting */
+        { "prov", OP_SUBMIT, false, FSM_ENTRY_DRAFT, 200 },
+        { "prov2", OP_SUBMIT, false, FSM_ENTRY_DRAFT, 404 },
+        { "admin", OP_SUBMIT, false, FSM_ENTRY_DRAFT, 403 },
+        { "gone", OP_SUBMIT, false, FSM_ENTRY_DRAFT, 401 },
+        { "prov", OP_SUBMIT, false, FSM_ENTRY_SUBMITTED, 409 },
+        { "prov", OP_SUBMIT, false, FSM_ENTRY_PUBLISHED, 409 },
+        { "prov2", OP_SUBMIT, false, FSM_ENTRY_PUBLISHED, 403 },
+        { "cons", OP_SUBMIT, false, FSM_ENTRY_PUBLISHED, 403 },
+        /* reviewing (approve) */
+        { "admin", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 200 },
+        { "admin2", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 200 },
+        { "prov", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 403 },
+        { "prov2", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 404 },
+        { "cons", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 404 },
+        { "ca", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 404 },
+        { "gone", OP_REVIEW, false, FSM_ENTRY_SUBMITTED, 401 },
+        { "admin", OP_REVIEW, false, FSM_ENTRY_DRAFT, 409 },
+        { "admin", OP_REVIEW, false, FSM_ENTRY_PUBLISHED, 409 },
+        { "ca", OP_REVIEW, true, FSM_ENTRY_SUBMITTED, 200 },
+        { "admin", OP_REVIEW, true, FSM_ENTRY_SUBMITTED, 200 },
+        { "cb", OP_REVIEW, true, FSM_ENTRY_SUBMITTED, 404 },
+        { "cprov", OP_REVIEW, true, FSM_ENTRY_SUBMITTED, 403 },
+        /* retiring */
+        { "prov", OP_RETIRE, false, FSM_ENTRY_PUBLISHED, 200 },
+        { "admin", OP_RETIRE, false, FSM_ENTRY_PUBLISHED, 200 },
+        { "prov2", OP_RETIRE, false, FSM_ENTRY_PUBLISHED, 403 },
+        { "cons", OP_RETIRE, false, FSM_ENTRY_PUBLISHED, 403 },
+        { "ca", OP_RETIRE, false, FSM_ENTRY_PUBLISHED, 403 },
+        { "gone", OP_RETIRE, false, FSM_ENTRY_PUBLISHED, 401 },
+        { "prov", OP_RETIRE, false, FSM_ENTRY_DRAFT, 200 },
+        { "prov", OP_RETIRE, false, FSM_ENTRY_RETIRED, 409 },
+        { "ca", OP_RETIRE, true, FSM_ENTRY_PUBLISHED, 200 },
+        { "cb", OP_RETIRE, true, FSM_ENTRY_PUBLISHED, 403 },
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *prov = rows[i].city ? "county" : "dept";
+        const char *scope = rows[i].city ? "city:cityA" : "province";
+        const char *maker = rows[i].city ? "cprov" : "prov";
+        char id[16], b[1024];
+        int got;
+
+        snprintf(id, sizeof(id), "e%zu", i);
+        if (rows[i].op == OP_CREATE) {
+            got = create(fx, rows[i].who, id, prov, scope);
+        } else {
+            prepare(fx, id, prov, scope, maker, "admin", rows[i].state);
+            switch (rows[i].op) {
+            case OP_UPDATE:
+                got = update(fx, rows[i].who, id,
+                             body(b, sizeof(b), id, prov, "new title", scope,
+                                  "unconditional", "none", NULL),
+                             (int)fsm_entry(fx->f, id)->version);
+                break;
+            case OP_SUBMIT:
+                got = run(fx, CMD_ENTRY_SUBMIT, rows[i].who, id, NULL, NULL)
+                          .status;
+                break;
+            case OP_REVIEW:
+                got = review(fx, rows[i].who, id, true);
+                break;
+            default:
+                got = retire(fx, rows[i].who, id);
+                break;
+            }
+        }
+        if (got != rows[i].status) {
+            fail_msg("row %zu (%s op %d state %d): got %d, want %d", i,
+                     rows[i].who, rows[i].op, rows[i].state, got,
+                     rows[i].status);
+        }
+    }
+}
+
+/* The whole lifecycle, with the versions and statuses each step leaves. */
+static void
+test_catalog_lifecycle(void **state)
+{
+    struct fixture *fx = *state;
+    const struct fsm_entry *e;
+    char b[1024];
+
+    assert_int_equal(create(fx, "prov", "pop", "dept", "province"), 201);
+    e = fsm_entry(fx->f, "pop");
+    assert_non_null(e);
+    assert_int_equal(e->status, FSM_ENTRY_DRAFT);
+    assert_int_equal(e->version, 1);
+    assert_int_equal(e->public_rev, 0);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_SUBMIT, "prov", "pop", NULL, NULL).status, 200);
+    /* A rejection needs a reason. */
+    struct fsm_result r = run(fx, CMD_ENTRY_REVIEW, "admin", "pop",
+                              "{\"decision\":\"reject\"}", NULL);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "reason"));
+    assert_int_equal(review(fx, "admin", "pop", false), 200);
+    e = fsm_entry(fx->f, "pop");
+    assert_int_equal(e->status, FSM_ENTRY_REJECTED);
+    assert_int_equal(e->version, 3);
+    /* A rejected entry is edited back to draft, then resubmitted. */
+    assert_int_equal(
+        update(fx, "prov", "pop",
+               body(b, sizeof(b), "pop", "dept", "Population", "province",
+                    "unconditional", "conditional", NULL),
+               3),
+        200);
+    assert_int_equal(fsm_entry(fx->f, "pop")->status, FSM_ENTRY_DRAFT);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_SUBMIT, "prov", "pop", NULL, NULL).status, 200);
+    assert_int_equal(review(fx, "admin", "pop", true), 200);
+    e = fsm_entry(fx->f, "pop");
+    assert_int_equal(e->status, FSM_ENTRY_PUBLISHED);
+    assert_int_equal(e->version, 6);
+    assert_int_equal(e->public_rev, e->rev);
+    assert_int_equal(e->open, FSM_CLASS_CONDITIONAL);
+    uint64_t published_rev = e->rev;
+    /* A title change keeps it published. */
+    assert_int_equal(
+        update(fx, "prov", "pop",
+               body(b, sizeof(b), "pop", "dept", "Population 2", "province",
+                    "unconditional", "conditional", NULL),
+               6),
+        200);
+    e = fsm_entry(fx->f, "pop");
+    assert_int_equal(e->status, FSM_ENTRY_PUBLISHED);
+    assert_string_equal(e->title_norm, "population 2");
+    published_rev = e->rev;
+    /* A field change goes back to review; others still see version 7. */
+    assert_int_equal(
+        update(fx, "prov", "pop",
+               body(b, sizeof(b), "pop", "dept", "Population 2", "province",
+                    "unconditional", "conditional",
+                    "[{\"name\":\"a\",\"type\":\"string\"},"
+                    "{\"name\":\"n\",\"type\":\"integer\",\"required\":true}]"),
+               7),
+        200);
+    e = fsm_entry(fx->f, "pop");
+    assert_int_equal(e->status, FSM_ENTRY_SUBMITTED);
+    assert_int_equal(e->version, 8);
+    assert_int_equal(e->n_fields, 2);
+    assert_string_equal(e->fields[1].name, "n");
+    assert_int_equal(e->fields[1].type, FSM_FIELD_INTEGER);
+    assert_true(e->fields[1].required);
+    assert_false(e->fields[0].required);
+    assert_int_equal(e->public_rev, published_rev);
+    assert_int_equal(
+        fsm_entry_visible_rev(fx->f, e, fsm_principal(fx->f, "cons")),
+        published_rev);
+    assert_int_equal(
+        fsm_entry_visible_rev(fx->f, e, fsm_principal(fx->f, "prov")), e->rev);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, NULL), published_rev);
+    /* Approve the change, then retire: retired is final. */
+    assert_int_equal(review(fx, "admin", "pop", true), 200);
+    assert_int_equal(retire(fx, "admin", "pop"), 200);
+    e = fsm_entry(fx->f, "pop");
+    assert_int_equal(e->status, FSM_ENTRY_RETIRED);
+    assert_int_equal(e->version, 10);
+    assert_int_equal(retire(fx, "prov", "pop"), 409);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_SUBMIT, "prov", "pop", NULL, NULL).status, 409);
+    assert_int_equal(update(fx, "prov", "pop",
+                            body(b, sizeof(b), "pop", "dept", "x", "province",
+                                 "unconditional", "none", NULL),
+                            10),
+                     409);
+    assert_int_equal(fsm_entry(fx->f, "pop")->version, 10);
+}
+
+/* Security-level and class changes of a published entry need review. */
+static void
+test_catalog_major_changes(void **state)
+{
+    struct fixture *fx = *state;
+    char b[1024];
+
+    prepare(fx, "m", "dept", "province", "prov", "admin", FSM_ENTRY_PUBLISHED);
+    /* share class unconditional -> conditional (open must follow) */
+    assert_int_equal(update(fx, "prov", "m",
+                            body(b, sizeof(b), "m", "dept", "m", "province",
+                                 "conditional", "conditional", NULL),
+                            3),
+                     200);
+    assert_int_equal(fsm_entry(fx->f, "m")->status, FSM_ENTRY_SUBMITTED);
+    assert_int_equal(fsm_entry(fx->f, "m")->share, FSM_CLASS_CONDITIONAL);
+    assert_int_equal(review(fx, "admin", "m", true), 200);
+    /* description and keywords alone do not */
+    static const char minor[] =
+        "{\"id\":\"m\",\"title\":\"m\",\"description\":\"other\","
+        "\"provider\":\"dept\",\"keywords\":[\"x\",\"y\"],"
+        "\"fields\":[{\"name\":\"a\",\"type\":\"string\",\"required\":true}],"
+        "\"share\":{\"class\":\"conditional\"},\"open\":{\"class\":"
+        "\"conditional\"},\"update_frequency\":\"daily\","
+        "\"security_level\":%d,\"scope\":\"province\"}";
+    snprintf(b, sizeof(b), minor, 2);
+    assert_int_equal(update(fx, "prov", "m", b, 5), 200);
+    assert_int_equal(fsm_entry(fx->f, "m")->status, FSM_ENTRY_PUBLISHED);
+    /* security level 2 -> 3 does */
+    snprintf(b, sizeof(b), minor, 3);
+    assert_int_equal(update(fx, "prov", "m", b, 6), 200);
+    assert_int_equal(fsm_entry(fx->f, "m")->status, FSM_ENTRY_SUBMITTED);
+    assert_int_equal(fsm_entry(fx->f, "m")->security_level, 3);
+}
+
+/* Syntax errors name the offending field, both before proposing and in
+ * apply (where they become rejection facts). */
+static void
+test_catalog_validation_names_field(void **state)
+{
+    struct fixture *fx = *state;
+    char b[1024], msg[200], field[FSM_FIELD_LEN];
+    static const struct {
+        const char *from, *to, *field;
+    } cases[] = {
+        { "\"id\":\"v\"", "\"id\":\"bad id\"", "id" },
+        { "\"title\":\"v\"", "\"title\":\"  \"", "title" },
+        { "\"provider\":\"dept\"", "\"provider\":7", "provider" },
+        { "\"type\":\"string\"", "\"type\":\"text\"", "fields[0].type" },
+        { "\"required\":true", "\"required\":\"yes\"", "fields[0].required" },
+        { "\"name\":\"a\"", "\"name\":\"\"", "fields[0].name" },
+        { "\"share\":{\"class\":\"unconditional\"}",
+          "\"share\":{\"class\":\"none\"}", "open.class" },
+        { "\"share\":{\"class\":\"unconditional\"}",
+          "\"share\":{\"class\":\"some\"}", "share.class" },
+        { "\"conditions\":\"\"", "\"conditions\":\"\",\"x\":1", "open.x" },
+        { "\"update_frequency\":\"daily\"", "\"update_frequency\":\"hourly\"",
+          "update_frequency" },
+        { "\"security_level\":2", "\"security_level\":5", "security_level" },
+        { "\"security_level\":2", "\"security_level\":2.5", "security_level" },
+        { "\"scope\":\"province\"", "\"scope\":\"city:\"", "scope" },
+        { "\"scope\":\"province\"", "\"scope\":\"county:x\"", "scope" },
+        { "\"theme\":\"t\"", "\"colour\":\"t\"", "colour" },
+        { "\"keywords\":[\"k\"]", "\"keywords\":[1]", "keywords[0]" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char in[1024], out[1200];
+        uint64_t n = led_count(fsm_led(fx->f));
+
+        body(in, sizeof(in), "v", "dept", "v", "province", "unconditional",
+             "unconditional", NULL);
+        char *at = strstr(in, cases[i].from);
+        assert_non_null(at);
+        snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - in), in, cases[i].to,
+                 at + strlen(cases[i].from));
+        if (fsm_entry_body_valid(out, strlen(out), NULL, msg, field)) {
+            fail_msg("case %zu accepted: %s", i, out);
+        }
+        if (strcmp(field, cases[i].field) != 0) {
+            fail_msg("case %zu: field \"%s\", want \"%s\" (%s)", i, field,
+                     cases[i].field, msg);
+        }
+        struct fsm_result r =
+            run(fx, CMD_ENTRY_CREATE, "prov", NULL, out, NULL);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(r.message, cases[i].field));
+        assert_int_equal(led_count(fsm_led(fx->f)), n + 1); /* rejection */
+    }
+    /* Duplicate field names. */
+    body(b, sizeof(b), "v", "dept", "v", "province", "unconditional", "none",
+         "[{\"name\":\"a\",\"type\":\"date\"},{\"name\":\"a\",\"type\":"
+         "\"array\"}]");
+    assert_false(fsm_entry_body_valid(b, strlen(b), NULL, msg, field));
+    assert_string_equal(field, "fields[1].name");
+    assert_non_null(strstr(msg, "duplicate"));
+    /* A PUT body's id must match the path. */
+    body(b, sizeof(b), "v", "dept", "v", "province", "unconditional", "none",
+         NULL);
+    assert_true(fsm_entry_body_valid(b, strlen(b), NULL, msg, field));
+    assert_false(fsm_entry_body_valid(b, strlen(b), "w", msg, field));
+    assert_string_equal(field, "id");
+    /* State-dependent rules: unknown provider, scope org, province level. */
+    struct fsm_result r = run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                              body(b, sizeof(b), "v", "nope", "v", "province",
+                                   "unconditional", "none", NULL),
+                              NULL);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "provider"));
+    r = run(fx, CMD_ENTRY_CREATE, "cprov", NULL,
+            body(b, sizeof(b), "v", "county", "v", "city:dept", "unconditional",
+                 "none", NULL),
+            NULL);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "scope"));
+    r = run(fx, CMD_ENTRY_CREATE, "cprov", NULL,
+            body(b, sizeof(b), "v", "county", "v", "city:cityB",
+                 "unconditional", "none", NULL),
+            NULL);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "scope"));
+    r = run(fx, CMD_ENTRY_CREATE, "cprov", NULL,
+            body(b, sizeof(b), "v", "county", "v", "province", "unconditional",
+                 "none", NULL),
+            NULL);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "province-level"));
+    assert_null(fsm_entry(fx->f, "v"));
+}
+
+/* One data, one source: a provider's titles are unique (normalised). */
+static void
+test_catalog_duplicates(void **state)
+{
+    struct fixture *fx = *state;
+    char b[1024];
+
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                         body(b, sizeof(b), "d1", "dept", "Road Works",
+                              "province", "unconditional", "none", NULL),
+                         NULL)
+                         .status,
+                     201);
+    /* same id */
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                         body(b, sizeof(b), "d1", "dept", "Other", "province",
+                              "unconditional", "none", NULL),
+                         NULL)
+                         .status,
+                     409);
+    /* same title up to case and surrounding blanks */
+    struct fsm_result r = run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                              body(b, sizeof(b), "d2", "dept", "  ROAD works ",
+                                   "province", "unconditional", "none", NULL),
+                              NULL);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(r.code, "conflict");
+    assert_non_null(strstr(r.message, "d1"));
+    /* another provider may use the title */
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov2", NULL,
+                         body(b, sizeof(b), "d3", "dept2", "Road Works",
+                              "province", "unconditional", "none", NULL),
+                         NULL)
+                         .status,
+                     201);
+    /* renaming onto a taken title */
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                         body(b, sizeof(b), "d4", "dept", "Bridges", "province",
+                              "unconditional", "none", NULL),
+                         NULL)
+                         .status,
+                     201);
+    assert_int_equal(update(fx, "prov", "d4",
+                            body(b, sizeof(b), "d4", "dept", "road works",
+                                 "province", "unconditional", "none", NULL),
+                            1),
+                     409);
+    /* a retired entry frees its title */
+    assert_int_equal(retire(fx, "prov", "d1"), 200);
+    assert_int_equal(update(fx, "prov", "d4",
+                            body(b, sizeof(b), "d4", "dept", "road works",
+                                 "province", "unconditional", "none", NULL),
+                            1),
+                     200);
+}
+
+/* If-Match: required, compared in apply; the provider never changes. */
+static void
+test_catalog_if_match(void **state)
+{
+    struct fixture *fx = *state;
+    char b[1024];
+
+    assert_int_equal(create(fx, "prov", "im", "dept", "province"), 201);
+    body(b, sizeof(b), "im", "dept", "t2", "province", "unconditional", "none",
+         NULL);
+    struct fsm_result r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b, NULL);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "If-Match required"));
+    assert_int_equal(update(fx, "prov", "im", b, 1), 200);
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b, "{\"if_match\":1}");
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(r.message, "current version is 2"));
+    assert_int_equal(update(fx, "prov", "im", b, 3), 409);
+    assert_int_equal(fsm_entry(fx->f, "im")->version, 2);
+    /* the provider is fixed at creation */
+    body(b, sizeof(b), "im", "dept2", "t2", "province", "unconditional", "none",
+         NULL);
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b, "{\"if_match\":2}");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.message, "provider"));
+    /* a missing entry is 404 */
+    assert_int_equal(update(fx, "prov", "nope", b, 1), 404);
+}
+
+/* A principal never approves a version it edited, even as an authority;
+ * another principal of the same authority may. */
+static void
+test_catalog_no_self_review(void **state)
+{
+    struct fixture *fx = *state;
+
+    prepare(fx, "self", "county", "city:cityA", "ca", NULL,
+            FSM_ENTRY_SUBMITTED);
+    struct fsm_result r = run(fx, CMD_ENTRY_REVIEW, "ca", "self",
+                              "{\"decision\":\"approve\"}", NULL);
+    assert_int_equal(r.status, 403);
+    assert_int_equal(fsm_entry(fx->f, "self")->status, FSM_ENTRY_SUBMITTED);
+    assert_int_equal(review(fx, "ca2", "self", true), 200);
+    assert_int_equal(fsm_entry(fx->f, "self")->status, FSM_ENTRY_PUBLISHED);
+}
+
+/* Visibility: drafts to the provider side and the authority in scope;
+ * published to principals; open class not none to the public. */
+static void
+test_catalog_visibility(void **state)
+{
+    struct fixture *fx = *state;
+    const struct fsm_principal *prov = fsm_principal(fx->f, "prov"),
+                               *cons = fsm_principal(fx->f, "cons"),
+                               *admin = fsm_principal(fx->f, "admin"),
+                               *ca = fsm_principal(fx->f, "ca"),
+                               *cb = fsm_principal(fx->f, "cb");
+    const struct fsm_entry *e;
+    char b[1024];
+
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                         body(b, sizeof(b), "vis", "dept", "vis", "province",
+                              "conditional", "none", NULL),
+                         NULL)
+                         .status,
+                     201);
+    e = fsm_entry(fx->f, "vis");
+    assert_int_not_equal(fsm_entry_visible_rev(fx->f, e, prov), 0);
+    assert_int_not_equal(fsm_entry_visible_rev(fx->f, e, admin), 0);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, cons), 0);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, ca), 0);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, NULL), 0);
+    prepare(fx, "cvis", "county", "city:cityA", "cprov", NULL, FSM_ENTRY_DRAFT);
+    e = fsm_entry(fx->f, "cvis");
+    assert_int_not_equal(fsm_entry_visible_rev(fx->f, e, ca), 0);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, cb), 0);
+    assert_int_not_equal(fsm_entry_visible_rev(fx->f, e, admin), 0);
+    /* published with open none: principals yes, the public no */
+    run(fx, CMD_ENTRY_SUBMIT, "prov", "vis", NULL, NULL);
+    assert_int_equal(review(fx, "admin", "vis", true), 200);
+    e = fsm_entry(fx->f, "vis");
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, cons), e->rev);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, cb), e->rev);
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, NULL), 0);
+    /* conditional opening makes it public (it is a major change: review) */
+    assert_int_equal(update(fx, "prov", "vis",
+                            body(b, sizeof(b), "vis", "dept", "vis", "province",
+                                 "conditional", "conditional", NULL),
+                            3),
+                     200);
+    e = fsm_entry(fx->f, "vis");
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, NULL), 0);
+    assert_int_equal(review(fx, "admin", "vis", true), 200);
+    e = fsm_entry(fx->f, "vis");
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, NULL), e->rev);
+    /* retired entries stay visible */
+    assert_int_equal(retire(fx, "prov", "vis"), 200);
+    e = fsm_entry(fx->f, "vis");
+    assert_int_equal(fsm_entry_visible_rev(fx->f, e, NULL), e->rev);
+}
+
+static bool
+entries_equal(const struct fsm_entry *a, const struct fsm_entry *b)
+{
+    if (strcmp(a->id, b->id) || strcmp(a->provider, b->provider) ||
+        strcmp(a->scope, b->scope) || strcmp(a->title_norm, b->title_norm) ||
+        a->status != b->status || a->share != b->share || a->open != b->open ||
+        a->security_level != b->security_level || a->n_fields != b->n_fields ||
+        a->version != b->version || a->rev != b->rev ||
+        a->public_rev != b->public_rev || a->public_open != b->public_open) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_fields; i++) {
+        if (strcmp(a->fields[i].name, b->fields[i].name) ||
+            a->fields[i].type != b->fields[i].type ||
+            a->fields[i].required != b->fields[i].required) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Rebuilding from the ledger gives the same entries; the payload of a
+ * version is the canonical entry object with its status. */
+static void
+test_catalog_rebuild_same_entries(void **state)
+{
+    struct fixture *fx = *state;
+    const char *ids[] = { "r0", "r1", "r2", "r3", "r4" };
+    char b[1024];
+
+    for (int i = 0; i < 5; i++) {
+        prepare(fx, ids[i], i % 2 ? "county" : "dept",
+                i % 2 ? "city:cityA" : "province", i % 2 ? "cprov" : "prov",
+                "admin", (enum fsm_entry_status)(i % 3));
+    }
+    assert_int_equal(
+        update(fx, "prov", "r0",
+               body(b, sizeof(b), "r0", "dept", "R0", "province", "conditional",
+                    "none", "[{\"name\":\"x\",\"type\":\"boolean\"}]"),
+               1),
+        200);
+    struct led *copy;
+    assert_int_equal(led_new(&copy), PC_OK);
+    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
+        struct pc_slice enc;
+        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
+        assert_int_equal(
+            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
+    }
+    struct fsm *other;
+    assert_int_equal(fsm_new(&other), PC_OK);
+    assert_int_equal(fsm_restore(other, copy, NULL), PC_OK);
+    for (int i = 0; i < 5; i++) {
+        const struct fsm_entry *a = fsm_entry(fx->f, ids[i]);
+        const struct fsm_entry *c = fsm_entry(other, ids[i]);
+        assert_non_null(a);
+        assert_non_null(c);
+        assert_true(entries_equal(a, c));
+    }
+    assert_int_equal(fsm_entry(other, "r0")->fields[0].type, FSM_FIELD_BOOLEAN);
+    /* The stored object: every member present, status set. */
+    struct fact f;
+    assert_int_equal(led_get(fsm_led(fx->f), fsm_entry(fx->f, "r0")->rev, &f),
+                     PC_OK);
+    assert_int_equal(f.kind, FACT_ENTRY);
+    assert_int_equal(f.version, 2);
+    assert_true(f.has_prev);
+    json_t *p = json_loadb((const char *)f.payload.p, f.payload.len, 0, NULL);
+    assert_non_null(p);
+    assert_string_equal(json_string_value(json_object_get(p, "status")),
+                        "draft");
+    assert_int_equal(json_object_size(p), 13);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(p, "fields"), 0), "description")),
+        "");
+    assert_null(json_object_get(p, "version"));
+    json_decref(p);
+    fsm_free(other);
+}
+
+/* Out of memory anywhere in an update leaves ledger and entry unchanged;
+ * the retry applies it. */
+static void
+test_catalog_oom_update(void **state)
+{
+    struct fixture *fx = *state;
+    char b[1024], extra[40], errmsg[PC_ERRMSG_SIZE];
+    struct pc_buf entry;
+    int rc;
+
+    prepare(fx, "oom", "dept", "province", "prov", "admin",
+            FSM_ENTRY_PUBLISHED);
+    body(b, sizeof(b), "oom", "dept", "oom", "province", "conditional", "none",
+         NULL);
+    snprintf(extra, sizeof(extra), "{\"if_match\":3}");
+    pc_buf_init(&entry);
+    encode(fx, &entry, CMD_ENTRY_UPDATE, "prov", "oom", b, extra);
+    uint64_t n = led_count(fsm_led(fx->f));
+    for (long k = 0;; k++) {
+        pc_alloc_fault(k, 1);
+        rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
+        pc_alloc_fault_off();
+        if (rc == PC_OK) {
+            break;
+        }
+        assert_int_equal(rc, PC_ENOMEM);
+        assert_int_equal(led_count(fsm_led(fx->f)), n);
+        assert_true(k < 10000);
+    }
+    pc_buf_release(&entry);
+    const struct fsm_result *res;
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    assert_int_equal(res[0].status, 200);
+    assert_int_equal(fsm_entry(fx->f, "oom")->version, 4);
+    assert_int_equal(fsm_entry(fx->f, "oom")->status, FSM_ENTRY_SUBMITTED);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_catalog_role_table, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_lifecycle, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_major_changes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_validation_names_field,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_duplicates, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_if_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_no_self_review, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_visibility, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_rebuild_same_entries,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_oom_update, setup,
+                                        teardown),
+    };
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
+    return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
+}

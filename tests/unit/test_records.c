@@ -1,0 +1,1021 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Record rules as pure functions through fsm_apply: who may write and read
+ * in which share/open class (role x operation x class table), schema
+ * violations naming the field, If-Match / If-None-Match, batch atomicity,
+ * retire and re-create, content hashes and the hash chain recomputed
+ * independently, at_revision lookups, key and batch syntax.
+ */
+#include "tests/lib/test.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/jcs.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+#include "storage/idx.h"
+#include "storage/led.h"
+
+#define SALT_A  "00112233445566778899aabbccddeeff"
+#define SALT_B  "ffeeddccbbaa99887766554433221100"
+#define EXTRA_A "{\"salt\":\"" SALT_A "\"}"
+
+struct fixture {
+    struct fsm *f;
+    uint64_t index;
+    int64_t now;
+};
+
+static void
+hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
+{
+    uint8_t h[PC_HASH_LEN];
+
+    pc_hash(h, token, strlen(token));
+    pc_hex(out, h, PC_HASH_LEN);
+}
+
+static struct fsm_result
+run_idem(struct fixture *fx, uint32_t type, const char *principal,
+         const char *target, const char *body, const char *extra,
+         const char *idem)
+{
+    const struct fsm_result *res;
+    char errmsg[PC_ERRMSG_SIZE], rid[32];
+    struct pc_buf entry, one;
+    struct cmd c;
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = fx->now;
+    c.principal = PC_SLICE_STR(principal ? principal : "");
+    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index);
+    c.request_id = PC_SLICE_STR(rid);
+    c.target = PC_SLICE_STR(target ? target : "");
+    c.body = PC_SLICE_STR(body ? body : "");
+    c.extra = PC_SLICE_STR(extra ? extra : "");
+    if (idem != NULL) {
+        c.idem_key = PC_SLICE_STR(idem);
+        cmd_fingerprint(c.fingerprint, "PUT", target ? target : "", body,
+                        body ? strlen(body) : 0);
+    }
+    pc_buf_init(&one);
+    pc_buf_init(&entry);
+    assert_int_equal(cmd_encode(&c, &one), PC_OK);
+    assert_int_equal(cmd_entry_begin(&entry, 1), PC_OK);
+    assert_int_equal(cmd_entry_add(&entry, &one), PC_OK);
+    assert_int_equal(cmd_entry_end(&entry), PC_OK);
+    fx->index++;
+    fx->now += 1000;
+    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
+                     PC_OK);
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    pc_buf_release(&entry);
+    pc_buf_release(&one);
+    return res[0];
+}
+
+static struct fsm_result
+run(struct fixture *fx, uint32_t type, const char *principal,
+    const char *target, const char *body, const char *extra)
+{
+    return run_idem(fx, type, principal, target, body, extra, NULL);
+}
+
+static void
+mkorg(struct fixture *fx, const char *id)
+{
+    char body[300];
+
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"province\",\"kind\":"
+             "\"agency\",\"parent\":\"authority\"}",
+             id);
+    assert_int_equal(run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL).status,
+                     201);
+}
+
+static void
+mkprincipal(struct fixture *fx, const char *id, const char *org,
+            const char *roles)
+{
+    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
+
+    hash_hex(id, h);
+    if (org != NULL) {
+        snprintf(body, sizeof(body),
+                 "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
+                 roles);
+    } else {
+        snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
+    }
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra).status, 201);
+}
+
+static const char *const schema =
+    "[{\"name\":\"name\",\"type\":\"string\",\"required\":true},"
+    "{\"name\":\"n\",\"type\":\"integer\",\"required\":false},"
+    "{\"name\":\"x\",\"type\":\"number\",\"required\":false},"
+    "{\"name\":\"b\",\"type\":\"boolean\",\"required\":false},"
+    "{\"name\":\"d\",\"type\":\"date\",\"required\":false},"
+    "{\"name\":\"o\",\"type\":\"object\",\"required\":false},"
+    "{\"name\":\"a\",\"type\":\"array\",\"required\":false}]";
+
+/* Create entry `id` of dept with the classes, and publish it if asked. */
+static void
+mkentry(struct fixture *fx, const char *id, const char *share, const char *open,
+        bool publish)
+{
+    char b[2048];
+
+    snprintf(b, sizeof(b),
+             "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"d\","
+             "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
+             "\"fields\":%s,\"share\":{\"class\":\"%s\"},\"open\":{\"class\":"
+             "\"%s\"},\"update_frequency\":\"daily\",\"security_level\":2,"
+             "\"scope\":\"province\"}",
+             id, id, schema, share, open);
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL).status,
+                     201);
+    if (!publish) {
+        return;
+    }
+    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", id, NULL, NULL).status,
+                     200);
+    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
+                         "{\"decision\":\"approve\"}", NULL)
+                         .status,
+                     200);
+}
+
+/*
+ * Orgs dept (the provider) and dept2. Principals: prov, prov_b (dept
+ * providers), dcons (dept consumer), prov2 (dept2 provider), cons (dept2
+ * consumer), aud (auditor), cit (a citizen), gone (dept provider, revoked);
+ * admin is the provincial authority. Entry "e" (unconditional/unconditional)
+ * is published.
+ */
+static int
+setup(void **state)
+{
+    struct fixture *fx = test_calloc(1, sizeof(*fx));
+    char extra[200], h[PC_HASH_HEX_LEN + 1];
+
+    assert_int_equal(fsm_new(&fx->f), PC_OK);
+    fx->now = 1790000000000;
+    hash_hex("admin", h);
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
+             "\"token_hash\":\"%s\"}",
+             h);
+    assert_int_equal(run(fx, CMD_GENESIS, NULL, NULL, NULL, extra).status, 201);
+    mkorg(fx, "dept");
+    mkorg(fx, "dept2");
+    mkprincipal(fx, "prov", "dept", "\"provider\"");
+    mkprincipal(fx, "prov_b", "dept", "\"provider\"");
+    mkprincipal(fx, "dcons", "dept", "\"consumer\"");
+    mkprincipal(fx, "prov2", "dept2", "\"provider\"");
+    mkprincipal(fx, "cons", "dept2", "\"consumer\"");
+    mkprincipal(fx, "aud", "authority", "\"auditor\"");
+    mkprincipal(fx, "cit", NULL, NULL);
+    mkprincipal(fx, "gone", "dept", "\"provider\"");
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
+    mkentry(fx, "e", "unconditional", "unconditional", true);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    fsm_free(fx->f);
+    test_free(fx);
+    return 0;
+}
+
+static int
+put(struct fixture *fx, const char *who, const char *target, const char *doc,
+    const char *extra)
+{
+    return run(fx, CMD_RECORD_PUT, who, target, doc, extra ? extra : EXTRA_A)
+        .status;
+}
+
+/* The payload of the last fact as JSON (new reference). */
+static json_t *
+last_payload(struct fixture *fx, uint32_t *kind)
+{
+    struct fact f;
+    struct led *l = fsm_led(fx->f);
+
+    assert_int_equal(led_get(l, led_count(l), &f), PC_OK);
+    if (kind != NULL) {
+        *kind = f.kind;
+    }
+    return json_loadb((const char *)f.payload.p, f.payload.len, 0, NULL);
+}
+
+/* The "detail" member `k` of the last (rejection) fact as a string. */
+static const char *
+detail_str(struct fixture *fx, const char *k, char *buf, size_t cap)
+{
+    uint32_t kind;
+    json_t *p = last_payload(fx, &kind);
+
+    assert_int_equal(kind, FACT_REJECTION);
+    snprintf(buf, cap, "%s",
+             json_string_value(json_object_get(json_object_get(p, "detail"), k))
+                 ?: "");
+    json_decref(p);
+    return buf;
+}
+
+static long long
+detail_int(struct fixture *fx, const char *k)
+{
+    json_t *p = last_payload(fx, NULL);
+    json_t *v = json_object_get(json_object_get(p, "detail"), k);
+    long long r = v ? json_integer_value(v) : -1;
+
+    json_decref(p);
+    return r;
+}
+
+static const struct fsm_principal *
+who(struct fixture *fx, const char *id)
+{
+    return id == NULL ? NULL : fsm_principal(fx->f, id);
+}
+
+/* Write and read statuses by role and class: every cell of the table. */
+static void
+test_records_role_class_table(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *entry, *share, *open;
+    } entries[] = {
+        { "uu", "unconditional", "unconditional" },
+        { "un", "unconditional", "none" },
+        { "cc", "conditional", "conditional" },
+        { "nn", "none", "none" },
+    };
+    /* expected read results per entry in the order above:
+     * 'O' own, 'F' free (open), 'A' audited, 'D' denied, 'H' hidden (404) */
+    static const struct {
+        const char *who;
+        int write;
+        const char *reads;
+    } rows[] = {
+        { "prov", 201, "OOOO" },  { "dcons", 403, "OOOO" },
+        { "prov2", 403, "ADDD" }, { "cons", 403, "AADD" },
+        { "admin", 403, "AAAA" }, { "aud", 403, "AAAA" },
+        { "cit", 403, "ADDD" },   { "gone", 401, NULL },
+        { NULL, 0, "FHDH" },
+    };
+    char target[64];
+
+    for (size_t i = 0; i < 4; i++) {
+        mkentry(fx, entries[i].entry, entries[i].share, entries[i].open, true);
+    }
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        for (size_t i = 0; i < 4; i++) {
+            const struct fsm_entry *e = fsm_entry(fx->f, entries[i].entry);
+            const struct fsm_principal *p = who(fx, rows[r].who);
+            char got;
+
+            if (rows[r].who != NULL) {
+                snprintf(target, sizeof(target), "%s/k-%s", entries[i].entry,
+                         rows[r].who);
+                int st = put(fx, rows[r].who, target, "{\"name\":\"x\"}", NULL);
+                if (st != rows[r].write) {
+                    fail_msg("write %s on %s: %d, want %d", rows[r].who,
+                             entries[i].entry, st, rows[r].write);
+                }
+            }
+            if (rows[r].reads == NULL) {
+                continue;
+            }
+            if (fsm_entry_visible_rev(fx->f, e, p) == 0) {
+                got = 'H';
+            } else {
+                switch (fsm_may_read_records(fx->f, p, e)) {
+                case FSM_READ_OWN:
+                    got = 'O';
+                    break;
+                case FSM_READ_OPEN:
+                    got = 'F';
+                    break;
+                case FSM_READ_AUDITED:
+                    got = 'A';
+                    break;
+                default:
+                    got = 'D';
+                }
+            }
+            if (got != rows[r].reads[i]) {
+                fail_msg("read by %s of %s: %c, want %c",
+                         rows[r].who ? rows[r].who : "(public)",
+                         entries[i].entry, got, rows[r].reads[i]);
+            }
+        }
+    }
+}
+
+/* Writes need a published entry; retired entries are read-only (409). */
+static void
+test_records_entry_state(void **state)
+{
+    struct fixture *fx = *state;
+
+    mkentry(fx, "draft", "unconditional", "unconditional", false);
+    assert_int_equal(put(fx, "prov", "draft/k", "{\"name\":\"x\"}", NULL), 409);
+    /* a draft is invisible outside the provider side: 404, not 403 */
+    assert_int_equal(put(fx, "prov2", "draft/k", "{\"name\":\"x\"}", NULL),
+                     404);
+    assert_int_equal(put(fx, "prov", "nope/k", "{\"name\":\"x\"}", NULL), 404);
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"x\"}", NULL), 201);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_RETIRE, "prov", "e", "{\"reason\":\"r\"}", NULL)
+            .status,
+        200);
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"y\"}", NULL), 409);
+    assert_int_equal(
+        run(fx, CMD_RECORD_RETIRE, "prov", "e/k", "{\"reason\":\"r\"}", NULL)
+            .status,
+        409);
+    /* records of a retired entry stay readable */
+    assert_int_equal(
+        fsm_may_read_records(fx->f, who(fx, "cons"), fsm_entry(fx->f, "e")),
+        FSM_READ_AUDITED);
+}
+
+/* Each schema violation is 422 naming the field; valid edge cases pass. */
+static void
+test_records_schema_names_field(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *doc;
+        const char *field; /* NULL: accepted */
+    } cases[] = {
+        { "{\"n\":1}", "name" },
+        { "{\"name\":null}", "name" },
+        { "{\"name\":5}", "name" },
+        { "{\"name\":\"a\",\"n\":1.5}", "n" },
+        { "{\"name\":\"a\",\"n\":9007199254740992}", "n" },
+        { "{\"name\":\"a\",\"n\":\"1\"}", "n" },
+        { "{\"name\":\"a\",\"n\":9007199254740991}", NULL },
+        { "{\"name\":\"a\",\"n\":-3e2}", NULL },
+        { "{\"name\":\"a\",\"x\":\"1\"}", "x" },
+        { "{\"name\":\"a\",\"x\":1e-7}", NULL },
+        { "{\"name\":\"a\",\"b\":\"true\"}", "b" },
+        { "{\"name\":\"a\",\"b\":false}", NULL },
+        { "{\"name\":\"a\",\"d\":\"2023-02-29\"}", "d" },
+        { "{\"name\":\"a\",\"d\":\"2024-02-29\"}", NULL },
+        { "{\"name\":\"a\",\"d\":\"1900-02-29\"}", "d" },
+        { "{\"name\":\"a\",\"d\":\"2000-02-29\"}", NULL },
+        { "{\"name\":\"a\",\"d\":\"2024-13-01\"}", "d" },
+        { "{\"name\":\"a\",\"d\":\"2024-04-31\"}", "d" },
+        { "{\"name\":\"a\",\"d\":\"2024-4-01\"}", "d" },
+        { "{\"name\":\"a\",\"d\":\"2024-04-01T00:00:00Z\"}", "d" },
+        { "{\"name\":\"a\",\"o\":[]}", "o" },
+        { "{\"name\":\"a\",\"o\":{}}", NULL },
+        { "{\"name\":\"a\",\"a\":{}}", "a" },
+        { "{\"name\":\"a\",\"a\":[1,\"x\"]}", NULL },
+        /* a declared optional field may be null; undeclared are kept */
+        { "{\"name\":\"a\",\"n\":null,\"extra\":{\"z\":1}}", NULL },
+    };
+    char field[80], target[32];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint64_t before = led_count(fsm_led(fx->f));
+        snprintf(target, sizeof(target), "e/s%zu", i);
+        int st = put(fx, "prov", target, cases[i].doc, NULL);
+
+        assert_int_equal(led_count(fsm_led(fx->f)), before + 1);
+        if (cases[i].field == NULL) {
+            if (st != 201) {
+                fail_msg("case %zu %s: %d", i, cases[i].doc, st);
+            }
+            continue;
+        }
+        if (st != 422) {
+            fail_msg("case %zu %s: %d, want 422", i, cases[i].doc, st);
+        }
+        assert_string_equal(detail_str(fx, "field", field, sizeof(field)),
+                            cases[i].field);
+    }
+    /* not an object, and not JSON at all: 400 */
+    assert_int_equal(put(fx, "prov", "e/arr", "[1]", NULL), 400);
+    assert_int_equal(put(fx, "prov", "e/bad", "{\"a\":1,\"a\":2}", NULL), 400);
+}
+
+/* If-Match and If-None-Match: 409 with the current version, else applied. */
+static void
+test_records_preconditions(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"1\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_none_match\":true}"),
+                     201);
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"2\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_none_match\":true}"),
+                     409);
+    assert_int_equal(detail_int(fx, "current_version"), 1);
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"2\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_match\":2}"),
+                     409);
+    assert_int_equal(detail_int(fx, "current_version"), 1);
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"2\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_match\":1}"),
+                     200);
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"3\"}", NULL), 200);
+    /* If-Match on a key that never existed: current_version 0 */
+    assert_int_equal(put(fx, "prov", "e/new", "{\"name\":\"3\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_match\":1}"),
+                     409);
+    assert_int_equal(detail_int(fx, "current_version"), 0);
+    /* retire and correct take If-Match too */
+    assert_int_equal(run(fx, CMD_RECORD_RETIRE, "prov", "e/k",
+                         "{\"reason\":\"r\"}", "{\"if_match\":2}")
+                         .status,
+                     409);
+    assert_int_equal(run(fx, CMD_RECORD_RETIRE, "prov", "e/k",
+                         "{\"reason\":\"r\"}", "{\"if_match\":3}")
+                         .status,
+                     200);
+    /* no salt: a malformed command */
+    assert_int_equal(put(fx, "prov", "e/z", "{\"name\":\"3\"}", "{}"), 400);
+}
+
+static struct fsm_result
+batch(struct fixture *fx, const char *who, const char *entry, const char *body,
+      size_t n)
+{
+    char extra[4096];
+    size_t len = 0;
+
+    len += (size_t)snprintf(extra, sizeof(extra), "{\"salts\":[");
+    for (size_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(extra + len, sizeof(extra) - len, "%s\"%s\"",
+                                i ? "," : "", i % 2 ? SALT_B : SALT_A);
+    }
+    snprintf(extra + len, sizeof(extra) - len, "]}");
+    return run(fx, CMD_RECORD_BATCH, who, entry, body, extra);
+}
+
+static uint64_t
+latest(struct fixture *fx, const char *entry, const char *key)
+{
+    struct idx_key k = { FACT_RECORD, PC_SLICE_STR(entry), PC_SLICE_STR(key) };
+
+    return idx_latest(led_idx(fsm_led(fx->f)), &k, NULL);
+}
+
+/* A failing item leaves no record fact, one rejection naming it; else all. */
+static void
+test_records_batch_atomic(void **state)
+{
+    struct fixture *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    uint64_t before = led_count(l);
+    char buf[80];
+    struct fsm_result r;
+
+    assert_int_equal(put(fx, "prov", "e/b", "{\"name\":\"old\"}", NULL), 201);
+    before = led_count(l);
+    r = batch(fx, "prov", "e",
+              "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"b\",\"value\":{\"name\":\"2\",\"n\":0.5}},"
+              "{\"key\":\"c\",\"value\":{}}]}",
+              3);
+    assert_int_equal(r.status, 422);
+    assert_int_equal(r.n_facts, 1);
+    assert_int_equal(led_count(l), before + 1);
+    assert_string_equal(detail_str(fx, "field", buf, sizeof(buf)), "n");
+    assert_string_equal(detail_str(fx, "key", buf, sizeof(buf)), "b");
+    assert_int_equal(detail_int(fx, "index"), 1);
+    assert_int_equal(latest(fx, "e", "a"), 0);
+    assert_int_equal(latest(fx, "e", "b"), 1);
+    /* a stale if_version: 409 naming the item and the current version */
+    r = batch(fx, "prov", "e",
+              "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"b\",\"value\":{\"name\":\"2\"},\"if_version\":0}]}",
+              2);
+    assert_int_equal(r.status, 409);
+    assert_int_equal(detail_int(fx, "index"), 1);
+    assert_int_equal(detail_int(fx, "current_version"), 1);
+    assert_int_equal(latest(fx, "e", "a"), 0);
+    /* duplicate keys: 400 naming the second */
+    r = batch(fx, "prov", "e",
+              "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"q\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"a\",\"value\":{\"name\":\"2\"}}]}",
+              3);
+    assert_int_equal(r.status, 400);
+    assert_int_equal(detail_int(fx, "index"), 2);
+    /* all good: one fact per item, in request order */
+    before = led_count(l);
+    r = batch(fx, "prov", "e",
+              "{\"records\":[{\"key\":\"z\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"b\",\"value\":{\"name\":\"2\"},\"if_version\":1},"
+              "{\"key\":\"a\",\"value\":{\"name\":\"3\"},\"if_version\":0}]}",
+              3);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_facts, 3);
+    assert_int_equal(r.first_rev, before + 1);
+    for (uint64_t i = 0; i < 3; i++) {
+        struct fact f;
+        static const char *const keys[] = { "z", "b", "a" };
+
+        assert_int_equal(led_get(l, before + 1 + i, &f), PC_OK);
+        assert_int_equal(f.kind, FACT_RECORD);
+        assert_int_equal(f.id.len, 1);
+        assert_memory_equal(f.id.p, keys[i], 1);
+    }
+    assert_int_equal(latest(fx, "e", "b"), 2);
+    /* another org's provider: 403 and nothing written */
+    r = batch(fx, "prov2", "e",
+              "{\"records\":[{\"key\":\"y\",\"value\":{\"name\":\"1\"}}]}", 1);
+    assert_int_equal(r.status, 403);
+    assert_int_equal(latest(fx, "e", "y"), 0);
+}
+
+/* Retire adds a version without a document; PUT re-creates; correct stays. */
+static void
+test_records_retire_recreate(void **state)
+{
+    struct fixture *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    struct fact f;
+    json_t *p;
+
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"1\"}", NULL), 201);
+    assert_int_equal(
+        run(fx, CMD_RECORD_RETIRE, "prov", "e/k", "{}", NULL).status,
+        400); /* a reason is required */
+    assert_int_equal(run(fx, CMD_RECORD_RETIRE, "prov", "e/k",
+                         "{\"reason\":\"moved\"}", NULL)
+                         .status,
+                     200);
+    assert_int_equal(led_get(l, led_count(l), &f), PC_OK);
+    assert_int_equal(f.version, 2);
+    assert_false(f.has_content);
+    assert_int_equal(led_doc_state(l, led_count(l)), LED_DOC_NONE);
+    p = last_payload(fx, NULL);
+    assert_string_equal(json_string_value(json_object_get(p, "op")), "retire");
+    assert_string_equal(json_string_value(json_object_get(p, "reason")),
+                        "moved");
+    assert_string_equal(json_string_value(json_object_get(p, "org")), "dept");
+    json_decref(p);
+    assert_int_equal(run(fx, CMD_RECORD_RETIRE, "prov", "e/k",
+                         "{\"reason\":\"again\"}", NULL)
+                         .status,
+                     409);
+    /* a correction of a retired record keeps it retired */
+    assert_int_equal(run(fx, CMD_RECORD_CORRECT, "prov", "e/k",
+                         "{\"value\":{\"name\":\"fixed\"},\"reason\":\"typo\"}",
+                         EXTRA_A)
+                         .status,
+                     200);
+    p = last_payload(fx, NULL);
+    assert_string_equal(json_string_value(json_object_get(p, "op")), "correct");
+    assert_true(json_is_true(json_object_get(p, "retired")));
+    json_decref(p);
+    /* If-None-Match: * succeeds on a retired key; the op is create */
+    assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"2\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_none_match\":true}"),
+                     201);
+    p = last_payload(fx, NULL);
+    assert_string_equal(json_string_value(json_object_get(p, "op")), "create");
+    json_decref(p);
+    assert_int_equal(latest(fx, "e", "k"), 4);
+    /* correct: missing record 404, objection not accepted 409, no value 400,
+     * another org 403 */
+    assert_int_equal(run(fx, CMD_RECORD_CORRECT, "prov", "e/none",
+                         "{\"value\":{\"name\":\"x\"},\"reason\":\"r\"}",
+                         EXTRA_A)
+                         .status,
+                     404);
+    assert_int_equal(run(fx, CMD_RECORD_CORRECT, "prov", "e/k",
+                         "{\"value\":{\"name\":\"x\"},\"reason\":\"r\","
+                         "\"objection\":\"ob-7\"}",
+                         EXTRA_A)
+                         .status,
+                     409);
+    assert_int_equal(run(fx, CMD_RECORD_CORRECT, "prov", "e/k",
+                         "{\"reason\":\"r\"}", EXTRA_A)
+                         .status,
+                     400);
+    assert_int_equal(run(fx, CMD_RECORD_CORRECT, "admin", "e/k",
+                         "{\"value\":{\"name\":\"x\"},\"reason\":\"r\"}",
+                         EXTRA_A)
+                         .status,
+                     403);
+    assert_int_equal(run(fx, CMD_RECORD_CORRECT, "prov", "e/k",
+                         "{\"value\":{\"n\":1},\"reason\":\"r\"}", EXTRA_A)
+                         .status,
+                     422);
+}
+
+/* content_hash = BLAKE2b-256(0x02 ‖ salt ‖ canonical); prev_hash chains. */
+static void
+test_records_hashes(void **state)
+{
+    struct fixture *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    static const char canon[] = "{\"name\":\"\xc3\xa9\",\"q\":2.5,\"z\":[1e+21,"
+                                "1]}";
+    uint8_t salt[PC_SALT_LEN], want[PC_HASH_LEN], leaf1[PC_HASH_LEN];
+    crypto_generichash_state st;
+    struct pc_buf doc;
+    uint8_t got_salt[PC_SALT_LEN];
+    struct fact f1, f2;
+    uint64_t r1, r2;
+
+    /* stored canonical: keys sorted, numbers in ECMAScript form */
+    assert_int_equal(put(fx, "prov", "e/h",
+                         "{ \"z\": [1E21, 1.0], \"name\": \"\\u00e9\", "
+                         "\"q\": 2.50 }",
+                         NULL),
+                     201);
+    r1 = led_count(l);
+    pc_buf_init(&doc);
+    assert_int_equal(led_doc_get(l, r1, &doc, got_salt), PC_OK);
+    assert_int_equal(doc.len, strlen(canon));
+    assert_memory_equal(doc.data, canon, doc.len);
+    assert_true(pc_unhex(salt, PC_SALT_LEN, SALT_A, 32));
+    assert_memory_equal(got_salt, salt, PC_SALT_LEN);
+    crypto_generichash_init(&st, NULL, 0, PC_HASH_LEN);
+    crypto_generichash_update(&st, (const uint8_t *)"\x02", 1);
+    crypto_generichash_update(&st, salt, PC_SALT_LEN);
+    crypto_generichash_update(&st, (const uint8_t *)canon, strlen(canon));
+    crypto_generichash_final(&st, want, PC_HASH_LEN);
+    assert_int_equal(led_get(l, r1, &f1), PC_OK);
+    assert_true(f1.has_content);
+    assert_memory_equal(f1.content_hash, want, PC_HASH_LEN);
+    assert_false(f1.has_prev);
+    /* version 2 (another salt) chains to version 1's leaf hash */
+    assert_int_equal(
+        put(fx, "prov", "e/h", "{\"name\":\"b\"}", "{\"salt\":\"" SALT_B "\"}"),
+        200);
+    r2 = led_count(l);
+    assert_int_equal(led_get(l, r2, &f2), PC_OK);
+    assert_int_equal(f2.version, 2);
+    assert_true(f2.has_prev);
+    assert_int_equal(led_hash(l, r1, leaf1), PC_OK);
+    assert_memory_equal(f2.prev_hash, leaf1, PC_HASH_LEN);
+    assert_memory_not_equal(f2.content_hash, f1.content_hash, PC_HASH_LEN);
+    pc_buf_release(&doc);
+}
+
+/* The version current at a revision, by the index, across a retire. */
+static void
+test_records_at_revision(void **state)
+{
+    struct fixture *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    struct idx_key k = { FACT_RECORD, PC_SLICE_STR("e"), PC_SLICE_STR("t") };
+    uint64_t r0 = led_count(l), r1, r2, r3, v, rev;
+
+    assert_int_equal(put(fx, "prov", "e/t", "{\"name\":\"1\"}", NULL), 201);
+    r1 = led_count(l);
+    assert_int_equal(put(fx, "prov", "e/other", "{\"name\":\"1\"}", NULL), 201);
+    assert_int_equal(put(fx, "prov", "e/t", "{\"name\":\"2\"}", NULL), 200);
+    r2 = led_count(l);
+    assert_int_equal(
+        run(fx, CMD_RECORD_RETIRE, "prov", "e/t", "{\"reason\":\"r\"}", NULL)
+            .status,
+        200);
+    r3 = led_count(l);
+    assert_int_equal(idx_version_at(led_idx(l), &k, r0, &v, &rev),
+                     PC_ENOTFOUND);
+    assert_int_equal(idx_version_at(led_idx(l), &k, r1 + 1, &v, &rev), PC_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(rev, r1);
+    assert_int_equal(idx_version_at(led_idx(l), &k, r2, &v, &rev), PC_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(idx_version_at(led_idx(l), &k, r3 + 5, &v, &rev), PC_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(rev, r3);
+}
+
+/* Key syntax: length, UTF-8, controls (C0, DEL, C1), dot segments. */
+static void
+test_records_key_syntax(void **state)
+{
+    char big[514];
+
+    (void)state;
+    assert_true(fsm_record_key_valid("a", 1));
+    assert_true(fsm_record_key_valid("110101199003077777", 18));
+    assert_true(fsm_record_key_valid("a/b c", 5));
+    assert_true(fsm_record_key_valid("\xe5\x8c\x97\xe4\xba\xac", 6));
+    assert_true(fsm_record_key_valid("...", 3));
+    assert_false(fsm_record_key_valid("", 0));
+    assert_false(fsm_record_key_valid(".", 1));
+    assert_false(fsm_record_key_valid("..", 2));
+    assert_false(fsm_record_key_valid("a\nb", 3));
+    assert_false(fsm_record_key_valid("a\0b", 3));
+    assert_false(fsm_record_key_valid("a\x7f", 2));
+    assert_false(fsm_record_key_valid("a\xc2\x85", 3)); /* U+0085 NEL */
+    assert_true(fsm_record_key_valid("a\xc2\xa0", 3));  /* U+00A0 */
+    assert_false(fsm_record_key_valid("\xff", 1));
+    assert_false(fsm_record_key_valid("\xed\xa0\x80", 3)); /* a surrogate */
+    memset(big, 'k', sizeof(big));
+    assert_true(fsm_record_key_valid(big, 512));
+    assert_false(fsm_record_key_valid(big, 513));
+    /* the same rules in apply */
+    assert_int_equal(put(*(struct fixture **)state, "prov", "e/..",
+                         "{\"name\":\"x\"}", NULL),
+                     400);
+}
+
+/* Batch bodies: envelope, items, sizes; the first failing item is named. */
+static void
+test_records_batch_parse(void **state)
+{
+    static const struct {
+        const char *body;
+        int rc;
+        long index;
+        const char *field;
+    } cases[] = {
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}}]}", PC_OK, -1, "" },
+        { "[]", PC_EINVAL, -1, "" },
+        { "{\"records\":[]}", PC_EINVAL, -1, "records" },
+        { "{}", PC_EINVAL, -1, "records" },
+        { "{\"records\":[{\"value\":{}}]}", PC_EINVAL, 0, "key" },
+        { "{\"records\":[{\"key\":7,\"value\":{}}]}", PC_EINVAL, 0, "key" },
+        { "{\"records\":{}}", PC_EINVAL, -1, "records" },
+        { "{\"recs\":[]}", PC_EINVAL, -1, "recs" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}},1]}", PC_EINVAL, 1,
+          "records" },
+        { "{\"records\":[{\"key\":\"\",\"value\":{}}]}", PC_EINVAL, 0, "key" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":[]}]}", PC_EINVAL, 0,
+          "value" },
+        { "{\"records\":[{\"key\":\"a\"}]}", PC_EINVAL, 0, "value" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{},\"x\":1}]}", PC_EINVAL, 0,
+          "x" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{},\"if_version\":-1}]}",
+          PC_EINVAL, 0, "if_version" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{},\"if_version\":1.5}]}",
+          PC_EINVAL, 0, "if_version" },
+        /* a duplicate before a later syntax error is the first failure */
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}},{\"key\":\"a\",\"value\""
+          ":{}},{\"key\":\"\"}]}",
+          PC_EINVAL, 1, "key" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}},{\"key\":\"\"},{\"key\":"
+          "\"a\",\"value\":{}}]}",
+          PC_EINVAL, 1, "key" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{},\"value\":{}}]}",
+          PC_EINVAL, -1, "" },
+    };
+    char msg[200], field[FSM_FIELD_LEN];
+    struct fsm_batch b;
+    long index;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = fsm_batch_parse(cases[i].body, strlen(cases[i].body), &b, msg,
+                                 field, &index);
+
+        if (rc != cases[i].rc || index != cases[i].index ||
+            strcmp(field, cases[i].field) != 0) {
+            fail_msg("case %zu: rc %d index %ld field '%s' (%s)", i, rc, index,
+                     field, msg);
+        }
+        if (rc == PC_OK) {
+            assert_int_equal(b.n, 1);
+            assert_int_equal(b.items[0].if_version, -1);
+            fsm_batch_release(&b);
+        }
+    }
+}
+
+/* Over 1000 records, or one document over 256 KiB canonical: refused. */
+static void
+test_records_batch_limits(void **state)
+{
+    struct pc_buf body;
+    char msg[200], field[FSM_FIELD_LEN];
+    struct fsm_batch b;
+    long index;
+
+    (void)state;
+    pc_buf_init(&body);
+    assert_int_equal(pc_buf_printf(&body, "{\"records\":["), PC_OK);
+    for (int i = 0; i < 1001; i++) {
+        assert_int_equal(pc_buf_printf(&body,
+                                       "%s{\"key\":\"k%d\",\"value\":{}}",
+                                       i ? "," : "", i),
+                         PC_OK);
+    }
+    assert_int_equal(pc_buf_printf(&body, "]}"), PC_OK);
+    assert_int_equal(
+        fsm_batch_parse(body.data, body.len, &b, msg, field, &index),
+        PC_EINVAL);
+    assert_string_equal(field, "records");
+    body.len = 0;
+    assert_int_equal(pc_buf_printf(&body,
+                                   "{\"records\":[{\"key\":\"a\",\"value\":{}},"
+                                   "{\"key\":\"b\",\"value\":{\"s\":\""),
+                     PC_OK);
+    assert_int_equal(pc_buf_reserve(&body, 300000), PC_OK);
+    memset(body.data + body.len, 'x', 270000);
+    body.len += 270000;
+    assert_int_equal(pc_buf_printf(&body, "\"}}]}"), PC_OK);
+    assert_int_equal(
+        fsm_batch_parse(body.data, body.len, &b, msg, field, &index),
+        PC_ETOOLARGE);
+    assert_int_equal(index, 1);
+    assert_string_equal(field, "value");
+    pc_buf_release(&body);
+}
+
+/* An idempotent PUT replays 201 without appending; audit is system-only. */
+static void
+test_records_replay_and_audit(void **state)
+{
+    struct fixture *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    struct fsm_result r;
+    uint64_t before;
+    uint32_t kind;
+    json_t *p;
+
+    r = run_idem(fx, CMD_RECORD_PUT, "prov", "e/i", "{\"name\":\"1\"}", EXTRA_A,
+                 "k1");
+    assert_int_equal(r.status, 201);
+    before = led_count(l);
+    r = run_idem(fx, CMD_RECORD_PUT, "prov", "e/i", "{\"name\":\"1\"}",
+                 "{\"salt\":\"" SALT_B "\"}", "k1");
+    assert_int_equal(r.status, 201);
+    assert_true(r.replayed);
+    assert_int_equal(led_count(l), before);
+    /* a refused batch replays its refusal */
+    assert_int_equal(
+        run_idem(fx, CMD_RECORD_PUT, "prov", "e/i", "{}", EXTRA_A, "k2").status,
+        422);
+    before = led_count(l);
+    r = run_idem(fx, CMD_RECORD_PUT, "prov", "e/i", "{}", EXTRA_A, "k2");
+    assert_int_equal(r.status, 422);
+    assert_true(r.replayed);
+    assert_int_equal(led_count(l), before);
+
+    r = run(fx, CMD_AUDIT, NULL, NULL, NULL,
+            "{\"events\":[{\"principal\":\"cons\",\"action\":\"record.read\","
+            "\"entry\":\"e\",\"key\":\"i\",\"version\":1}]}");
+    assert_int_equal(r.status, 200);
+    p = last_payload(fx, &kind);
+    assert_int_equal(kind, FACT_AUDIT);
+    assert_int_equal(json_array_size(json_object_get(p, "events")), 1);
+    json_decref(p);
+    assert_int_equal(
+        run(fx, CMD_AUDIT, NULL, NULL, NULL, "{\"events\":[]}").status, 400);
+    assert_int_equal(
+        run(fx, CMD_AUDIT, "admin", NULL, NULL, "{\"events\":[{}]}").status,
+        403);
+}
+
+/* Rebuilding from the ledger gives the same state: records derive nothing
+ * outside it, so a restored node answers exactly like the original. */
+static void
+test_records_restore_same(void **state)
+{
+    struct fixture *fx = *state;
+    struct led *copy;
+    char errmsg[PC_ERRMSG_SIZE];
+    struct pc_slice enc;
+
+    assert_int_equal(put(fx, "prov", "e/r", "{\"name\":\"1\"}", NULL), 201);
+    assert_int_equal(put(fx, "prov", "e/r", "{\"name\":\"2\"}", NULL), 200);
+    assert_int_equal(led_new(&copy), PC_OK);
+    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
+        struct pc_buf doc;
+        uint8_t salt[PC_SALT_LEN];
+        struct led_doc d;
+
+        pc_buf_init(&doc);
+        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
+        if (led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK) {
+            d = (struct led_doc){ salt, doc.data, doc.len };
+            assert_int_equal(
+                led_append_encoded(copy, enc.p, enc.len, &d, r, errmsg), PC_OK);
+        } else {
+            assert_int_equal(
+                led_append_encoded(copy, enc.p, enc.len, NULL, r, errmsg),
+                PC_OK);
+        }
+        pc_buf_release(&doc);
+    }
+    assert_int_equal(fsm_restore(fx->f, copy, errmsg), PC_OK);
+    assert_int_equal(latest(fx, "e", "r"), 2);
+    assert_int_equal(put(fx, "prov", "e/r", "{\"name\":\"3\"}",
+                         "{\"salt\":\"" SALT_A "\",\"if_match\":2}"),
+                     200);
+}
+
+/* Out of memory anywhere in a batch leaves the ledger unchanged; the retry
+ * applies every record. */
+static void
+test_records_oom_batch(void **state)
+{
+    struct fixture *fx = *state;
+    static const char body[] =
+        "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+        "{\"key\":\"b\",\"value\":{\"name\":\"2\",\"o\":{\"x\":[1]}}}]}";
+    char errmsg[PC_ERRMSG_SIZE], rid[16];
+    const struct fsm_result *res;
+    struct pc_buf entry, one;
+    struct cmd c;
+    uint64_t n = led_count(fsm_led(fx->f));
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.type = CMD_RECORD_BATCH;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = fx->now;
+    c.principal = PC_SLICE_STR("prov");
+    snprintf(rid, sizeof(rid), "oom");
+    c.request_id = PC_SLICE_STR(rid);
+    c.target = PC_SLICE_STR("e");
+    c.body = PC_SLICE_STR(body);
+    c.extra = PC_SLICE_STR("{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}");
+    pc_buf_init(&one);
+    pc_buf_init(&entry);
+    assert_int_equal(cmd_encode(&c, &one), PC_OK);
+    assert_int_equal(cmd_entry_begin(&entry, 1), PC_OK);
+    assert_int_equal(cmd_entry_add(&entry, &one), PC_OK);
+    assert_int_equal(cmd_entry_end(&entry), PC_OK);
+    for (long k = 0;; k++) {
+        pc_alloc_fault(k, 1);
+        rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
+        pc_alloc_fault_off();
+        if (rc == PC_OK) {
+            break;
+        }
+        assert_int_equal(rc, PC_ENOMEM);
+        assert_int_equal(led_count(fsm_led(fx->f)), n);
+        assert_int_equal(latest(fx, "e", "a"), 0);
+        assert_true(k < 10000);
+    }
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    assert_int_equal(res[0].status, 200);
+    assert_int_equal(led_count(fsm_led(fx->f)), n + 2);
+    assert_int_equal(latest(fx, "e", "a"), 1);
+    assert_int_equal(latest(fx, "e", "b"), 1);
+    pc_buf_release(&entry);
+    pc_buf_release(&one);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_records_role_class_table, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_entry_state, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_schema_names_field, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_preconditions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_batch_atomic, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_retire_recreate, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_hashes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_at_revision, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_key_syntax, setup,
+                                        teardown),
+        cmocka_unit_test(test_records_batch_parse),
+        cmocka_unit_test(test_records_batch_limits),
+        cmocka_unit_test_setup_teardown(test_records_replay_and_audit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_restore_same, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_oom_batch, setup,
+                                        teardown),
+    };
+
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
