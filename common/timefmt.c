@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,11 +139,23 @@ pc_time_parse(const char *s, int64_t *ms)
     return PC_OK;
 }
 
+/* Test hook: a wrong clock, for the tests of the clock-skew guard. Read
+ * before main so that threads only ever read it. */
+static int64_t clock_offset_ms;
+
+__attribute__((constructor)) static void
+clock_offset_init(void)
+{
+    const char *e = getenv("PROVCAT_TEST_CLOCK_OFFSET_MS");
+
+    clock_offset_ms = e != NULL ? strtoll(e, NULL, 10) : 0;
+}
+
 int64_t
 pc_now_ms(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + clock_offset_ms;
 }

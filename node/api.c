@@ -738,13 +738,24 @@ propose(struct node *n, struct cmd *c, struct api_write *w)
 }
 
 /* Leader clock against ledger time (DESIGN.md: ledger time). */
-static bool
-clock_ok(struct node *n)
+const char *
+api_clock_skew(struct node *n)
 {
     struct led *l = fsm_led(n->fsm);
-    int64_t now = pc_now_ms(), lt = led_time(l);
+    int64_t now = pc_now_ms(), live;
 
-    return led_count(l) == 0 || now >= lt - 5000;
+    if (led_count(l) == 0) {
+        return NULL;
+    }
+    if (now < led_time(l) - CLOCK_BEHIND_MS) {
+        return "this leader's clock is behind ledger time";
+    }
+    /* Ledger time itself cannot tell a clock that ran ahead: compare with
+     * the ledger time other leaders stamped, carried forward. */
+    if (clu_live_time(n->clu, &live) && now > live + CLOCK_AHEAD_MS) {
+        return "this leader's clock is ahead of ledger time";
+    }
+    return NULL;
 }
 
 void
@@ -755,6 +766,7 @@ api_propose(struct node *n, struct http_request *req, uint32_t type,
     struct api_req *a = api_req(req);
     const char *ik = http_req_header(req, "Idempotency-Key");
     struct api_write *w;
+    const char *skew;
     char rid[64], *xs = NULL;
     struct cmd c;
     int rc;
@@ -765,13 +777,12 @@ api_propose(struct node *n, struct http_request *req, uint32_t type,
                   "Idempotency-Key must be 1-64 of [A-Za-z0-9._:-]");
         return;
     }
-    if (!clock_ok(n)) {
+    if ((skew = api_clock_skew(n)) != NULL) {
         json_decref(extra);
-        node_security_event(n, "clock_skew", "", "leader clock behind ledger");
+        node_security_event(n, "clock_skew", "", skew);
         clu_transfer(n->clu, 0, NULL, NULL);
         api_error(n, req, 503, "clock_skew",
-                  "this leader's clock is behind ledger time; it is handing "
-                  "over leadership");
+                  "%s; it is handing over leadership", skew);
         return;
     }
     w = http_req_alloc(req, sizeof(*w));

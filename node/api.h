@@ -67,6 +67,15 @@ void api_json(struct node *n, struct http_request *req, int status, json_t *o);
 void api_json_text(struct node *n, struct http_request *req, int status,
                    const char *json, size_t len);
 
+/*
+ * NULL when this node's clock may stamp commands, else why not: more than
+ * CLOCK_BEHIND_MS behind ledger time, or more than CLOCK_AHEAD_MS ahead of
+ * the ledger time last stamped by a live leader (DESIGN.md, ledger time).
+ */
+#define CLOCK_BEHIND_MS 5000
+#define CLOCK_AHEAD_MS  3600000
+const char *api_clock_skew(struct node *n);
+
 /* Answer the API error body with `status` and `code`. */
 void api_error(struct node *n, struct http_request *req, int status,
                const char *code, const char *fmt, ...)

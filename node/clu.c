@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/map.h"
 #include "node/rfsm.h"
+#include "storage/led.h"
 
 struct clu {
     uv_loop_t *loop;
@@ -32,6 +33,9 @@ struct clu {
     void (*stop_cb)(void *arg);
     void *stop_arg;
     bool closing;
+    uint64_t start_index; /* last log index at start: later ones are live */
+    int64_t live_time;    /* ledger time after the last live entry (0: none) */
+    uint64_t live_mono;   /* uv_now() when it applied */
     char errmsg[PC_ERRMSG_SIZE];
 };
 
@@ -58,6 +62,11 @@ applied_cb(void *arg, uint64_t index, const struct fsm_result *res, size_t n)
     struct clu *c = arg;
     struct clu_req *q = pc_map_get(&c->pending, &index, sizeof(index));
 
+    if (index > c->start_index) {
+        /* Stamped by a leader of this process's lifetime, not replayed. */
+        c->live_time = led_time(fsm_led(c->fsm));
+        c->live_mono = uv_now(c->loop);
+    }
     if (q == NULL || n == 0) {
         return;
     }
@@ -193,6 +202,7 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
         pc_errmsgf(errmsg, PC_EIO, "raft start: %s", raft_errmsg(&c->raft));
         goto err_raft;
     }
+    c->start_index = raft_last_index(&c->raft);
     *out = c;
     return PC_OK;
 
@@ -382,6 +392,16 @@ uint64_t
 clu_commit_index(struct clu *c)
 {
     return raft_commit_index(&c->raft);
+}
+
+bool
+clu_live_time(struct clu *c, int64_t *now_ms)
+{
+    if (c->live_time == 0) {
+        return false;
+    }
+    *now_ms = c->live_time + (int64_t)(uv_now(c->loop) - c->live_mono);
+    return true;
 }
 
 uint64_t

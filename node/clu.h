@@ -80,6 +80,12 @@ uint64_t clu_term(struct clu *c);
 uint64_t clu_commit_index(struct clu *c);
 uint64_t clu_applied_index(struct clu *c);
 uint64_t clu_last_index(struct clu *c);
+/*
+ * Ledger time now, extrapolated on the monotonic clock from the last entry
+ * applied that was appended after this process started (entries replayed
+ * from disk say nothing of the present). False before the first one.
+ */
+bool clu_live_time(struct clu *c, int64_t *now_ms);
 /* Whether a leadership transfer is under way. */
 bool clu_transferring(struct clu *c);
 

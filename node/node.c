@@ -272,11 +272,20 @@ static void
 leader_duties(struct node *n)
 {
     struct led *l = fsm_led(n->fsm);
-    const char *url;
+    const char *url, *skew;
     char id[24];
 
     if (!n->leader_ready) {
         return; /* the term's first barrier has not committed yet */
+    }
+    if ((skew = api_clock_skew(n)) != NULL) {
+        /* Stamp nothing (not even a tick) and hand over. */
+        if (!clu_transferring(n->clu)) {
+            node_security_event(n, "clock_skew", "", skew);
+            node_log(n, 1, "%s: handing over leadership", skew);
+            clu_transfer(n->clu, 0, NULL, NULL);
+        }
+        return;
     }
     if (fsm_cluster_id(n->fsm) == NULL) {
         uint8_t cid[16];

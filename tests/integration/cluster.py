@@ -76,7 +76,7 @@ class Node:
         self.proc = None
         self.log = os.path.join(cluster.dir, "node%d.log" % nid)
 
-    def start(self, state="new", extra=()):
+    def start(self, state="new", extra=(), env=None):
         args = [NODE, "--id", str(self.id), "--data-dir", self.dir,
                 "--peer", self.peer, "--client", self.client,
                 "--initial-cluster-state", state,
@@ -85,7 +85,8 @@ class Node:
         if self.cluster.spec:
             args += ["--cluster", self.cluster.spec]
         logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(args, stdout=logf, stderr=logf)
+        self.proc = subprocess.Popen(args, stdout=logf, stderr=logf,
+                                     env=dict(os.environ, **(env or {})))
         logf.close()
 
     def alive(self):

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Integration tests: real provcat-node processes on 127.0.0.1 over HTTP."""
+import datetime
 import os
 import signal
 import socket
@@ -402,6 +403,53 @@ def test_backup_restore_same_root(c):
         fresh.close()
 
 
+def skewed_leader_hands_over(c, x, offset_ms, why):
+    """Restart `x` with its clock off by `offset_ms`, make it leader: it
+    must refuse to stamp, record a security event and hand over."""
+    assert x.stop() == 0
+    x.start("existing", env={"PROVCAT_TEST_CLOCK_OFFSET_MS": str(offset_ms)})
+    lead = c.leader()
+    # Facts appended now reach x live: its view of the present.
+    for i in range(3):
+        assert lead.req("POST", "/v1/orgs", org("sk%d-%d" % (x.id, i)),
+                        token=c.token).status == 201
+    c.converged()
+    r = lead.req("POST", "/v1/leader/transfer", {"id": x.id}, token=c.token)
+    assert r.status == 200, r
+    wait_for(lambda: open(x.log).read().count(why) > 0, 10,
+             "node %d to detect its clock (%s)" % (x.id, why))
+    new = wait_for(lambda: c.leader() is not x and c.leader(), 10,
+                   "leadership to leave node %d" % x.id)
+    r = new.req("POST", "/v1/orgs", org("after-skew-%d" % x.id),
+                token=c.token)
+    assert r.status == 201, r
+    with open(os.path.join(x.dir, "security.log")) as f:
+        assert "clock_skew" in f.read()
+    return new
+
+
+def test_clock_skew_leader_hands_over(c):
+    """A leader whose clock is 2 h ahead, or 60 s behind, of ledger time
+    stamps nothing and hands leadership over (DESIGN.md, ledger time)."""
+    lead = c.leader()
+    x, y = [n for n in c.nodes if n is not lead][:2]
+    new = skewed_leader_hands_over(c, x, 2 * 3600 * 1000, "clock is ahead")
+    # Ledger time stayed with the honest clocks.
+    r = new.req("GET", "/v1/orgs/authority", token=c.token)
+    lt = datetime.datetime.strptime(r.headers["x-provcat-time"],
+                                    "%Y-%m-%dT%H:%M:%S.%fZ")
+    now = datetime.datetime.utcnow()
+    assert lt < now + datetime.timedelta(minutes=5), (lt, now)
+    st = c.converged()
+    assert x.stop() == 0
+    x.start("existing")
+    c.wait_ready()
+    skewed_leader_hands_over(c, y, -60 * 1000, "clock is behind")
+    st2 = c.converged()
+    assert st2["revision"] > st["revision"]
+    assert c.leader() is not y
+
+
 TESTS = [
     (test_cluster_start_and_genesis, {}),
     (test_auth_errors, {}),
@@ -417,4 +465,5 @@ TESTS = [
     (test_lagging_node_catches_up_by_snapshot,
      {"extra": ["--snapshot-threshold", "64", "--snapshot-trailing", "16"]}),
     (test_backup_restore_same_root, {}),
+    (test_clock_skew_leader_hands_over, {}),
 ]
