@@ -264,6 +264,13 @@ api_catalog_review(struct http_request *req, void *arg)
                            "bytes");
         return;
     }
+    if (json_object_get(b, "override_duplicate") != NULL &&
+        !json_is_boolean(json_object_get(b, "override_duplicate"))) {
+        json_decref(b);
+        bad_field(n, req, "override_duplicate",
+                  "\"override_duplicate\" must be true or false");
+        return;
+    }
     json_decref(b);
     if (!writer_checks(n, req, FSM_ROLE_AUTHORITY,
                        "reviewing catalog entries needs role authority")) {

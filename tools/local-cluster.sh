@@ -73,14 +73,29 @@ if [ -z "$leader" ]; then
 fi
 token=$(cat "$token_file")
 auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
-# Demo catalog data: an org and a provider principal (idempotent by key).
-curl -sS --location-trusted "${auth[@]}" -H "Idempotency-Key: demo-org" \
-    -d '{"id":"health","name":"Provincial Health Commission","level":"province","kind":"agency","parent":"authority"}' \
-    "$leader/v1/orgs" >/dev/null || true
-curl -sS --location-trusted "${auth[@]}" -H "Idempotency-Key: demo-principal" \
-    -d '{"id":"health-clerk","org":"health","roles":["provider","consumer"]}' \
-    "$leader/v1/principals" >/dev/null || true
-
+# Demo catalog: an org, its provider principal, one published entry with a
+# few records. Every step is idempotent, so a second `make run` adds nothing.
+api() { # method path [body [extra curl args]]
+    curl -sS --location-trusted "${auth[@]}" -X "$1" ${3:+-d "$3"} "${@:4}" "$leader$2"
+}
+json_get() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1]) or "")' "$1"; }
+api POST /v1/orgs '{"id":"health","name":"Provincial Health Commission","level":"province","kind":"agency","parent":"authority"}' \
+    -H "Idempotency-Key: demo-org" >/dev/null
+clerk_file="$run/health-clerk.token"
+if [ ! -s "$clerk_file" ]; then
+    clerk=$(api POST /v1/principals '{"id":"health-clerk","org":"health","roles":["provider","consumer"]}' | json_get token)
+    # Created by an earlier run whose token file is gone: issue a new token.
+    [ -n "$clerk" ] || clerk=$(api POST /v1/principals/health-clerk/token '{}' | json_get token)
+    (umask 077 && printf '%s\n' "$clerk" >"$clerk_file")
+fi
+clerk=(-H "Authorization: Bearer $(cat "$clerk_file")" -H "Content-Type: application/json")
+entry='{"id":"health-facilities","title":"Health facilities","description":"Licensed hospitals and clinics","provider":"health","theme":"health","keywords":["hospital","clinic"],"fields":[{"name":"name","type":"string","required":true},{"name":"beds","type":"integer","required":false},{"name":"licensed_on","type":"date","required":true}],"share":{"class":"unconditional","conditions":""},"open":{"class":"unconditional","conditions":""},"update_frequency":"monthly","security_level":1,"scope":"province"}'
+curl -sS --location-trusted "${clerk[@]}" -H "Idempotency-Key: demo-entry" -d "$entry" "$leader/v1/catalog" >/dev/null
+curl -sS --location-trusted "${clerk[@]}" -H "Idempotency-Key: demo-submit" -X POST "$leader/v1/catalog/health-facilities/submit" >/dev/null
+api POST /v1/catalog/health-facilities/review '{"decision":"approve"}' -H "Idempotency-Key: demo-review" >/dev/null
+curl -sS --location-trusted "${clerk[@]}" -H "Idempotency-Key: demo-records" \
+    -d '{"records":[{"key":"h-0001","value":{"name":"Provincial People'"'"'s Hospital","beds":1200,"licensed_on":"1998-03-01"}},{"key":"h-0002","value":{"name":"Riverside Clinic","beds":20,"licensed_on":"2015-09-14"}},{"key":"h-0003","value":{"name":"North District Hospital","beds":450,"licensed_on":"2007-06-30"}}]}' \
+    "$leader/v1/catalog/health-facilities/records:batch" >/dev/null
 cat <<INFO
 
 provcat: 3 nodes running
@@ -90,8 +105,11 @@ provcat: 3 nodes running
   leader  $leader
   admin token file: $token_file   (logs: $run/node*.log)
 
+  demo entry: health-facilities (open data), provider token: $clerk_file
+
 Try:
   curl -s http://127.0.0.1:8001/v1/status
+  curl -s http://127.0.0.1:8001/v1/catalog/health-facilities/records?consistency=stale
   curl -s --location-trusted -H "Authorization: Bearer \$(cat $token_file)" http://127.0.0.1:8002/v1/orgs
   curl -s --location-trusted -H "Authorization: Bearer \$(cat $token_file)" \\
        -H "Content-Type: application/json" -H "Idempotency-Key: city-1" \\

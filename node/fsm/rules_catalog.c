@@ -223,11 +223,15 @@ norm_fields(json_t *in, json_t *out, struct verr *e)
     return true;
 }
 
-/* A class object {class, conditions}; returns the class or -1. */
+/*
+ * A class object {class, conditions, basis}; returns the class or -1. Not
+ * sharing needs its legal basis (article 18; SPEC-NOTES 73), which the
+ * negative list shows; for "open" the basis is optional.
+ */
 static int
 norm_class(json_t *in, json_t *out, const char *key, struct verr *e)
 {
-    json_t *v = json_object_get(in, key), *cond;
+    json_t *v = json_object_get(in, key), *cond, *basis, *o;
     const char *k;
     json_t *x;
     char f[32];
@@ -240,7 +244,8 @@ norm_class(json_t *in, json_t *out, const char *key, struct verr *e)
     }
     json_object_foreach(v, k, x)
     {
-        if (strcmp(k, "class") != 0 && strcmp(k, "conditions") != 0) {
+        if (strcmp(k, "class") != 0 && strcmp(k, "conditions") != 0 &&
+            strcmp(k, "basis") != 0) {
             snprintf(f, sizeof(f), "%s.%.16s", key, k);
             verr_set(e, f, "unknown field \"%s\"", f);
             return -1;
@@ -263,10 +268,24 @@ norm_class(json_t *in, json_t *out, const char *key, struct verr *e)
                  MAX_TEXT);
         return -1;
     }
-    json_object_set_new(
-        out, key,
-        json_pack("{s:s, s:s}", "class", class_names[cls], "conditions",
-                  json_is_string(cond) ? json_string_value(cond) : ""));
+    basis = json_object_get(v, "basis");
+    if ((basis != NULL && !json_is_null(basis) &&
+         (!json_is_string(basis) || json_string_length(basis) > MAX_TEXT)) ||
+        (cls == FSM_CLASS_NONE && strcmp(key, "share") == 0 &&
+         (!json_is_string(basis) || blank(json_string_value(basis))))) {
+        snprintf(f, sizeof(f), "%s.basis", key);
+        verr_set(e, f,
+                 "\"%s\" must be a string of at most %d bytes; class "
+                 "\"none\" needs it (the legal basis for not sharing)",
+                 f, MAX_TEXT);
+        return -1;
+    }
+    o = json_pack("{s:s, s:s}", "class", class_names[cls], "conditions",
+                  json_is_string(cond) ? json_string_value(cond) : "");
+    if (json_is_string(basis) && !blank(json_string_value(basis))) {
+        json_object_set(o, "basis", basis);
+    }
+    json_object_set_new(out, key, o);
     return cls;
 }
 
@@ -664,10 +683,125 @@ duplicate_of(struct fsm *f, const char *provider, const char *title,
     return d.found;
 }
 
+/*
+ * Entries another department may already provide (article 12; SPEC-NOTES
+ * 13): live entries of other providers with the same normalised title, and
+ * published entries whose field names include all of `o`'s (two or more).
+ */
+struct similar_find {
+    const char *self, *provider, *title_norm;
+    json_t *fields; /* o's field list */
+    const char **ids;
+    size_t n, cap;
+    bool oom;
+};
+
+static bool
+fields_within(json_t *fields, const struct fsm_entry *e)
+{
+    json_t *fd;
+    size_t i;
+
+    if (json_array_size(fields) < 2) {
+        return false; /* one common field name says little */
+    }
+    json_array_foreach(fields, i, fd)
+    {
+        const char *name = json_string_value(json_object_get(fd, "name"));
+        size_t j = 0;
+
+        while (j < e->n_fields && strcmp(e->fields[j].name, name) != 0) {
+            j++;
+        }
+        if (j == e->n_fields) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+similar_cb(void *arg, const void *key, size_t klen, void *val)
+{
+    struct similar_find *d = arg;
+    const struct fsm_entry *e = val;
+
+    (void)key, (void)klen;
+    if (strcmp(e->id, d->self) == 0 || e->status == FSM_ENTRY_RETIRED) {
+        return true;
+    }
+    if ((strcmp(e->provider, d->provider) != 0 &&
+         strcmp(e->title_norm, d->title_norm) == 0) ||
+        (e->status == FSM_ENTRY_PUBLISHED && fields_within(d->fields, e))) {
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? 2 * d->cap : 8;
+            const char **ids = pc_realloc(d->ids, cap * sizeof(*ids));
+
+            if (ids == NULL) {
+                d->oom = true;
+                return false;
+            }
+            d->ids = ids;
+            d->cap = cap;
+        }
+        d->ids[d->n++] = e->id;
+    }
+    return true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Set o's "possible_duplicate_of" (sorted ids; absent when none). */
+static int
+mark_similar(struct fsm *f, json_t *o)
+{
+    struct similar_find d = { 0 };
+    json_t *ids;
+    int rc = PC_OK;
+
+    json_object_del(o, "possible_duplicate_of");
+    d.self = json_string_value(json_object_get(o, "id"));
+    d.provider = json_string_value(json_object_get(o, "provider"));
+    d.fields = json_object_get(o, "fields");
+    d.title_norm = title_norm(json_string_value(json_object_get(o, "title")));
+    if (d.title_norm == NULL) {
+        return PC_ENOMEM;
+    }
+    pc_map_each(&f->entries, similar_cb, &d);
+    if (d.oom) {
+        rc = PC_ENOMEM;
+    } else if (d.n > 0) {
+        /* Map order is not part of the answer: sort. */
+        qsort(d.ids, d.n, sizeof(*d.ids), cmp_str);
+        ids = json_array();
+        for (size_t i = 0; i < d.n; i++) {
+            json_array_append_new(ids, json_string(d.ids[i]));
+        }
+        json_object_set_new(o, "possible_duplicate_of", ids);
+    }
+    pc_free((void *)d.title_norm);
+    pc_free(d.ids);
+    return rc;
+}
+
 static int
 emit_entry(struct fsm_ctx *c, json_t *o, const char *id, const char *status,
            const char *reason)
 {
+    if (strcmp(status, "submitted") == 0) {
+        int rc = mark_similar(c->f, o);
+
+        if (rc != PC_OK) {
+            return rc;
+        }
+    } else if (strcmp(status, "draft") == 0) {
+        json_object_del(o, "possible_duplicate_of");
+        json_object_del(o, "override_duplicate");
+    }
     json_object_set_new(o, "status", json_string(status));
     json_object_del(o, "reason");
     if (reason != NULL) {
@@ -997,6 +1131,37 @@ body_reason(json_t *b)
     return r != NULL && !blank(r) && strlen(r) <= MAX_TEXT ? r : NULL;
 }
 
+/* Approve; an entry flagged as a possible duplicate needs the reviewer's
+ * "override_duplicate": true and a reason, both kept in the version. */
+static int
+entry_approve(struct fsm_ctx *c, const struct fsm_entry *e, json_t *b,
+              const char *reason)
+{
+    json_t *o = current_payload(c, e), *dups;
+    int rc;
+
+    if (o == NULL) {
+        return PC_ENOMEM;
+    }
+    dups = json_object_get(o, "possible_duplicate_of");
+    if (json_array_size(dups) > 0 &&
+        (!json_is_true(json_object_get(b, "override_duplicate")) ||
+         reason == NULL)) {
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, c->cmd->target,
+                        "entry \"%s\" may duplicate \"%s\"%s: approve with "
+                        "\"override_duplicate\": true and a \"reason\"",
+                        e->id, json_string_value(json_array_get(dups, 0)),
+                        json_array_size(dups) > 1 ? " and others" : "");
+    } else {
+        if (json_array_size(dups) > 0) {
+            json_object_set_new(o, "override_duplicate", json_true());
+        }
+        rc = emit_entry(c, o, e->id, "published", reason);
+    }
+    json_decref(o);
+    return rc;
+}
+
 static int
 entry_review(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
@@ -1043,8 +1208,10 @@ entry_review(struct fsm_ctx *c, const struct fsm_principal *actor)
                         "entry \"%s\" is %s; only a submitted entry is "
                         "reviewed",
                         e->id, status_names[e->status]);
+    } else if (approve) {
+        rc = entry_approve(c, e, b, reason);
     } else {
-        rc = entry_transition(c, e, approve ? "published" : "rejected", reason);
+        rc = entry_transition(c, e, "rejected", reason);
     }
 out:
     json_decref(b);

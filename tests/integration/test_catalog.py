@@ -38,7 +38,8 @@ def _entry(eid, title=None, provider="dept", share="unconditional",
             "provider": provider, "theme": theme, "keywords": list(keywords),
             "fields": fields or [{"name": "a", "type": "string",
                                   "required": True, "description": "A"}],
-            "share": {"class": share, "conditions": ""},
+            "share": dict({"class": share, "conditions": ""},
+                          **({"basis": "art. 18"} if share == "none" else {})),
             "open": {"class": open_, "conditions": ""},
             "update_frequency": "daily", "security_level": 2,
             "scope": scope}
@@ -179,7 +180,9 @@ def test_catalog_conflicts_and_validation(c):
     rev = lead.status()["revision"]
     cases = [
         (dict(_entry("x1"), open={"class": "unconditional"},
-              share={"class": "none"}), "open.class"),
+              share={"class": "none", "basis": "art. 18"}), "open.class"),
+        (dict(_entry("x1"), open={"class": "none"},
+              share={"class": "none"}), "share.basis"),
         (dict(_entry("x1"), security_level=7), "security_level"),
         (dict(_entry("x1"), update_frequency="hourly"), "update_frequency"),
         (dict(_entry("x1"), scope="town:x"), "scope"),
@@ -337,10 +340,42 @@ def test_catalog_follower_redirect_and_idempotency(c):
     assert r.status == 200 and r.json["version"] == 1, r
 
 
+def test_catalog_possible_duplicate_needs_override(c):
+    """Another department's entry with the same title is flagged for the
+    reviewer; approving it needs override_duplicate and a reason."""
+    lead, tok = _world(c)
+    _publish(lead, tok, "parks", title="City Parks")
+    r = lead.req("POST", "/v1/catalog",
+                 _entry("parks2", title="city parks ", provider="dept2"),
+                 token=tok["prov2"])
+    assert r.status == 201, r
+    r = lead.req("POST", "/v1/catalog/parks2/submit", token=tok["prov2"])
+    assert r.status == 200, r
+    r = lead.req("GET", "/v1/catalog/parks2", token=tok["admin"])
+    assert r.status == 200 and r.json["possible_duplicate_of"] == ["parks"], r
+    r = lead.req("POST", "/v1/catalog/parks2/review", {"decision": "approve"},
+                 token=tok["admin"])
+    assert r.status == 409 and "override_duplicate" in \
+        r.json["error"]["message"], r
+    r = lead.req("POST", "/v1/catalog/parks2/review",
+                 {"decision": "approve", "override_duplicate": "yes"},
+                 token=tok["admin"])
+    assert r.status == 400 and \
+        r.json["error"]["field"] == "override_duplicate", r
+    r = lead.req("POST", "/v1/catalog/parks2/review",
+                 {"decision": "approve", "override_duplicate": True,
+                  "reason": "district parks, kept by dept2"},
+                 token=tok["admin"])
+    assert r.status == 200 and r.json["status"] == "published", r
+    assert r.json["override_duplicate"] is True
+    assert r.json["reason"] == "district parks, kept by dept2"
+
+
 TESTS = [
     (test_catalog_lifecycle_over_http, {}),
     (test_catalog_conflicts_and_validation, {}),
     (test_catalog_visibility_and_listing, {}),
     (test_catalog_history_chain, {}),
     (test_catalog_follower_redirect_and_idempotency, {}),
+    (test_catalog_possible_duplicate_needs_override, {}),
 ]

@@ -44,7 +44,7 @@ def _world(c):
 def _publish(lead, tok, eid, share="unconditional", open_="unconditional"):
     body = {"id": eid, "title": eid, "description": "", "provider": "dept",
             "theme": "t", "keywords": [], "fields": FIELDS,
-            "share": {"class": share, "conditions": ""},
+            "share": {"class": share, "conditions": "", "basis": "art. 18"},
             "open": {"class": open_, "conditions": ""},
             "update_frequency": "daily", "security_level": 2,
             "scope": "province"}
@@ -52,8 +52,10 @@ def _publish(lead, tok, eid, share="unconditional", open_="unconditional"):
     assert r.status == 201, r
     r = lead.req("POST", "/v1/catalog/%s/submit" % eid, token=tok["prov"])
     assert r.status == 200, r
+    # The entries share one schema, so each is a possible duplicate.
     r = lead.req("POST", "/v1/catalog/%s/review" % eid,
-                 {"decision": "approve"}, token=tok["admin"])
+                 {"decision": "approve", "override_duplicate": True,
+                  "reason": "same schema on purpose"}, token=tok["admin"])
     assert r.status == 200 and r.json["status"] == "published", r
 
 

@@ -168,14 +168,17 @@ body(char *buf, size_t cap, const char *id, const char *provider,
     snprintf(buf, cap,
              "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"d\","
              "\"provider\":\"%s\",\"theme\":\"t\",\"keywords\":[\"k\"],"
-             "\"fields\":%s,\"share\":{\"class\":\"%s\"},\"open\":{\"class\":"
+             "\"fields\":%s,\"share\":{\"class\":\"%s\"%s},\"open\":{\"class\":"
              "\"%s\",\"conditions\":\"\"},\"update_frequency\":\"daily\","
              "\"security_level\":2,\"scope\":\"%s\"}",
              id, title, provider,
              fields
                  ? fields
                  : "[{\"name\":\"a\",\"type\":\"string\",\"required\":true}]",
-             share, open, scope);
+             share,
+             /* Not sharing needs its legal basis. */
+             strcmp(share, "none") == 0 ? ",\"basis\":\"art. 18\"" : "", open,
+             scope);
     return buf;
 }
 
@@ -183,11 +186,14 @@ static int
 create(struct fixture *fx, const char *who, const char *id,
        const char *provider, const char *scope)
 {
-    char b[1024];
+    char b[1024], fields[128];
 
+    /* Field names of its own: not a possible duplicate of another entry. */
+    snprintf(fields, sizeof(fields),
+             "[{\"name\":\"%s\",\"type\":\"string\",\"required\":true}]", id);
     return run(fx, CMD_ENTRY_CREATE, who, NULL,
                body(b, sizeof(b), id, provider, id, scope, "unconditional",
-                    "unconditional", NULL),
+                    "unconditional", fields),
                NULL)
         .status;
 }
@@ -506,7 +512,14 @@ test_catalog_validation_names_field(void **state)
         { "\"required\":true", "\"required\":\"yes\"", "fields[0].required" },
         { "\"name\":\"a\"", "\"name\":\"\"", "fields[0].name" },
         { "\"share\":{\"class\":\"unconditional\"}",
-          "\"share\":{\"class\":\"none\"}", "open.class" },
+          "\"share\":{\"class\":\"none\",\"basis\":\"l\"}", "open.class" },
+        { "\"share\":{\"class\":\"unconditional\"}",
+          "\"share\":{\"class\":\"none\"}", "share.basis" },
+        { "\"share\":{\"class\":\"unconditional\"}",
+          "\"share\":{\"class\":\"none\",\"basis\":\" \"}", "share.basis" },
+        { "\"share\":{\"class\":\"unconditional\"}",
+          "\"share\":{\"class\":\"unconditional\",\"basis\":1}",
+          "share.basis" },
         { "\"share\":{\"class\":\"unconditional\"}",
           "\"share\":{\"class\":\"some\"}", "share.class" },
         { "\"conditions\":\"\"", "\"conditions\":\"\",\"x\":1", "open.x" },
@@ -638,6 +651,123 @@ test_catalog_duplicates(void **state)
                                  "province", "unconditional", "none", NULL),
                             1),
                      200);
+}
+
+/* The current version's payload of entry `id`, as JSON (caller decrefs). */
+static json_t *
+current(struct fixture *fx, const char *id)
+{
+    const struct fsm_entry *e = fsm_entry(fx->f, id);
+    struct fact fact;
+    json_t *o;
+
+    assert_non_null(e);
+    assert_int_equal(led_get(fsm_led(fx->f), e->rev, &fact), PC_OK);
+    o = json_loadb((const char *)fact.payload.p, fact.payload.len, 0, NULL);
+    assert_non_null(o);
+    return o;
+}
+
+static int
+approve(struct fixture *fx, const char *id, const char *extra_members)
+{
+    char b[256];
+
+    snprintf(b, sizeof(b), "{\"decision\":\"approve\"%s}", extra_members);
+    return run(fx, CMD_ENTRY_REVIEW, "admin", id, b, NULL).status;
+}
+
+/*
+ * Article 12 across providers (SPEC-NOTES 13): another provider's entry
+ * with the same title, or with field names all inside a published entry's,
+ * is flagged when submitted, and approving it needs an explicit override
+ * with a reason, both kept in the published version.
+ */
+static void
+test_catalog_possible_duplicates(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const two =
+        "[{\"name\":\"road\",\"type\":\"string\",\"required\":true},"
+        "{\"name\":\"km\",\"type\":\"number\",\"required\":false},"
+        "{\"name\":\"owner\",\"type\":\"string\",\"required\":false}]";
+    static const char *const sub =
+        "[{\"name\":\"km\",\"type\":\"number\",\"required\":false},"
+        "{\"name\":\"road\",\"type\":\"string\",\"required\":true}]";
+    static const char *const one =
+        "[{\"name\":\"road\",\"type\":\"string\",\"required\":true}]";
+    char b[1024];
+    json_t *o, *d;
+
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL,
+                         body(b, sizeof(b), "roads", "dept", "Roads",
+                              "province", "unconditional", "none", two),
+                         NULL)
+                         .status,
+                     201);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_SUBMIT, "prov", "roads", NULL, NULL).status, 200);
+    o = current(fx, "roads");
+    assert_null(json_object_get(o, "possible_duplicate_of"));
+    json_decref(o);
+    assert_int_equal(approve(fx, "roads", ""), 200);
+
+    /* Same title by another provider; a field subset; one common field. */
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov2", NULL,
+                         body(b, sizeof(b), "roads2", "dept2", " ROADS",
+                              "province", "unconditional", "none", one),
+                         NULL)
+                         .status,
+                     201);
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov2", NULL,
+                         body(b, sizeof(b), "km", "dept2", "Kilometres",
+                              "province", "unconditional", "none", sub),
+                         NULL)
+                         .status,
+                     201);
+    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov2", NULL,
+                         body(b, sizeof(b), "solo", "dept2", "Solo", "province",
+                              "unconditional", "none", one),
+                         NULL)
+                         .status,
+                     201);
+    for (const char *const *id =
+             (const char *const[]){ "roads2", "km", "solo", NULL };
+         *id != NULL; id++) {
+        assert_int_equal(
+            run(fx, CMD_ENTRY_SUBMIT, "prov2", *id, NULL, NULL).status, 200);
+    }
+    o = current(fx, "roads2");
+    d = json_object_get(o, "possible_duplicate_of");
+    assert_int_equal(json_array_size(d), 1);
+    assert_string_equal(json_string_value(json_array_get(d, 0)), "roads");
+    json_decref(o);
+    o = current(fx, "km");
+    d = json_object_get(o, "possible_duplicate_of");
+    assert_int_equal(json_array_size(d), 1);
+    assert_string_equal(json_string_value(json_array_get(d, 0)), "roads");
+    json_decref(o);
+    o = current(fx, "solo");
+    assert_null(json_object_get(o, "possible_duplicate_of"));
+    json_decref(o);
+
+    /* Approval needs the override and a reason. */
+    assert_int_equal(approve(fx, "km", ""), 409);
+    assert_int_equal(approve(fx, "km", ",\"override_duplicate\":true"), 409);
+    assert_int_equal(approve(fx, "km", ",\"reason\":\"x\""), 409);
+    assert_int_equal(fsm_entry(fx->f, "km")->status, FSM_ENTRY_SUBMITTED);
+    assert_int_equal(approve(fx, "km",
+                             ",\"override_duplicate\":true,\"reason\":"
+                             "\"kilometres only, by the road agency\""),
+                     200);
+    o = current(fx, "km");
+    assert_true(json_is_true(json_object_get(o, "override_duplicate")));
+    assert_string_equal(json_string_value(json_object_get(o, "reason")),
+                        "kilometres only, by the road agency");
+    assert_string_equal(json_string_value(json_object_get(o, "status")),
+                        "published");
+    json_decref(o);
+    assert_int_equal(approve(fx, "solo", ""), 200);
 }
 
 /* If-Match: required, compared in apply; the provider never changes. */
@@ -872,6 +1002,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_catalog_validation_names_field,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog_duplicates, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_possible_duplicates, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catalog_if_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog_no_self_review, setup,

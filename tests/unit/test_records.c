@@ -140,8 +140,9 @@ mkentry(struct fixture *fx, const char *id, const char *share, const char *open,
     snprintf(b, sizeof(b),
              "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"d\","
              "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
-             "\"fields\":%s,\"share\":{\"class\":\"%s\"},\"open\":{\"class\":"
-             "\"%s\"},\"update_frequency\":\"daily\",\"security_level\":2,"
+             "\"fields\":%s,\"share\":{\"class\":\"%s\",\"basis\":\"b\"},"
+             "\"open\":{\"class\":\"%s\"},\"update_frequency\":\"daily\","
+             "\"security_level\":2,"
              "\"scope\":\"province\"}",
              id, id, schema, share, open);
     assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL).status,
@@ -151,8 +152,11 @@ mkentry(struct fixture *fx, const char *id, const char *share, const char *open,
     }
     assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", id, NULL, NULL).status,
                      200);
+    /* The entries share one schema: each is a possible duplicate. */
     assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
-                         "{\"decision\":\"approve\"}", NULL)
+                         "{\"decision\":\"approve\",\"override_duplicate\":"
+                         "true,\"reason\":\"same schema on purpose\"}",
+                         NULL)
                          .status,
                      200);
 }
