@@ -105,6 +105,13 @@ struct fsm_entry {
      * its revision (0 if none yet) and its open class. */
     uint64_t public_rev;
     enum fsm_class public_open;
+    enum fsm_class public_share;
+    /* Records follow the latest published version, which stays in force
+     * while a change to the entry awaits review: whether there is one (not
+     * retired since) and its schema. */
+    bool in_force;
+    struct fsm_field *force_fields;
+    size_t n_force_fields;
 };
 
 /* The answer to one command, built from facts so a replay gives the same. */

@@ -450,6 +450,39 @@ fsm_entry_body_valid(const void *body, size_t len, const char *path_id,
 
 /* ---- derived state ---------------------------------------------------- */
 
+static void
+fields_free(struct fsm_field *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pc_free(fields[i].name);
+    }
+    pc_free(fields);
+}
+
+/* A deep copy of `n` fields into `*out` (NULL when n is 0). */
+static int
+fields_dup(const struct fsm_field *in, size_t n, struct fsm_field **out)
+{
+    *out = NULL;
+    if (n == 0) {
+        return PC_OK;
+    }
+    *out = pc_calloc(n, sizeof(**out));
+    if (*out == NULL) {
+        return PC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = in[i];
+        (*out)[i].name = pc_strdup(in[i].name);
+        if ((*out)[i].name == NULL) {
+            fields_free(*out, i);
+            *out = NULL;
+            return PC_ENOMEM;
+        }
+    }
+    return PC_OK;
+}
+
 void
 fsm_entry_free(struct fsm_entry *e)
 {
@@ -460,10 +493,8 @@ fsm_entry_free(struct fsm_entry *e)
     pc_free(e->provider);
     pc_free(e->scope);
     pc_free(e->title_norm);
-    for (size_t i = 0; i < e->n_fields; i++) {
-        pc_free(e->fields[i].name);
-    }
-    pc_free(e->fields);
+    fields_free(e->fields, e->n_fields);
+    fields_free(e->force_fields, e->n_force_fields);
     pc_free(e);
 }
 
@@ -557,9 +588,23 @@ fsm_derive_entry(struct fsm *f, const struct fact *fact, json_t *p)
     if (e->status == FSM_ENTRY_PUBLISHED || e->status == FSM_ENTRY_RETIRED) {
         e->public_rev = fact->revision;
         e->public_open = e->open;
+        e->public_share = e->share;
+        e->in_force = e->status == FSM_ENTRY_PUBLISHED;
+        if (e->in_force &&
+            fields_dup(e->fields, e->n_fields, &e->force_fields) != PC_OK) {
+            goto err;
+        }
+        e->n_force_fields = e->in_force ? e->n_fields : 0;
     } else if (prev != NULL) {
         e->public_rev = prev->public_rev;
         e->public_open = prev->public_open;
+        e->public_share = prev->public_share;
+        e->in_force = prev->in_force;
+        if (fields_dup(prev->force_fields, prev->n_force_fields,
+                       &e->force_fields) != PC_OK) {
+            goto err;
+        }
+        e->n_force_fields = prev->n_force_fields;
     }
     if (pc_map_put(&f->entries, e->id, strlen(e->id), e, &old) != PC_OK) {
         goto err;

@@ -141,8 +141,8 @@ fsm_record_doc_valid(const struct fsm_entry *e, const struct jcs_val *doc,
         snprintf(msg, MSG_LEN, "a record document must be a JSON object");
         return false;
     }
-    for (size_t i = 0; i < e->n_fields; i++) {
-        const struct fsm_field *fd = &e->fields[i];
+    for (size_t i = 0; i < e->n_force_fields; i++) {
+        const struct fsm_field *fd = &e->force_fields[i];
         const struct jcs_val *v = jcs_get(doc, fd->name, strlen(fd->name));
 
         if (v == NULL || jcs_type(v) == JCS_NULL) {
@@ -433,8 +433,9 @@ enum fsm_read_access
 fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
                      const struct fsm_entry *e)
 {
-    /* Other principals live by the published version's open class. */
+    /* Other principals live by the published version's classes. */
     enum fsm_class open = e->public_rev > 0 ? e->public_open : e->open;
+    enum fsm_class share = e->public_rev > 0 ? e->public_share : e->share;
 
     if (p != NULL) {
         if (p->org != NULL && strcmp(p->org, e->provider) == 0) {
@@ -444,11 +445,10 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
             return FSM_READ_AUDITED;
         }
         if (p->org != NULL && (p->roles & FSM_ROLE_CONSUMER)) {
-            if (e->share == FSM_CLASS_UNCONDITIONAL) {
+            if (share == FSM_CLASS_UNCONDITIONAL) {
                 return FSM_READ_AUDITED;
             }
-            if (e->share == FSM_CLASS_CONDITIONAL &&
-                share_grant_active(f, p, e)) {
+            if (share == FSM_CLASS_CONDITIONAL && share_grant_active(f, p, e)) {
                 return FSM_READ_GRANTED;
             }
         }
@@ -635,7 +635,7 @@ writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
         return reject(c, 409, "conflict", eid, key, NULL,
                       "entry \"%s\" is retired: its records are read-only", id);
     }
-    if (e->status != FSM_ENTRY_PUBLISHED) {
+    if (!e->in_force) {
         return reject(c, 409, "conflict", eid, key, NULL,
                       "entry \"%s\" is not published", id);
     }

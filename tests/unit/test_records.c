@@ -366,6 +366,60 @@ test_records_entry_state(void **state)
         FSM_READ_AUDITED);
 }
 
+/*
+ * While a change to a published entry awaits review, the published version
+ * stays in force: records follow its schema and its classes; approval
+ * brings in the new ones.
+ */
+static void
+test_records_published_stays_in_force(void **state)
+{
+    struct fixture *fx = *state;
+    char b[2048];
+
+    assert_int_equal(put(fx, "prov", "e/k1", "{\"name\":\"x\"}", NULL), 201);
+    /* A new required field, and no sharing: both need review. */
+    snprintf(b, sizeof(b),
+             "{\"id\":\"e\",\"title\":\"e\",\"description\":\"d\","
+             "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
+             "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+             "\"required\":true},{\"name\":\"z\",\"type\":\"string\","
+             "\"required\":true}],\"share\":{\"class\":\"none\","
+             "\"basis\":\"b\"},\"open\":{\"class\":\"none\"},"
+             "\"update_frequency\":\"daily\",\"security_level\":2,"
+             "\"scope\":\"province\"}");
+    assert_int_equal(
+        run(fx, CMD_ENTRY_UPDATE, "prov", "e", b, "{\"if_match\":3}").status,
+        200);
+    assert_int_equal(fsm_entry(fx->f, "e")->status, FSM_ENTRY_SUBMITTED);
+    /* The published schema: "z" not needed, "name" still required. */
+    assert_int_equal(put(fx, "prov", "e/k2", "{\"name\":\"y\"}", NULL), 201);
+    assert_int_equal(put(fx, "prov", "e/k3", "{\"z\":\"q\"}", NULL), 422);
+    /* The published classes: another org still reads. */
+    assert_int_equal(
+        fsm_may_read_records(fx->f, who(fx, "cons"), fsm_entry(fx->f, "e")),
+        FSM_READ_AUDITED);
+    /* Rejecting the change keeps the published version in force. */
+    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", "e",
+                         "{\"decision\":\"reject\",\"reason\":\"no\"}", NULL)
+                         .status,
+                     200);
+    assert_int_equal(put(fx, "prov", "e/k4", "{\"name\":\"y\"}", NULL), 201);
+    /* Resubmitted and approved: the new schema and classes apply. */
+    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", "e", NULL, NULL).status,
+                     200);
+    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", "e",
+                         "{\"decision\":\"approve\"}", NULL)
+                         .status,
+                     200);
+    assert_int_equal(put(fx, "prov", "e/k5", "{\"name\":\"y\"}", NULL), 422);
+    assert_int_equal(
+        put(fx, "prov", "e/k5", "{\"name\":\"y\",\"z\":\"q\"}", NULL), 201);
+    assert_int_equal(
+        fsm_may_read_records(fx->f, who(fx, "cons"), fsm_entry(fx->f, "e")),
+        FSM_READ_DENIED);
+}
+
 /* Each schema violation is 422 naming the field; valid edge cases pass. */
 static void
 test_records_schema_names_field(void **state)
@@ -993,6 +1047,8 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_records_role_class_table, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_records_published_stays_in_force,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_entry_state, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_records_schema_names_field, setup,
