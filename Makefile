@@ -143,6 +143,7 @@ fuzz: deps $(FUZZ_BINS)
 		n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			-artifact_prefix=build/fuzz/$$n- \
 			build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
 			>build/fuzz/$$n.log 2>&1 || \
 			{ tail -40 build/fuzz/$$n.log; exit 1; }; \

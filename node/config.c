@@ -916,8 +916,12 @@ scan_argv(struct parse *p, int argc, char **argv)
         len = eq != NULL ? (size_t)(eq - name) : strlen(name);
         o = find_opt(name, len);
         if (o == NULL) {
-            FIRST_ERROR(p, rc, "unknown flag \"--%.*s\" (see --help)",
-                        (int)(len < SHOW_MAX ? len : SHOW_MAX), name);
+            char flag[SHOW_MAX + 1];
+
+            snprintf(flag, sizeof(flag), "%.*s",
+                     (int)(len < SHOW_MAX ? len : SHOW_MAX), name);
+            FIRST_ERROR(p, rc, "unknown flag \"--%s\" (see --help)",
+                        show(shown, flag));
             continue;
         }
         if (o->kind == K_SWITCH) {
