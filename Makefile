@@ -35,7 +35,7 @@ CFLAGS_ALL := -std=gnu11 -g $(OPT) $(WARN) -fPIC -I. $(RAFT_CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null) \
               -DPC_RAFT_$(RAFT) $(CFLAGS)
 LIBS_ALL := $(RAFT_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
-            -lhttp_parser -lpthread -lm $(LDLIBS)
+            -lhttp_parser -lunistring -lpthread -lm $(LDLIBS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
               -fno-omit-frame-pointer

@@ -88,8 +88,8 @@ key_ok(struct node *n, struct http_request *req)
     }
     if (!fsm_record_key_valid(req->caps[1], strlen(req->caps[1]))) {
         bad_field(n, req, "key",
-                  "a record key is 1-512 bytes of UTF-8 without control "
-                  "characters, and not \".\" or \"..\"");
+                  "a record key is 1-512 bytes of UTF-8 in NFC without "
+                  "control characters, and not \".\" or \"..\"");
         return false;
     }
     return true;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uninorm.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -24,6 +25,34 @@
 #define MSG_LEN    200
 
 /* ---- syntax ----------------------------------------------------------- */
+
+/*
+ * Whether the key is in Unicode NFC (API.md), so two keys that look the
+ * same are the same bytes. ASCII always is; the rest asks libunistring.
+ */
+static bool
+key_nfc(const uint8_t *p, size_t len)
+{
+    uint8_t buf[3 * FSM_RECORD_KEY_MAX], *n;
+    size_t i = 0, nlen = sizeof(buf);
+    bool same;
+
+    while (i < len && p[i] < 0x80) {
+        i++;
+    }
+    if (i == len) {
+        return true;
+    }
+    n = u8_normalize(UNINORM_NFC, p, len, buf, &nlen);
+    if (n == NULL) {
+        return false; /* out of memory: refuse rather than guess */
+    }
+    same = nlen == len && memcmp(n, p, len) == 0;
+    if (n != buf) {
+        free(n);
+    }
+    return same;
+}
 
 bool
 fsm_record_key_valid(const char *s, size_t len)
@@ -48,7 +77,7 @@ fsm_record_key_valid(const char *s, size_t len)
             return false;
         }
     }
-    return true;
+    return key_nfc(p, len);
 }
 
 static bool
@@ -263,8 +292,8 @@ batch_item(const struct jcs_doc *d, const struct jcs_val *it,
     if (out->key == NULL || !fsm_record_key_valid(out->key, out->key_len)) {
         snprintf(field, FSM_FIELD_LEN, "key");
         snprintf(msg, MSG_LEN,
-                 "\"key\" must be 1-512 bytes of UTF-8 without control "
-                 "characters, not \".\" or \"..\"");
+                 "\"key\" must be 1-512 bytes of UTF-8 in NFC without "
+                 "control characters, not \".\" or \"..\"");
         return PC_EINVAL;
     }
     v = jcs_get(it, "value", 5);

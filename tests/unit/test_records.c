@@ -794,6 +794,13 @@ test_records_key_syntax(void **state)
     assert_true(fsm_record_key_valid("a\xc2\xa0", 3));  /* U+00A0 */
     assert_false(fsm_record_key_valid("\xff", 1));
     assert_false(fsm_record_key_valid("\xed\xa0\x80", 3)); /* a surrogate */
+    /* NFC: composed e-acute is a key, e + combining acute is not. */
+    assert_true(fsm_record_key_valid("caf\xc3\xa9", 5));
+    assert_false(fsm_record_key_valid("cafe\xcc\x81", 6));
+    /* Hangul syllable vs its conjoining jamo; a singleton (U+212B). */
+    assert_true(fsm_record_key_valid("\xea\xb0\x80", 3));
+    assert_false(fsm_record_key_valid("\xe1\x84\x80\xe1\x85\xa1", 6));
+    assert_false(fsm_record_key_valid("\xe2\x84\xab", 3));
     memset(big, 'k', sizeof(big));
     assert_true(fsm_record_key_valid(big, 512));
     assert_false(fsm_record_key_valid(big, 513));
@@ -801,6 +808,14 @@ test_records_key_syntax(void **state)
     assert_int_equal(put(*(struct fixture **)state, "prov", "e/..",
                          "{\"name\":\"x\"}", NULL),
                      400);
+    assert_int_equal(put(*(struct fixture **)state, "prov", "e/cafe\xcc\x81",
+                         "{\"name\":\"x\"}", NULL),
+                     400);
+    memset(big, 0, sizeof(big));
+    for (size_t i = 0; i + 3 <= 510; i += 3) {
+        memcpy(big + i, "\xe2\x84\xab", 3); /* grows no larger under NFC */
+    }
+    assert_false(fsm_record_key_valid(big, 510));
 }
 
 /* Batch bodies: envelope, items, sizes; the first failing item is named. */
