@@ -198,42 +198,66 @@ def test_delete_is_immutable_and_garbage(c):
     assert lead.req("GET", "/healthz").status == 200
 
 
+class Writers:
+    """`n` clients creating orgs through any live node (following
+    redirects, retrying with the same Idempotency-Key) until stopped; an
+    org is acked once some node answered 201 (or 409: an earlier try of
+    the same key committed)."""
+
+    def __init__(self, c, prefix, n=4):
+        self.c, self.prefix = c, prefix
+        self.acked, self.lock = [], threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(w,))
+                        for w in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def one(self, x, oid):
+        key = {"Idempotency-Key": oid}
+        r = x.req("POST", "/v1/orgs", org(oid), token=self.c.token,
+                  headers=key, timeout=3)
+        if r.status == 307:
+            r = request(r.headers["location"].rsplit("/v1", 1)[0], "POST",
+                        "/v1/orgs", org(oid), self.c.token, key, 3)
+        return r.status in (201, 409)
+
+    def run(self, w):
+        i = 0
+        while not self.stopping.is_set():
+            i += 1
+            oid = "%s%d-%d" % (self.prefix, w, i)
+            for _ in range(50):
+                target = [x for x in self.c.nodes if x.alive()]
+                try:
+                    if self.one(target[i % len(target)], oid):
+                        with self.lock:
+                            self.acked.append(oid)
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.05)
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join()
+        return self.acked
+
+
+def assert_all_have(c, acked):
+    """Every replica holds (a sample of) every acked org."""
+    for x in c.nodes:
+        for oid in acked[:: max(1, len(acked) // 50)] + acked[-3:]:
+            r = x.req("GET", "/v1/orgs/%s?consistency=stale" % oid,
+                      token=c.token)
+            assert r.status == 200, (x.id, oid, r)
+
+
 def test_kill_leader_under_load(c):
     """kill -9 of the leader while 4 clients write loses no acked write."""
     lead = c.leader()
-    acked, lock, stop = [], threading.Lock(), threading.Event()
-
-    def writer(w):
-        i = 0
-        while not stop.is_set():
-            i += 1
-            oid = "w%d-%d" % (w, i)
-            key = {"Idempotency-Key": oid}
-            for _ in range(50):
-                target = [x for x in c.nodes if x.alive()]
-                x = target[i % len(target)]
-                try:
-                    r = x.req("POST", "/v1/orgs", org(oid), token=c.token,
-                              headers=key, timeout=3)
-                except OSError:
-                    time.sleep(0.05)
-                    continue
-                if r.status == 307:
-                    loc = r.headers["location"]
-                    try:
-                        r = request(loc.rsplit("/v1", 1)[0], "POST",
-                                    "/v1/orgs", org(oid), c.token, key, 3)
-                    except OSError:
-                        time.sleep(0.05)
-                        continue
-                if r.status in (201, 409):
-                    with lock:
-                        acked.append(oid)
-                    break
-                time.sleep(0.05)
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for t in threads:
-        t.start()
+    load = Writers(c, "w")
     time.sleep(1.0)
     t0 = time.time()
     lead.kill()
@@ -242,18 +266,47 @@ def test_kill_leader_under_load(c):
     assert new is not lead
     assert elapsed < 5.0, "new leader after %.1fs" % elapsed
     time.sleep(1.0)
-    stop.set()
-    for t in threads:
-        t.join()
+    acked = load.stop()
     assert len(acked) > 20, len(acked)
     lead.start("existing")
     st = c.converged(timeout=30)
-    for x in c.nodes:
-        for oid in acked[:: max(1, len(acked) // 50)]:
-            r = x.req("GET", "/v1/orgs/%s?consistency=stale" % oid,
-                      token=c.token)
-            assert r.status == 200, (x.id, oid, r)
+    assert_all_have(c, acked)
     assert st["revision"] >= len(acked)
+
+
+def test_sigstop_leader_then_follower_under_load(c):
+    """SIGSTOP freezes the leader (a new one is elected; the old one, when
+    resumed, steps down and catches up), then a follower: no acked write is
+    lost and all replicas end with the same revision and root."""
+    lead = c.leader()
+    load = Writers(c, "p")
+    time.sleep(1.0)
+    lead.proc.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        new = wait_for(lambda: next((x for x in c.nodes if x is not lead and
+                                     (x.status() or {}).get("state") ==
+                                     "leader"), None), 10, "a new leader")
+        assert time.time() - t0 < 5.0
+        time.sleep(1.0)
+    finally:
+        lead.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: (lead.status() or {}).get("state") == "follower", 10,
+             "the resumed leader to step down")
+    fol = [x for x in c.nodes if x is not new and x is not lead][0]
+    fol.proc.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(2.0)
+    finally:
+        fol.proc.send_signal(signal.SIGCONT)
+    time.sleep(1.0)
+    acked = load.stop()
+    assert len(acked) > 20, len(acked)
+    st = c.converged(timeout=30)
+    assert st["revision"] >= len(acked)
+    assert_all_have(c, acked)
+    for x in c.nodes:
+        assert x.alive(), "node %d died" % x.id
 
 
 def test_sustained_load_followers_keep_up(c):
@@ -459,6 +512,7 @@ TESTS = [
     (test_city_authority_scope, {}),
     (test_delete_is_immutable_and_garbage, {}),
     (test_kill_leader_under_load, {}),
+    (test_sigstop_leader_then_follower_under_load, {}),
     (test_sustained_load_followers_keep_up, {}),
     (test_full_restart_keeps_everything, {}),
     (test_add_and_remove_fourth_node, {}),
