@@ -5,6 +5,7 @@
  * lifecycle, validation errors naming the field, one data one source,
  * If-Match, visibility, and determinism of the derived entries.
  */
+#include "tests/lib/fsmfx.h"
 #include "tests/lib/test.h"
 
 #include <jansson.h>
@@ -18,70 +19,15 @@
 #include "node/fsm/fsm.h"
 #include "storage/led.h"
 
-struct fixture {
-    struct fsm *f;
-    uint64_t index;
-    int64_t now;
-};
-
-static void
-hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
-{
-    uint8_t h[PC_HASH_LEN];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(out, h, PC_HASH_LEN);
-}
-
-/* Encode one command as a raft entry into `entry`. */
-static void
-encode(struct fixture *fx, struct pc_buf *entry, uint32_t type,
-       const char *principal, const char *target, const char *body,
-       const char *extra)
-{
-    struct cmd c;
-    struct pc_buf one;
-    char rid[32];
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
-    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index);
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = PC_SLICE_STR(body ? body : "");
-    c.extra = PC_SLICE_STR(extra ? extra : "");
-    pc_buf_init(&one);
-    assert_int_equal(cmd_encode(&c, &one), PC_OK);
-    assert_int_equal(cmd_entry_begin(entry, 1), PC_OK);
-    assert_int_equal(cmd_entry_add(entry, &one), PC_OK);
-    assert_int_equal(cmd_entry_end(entry), PC_OK);
-    pc_buf_release(&one);
-}
-
 static struct fsm_result
-run(struct fixture *fx, uint32_t type, const char *principal,
-    const char *target, const char *body, const char *extra)
+run(struct fsmfx *fx, uint32_t type, const char *principal, const char *target,
+    const char *body, const char *extra)
 {
-    const struct fsm_result *res;
-    char errmsg[PC_ERRMSG_SIZE];
-    struct pc_buf entry;
-
-    pc_buf_init(&entry);
-    encode(fx, &entry, type, principal, target, body, extra);
-    fx->index++;
-    fx->now += 1000;
-    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
-                     PC_OK);
-    assert_int_equal(fsm_results(fx->f, &res), 1);
-    pc_buf_release(&entry);
-    return res[0];
+    return fsmfx_run(fx, type, principal, target, body, extra, NULL);
 }
 
 static void
-mkorg(struct fixture *fx, const char *id, const char *parent, const char *level,
+mkorg(struct fsmfx *fx, const char *id, const char *parent, const char *level,
       bool authority)
 {
     char body[300];
@@ -95,12 +41,12 @@ mkorg(struct fixture *fx, const char *id, const char *parent, const char *level,
 }
 
 static void
-mkprincipal(struct fixture *fx, const char *id, const char *org,
+mkprincipal(struct fsmfx *fx, const char *id, const char *org,
             const char *roles)
 {
     char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    hash_hex(id, h); /* the token is the id: tests never authenticate */
+    fsmfx_hash_hex(id, h); /* the token is the id: tests never authenticate */
     snprintf(body, sizeof(body),
              "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org, roles);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
@@ -118,17 +64,8 @@ mkprincipal(struct fixture *fx, const char *id, const char *org,
 static int
 setup(void **state)
 {
-    struct fixture *fx = test_calloc(1, sizeof(*fx));
-    char extra[200], h[PC_HASH_HEX_LEN + 1];
+    struct fsmfx *fx = fsmfx_new("admin", 1000);
 
-    assert_int_equal(fsm_new(&fx->f), PC_OK);
-    fx->now = 1790000000000;
-    hash_hex("admin", h);
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             h);
-    assert_int_equal(run(fx, CMD_GENESIS, NULL, NULL, NULL, extra).status, 201);
     mkorg(fx, "dept", "authority", "province", false);
     mkorg(fx, "dept2", "authority", "province", false);
     mkorg(fx, "cityA", "authority", "city", true);
@@ -152,10 +89,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    struct fixture *fx = *state;
-
-    fsm_free(fx->f);
-    test_free(fx);
+    fsmfx_free(*state);
     return 0;
 }
 
@@ -183,8 +117,8 @@ body(char *buf, size_t cap, const char *id, const char *provider,
 }
 
 static int
-create(struct fixture *fx, const char *who, const char *id,
-       const char *provider, const char *scope)
+create(struct fsmfx *fx, const char *who, const char *id, const char *provider,
+       const char *scope)
 {
     char b[1024], fields[128];
 
@@ -199,7 +133,7 @@ create(struct fixture *fx, const char *who, const char *id,
 }
 
 static int
-update(struct fixture *fx, const char *who, const char *id, const char *b,
+update(struct fsmfx *fx, const char *who, const char *id, const char *b,
        int if_match)
 {
     char extra[40];
@@ -210,7 +144,7 @@ update(struct fixture *fx, const char *who, const char *id, const char *b,
 }
 
 static int
-review(struct fixture *fx, const char *who, const char *id, bool approve)
+review(struct fsmfx *fx, const char *who, const char *id, bool approve)
 {
     return run(fx, CMD_ENTRY_REVIEW, who, id,
                approve ? "{\"decision\":\"approve\"}"
@@ -220,7 +154,7 @@ review(struct fixture *fx, const char *who, const char *id, bool approve)
 }
 
 static int
-retire(struct fixture *fx, const char *who, const char *id)
+retire(struct fsmfx *fx, const char *who, const char *id)
 {
     return run(fx, CMD_ENTRY_RETIRE, who, id, "{\"reason\":\"gone\"}", NULL)
         .status;
@@ -236,7 +170,7 @@ enum op {
 
 /* Bring a fresh entry `id` of `provider` to `state` (creator `maker`). */
 static void
-prepare(struct fixture *fx, const char *id, const char *provider,
+prepare(struct fsmfx *fx, const char *id, const char *provider,
         const char *scope, const char *maker, const char *reviewer,
         enum fsm_entry_status state)
 {
@@ -259,7 +193,7 @@ prepare(struct fixture *fx, const char *id, const char *provider,
 static void
 test_catalog_role_table(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     static const struct {
         const char *who;
         enum op op;
@@ -370,7 +304,7 @@ test_catalog_role_table(void **state)
 static void
 test_catalog_lifecycle(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     const struct fsm_entry *e;
     char b[1024];
 
@@ -464,7 +398,7 @@ test_catalog_lifecycle(void **state)
 static void
 test_catalog_major_changes(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char b[1024];
 
     prepare(fx, "m", "dept", "province", "prov", "admin", FSM_ENTRY_PUBLISHED);
@@ -500,7 +434,7 @@ test_catalog_major_changes(void **state)
 static void
 test_catalog_validation_names_field(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char b[1024], msg[200], field[FSM_FIELD_LEN];
     static const struct {
         const char *from, *to, *field;
@@ -601,7 +535,7 @@ test_catalog_validation_names_field(void **state)
 static void
 test_catalog_duplicates(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char b[1024];
 
     assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL,
@@ -655,7 +589,7 @@ test_catalog_duplicates(void **state)
 
 /* The current version's payload of entry `id`, as JSON (caller decrefs). */
 static json_t *
-current(struct fixture *fx, const char *id)
+current(struct fsmfx *fx, const char *id)
 {
     const struct fsm_entry *e = fsm_entry(fx->f, id);
     struct fact fact;
@@ -669,7 +603,7 @@ current(struct fixture *fx, const char *id)
 }
 
 static int
-approve(struct fixture *fx, const char *id, const char *extra_members)
+approve(struct fsmfx *fx, const char *id, const char *extra_members)
 {
     char b[256];
 
@@ -686,7 +620,7 @@ approve(struct fixture *fx, const char *id, const char *extra_members)
 static void
 test_catalog_possible_duplicates(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     static const char *const two =
         "[{\"name\":\"road\",\"type\":\"string\",\"required\":true},"
         "{\"name\":\"km\",\"type\":\"number\",\"required\":false},"
@@ -774,7 +708,7 @@ test_catalog_possible_duplicates(void **state)
 static void
 test_catalog_if_match(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char b[1024];
 
     assert_int_equal(create(fx, "prov", "im", "dept", "province"), 201);
@@ -804,7 +738,7 @@ test_catalog_if_match(void **state)
 static void
 test_catalog_no_self_review(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
 
     prepare(fx, "self", "county", "city:cityA", "ca", NULL,
             FSM_ENTRY_SUBMITTED);
@@ -821,7 +755,7 @@ test_catalog_no_self_review(void **state)
 static void
 test_catalog_visibility(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     const struct fsm_principal *prov = fsm_principal(fx->f, "prov"),
                                *cons = fsm_principal(fx->f, "cons"),
                                *admin = fsm_principal(fx->f, "admin"),
@@ -897,7 +831,7 @@ entries_equal(const struct fsm_entry *a, const struct fsm_entry *b)
 static void
 test_catalog_rebuild_same_entries(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     const char *ids[] = { "r0", "r1", "r2", "r3", "r4" };
     char b[1024];
 
@@ -957,7 +891,7 @@ test_catalog_rebuild_same_entries(void **state)
 static void
 test_catalog_oom_update(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char b[1024], extra[40], errmsg[PC_ERRMSG_SIZE];
     struct pc_buf entry;
     int rc;
@@ -968,7 +902,7 @@ test_catalog_oom_update(void **state)
          NULL);
     snprintf(extra, sizeof(extra), "{\"if_match\":3}");
     pc_buf_init(&entry);
-    encode(fx, &entry, CMD_ENTRY_UPDATE, "prov", "oom", b, extra);
+    fsmfx_encode(fx, &entry, CMD_ENTRY_UPDATE, "prov", "oom", b, extra, NULL);
     uint64_t n = led_count(fsm_led(fx->f));
     for (long k = 0;; k++) {
         pc_alloc_fault(k, 1);

@@ -5,6 +5,7 @@
  * time, rejection facts, rebuild after restore, and determinism (two
  * replicas fed the same entries reach the same root).
  */
+#include "tests/lib/fsmfx.h"
 #include "tests/lib/test.h"
 
 #include <jansson.h>
@@ -18,96 +19,26 @@
 #include "node/fsm/fsm.h"
 #include "storage/led.h"
 
-struct fixture {
-    struct fsm *f;
-    uint64_t index;
-    int64_t now;
-    char admin_hash[PC_HASH_HEX_LEN + 1];
-};
-
-static void
-hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
-{
-    uint8_t h[PC_HASH_LEN];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(out, h, PC_HASH_LEN);
-}
-
-/* Apply one command; returns its result (copied). */
-static struct fsm_result
-run(struct fixture *fx, uint32_t type, const char *principal,
-    const char *target, const char *body, const char *extra, const char *idem)
-{
-    struct cmd c;
-    struct pc_buf one, entry;
-    const struct fsm_result *res;
-    char errmsg[PC_ERRMSG_SIZE];
-    char rid[32];
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
-    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index);
-    c.request_id = PC_SLICE_STR(rid);
-    if (idem != NULL) {
-        c.idem_key = PC_SLICE_STR(idem);
-        cmd_fingerprint(c.fingerprint, "POST", target ? target : "/",
-                        body ? body : "", body ? strlen(body) : 0);
-    }
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = PC_SLICE_STR(body ? body : "");
-    c.extra = PC_SLICE_STR(extra ? extra : "");
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    assert_int_equal(cmd_encode(&c, &one), PC_OK);
-    assert_int_equal(cmd_entry_begin(&entry, 1), PC_OK);
-    assert_int_equal(cmd_entry_add(&entry, &one), PC_OK);
-    assert_int_equal(cmd_entry_end(&entry), PC_OK);
-    assert_int_equal(entry.len % 8, 0);
-    fx->index++;
-    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
-                     PC_OK);
-    assert_int_equal(fsm_results(fx->f, &res), 1);
-    pc_buf_release(&one);
-    pc_buf_release(&entry);
-    return res[0];
-}
+/* H("admin-token"), the genesis token hash of every fixture. */
+static char admin_hash[PC_HASH_HEX_LEN + 1];
 
 static int
 setup(void **state)
 {
-    struct fixture *fx = test_calloc(1, sizeof(*fx));
-    char extra[200];
-
-    assert_int_equal(fsm_new(&fx->f), PC_OK);
-    fx->now = 1790000000000;
-    hash_hex("admin-token", fx->admin_hash);
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             fx->admin_hash);
-    struct fsm_result r = run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
-    assert_int_equal(r.status, 201);
-    assert_int_equal(r.n_facts, 3);
-    *state = fx;
+    fsmfx_hash_hex("admin-token", admin_hash);
+    *state = fsmfx_new("admin-token", 0);
     return 0;
 }
 
 static int
 teardown(void **state)
 {
-    struct fixture *fx = *state;
-
-    fsm_free(fx->f);
-    test_free(fx);
+    fsmfx_free(*state);
     return 0;
 }
 
 static struct fsm_result
-mkorg(struct fixture *fx, const char *who, const char *id, const char *parent,
+mkorg(struct fsmfx *fx, const char *who, const char *id, const char *parent,
       const char *level, bool authority)
 {
     char body[300];
@@ -117,16 +48,16 @@ mkorg(struct fixture *fx, const char *who, const char *id, const char *parent,
              "\"agency\"%s%s%s,\"authority\":%s}",
              id, level, parent ? ",\"parent\":\"" : "", parent ? parent : "",
              parent ? "\"" : "", authority ? "true" : "false");
-    return run(fx, CMD_ORG_CREATE, who, NULL, body, NULL, NULL);
+    return fsmfx_run(fx, CMD_ORG_CREATE, who, NULL, body, NULL, NULL);
 }
 
 static struct fsm_result
-mkprincipal(struct fixture *fx, const char *who, const char *id,
-            const char *org, const char *roles, const char *token)
+mkprincipal(struct fsmfx *fx, const char *who, const char *id, const char *org,
+            const char *roles, const char *token)
 {
     char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    hash_hex(token, h);
+    fsmfx_hash_hex(token, h);
     if (org != NULL) {
         snprintf(body, sizeof(body),
                  "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
@@ -135,11 +66,11 @@ mkprincipal(struct fixture *fx, const char *who, const char *id,
         snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
     }
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    return run(fx, CMD_PRINCIPAL_CREATE, who, NULL, body, extra, NULL);
+    return fsmfx_run(fx, CMD_PRINCIPAL_CREATE, who, NULL, body, extra, NULL);
 }
 
 static const struct fsm_principal *
-by_token(struct fixture *fx, const char *token)
+by_token(struct fsmfx *fx, const char *token)
 {
     uint8_t h[PC_HASH_LEN];
 
@@ -151,7 +82,7 @@ by_token(struct fixture *fx, const char *token)
 static void
 test_fsm_genesis_once(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     uint64_t n = led_count(fsm_led(fx->f));
     char extra[200];
 
@@ -163,8 +94,9 @@ test_fsm_genesis_once(void **state)
     snprintf(extra, sizeof(extra),
              "{\"cluster_id\":\"ffffffffffffffffffffffffffffffff\","
              "\"token_hash\":\"%s\"}",
-             fx->admin_hash);
-    struct fsm_result r = run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
+             admin_hash);
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
     assert_int_equal(r.status, 409);
     assert_int_equal(led_count(fsm_led(fx->f)), n);
     assert_string_equal(fsm_cluster_id(fx->f),
@@ -175,7 +107,7 @@ test_fsm_genesis_once(void **state)
 static void
 test_fsm_scope_table(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
 
     assert_int_equal(
         mkorg(fx, "admin", "cityA", "authority", "city", true).status, 201);
@@ -245,14 +177,14 @@ test_fsm_scope_table(void **state)
 static void
 test_fsm_idempotency(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     const char *body = "{\"id\":\"o1\",\"name\":\"n\",\"level\":\"province\","
                        "\"kind\":\"agency\",\"parent\":\"authority\"}";
     struct fsm_result a =
-        run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
+        fsmfx_run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
     uint64_t n = led_count(fsm_led(fx->f));
     struct fsm_result b =
-        run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
+        fsmfx_run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
 
     assert_int_equal(a.status, 201);
     assert_false(a.replayed);
@@ -261,29 +193,29 @@ test_fsm_idempotency(void **state)
     assert_int_equal(b.first_rev, a.first_rev);
     assert_int_equal(led_count(fsm_led(fx->f)), n);
     /* Same key, other body: 422 and nothing appended. */
-    struct fsm_result c = run(fx, CMD_ORG_CREATE, "admin", NULL,
-                              "{\"id\":\"o2\",\"name\":\"n\",\"level\":"
-                              "\"province\",\"kind\":\"agency\"}",
-                              NULL, "key-1");
+    struct fsm_result c = fsmfx_run(fx, CMD_ORG_CREATE, "admin", NULL,
+                                    "{\"id\":\"o2\",\"name\":\"n\",\"level\":"
+                                    "\"province\",\"kind\":\"agency\"}",
+                                    NULL, "key-1");
     assert_int_equal(c.status, 422);
     assert_string_equal(c.code, "idempotency_mismatch");
     assert_int_equal(led_count(fsm_led(fx->f)), n);
     /* Another principal's same key is independent. */
     mkprincipal(fx, "admin", "p", "authority", "\"authority\"", "t-p");
     struct fsm_result d =
-        run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
+        fsmfx_run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
     assert_false(d.replayed);
     assert_int_equal(d.status, 409); /* o1 exists */
     /* A replayed rejection is the rejection. */
     struct fsm_result e =
-        run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
+        fsmfx_run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
     assert_true(e.replayed);
     assert_int_equal(e.status, 409);
     assert_string_equal(e.code, "conflict");
     /* After 24 h of ledger time the key may be used again. */
     fx->now += 24LL * 3600 * 1000 + 1;
     struct fsm_result g =
-        run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
+        fsmfx_run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, "key-1");
     assert_false(g.replayed);
     assert_int_equal(g.status, 409);
 }
@@ -292,14 +224,14 @@ test_fsm_idempotency(void **state)
 static void
 test_fsm_time_monotonic(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     int64_t t0 = led_time(fsm_led(fx->f));
 
     fx->now -= 100000; /* a new leader whose clock is behind */
-    run(fx, CMD_TICK, NULL, NULL, NULL, NULL, NULL);
+    fsmfx_run(fx, CMD_TICK, NULL, NULL, NULL, NULL, NULL);
     assert_true(led_time(fsm_led(fx->f)) == t0);
     fx->now = t0 + 5000;
-    run(fx, CMD_TICK, NULL, NULL, NULL, NULL, NULL);
+    fsmfx_run(fx, CMD_TICK, NULL, NULL, NULL, NULL, NULL);
     assert_true(led_time(fsm_led(fx->f)) == t0 + 5000);
 }
 
@@ -307,30 +239,33 @@ test_fsm_time_monotonic(void **state)
 static void
 test_fsm_revoke_and_token(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char extra[120], h[PC_HASH_HEX_LEN + 1];
 
     assert_int_equal(
         mkprincipal(fx, "admin", "u", "authority", "\"consumer\"", "t-u")
             .status,
         201);
-    hash_hex("t-u2", h);
+    fsmfx_hash_hex("t-u2", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     assert_int_equal(
-        run(fx, CMD_PRINCIPAL_TOKEN, "u", "u", NULL, extra, NULL).status, 200);
+        fsmfx_run(fx, CMD_PRINCIPAL_TOKEN, "u", "u", NULL, extra, NULL).status,
+        200);
     assert_null(by_token(fx, "t-u"));
     assert_non_null(by_token(fx, "t-u2"));
     assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "u", "u", NULL, NULL, NULL).status, 403);
+        fsmfx_run(fx, CMD_PRINCIPAL_REVOKE, "u", "u", NULL, NULL, NULL).status,
+        403);
     assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "u", NULL, NULL, NULL).status,
+        fsmfx_run(fx, CMD_PRINCIPAL_REVOKE, "admin", "u", NULL, NULL, NULL)
+            .status,
         200);
     assert_null(by_token(fx, "t-u2"));
     /* A revoked principal's commands are refused in apply. */
     assert_int_equal(mkorg(fx, "u", "zz", "authority", "city", false).status,
                      401);
     assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "admin", NULL, NULL, NULL)
+        fsmfx_run(fx, CMD_PRINCIPAL_REVOKE, "admin", "admin", NULL, NULL, NULL)
             .status,
         409);
 }
@@ -340,27 +275,18 @@ test_fsm_revoke_and_token(void **state)
 static void
 test_fsm_determinism_and_rebuild(void **state)
 {
-    struct fixture *fx = *state;
-    struct fixture other = *fx;
+    struct fsmfx *fx = *state;
+    struct fsmfx *other = fsmfx_new("admin-token", 0);
     uint8_t r1[PC_HASH_LEN], r2[PC_HASH_LEN];
-    char extra[200];
 
-    assert_int_equal(fsm_new(&other.f), PC_OK);
-    other.index = 0;
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             fx->admin_hash);
-    other.now = 1790000000000;
-    run(&other, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
     for (int i = 0; i < 20; i++) {
         char id[16];
         snprintf(id, sizeof(id), "org%d", i);
         mkorg(fx, "admin", id, "authority", "city", i % 3 == 0);
-        mkorg(&other, "admin", id, "authority", "city", i % 3 == 0);
+        mkorg(other, "admin", id, "authority", "city", i % 3 == 0);
     }
     led_root(fsm_led(fx->f), r1);
-    led_root(fsm_led(other.f), r2);
+    led_root(fsm_led(other->f), r2);
     assert_memory_equal(r1, r2, PC_HASH_LEN);
     /* Restore a third fsm from a copy of the ledger's facts. */
     struct led *copy;
@@ -382,7 +308,7 @@ test_fsm_determinism_and_rebuild(void **state)
     assert_string_equal(fsm_cluster_id(third),
                         "00112233445566778899aabbccddeeff");
     fsm_free(third);
-    fsm_free(other.f);
+    fsmfx_free(other);
 }
 
 /* Out of memory in the middle of a command leaves no trace; the retry
@@ -390,29 +316,16 @@ test_fsm_determinism_and_rebuild(void **state)
 static void
 test_fsm_oom_all_or_nothing(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
-    char extra[200];
-    struct cmd c;
-    struct pc_buf one, entry;
+    struct pc_buf entry;
     char errmsg[PC_ERRMSG_SIZE];
 
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", fx->admin_hash);
-    memset(&c, 0, sizeof(c));
-    c.type = CMD_ORG_CREATE;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR("admin");
-    c.request_id = PC_SLICE_STR("oom");
-    c.body = PC_SLICE_STR("{\"id\":\"oom\",\"name\":\"n\",\"level\":"
-                          "\"city\",\"kind\":\"agency\",\"parent\":"
-                          "\"authority\"}");
-    pc_buf_init(&one);
     pc_buf_init(&entry);
-    cmd_encode(&c, &one);
-    cmd_entry_begin(&entry, 1);
-    cmd_entry_add(&entry, &one);
-    cmd_entry_end(&entry);
+    fsmfx_encode(fx, &entry, CMD_ORG_CREATE, "admin", NULL,
+                 "{\"id\":\"oom\",\"name\":\"n\",\"level\":\"city\","
+                 "\"kind\":\"agency\",\"parent\":\"authority\"}",
+                 NULL, NULL);
     for (long k = 0;; k++) {
         uint64_t n = led_count(fsm_led(fx->f));
         led_root(fsm_led(fx->f), before);
@@ -431,7 +344,6 @@ test_fsm_oom_all_or_nothing(void **state)
         assert_null(fsm_org(fx->f, "oom"));
         assert_true(k < 10000);
     }
-    pc_buf_release(&one);
     pc_buf_release(&entry);
 }
 
@@ -440,7 +352,7 @@ test_fsm_oom_all_or_nothing(void **state)
 static void
 test_fsm_bad_entries(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char errmsg[PC_ERRMSG_SIZE];
     uint8_t junk[16] = { 'E', 1, 1, 0xff };
     struct cmd c;

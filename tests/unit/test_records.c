@@ -6,6 +6,7 @@
  * retire and re-create, content hashes and the hash chain recomputed
  * independently, at_revision lookups, key and batch syntax.
  */
+#include "tests/lib/fsmfx.h"
 #include "tests/lib/test.h"
 
 #include <jansson.h>
@@ -26,71 +27,23 @@
 #define SALT_B  "ffeeddccbbaa99887766554433221100"
 #define EXTRA_A "{\"salt\":\"" SALT_A "\"}"
 
-struct fixture {
-    struct fsm *f;
-    uint64_t index;
-    int64_t now;
-};
-
-static void
-hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
-{
-    uint8_t h[PC_HASH_LEN];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(out, h, PC_HASH_LEN);
-}
-
 static struct fsm_result
-run_idem(struct fixture *fx, uint32_t type, const char *principal,
+run_idem(struct fsmfx *fx, uint32_t type, const char *principal,
          const char *target, const char *body, const char *extra,
          const char *idem)
 {
-    const struct fsm_result *res;
-    char errmsg[PC_ERRMSG_SIZE], rid[32];
-    struct pc_buf entry, one;
-    struct cmd c;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
-    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index);
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = PC_SLICE_STR(body ? body : "");
-    c.extra = PC_SLICE_STR(extra ? extra : "");
-    if (idem != NULL) {
-        c.idem_key = PC_SLICE_STR(idem);
-        cmd_fingerprint(c.fingerprint, "PUT", target ? target : "", body,
-                        body ? strlen(body) : 0);
-    }
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    assert_int_equal(cmd_encode(&c, &one), PC_OK);
-    assert_int_equal(cmd_entry_begin(&entry, 1), PC_OK);
-    assert_int_equal(cmd_entry_add(&entry, &one), PC_OK);
-    assert_int_equal(cmd_entry_end(&entry), PC_OK);
-    fx->index++;
-    fx->now += 1000;
-    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
-                     PC_OK);
-    assert_int_equal(fsm_results(fx->f, &res), 1);
-    pc_buf_release(&entry);
-    pc_buf_release(&one);
-    return res[0];
+    return fsmfx_run(fx, type, principal, target, body, extra, idem);
 }
 
 static struct fsm_result
-run(struct fixture *fx, uint32_t type, const char *principal,
-    const char *target, const char *body, const char *extra)
+run(struct fsmfx *fx, uint32_t type, const char *principal, const char *target,
+    const char *body, const char *extra)
 {
     return run_idem(fx, type, principal, target, body, extra, NULL);
 }
 
 static void
-mkorg(struct fixture *fx, const char *id)
+mkorg(struct fsmfx *fx, const char *id)
 {
     char body[300];
 
@@ -103,12 +56,12 @@ mkorg(struct fixture *fx, const char *id)
 }
 
 static void
-mkprincipal(struct fixture *fx, const char *id, const char *org,
+mkprincipal(struct fsmfx *fx, const char *id, const char *org,
             const char *roles)
 {
     char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    hash_hex(id, h);
+    fsmfx_hash_hex(id, h);
     if (org != NULL) {
         snprintf(body, sizeof(body),
                  "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
@@ -132,7 +85,7 @@ static const char *const schema =
 
 /* Create entry `id` of dept with the classes, and publish it if asked. */
 static void
-mkentry(struct fixture *fx, const char *id, const char *share, const char *open,
+mkentry(struct fsmfx *fx, const char *id, const char *share, const char *open,
         bool publish)
 {
     char b[2048];
@@ -171,17 +124,8 @@ mkentry(struct fixture *fx, const char *id, const char *share, const char *open,
 static int
 setup(void **state)
 {
-    struct fixture *fx = test_calloc(1, sizeof(*fx));
-    char extra[200], h[PC_HASH_HEX_LEN + 1];
+    struct fsmfx *fx = fsmfx_new("admin", 1000);
 
-    assert_int_equal(fsm_new(&fx->f), PC_OK);
-    fx->now = 1790000000000;
-    hash_hex("admin", h);
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             h);
-    assert_int_equal(run(fx, CMD_GENESIS, NULL, NULL, NULL, extra).status, 201);
     mkorg(fx, "dept");
     mkorg(fx, "dept2");
     mkprincipal(fx, "prov", "dept", "\"provider\"");
@@ -202,15 +146,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    struct fixture *fx = *state;
-
-    fsm_free(fx->f);
-    test_free(fx);
+    fsmfx_free(*state);
     return 0;
 }
 
 static int
-put(struct fixture *fx, const char *who, const char *target, const char *doc,
+put(struct fsmfx *fx, const char *who, const char *target, const char *doc,
     const char *extra)
 {
     return run(fx, CMD_RECORD_PUT, who, target, doc, extra ? extra : EXTRA_A)
@@ -219,7 +160,7 @@ put(struct fixture *fx, const char *who, const char *target, const char *doc,
 
 /* The payload of the last fact as JSON (new reference). */
 static json_t *
-last_payload(struct fixture *fx, uint32_t *kind)
+last_payload(struct fsmfx *fx, uint32_t *kind)
 {
     struct fact f;
     struct led *l = fsm_led(fx->f);
@@ -233,7 +174,7 @@ last_payload(struct fixture *fx, uint32_t *kind)
 
 /* The "detail" member `k` of the last (rejection) fact as a string. */
 static const char *
-detail_str(struct fixture *fx, const char *k, char *buf, size_t cap)
+detail_str(struct fsmfx *fx, const char *k, char *buf, size_t cap)
 {
     uint32_t kind;
     json_t *p = last_payload(fx, &kind);
@@ -247,7 +188,7 @@ detail_str(struct fixture *fx, const char *k, char *buf, size_t cap)
 }
 
 static long long
-detail_int(struct fixture *fx, const char *k)
+detail_int(struct fsmfx *fx, const char *k)
 {
     json_t *p = last_payload(fx, NULL);
     json_t *v = json_object_get(json_object_get(p, "detail"), k);
@@ -258,7 +199,7 @@ detail_int(struct fixture *fx, const char *k)
 }
 
 static const struct fsm_principal *
-who(struct fixture *fx, const char *id)
+who(struct fsmfx *fx, const char *id)
 {
     return id == NULL ? NULL : fsm_principal(fx->f, id);
 }
@@ -267,7 +208,7 @@ who(struct fixture *fx, const char *id)
 static void
 test_records_role_class_table(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     static const struct {
         const char *entry, *share, *open;
     } entries[] = {
@@ -342,7 +283,7 @@ test_records_role_class_table(void **state)
 static void
 test_records_entry_state(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
 
     mkentry(fx, "draft", "unconditional", "unconditional", false);
     assert_int_equal(put(fx, "prov", "draft/k", "{\"name\":\"x\"}", NULL), 409);
@@ -374,7 +315,7 @@ test_records_entry_state(void **state)
 static void
 test_records_published_stays_in_force(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     char b[2048];
 
     assert_int_equal(put(fx, "prov", "e/k1", "{\"name\":\"x\"}", NULL), 201);
@@ -424,7 +365,7 @@ test_records_published_stays_in_force(void **state)
 static void
 test_records_schema_names_field(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     static const struct {
         const char *doc;
         const char *field; /* NULL: accepted */
@@ -485,7 +426,7 @@ test_records_schema_names_field(void **state)
 static void
 test_records_preconditions(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
 
     assert_int_equal(put(fx, "prov", "e/k", "{\"name\":\"1\"}",
                          "{\"salt\":\"" SALT_A "\",\"if_none_match\":true}"),
@@ -521,7 +462,7 @@ test_records_preconditions(void **state)
 }
 
 static struct fsm_result
-batch(struct fixture *fx, const char *who, const char *entry, const char *body,
+batch(struct fsmfx *fx, const char *who, const char *entry, const char *body,
       size_t n)
 {
     char extra[4096];
@@ -537,7 +478,7 @@ batch(struct fixture *fx, const char *who, const char *entry, const char *body,
 }
 
 static uint64_t
-latest(struct fixture *fx, const char *entry, const char *key)
+latest(struct fsmfx *fx, const char *entry, const char *key)
 {
     struct idx_key k = { FACT_RECORD, PC_SLICE_STR(entry), PC_SLICE_STR(key) };
 
@@ -548,7 +489,7 @@ latest(struct fixture *fx, const char *entry, const char *key)
 static void
 test_records_batch_atomic(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     struct led *l = fsm_led(fx->f);
     uint64_t before = led_count(l);
     char buf[80];
@@ -617,7 +558,7 @@ test_records_batch_atomic(void **state)
 static void
 test_records_retire_recreate(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     struct led *l = fsm_led(fx->f);
     struct fact f;
     json_t *p;
@@ -694,7 +635,7 @@ test_records_retire_recreate(void **state)
 static void
 test_records_hashes(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     struct led *l = fsm_led(fx->f);
     static const char canon[] = "{\"name\":\"\xc3\xa9\",\"q\":2.5,\"z\":[1e+21,"
                                 "1]}";
@@ -745,7 +686,7 @@ test_records_hashes(void **state)
 static void
 test_records_at_revision(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     struct led *l = fsm_led(fx->f);
     struct idx_key k = { FACT_RECORD, PC_SLICE_STR("e"), PC_SLICE_STR("t") };
     uint64_t r0 = led_count(l), r1, r2, r3, v, rev;
@@ -805,10 +746,10 @@ test_records_key_syntax(void **state)
     assert_true(fsm_record_key_valid(big, 512));
     assert_false(fsm_record_key_valid(big, 513));
     /* the same rules in apply */
-    assert_int_equal(put(*(struct fixture **)state, "prov", "e/..",
-                         "{\"name\":\"x\"}", NULL),
-                     400);
-    assert_int_equal(put(*(struct fixture **)state, "prov", "e/cafe\xcc\x81",
+    assert_int_equal(
+        put(*(struct fsmfx **)state, "prov", "e/..", "{\"name\":\"x\"}", NULL),
+        400);
+    assert_int_equal(put(*(struct fsmfx **)state, "prov", "e/cafe\xcc\x81",
                          "{\"name\":\"x\"}", NULL),
                      400);
     memset(big, 0, sizeof(big));
@@ -924,7 +865,7 @@ test_records_batch_limits(void **state)
 static void
 test_records_replay_and_audit(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     struct led *l = fsm_led(fx->f);
     struct fsm_result r;
     uint64_t before;
@@ -970,7 +911,7 @@ test_records_replay_and_audit(void **state)
 static void
 test_records_restore_same(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     struct led *copy;
     char errmsg[PC_ERRMSG_SIZE];
     struct pc_slice enc;
@@ -1008,33 +949,19 @@ test_records_restore_same(void **state)
 static void
 test_records_oom_batch(void **state)
 {
-    struct fixture *fx = *state;
+    struct fsmfx *fx = *state;
     static const char body[] =
         "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
         "{\"key\":\"b\",\"value\":{\"name\":\"2\",\"o\":{\"x\":[1]}}}]}";
-    char errmsg[PC_ERRMSG_SIZE], rid[16];
+    char errmsg[PC_ERRMSG_SIZE];
     const struct fsm_result *res;
-    struct pc_buf entry, one;
-    struct cmd c;
+    struct pc_buf entry;
     uint64_t n = led_count(fsm_led(fx->f));
     int rc;
 
-    memset(&c, 0, sizeof(c));
-    c.type = CMD_RECORD_BATCH;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR("prov");
-    snprintf(rid, sizeof(rid), "oom");
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR("e");
-    c.body = PC_SLICE_STR(body);
-    c.extra = PC_SLICE_STR("{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}");
-    pc_buf_init(&one);
     pc_buf_init(&entry);
-    assert_int_equal(cmd_encode(&c, &one), PC_OK);
-    assert_int_equal(cmd_entry_begin(&entry, 1), PC_OK);
-    assert_int_equal(cmd_entry_add(&entry, &one), PC_OK);
-    assert_int_equal(cmd_entry_end(&entry), PC_OK);
+    fsmfx_encode(fx, &entry, CMD_RECORD_BATCH, "prov", "e", body,
+                 "{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}", NULL);
     for (long k = 0;; k++) {
         pc_alloc_fault(k, 1);
         rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
@@ -1053,7 +980,6 @@ test_records_oom_batch(void **state)
     assert_int_equal(latest(fx, "e", "a"), 1);
     assert_int_equal(latest(fx, "e", "b"), 1);
     pc_buf_release(&entry);
-    pc_buf_release(&one);
 }
 
 int

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+#include "tests/lib/fsmfx.h"
+
+#include "tests/lib/test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "node/cmd.h"
+
+void
+fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
+{
+    uint8_t h[PC_HASH_LEN];
+
+    pc_hash(h, token, strlen(token));
+    pc_hex(out, h, PC_HASH_LEN);
+}
+
+struct fsmfx *
+fsmfx_new(const char *admin_token, int64_t step_ms)
+{
+    struct fsmfx *fx = test_calloc(1, sizeof(*fx));
+    char extra[200], h[PC_HASH_HEX_LEN + 1];
+    struct fsm_result r;
+
+    assert_int_equal(fsm_new(&fx->f), PC_OK);
+    fx->now = FSMFX_EPOCH_MS;
+    fx->step_ms = step_ms;
+    fsmfx_hash_hex(admin_token, h);
+    snprintf(extra, sizeof(extra),
+             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
+             "\"token_hash\":\"%s\"}",
+             h);
+    r = fsmfx_run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(r.n_facts, 3); /* cluster, authority org, admin */
+    return fx;
+}
+
+void
+fsmfx_free(struct fsmfx *fx)
+{
+    fsm_free(fx->f);
+    test_free(fx);
+}
+
+void
+fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
+             const char *principal, const char *target, const char *body,
+             const char *extra, const char *idem)
+{
+    struct pc_buf one;
+    struct cmd c;
+    char rid[32];
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = fx->now;
+    c.principal = PC_SLICE_STR(principal ? principal : "");
+    snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index + 1);
+    c.request_id = PC_SLICE_STR(rid);
+    c.target = PC_SLICE_STR(target ? target : "");
+    c.body = PC_SLICE_STR(body ? body : "");
+    c.extra = PC_SLICE_STR(extra ? extra : "");
+    if (idem != NULL) {
+        c.idem_key = PC_SLICE_STR(idem);
+        cmd_fingerprint(c.fingerprint, "POST", target ? target : "",
+                        body ? body : "", body ? strlen(body) : 0);
+    }
+    pc_buf_init(&one);
+    assert_int_equal(cmd_encode(&c, &one), PC_OK);
+    assert_int_equal(cmd_entry_begin(entry, 1), PC_OK);
+    assert_int_equal(cmd_entry_add(entry, &one), PC_OK);
+    assert_int_equal(cmd_entry_end(entry), PC_OK);
+    assert_int_equal(entry->len % 8, 0);
+    pc_buf_release(&one);
+}
+
+struct fsm_result
+fsmfx_run(struct fsmfx *fx, uint32_t type, const char *principal,
+          const char *target, const char *body, const char *extra,
+          const char *idem)
+{
+    const struct fsm_result *res;
+    char errmsg[PC_ERRMSG_SIZE];
+    struct pc_buf entry;
+
+    pc_buf_init(&entry);
+    fsmfx_encode(fx, &entry, type, principal, target, body, extra, idem);
+    fx->index++;
+    fx->now += fx->step_ms;
+    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
+                     PC_OK);
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    pc_buf_release(&entry);
+    return res[0];
+}

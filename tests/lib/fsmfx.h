@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A state machine driven one command at a time, for the unit tests of the
+ * rules: each command is encoded as a one-command raft entry and applied at
+ * the next raft index, as a replica would.
+ */
+#ifndef PC_TEST_FSMFX_H
+#define PC_TEST_FSMFX_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/hash.h"
+#include "node/fsm/fsm.h"
+
+#define FSMFX_EPOCH_MS 1790000000000LL /* the first command's time */
+
+struct fsmfx {
+    struct fsm *f;
+    uint64_t index;  /* raft index of the last entry applied */
+    int64_t now;     /* the next command's time stamp */
+    int64_t step_ms; /* added to `now` after each command */
+};
+
+/* Hex of H(token), as the node stores a token. */
+void fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1]);
+
+/*
+ * A new state machine after genesis, whose admin token is `admin_token`
+ * (test_calloc'd; free with fsmfx_free).
+ */
+struct fsmfx *fsmfx_new(const char *admin_token, int64_t step_ms);
+void fsmfx_free(struct fsmfx *fx);
+
+/*
+ * Encode one command (NULL strings are empty; `idem`, when given, is the
+ * Idempotency-Key with a fingerprint of target and body) as a raft entry
+ * appended to `entry`.
+ */
+void fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
+                  const char *principal, const char *target, const char *body,
+                  const char *extra, const char *idem);
+
+/* Encode and apply one command at the next index; its result (a copy). */
+struct fsm_result fsmfx_run(struct fsmfx *fx, uint32_t type,
+                            const char *principal, const char *target,
+                            const char *body, const char *extra,
+                            const char *idem);
+
+#endif
