@@ -38,8 +38,8 @@
 #include "common/err.h"
 #include "storage/snap.h"
 
-/* Facts the final step may encode on the loop by default (a few ms). */
-#define RFSM_TAIL_MAX 4096
+/* Facts the final step may encode on the loop by default (about 2 ms). */
+#define RFSM_TAIL_MAX 1024
 /* Worker rounds before the tail is encoded on the loop whatever its size. */
 #define RFSM_ROUNDS 8
 
