@@ -139,6 +139,7 @@ api_metrics(struct http_request *req, void *arg)
         "provcat_snapshots_total %llu\n"
         "provcat_snapshot_bytes %llu\n"
         "provcat_snapshot_duration_ms %llu\n"
+        "provcat_snapshot_loop_us %llu\n"
         "provcat_snapshot_restores_total %llu\n"
         "provcat_apply_errors_total %llu\n"
         "provcat_read_barriers_total %llu\n"
@@ -160,9 +161,10 @@ api_metrics(struct http_request *req, void *arg)
         (long long)led_time(fsm_led(n->fsm)), lm.facts, lm.docs, lm.merkle,
         lm.index, (unsigned long long)cs.snapshots,
         (unsigned long long)cs.snapshot_bytes,
-        (unsigned long long)cs.snapshot_ms, (unsigned long long)cs.restores,
-        (unsigned long long)cs.apply_errors, (unsigned long long)n->barriers,
-        (unsigned long long)n->reads_served,
+        (unsigned long long)cs.snapshot_ms,
+        (unsigned long long)cs.snapshot_loop_us,
+        (unsigned long long)cs.restores, (unsigned long long)cs.apply_errors,
+        (unsigned long long)n->barriers, (unsigned long long)n->reads_served,
         (unsigned long long)n->sec_auth_failures,
         (unsigned long long)n->sec_denials,
         (unsigned long long)n->sec_rate_limited,

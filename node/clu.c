@@ -560,6 +560,7 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->snapshots = c->rfsm.snapshots;
     out->snapshot_bytes = c->rfsm.snapshot_bytes;
     out->snapshot_ms = c->rfsm.snapshot_ms;
+    out->snapshot_loop_us = c->rfsm.snapshot_loop_us;
     out->restores = c->rfsm.restores;
     out->apply_errors = c->rfsm.apply_errors;
 }

@@ -110,9 +110,10 @@ int clu_transfer(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
 
 /* Counters for /metrics. */
 struct clu_stats {
-    uint64_t snapshots;      /* taken */
-    uint64_t snapshot_bytes; /* size of the last one */
-    uint64_t snapshot_ms;    /* encode time of the last one */
+    uint64_t snapshots;        /* taken */
+    uint64_t snapshot_bytes;   /* size of the last one */
+    uint64_t snapshot_ms;      /* worker encode time of the last one */
+    uint64_t snapshot_loop_us; /* loop time the last one took */
     uint64_t restores;
     uint64_t apply_errors;
 };

@@ -1,18 +1,78 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * raft_fsm version 2 (snapshot + finalize). The snapshot buffer is the
- * storage codec over a frozen ledger view; raft writes it from its thread
- * pool and calls finalize, where the view is released.
+ * raft_fsm version 2 (snapshot + finalize), with the snapshot encoded off
+ * the loop. raft wants the snapshot's bytes when it calls snapshot(), and
+ * neither 0.15.0 (v3 only behind a forced io version) nor 0.22.1 (whose
+ * legacy layer calls snapshot_async right after snapshot(), on the loop)
+ * gives a usable worker thread, so the adapter runs its own:
+ *
+ *   1. The first snapshot() freezes a ledger view (O(n / chunk)), starts a
+ *      thread that encodes it with the storage codec into the body buffer,
+ *      and returns RAFT_BUSY: raft skips the turn and asks again at its
+ *      next event (an entry, a message, a tick).
+ *   2. Calls while the thread runs return RAFT_BUSY at once.
+ *   3. Once it is done, the facts appended meanwhile (the tail) are encoded
+ *      on the loop from a fresh view, with the trailer, and the header is
+ *      written for the final count and root: the buffers are header, body,
+ *      tail, exactly the state at last_applied. A tail over RFSM_TAIL_MAX
+ *      facts gets another worker round first (at most RFSM_ROUNDS), as
+ *      raft's catch-up rounds do.
+ *
+ * A view may show a document redacted after its freeze, which the state at
+ * last_applied no longer has, so a redaction while a job runs discards it
+ * (led_redactions). Restore and close cancel a running job and wait for its
+ * thread (at most about one frame, a millisecond or so), so the ledger is
+ * never replaced or freed under it. raft frees nothing with finalize:
+ * finalize frees the buffers (pc_malloc'd).
  */
 #include "node/rfsm.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/err.h"
-#include "common/timefmt.h"
 #include "storage/snap.h"
+
+/* Facts the final step may encode on the loop by default (about 2 ms). */
+#define RFSM_TAIL_MAX 1024
+/* Worker rounds before the tail is encoded on the loop whatever its size. */
+#define RFSM_ROUNDS 8
+
+/*
+ * A snapshot being encoded. The loop owns every field but those the worker
+ * writes while it runs (enc, body, rc, errmsg, work_us), which the loop
+ * reads only after joining it; `done` tells the loop it may join.
+ */
+struct rfsm_job {
+    pthread_t thread;
+    bool running;          /* a thread was started and not yet joined */
+    struct led *led;       /* the ledger of the views */
+    struct led_view *view; /* this round's frozen prefix */
+    struct snap_enc *enc;
+    struct pc_buf body;  /* frames of every round */
+    uint64_t redactions; /* led_redactions() at the first round */
+    unsigned rounds;
+    uint64_t work_us;   /* worker time over the rounds */
+    uint64_t loop_us;   /* loop time spent in snapshot() for this job */
+    atomic_bool done;   /* the worker finished this round */
+    atomic_bool cancel; /* stop at the next frame */
+    int rc;
+    char errmsg[PC_ERRMSG_SIZE];
+};
+
+static uint64_t
+now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static int
 apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
@@ -40,57 +100,212 @@ apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
     return RAFT_NOMEM;
 }
 
+/* The worker's sink: the body buffer, unless the loop cancelled. */
+static int
+body_write(void *arg, const void *p, size_t n)
+{
+    struct rfsm_job *j = arg;
+
+    if (atomic_load_explicit(&j->cancel, memory_order_relaxed)) {
+        return PC_ESHUTDOWN;
+    }
+    return pc_buf_put(&j->body, p, n);
+}
+
+static int
+buf_write(void *arg, const void *p, size_t n)
+{
+    return pc_buf_put(arg, p, n);
+}
+
+/* One round: encode the view's facts past the encoder's count. */
+static void *
+job_run(void *arg)
+{
+    struct rfsm_job *j = arg;
+    uint64_t t0 = now_us();
+
+    j->rc = snap_enc_step(j->enc, j->view, body_write, j, j->errmsg);
+    j->work_us += now_us() - t0;
+    atomic_store_explicit(&j->done, true, memory_order_release);
+    return NULL;
+}
+
+/* Start a round over a fresh view of `l`. PC_OK or PC_ENOMEM. */
+static int
+job_round(struct rfsm_job *j, struct led *l)
+{
+    if (led_view_open(l, &j->view) != PC_OK) {
+        return PC_ENOMEM;
+    }
+    j->rounds++;
+    atomic_store_explicit(&j->done, false, memory_order_relaxed);
+    if (pthread_create(&j->thread, NULL, job_run, j) == 0) {
+        j->running = true;
+    } else {
+        job_run(j); /* no thread: this round on the loop */
+    }
+    return PC_OK;
+}
+
+/* Wait for the worker (cancelled or done) and close the round's view. */
+static void
+job_reap(struct rfsm_job *j)
+{
+    if (j->running) {
+        pthread_join(j->thread, NULL);
+        j->running = false;
+    }
+    led_view_close(j->led, j->view);
+    j->view = NULL;
+}
+
+static void
+job_free(struct rfsm_job *j)
+{
+    if (j == NULL) {
+        return;
+    }
+    atomic_store_explicit(&j->cancel, true, memory_order_relaxed);
+    job_reap(j);
+    snap_enc_free(j->enc);
+    pc_buf_release(&j->body);
+    pc_free(j);
+}
+
+/* A new job over `l`, its first round started. PC_OK or PC_ENOMEM. */
+static int
+job_start(struct led *l, struct rfsm_job **out)
+{
+    struct rfsm_job *j = pc_calloc(1, sizeof(*j));
+
+    if (j == NULL) {
+        return PC_ENOMEM;
+    }
+    pc_buf_init(&j->body);
+    j->led = l;
+    j->redactions = led_redactions(l);
+    atomic_init(&j->done, false);
+    atomic_init(&j->cancel, false);
+    if (snap_enc_new(&j->enc) != PC_OK || job_round(j, l) != PC_OK) {
+        job_free(j);
+        return PC_ENOMEM;
+    }
+    *out = j;
+    return PC_OK;
+}
+
+/*
+ * The last step, on the loop: the tail and trailer from a fresh view, the
+ * header for it, and the three buffers. PC_OK or PC_ENOMEM (`j` unusable).
+ */
+static int
+job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
+           struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    uint8_t root[PC_HASH_LEN];
+    struct raft_buffer *b;
+    struct led_view *v;
+    struct pc_buf tail;
+    uint8_t *hdr;
+    int rc;
+
+    if (led_view_open(l, &v) != PC_OK) {
+        return PC_ENOMEM;
+    }
+    pc_buf_init(&tail);
+    rc = snap_enc_finish(j->enc, v, buf_write, &tail, j->errmsg);
+    led_view_root(v, root);
+    hdr = pc_malloc(SNAP_HEADER_LEN);
+    b = raft_malloc(3 * sizeof(*b));
+    if (rc != PC_OK || hdr == NULL || b == NULL) {
+        led_view_close(l, v);
+        pc_buf_release(&tail);
+        pc_free(hdr);
+        raft_free(b);
+        return PC_ENOMEM;
+    }
+    snap_header(led_view_count(v), root, hdr);
+    led_view_close(l, v);
+    b[0] = (struct raft_buffer){ hdr, SNAP_HEADER_LEN };
+    b[1].len = j->body.len;
+    b[1].base = pc_buf_detach(&j->body, NULL);
+    b[2].len = tail.len;
+    b[2].base = pc_buf_detach(&tail, NULL);
+    *bufs = b;
+    *n_bufs = 3;
+    s->snapshots++;
+    s->snapshot_bytes = b[0].len + b[1].len + b[2].len;
+    s->snapshot_ms = j->work_us / 1000;
+    s->snapshot_rounds = j->rounds;
+    return PC_OK;
+}
+
 static int
 snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
     struct rfsm *s = rf->data;
     struct led *l = fsm_led(s->fsm);
-    struct led_view *v = NULL;
-    struct pc_buf out;
-    char errmsg[PC_ERRMSG_SIZE];
-    int64_t t0 = pc_now_ms();
+    struct rfsm_job *j = s->job;
+    uint64_t t0 = now_us();
+    int rv = RAFT_BUSY;
 
-    if (s->view != NULL) {
+    if (j != NULL && !s->wait_worker &&
+        !atomic_load_explicit(&j->done, memory_order_acquire)) {
+        return RAFT_BUSY; /* the worker is still encoding */
+    }
+    if (j != NULL) {
+        job_reap(j);
+        if (j->rc != PC_OK || j->led != l ||
+            led_redactions(l) != j->redactions) {
+            /* Failed, or a document was redacted since: start over. */
+            job_free(j);
+            s->job = j = NULL;
+            s->snapshot_restarts++;
+        }
+    }
+    if (j == NULL) {
+        if (job_start(l, &s->job) != PC_OK) {
+            return RAFT_NOMEM;
+        }
+        s->job->loop_us += now_us() - t0;
         return RAFT_BUSY;
     }
-    if (led_view_open(l, &v) != PC_OK) {
-        return RAFT_NOMEM;
+    if (led_count(l) - snap_enc_count(j->enc) > s->tail_max &&
+        j->rounds < RFSM_ROUNDS) {
+        if (job_round(j, l) != PC_OK) {
+            rv = RAFT_NOMEM;
+            goto err_job;
+        }
+        j->loop_us += now_us() - t0;
+        return RAFT_BUSY;
     }
-    pc_buf_init(&out);
-    /* TODO(#3): encode on a worker thread, adding only the tail here. */
-    if (snap_encode_buf(v, &out, errmsg) != PC_OK) {
-        led_view_close(l, v);
-        pc_buf_release(&out);
-        return RAFT_NOMEM;
+    s->snapshot_tail = led_count(l) - snap_enc_count(j->enc);
+    if (job_finish(s, j, l, bufs, n_bufs) != PC_OK) {
+        rv = RAFT_NOMEM;
+        goto err_job;
     }
-    *bufs = raft_malloc(sizeof(**bufs));
-    if (*bufs == NULL) {
-        led_view_close(l, v);
-        pc_buf_release(&out);
-        return RAFT_NOMEM;
-    }
-    (*bufs)[0].len = out.len;
-    (*bufs)[0].base = pc_buf_detach(&out, NULL);
-    *n_bufs = 1;
-    s->view = v;
-    s->snapshots++;
-    s->snapshot_bytes = (*bufs)[0].len;
-    s->snapshot_ms = (uint64_t)(pc_now_ms() - t0);
+    s->snapshot_loop_us = j->loop_us + (now_us() - t0);
+    job_free(j);
+    s->job = NULL;
     return 0;
+
+err_job:
+    job_free(j);
+    s->job = NULL;
+    return rv;
 }
 
 static int
 finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-    struct rfsm *s = rf->data;
-
+    (void)rf;
     for (unsigned i = 0; i < *n_bufs; i++) {
         pc_free((*bufs)[i].base);
     }
     raft_free(*bufs);
     *bufs = NULL;
     *n_bufs = 0;
-    rfsm_release(s);
     return 0;
 }
 
@@ -102,8 +317,12 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     char errmsg[PC_ERRMSG_SIZE] = "";
     int rc;
 
-    if (s->view != NULL) {
-        return RAFT_BUSY; /* never replace the ledger under a view */
+    /* Never replace the ledger under a view: a job's is given up (its
+     * thread stops within a frame), any other refuses. */
+    job_free(s->job);
+    s->job = NULL;
+    if (led_views_open(fsm_led(s->fsm)) > 0) {
+        return RAFT_BUSY;
     }
     rc = snap_decode(buf->base, buf->len, &l, errmsg);
     if (rc == PC_OK) {
@@ -128,6 +347,7 @@ rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg)
     s->fsm = fsm;
     s->fatal = fatal;
     s->fatal_arg = arg;
+    s->tail_max = RFSM_TAIL_MAX;
     s->raft_fsm.version = 2;
     s->raft_fsm.data = s;
     s->raft_fsm.apply = apply_cb;
@@ -139,8 +359,6 @@ rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg)
 void
 rfsm_release(struct rfsm *s)
 {
-    if (s->view != NULL) {
-        led_view_close(fsm_led(s->fsm), s->view);
-        s->view = NULL;
-    }
+    job_free(s->job);
+    s->job = NULL;
 }

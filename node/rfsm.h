@@ -2,7 +2,8 @@
 /*
  * The raft_fsm adapter around the state machine: apply hands each entry to
  * fsm_apply with its raft index, snapshot freezes a ledger view and encodes
- * it with the storage codec, restore swaps in a ledger the codec verified.
+ * it with the storage codec on a thread of its own (rfsm.c says how),
+ * restore swaps in a ledger the codec verified.
  * Shared by the node (node/clu.c) and the deterministic replication tests on
  * raft_fixture. Loop thread only.
  */
@@ -24,18 +25,29 @@ typedef void (*rfsm_fatal_cb)(void *arg, int rc, const char *msg);
 typedef void (*rfsm_applied_cb)(void *arg, uint64_t index,
                                 const struct fsm_result *res, size_t n);
 
+struct rfsm_job;
+
 struct rfsm {
     struct raft_fsm raft_fsm; /* handed to raft_init / raft_fixture_grow */
     struct raft *raft;        /* set once raft is initialised */
     struct fsm *fsm;          /* borrowed */
-    struct led_view *view;    /* held between snapshot and finalize */
+    struct rfsm_job *job;     /* a snapshot being encoded, or NULL */
+    uint64_t tail_max;        /* facts the last step may encode on the loop */
+    /* Tests on raft_fixture, whose clock is simulated: a call that finds
+     * the worker busy waits for it rather than skip the turn, so what is
+     * encoded where depends on the events only, not on real time. */
+    bool wait_worker;
     rfsm_fatal_cb fatal;
     void *fatal_arg;
     rfsm_applied_cb applied; /* may be NULL */
     void *applied_arg;
-    uint64_t snapshots;      /* taken */
-    uint64_t snapshot_bytes; /* size of the last one */
-    uint64_t snapshot_ms;    /* encode time of the last one */
+    uint64_t snapshots;         /* taken */
+    uint64_t snapshot_bytes;    /* size of the last one */
+    uint64_t snapshot_ms;       /* worker encode time of the last one */
+    uint64_t snapshot_loop_us;  /* loop time of the last one, every call */
+    uint64_t snapshot_tail;     /* facts of the last one encoded on the loop */
+    unsigned snapshot_rounds;   /* worker rounds of the last one */
+    uint64_t snapshot_restarts; /* jobs given up (redaction, failure) */
     uint64_t restores;
     uint64_t apply_errors;
 };
@@ -43,7 +55,10 @@ struct rfsm {
 /* Fill `s` for `fsm`; `fatal` (may be NULL) hears deterministic failures. */
 void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
 
-/* Release a view still held (raft closed between snapshot and finalize). */
+/*
+ * Give up a snapshot being encoded (waits for its thread, about a frame's
+ * time); before the state machine is freed, once raft is closed.
+ */
 void rfsm_release(struct rfsm *s);
 
 #endif

@@ -138,6 +138,7 @@ struct led {
     struct led_view *newest;
     uint64_t view_floor;        /* largest count of an open view */
     struct led_block *redacted; /* pending: redacted, newest first */
+    uint64_t n_redactions;      /* documents redacted, ever */
 };
 
 struct led_view {
@@ -818,6 +819,7 @@ led_redact(struct led *l, uint64_t rev)
     }
     /* Readers that load after this never touch the block again. */
     atomic_store_explicit(&r->doc, &redacted_mark, memory_order_release);
+    l->n_redactions++;
     if (l->n_views == 0) {
         block_free(l, b);
         return PC_OK;
@@ -825,6 +827,12 @@ led_redact(struct led *l, uint64_t rev)
     b->next = l->redacted;
     l->redacted = b;
     return PC_OK;
+}
+
+uint64_t
+led_redactions(const struct led *l)
+{
+    return l->n_redactions;
 }
 
 const struct mrk *
@@ -925,6 +933,12 @@ led_view_close(struct led *l, struct led_view *v)
         }
     }
     pc_free(v);
+}
+
+unsigned
+led_views_open(const struct led *l)
+{
+    return l->n_views;
 }
 
 uint64_t

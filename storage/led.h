@@ -122,6 +122,13 @@ enum led_doc_state led_doc_state(const struct led *l, uint64_t rev);
  */
 int led_redact(struct led *l, uint64_t rev);
 
+/*
+ * Documents redacted so far (led_redact calls that dropped one): a reader
+ * that encoded facts from a view over several steps compares it before and
+ * after, since a view may show a document redacted after its freeze.
+ */
+uint64_t led_redactions(const struct led *l);
+
 /* The Merkle tree and the indexes the ledger maintains (borrowed). */
 const struct mrk *led_mrk(const struct led *l);
 const struct idx *led_idx(const struct led *l);
@@ -143,6 +150,8 @@ int led_view_open(struct led *l, struct led_view **out);
  * Frees the blocks redacted while it was open that no other view holds.
  */
 void led_view_close(struct led *l, struct led_view *v);
+/* Views open on `l` (led_free needs none). */
+unsigned led_views_open(const struct led *l);
 uint64_t led_view_count(const struct led_view *v);
 /* The root of the frozen prefix (computed at freeze time). */
 void led_view_root(const struct led_view *v, uint8_t out[PC_HASH_LEN]);

@@ -18,6 +18,7 @@
  */
 #include "storage/snap.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -67,8 +68,13 @@ get_u64le(const uint8_t *p)
     return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32;
 }
 
-/* Encoder state: one frame of raw records being filled, then flushed. */
-struct enc {
+/*
+ * Encoder state, kept between steps: the frame of raw records being filled
+ * (flushed when the next record would not fit, so where the steps split the
+ * facts changes no byte of the output), the running checksum over every
+ * frame, and the next revision to encode. The sink is the current step's.
+ */
+struct snap_enc {
     snap_write_cb write;
     void *arg;
     struct pc_buf raw;  /* records of the current frame */
@@ -76,11 +82,13 @@ struct enc {
     struct pc_buf doc;  /* scratch for one document */
     XXH64_state_t all;  /* over every frame header and payload */
     uint64_t n_frames;
+    uint64_t next; /* revision the next step starts at */
+    bool failed;   /* a step failed: only snap_enc_free remains */
     char *errmsg;
 };
 
 static int
-enc_emit(struct enc *e, const void *p, size_t n)
+enc_emit(struct snap_enc *e, const void *p, size_t n)
 {
     int rc = e->write(e->arg, p, n);
 
@@ -96,7 +104,7 @@ enc_emit(struct enc *e, const void *p, size_t n)
 
 /* Compress (if that helps) and write the current frame; empties `raw`. */
 static int
-enc_flush(struct enc *e)
+enc_flush(struct snap_enc *e)
 {
     uint8_t hdr[SNAP_FRAME_HEADER_LEN];
     const uint8_t *stored = e->raw.data;
@@ -139,7 +147,7 @@ enc_flush(struct enc *e)
 
 /* Append fact `rev` of `v` as one record, flushing first if it won't fit. */
 static int
-enc_fact(struct enc *e, const struct led_view *v, uint64_t rev)
+enc_fact(struct snap_enc *e, const struct led_view *v, uint64_t rev)
 {
     uint8_t salt[PC_SALT_LEN];
     uint8_t vi[10], vl[10], vd[10];
@@ -221,49 +229,118 @@ enc_fact(struct enc *e, const struct led_view *v, uint64_t rev)
     return PC_OK;
 }
 
+void
+snap_header(uint64_t count, const uint8_t root[PC_HASH_LEN],
+            uint8_t out[SNAP_HEADER_LEN])
+{
+    memcpy(out, SNAP_MAGIC, SNAP_MAGIC_LEN);
+    put_u32le(out + 8, SNAP_VERSION);
+    put_u64le(out + 12, count);
+    put_u64le(out + 20, count);
+    memcpy(out + 28, root, PC_HASH_LEN);
+    put_u64le(out + 60, XXH64(out, 60, 0));
+}
+
+int
+snap_enc_new(struct snap_enc **out)
+{
+    struct snap_enc *e = pc_calloc(1, sizeof(*e));
+
+    if (e == NULL) {
+        return PC_ENOMEM;
+    }
+    XXH64_reset(&e->all, 0);
+    e->next = 1;
+    *out = e;
+    return PC_OK;
+}
+
+void
+snap_enc_free(struct snap_enc *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    pc_buf_release(&e->raw);
+    pc_buf_release(&e->comp);
+    pc_buf_release(&e->doc);
+    pc_free(e);
+}
+
+uint64_t
+snap_enc_count(const struct snap_enc *e)
+{
+    return e->next - 1;
+}
+
+int
+snap_enc_step(struct snap_enc *e, const struct led_view *v, snap_write_cb write,
+              void *arg, char *errmsg)
+{
+    uint64_t count = led_view_count(v);
+    int rc = PC_OK;
+
+    assert(!e->failed && count >= e->next - 1);
+    e->write = write;
+    e->arg = arg;
+    e->errmsg = errmsg;
+    for (; rc == PC_OK && e->next <= count; e->next++) {
+        rc = enc_fact(e, v, e->next);
+    }
+    e->failed = rc != PC_OK;
+    return rc;
+}
+
+int
+snap_enc_finish(struct snap_enc *e, const struct led_view *v,
+                snap_write_cb write, void *arg, char *errmsg)
+{
+    uint8_t tr[SNAP_TRAILER_LEN];
+    uint8_t root[PC_HASH_LEN];
+    uint64_t count = led_view_count(v);
+    int rc;
+
+    rc = snap_enc_step(e, v, write, arg, errmsg);
+    if (rc == PC_OK) {
+        rc = enc_flush(e);
+    }
+    if (rc == PC_OK) {
+        led_view_root(v, root);
+        put_u32le(tr, SNAP_TRAILER_MARKER);
+        put_u64le(tr + 4, count);
+        put_u64le(tr + 12, count);
+        memcpy(tr + 20, root, PC_HASH_LEN);
+        put_u64le(tr + 52, XXH64_digest(&e->all));
+        put_u64le(tr + 60, XXH64(tr, 60, 0));
+        rc = enc_emit(e, tr, sizeof(tr));
+    }
+    e->failed = true; /* finished, or failed: either way done */
+    return rc;
+}
+
 int
 snap_encode(const struct led_view *v, snap_write_cb write, void *arg,
             char *errmsg)
 {
     uint8_t hdr[SNAP_HEADER_LEN];
-    uint8_t tr[SNAP_TRAILER_LEN];
     uint8_t root[PC_HASH_LEN];
-    uint64_t count = led_view_count(v);
-    struct enc e;
+    struct snap_enc *e;
     int rc;
 
-    memset(&e, 0, sizeof(e));
-    e.write = write;
-    e.arg = arg;
-    e.errmsg = errmsg;
-    XXH64_reset(&e.all, 0);
+    rc = snap_enc_new(&e);
+    if (rc != PC_OK) {
+        return pc_errmsgf(errmsg, rc, "snapshot: out of memory");
+    }
     led_view_root(v, root);
-
-    memcpy(hdr, SNAP_MAGIC, SNAP_MAGIC_LEN);
-    put_u32le(hdr + 8, SNAP_VERSION);
-    put_u64le(hdr + 12, count);
-    put_u64le(hdr + 20, count);
-    memcpy(hdr + 28, root, PC_HASH_LEN);
-    put_u64le(hdr + 60, XXH64(hdr, 60, 0));
-    rc = enc_emit(&e, hdr, sizeof(hdr));
-    for (uint64_t rev = 1; rc == PC_OK && rev <= count; rev++) {
-        rc = enc_fact(&e, v, rev);
-    }
+    snap_header(led_view_count(v), root, hdr);
+    e->write = write;
+    e->arg = arg;
+    e->errmsg = errmsg;
+    rc = enc_emit(e, hdr, sizeof(hdr));
     if (rc == PC_OK) {
-        rc = enc_flush(&e);
+        rc = snap_enc_finish(e, v, write, arg, errmsg);
     }
-    if (rc == PC_OK) {
-        put_u32le(tr, SNAP_TRAILER_MARKER);
-        put_u64le(tr + 4, count);
-        put_u64le(tr + 12, count);
-        memcpy(tr + 20, root, PC_HASH_LEN);
-        put_u64le(tr + 52, XXH64_digest(&e.all));
-        put_u64le(tr + 60, XXH64(tr, 60, 0));
-        rc = enc_emit(&e, tr, sizeof(tr));
-    }
-    pc_buf_release(&e.raw);
-    pc_buf_release(&e.comp);
-    pc_buf_release(&e.doc);
+    snap_enc_free(e);
     return rc;
 }
 

@@ -69,6 +69,48 @@ int snap_encode(const struct led_view *v, snap_write_cb write, void *arg,
 int snap_encode_buf(const struct led_view *v, struct pc_buf *out, char *errmsg);
 
 /*
+ * The same encoding in steps, for a ledger that grows while it is encoded
+ * (the node's snapshots: most of the facts on a worker thread, the few
+ * appended meanwhile on the loop). The output is the header (snap_header,
+ * written last since it holds the final count and root, and placed first),
+ * then what every step wrote, in order, then what snap_enc_finish wrote;
+ * byte for byte what snap_encode of the last view gives, wherever the steps
+ * split the facts.
+ */
+struct snap_enc;
+
+/* A new encoder at revision 1. PC_OK or PC_ENOMEM. */
+int snap_enc_new(struct snap_enc **out);
+/* Free `e` (accepts NULL), finished or not. */
+void snap_enc_free(struct snap_enc *e);
+/* Facts encoded so far (a step's frames may still hold some back). */
+uint64_t snap_enc_count(const struct snap_enc *e);
+
+/*
+ * Encode the facts of `v` after snap_enc_count(e), handing whole frames to
+ * `write`; the last, partly filled frame stays in `e` for the next step.
+ * `v` must hold at least snap_enc_count(e) facts, identical to the ones the
+ * earlier steps read (a later view of the same ledger with no redaction in
+ * between). Codes as snap_encode; after an error only snap_enc_free is
+ * allowed. Context: one thread at a time (hand `e` over with a
+ * happens-before, e.g. pthread_join), holding `v`.
+ */
+int snap_enc_step(struct snap_enc *e, const struct led_view *v,
+                  snap_write_cb write, void *arg, char *errmsg);
+
+/*
+ * The last step: encode the rest of `v`, flush, and write the trailer for
+ * led_view_count(v) facts and `v`'s root. Codes as snap_enc_step; either
+ * way only snap_enc_free remains.
+ */
+int snap_enc_finish(struct snap_enc *e, const struct led_view *v,
+                    snap_write_cb write, void *arg, char *errmsg);
+
+/* The SNAP_HEADER_LEN header bytes for `count` facts with root `root`. */
+void snap_header(uint64_t count, const uint8_t root[PC_HASH_LEN],
+                 uint8_t out[SNAP_HEADER_LEN]);
+
+/*
  * Decode the snapshot of exactly `len` bytes at `p` into a new ledger:
  * verifies the header, every frame checksum, LZ4 decompression bounded by the
  * declared raw length, record boundaries (no record straddles frames), each

@@ -3,10 +3,15 @@
  * Storage benchmark: appends N facts (default 1,000,000) of ~300-byte
  * canonical JSON record documents, chained as versions of ~N/5 record keys,
  * then measures memory per fact, snapshot encode and decode+verify rates,
- * the snapshot's size, Merkle roots and proofs. Prints a table, then one
- * `name value unit` line per result. Usage: bench_storage [facts].
+ * the snapshot's size, how long a raft snapshot holds the loop (the whole
+ * encode on the loop, as node/rfsm.c did, against its worker thread with
+ * only a 1024-fact tail on the loop), Merkle roots and proofs. Prints a
+ * table, then one `name value unit` line per result.
+ * Usage: bench_storage [facts].
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +128,31 @@ die(const char *what, const char *errmsg)
     exit(1);
 }
 
+/* Facts appended while the worker encodes: node/rfsm.c's RFSM_TAIL_MAX,
+ * the most its last step encodes on the loop. */
+#define SNAP_TAIL 1024
+
+/* node/rfsm.c's worker: one step over the view into the body buffer. */
+struct snap_job {
+    struct snap_enc *e;
+    struct led_view *v;
+    struct pc_buf body;
+    double secs;
+    int rc;
+    char errmsg[PC_ERRMSG_SIZE];
+};
+
+static void *
+snap_job_run(void *arg)
+{
+    struct snap_job *j = arg;
+    double t0 = now_s();
+
+    j->rc = snap_enc_step(j->e, j->v, sink_write, &j->body, j->errmsg);
+    j->secs = now_s() - t0;
+    return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -133,8 +163,11 @@ main(int argc, char **argv)
     char doc[1024], key[32], req[32], payload[64];
     uint8_t salt[PC_SALT_LEN];
     uint64_t doc_bytes = 0, enc_bytes = 0;
-    double t_append = 0, t0;
+    double t_append = 0, t0, t_first = 0;
     struct led *l, *l2;
+    struct snap_job job;
+    pthread_t job_thread;
+    bool job_on = false;
 
     if (keys == NULL || led_new(&l) != PC_OK) {
         die("setup", "out of memory");
@@ -148,6 +181,20 @@ main(int argc, char **argv)
         struct led_doc d;
         uint8_t leaf[PC_HASH_LEN];
 
+        if (n_facts > 2 * SNAP_TAIL && rev == n_facts - SNAP_TAIL + 1) {
+            /* rfsm's first snapshot call: freeze, start the worker; the
+             * last SNAP_TAIL appends then run beside it. */
+            memset(&job, 0, sizeof(job));
+            pc_buf_init(&job.body);
+            t0 = now_s();
+            if (led_view_open(l, &job.v) != PC_OK ||
+                snap_enc_new(&job.e) != PC_OK ||
+                pthread_create(&job_thread, NULL, snap_job_run, &job) != 0) {
+                die("snapshot job", "cannot start");
+            }
+            t_first = now_s() - t0;
+            job_on = true;
+        }
         memset(&f, 0, sizeof(f));
         f.format = FACT_FORMAT_VERSION;
         f.kind = FACT_RECORD;
@@ -215,8 +262,67 @@ main(int argc, char **argv)
     report("mem_index_per_fact", (double)m.index / (double)n_facts, "bytes",
            "  of which indexes");
 
-    /* Snapshot encode into a buffer reserved up front. */
+    /* rfsm's last snapshot call: the tail and trailer from a fresh view,
+     * then the header. */
+    struct pc_buf tail, steps;
+    uint8_t hdr[SNAP_HEADER_LEN], vroot[PC_HASH_LEN];
+    double t_last = 0;
     struct led_view *v;
+    pc_buf_init(&tail);
+    pc_buf_init(&steps);
+    if (job_on) {
+        pthread_join(job_thread, NULL);
+        if (job.rc != PC_OK) {
+            die("snapshot job", job.errmsg);
+        }
+        led_view_close(l, job.v);
+        t0 = now_s();
+        if (led_view_open(l, &v) != PC_OK ||
+            snap_enc_finish(job.e, v, sink_write, &tail, errmsg) != PC_OK) {
+            die("snapshot tail", errmsg);
+        }
+        led_view_root(v, vroot);
+        snap_header(led_view_count(v), vroot, hdr);
+        led_view_close(l, v);
+        t_last = now_s() - t0;
+        snap_enc_free(job.e);
+        if (pc_buf_put(&steps, hdr, sizeof(hdr)) != PC_OK ||
+            pc_buf_put(&steps, job.body.data, job.body.len) != PC_OK ||
+            pc_buf_put(&steps, tail.data, tail.len) != PC_OK) {
+            die("snapshot", "out of memory");
+        }
+        pc_buf_release(&job.body);
+        pc_buf_release(&tail);
+    }
+
+    /* The old snapshot call: freeze and encode it all, on the loop, into
+     * a buffer that grows as it goes. */
+    struct pc_buf grown;
+    pc_buf_init(&grown);
+    t0 = now_s();
+    if (led_view_open(l, &v) != PC_OK ||
+        snap_encode_buf(v, &grown, errmsg) != PC_OK) {
+        die("encode", errmsg);
+    }
+    led_view_close(l, v);
+    report("snapcb_loop_whole", (now_s() - t0) * 1e3, "ms",
+           "snapshot call, whole encode on the loop (before)");
+    if (job_on) {
+        report("snapcb_loop_first", t_first * 1e3, "ms",
+               "snapshot call 1: view + worker start (after)");
+        report("snapcb_loop_last", t_last * 1e3, "ms",
+               "last call: 1024-fact tail + trailer (after)");
+        report("snapcb_worker", job.secs * 1e3, "ms",
+               "  worker encode, off the loop");
+        if (steps.len != grown.len ||
+            memcmp(steps.data, grown.data, grown.len) != 0) {
+            die("snapshot", "steps differ from the one-shot encoding");
+        }
+    }
+    pc_buf_release(&grown);
+    pc_buf_release(&steps);
+
+    /* Snapshot encode into a buffer reserved up front. */
     struct pc_buf snap;
     pc_buf_init(&snap);
     if (pc_buf_reserve(&snap, doc_bytes + enc_bytes + (64u << 20)) != PC_OK ||

@@ -47,6 +47,7 @@ setup_n(void **state, unsigned n)
             return -1;
         }
         rfsm_init(&fx->rfsm[i], fx->fsm[i], NULL, NULL);
+        fx->rfsm[i].wait_worker = true; /* deterministic, see rfsm.h */
         if (raft_fixture_grow(&fx->f, &fx->rfsm[i].raft_fsm) != 0) {
             return -1;
         }
@@ -297,7 +298,9 @@ test_replication_partition_heal(void **state)
 }
 
 /* A server down while the others snapshot and compact catches up through
- * InstallSnapshot, verified by the codec, and ends identical. */
+ * InstallSnapshot, verified by the codec, and ends identical. Snapshots are
+ * encoded on the adapter's worker thread while the fixture goes on applying
+ * entries, so the ones installed carry a tail encoded at the last step. */
 static void
 test_replication_snapshot_install(void **state)
 {
@@ -317,7 +320,23 @@ test_replication_snapshot_install(void **state)
     assert_converged(fx, idx);
     assert_true(fx->rfsm[lag].restores >= 1);
     assert_true(fx->rfsm[l].snapshots >= 1);
+    assert_true(fx->rfsm[l].snapshot_rounds >= 1); /* the worker's path */
+    assert_true(fx->rfsm[l].snapshot_tail <= fx->rfsm[l].tail_max ||
+                fx->rfsm[l].snapshot_rounds > 1);
     assert_non_null(fsm_org(fx->fsm[lag], "s39"));
+}
+
+/* The same with every tail handed to another worker round (up to the
+ * limit) instead of the loop: the rounds' frames join up just as well. */
+static void
+test_replication_snapshot_rounds(void **state)
+{
+    struct fixture *fx = *state;
+
+    for (unsigned i = 0; i < fx->n; i++) {
+        fx->rfsm[i].tail_max = 0;
+    }
+    test_replication_snapshot_install(state);
 }
 
 int
@@ -331,6 +350,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_replication_partition_heal, setup3,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_replication_snapshot_install,
+                                        setup3, teardown),
+        cmocka_unit_test_setup_teardown(test_replication_snapshot_rounds,
                                         setup3, teardown),
         cmocka_unit_test_setup_teardown(test_replication_basic, setup5,
                                         teardown),
