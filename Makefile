@@ -4,9 +4,10 @@
 # tools/*.c (one binary each), tests/unit/test_*.c (one cmocka binary each),
 # tests/bench/bench_*.c, tests/fuzz/fuzz_*.c. Outputs go to $(BUILD).
 
-BUILD    ?= build
-CC       ?= cc
 RAFT     ?= built
+# Objects built against the two libraft versions never mix.
+BUILD    ?= $(if $(filter system,$(RAFT)),build/sys,build)
+CC       ?= cc
 SANITIZE ?=
 OPT      ?= -O2
 PREFIX   ?= /usr/local

@@ -10,7 +10,6 @@
 #include "node/clu.h"
 
 #include <errno.h>
-#include <raft.h>
 #include <raft/uv.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/map.h"
+#include "node/raft_compat.h"
 #include "node/rfsm.h"
 #include "storage/led.h"
 
@@ -134,7 +134,9 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     c->rfsm.applied_arg = c;
     pc_map_init(&c->pending);
 
+#if PC_RAFT_HAS_017
     c->transport.version = 1;
+#endif
     c->transport.data = c;
     rv = raft_uv_tcp_init(&c->transport, loop);
     if (rv != 0) {
@@ -155,9 +157,12 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     }
     c->raft.data = c;
     c->rfsm.raft = &c->raft;
-    /* The default tracer formats every message even when disabled. */
+#if PC_RAFT_HAS_017
+    /* The default tracer formats every message even when disabled (0.15.0
+     * calls it unconditionally: there it stays). */
     c->raft.tracer = NULL;
     raft_uv_set_tracer(&c->io, NULL);
+#endif
     raft_uv_set_segment_size(&c->io, o->segment_size);
     raft_uv_set_connect_retry_delay(&c->io, 250);
     raft_set_election_timeout(&c->raft, o->election_ms);
@@ -171,10 +176,12 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
 #if RAFT_VERSION_NUMBER >= 1701
     raft_set_max_inflight_entries(&c->raft, o->max_inflight);
 #endif
+#if PC_RAFT_HAS_017
     if (o->segment_size > 16u << 20) {
         /* The free capacity is kept in KiB in an unsigned short. */
         raft_set_capacity_threshold(&c->raft, 0);
     }
+#endif
     if (o->bootstrap && o->n_peers > 0) {
         struct raft_configuration conf;
 

@@ -18,6 +18,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "node/raft_compat.h"
 #include "storage/led.h"
 #include "storage/snap.h"
 
@@ -137,7 +138,9 @@ restore_data_dir(const struct cfg *c, char *errmsg)
     uv_loop_init(&loop);
     memset(&transport, 0, sizeof(transport));
     memset(&io, 0, sizeof(io));
+#if PC_RAFT_HAS_017
     transport.version = 1;
+#endif
     rv = raft_uv_tcp_init(&transport, &loop);
     if (rv == 0) {
         rv = raft_uv_init(&io, &loop, raft_dir, &transport);

@@ -10,6 +10,7 @@ deps="$top/build/deps"
 raft_version=0.22.1
 packages=(libuv1-dev liblz4-dev libxxhash-dev libsodium-dev libjansson-dev
           libhttp-parser-dev libcurl4-openssl-dev libcmocka-dev libunistring-dev
+          libraft-dev
           pkg-config
           clang libclang-rt-14-dev autoconf automake libtool make gcc
           dpkg-dev wrk curl python3)

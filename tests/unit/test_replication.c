@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
+#include "node/raft_compat.h"
 #include "node/rfsm.h"
 #include "storage/led.h"
 
@@ -52,7 +53,9 @@ setup_n(void **state, unsigned n)
             return -1;
         }
         fx->rfsm[i].raft = raft_fixture_get(&fx->f, i);
+#if PC_RAFT_HAS_017
         fx->rfsm[i].raft->tracer = NULL; /* the fixture's is very chatty */
+#endif
     }
     if (raft_fixture_configuration(&fx->f, n, &conf) != 0 ||
         raft_fixture_bootstrap(&fx->f, &conf) != 0) {
