@@ -316,6 +316,7 @@ struct backup_job {
     uv_work_t work;
     struct node *n;
     struct http_request *req;
+    struct led *led; /* the view's: a restore may replace the fsm's */
     struct led_view *view;
     struct pc_buf out;
     int rc;
@@ -348,7 +349,7 @@ backup_after(uv_work_t *w, int status)
     pc_hex(hex, root, PC_HASH_LEN);
     snprintf(rev, sizeof(rev), "%llu",
              (unsigned long long)led_view_count(j->view));
-    led_view_close(fsm_led(n->fsm), j->view);
+    led_view_close(j->led, j->view);
     if (status != 0 || j->rc != PC_OK) {
         api_error(n, j->req, 500, "internal", "backup failed: %s", j->errmsg);
     } else {
@@ -370,7 +371,10 @@ backup_run(struct node *n, struct http_request *req)
         return;
     }
     j = pc_calloc(1, sizeof(*j));
-    if (j == NULL || led_view_open(fsm_led(n->fsm), &j->view) != PC_OK) {
+    if (j != NULL) {
+        j->led = fsm_led(n->fsm);
+    }
+    if (j == NULL || led_view_open(j->led, &j->view) != PC_OK) {
         pc_free(j);
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
@@ -380,7 +384,7 @@ backup_run(struct node *n, struct http_request *req)
     j->work.data = j;
     pc_buf_init(&j->out);
     if (uv_queue_work(n->loop, &j->work, backup_work, backup_after) != 0) {
-        led_view_close(fsm_led(n->fsm), j->view);
+        led_view_close(j->led, j->view);
         pc_free(j);
         api_error(n, req, 503, "unavailable", "could not start the backup");
     }

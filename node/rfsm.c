@@ -317,13 +317,12 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     char errmsg[PC_ERRMSG_SIZE] = "";
     int rc;
 
-    /* Never replace the ledger under a view: a job's is given up (its
-     * thread stops within a frame), any other refuses. */
+    /* A snapshot of the ledger being replaced is given up (its thread
+     * stops within a frame); other views (a backup) keep the old ledger
+     * alive until they close (led_release). Refusing instead would make
+     * raft drop the installed snapshot and wedge this follower. */
     job_free(s->job);
     s->job = NULL;
-    if (led_views_open(fsm_led(s->fsm)) > 0) {
-        return RAFT_BUSY;
-    }
     rc = snap_decode(buf->base, buf->len, &l, errmsg);
     if (rc == PC_OK) {
         rc = fsm_restore(s->fsm, l, errmsg);

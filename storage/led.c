@@ -134,6 +134,7 @@ struct led {
     size_t mem_stored; /* of mem_docs: stored bytes without headers */
     size_t mem_raw;    /* raw bytes of the same documents */
     unsigned n_views;
+    bool released; /* led_release while views were open: free at the last */
     struct led_view *oldest; /* open views, oldest first */
     struct led_view *newest;
     uint64_t view_floor;        /* largest count of an open view */
@@ -933,6 +934,19 @@ led_view_close(struct led *l, struct led_view *v)
         }
     }
     pc_free(v);
+    if (l->released && l->n_views == 0) {
+        led_free(l);
+    }
+}
+
+void
+led_release(struct led *l)
+{
+    if (l != NULL && l->n_views > 0) {
+        l->released = true;
+    } else {
+        led_free(l);
+    }
 }
 
 unsigned

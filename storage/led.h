@@ -43,6 +43,12 @@ struct led_doc {
 int led_new(struct led **out);
 /* Free the ledger; accepts NULL. No view may be open. */
 void led_free(struct led *l);
+/*
+ * Free the ledger now or, while views are open, when the last one closes
+ * (a ledger a restore replaced while a backup still reads it). Accepts
+ * NULL. Loop thread only, like led_view_close.
+ */
+void led_release(struct led *l);
 
 /* Facts held, which is also the current revision. */
 uint64_t led_count(const struct led *l);

@@ -430,7 +430,7 @@ fsm_restore(struct fsm *f, struct led *l, char *errmsg)
         }
         return rc;
     }
-    led_free(old);
+    led_release(old); /* a backup may still be reading it */
     return PC_OK;
 }
 
