@@ -12,9 +12,9 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <stddef.h>
 #include <raft.h>
 #include <raft/uv.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
