@@ -61,7 +61,7 @@ TOOL_BINS  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 NODE_BIN   := $(if $(wildcard node/main.c),$(BUILD)/provcat-node)
 
 .PHONY: all deps test unit integration check bench fuzz run clean install \
-        fmt fmt-check valgrind
+        fmt fmt-check valgrind bench-compare
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -127,6 +127,12 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory OPT=-O2 BUILD=build/rel \
 		$(patsubst $(BUILD)/%,build/rel/%,$(BENCH_BINS)) build/rel/provcat-node
 	$(Q)tests/bench/run.sh build/rel
+
+# The etcd anchor (../shared/bench/etcd-anchor.sh, or ETCD_ANCHOR=), then our
+# record benchmark, side by side with the issue's targets.
+bench-compare: deps
+	$(Q)$(MAKE) --no-print-directory OPT=-O2 BUILD=build/rel build/rel/provcat-node
+	$(Q)tests/bench/compare.sh build/rel
 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(RAFT_CFLAGS) \

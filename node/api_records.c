@@ -360,32 +360,83 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev)
 
 /* ---- writes ----------------------------------------------------------- */
 
+static void answer_buf(struct node *n, struct http_request *req, int status,
+                       struct pc_buf *b, int rc);
+
+/*
+ * The members of a write's answer for record fact `rev`, written straight
+ * into `b` (each write answers one of these per record it appended, so no
+ * jansson tree and no second serialisation): "key", "version", "op",
+ * "revision", "hash" and, from version 2, "prev_hash". `*fact` gets the
+ * fact. Returns PC_OK, PC_ENOTFOUND (not a readable record fact) or
+ * PC_ENOMEM.
+ */
+static int
+put_written(struct node *n, struct pc_buf *b, uint64_t rev, struct fact *fact)
+{
+    struct led *l = fsm_led(n->fsm);
+    char hex[2 * PC_HASH_LEN + 1];
+    uint8_t h[PC_HASH_LEN];
+    const struct jcs_val *op;
+    struct jcs_doc *d;
+    const char *ops = "";
+    size_t op_len = 0;
+    int rc;
+
+    if (led_get(l, rev, fact) != PC_OK || fact->kind != FACT_RECORD ||
+        led_hash(l, rev, h) != PC_OK) {
+        return PC_ENOTFOUND;
+    }
+    rc = jcs_parse((const char *)fact->payload.p, fact->payload.len, &d, NULL);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ENOTFOUND;
+    }
+    op = jcs_get(jcs_root(d), "op", 2);
+    if (op != NULL && jcs_type(op) == JCS_STRING) {
+        ops = jcs_string(op, &op_len);
+    }
+    rc = pc_buf_put(b, "\"key\":", 6);
+    rc |= http_json_string(b, (const char *)fact->id.p, fact->id.len);
+    rc |= pc_buf_printf(
+        b, ",\"version\":%llu,\"op\":", (unsigned long long)fact->version);
+    rc |= http_json_string(b, ops, op_len);
+    pc_hex(hex, h, PC_HASH_LEN);
+    rc |= pc_buf_printf(b, ",\"revision\":%llu,\"hash\":\"%s\"",
+                        (unsigned long long)rev, hex);
+    if (fact->has_prev) {
+        pc_hex(hex, fact->prev_hash, PC_HASH_LEN);
+        rc |= pc_buf_printf(b, ",\"prev_hash\":\"%s\"", hex);
+    }
+    jcs_doc_free(d);
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+}
+
 static void
 version_written(struct node *n, struct http_request *req,
                 const struct fsm_result *res, void *ctx)
 {
     struct fact fact;
-    json_t *o = version_meta(n, res->first_rev, &fact);
-    static const char *const keep[] = { "entry",    "key",  "version",  "op",
-                                        "revision", "hash", "prev_hash" };
-    json_t *a;
+    struct pc_buf b;
+    int rc;
 
     (void)ctx;
-    if (o == NULL) {
+    pc_buf_init(&b);
+    rc = pc_buf_put(&b, "{\"entry\":", 9);
+    rc |= http_json_string(&b, req->caps[0], strlen(req->caps[0]));
+    rc |= pc_buf_put_u8(&b, ',');
+    if (rc == PC_OK) {
+        rc = put_written(n, &b, res->first_rev, &fact);
+    }
+    rc = rc == PC_OK ? pc_buf_put_u8(&b, '}') : rc;
+    if (rc == PC_ENOTFOUND) {
+        pc_buf_release(&b);
         api_error(n, req, 500, "internal", "fact unreadable");
         return;
     }
-    a = json_object();
-    for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-        json_t *v = json_object_get(o, keep[i]);
-
-        if (v != NULL) {
-            json_object_set(a, keep[i], v);
-        }
+    if (rc == PC_OK) {
+        set_etag(req, fact.version);
     }
-    json_decref(o);
-    set_etag(req, fact.version);
-    api_json(n, req, res->status, a);
+    answer_buf(n, req, res->status, &b, rc);
 }
 
 void
@@ -442,33 +493,31 @@ static void
 batch_written(struct node *n, struct http_request *req,
               const struct fsm_result *res, void *ctx)
 {
-    json_t *items = json_array(), *o;
     uint64_t last = res->first_rev + res->n_facts - 1;
+    struct fact fact;
+    struct pc_buf b;
+    int rc;
 
     (void)ctx;
-    for (uint64_t r = res->first_rev; r <= last && items != NULL; r++) {
-        struct fact fact;
-        json_t *m = version_meta(n, r, &fact), *it;
-
-        if (m == NULL) {
-            json_decref(items);
-            api_error(n, req, 500, "internal", "fact unreadable");
-            return;
-        }
-        it = json_pack(
-            "{s:O, s:O, s:O, s:O, s:O}", "key", json_object_get(m, "key"),
-            "version", json_object_get(m, "version"), "revision",
-            json_object_get(m, "revision"), "hash", json_object_get(m, "hash"),
-            "op", json_object_get(m, "op"));
-        if (it != NULL && json_object_get(m, "prev_hash") != NULL) {
-            json_object_set(it, "prev_hash", json_object_get(m, "prev_hash"));
-        }
-        json_decref(m);
-        json_array_append_new(items, it);
+    pc_buf_init(&b);
+    rc = pc_buf_reserve(&b, 64 + 256 * (size_t)res->n_facts);
+    rc |= pc_buf_put(&b, "{\"entry\":", 9);
+    rc |= http_json_string(&b, req->caps[0], strlen(req->caps[0]));
+    rc |= pc_buf_printf(&b, ",\"revision\":%llu,\"items\":[",
+                        (unsigned long long)last);
+    for (uint64_t r = res->first_rev; r <= last && rc == PC_OK; r++) {
+        rc = pc_buf_put(&b, r > res->first_rev ? ",{" : "{",
+                        r > res->first_rev ? 2 : 1);
+        rc = rc == PC_OK ? put_written(n, &b, r, &fact) : rc;
+        rc = rc == PC_OK ? pc_buf_put_u8(&b, '}') : rc;
     }
-    o = json_pack("{s:s, s:I, s:o}", "entry", req->caps[0], "revision",
-                  (json_int_t)last, "items", items);
-    api_json(n, req, 200, o);
+    rc = rc == PC_OK ? pc_buf_put(&b, "]}", 2) : rc;
+    if (rc == PC_ENOTFOUND) {
+        pc_buf_release(&b);
+        api_error(n, req, 500, "internal", "fact unreadable");
+        return;
+    }
+    answer_buf(n, req, 200, &b, rc);
 }
 
 void

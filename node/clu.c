@@ -5,12 +5,15 @@
  * storage codec over a frozen ledger view, and restore swaps in a ledger the
  * codec has fully verified. Settings follow ../shared/RAFT.md §12: tracer
  * off, transport version 1, large in-flight limit and segments, capacity
- * threshold 0 for segments over 21 MiB, heartbeat below election timeout.
+ * threshold 0 for segments over 21 MiB, heartbeat below election timeout,
+ * and TCP_NODELAY on raft's peer connections (raft_uv_tcp leaves Nagle on).
  */
 #include "node/clu.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <raft/uv.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +30,11 @@ struct clu {
     struct raft raft;
     struct raft_io io;
     struct raft_uv_transport transport;
+    /* raft_uv_tcp's own listen and connect, wrapped to set TCP_NODELAY. */
+    int (*tcp_listen)(struct raft_uv_transport *t, raft_uv_accept_cb cb);
+    int (*tcp_connect)(struct raft_uv_transport *t, struct raft_uv_connect *req,
+                       raft_id id, const char *address, raft_uv_connect_cb cb);
+    raft_uv_accept_cb accept_cb; /* raft's, given to listen */
     struct rfsm rfsm;
     struct fsm *fsm;
     struct pc_map pending; /* raft index -> struct clu_req of our proposals */
@@ -105,6 +113,75 @@ from_raft(int rv)
     }
 }
 
+/* ---- peer connections ------------------------------------------------- */
+
+/*
+ * raft_uv_tcp keeps Nagle's algorithm on its peer sockets. With many
+ * AppendEntries in flight a small message then waits for the ACK of the
+ * previous one, which the follower delays up to 40 ms: the tail latency of
+ * every write. These wrappers turn Nagle off on each connection the
+ * transport hands to raft, accepted or dialled.
+ */
+/* raft_uv owns transport.data, so find our clu from the embedded member. */
+static struct clu *
+clu_of(struct raft_uv_transport *t)
+{
+    return (struct clu *)((char *)t - offsetof(struct clu, transport));
+}
+
+static void
+no_delay(struct uv_stream_s *stream)
+{
+    if (stream != NULL && stream->type == UV_TCP) {
+        uv_tcp_nodelay((uv_tcp_t *)stream, 1);
+    }
+}
+
+static void
+accepted(struct raft_uv_transport *t, raft_id id, const char *address,
+         struct uv_stream_s *stream)
+{
+    struct clu *c = clu_of(t);
+
+    no_delay(stream);
+    c->accept_cb(t, id, address, stream);
+}
+
+static int
+listen_nodelay(struct raft_uv_transport *t, raft_uv_accept_cb cb)
+{
+    struct clu *c = clu_of(t);
+
+    c->accept_cb = cb;
+    return c->tcp_listen(t, accepted);
+}
+
+/*
+ * raft passes one callback (its own static function) to every connect and
+ * keeps req->data for itself, so the callback to chain to is process-wide.
+ */
+static raft_uv_connect_cb raft_connected;
+
+static void
+connected(struct raft_uv_connect *req, struct uv_stream_s *stream, int status)
+{
+    if (status == 0) {
+        no_delay(stream);
+    }
+    raft_connected(req, stream, status);
+}
+
+static int
+connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
+                raft_id id, const char *address, raft_uv_connect_cb cb)
+{
+    struct clu *c = clu_of(t);
+
+    assert(raft_connected == NULL || raft_connected == cb);
+    raft_connected = cb;
+    return c->tcp_connect(t, req, id, address, connected);
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 int
@@ -144,6 +221,10 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
         return pc_errmsgf(errmsg, PC_EIO, "raft transport: %s",
                           raft_strerror(rv));
     }
+    c->tcp_listen = c->transport.listen;
+    c->tcp_connect = c->transport.connect;
+    c->transport.listen = listen_nodelay;
+    c->transport.connect = connect_nodelay;
     rv = raft_uv_init(&c->io, loop, o->raft_dir, &c->transport);
     if (rv != 0) {
         pc_errmsgf(errmsg, PC_EIO, "raft io: %s", c->io.errmsg);

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Cluster benchmark: 3 provcat-node processes on 127.0.0.1 with fsync on;
-# small writes (org creation) at 1, 16 and 64 connections, then
-# linearizable and stale reads at 64 connections, with wrk. Prints a table
-# and one "name value unit" line per result. Every load is bounded in time.
+# Cluster benchmark: 3 provcat-node processes on 127.0.0.1 with fsync on,
+# loaded with wrk on the leader. After start-up it creates an org, a
+# provider principal and a published catalog entry, then measures the record
+# path: PUT of new keys at 1, 16 and 64 connections, If-Match updates at 64,
+# linearizable and stale GET of one record at 64, and records:batch of 100
+# records per request; plus org creation at 64 for continuity with older
+# runs. Prints a table and one "name value unit" line per result (docs/
+# bench.md explains the rows). Every load is bounded in time.
+#
+# Env: BENCH_SECONDS (default 10) per case; BENCH_CASES (default all): a
+# space-separated subset of the case names below, for profiling.
 set -euo pipefail
 build=${1:-build/rel}
 secs=${BENCH_SECONDS:-10}
@@ -57,26 +64,70 @@ parse() { # wrk output -> "rps p50_ms p99_ms"
     /Non-2xx/ { bad = $NF }
     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad + 0 }'
 }
-printf "%-28s %6s %10s %9s %9s %9s\n" case conns "ops/s" "p50 ms" "p99 ms" "cpu us/op"
+api() { # method path token [body] -> body of the answer; fails on non-2xx
+    curl -fsS --max-time 10 -X "$1" -H "Authorization: Bearer $3" \
+        -H 'Content-Type: application/json' ${4:+--data "$4"} "$leader$2"
+}
+admin=$PROVCAT_TOKEN
+entry=bench
+fields='[{"name":"name","type":"string","required":true},{"name":"n","type":"integer","required":false},{"name":"note","type":"string","required":false}]'
+api POST /v1/orgs "$admin" '{"id":"benchorg","name":"Bench org","level":"province","kind":"agency","parent":"authority"}' >/dev/null
+prov=$(api POST /v1/principals "$admin" '{"id":"benchprov","org":"benchorg","roles":["provider"]}' |
+    sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+[ -n "$prov" ] || { echo "bench: no provider token" >&2; exit 1; }
+api POST /v1/catalog "$prov" '{"id":"'$entry'","title":"Bench","description":"","provider":"benchorg","theme":"t","keywords":[],"fields":'"$fields"',"share":{"class":"unconditional","conditions":""},"open":{"class":"none","conditions":""},"update_frequency":"daily","security_level":2,"scope":"province"}' >/dev/null
+api POST "/v1/catalog/$entry/submit" "$prov" >/dev/null
+api POST "/v1/catalog/$entry/review" "$admin" '{"decision":"approve"}' >/dev/null
+api PUT "/v1/catalog/$entry/records/readkey" "$prov" '{"name":"the record the GET rows read","n":1,"note":"'"$(printf '%0200d' 0)"'"}' >/dev/null
+# The update rows' keys: PREFIX-t-i for each wrk thread t and i <= upd_keys,
+# created at version 1 in one batch so every measured request is an update.
+upd_keys=64
+precreate() { # prefix threads
+    local items="" t i
+    for t in $(seq "$2"); do
+        for i in $(seq $upd_keys); do
+            items="$items${items:+,}{\"key\":\"$1-$t-$i\",\"value\":{\"name\":\"k\"}}"
+        done
+    done
+    api POST "/v1/catalog/$entry/records:batch" "$prov" "{\"records\":[$items]}" >/dev/null
+}
+
+printf "%-22s %6s %10s %9s %9s %9s %8s\n" case conns "ops/s" "p50 ms" "p99 ms" "cpu us/op" "non-2xx"
 results=()
-run() { # name conns script path
-    local name=$1 c=$2 script=$3 path=$4 t0 t1 out rps p50 p99 bad cpu
+want() { [ -z "${BENCH_CASES:-}" ] || [[ " $BENCH_CASES " == *" $1 "* ]]; }
+run() { # name conns script path token [per]: per = records per request
+    local name=$1 c=$2 script=$3 path=$4 tok=$5 per=${6:-1} t0 t1 out rps p50 p99 bad cpu
+    want "$name" || want "$name-$c" || return 0
+    [ "$script" = record_update.lua ] && precreate "$name-$c" $(( c < 2 ? 1 : 2 ))
     t0=$(cpu_ticks)
-    out=$(PROVCAT_PREFIX="$name-$c" wrk -t $(( c < 2 ? 1 : 2 )) -c "$c" -d "${secs}s" --latency \
+    out=$(PROVCAT_TOKEN=$tok PROVCAT_ENTRY=$entry PROVCAT_PREFIX="$name-$c" \
+        PROVCAT_KEYS=$upd_keys timeout $((secs + 30)) \
+        wrk -t $(( c < 2 ? 1 : 2 )) -c "$c" -d "${secs}s" --timeout 10s --latency \
         -s "$here/$script" "$leader$path" 2>&1)
     t1=$(cpu_ticks)
     read -r rps p50 p99 bad <<<"$(echo "$out" | parse)"
     cpu=$(awk -v t=$((t1 - t0)) -v r="$rps" -v s="$secs" -v hz="$(getconf CLK_TCK)" \
         'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / (r * s); else print "-" }')
-    printf "%-28s %6d %10s %9s %9s %9s%s\n" "$name" "$c" "$rps" "$p50" "$p99" "$cpu" \
-        "$([ "$bad" -gt 0 ] && echo "  ($bad non-2xx)")"
-    results+=("cluster_${name}_c${c}_ops $rps ops/s" "cluster_${name}_c${c}_p50 $p50 ms" "cluster_${name}_c${c}_p99 $p99 ms")
+    printf "%-22s %6d %10s %9s %9s %9s %8s\n" "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$bad"
+    results+=("cluster_${name}_c${c}_ops $rps ops/s" "cluster_${name}_c${c}_p50 $p50 ms"
+        "cluster_${name}_c${c}_p99 $p99 ms" "cluster_${name}_c${c}_cpu $cpu us/op"
+        "cluster_${name}_c${c}_non2xx $bad requests")
+    if [ "$per" -gt 1 ]; then
+        printf "%-22s %6s %10s   (%d records per request: cpu %s us/record)\n" \
+            "  = records/s" "" "$((rps * per))" "$per" \
+            "$(awk -v c="$cpu" -v p="$per" 'BEGIN { if (c != "-") printf "%.1f", c / p; else print "-" }')"
+        results+=("cluster_${name}_c${c}_records $((rps * per)) records/s")
+    fi
 }
-run write_org 1 write_org.lua /v1/orgs
-run write_org 16 write_org.lua /v1/orgs
-run write_org 64 write_org.lua /v1/orgs
-run read_linearizable 64 read.lua /v1/orgs/authority
-run read_stale 64 read.lua "/v1/orgs/authority?consistency=stale"
+rec=/v1/catalog/$entry/records
+run record_put 1 record_put.lua "$rec" "$prov"
+run record_put 16 record_put.lua "$rec" "$prov"
+run record_put 64 record_put.lua "$rec" "$prov"
+run record_update 64 record_update.lua "$rec" "$prov"
+run record_get_lin 64 read.lua "$rec/readkey" "$prov"
+run record_get_stale 64 read.lua "$rec/readkey?consistency=stale" "$prov"
+run record_batch100 8 record_batch.lua "$rec" "$prov" 100
+run org_create 64 write_org.lua /v1/orgs "$admin"
 # Every follower must be alive and caught up: a benchmark that only watches
 # the leader hides a crashed follower.
 sleep 1
