@@ -635,27 +635,63 @@ out:
     return rc;
 }
 
-int
-fsm_reject(struct fsm_ctx *c, int status, const char *code,
-           struct pc_slice parent, struct pc_slice id, const char *fmt, ...)
+static int
+reject_v(struct fsm_ctx *c, int status, const char *code,
+         struct pc_slice parent, struct pc_slice id, json_t *detail,
+         const char *fmt, va_list ap)
 {
-    va_list ap;
     json_t *p;
     int rc;
 
     c->status = status;
     snprintf(c->code, sizeof(c->code), "%s", code);
-    va_start(ap, fmt);
     vsnprintf(c->message, sizeof(c->message), fmt, ap);
-    va_end(ap);
+    /* A name cut by %.64s may end mid-character; JSON needs valid UTF-8. */
+    if (!jcs_utf8_valid((const uint8_t *)c->message, strlen(c->message))) {
+        for (char *m = c->message; *m != '\0'; m++) {
+            *m = (uint8_t)*m >= 0x80 ? '?' : *m;
+        }
+    }
     p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "code", code,
                   "message", c->message, "command",
                   cmd_type_name(c->cmd->type) ?: "unknown");
     if (p == NULL) {
+        json_decref(detail);
+        return PC_ENOMEM;
+    }
+    if (detail != NULL && json_object_set_new(p, "detail", detail) != 0) {
+        json_decref(p);
         return PC_ENOMEM;
     }
     rc = fsm_emit(c, FACT_REJECTION, parent, id, p, NULL, NULL);
     json_decref(p);
+    return rc;
+}
+
+int
+fsm_reject(struct fsm_ctx *c, int status, const char *code,
+           struct pc_slice parent, struct pc_slice id, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = reject_v(c, status, code, parent, id, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int
+fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
+                  struct pc_slice parent, struct pc_slice id, json_t *detail,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = reject_v(c, status, code, parent, id, detail, fmt, ap);
+    va_end(ap);
     return rc;
 }
 

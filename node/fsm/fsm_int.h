@@ -56,6 +56,12 @@ int fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
 int fsm_reject(struct fsm_ctx *c, int status, const char *code,
                struct pc_slice parent, struct pc_slice id, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* fsm_reject with extra members for the error body: `detail` (an object,
+ * stolen, may be NULL) is kept as the rejection payload's "detail". */
+int fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
+                      struct pc_slice parent, struct pc_slice id,
+                      json_t *detail, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 /* Canonical JSON bytes of `o` (RFC 8785). */
 int fsm_payload(json_t *o, struct pc_buf *out);

@@ -1044,10 +1044,12 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
         goto out;
     }
     if ((uint64_t)if_match != e->version) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, c->cmd->target,
-                        "If-Match: version %lld is not current; the current "
-                        "version is %llu",
-                        (long long)if_match, (unsigned long long)e->version);
+        rc = fsm_reject_detail(
+            c, 409, "conflict", NO_SLICE, c->cmd->target,
+            json_pack("{s:I}", "current_version", (json_int_t)e->version),
+            "If-Match: version %lld is not current; the current version is "
+            "%llu",
+            (long long)if_match, (unsigned long long)e->version);
         goto out;
     }
     switch (e->status) {

@@ -495,46 +495,6 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
 
 /* ---- apply helpers ---------------------------------------------------- */
 
-/* fsm_reject with extra members for the error body ("detail", stolen). */
-static int reject(struct fsm_ctx *c, int status, const char *code,
-                  struct pc_slice parent, struct pc_slice id, json_t *detail,
-                  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-static int
-reject(struct fsm_ctx *c, int status, const char *code, struct pc_slice parent,
-       struct pc_slice id, json_t *detail, const char *fmt, ...)
-{
-    va_list ap;
-    json_t *p;
-    int rc;
-
-    c->status = status;
-    snprintf(c->code, sizeof(c->code), "%s", code);
-    va_start(ap, fmt);
-    vsnprintf(c->message, sizeof(c->message), fmt, ap);
-    va_end(ap);
-    /* A name cut by %.64s may end mid-character; JSON needs valid UTF-8. */
-    if (!jcs_utf8_valid((const uint8_t *)c->message, strlen(c->message))) {
-        for (char *m = c->message; *m != '\0'; m++) {
-            *m = (uint8_t)*m >= 0x80 ? '?' : *m;
-        }
-    }
-    p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "code", code,
-                  "message", c->message, "command",
-                  cmd_type_name(c->cmd->type) ?: "unknown");
-    if (p == NULL) {
-        json_decref(detail);
-        return PC_ENOMEM;
-    }
-    if (detail != NULL && json_object_set_new(p, "detail", detail) != 0) {
-        json_decref(p);
-        return PC_ENOMEM;
-    }
-    rc = fsm_emit(c, FACT_REJECTION, parent, id, p, NULL, NULL);
-    json_decref(p);
-    return rc;
-}
-
 static json_t *
 detail_key(struct pc_slice key, long index)
 {
@@ -638,35 +598,37 @@ writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
 
     *out = NULL;
     if (!fsm_id_valid((const char *)eid.p, eid.len)) {
-        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
-                      "bad entry id");
+        return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
+                                 NULL, "bad entry id");
     }
     if (key.len > 0 && !fsm_record_key_valid((const char *)key.p, key.len)) {
-        return reject(c, 400, "bad_request", eid, NO_SLICE, NULL,
-                      "bad record key");
+        return fsm_reject_detail(c, 400, "bad_request", eid, NO_SLICE, NULL,
+                                 "bad record key");
     }
     memcpy(id, eid.p, eid.len);
     id[eid.len] = '\0';
     e = fsm_entry(c->f, id);
     if (e == NULL || fsm_entry_visible_rev(c->f, e, actor) == 0) {
-        return reject(c, 404, "not_found", eid, key, NULL,
-                      "no catalog entry \"%s\"", id);
+        return fsm_reject_detail(c, 404, "not_found", eid, key, NULL,
+                                 "no catalog entry \"%s\"", id);
     }
     if (!provider_of(actor, e) &&
         !(objection != NULL && fsm_entry_authority(c->f, actor, e) &&
           objection_accepted(c->f, objection, e, key))) {
-        return reject(c, 403, "forbidden", eid, key, NULL,
-                      "writing records of \"%s\" needs role provider in org "
-                      "\"%s\"",
-                      id, e->provider);
+        return fsm_reject_detail(
+            c, 403, "forbidden", eid, key, NULL,
+            "writing records of \"%s\" needs role provider in org "
+            "\"%s\"",
+            id, e->provider);
     }
     if (e->status == FSM_ENTRY_RETIRED) {
-        return reject(c, 409, "conflict", eid, key, NULL,
-                      "entry \"%s\" is retired: its records are read-only", id);
+        return fsm_reject_detail(
+            c, 409, "conflict", eid, key, NULL,
+            "entry \"%s\" is retired: its records are read-only", id);
     }
     if (!e->in_force) {
-        return reject(c, 409, "conflict", eid, key, NULL,
-                      "entry \"%s\" is not published", id);
+        return fsm_reject_detail(c, 409, "conflict", eid, key, NULL,
+                                 "entry \"%s\" is not published", id);
     }
     *out = e;
     return PC_OK;
@@ -775,8 +737,8 @@ parse_doc(struct fsm_ctx *c, struct pc_slice body, struct pc_slice entry,
     }
     if (rc != PC_OK) {
         *d = NULL;
-        return reject(c, 400, "bad_request", entry, key, NULL,
-                      "malformed JSON: %s", em);
+        return fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
+                                 "malformed JSON: %s", em);
     }
     return PC_OK;
 }
@@ -796,8 +758,8 @@ check_doc(struct fsm_ctx *c, const struct fsm_entry *e, const struct jcs_doc *d,
         return PC_ENOMEM;
     }
     if (jcs_type(v) != JCS_OBJECT) {
-        return reject(c, 400, "bad_request", entry, key, det,
-                      "a record document must be a JSON object");
+        return fsm_reject_detail(c, 400, "bad_request", entry, key, det,
+                                 "a record document must be a JSON object");
     }
     canon->len = 0;
     if (jcs_emit_value(d, v, canon) != PC_OK) {
@@ -805,9 +767,10 @@ check_doc(struct fsm_ctx *c, const struct fsm_entry *e, const struct jcs_doc *d,
         return PC_ENOMEM;
     }
     if (canon->len > FSM_RECORD_DOC_MAX) {
-        return reject(c, 413, "too_large", entry, key, det,
-                      "the document is %zu canonical bytes; the limit is %u",
-                      canon->len, FSM_RECORD_DOC_MAX);
+        return fsm_reject_detail(
+            c, 413, "too_large", entry, key, det,
+            "the document is %zu canonical bytes; the limit is %u", canon->len,
+            FSM_RECORD_DOC_MAX);
     }
     if (!fsm_record_doc_valid(e, v, field, msg)) {
         if (det == NULL && (det = json_object()) == NULL) {
@@ -817,7 +780,7 @@ check_doc(struct fsm_ctx *c, const struct fsm_entry *e, const struct jcs_doc *d,
             json_decref(det);
             return PC_ENOMEM;
         }
-        return reject(c, 422, "invalid", entry, key, det, "%s", msg);
+        return fsm_reject_detail(c, 422, "invalid", entry, key, det, "%s", msg);
     }
     json_decref(det);
     *ok = true;
@@ -838,9 +801,9 @@ conflict(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
         json_decref(det);
         return PC_ENOMEM;
     }
-    return reject(c, 409, "conflict", entry, key, det,
-                  "%s (current version %llu)", what,
-                  (unsigned long long)current);
+    return fsm_reject_detail(c, 409, "conflict", entry, key, det,
+                             "%s (current version %llu)", what,
+                             (unsigned long long)current);
 }
 
 /* ---- commands --------------------------------------------------------- */
@@ -853,8 +816,8 @@ target_key(struct fsm_ctx *c, struct pc_slice *entry, struct pc_slice *key,
     split_target(c->cmd->target, entry, key);
     *ok = key->len > 0;
     if (!*ok) {
-        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
-                      "malformed command: no record key");
+        return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
+                                 NULL, "malformed command: no record key");
     }
     return PC_OK;
 }
@@ -937,8 +900,8 @@ record_put(struct fsm_ctx *c, const struct fsm_principal *actor)
         goto out;
     }
     if (!x.has_salt) {
-        rc = reject(c, 400, "bad_request", entry, key, NULL,
-                    "malformed command: no salt");
+        rc = fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
+                               "malformed command: no salt");
     } else if (x.if_none_match && st.version > 0 && !st.retired) {
         rc = conflict(c, entry, key, -1, st.version,
                       "If-None-Match: * but the record exists");
@@ -978,9 +941,9 @@ batch_syntax_reject(struct fsm_ctx *c, struct pc_slice entry, int prc,
         json_decref(det);
         return PC_ENOMEM;
     }
-    return reject(c, prc == PC_ETOOLARGE ? 413 : 400,
-                  prc == PC_ETOOLARGE ? "too_large" : "bad_request", entry,
-                  NO_SLICE, det, "%s", msg);
+    return fsm_reject_detail(c, prc == PC_ETOOLARGE ? 413 : 400,
+                             prc == PC_ETOOLARGE ? "too_large" : "bad_request",
+                             entry, NO_SLICE, det, "%s", msg);
 }
 
 static int
@@ -1025,8 +988,8 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     }
     json_decref(x);
     if (!ok) {
-        rc = reject(c, 400, "bad_request", entry, NO_SLICE, NULL,
-                    "malformed command: one salt per record needed");
+        rc = fsm_reject_detail(c, 400, "bad_request", entry, NO_SLICE, NULL,
+                               "malformed command: one salt per record needed");
         goto out;
     }
     /* Decide every item before appending anything: all or none, and the
@@ -1092,16 +1055,17 @@ body_object(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
     if (jcs_type(jcs_root(*d)) != JCS_OBJECT) {
         jcs_doc_free(*d);
         *d = NULL;
-        return reject(c, 400, "bad_request", entry, key, NULL,
-                      "the body must be a JSON object");
+        return fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
+                                 "the body must be a JSON object");
     }
     if (!only_members(jcs_root(*d), allowed, &bad)) {
         det = json_pack("{s:s}", "field", bad);
         jcs_doc_free(*d);
         *d = NULL;
-        return det == NULL ? PC_ENOMEM
-                           : reject(c, 400, "bad_request", entry, key, det,
-                                    "unknown member in the body");
+        return det == NULL
+                   ? PC_ENOMEM
+                   : fsm_reject_detail(c, 400, "bad_request", entry, key, det,
+                                       "unknown member in the body");
     }
     return PC_OK;
 }
@@ -1115,7 +1079,7 @@ field_reject(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
     if (det == NULL) {
         return PC_ENOMEM;
     }
-    return reject(c, 400, "bad_request", entry, key, det, "%s", msg);
+    return fsm_reject_detail(c, 400, "bad_request", entry, key, det, "%s", msg);
 }
 
 static int
@@ -1151,7 +1115,8 @@ record_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
     } else if ((rc = record_state(c->f, entry, key, &st)) != PC_OK) {
         /* rc says why */
     } else if (st.version == 0) {
-        rc = reject(c, 404, "not_found", entry, key, NULL, "no such record");
+        rc = fsm_reject_detail(c, 404, "not_found", entry, key, NULL,
+                               "no such record");
     } else if (x.if_match > 0 && x.if_match != st.version) {
         rc = conflict(c, entry, key, -1, st.version,
                       "If-Match names a version that is not current");
@@ -1208,25 +1173,27 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = field_reject(c, entry, key, "objection",
                           "\"objection\" must be an objection id");
     } else if (!x.has_salt) {
-        rc = reject(c, 400, "bad_request", entry, key, NULL,
-                    "malformed command: no salt");
+        rc = fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
+                               "malformed command: no salt");
     } else if ((rc = writable_entry(c, actor, entry, key, obj, &e)) != PC_OK ||
                e == NULL) {
         /* refused, or rc says why */
     } else if ((rc = record_state(c->f, entry, key, &st)) != PC_OK) {
         /* rc says why */
     } else if (st.version == 0) {
-        rc = reject(c, 404, "not_found", entry, key, NULL, "no such record");
+        rc = fsm_reject_detail(c, 404, "not_found", entry, key, NULL,
+                               "no such record");
     } else if (x.if_match > 0 && x.if_match != st.version) {
         rc = conflict(c, entry, key, -1, st.version,
                       "If-Match names a version that is not current");
     } else if (obj != NULL && !objection_accepted(c->f, obj, e, key)) {
         json_t *det = json_pack("{s:s}", "field", "objection");
 
-        rc = det == NULL ? PC_ENOMEM
-                         : reject(c, 409, "conflict", entry, key, det,
-                                  "the objection is not an accepted "
-                                  "objection on this record");
+        rc = det == NULL
+                 ? PC_ENOMEM
+                 : fsm_reject_detail(c, 409, "conflict", entry, key, det,
+                                     "the objection is not an accepted "
+                                     "objection on this record");
     } else if ((rc = check_doc(c, e, d, value, &canon, entry, key, -1, &ok)) ==
                    PC_OK &&
                ok) {
@@ -1252,8 +1219,8 @@ fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor)
     case CMD_RECORD_CORRECT:
         return record_correct(c, actor);
     }
-    return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
-                  "unknown record command");
+    return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
+                             "unknown record command");
 }
 
 /* ---- read audit ------------------------------------------------------- */
@@ -1267,21 +1234,23 @@ fsm_rules_audit(struct fsm_ctx *c)
 
     if (x == NULL) {
         /* Not an object (or out of memory): a malformed batch. */
-        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
-                      "malformed audit batch");
+        return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
+                                 NULL, "malformed audit batch");
     }
     ev = json_object_get(x, "events");
     n = json_array_size(ev);
     if (!json_is_array(ev) || n == 0 || n > AUDIT_MAX) {
         json_decref(x);
-        return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
-                      "an audit batch holds 1-%d events", AUDIT_MAX);
+        return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
+                                 NULL, "an audit batch holds 1-%d events",
+                                 AUDIT_MAX);
     }
     for (size_t i = 0; i < n; i++) {
         if (!json_is_object(json_array_get(ev, i))) {
             json_decref(x);
-            return reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, NULL,
-                          "audit event %zu is not an object", i);
+            return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
+                                     NULL, "audit event %zu is not an object",
+                                     i);
         }
     }
     p = json_pack("{s:O}", "events", ev);

@@ -721,6 +721,20 @@ test_catalog_if_match(void **state)
     r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b, "{\"if_match\":1}");
     assert_int_equal(r.status, 409);
     assert_non_null(strstr(r.message, "current version is 2"));
+    {
+        /* The rejection keeps current_version for the error body. */
+        struct fact fact;
+        json_t *p, *d;
+
+        assert_int_equal(
+            led_get(fsm_led(fx->f), led_count(fsm_led(fx->f)), &fact), PC_OK);
+        assert_int_equal(fact.kind, FACT_REJECTION);
+        p = json_loadb((const char *)fact.payload.p, fact.payload.len, 0, NULL);
+        d = json_object_get(p, "detail");
+        assert_int_equal(
+            json_integer_value(json_object_get(d, "current_version")), 2);
+        json_decref(p);
+    }
     assert_int_equal(update(fx, "prov", "im", b, 3), 409);
     assert_int_equal(fsm_entry(fx->f, "im")->version, 2);
     /* the provider is fixed at creation */
