@@ -635,6 +635,11 @@ out:
     return rc;
 }
 
+static int reject_v(struct fsm_ctx *c, int status, const char *code,
+                    struct pc_slice parent, struct pc_slice id, json_t *detail,
+                    const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
 static int
 reject_v(struct fsm_ctx *c, int status, const char *code,
          struct pc_slice parent, struct pc_slice id, json_t *detail,
