@@ -563,17 +563,17 @@ fsm_payload(json_t *o, struct pc_buf *out)
 }
 
 int
-fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
-         struct pc_slice id, json_t *payload, const struct led_doc *doc,
-         const uint8_t content_hash[PC_HASH_LEN])
+fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+                   struct pc_slice id, struct pc_slice payload,
+                   const struct led_doc *doc,
+                   const uint8_t content_hash[PC_HASH_LEN])
 {
     struct fact fact;
-    struct pc_buf pl, ik;
+    struct pc_buf ik;
     char hex[2 * CMD_FINGERPRINT_LEN + 1];
     int rc;
 
     memset(&fact, 0, sizeof(fact));
-    pc_buf_init(&pl);
     pc_buf_init(&ik);
     fact.format = FACT_FORMAT_VERSION;
     fact.kind = kind;
@@ -610,11 +610,7 @@ fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
         fact.has_content = true;
         memcpy(fact.content_hash, content_hash, PC_HASH_LEN);
     }
-    rc = fsm_payload(payload, &pl);
-    if (rc != PC_OK) {
-        goto out;
-    }
-    fact.payload = (struct pc_slice){ pl.data, pl.len };
+    fact.payload = payload;
     rc = led_append(c->f->led, &fact, doc, c->raft_index, NULL, c->errmsg);
     if (rc != PC_OK) {
         goto out;
@@ -630,8 +626,26 @@ fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
         rc = fsm_derive(c->f, &stored);
     }
 out:
-    pc_buf_release(&pl);
     pc_buf_release(&ik);
+    return rc;
+}
+
+int
+fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+         struct pc_slice id, json_t *payload, const struct led_doc *doc,
+         const uint8_t content_hash[PC_HASH_LEN])
+{
+    struct pc_buf pl;
+    int rc;
+
+    pc_buf_init(&pl);
+    rc = fsm_payload(payload, &pl);
+    if (rc == PC_OK) {
+        rc = fsm_emit_canonical(c, kind, parent, id,
+                                (struct pc_slice){ pl.data, pl.len }, doc,
+                                content_hash);
+    }
+    pc_buf_release(&pl);
     return rc;
 }
 

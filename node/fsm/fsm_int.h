@@ -51,6 +51,11 @@ struct fsm_ctx {
 int fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
              struct pc_slice id, json_t *payload, const struct led_doc *doc,
              const uint8_t content_hash[PC_HASH_LEN]);
+/* fsm_emit with the payload already canonical JSON (hot paths). */
+int fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+                       struct pc_slice id, struct pc_slice payload,
+                       const struct led_doc *doc,
+                       const uint8_t content_hash[PC_HASH_LEN]);
 
 /* Refuse the command: set the result and append a rejection fact. */
 int fsm_reject(struct fsm_ctx *c, int status, const char *code,

@@ -526,8 +526,11 @@ record_state(struct fsm *f, struct pc_slice entry, struct pc_slice key,
              struct rec_state *st)
 {
     struct idx_key k = { FACT_RECORD, entry, key };
+    const struct jcs_val *v;
+    struct jcs_doc *d;
     struct fact fact;
-    json_t *p;
+    const char *op;
+    size_t len;
 
     memset(st, 0, sizeof(*st));
     st->version = idx_latest(led_idx(f->led), &k, &st->rev);
@@ -537,14 +540,16 @@ record_state(struct fsm *f, struct pc_slice entry, struct pc_slice key,
     if (led_get(f->led, st->rev, &fact) != PC_OK) {
         return PC_ECORRUPT;
     }
-    p = json_loadb((const char *)fact.payload.p, fact.payload.len, 0, NULL);
-    if (p == NULL) {
+    if (jcs_parse((const char *)fact.payload.p, fact.payload.len, &d, NULL) !=
+        PC_OK) {
         return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
     }
-    st->retired = strcmp(json_string_value(json_object_get(p, "op")) ?: "",
-                         "retire") == 0 ||
-                  json_is_true(json_object_get(p, "retired"));
-    json_decref(p);
+    v = jcs_get(jcs_root(d), "op", 2);
+    op = v != NULL ? jcs_string(v, &len) : NULL;
+    v = jcs_get(jcs_root(d), "retired", 7);
+    st->retired = (op != NULL && len == 6 && memcmp(op, "retire", 6) == 0) ||
+                  (v != NULL && jcs_type(v) == JCS_TRUE);
+    jcs_doc_free(d);
     return PC_OK;
 }
 
@@ -658,26 +663,35 @@ salt_of(json_t *v, uint8_t salt[PC_SALT_LEN])
     return s != NULL && pc_unhex(salt, PC_SALT_LEN, s, strlen(s));
 }
 
-/* Append one record version; `doc` NULL for a retire version. */
+/*
+ * The canonical payload of a record version. Creates and updates (almost
+ * every version) are written directly: "op" and "org" (an id, which needs
+ * no escaping) in key order; the rest goes through jansson.
+ */
 static int
-emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
-             const char *op, const char *org, const struct jcs_val *reason,
-             const struct jcs_val *objection, bool retired,
-             const uint8_t salt[PC_SALT_LEN], const struct pc_buf *doc)
+version_payload(const char *op, const char *org, const struct jcs_val *reason,
+                const struct jcs_val *objection, bool retired,
+                struct pc_buf *out)
 {
-    uint8_t h[PC_HASH_LEN];
-    struct led_doc d;
     size_t len;
     const char *s;
     json_t *p;
-    int rc;
+    int rc = 0;
 
+    if (reason == NULL && objection == NULL && !retired) {
+        return pc_buf_put(out, "{\"op\":\"", 7) ||
+                       pc_buf_put(out, op, strlen(op)) ||
+                       pc_buf_put(out, "\",\"org\":\"", 9) ||
+                       pc_buf_put(out, org, strlen(org)) ||
+                       pc_buf_put(out, "\"}", 2)
+                   ? PC_ENOMEM
+                   : PC_OK;
+    }
     p = json_pack("{s:s, s:s}", "op", op, "org", org);
     if (p == NULL) {
         return PC_ENOMEM;
     }
     /* A member lost to out of memory would make replicas differ. */
-    rc = 0;
     if (reason != NULL && (s = jcs_string(reason, &len)) != NULL) {
         rc |= json_object_set_new(p, "reason", json_stringn(s, len));
     }
@@ -687,20 +701,41 @@ emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
     if (retired) {
         rc |= json_object_set_new(p, "retired", json_true());
     }
-    if (rc != 0) {
-        json_decref(p);
-        return PC_ENOMEM;
+    rc = rc != 0 ? PC_ENOMEM : fsm_payload(p, out);
+    json_decref(p);
+    return rc;
+}
+
+/* Append one record version; `doc` NULL for a retire version. */
+static int
+emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
+             const char *op, const char *org, const struct jcs_val *reason,
+             const struct jcs_val *objection, bool retired,
+             const uint8_t salt[PC_SALT_LEN], const struct pc_buf *doc)
+{
+    uint8_t h[PC_HASH_LEN];
+    struct led_doc d;
+    struct pc_buf p;
+    struct pc_slice ps;
+    int rc;
+
+    pc_buf_init(&p);
+    rc = version_payload(op, org, reason, objection, retired, &p);
+    if (rc != PC_OK) {
+        pc_buf_release(&p);
+        return rc;
     }
+    ps = (struct pc_slice){ p.data, p.len };
     if (doc != NULL) {
         d.salt = salt;
         d.json = doc->data;
         d.len = doc->len;
         pc_hash_content(h, salt, doc->data, doc->len);
-        rc = fsm_emit(c, FACT_RECORD, entry, key, p, &d, h);
+        rc = fsm_emit_canonical(c, FACT_RECORD, entry, key, ps, &d, h);
     } else {
-        rc = fsm_emit(c, FACT_RECORD, entry, key, p, NULL, NULL);
+        rc = fsm_emit_canonical(c, FACT_RECORD, entry, key, ps, NULL, NULL);
     }
-    json_decref(p);
+    pc_buf_release(&p);
     return rc;
 }
 
