@@ -232,130 +232,137 @@ set_etag(struct http_request *req, uint64_t version)
     http_req_add_header(req, "ETag", buf);
 }
 
-static void
-set_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
+/* What a record fact's payload says, read with jcs (free `d`). */
+struct rec_meta {
+    struct jcs_doc *d;
+    const char *op; /* "" when absent */
+    size_t op_len;
+    bool retired; /* a retire version, or a correction of a retired record */
+    const struct jcs_val *org, *reason, *objection; /* NULL when absent */
+};
+
+/*
+ * Fact `rev` as a record version, with its hash and payload. PC_OK,
+ * PC_ENOTFOUND (not a readable record fact) or PC_ENOMEM.
+ */
+static int
+rec_meta_read(struct led *l, uint64_t rev, struct fact *fact,
+              uint8_t hash[PC_HASH_LEN], struct rec_meta *m)
+{
+    const struct jcs_val *root, *v;
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    if (led_get(l, rev, fact) != PC_OK || fact->kind != FACT_RECORD ||
+        led_hash(l, rev, hash) != PC_OK) {
+        return PC_ENOTFOUND;
+    }
+    rc = jcs_parse((const char *)fact->payload.p, fact->payload.len, &m->d,
+                   NULL);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ENOTFOUND;
+    }
+    root = jcs_root(m->d);
+    v = jcs_get(root, "op", 2);
+    m->op = v != NULL ? jcs_string(v, &m->op_len) : NULL;
+    if (m->op == NULL) {
+        m->op = "";
+        m->op_len = 0;
+    }
+    v = jcs_get(root, "retired", 7);
+    m->retired = (m->op_len == 6 && memcmp(m->op, "retire", 6) == 0) ||
+                 (v != NULL && jcs_type(v) == JCS_TRUE);
+    m->org = jcs_get(root, "org", 3);
+    m->reason = jcs_get(root, "reason", 6);
+    m->objection = jcs_get(root, "objection", 9);
+    return PC_OK;
+}
+
+static int
+put_hash(struct pc_buf *b, const char *name, const uint8_t *p, size_t n)
 {
     char hex[2 * PC_HASH_LEN + 1];
 
     pc_hex(hex, p, n);
-    json_object_set_new(o, k, json_string(hex));
+    return pc_buf_printf(b, ",\"%s\":\"%s\"", name, hex);
 }
 
-/*
- * The metadata of record fact `rev`: entry, key, version, op, author, org,
- * at, revision, hash, prev_hash, content_hash, retired, reason, objection.
- * NULL if the fact is not readable.
- */
-static json_t *
-version_meta(struct node *n, uint64_t rev, struct fact *fact)
-{
-    struct led *l = fsm_led(n->fsm);
-    uint8_t h[PC_HASH_LEN];
-    char t[PC_TIME_STR_LEN];
-    json_t *p, *o;
-    const char *op;
-
-    if (led_get(l, rev, fact) != PC_OK || fact->kind != FACT_RECORD ||
-        led_hash(l, rev, h) != PC_OK) {
-        return NULL;
-    }
-    p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0, NULL);
-    if (p == NULL) {
-        return NULL;
-    }
-    op = json_string_value(json_object_get(p, "op")) ?: "";
-    pc_time_format(t, fact->time_ms);
-    o = json_pack("{s:s%, s:s%, s:I, s:s, s:s%, s:O, s:s, s:I}", "entry",
-                  (const char *)fact->parent.p, fact->parent.len, "key",
-                  (const char *)fact->id.p, fact->id.len, "version",
-                  (json_int_t)fact->version, "op", op, "author",
-                  (const char *)fact->principal.p, fact->principal.len, "org",
-                  json_object_get(p, "org") ?: json_null(), "at", t, "revision",
-                  (json_int_t)rev);
-    if (o == NULL) {
-        json_decref(p);
-        return NULL;
-    }
-    set_hex(o, "hash", h, PC_HASH_LEN);
-    if (fact->has_prev) {
-        set_hex(o, "prev_hash", fact->prev_hash, PC_HASH_LEN);
-    }
-    if (fact->has_content) {
-        set_hex(o, "content_hash", fact->content_hash, PC_HASH_LEN);
-    }
-    if (strcmp(op, "retire") == 0 ||
-        json_is_true(json_object_get(p, "retired"))) {
-        json_object_set_new(o, "retired", json_true());
-    }
-    if (json_object_get(p, "reason") != NULL) {
-        json_object_set(o, "reason", json_object_get(p, "reason"));
-    }
-    if (json_object_get(p, "objection") != NULL) {
-        json_object_set(o, "objection", json_object_get(p, "objection"));
-    }
-    json_decref(p);
-    return o;
-}
-
-/*
- * Append `o` (stolen) as JSON text to `out`, with "value" spliced in as the
- * stored canonical bytes `doc` (if any): re-serialising through jansson
- * would not keep RFC 8785 number forms, and clients hash these bytes.
- */
+/* `,"name":<v>` for a member of the payload, if present. */
 static int
-put_object(struct pc_buf *out, json_t *o, const struct pc_buf *doc)
+put_member(struct pc_buf *b, const struct rec_meta *m, const char *name,
+           const struct jcs_val *v)
 {
-    char *s = o == NULL ? NULL : json_dumps(o, JSON_COMPACT);
-    size_t len;
-    int rc = PC_OK;
-
-    json_decref(o);
-    if (s == NULL) {
-        return PC_ENOMEM;
+    if (v == NULL) {
+        return PC_OK;
     }
-    len = strlen(s);
-    rc |= pc_buf_put(out, s, len - 1);
-    if (doc != NULL) {
-        if (len > 2) {
-            rc |= pc_buf_put_u8(out, ',');
-        }
-        rc |= pc_buf_put(out, "\"value\":", 8);
-        rc |= pc_buf_put(out, doc->data, doc->len);
-    }
-    rc |= pc_buf_put_u8(out, '}');
-    free(s);
-    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+    return pc_buf_printf(b, ",\"%s\":", name) | jcs_emit_value(m->d, v, b);
 }
 
-/* The full view of record version `rev` (metadata, salt, value) to `out`. */
+/*
+ * The full view of record version `rev` as one JSON object written
+ * straight into `out` (reads are the hot path: no jansson tree): entry,
+ * key, version, op, author, org, at, revision, hash, prev_hash,
+ * content_hash, retired, reason, objection, then salt and value, the
+ * stored canonical bytes spliced in verbatim (clients hash exactly them),
+ * or "redacted": true.
+ */
 static int
 put_version(struct node *n, struct pc_buf *out, uint64_t rev)
 {
+    struct led *l = fsm_led(n->fsm);
+    uint8_t h[PC_HASH_LEN], salt[PC_SALT_LEN];
+    char t[PC_TIME_STR_LEN];
+    struct rec_meta m;
     struct fact fact;
-    uint8_t salt[PC_SALT_LEN];
     struct pc_buf doc;
-    json_t *o = version_meta(n, rev, &fact);
     int rc;
 
-    if (o == NULL) {
+    rc = rec_meta_read(l, rev, &fact, h, &m);
+    if (rc != PC_OK) {
         return PC_ENOMEM;
     }
-    if (!fact.has_content) {
-        return put_object(out, o, NULL);
+    pc_time_format(t, fact.time_ms);
+    rc = pc_buf_put(out, "{\"entry\":", 9);
+    rc |= http_json_string(out, (const char *)fact.parent.p, fact.parent.len);
+    rc |= pc_buf_put(out, ",\"key\":", 7);
+    rc |= http_json_string(out, (const char *)fact.id.p, fact.id.len);
+    rc |= pc_buf_printf(
+        out, ",\"version\":%llu,\"op\":", (unsigned long long)fact.version);
+    rc |= http_json_string(out, m.op, m.op_len);
+    rc |= pc_buf_put(out, ",\"author\":", 10);
+    rc |= http_json_string(out, (const char *)fact.principal.p,
+                           fact.principal.len);
+    rc |= m.org != NULL ? put_member(out, &m, "org", m.org)
+                        : pc_buf_put(out, ",\"org\":null", 11);
+    rc |= pc_buf_printf(out, ",\"at\":\"%s\",\"revision\":%llu", t,
+                        (unsigned long long)rev);
+    rc |= put_hash(out, "hash", h, PC_HASH_LEN);
+    if (fact.has_prev) {
+        rc |= put_hash(out, "prev_hash", fact.prev_hash, PC_HASH_LEN);
     }
-    pc_buf_init(&doc);
-    rc = led_doc_get(fsm_led(n->fsm), rev, &doc, salt);
-    if (rc == PC_EFORBIDDEN) {
-        json_object_set_new(o, "redacted", json_true());
-        rc = put_object(out, o, NULL);
-    } else if (rc == PC_OK) {
-        set_hex(o, "salt", salt, PC_SALT_LEN);
-        rc = put_object(out, o, &doc);
-    } else {
-        json_decref(o);
+    if (fact.has_content) {
+        rc |= put_hash(out, "content_hash", fact.content_hash, PC_HASH_LEN);
     }
-    pc_buf_release(&doc);
-    return rc;
+    if (m.retired) {
+        rc |= pc_buf_put(out, ",\"retired\":true", 15);
+    }
+    rc |= put_member(out, &m, "reason", m.reason);
+    rc |= put_member(out, &m, "objection", m.objection);
+    jcs_doc_free(m.d);
+    if (rc == PC_OK && fact.has_content) {
+        pc_buf_init(&doc);
+        rc = led_doc_get(l, rev, &doc, salt);
+        if (rc == PC_EFORBIDDEN) {
+            rc = pc_buf_put(out, ",\"redacted\":true", 16);
+        } else if (rc == PC_OK) {
+            rc = put_hash(out, "salt", salt, PC_SALT_LEN);
+            rc |= pc_buf_put(out, ",\"value\":", 9);
+            rc |= pc_buf_put(out, doc.data, doc.len);
+        }
+        pc_buf_release(&doc);
+    }
+    rc |= pc_buf_put_u8(out, '}');
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
 }
 
 /* ---- writes ----------------------------------------------------------- */
@@ -374,40 +381,25 @@ static void answer_buf(struct node *n, struct http_request *req, int status,
 static int
 put_written(struct node *n, struct pc_buf *b, uint64_t rev, struct fact *fact)
 {
-    struct led *l = fsm_led(n->fsm);
-    char hex[2 * PC_HASH_LEN + 1];
     uint8_t h[PC_HASH_LEN];
-    const struct jcs_val *op;
-    struct jcs_doc *d;
-    const char *ops = "";
-    size_t op_len = 0;
+    struct rec_meta m;
     int rc;
 
-    if (led_get(l, rev, fact) != PC_OK || fact->kind != FACT_RECORD ||
-        led_hash(l, rev, h) != PC_OK) {
-        return PC_ENOTFOUND;
-    }
-    rc = jcs_parse((const char *)fact->payload.p, fact->payload.len, &d, NULL);
+    rc = rec_meta_read(fsm_led(n->fsm), rev, fact, h, &m);
     if (rc != PC_OK) {
-        return rc == PC_ENOMEM ? rc : PC_ENOTFOUND;
-    }
-    op = jcs_get(jcs_root(d), "op", 2);
-    if (op != NULL && jcs_type(op) == JCS_STRING) {
-        ops = jcs_string(op, &op_len);
+        return rc;
     }
     rc = pc_buf_put(b, "\"key\":", 6);
     rc |= http_json_string(b, (const char *)fact->id.p, fact->id.len);
     rc |= pc_buf_printf(
         b, ",\"version\":%llu,\"op\":", (unsigned long long)fact->version);
-    rc |= http_json_string(b, ops, op_len);
-    pc_hex(hex, h, PC_HASH_LEN);
-    rc |= pc_buf_printf(b, ",\"revision\":%llu,\"hash\":\"%s\"",
-                        (unsigned long long)rev, hex);
+    rc |= http_json_string(b, m.op, m.op_len);
+    rc |= pc_buf_printf(b, ",\"revision\":%llu", (unsigned long long)rev);
+    rc |= put_hash(b, "hash", h, PC_HASH_LEN);
     if (fact->has_prev) {
-        pc_hex(hex, fact->prev_hash, PC_HASH_LEN);
-        rc |= pc_buf_printf(b, ",\"prev_hash\":\"%s\"", hex);
+        rc |= put_hash(b, "prev_hash", fact->prev_hash, PC_HASH_LEN);
     }
-    jcs_doc_free(d);
+    jcs_doc_free(m.d);
     return rc == PC_OK ? PC_OK : PC_ENOMEM;
 }
 
@@ -1133,42 +1125,42 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
 {
     struct list_ctx *c = arg;
     struct idx_key k = { FACT_RECORD, c->entry, id };
+    uint8_t h[PC_HASH_LEN];
     uint64_t ver, rev;
+    struct rec_meta m;
     struct fact fact;
-    json_t *m, *it;
+    int rc;
 
     (void)latest, (void)latest_rev;
     if (idx_version_at(led_idx(fsm_led(c->n->fsm)), &k, c->snap, &ver, &rev) !=
         PC_OK) {
         return true; /* created after the snapshot */
     }
-    m = version_meta(c->n, rev, &fact);
-    if (m == NULL) {
+    if (rec_meta_read(fsm_led(c->n->fsm), rev, &fact, h, &m) != PC_OK) {
         c->rc = PC_ENOMEM;
         return false;
     }
-    bool retired = json_is_true(json_object_get(m, "retired"));
-    if (retired && !c->include_retired) {
-        json_decref(m);
+    if (m.retired && !c->include_retired) {
+        jcs_doc_free(m.d);
         return true;
     }
     if (c->count == c->limit) {
-        json_decref(m);
+        jcs_doc_free(m.d);
         c->more = true;
         return false;
     }
-    it = json_pack(
-        "{s:O, s:O, s:O, s:O, s:O, s:b}", "key", json_object_get(m, "key"),
-        "version", json_object_get(m, "version"), "op",
-        json_object_get(m, "op"), "revision", json_object_get(m, "revision"),
-        "hash", json_object_get(m, "hash"), "retired", retired);
-    json_decref(m);
-    if (c->count > 0 && pc_buf_put_u8(c->out, ',') != PC_OK) {
-        json_decref(it);
-        c->rc = PC_ENOMEM;
-        return false;
-    }
-    c->rc = put_object(c->out, it, NULL);
+    rc = c->count > 0 ? pc_buf_put_u8(c->out, ',') : PC_OK;
+    rc |= pc_buf_put(c->out, "{\"key\":", 7);
+    rc |= http_json_string(c->out, (const char *)id.p, id.len);
+    rc |= pc_buf_printf(
+        c->out, ",\"version\":%llu,\"op\":", (unsigned long long)fact.version);
+    rc |= http_json_string(c->out, m.op, m.op_len);
+    rc |= pc_buf_printf(c->out, ",\"revision\":%llu", (unsigned long long)rev);
+    rc |= put_hash(c->out, "hash", h, PC_HASH_LEN);
+    rc |=
+        pc_buf_printf(c->out, ",\"retired\":%s}", m.retired ? "true" : "false");
+    c->rc = rc == PC_OK ? PC_OK : PC_ENOMEM;
+    jcs_doc_free(m.d);
     memcpy(c->last, id.p, id.len);
     c->last_len = id.len;
     c->count++;
