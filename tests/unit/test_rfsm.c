@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The raft FSM adapter's snapshots, driven directly (raft only calls these
+ * three functions): a snapshot taken through the worker is the state at the
+ * moment it completes; a redaction while the worker encodes throws the
+ * work away so no snapshot carries a redacted document; a restore while a
+ * job runs cancels it and installs the new state.
+ */
+#include "tests/lib/fsmfx.h"
+#include "tests/lib/test.h"
+
+#include <raft.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "node/cmd.h"
+#include "node/rfsm.h"
+#include "storage/led.h"
+#include "storage/snap.h"
+
+#define SALT "00112233445566778899aabbccddeeff"
+
+struct fixture {
+    struct fsmfx *fx;
+    struct rfsm s;
+};
+
+static void
+put(struct fsmfx *fx, int i)
+{
+    char target[32], doc[64];
+
+    snprintf(target, sizeof(target), "e/k%d", i % 50);
+    snprintf(doc, sizeof(doc), "{\"name\":\"n%d\"}", i);
+    assert_true(fsmfx_run(fx, CMD_RECORD_PUT, "prov", target, doc,
+                          "{\"salt\":\"" SALT "\"}", NULL)
+                    .status < 300);
+}
+
+/* A published entry "e" of org dept and `n` record writes by "prov". */
+static int
+setup(void **state)
+{
+    struct fixture *t = test_calloc(1, sizeof(*t));
+    char h[PC_HASH_HEX_LEN + 1], extra[128];
+
+    t->fx = fsmfx_new("admin", 1000);
+    assert_int_equal(
+        fsmfx_run(t->fx, CMD_ORG_CREATE, "admin", NULL,
+                  "{\"id\":\"dept\",\"name\":\"d\",\"level\":\"province\","
+                  "\"kind\":\"agency\",\"parent\":\"authority\"}",
+                  NULL, NULL)
+            .status,
+        201);
+    fsmfx_hash_hex("prov", h);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    assert_int_equal(
+        fsmfx_run(t->fx, CMD_PRINCIPAL_CREATE, "admin", NULL,
+                  "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}",
+                  extra, NULL)
+            .status,
+        201);
+    assert_int_equal(
+        fsmfx_run(t->fx, CMD_ENTRY_CREATE, "prov", NULL,
+                  "{\"id\":\"e\",\"title\":\"e\",\"provider\":\"dept\","
+                  "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+                  "\"required\":true}],\"share\":{\"class\":"
+                  "\"unconditional\"},\"open\":{\"class\":\"none\"},"
+                  "\"update_frequency\":\"daily\",\"security_level\":1,"
+                  "\"scope\":\"province\"}",
+                  NULL, NULL)
+            .status,
+        201);
+    assert_int_equal(
+        fsmfx_run(t->fx, CMD_ENTRY_SUBMIT, "prov", "e", NULL, NULL, NULL)
+            .status,
+        200);
+    assert_int_equal(fsmfx_run(t->fx, CMD_ENTRY_REVIEW, "admin", "e",
+                               "{\"decision\":\"approve\"}", NULL, NULL)
+                         .status,
+                     200);
+    for (int i = 0; i < 3000; i++) {
+        put(t->fx, i);
+    }
+    rfsm_init(&t->s, t->fx->f, NULL, NULL);
+    *state = t;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *t = *state;
+
+    rfsm_release(&t->s);
+    fsmfx_free(t->fx);
+    test_free(t);
+    return 0;
+}
+
+/* Call snapshot() as raft does until it completes; the buffers joined. */
+static void
+take(struct rfsm *s, struct pc_buf *out, void (*between)(void *), void *arg)
+{
+    struct raft_buffer *bufs = NULL;
+    unsigned n = 0;
+    int rv, calls = 0;
+
+    while ((rv = s->raft_fsm.snapshot(&s->raft_fsm, &bufs, &n)) == RAFT_BUSY) {
+        if (between != NULL && calls == 0) {
+            between(arg);
+        }
+        assert_true(++calls < 100000);
+        struct timespec ts = { 0, 100000 };
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(rv, 0);
+    assert_true(calls >= 1); /* the encode happened off this call */
+    for (unsigned i = 0; i < n; i++) {
+        assert_int_equal(pc_buf_put(out, bufs[i].base, bufs[i].len), PC_OK);
+    }
+    assert_int_equal(s->raft_fsm.snapshot_finalize(&s->raft_fsm, &bufs, &n), 0);
+}
+
+static void
+check_equal_to_ledger(struct pc_buf *snap, struct led *live)
+{
+    struct led *l;
+    char errmsg[PC_ERRMSG_SIZE];
+    uint8_t a[PC_HASH_LEN], b[PC_HASH_LEN];
+
+    assert_int_equal(snap_decode(snap->data, snap->len, &l, errmsg), PC_OK);
+    assert_int_equal(led_count(l), led_count(live));
+    led_root(l, a);
+    led_root(live, b);
+    assert_memory_equal(a, b, PC_HASH_LEN);
+    led_free(l);
+}
+
+struct writes {
+    struct fsmfx *fx;
+    int from;
+};
+
+static void
+more_writes(void *arg)
+{
+    struct writes *w = arg;
+
+    for (int i = 0; i < 200; i++) {
+        put(w->fx, w->from + i);
+    }
+}
+
+/* Writes while the worker encodes end up in the snapshot's tail. */
+static void
+test_rfsm_snapshot_is_the_state_when_done(void **state)
+{
+    struct fixture *t = *state;
+    struct writes w = { t->fx, 10000 };
+    struct pc_buf snap;
+
+    pc_buf_init(&snap);
+    take(&t->s, &snap, more_writes, &w);
+    check_equal_to_ledger(&snap, fsm_led(t->fx->f));
+    assert_true(t->s.snapshot_tail >= 200);
+    pc_buf_release(&snap);
+}
+
+static void
+redact_one(void *arg)
+{
+    struct fixture *t = arg;
+    struct led *l = fsm_led(t->fx->f);
+
+    /* The newest record version holds a document. */
+    assert_int_equal(led_redact(l, led_count(l)), PC_OK);
+}
+
+/* A redaction while the worker encodes: that work is thrown away, and the
+ * snapshot raft gets has the document redacted. */
+static void
+test_rfsm_redaction_restarts_the_job(void **state)
+{
+    struct fixture *t = *state;
+    struct led *l = fsm_led(t->fx->f), *back;
+    struct pc_buf snap, doc;
+    uint8_t salt[PC_SALT_LEN];
+    char errmsg[PC_ERRMSG_SIZE];
+    uint64_t restarts = t->s.snapshot_restarts;
+
+    pc_buf_init(&snap);
+    take(&t->s, &snap, redact_one, t);
+    assert_int_equal(t->s.snapshot_restarts, restarts + 1);
+    check_equal_to_ledger(&snap, l);
+    assert_int_equal(snap_decode(snap.data, snap.len, &back, errmsg), PC_OK);
+    pc_buf_init(&doc);
+    assert_int_equal(led_doc_get(back, led_count(back), &doc, salt),
+                     PC_EFORBIDDEN);
+    assert_int_equal(led_doc_get(back, led_count(back) - 1, &doc, salt), PC_OK);
+    pc_buf_release(&doc);
+    led_free(back);
+    pc_buf_release(&snap);
+}
+
+/* A restore while a job runs cancels the job; the FSM then holds the
+ * restored state and the next snapshot is of it. */
+static void
+test_rfsm_restore_cancels_the_job(void **state)
+{
+    struct fixture *t = *state;
+    struct raft_buffer *bufs = NULL, in;
+    struct pc_buf older, again;
+    unsigned n = 0;
+    uint8_t a[PC_HASH_LEN], b[PC_HASH_LEN];
+
+    pc_buf_init(&older);
+    take(&t->s, &older, NULL, NULL);
+    led_root(fsm_led(t->fx->f), a);
+    more_writes(&(struct writes){ t->fx, 20000 });
+    assert_int_equal(t->s.raft_fsm.snapshot(&t->s.raft_fsm, &bufs, &n),
+                     RAFT_BUSY); /* a job is running */
+    in.len = older.len;
+    in.base = raft_malloc(in.len);
+    assert_non_null(in.base);
+    memcpy(in.base, older.data, older.len);
+    assert_int_equal(t->s.raft_fsm.restore(&t->s.raft_fsm, &in), 0);
+    led_root(fsm_led(t->fx->f), b);
+    assert_memory_equal(a, b, PC_HASH_LEN);
+    pc_buf_init(&again);
+    take(&t->s, &again, NULL, NULL);
+    assert_int_equal(again.len, older.len);
+    assert_memory_equal(again.data, older.data, older.len);
+    pc_buf_release(&again);
+    pc_buf_release(&older);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_rfsm_snapshot_is_the_state_when_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rfsm_redaction_restarts_the_job,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rfsm_restore_cancels_the_job,
+                                        setup, teardown),
+    };
+
+    if (argc > 1) {
+        cmocka_set_test_filter(argv[1]);
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
