@@ -379,7 +379,8 @@ static void answer_buf(struct node *n, struct http_request *req, int status,
  * PC_ENOMEM.
  */
 static int
-put_written(struct node *n, struct pc_buf *b, uint64_t rev, struct fact *fact)
+put_written(struct node *n, struct pc_buf *b, uint64_t rev, struct fact *fact,
+            const char *op)
 {
     uint8_t h[PC_HASH_LEN];
     struct rec_meta m;
@@ -393,7 +394,8 @@ put_written(struct node *n, struct pc_buf *b, uint64_t rev, struct fact *fact)
     rc |= http_json_string(b, (const char *)fact->id.p, fact->id.len);
     rc |= pc_buf_printf(
         b, ",\"version\":%llu,\"op\":", (unsigned long long)fact->version);
-    rc |= http_json_string(b, m.op, m.op_len);
+    rc |= op != NULL ? http_json_string(b, op, strlen(op))
+                     : http_json_string(b, m.op, m.op_len);
     rc |= pc_buf_printf(b, ",\"revision\":%llu", (unsigned long long)rev);
     rc |= put_hash(b, "hash", h, PC_HASH_LEN);
     if (fact->has_prev) {
@@ -417,7 +419,7 @@ version_written(struct node *n, struct http_request *req,
     rc |= http_json_string(&b, req->caps[0], strlen(req->caps[0]));
     rc |= pc_buf_put_u8(&b, ',');
     if (rc == PC_OK) {
-        rc = put_written(n, &b, res->first_rev, &fact);
+        rc = put_written(n, &b, res->first_rev, &fact, NULL);
     }
     rc = rc == PC_OK ? pc_buf_put_u8(&b, '}') : rc;
     if (rc == PC_ENOTFOUND) {
@@ -481,28 +483,74 @@ api_records_put(struct http_request *req, void *arg)
     api_propose(n, req, CMD_RECORD_PUT, target, true, x, version_written, NULL);
 }
 
+/*
+ * The items of a batch's answer in request order: each written record from
+ * the command's facts; with "on_conflict": "skip_identical", a skipped
+ * item as the version current at the command's revision, op "unchanged".
+ */
+static int
+put_batch_items(struct node *n, struct pc_buf *b, struct http_request *req,
+                const struct fsm_result *res, bool skipping)
+{
+    uint64_t r = res->first_rev, last = res->first_rev + res->n_facts;
+    char msg[200], field[FSM_FIELD_LEN];
+    struct fact fact;
+    struct fsm_batch bt;
+    long index;
+    int rc = PC_OK;
+
+    if (!skipping) {
+        for (; r < last && rc == PC_OK; r++) {
+            rc = pc_buf_put(b, r > res->first_rev ? ",{" : "{",
+                            r > res->first_rev ? 2 : 1);
+            rc = rc == PC_OK ? put_written(n, b, r, &fact, NULL) : rc;
+            rc = rc == PC_OK ? pc_buf_put_u8(b, '}') : rc;
+        }
+        return rc;
+    }
+    rc = fsm_batch_parse(req->body, req->body_len, &bt, msg, field, &index);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ENOTFOUND; /* it parsed before */
+    }
+    for (size_t i = 0; i < bt.n && rc == PC_OK; i++) {
+        struct pc_slice key = { (const uint8_t *)bt.items[i].key,
+                                bt.items[i].key_len };
+        struct idx_key k = { FACT_RECORD, PC_SLICE_STR(req->caps[0]), key };
+        uint64_t ver, rev;
+        const char *op = NULL;
+
+        if (r < last && led_get(fsm_led(n->fsm), r, &fact) == PC_OK &&
+            fact.id.len == key.len && memcmp(fact.id.p, key.p, key.len) == 0) {
+            rev = r++;
+        } else if (idx_version_at(led_idx(fsm_led(n->fsm)), &k, res->revision,
+                                  &ver, &rev) == PC_OK) {
+            op = "unchanged";
+        } else {
+            rc = PC_ENOTFOUND;
+            break;
+        }
+        rc = pc_buf_put(b, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+        rc = rc == PC_OK ? put_written(n, b, rev, &fact, op) : rc;
+        rc = rc == PC_OK ? pc_buf_put_u8(b, '}') : rc;
+    }
+    fsm_batch_release(&bt);
+    return rc;
+}
+
 static void
 batch_written(struct node *n, struct http_request *req,
               const struct fsm_result *res, void *ctx)
 {
-    uint64_t last = res->first_rev + res->n_facts - 1;
-    struct fact fact;
     struct pc_buf b;
     int rc;
 
-    (void)ctx;
     pc_buf_init(&b);
     rc = pc_buf_reserve(&b, 64 + 256 * (size_t)res->n_facts);
     rc |= pc_buf_put(&b, "{\"entry\":", 9);
     rc |= http_json_string(&b, req->caps[0], strlen(req->caps[0]));
     rc |= pc_buf_printf(&b, ",\"revision\":%llu,\"items\":[",
-                        (unsigned long long)last);
-    for (uint64_t r = res->first_rev; r <= last && rc == PC_OK; r++) {
-        rc = pc_buf_put(&b, r > res->first_rev ? ",{" : "{",
-                        r > res->first_rev ? 2 : 1);
-        rc = rc == PC_OK ? put_written(n, &b, r, &fact) : rc;
-        rc = rc == PC_OK ? pc_buf_put_u8(&b, '}') : rc;
-    }
+                        (unsigned long long)res->revision);
+    rc = rc == PC_OK ? put_batch_items(n, &b, req, res, ctx != NULL) : rc;
     rc = rc == PC_OK ? pc_buf_put(&b, "]}", 2) : rc;
     if (rc == PC_ENOTFOUND) {
         pc_buf_release(&b);
@@ -519,6 +567,7 @@ api_records_batch(struct http_request *req, void *arg)
     char msg[200], field[FSM_FIELD_LEN], salt[2 * PC_SALT_LEN + 1];
     struct fsm_batch b;
     json_t *salts, *det;
+    bool skipping;
     long index;
     int rc;
 
@@ -552,6 +601,7 @@ api_records_batch(struct http_request *req, void *arg)
         salt_hex(salt);
         json_array_append_new(salts, json_string(salt));
     }
+    skipping = b.skip_identical;
     fsm_batch_release(&b);
     if (salts == NULL) {
         api_error(n, req, 503, "unavailable", "out of memory");
@@ -561,8 +611,10 @@ api_records_batch(struct http_request *req, void *arg)
         json_decref(salts);
         return;
     }
+    /* Any non-NULL ctx tells batch_written to interleave skipped items. */
     api_propose(n, req, CMD_RECORD_BATCH, req->caps[0], true,
-                json_pack("{s:o}", "salts", salts), batch_written, NULL);
+                json_pack("{s:o}", "salts", salts), batch_written,
+                skipping ? (void *)req : NULL);
 }
 
 void

@@ -736,6 +736,7 @@ replay(struct fsm *f, const struct fsm_idem *e, const struct cmd *cmd,
         }
         res->n_facts++;
     }
+    res->revision = res->first_rev + res->n_facts - 1;
     if (first.kind == FACT_REJECTION) {
         json_t *p = json_loadb((const char *)first.payload.p, first.payload.len,
                                0, NULL);
@@ -815,6 +816,7 @@ apply_one(struct fsm *f, const struct cmd *cmd, uint64_t raft_index,
     res->status = c.status;
     res->first_rev = c.first_rev;
     res->n_facts = c.n_facts;
+    res->revision = led_count(f->led);
     memcpy(res->code, c.code, sizeof(res->code));
     memcpy(res->message, c.message, sizeof(res->message));
     return PC_OK;

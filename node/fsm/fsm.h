@@ -119,8 +119,9 @@ struct fsm_result {
     int status;         /* HTTP status */
     uint64_t first_rev; /* the command's first fact; 0 if none */
     uint32_t n_facts;
-    bool replayed; /* an idempotent repeat: nothing appended */
-    char code[32]; /* API error code when status >= 400 */
+    uint64_t revision; /* the ledger's revision once the command applied */
+    bool replayed;     /* an idempotent repeat: nothing appended */
+    char code[32];     /* API error code when status >= 400 */
     char message[200];
 };
 
@@ -267,11 +268,15 @@ struct fsm_batch {
     struct jcs_doc *doc;
     struct fsm_batch_item *items;
     size_t n;
+    /* "on_conflict": "skip_identical": an item whose live record already
+     * holds the same canonical document is skipped (op "unchanged"). */
+    bool skip_identical;
 };
 
 /*
  * Parse and check a batch body {"records": [{"key", "value",
- * "if_version"?}, ...]} (1..FSM_BATCH_MAX items, keys valid and distinct,
+ * "if_version"?}, ...], "on_conflict"?: "fail"|"skip_identical"}
+ * (1..FSM_BATCH_MAX items, keys valid and distinct,
  * each value an object of at most FSM_RECORD_DOC_MAX canonical bytes, no
  * other members). Returns PC_OK with `out` filled (release with
  * fsm_batch_release); PC_EINVAL (400) or PC_ETOOLARGE (413, a value too large)

@@ -333,10 +333,12 @@ int
 fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
                 char *field, long *index)
 {
-    static const char *const allowed[] = { "records", NULL };
+    static const char *const allowed[] = { "records", "on_conflict", NULL };
     char em[PC_ERRMSG_SIZE];
-    const struct jcs_val *root, *recs;
+    const struct jcs_val *root, *recs, *oc;
     struct fsm_batch_item *items = NULL;
+    const char *ocs = NULL;
+    size_t oc_len = 0;
     struct jcs_doc *d;
     struct pc_buf scratch;
     const char *bad;
@@ -358,7 +360,21 @@ fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
     }
     if (!only_members(root, allowed, &bad)) {
         copy_field(field, bad);
-        snprintf(msg, MSG_LEN, "unknown member (the body has \"records\")");
+        snprintf(msg, MSG_LEN,
+                 "unknown member (the body has \"records\" and "
+                 "\"on_conflict\")");
+        rc = PC_EINVAL;
+        goto err_doc;
+    }
+    oc = jcs_get(root, "on_conflict", 11);
+    ocs = oc != NULL ? jcs_string(oc, &oc_len) : NULL;
+    if (oc != NULL &&
+        (ocs == NULL ||
+         !((oc_len == 4 && memcmp(ocs, "fail", 4) == 0) ||
+           (oc_len == 14 && memcmp(ocs, "skip_identical", 14) == 0)))) {
+        snprintf(field, FSM_FIELD_LEN, "on_conflict");
+        snprintf(msg, MSG_LEN,
+                 "\"on_conflict\" must be \"fail\" or \"skip_identical\"");
         rc = PC_EINVAL;
         goto err_doc;
     }
@@ -413,6 +429,7 @@ fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
     out->doc = d;
     out->items = items;
     out->n = n;
+    out->skip_identical = ocs != NULL && oc_len == 14;
     return PC_OK;
 
 err_items:
@@ -981,6 +998,34 @@ batch_syntax_reject(struct fsm_ctx *c, struct pc_slice entry, int prc,
                              entry, NO_SLICE, det, "%s", msg);
 }
 
+/* Whether the live version at `rev` holds exactly `v`'s canonical bytes
+ * (its salt aside); a redacted document never matches. */
+static int
+same_document(struct fsm *f, uint64_t rev, const struct jcs_doc *d,
+              const struct jcs_val *v, struct pc_buf *canon, bool *same)
+{
+    uint8_t salt[PC_SALT_LEN];
+    struct pc_buf cur;
+    int rc;
+
+    *same = false;
+    canon->len = 0;
+    rc = jcs_emit_value(d, v, canon);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    pc_buf_init(&cur);
+    rc = led_doc_get(f->led, rev, &cur, salt);
+    if (rc == PC_OK) {
+        *same = cur.len == canon->len &&
+                memcmp(cur.data, canon->data, cur.len) == 0;
+    } else if (rc == PC_EFORBIDDEN || rc == PC_ENOTFOUND) {
+        rc = PC_OK; /* redacted, or no document (a retire): not the same */
+    }
+    pc_buf_release(&cur);
+    return rc;
+}
+
 static int
 record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
@@ -991,7 +1036,7 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     struct pc_buf canon;
     json_t *x, *salts;
     uint8_t(*salt)[PC_SALT_LEN] = NULL;
-    bool *create = NULL, ok;
+    bool *create = NULL, *skip = NULL, ok;
     long index;
     int rc;
 
@@ -1011,7 +1056,8 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     x = extra_object(c);
     salt = pc_calloc(b.n, sizeof(*salt));
     create = pc_calloc(b.n, sizeof(*create));
-    if (salt == NULL || create == NULL) {
+    skip = pc_calloc(b.n, sizeof(*skip));
+    if (salt == NULL || create == NULL || skip == NULL) {
         json_decref(x);
         rc = PC_ENOMEM;
         goto out;
@@ -1038,6 +1084,16 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         if (rc != PC_OK) {
             goto out;
         }
+        if (b.skip_identical && st.version > 0 && !st.retired) {
+            rc =
+                same_document(c->f, st.rev, b.doc, it->value, &canon, &skip[i]);
+            if (rc != PC_OK) {
+                goto out;
+            }
+            if (skip[i]) {
+                continue; /* already there: a resumed import */
+            }
+        }
         if (it->if_version == 0 && st.version > 0 && !st.retired) {
             rc = conflict(c, entry, key, (long)i, st.version,
                           "if_version 0 but the record exists");
@@ -1059,6 +1115,9 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         const struct fsm_batch_item *it = &b.items[i];
         struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
 
+        if (skip[i]) {
+            continue;
+        }
         canon.len = 0;
         rc = jcs_emit_value(b.doc, it->value, &canon);
         if (rc == PC_OK) {
@@ -1067,6 +1126,7 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         }
     }
 out:
+    pc_free(skip);
     pc_free(create);
     pc_free(salt);
     pc_buf_release(&canon);

@@ -515,7 +515,47 @@ def test_records_restart_keeps_everything(c):
     assert r.status == 200 and r.json["prev_hash"] == before["hash"], r
 
 
+def test_records_batch_resumed_import(c):
+    """Re-running an import with "on_conflict": "skip_identical" writes only
+    what is missing; identical records answer op "unchanged" with their
+    current version, in request order."""
+    lead, tok = _world(c)
+    _publish(lead, tok, "e")
+    first = {"records": [{"key": "k%d" % i, "value": {"name": "v%d" % i},
+                          "if_version": 0} for i in range(5)]}
+    r = lead.req("POST", "/v1/catalog/e/records:batch", first,
+                 token=tok["prov"])
+    assert r.status == 200, r
+    written = {it["key"]: it for it in r.json["items"]}
+    again = dict(first, on_conflict="skip_identical")
+    again["records"] = first["records"] + [
+        {"key": "k9", "value": {"name": "v9"}, "if_version": 0}]
+    r = lead.req("POST", "/v1/catalog/e/records:batch", again,
+                 token=tok["prov"])
+    assert r.status == 200, r
+    items = r.json["items"]
+    assert [it["key"] for it in items] == ["k%d" % i for i in range(5)] + \
+        ["k9"]
+    for it in items[:5]:
+        assert it["op"] == "unchanged", it
+        assert it["version"] == 1
+        assert it["hash"] == written[it["key"]]["hash"]
+    assert items[5]["op"] == "create" and items[5]["version"] == 1
+    assert r.json["revision"] == items[5]["revision"]
+    # All identical: nothing appended, the answer still lists every item.
+    rev = lead.status()["revision"]
+    r = lead.req("POST", "/v1/catalog/e/records:batch", again,
+                 token=tok["prov"])
+    assert r.status == 200, r
+    assert [it["op"] for it in r.json["items"]] == ["unchanged"] * 6
+    assert lead.status()["revision"] == rev
+    r = lead.req("POST", "/v1/catalog/e/records:batch",
+                 dict(first, on_conflict="overwrite"), token=tok["prov"])
+    assert r.status == 400 and r.json["error"]["field"] == "on_conflict", r
+
+
 TESTS = [
+    (test_records_batch_resumed_import, {}),
     (test_records_lifecycle, {}),
     (test_records_cas_conflicts, {}),
     (test_records_validation, {}),

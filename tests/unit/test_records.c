@@ -759,6 +759,83 @@ test_records_key_syntax(void **state)
     assert_false(fsm_record_key_valid(big, 510));
 }
 
+/*
+ * "on_conflict": "skip_identical" (a resumed import): an item whose live
+ * record holds the same canonical document is skipped, whatever its
+ * if_version; a different document still conflicts and nothing is written.
+ */
+static void
+test_records_batch_skip_identical(void **state)
+{
+    struct fsmfx *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    struct fsm_result r;
+    uint64_t before;
+    char buf[80];
+
+    r = batch(fx, "prov", "e",
+              "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"b\",\"value\":{\"name\":\"2\",\"n\":3}}]}",
+              2);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_facts, 2);
+    /* the same records again, keys reordered inside a value: all skipped */
+    before = led_count(l);
+    r = batch(fx, "prov", "e",
+              "{\"on_conflict\":\"skip_identical\",\"records\":["
+              "{\"key\":\"a\",\"value\":{\"name\":\"1\"},\"if_version\":0},"
+              "{\"key\":\"b\",\"value\":{\"n\":3.0,\"name\":\"2\"}}]}",
+              2);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_facts, 0);
+    assert_int_equal(led_count(l), before);
+    assert_int_equal(r.revision, before);
+    /* one new, one identical: only the new one is written */
+    r = batch(fx, "prov", "e",
+              "{\"on_conflict\":\"skip_identical\",\"records\":["
+              "{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+              "{\"key\":\"c\",\"value\":{\"name\":\"3\"}}]}",
+              2);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_facts, 1);
+    assert_int_equal(latest(fx, "e", "a"), 1);
+    assert_int_equal(latest(fx, "e", "c"), 1);
+    /* a different document with if_version 0 still conflicts: all or none */
+    before = led_count(l);
+    r = batch(fx, "prov", "e",
+              "{\"on_conflict\":\"skip_identical\",\"records\":["
+              "{\"key\":\"d\",\"value\":{\"name\":\"4\"}},"
+              "{\"key\":\"b\",\"value\":{\"name\":\"changed\"},"
+              "\"if_version\":0}]}",
+              2);
+    assert_int_equal(r.status, 409);
+    assert_int_equal(led_count(l), before + 1); /* the rejection fact */
+    assert_string_equal(detail_str(fx, "key", buf, sizeof(buf)), "b");
+    assert_int_equal(latest(fx, "e", "d"), 0);
+    /* without the flag an identical create is a conflict as before */
+    r = batch(fx, "prov", "e",
+              "{\"on_conflict\":\"fail\",\"records\":["
+              "{\"key\":\"a\",\"value\":{\"name\":\"1\"},\"if_version\":0}]}",
+              1);
+    assert_int_equal(r.status, 409);
+    /* a redacted document is never "the same": the item is written */
+    {
+        struct idx_key k = { FACT_RECORD, PC_SLICE_STR("e"),
+                             PC_SLICE_STR("a") };
+        uint64_t rev;
+
+        assert_int_equal(idx_latest(led_idx(l), &k, &rev), 1);
+        assert_int_equal(led_redact(l, rev), PC_OK);
+    }
+    r = batch(fx, "prov", "e",
+              "{\"on_conflict\":\"skip_identical\",\"records\":["
+              "{\"key\":\"a\",\"value\":{\"name\":\"1\"}}]}",
+              1);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_facts, 1);
+    assert_int_equal(latest(fx, "e", "a"), 2);
+}
+
 /* Batch bodies: envelope, items, sizes; the first failing item is named. */
 static void
 test_records_batch_parse(void **state)
@@ -777,6 +854,14 @@ test_records_batch_parse(void **state)
         { "{\"records\":[{\"key\":7,\"value\":{}}]}", PC_EINVAL, 0, "key" },
         { "{\"records\":{}}", PC_EINVAL, -1, "records" },
         { "{\"recs\":[]}", PC_EINVAL, -1, "recs" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}}],\"on_conflict\":"
+          "\"skip_identical\"}",
+          PC_OK, -1, "" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}}],\"on_conflict\":"
+          "\"skip\"}",
+          PC_EINVAL, -1, "on_conflict" },
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}}],\"on_conflict\":1}",
+          PC_EINVAL, -1, "on_conflict" },
         { "{\"records\":[{\"key\":\"a\",\"value\":{}},1]}", PC_EINVAL, 1,
           "records" },
         { "{\"records\":[{\"key\":\"\",\"value\":{}}]}", PC_EINVAL, 0, "key" },
@@ -1005,6 +1090,8 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_records_key_syntax, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_records_batch_skip_identical,
+                                        setup, teardown),
         cmocka_unit_test(test_records_batch_parse),
         cmocka_unit_test(test_records_batch_limits),
         cmocka_unit_test_setup_teardown(test_records_replay_and_audit, setup,
