@@ -86,8 +86,9 @@ pc_errmsg_wrap(char *errmsg, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(errmsg, PC_ERRMSG_SIZE, fmt, ap);
     va_end(ap);
-    if (n >= 0 && n < PC_ERRMSG_SIZE) {
-        snprintf(errmsg + n, PC_ERRMSG_SIZE - (size_t)n, ": %s", inner);
+    if (n >= 0 && n < PC_ERRMSG_SIZE &&
+        snprintf(errmsg + n, PC_ERRMSG_SIZE - (size_t)n, ": %s", inner) < 0) {
+        errmsg[n] = '\0'; /* cutting the inner message short is fine */
     }
     return rc;
 }

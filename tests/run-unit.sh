@@ -10,7 +10,8 @@ for t in "$dir"/test_*; do
     [ -x "$t" ] || continue
     n=$((n + 1))
     if [ "${VALGRIND:-0}" = 1 ]; then
-        valgrind -q --leak-check=full --error-exitcode=1 "$t" || fail=$((fail + 1))
+        valgrind -q --leak-check=full --error-exitcode=1 \
+            --suppressions="$(dirname "$0")/valgrind.supp" "$t" || fail=$((fail + 1))
     else
         "$t" || fail=$((fail + 1))
     fi

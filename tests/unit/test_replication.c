@@ -53,6 +53,10 @@ setup_n(void **state, unsigned n)
             return -1;
         }
         fx->rfsm[i].raft = raft_fixture_get(&fx->f, i);
+        /* raft wraps io->errmsg when snapshot() answers RAFT_BUSY; the
+         * fixture leaves it uninitialised (the uv backend's is zeroed). */
+        memset(fx->rfsm[i].raft->io->errmsg, 0,
+               sizeof(fx->rfsm[i].raft->io->errmsg));
 #if PC_RAFT_HAS_017
         fx->rfsm[i].raft->tracer = NULL; /* the fixture's is very chatty */
 #endif

@@ -235,7 +235,7 @@ prefix_differs(const struct led *a, const struct led *b, uint64_t n)
             }
         }
         if (res != NULL) {
-            snprintf(why, sizeof(why), "fact %" PRIu64 ": %s differs", rev,
+            snprintf(why, sizeof(why), "fact %" PRIu64 ": %.40s differs", rev,
                      res);
             res = why;
         }
