@@ -433,16 +433,54 @@ version_written(struct node *n, struct http_request *req,
     answer_buf(n, req, res->status, &b, rc);
 }
 
+/*
+ * Propose the single-record command `type` for the key in the path, once
+ * its body checked out: on the leader, for the principal, with the extra
+ * members the rules read: a fresh "salt" when the version carries a
+ * document, "if_match" and "if_none_match" when asked.
+ */
+static void
+propose_version(struct node *n, struct http_request *req, uint32_t type,
+                bool salted, uint64_t im, bool create_only)
+{
+    char salt[2 * PC_SALT_LEN + 1];
+    const char *target;
+    json_t *x;
+
+    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
+        return;
+    }
+    target = target_of(req);
+    x = json_object();
+    if (target == NULL || x == NULL) {
+        json_decref(x);
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    if (salted) {
+        salt_hex(salt);
+        json_object_set_new(x, "salt", json_string(salt));
+    }
+    if (im > 0) {
+        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
+    }
+    if (create_only) {
+        json_object_set_new(x, "if_none_match", json_true());
+    }
+    if (json_object_size(x) == 0) {
+        json_decref(x);
+        x = NULL;
+    }
+    api_propose(n, req, type, target, true, x, version_written, NULL);
+}
+
 void
 api_records_put(struct http_request *req, void *arg)
 {
     struct node *n = arg;
     const char *inm = http_req_header(req, "If-None-Match");
-    char salt[2 * PC_SALT_LEN + 1];
-    const char *target;
     struct jcs_doc *d;
     uint64_t im;
-    json_t *x;
     bool ok;
 
     if (!key_ok(n, req) || !if_match(n, req, &im)) {
@@ -464,23 +502,9 @@ api_records_put(struct http_request *req, void *arg)
     }
     ok = doc_ok(n, req, d, jcs_root(d), NULL);
     jcs_doc_free(d);
-    if (!ok || !api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
-        return;
+    if (ok) {
+        propose_version(n, req, CMD_RECORD_PUT, true, im, inm != NULL);
     }
-    target = target_of(req);
-    if (target == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    salt_hex(salt);
-    x = json_pack("{s:s}", "salt", salt);
-    if (x != NULL && im > 0) {
-        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
-    }
-    if (x != NULL && inm != NULL) {
-        json_object_set_new(x, "if_none_match", json_true());
-    }
-    api_propose(n, req, CMD_RECORD_PUT, target, true, x, version_written, NULL);
 }
 
 /*
@@ -622,7 +646,6 @@ api_records_retire(struct http_request *req, void *arg)
 {
     struct node *n = arg;
     struct jcs_doc *d;
-    const char *target;
     uint64_t im;
     bool ok;
 
@@ -640,29 +663,16 @@ api_records_retire(struct http_request *req, void *arg)
                   "\"reason\" (non-blank, at most 4096 bytes) is required");
         return;
     }
-    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
-        return;
-    }
-    target = target_of(req);
-    if (target == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    api_propose(n, req, CMD_RECORD_RETIRE, target, true,
-                im > 0 ? json_pack("{s:I}", "if_match", (json_int_t)im) : NULL,
-                version_written, NULL);
+    propose_version(n, req, CMD_RECORD_RETIRE, false, im, false);
 }
 
 void
 api_records_correct(struct http_request *req, void *arg)
 {
     struct node *n = arg;
-    char salt[2 * PC_SALT_LEN + 1];
     const struct jcs_val *obj;
     struct jcs_doc *d;
-    const char *target;
     uint64_t im;
-    json_t *x;
 
     if (!key_ok(n, req) || !if_match(n, req, &im)) {
         return;
@@ -688,21 +698,7 @@ api_records_correct(struct http_request *req, void *arg)
         return;
     }
     jcs_doc_free(d);
-    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
-        return;
-    }
-    target = target_of(req);
-    if (target == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    salt_hex(salt);
-    x = json_pack("{s:s}", "salt", salt);
-    if (x != NULL && im > 0) {
-        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
-    }
-    api_propose(n, req, CMD_RECORD_CORRECT, target, true, x, version_written,
-                NULL);
+    propose_version(n, req, CMD_RECORD_CORRECT, true, im, false);
 }
 
 /* ---- read audit ------------------------------------------------------- */
