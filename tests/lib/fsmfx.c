@@ -98,3 +98,39 @@ fsmfx_run(struct fsmfx *fx, uint32_t type, const char *principal,
     pc_buf_release(&entry);
     return res[0];
 }
+
+void
+fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
+          const char *level, bool authority)
+{
+    char body[300];
+
+    snprintf(body, sizeof(body),
+             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"%s\",\"kind\":"
+             "\"agency\",\"parent\":\"%s\",\"authority\":%s}",
+             id, level, parent, authority ? "true" : "false");
+    assert_int_equal(
+        fsmfx_run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, NULL).status,
+        201);
+}
+
+void
+fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
+                const char *roles)
+{
+    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
+
+    fsmfx_hash_hex(id, h);
+    if (org != NULL) {
+        snprintf(body, sizeof(body),
+                 "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
+                 roles);
+    } else {
+        snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
+    }
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    assert_int_equal(
+        fsmfx_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra, NULL)
+            .status,
+        201);
+}

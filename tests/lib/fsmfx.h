@@ -7,6 +7,7 @@
 #ifndef PC_TEST_FSMFX_H
 #define PC_TEST_FSMFX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/buf.h"
@@ -40,6 +41,16 @@ void fsmfx_free(struct fsmfx *fx);
 void fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
                   const char *principal, const char *target, const char *body,
                   const char *extra, const char *idem);
+
+/* Org `id` under `parent` at `level` (an authority if asked), by admin;
+ * asserts it is created. */
+void fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
+               const char *level, bool authority);
+/* Principal `id`, whose token is `id` itself (tests never authenticate),
+ * in `org` with `roles` (the inside of a JSON array), or a citizen when
+ * `org` is NULL; by admin, asserts it is created. */
+void fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
+                     const char *roles);
 
 /* Encode and apply one command at the next index; its result (a copy). */
 struct fsm_result fsmfx_run(struct fsmfx *fx, uint32_t type,

@@ -26,34 +26,6 @@ run(struct fsmfx *fx, uint32_t type, const char *principal, const char *target,
     return fsmfx_run(fx, type, principal, target, body, extra, NULL);
 }
 
-static void
-mkorg(struct fsmfx *fx, const char *id, const char *parent, const char *level,
-      bool authority)
-{
-    char body[300];
-
-    snprintf(body, sizeof(body),
-             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"%s\",\"kind\":"
-             "\"agency\",\"parent\":\"%s\",\"authority\":%s}",
-             id, level, parent, authority ? "true" : "false");
-    assert_int_equal(run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL).status,
-                     201);
-}
-
-static void
-mkprincipal(struct fsmfx *fx, const char *id, const char *org,
-            const char *roles)
-{
-    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
-
-    fsmfx_hash_hex(id, h); /* the token is the id: tests never authenticate */
-    snprintf(body, sizeof(body),
-             "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org, roles);
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra).status, 201);
-}
-
 /*
  * Orgs: dept, dept2 (province), cityA, cityB (city authorities), county
  * (under cityA). Principals: prov (dept provider), prov2 (dept2 provider),
@@ -66,20 +38,20 @@ setup(void **state)
 {
     struct fsmfx *fx = fsmfx_new("admin", 1000);
 
-    mkorg(fx, "dept", "authority", "province", false);
-    mkorg(fx, "dept2", "authority", "province", false);
-    mkorg(fx, "cityA", "authority", "city", true);
-    mkorg(fx, "cityB", "authority", "city", true);
-    mkorg(fx, "county", "cityA", "county", false);
-    mkprincipal(fx, "prov", "dept", "\"provider\"");
-    mkprincipal(fx, "prov2", "dept2", "\"provider\"");
-    mkprincipal(fx, "cons", "dept2", "\"consumer\"");
-    mkprincipal(fx, "ca", "cityA", "\"authority\"");
-    mkprincipal(fx, "ca2", "cityA", "\"authority\"");
-    mkprincipal(fx, "cb", "cityB", "\"authority\"");
-    mkprincipal(fx, "cprov", "county", "\"provider\"");
-    mkprincipal(fx, "admin2", "authority", "\"authority\"");
-    mkprincipal(fx, "gone", "dept", "\"provider\"");
+    fsmfx_org(fx, "dept", "authority", "province", false);
+    fsmfx_org(fx, "dept2", "authority", "province", false);
+    fsmfx_org(fx, "cityA", "authority", "city", true);
+    fsmfx_org(fx, "cityB", "authority", "city", true);
+    fsmfx_org(fx, "county", "cityA", "county", false);
+    fsmfx_principal(fx, "prov", "dept", "\"provider\"");
+    fsmfx_principal(fx, "prov2", "dept2", "\"provider\"");
+    fsmfx_principal(fx, "cons", "dept2", "\"consumer\"");
+    fsmfx_principal(fx, "ca", "cityA", "\"authority\"");
+    fsmfx_principal(fx, "ca2", "cityA", "\"authority\"");
+    fsmfx_principal(fx, "cb", "cityB", "\"authority\"");
+    fsmfx_principal(fx, "cprov", "county", "\"provider\"");
+    fsmfx_principal(fx, "admin2", "authority", "\"authority\"");
+    fsmfx_principal(fx, "gone", "dept", "\"provider\"");
     assert_int_equal(
         run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
     *state = fx;

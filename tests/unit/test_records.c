@@ -42,38 +42,6 @@ run(struct fsmfx *fx, uint32_t type, const char *principal, const char *target,
     return run_idem(fx, type, principal, target, body, extra, NULL);
 }
 
-static void
-mkorg(struct fsmfx *fx, const char *id)
-{
-    char body[300];
-
-    snprintf(body, sizeof(body),
-             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"province\",\"kind\":"
-             "\"agency\",\"parent\":\"authority\"}",
-             id);
-    assert_int_equal(run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL).status,
-                     201);
-}
-
-static void
-mkprincipal(struct fsmfx *fx, const char *id, const char *org,
-            const char *roles)
-{
-    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
-
-    fsmfx_hash_hex(id, h);
-    if (org != NULL) {
-        snprintf(body, sizeof(body),
-                 "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
-                 roles);
-    } else {
-        snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
-    }
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra).status, 201);
-}
-
 static const char *const schema =
     "[{\"name\":\"name\",\"type\":\"string\",\"required\":true},"
     "{\"name\":\"n\",\"type\":\"integer\",\"required\":false},"
@@ -126,16 +94,16 @@ setup(void **state)
 {
     struct fsmfx *fx = fsmfx_new("admin", 1000);
 
-    mkorg(fx, "dept");
-    mkorg(fx, "dept2");
-    mkprincipal(fx, "prov", "dept", "\"provider\"");
-    mkprincipal(fx, "prov_b", "dept", "\"provider\"");
-    mkprincipal(fx, "dcons", "dept", "\"consumer\"");
-    mkprincipal(fx, "prov2", "dept2", "\"provider\"");
-    mkprincipal(fx, "cons", "dept2", "\"consumer\"");
-    mkprincipal(fx, "aud", "authority", "\"auditor\"");
-    mkprincipal(fx, "cit", NULL, NULL);
-    mkprincipal(fx, "gone", "dept", "\"provider\"");
+    fsmfx_org(fx, "dept", "authority", "province", false);
+    fsmfx_org(fx, "dept2", "authority", "province", false);
+    fsmfx_principal(fx, "prov", "dept", "\"provider\"");
+    fsmfx_principal(fx, "prov_b", "dept", "\"provider\"");
+    fsmfx_principal(fx, "dcons", "dept", "\"consumer\"");
+    fsmfx_principal(fx, "prov2", "dept2", "\"provider\"");
+    fsmfx_principal(fx, "cons", "dept2", "\"consumer\"");
+    fsmfx_principal(fx, "aud", "authority", "\"auditor\"");
+    fsmfx_principal(fx, "cit", NULL, NULL);
+    fsmfx_principal(fx, "gone", "dept", "\"provider\"");
     assert_int_equal(
         run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
     mkentry(fx, "e", "unconditional", "unconditional", true);

@@ -44,24 +44,10 @@ static int
 setup(void **state)
 {
     struct fixture *t = test_calloc(1, sizeof(*t));
-    char h[PC_HASH_HEX_LEN + 1], extra[128];
 
     t->fx = fsmfx_new("admin", 1000);
-    assert_int_equal(
-        fsmfx_run(t->fx, CMD_ORG_CREATE, "admin", NULL,
-                  "{\"id\":\"dept\",\"name\":\"d\",\"level\":\"province\","
-                  "\"kind\":\"agency\",\"parent\":\"authority\"}",
-                  NULL, NULL)
-            .status,
-        201);
-    fsmfx_hash_hex("prov", h);
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    assert_int_equal(
-        fsmfx_run(t->fx, CMD_PRINCIPAL_CREATE, "admin", NULL,
-                  "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}",
-                  extra, NULL)
-            .status,
-        201);
+    fsmfx_org(t->fx, "dept", "authority", "province", false);
+    fsmfx_principal(t->fx, "prov", "dept", "\"provider\"");
     assert_int_equal(
         fsmfx_run(t->fx, CMD_ENTRY_CREATE, "prov", NULL,
                   "{\"id\":\"e\",\"title\":\"e\",\"provider\":\"dept\","
