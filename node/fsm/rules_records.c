@@ -723,12 +723,13 @@ version_payload(const char *op, const char *org, const struct jcs_val *reason,
     return rc;
 }
 
-/* Append one record version; `doc` NULL for a retire version. */
+/* Append one record version; `doc` (canonical bytes) NULL for a retire
+ * version. */
 static int
 emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
              const char *op, const char *org, const struct jcs_val *reason,
              const struct jcs_val *objection, bool retired,
-             const uint8_t salt[PC_SALT_LEN], const struct pc_buf *doc)
+             const uint8_t salt[PC_SALT_LEN], const struct pc_slice *doc)
 {
     uint8_t h[PC_HASH_LEN];
     struct led_doc d;
@@ -745,9 +746,9 @@ emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
     ps = (struct pc_slice){ p.data, p.len };
     if (doc != NULL) {
         d.salt = salt;
-        d.json = doc->data;
+        d.json = doc->p;
         d.len = doc->len;
-        pc_hash_content(h, salt, doc->data, doc->len);
+        pc_hash_content(h, salt, doc->p, doc->len);
         rc = fsm_emit_canonical(c, FACT_RECORD, entry, key, ps, &d, h);
     } else {
         rc = fsm_emit_canonical(c, FACT_RECORD, entry, key, ps, NULL, NULL);
@@ -795,48 +796,56 @@ parse_doc(struct fsm_ctx *c, struct pc_slice body, struct pc_slice entry,
     return PC_OK;
 }
 
-/* Schema and size of `v` for entry `e`: 0 ok, else the rejection's rc. */
+/*
+ * Schema and size of `v` for entry `e`: `*ok` and its canonical bytes
+ * appended to `canon`, or a rejection (naming `key` and `index` when
+ * index >= 0) with `canon` as it was. Returns PC_OK or PC_ENOMEM.
+ */
 static int
 check_doc(struct fsm_ctx *c, const struct fsm_entry *e, const struct jcs_doc *d,
           const struct jcs_val *v, struct pc_buf *canon, struct pc_slice entry,
           struct pc_slice key, long index, bool *ok)
 {
-    char field[FSM_FIELD_LEN], msg[MSG_LEN];
+    char field[FSM_FIELD_LEN] = "", msg[MSG_LEN];
+    size_t start = canon->len;
+    int status;
     json_t *det;
 
     *ok = false;
-    det = index >= 0 ? detail_key(key, index) : NULL;
-    if (index >= 0 && det == NULL) {
-        return PC_ENOMEM;
-    }
     if (jcs_type(v) != JCS_OBJECT) {
-        return fsm_reject_detail(c, 400, "bad_request", entry, key, det,
-                                 "a record document must be a JSON object");
+        status = 400;
+        snprintf(msg, sizeof(msg), "a record document must be a JSON object");
+    } else if (jcs_emit_value(d, v, canon) != PC_OK) {
+        return PC_ENOMEM;
+    } else if (canon->len - start > FSM_RECORD_DOC_MAX) {
+        status = 413;
+        snprintf(msg, sizeof(msg),
+                 "the document is %zu canonical bytes; the limit is %u",
+                 canon->len - start, FSM_RECORD_DOC_MAX);
+    } else if (!fsm_record_doc_valid(e, v, field, msg)) {
+        status = 422;
+    } else {
+        *ok = true;
+        return PC_OK;
     }
-    canon->len = 0;
-    if (jcs_emit_value(d, v, canon) != PC_OK) {
+    canon->len = start;
+    /* The detail is built only for a refusal: batches check every item. */
+    det = index >= 0 ? detail_key(key, index) : json_object();
+    if (det == NULL ||
+        (status == 422 &&
+         json_object_set_new(det, "field", json_string(field)) != 0)) {
         json_decref(det);
         return PC_ENOMEM;
     }
-    if (canon->len > FSM_RECORD_DOC_MAX) {
-        return fsm_reject_detail(
-            c, 413, "too_large", entry, key, det,
-            "the document is %zu canonical bytes; the limit is %u", canon->len,
-            FSM_RECORD_DOC_MAX);
+    if (json_object_size(det) == 0) {
+        json_decref(det);
+        det = NULL;
     }
-    if (!fsm_record_doc_valid(e, v, field, msg)) {
-        if (det == NULL && (det = json_object()) == NULL) {
-            return PC_ENOMEM;
-        }
-        if (json_object_set_new(det, "field", json_string(field)) != 0) {
-            json_decref(det);
-            return PC_ENOMEM;
-        }
-        return fsm_reject_detail(c, 422, "invalid", entry, key, det, "%s", msg);
-    }
-    json_decref(det);
-    *ok = true;
-    return PC_OK;
+    return fsm_reject_detail(c, status,
+                             status == 400   ? "bad_request"
+                             : status == 413 ? "too_large"
+                                             : "invalid",
+                             entry, key, det, "%s", msg);
 }
 
 static int
@@ -966,7 +975,8 @@ record_put(struct fsm_ctx *c, const struct fsm_principal *actor)
         /* A PUT to a retired key starts it again (SPEC-NOTES 27). */
         create = st.version == 0 || st.retired;
         rc = emit_version(c, entry, key, create ? "create" : "update",
-                          actor->org, NULL, NULL, false, x.salt, &canon);
+                          actor->org, NULL, NULL, false, x.salt,
+                          &(struct pc_slice){ canon.data, canon.len });
         if (rc == PC_OK) {
             c->status = create ? 201 : 200;
         }
@@ -998,27 +1008,20 @@ batch_syntax_reject(struct fsm_ctx *c, struct pc_slice entry, int prc,
                              entry, NO_SLICE, det, "%s", msg);
 }
 
-/* Whether the live version at `rev` holds exactly `v`'s canonical bytes
- * (its salt aside); a redacted document never matches. */
+/* Whether the live version at `rev` holds exactly the canonical bytes
+ * `doc` (its salt aside); a redacted document never matches. */
 static int
-same_document(struct fsm *f, uint64_t rev, const struct jcs_doc *d,
-              const struct jcs_val *v, struct pc_buf *canon, bool *same)
+same_document(struct fsm *f, uint64_t rev, struct pc_slice doc, bool *same)
 {
     uint8_t salt[PC_SALT_LEN];
     struct pc_buf cur;
     int rc;
 
     *same = false;
-    canon->len = 0;
-    rc = jcs_emit_value(d, v, canon);
-    if (rc != PC_OK) {
-        return rc;
-    }
     pc_buf_init(&cur);
     rc = led_doc_get(f->led, rev, &cur, salt);
     if (rc == PC_OK) {
-        *same = cur.len == canon->len &&
-                memcmp(cur.data, canon->data, cur.len) == 0;
+        *same = cur.len == doc.len && memcmp(cur.data, doc.p, doc.len) == 0;
     } else if (rc == PC_EFORBIDDEN || rc == PC_ENOTFOUND) {
         rc = PC_OK; /* redacted, or no document (a retire): not the same */
     }
@@ -1037,6 +1040,7 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     json_t *x, *salts;
     uint8_t(*salt)[PC_SALT_LEN] = NULL;
     bool *create = NULL, *skip = NULL, ok;
+    size_t *at = NULL;
     long index;
     int rc;
 
@@ -1057,7 +1061,8 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     salt = pc_calloc(b.n, sizeof(*salt));
     create = pc_calloc(b.n, sizeof(*create));
     skip = pc_calloc(b.n, sizeof(*skip));
-    if (salt == NULL || create == NULL || skip == NULL) {
+    at = pc_calloc(b.n + 1, sizeof(*at));
+    if (salt == NULL || create == NULL || skip == NULL || at == NULL) {
         json_decref(x);
         rc = PC_ENOMEM;
         goto out;
@@ -1074,19 +1079,28 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         goto out;
     }
     /* Decide every item before appending anything: all or none, and the
-     * first failing item in request order names the refusal. */
+     * first failing item in request order names the refusal. The canonical
+     * documents of the items to write are kept, one after another, for the
+     * appends: item i's run from at[i] to at[i + 1]. */
     for (size_t i = 0; i < b.n; i++) {
         const struct fsm_batch_item *it = &b.items[i];
         struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
         struct rec_state st;
 
+        at[i] = canon.len;
         rc = record_state(c->f, entry, key, &st);
         if (rc != PC_OK) {
             goto out;
         }
         if (b.skip_identical && st.version > 0 && !st.retired) {
-            rc =
-                same_document(c->f, st.rev, b.doc, it->value, &canon, &skip[i]);
+            rc = jcs_emit_value(b.doc, it->value, &canon);
+            if (rc == PC_OK) {
+                rc = same_document(
+                    c->f, st.rev,
+                    (struct pc_slice){ canon.data + at[i], canon.len - at[i] },
+                    &skip[i]);
+            }
+            canon.len = at[i];
             if (rc != PC_OK) {
                 goto out;
             }
@@ -1111,21 +1125,20 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         }
         create[i] = st.version == 0 || st.retired;
     }
+    at[b.n] = canon.len;
     for (size_t i = 0; i < b.n && rc == PC_OK; i++) {
         const struct fsm_batch_item *it = &b.items[i];
         struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
 
-        if (skip[i]) {
-            continue;
-        }
-        canon.len = 0;
-        rc = jcs_emit_value(b.doc, it->value, &canon);
-        if (rc == PC_OK) {
-            rc = emit_version(c, entry, key, create[i] ? "create" : "update",
-                              actor->org, NULL, NULL, false, salt[i], &canon);
+        if (!skip[i]) {
+            rc = emit_version(
+                c, entry, key, create[i] ? "create" : "update", actor->org,
+                NULL, NULL, false, salt[i],
+                &(struct pc_slice){ canon.data + at[i], at[i + 1] - at[i] });
         }
     }
 out:
+    pc_free(at);
     pc_free(skip);
     pc_free(create);
     pc_free(salt);
@@ -1294,7 +1307,8 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
                ok) {
         /* A correction leaves a retired record retired (SPEC-NOTES 27). */
         rc = emit_version(c, entry, key, "correct", actor->org, reason, obj,
-                          st.retired, x.salt, &canon);
+                          st.retired, x.salt,
+                          &(struct pc_slice){ canon.data, canon.len });
     }
     pc_buf_release(&canon);
     jcs_doc_free(d);
