@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "node/cmd.h"
+#include "storage/led.h"
 
 void
 fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
@@ -99,28 +100,27 @@ fsmfx_run(struct fsmfx *fx, uint32_t type, const char *principal,
     return res[0];
 }
 
-void
-fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
-          const char *level, bool authority)
+struct fsm_result
+fsmfx_org_by(struct fsmfx *fx, const char *who, const char *id,
+             const char *parent, const char *level, bool authority)
 {
     char body[300];
 
     snprintf(body, sizeof(body),
              "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"%s\",\"kind\":"
-             "\"agency\",\"parent\":\"%s\",\"authority\":%s}",
-             id, level, parent, authority ? "true" : "false");
-    assert_int_equal(
-        fsmfx_run(fx, CMD_ORG_CREATE, "admin", NULL, body, NULL, NULL).status,
-        201);
+             "\"agency\"%s%s%s,\"authority\":%s}",
+             id, level, parent ? ",\"parent\":\"" : "", parent ? parent : "",
+             parent ? "\"" : "", authority ? "true" : "false");
+    return fsmfx_run(fx, CMD_ORG_CREATE, who, NULL, body, NULL, NULL);
 }
 
-void
-fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
-                const char *roles)
+struct fsm_result
+fsmfx_principal_by(struct fsmfx *fx, const char *who, const char *id,
+                   const char *org, const char *roles, const char *token)
 {
     char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    fsmfx_hash_hex(id, h);
+    fsmfx_hash_hex(token, h);
     if (org != NULL) {
         snprintf(body, sizeof(body),
                  "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
@@ -129,8 +129,40 @@ fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
         snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
     }
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    return fsmfx_run(fx, CMD_PRINCIPAL_CREATE, who, NULL, body, extra, NULL);
+}
+
+void
+fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
+          const char *level, bool authority)
+{
     assert_int_equal(
-        fsmfx_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra, NULL)
-            .status,
-        201);
+        fsmfx_org_by(fx, "admin", id, parent, level, authority).status, 201);
+}
+
+void
+fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
+                const char *roles)
+{
+    assert_int_equal(fsmfx_principal_by(fx, "admin", id, org, roles, id).status,
+                     201);
+}
+
+struct fsm *
+fsmfx_rebuilt(const struct fsmfx *fx)
+{
+    struct led *copy;
+    struct fsm *f;
+
+    assert_int_equal(led_new(&copy), PC_OK);
+    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
+        struct pc_slice enc;
+
+        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
+        assert_int_equal(
+            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
+    }
+    assert_int_equal(fsm_new(&f), PC_OK);
+    assert_int_equal(fsm_restore(f, copy, NULL), PC_OK);
+    return f;
 }

@@ -42,15 +42,26 @@ void fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
                   const char *principal, const char *target, const char *body,
                   const char *extra, const char *idem);
 
-/* Org `id` under `parent` at `level` (an authority if asked), by admin;
- * asserts it is created. */
+/* Org `id` under `parent` (none when NULL) at `level`, an authority if
+ * asked, created by `who`: the result. */
+struct fsm_result fsmfx_org_by(struct fsmfx *fx, const char *who,
+                               const char *id, const char *parent,
+                               const char *level, bool authority);
+/* Principal `id` with H(token) in `org` with `roles` (the inside of a JSON
+ * array), or a citizen when `org` is NULL, created by `who`: the result. */
+struct fsm_result fsmfx_principal_by(struct fsmfx *fx, const char *who,
+                                     const char *id, const char *org,
+                                     const char *roles, const char *token);
+/* The same by admin, asserting 201; a principal's token is its id (tests
+ * never authenticate). */
 void fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
                const char *level, bool authority);
-/* Principal `id`, whose token is `id` itself (tests never authenticate),
- * in `org` with `roles` (the inside of a JSON array), or a citizen when
- * `org` is NULL; by admin, asserts it is created. */
 void fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
                      const char *roles);
+
+/* A new state machine restored from a copy of `fx`'s facts (fsm_free it):
+ * what a replica rebuilds from a snapshot. */
+struct fsm *fsmfx_rebuilt(const struct fsmfx *fx);
 
 /* Encode and apply one command at the next index; its result (a copy). */
 struct fsm_result fsmfx_run(struct fsmfx *fx, uint32_t type,

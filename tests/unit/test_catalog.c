@@ -832,17 +832,7 @@ test_catalog_rebuild_same_entries(void **state)
                     "none", "[{\"name\":\"x\",\"type\":\"boolean\"}]"),
                1),
         200);
-    struct led *copy;
-    assert_int_equal(led_new(&copy), PC_OK);
-    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
-        struct pc_slice enc;
-        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        assert_int_equal(
-            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
-    }
-    struct fsm *other;
-    assert_int_equal(fsm_new(&other), PC_OK);
-    assert_int_equal(fsm_restore(other, copy, NULL), PC_OK);
+    struct fsm *other = fsmfx_rebuilt(fx);
     for (int i = 0; i < 5; i++) {
         const struct fsm_entry *a = fsm_entry(fx->f, ids[i]);
         const struct fsm_entry *c = fsm_entry(other, ids[i]);

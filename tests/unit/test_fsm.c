@@ -37,38 +37,6 @@ teardown(void **state)
     return 0;
 }
 
-static struct fsm_result
-mkorg(struct fsmfx *fx, const char *who, const char *id, const char *parent,
-      const char *level, bool authority)
-{
-    char body[300];
-
-    snprintf(body, sizeof(body),
-             "{\"id\":\"%s\",\"name\":\"n\",\"level\":\"%s\",\"kind\":"
-             "\"agency\"%s%s%s,\"authority\":%s}",
-             id, level, parent ? ",\"parent\":\"" : "", parent ? parent : "",
-             parent ? "\"" : "", authority ? "true" : "false");
-    return fsmfx_run(fx, CMD_ORG_CREATE, who, NULL, body, NULL, NULL);
-}
-
-static struct fsm_result
-mkprincipal(struct fsmfx *fx, const char *who, const char *id, const char *org,
-            const char *roles, const char *token)
-{
-    char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
-
-    fsmfx_hash_hex(token, h);
-    if (org != NULL) {
-        snprintf(body, sizeof(body),
-                 "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
-                 roles);
-    } else {
-        snprintf(body, sizeof(body), "{\"id\":\"%s\"}", id);
-    }
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    return fsmfx_run(fx, CMD_PRINCIPAL_CREATE, who, NULL, body, extra, NULL);
-}
-
 static const struct fsm_principal *
 by_token(struct fsmfx *fx, const char *token)
 {
@@ -110,16 +78,19 @@ test_fsm_scope_table(void **state)
     struct fsmfx *fx = *state;
 
     assert_int_equal(
-        mkorg(fx, "admin", "cityA", "authority", "city", true).status, 201);
-    assert_int_equal(
-        mkorg(fx, "admin", "cityB", "authority", "city", true).status, 201);
-    assert_int_equal(
-        mkprincipal(fx, "admin", "ca", "cityA", "\"authority\"", "t-ca").status,
+        fsmfx_org_by(fx, "admin", "cityA", "authority", "city", true).status,
         201);
     assert_int_equal(
-        mkprincipal(fx, "admin", "prov", "cityA", "\"provider\"", "t-prov")
+        fsmfx_org_by(fx, "admin", "cityB", "authority", "city", true).status,
+        201);
+    assert_int_equal(
+        fsmfx_principal_by(fx, "admin", "ca", "cityA", "\"authority\"", "t-ca")
             .status,
         201);
+    assert_int_equal(fsmfx_principal_by(fx, "admin", "prov", "cityA",
+                                        "\"provider\"", "t-prov")
+                         .status,
+                     201);
     static const struct {
         const char *who, *id, *parent, *level;
         bool authority;
@@ -136,8 +107,9 @@ test_fsm_scope_table(void **state)
     };
     for (size_t i = 0; i < sizeof(orgs) / sizeof(orgs[0]); i++) {
         uint64_t before = led_count(fsm_led(fx->f));
-        struct fsm_result r = mkorg(fx, orgs[i].who, orgs[i].id, orgs[i].parent,
-                                    orgs[i].level, orgs[i].authority);
+        struct fsm_result r =
+            fsmfx_org_by(fx, orgs[i].who, orgs[i].id, orgs[i].parent,
+                         orgs[i].level, orgs[i].authority);
         if (r.status != orgs[i].status) {
             fail_msg("org case %zu (%s creates %s): got %d want %d: %s", i,
                      orgs[i].who, orgs[i].id, r.status, orgs[i].status,
@@ -163,8 +135,8 @@ test_fsm_scope_table(void **state)
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
         char tok[32];
         snprintf(tok, sizeof(tok), "tok-%zu", i);
-        struct fsm_result r =
-            mkprincipal(fx, ps[i].who, ps[i].id, ps[i].org, ps[i].roles, tok);
+        struct fsm_result r = fsmfx_principal_by(fx, ps[i].who, ps[i].id,
+                                                 ps[i].org, ps[i].roles, tok);
         if (r.status != ps[i].status) {
             fail_msg("principal case %zu (%s creates %s): got %d want %d: %s",
                      i, ps[i].who, ps[i].id, r.status, ps[i].status, r.message);
@@ -201,7 +173,7 @@ test_fsm_idempotency(void **state)
     assert_string_equal(c.code, "idempotency_mismatch");
     assert_int_equal(led_count(fsm_led(fx->f)), n);
     /* Another principal's same key is independent. */
-    mkprincipal(fx, "admin", "p", "authority", "\"authority\"", "t-p");
+    fsmfx_principal_by(fx, "admin", "p", "authority", "\"authority\"", "t-p");
     struct fsm_result d =
         fsmfx_run(fx, CMD_ORG_CREATE, "p", NULL, body, NULL, "key-1");
     assert_false(d.replayed);
@@ -243,7 +215,7 @@ test_fsm_revoke_and_token(void **state)
     char extra[120], h[PC_HASH_HEX_LEN + 1];
 
     assert_int_equal(
-        mkprincipal(fx, "admin", "u", "authority", "\"consumer\"", "t-u")
+        fsmfx_principal_by(fx, "admin", "u", "authority", "\"consumer\"", "t-u")
             .status,
         201);
     fsmfx_hash_hex("t-u2", h);
@@ -262,8 +234,8 @@ test_fsm_revoke_and_token(void **state)
         200);
     assert_null(by_token(fx, "t-u2"));
     /* A revoked principal's commands are refused in apply. */
-    assert_int_equal(mkorg(fx, "u", "zz", "authority", "city", false).status,
-                     401);
+    assert_int_equal(
+        fsmfx_org_by(fx, "u", "zz", "authority", "city", false).status, 401);
     assert_int_equal(
         fsmfx_run(fx, CMD_PRINCIPAL_REVOKE, "admin", "admin", NULL, NULL, NULL)
             .status,
@@ -282,24 +254,14 @@ test_fsm_determinism_and_rebuild(void **state)
     for (int i = 0; i < 20; i++) {
         char id[16];
         snprintf(id, sizeof(id), "org%d", i);
-        mkorg(fx, "admin", id, "authority", "city", i % 3 == 0);
-        mkorg(other, "admin", id, "authority", "city", i % 3 == 0);
+        fsmfx_org_by(fx, "admin", id, "authority", "city", i % 3 == 0);
+        fsmfx_org_by(other, "admin", id, "authority", "city", i % 3 == 0);
     }
     led_root(fsm_led(fx->f), r1);
     led_root(fsm_led(other->f), r2);
     assert_memory_equal(r1, r2, PC_HASH_LEN);
     /* Restore a third fsm from a copy of the ledger's facts. */
-    struct led *copy;
-    assert_int_equal(led_new(&copy), PC_OK);
-    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
-        struct pc_slice enc;
-        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        assert_int_equal(
-            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
-    }
-    struct fsm *third;
-    assert_int_equal(fsm_new(&third), PC_OK);
-    assert_int_equal(fsm_restore(third, copy, NULL), PC_OK);
+    struct fsm *third = fsmfx_rebuilt(fx);
     assert_non_null(fsm_org(third, "org19"));
     assert_true(fsm_org(third, "org18")->authority);
     uint8_t h[PC_HASH_LEN];
