@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "common/hash.h"
 
 void
 pc_buf_init(struct pc_buf *b)
@@ -145,6 +146,30 @@ pc_buf_put_lp(struct pc_buf *b, const void *p, size_t n)
         b->len = old;
         return PC_ENOMEM;
     }
+    return PC_OK;
+}
+
+int
+pc_buf_put_dec(struct pc_buf *b, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return pc_buf_put(b, tmp + sizeof(tmp) - n, n);
+}
+
+int
+pc_buf_put_hex(struct pc_buf *b, const uint8_t *p, size_t n)
+{
+    if (pc_buf_reserve(b, 2 * n + 1) != PC_OK) {
+        return PC_ENOMEM;
+    }
+    pc_hex((char *)b->data + b->len, p, n);
+    b->len += 2 * n;
     return PC_OK;
 }
 

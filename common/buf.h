@@ -46,6 +46,10 @@ int pc_buf_put_svarint(struct pc_buf *b, int64_t v);
 /* uvarint length, then the bytes. */
 int pc_buf_put_lp(struct pc_buf *b, const void *p, size_t n);
 /* printf into the buffer (no NUL counted in len, but one is kept after). */
+/* `v` in decimal ASCII; the hot answer paths' printf("%llu"). */
+int pc_buf_put_dec(struct pc_buf *b, uint64_t v);
+/* `n` bytes as lower-case hex. */
+int pc_buf_put_hex(struct pc_buf *b, const uint8_t *p, size_t n);
 int pc_buf_printf(struct pc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

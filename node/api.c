@@ -763,22 +763,39 @@ api_propose(struct node *n, struct http_request *req, uint32_t type,
             const char *target, bool with_body, json_t *extra, api_done_fn done,
             void *ctx)
 {
+    char *xs = NULL;
+
+    if (extra != NULL) {
+        xs = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(extra);
+        if (xs == NULL) {
+            api_error(n, req, 503, "unavailable", "out of memory");
+            return;
+        }
+    }
+    api_propose_text(n, req, type, target, with_body, xs, done, ctx);
+    free(xs);
+}
+
+void
+api_propose_text(struct node *n, struct http_request *req, uint32_t type,
+                 const char *target, bool with_body, const char *extra,
+                 api_done_fn done, void *ctx)
+{
     struct api_req *a = api_req(req);
     const char *ik = http_req_header(req, "Idempotency-Key");
     struct api_write *w;
     const char *skew;
-    char rid[64], *xs = NULL;
+    char rid[64];
     struct cmd c;
     int rc;
 
     if (ik != NULL && !idem_key_valid(ik)) {
-        json_decref(extra);
         api_error(n, req, 400, "bad_request",
                   "Idempotency-Key must be 1-64 of [A-Za-z0-9._:-]");
         return;
     }
     if ((skew = api_clock_skew(n)) != NULL) {
-        json_decref(extra);
         node_security_event(n, "clock_skew", "", skew);
         clu_transfer(n->clu, 0, NULL, NULL);
         api_error(n, req, 503, "clock_skew",
@@ -787,7 +804,6 @@ api_propose(struct node *n, struct http_request *req, uint32_t type,
     }
     w = http_req_alloc(req, sizeof(*w));
     if (w == NULL) {
-        json_decref(extra);
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
     }
@@ -816,16 +832,9 @@ api_propose(struct node *n, struct http_request *req, uint32_t type,
         c.body = (struct pc_slice){ req->body, req->body_len };
     }
     if (extra != NULL) {
-        xs = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(extra);
-        if (xs == NULL) {
-            api_error(n, req, 503, "unavailable", "out of memory");
-            return;
-        }
-        c.extra = PC_SLICE_STR(xs);
+        c.extra = PC_SLICE_STR(extra);
     }
     rc = propose(n, &c, w);
-    free(xs);
     if (rc == PC_ENOTLEADER) {
         api_leader_or_redirect(n, req);
     } else if (rc != PC_OK) {

@@ -178,26 +178,36 @@ put_bytes(uint8_t *p, const void *src, size_t n)
     return p + n;
 }
 
+/* A length-prefixed field; `*out`, when not NULL, names the copy. */
 static uint8_t *
-put_lp(uint8_t *p, struct pc_slice s)
+put_lp_at(uint8_t *p, struct pc_slice s, struct pc_slice *out)
 {
-    return put_bytes(put_uvarint(p, s.len), s.p, s.len);
+    p = put_uvarint(p, s.len);
+    if (out != NULL) {
+        *out = (struct pc_slice){ p, s.len };
+    }
+    return put_bytes(p, s.p, s.len);
 }
 
 void
-fact_encode_to(const struct fact *f, uint8_t *dst, size_t len)
+fact_encode_to(const struct fact *f, uint8_t *dst, size_t len,
+               struct fact *stored)
 {
     uint8_t *p = dst;
+    struct fact *v = stored;
 
+    if (v != NULL) {
+        *v = *f;
+    }
     *p++ = FACT_FORMAT_VERSION;
     p = put_uvarint(p, f->kind);
     p = put_uvarint(p, f->revision);
     p = put_uvarint(p, (uint64_t)f->time_ms);
-    p = put_lp(p, f->principal);
-    p = put_lp(p, f->request_id);
-    p = put_lp(p, f->idem_key);
-    p = put_lp(p, f->parent);
-    p = put_lp(p, f->id);
+    p = put_lp_at(p, f->principal, v ? &v->principal : NULL);
+    p = put_lp_at(p, f->request_id, v ? &v->request_id : NULL);
+    p = put_lp_at(p, f->idem_key, v ? &v->idem_key : NULL);
+    p = put_lp_at(p, f->parent, v ? &v->parent : NULL);
+    p = put_lp_at(p, f->id, v ? &v->id : NULL);
     p = put_uvarint(p, f->version);
     if (f->has_prev) {
         p = put_bytes(p, f->prev_hash, PC_HASH_LEN);
@@ -206,7 +216,7 @@ fact_encode_to(const struct fact *f, uint8_t *dst, size_t len)
     if (f->has_content) {
         p = put_bytes(p, f->content_hash, PC_HASH_LEN);
     }
-    p = put_lp(p, f->payload);
+    p = put_lp_at(p, f->payload, v ? &v->payload : NULL);
     /* A mismatch is our bug, and it would overrun the ledger's arena. */
     assert((size_t)(p - dst) == len);
     (void)len;
@@ -225,7 +235,7 @@ fact_encode(const struct fact *f, struct pc_buf *out, char *errmsg)
     if (pc_buf_reserve(out, len) != PC_OK) {
         return pc_errmsgf(errmsg, PC_ENOMEM, "fact: out of memory");
     }
-    fact_encode_to(f, out->data + out->len, len);
+    fact_encode_to(f, out->data + out->len, len, NULL);
     out->len += len;
     return PC_OK;
 }

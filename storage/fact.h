@@ -96,9 +96,12 @@ int fact_encoded_len(const struct fact *f, size_t *len, char *errmsg);
 
 /*
  * Write the encoding of `f`, which fact_encoded_len accepted with length
- * `len`, into `dst` (exactly `len` bytes). Cannot fail.
+ * `len`, into `dst` (exactly `len` bytes). Cannot fail. `stored`, when not
+ * NULL, receives `f` as fact_decode would read it back from `dst` (its
+ * slices borrow from `dst`), without decoding it.
  */
-void fact_encode_to(const struct fact *f, uint8_t *dst, size_t len);
+void fact_encode_to(const struct fact *f, uint8_t *dst, size_t len,
+                    struct fact *stored);
 
 /*
  * Decode exactly `len` bytes into `f` (slices borrow from `p`). Returns PC_OK

@@ -255,7 +255,7 @@ led_root(const struct led *l, uint8_t out[PC_HASH_LEN])
  */
 static int
 check(struct led *l, const struct fact *f, const struct led_doc *doc,
-      const uint8_t *content, char *errmsg)
+      const uint8_t *content, bool chain, char *errmsg)
 {
     uint8_t h[PC_HASH_LEN];
 
@@ -275,7 +275,7 @@ check(struct led *l, const struct fact *f, const struct led_doc *doc,
         return pc_errmsgf(errmsg, PC_EINVAL, "led: unknown kind %" PRIu32,
                           f->kind);
     }
-    if (fact_kind_versioned(f->kind)) {
+    if (chain && fact_kind_versioned(f->kind)) {
         struct idx_key k = { f->kind, f->parent, f->id };
         uint64_t rev = 0;
         uint64_t latest = idx_latest(l->idx, &k, &rev);
@@ -488,7 +488,7 @@ store(struct led *l, const struct fact *f, const uint8_t *enc, size_t len,
     if (enc != NULL) {
         memcpy(dst, enc, len);
     } else {
-        fact_encode_to(f, dst, len);
+        fact_encode_to(f, dst, len, &s);
     }
     if (pre != NULL) {
         memcpy(h, pre->leaf, PC_HASH_LEN);
@@ -506,8 +506,6 @@ store(struct led *l, const struct fact *f, const uint8_t *enc, size_t len,
             s = *f;
             s.parent.p = dst + (f->parent.p - enc);
             s.id.p = dst + (f->id.p - enc);
-        } else {
-            stored_fact(dst, len, &s);
         }
         struct idx_key k = { s.kind, s.parent, s.id };
         rc = idx_add(l->idx, &k, s.version, rev);
@@ -569,7 +567,7 @@ led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
     size_t len;
     int rc;
 
-    rc = check(l, f, doc, NULL, errmsg);
+    rc = check(l, f, doc, NULL, true, errmsg);
     if (rc != PC_OK) {
         return rc;
     }
@@ -578,6 +576,47 @@ led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
         return rc;
     }
     return store(l, f, NULL, len, doc, raft_index, NULL, leaf, errmsg);
+}
+
+int
+led_append_next(struct led *l, struct fact *f, const struct led_doc *doc,
+                uint64_t raft_index, char *errmsg)
+{
+    size_t len;
+    int rc;
+
+    f->revision = l->count + 1;
+    f->version = 0;
+    f->has_prev = false;
+    if (fact_kind_versioned(f->kind)) {
+        struct idx_key k = { f->kind, f->parent, f->id };
+        uint64_t prev = 0;
+
+        f->version = idx_latest(l->idx, &k, &prev) + 1;
+        if (f->version > 1) {
+            f->has_prev = true;
+            if (prev < 1 || mrk_leaf(l->mrk, prev - 1, f->prev_hash) != PC_OK) {
+                return pc_errmsgf(errmsg, PC_EINVAL,
+                                  "led: index names revision %" PRIu64
+                                  " for the previous version",
+                                  prev);
+            }
+        }
+    }
+    f->has_content = doc != NULL;
+    if (doc != NULL && doc->salt != NULL && doc->len <= FACT_MAX_DOC) {
+        pc_hash_content(f->content_hash, doc->salt, doc->json, doc->len);
+    }
+    /* The chain and the content hash hold by construction. */
+    rc = check(l, f, doc, f->content_hash, false, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    rc = fact_encoded_len(f, &len, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    return store(l, f, NULL, len, doc, raft_index, NULL, NULL, errmsg);
 }
 
 /* led_append_encoded with the hashes optionally computed by the caller. */
@@ -596,7 +635,7 @@ append_encoded(struct led *l, const uint8_t *enc, size_t len,
     rc = check(l, &f, doc,
                pre != NULL && doc != NULL && doc->salt != NULL ? pre->content
                                                                : NULL,
-               errmsg);
+               true, errmsg);
     if (rc != PC_OK) {
         return rc;
     }

@@ -71,6 +71,16 @@ int led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
                uint64_t raft_index, uint8_t leaf[PC_HASH_LEN], char *errmsg);
 
 /*
+ * Append `f` as the next fact, the state machine's path: the ledger sets
+ * f->revision, the version chain (f->version, f->has_prev, f->prev_hash)
+ * from its index and, when `doc` is given, f->has_content and the content
+ * hash H(0x02 || salt || document), so none of them can be wrong; `f`
+ * then holds what was stored. Checks and codes otherwise as led_append.
+ */
+int led_append_next(struct led *l, struct fact *f, const struct led_doc *doc,
+                    uint64_t raft_index, char *errmsg);
+
+/*
  * Append an already-encoded fact (the snapshot decoder's path): decodes,
  * checks and stores `enc` exactly as given. Same codes as led_append, plus
  * PC_ECORRUPT when `enc` does not decode (fact_decode's errmsg).

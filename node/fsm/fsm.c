@@ -293,6 +293,23 @@ fsm_idem_key(struct pc_buf *out, struct pc_slice principal, struct pc_slice key)
 }
 
 /* Update the derived state for one appended (or loaded) fact. */
+/* Whether fsm_derive keeps state for facts of `kind` (besides an
+ * Idempotency-Key, which any fact may carry). */
+static bool
+fsm_derives(uint32_t kind)
+{
+    switch (kind) {
+    case FACT_CLUSTER:
+    case FACT_ORG:
+    case FACT_PRINCIPAL:
+    case FACT_MEMBER:
+    case FACT_ENTRY:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int
 fsm_derive(struct fsm *f, const struct fact *fact)
 {
@@ -305,20 +322,12 @@ fsm_derive(struct fsm *f, const struct fact *fact)
             return rc;
         }
     }
-    switch (fact->kind) {
-    case FACT_CLUSTER:
-    case FACT_ORG:
-    case FACT_PRINCIPAL:
-    case FACT_MEMBER:
-    case FACT_ENTRY:
-        p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0,
-                       NULL);
-        if (p == NULL) {
-            return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
-        }
-        break;
-    default:
+    if (!fsm_derives(fact->kind)) {
         return PC_OK;
+    }
+    p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0, NULL);
+    if (p == NULL) {
+        return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
     }
     switch (fact->kind) {
     case FACT_CLUSTER:
@@ -565,8 +574,7 @@ fsm_payload(json_t *o, struct pc_buf *out)
 int
 fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
                    struct pc_slice id, struct pc_slice payload,
-                   const struct led_doc *doc,
-                   const uint8_t content_hash[PC_HASH_LEN])
+                   const struct led_doc *doc)
 {
     struct fact fact;
     struct pc_buf ik;
@@ -577,7 +585,6 @@ fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
     pc_buf_init(&ik);
     fact.format = FACT_FORMAT_VERSION;
     fact.kind = kind;
-    fact.revision = led_count(c->f->led) + 1;
     fact.time_ms = c->now;
     fact.principal = c->cmd->principal.len > 0 ? c->cmd->principal
                                                : PC_SLICE_STR(FSM_SYSTEM);
@@ -593,25 +600,8 @@ fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
     }
     fact.parent = parent;
     fact.id = id;
-    if (fact_kind_versioned(kind)) {
-        struct idx_key k = { kind, parent, id };
-        uint64_t prev_rev = 0;
-
-        fact.version = idx_latest(led_idx(c->f->led), &k, &prev_rev) + 1;
-        if (fact.version > 1) {
-            fact.has_prev = true;
-            rc = led_hash(c->f->led, prev_rev, fact.prev_hash);
-            if (rc != PC_OK) {
-                goto out;
-            }
-        }
-    }
-    if (doc != NULL) {
-        fact.has_content = true;
-        memcpy(fact.content_hash, content_hash, PC_HASH_LEN);
-    }
     fact.payload = payload;
-    rc = led_append(c->f->led, &fact, doc, c->raft_index, NULL, c->errmsg);
+    rc = led_append_next(c->f->led, &fact, doc, c->raft_index, c->errmsg);
     if (rc != PC_OK) {
         goto out;
     }
@@ -619,11 +609,13 @@ fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
         c->first_rev = fact.revision;
     }
     c->n_facts++;
-    /* Derive from the stored copy: `fact` borrows buffers freed below. */
-    struct fact stored;
-    rc = led_get(c->f->led, fact.revision, &stored);
-    if (rc == PC_OK) {
-        rc = fsm_derive(c->f, &stored);
+    if (fact.idem_key.len > 0 || fsm_derives(kind)) {
+        /* Derive from the stored copy: `fact` borrows buffers freed below. */
+        struct fact stored;
+        rc = led_get(c->f->led, fact.revision, &stored);
+        if (rc == PC_OK) {
+            rc = fsm_derive(c->f, &stored);
+        }
     }
 out:
     pc_buf_release(&ik);
@@ -632,8 +624,7 @@ out:
 
 int
 fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
-         struct pc_slice id, json_t *payload, const struct led_doc *doc,
-         const uint8_t content_hash[PC_HASH_LEN])
+         struct pc_slice id, json_t *payload)
 {
     struct pc_buf pl;
     int rc;
@@ -642,8 +633,7 @@ fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
     rc = fsm_payload(payload, &pl);
     if (rc == PC_OK) {
         rc = fsm_emit_canonical(c, kind, parent, id,
-                                (struct pc_slice){ pl.data, pl.len }, doc,
-                                content_hash);
+                                (struct pc_slice){ pl.data, pl.len }, NULL);
     }
     pc_buf_release(&pl);
     return rc;
@@ -682,7 +672,7 @@ reject_v(struct fsm_ctx *c, int status, const char *code,
         json_decref(p);
         return PC_ENOMEM;
     }
-    rc = fsm_emit(c, FACT_REJECTION, parent, id, p, NULL, NULL);
+    rc = fsm_emit(c, FACT_REJECTION, parent, id, p);
     json_decref(p);
     return rc;
 }

@@ -262,12 +262,14 @@ struct fsm_batch_item {
     size_t key_len;
     const struct jcs_val *value; /* a JSON object */
     int64_t if_version;          /* -1 when absent; 0: must not exist */
+    size_t canon_at, canon_len;  /* its canonical bytes in the batch's canon */
 };
 
 struct fsm_batch {
     struct jcs_doc *doc;
     struct fsm_batch_item *items;
     size_t n;
+    struct pc_buf canon; /* every value's canonical bytes, one after another */
     /* "on_conflict": "skip_identical": an item whose live record already
      * holds the same canonical document is skipped (op "unchanged"). */
     bool skip_identical;

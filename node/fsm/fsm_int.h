@@ -49,13 +49,12 @@ struct fsm_ctx {
 
 /* Append one fact for the command; see fsm.c. PC_OK, PC_ENOMEM, PC_EINVAL. */
 int fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
-             struct pc_slice id, json_t *payload, const struct led_doc *doc,
-             const uint8_t content_hash[PC_HASH_LEN]);
-/* fsm_emit with the payload already canonical JSON (hot paths). */
+             struct pc_slice id, json_t *payload);
+/* fsm_emit with the payload already canonical JSON (hot paths) and a
+ * document (NULL for none): the ledger hashes it. */
 int fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
                        struct pc_slice id, struct pc_slice payload,
-                       const struct led_doc *doc,
-                       const uint8_t content_hash[PC_HASH_LEN]);
+                       const struct led_doc *doc);
 
 /* Refuse the command: set the result and append a rejection fact. */
 int fsm_reject(struct fsm_ctx *c, int status, const char *code,

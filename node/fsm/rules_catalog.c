@@ -852,7 +852,7 @@ emit_entry(struct fsm_ctx *c, json_t *o, const char *id, const char *status,
     if (reason != NULL) {
         json_object_set_new(o, "reason", json_string(reason));
     }
-    return fsm_emit(c, FACT_ENTRY, NO_SLICE, str_slice(id), o, NULL, NULL);
+    return fsm_emit(c, FACT_ENTRY, NO_SLICE, str_slice(id), o);
 }
 
 /*

@@ -296,25 +296,24 @@ genesis(struct fsm_ctx *c)
     }
     p = json_pack("{s:s, s:i}", "cluster_id", cid, "rules", CMD_RULES_VERSION);
     rc = p == NULL ? PC_ENOMEM
-                   : fsm_emit(c, FACT_CLUSTER, NO_SLICE, str_slice(cid), p,
-                              NULL, NULL);
+                   : fsm_emit(c, FACT_CLUSTER, NO_SLICE, str_slice(cid), p);
     json_decref(p);
     if (rc == PC_OK) {
         p = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", "authority", "name",
                       "Provincial data authority", "level", "province", "kind",
                       "agency", "authority", 1);
-        rc = p == NULL ? PC_ENOMEM
-                       : fsm_emit(c, FACT_ORG, NO_SLICE, str_slice("authority"),
-                                  p, NULL, NULL);
+        rc = p == NULL
+                 ? PC_ENOMEM
+                 : fsm_emit(c, FACT_ORG, NO_SLICE, str_slice("authority"), p);
         json_decref(p);
     }
     if (rc == PC_OK) {
         p = json_pack("{s:s, s:s, s:[s,s], s:s, s:s}", "id", "admin", "org",
                       "authority", "roles", "authority", "operator",
                       "token_hash", th, "status", "active");
-        rc = p == NULL ? PC_ENOMEM
-                       : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE,
-                                  str_slice("admin"), p, NULL, NULL);
+        rc = p == NULL
+                 ? PC_ENOMEM
+                 : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice("admin"), p);
         json_decref(p);
     }
     json_decref(x);
@@ -333,7 +332,7 @@ system_fact(struct fsm_ctx *c, uint32_t kind, struct pc_slice id)
             return PC_ENOMEM;
         }
     }
-    rc = fsm_emit(c, kind, NO_SLICE, id, x, NULL, NULL);
+    rc = fsm_emit(c, kind, NO_SLICE, id, x);
     json_decref(x);
     return rc;
 }
@@ -368,7 +367,7 @@ member_url(struct fsm_ctx *c, const struct fsm_principal *actor)
         json_decref(x); /* unchanged: nothing to record */
         return PC_OK;
     }
-    rc = fsm_emit(c, FACT_MEMBER, NO_SLICE, c->cmd->target, x, NULL, NULL);
+    rc = fsm_emit(c, FACT_MEMBER, NO_SLICE, c->cmd->target, x);
     json_decref(x);
     return rc;
 }
@@ -409,7 +408,7 @@ org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
         if (!json_object_get(o, "authority")) {
             json_object_set_new(o, "authority", json_false());
         }
-        rc = fsm_emit(c, FACT_ORG, NO_SLICE, str_slice(id), o, NULL, NULL);
+        rc = fsm_emit(c, FACT_ORG, NO_SLICE, str_slice(id), o);
     }
     json_decref(o);
     return rc;
@@ -493,9 +492,9 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
                 org ? json_object_get(o, "org") : json_null(), "roles",
                 roles_in ? json_incref(roles_in) : json_array(), "token_hash",
                 th, "status", "active", "citizen", org == NULL);
-            rc = p == NULL ? PC_ENOMEM
-                           : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE,
-                                      str_slice(id), p, NULL, NULL);
+            rc = p == NULL
+                     ? PC_ENOMEM
+                     : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice(id), p);
             json_decref(p);
         }
     }
@@ -531,7 +530,7 @@ principal_version(struct fsm_ctx *c, const struct fsm_principal *p,
     if (p->org == NULL) {
         json_object_set_new(o, "org", json_null());
     }
-    rc = fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice(p->id), o, NULL, NULL);
+    rc = fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice(p->id), o);
     json_decref(o);
     return rc;
 }

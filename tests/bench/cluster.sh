@@ -126,7 +126,7 @@ run record_put 64 record_put.lua "$rec" "$prov"
 run record_update 64 record_update.lua "$rec" "$prov"
 run record_get_lin 64 read.lua "$rec/readkey" "$prov"
 run record_get_stale 64 read.lua "$rec/readkey?consistency=stale" "$prov"
-run record_batch100 8 record_batch.lua "$rec" "$prov" 100
+for bc in ${BENCH_BATCH_CONNS:-8}; do run record_batch100 $bc record_batch.lua "$rec" "$prov" 100; done
 run org_create 64 write_org.lua /v1/orgs "$admin"
 # Every follower must be alive and caught up: a benchmark that only watches
 # the leader hides a crashed follower.

@@ -429,6 +429,8 @@ test_records_preconditions(void **state)
     assert_int_equal(put(fx, "prov", "e/z", "{\"name\":\"3\"}", "{}"), 400);
 }
 
+/* A batch with salts SALT_A, SALT_B, SALT_A, ... in one hex string, as a
+ * leader writes them. */
 static struct fsm_result
 batch(struct fsmfx *fx, const char *who, const char *entry, const char *body,
       size_t n)
@@ -436,12 +438,12 @@ batch(struct fsmfx *fx, const char *who, const char *entry, const char *body,
     char extra[4096];
     size_t len = 0;
 
-    len += (size_t)snprintf(extra, sizeof(extra), "{\"salts\":[");
+    len += (size_t)snprintf(extra, sizeof(extra), "{\"salts\":\"");
     for (size_t i = 0; i < n; i++) {
-        len += (size_t)snprintf(extra + len, sizeof(extra) - len, "%s\"%s\"",
-                                i ? "," : "", i % 2 ? SALT_B : SALT_A);
+        len += (size_t)snprintf(extra + len, sizeof(extra) - len, "%s",
+                                i % 2 ? SALT_B : SALT_A);
     }
-    snprintf(extra + len, sizeof(extra) - len, "]}");
+    snprintf(extra + len, sizeof(extra) - len, "\"}");
     return run(fx, CMD_RECORD_BATCH, who, entry, body, extra);
 }
 
@@ -597,6 +599,69 @@ test_records_retire_recreate(void **state)
                          "{\"value\":{\"n\":1},\"reason\":\"r\"}", EXTRA_A)
                          .status,
                      422);
+}
+
+/* The salts of a batch: item i gets salt i of the command, in the leaders'
+ * one-string form and in the array form older logs hold; a wrong count or
+ * a bad digit refuses the batch and writes no record. */
+static void
+test_records_batch_salts(void **state)
+{
+    struct fsmfx *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    static const char body[] =
+        "{\"records\":[{\"key\":\"s1\",\"value\":{\"name\":\"1\"}},"
+        "{\"key\":\"s2\",\"value\":{\"name\":\"2\"}}]}";
+    static const char body2[] =
+        "{\"records\":[{\"key\":\"t1\",\"value\":{\"name\":\"1\"}},"
+        "{\"key\":\"t2\",\"value\":{\"name\":\"2\"}}]}";
+    static const char *const bad[] = {
+        "{\"salts\":\"" SALT_A "\"}",               /* one salt short */
+        "{\"salts\":\"" SALT_A SALT_B SALT_A "\"}", /* one too many */
+        "{\"salts\":\"" SALT_A "ffeeddccbbaa998877665544332211x0\"}",
+        "{\"salts\":[\"" SALT_A "\"]}",
+        "{\"salts\":[\"" SALT_A "\",7]}",
+        "{\"salts\":7}",
+        "{}",
+        "[]",
+        "{\"salts\":",
+    };
+    uint8_t salt[PC_SALT_LEN], want[PC_HASH_LEN];
+    struct fsm_result r;
+    struct fact f;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t before = led_count(l);
+
+        r = run(fx, CMD_RECORD_BATCH, "prov", "e", body, bad[i]);
+        assert_int_equal(r.status, 400);
+        assert_int_equal(r.n_facts, 1); /* the rejection */
+        assert_int_equal(led_count(l), before + 1);
+        assert_int_equal(latest(fx, "e", "s1"), 0);
+    }
+    r = batch(fx, "prov", "e", body, 2);
+    assert_int_equal(r.status, 200);
+    r = run(fx, CMD_RECORD_BATCH, "prov", "e", body2,
+            "{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}");
+    assert_int_equal(r.status, 200);
+    /* s1/t1 have salt A, s2/t2 salt B: the same content hashes */
+    for (int k = 0; k < 2; k++) {
+        static const char *const docs[] = { "{\"name\":\"1\"}",
+                                            "{\"name\":\"2\"}" };
+        uint64_t rev;
+        struct idx_key key = { FACT_RECORD, PC_SLICE_STR("e"),
+                               PC_SLICE_STR(k ? "s2" : "s1") };
+
+        assert_true(pc_unhex(salt, PC_SALT_LEN, k ? SALT_B : SALT_A, 32));
+        pc_hash_content(want, salt, docs[k], strlen(docs[k]));
+        assert_int_equal(idx_latest(led_idx(l), &key, &rev), 1);
+        assert_int_equal(led_get(l, rev, &f), PC_OK);
+        assert_memory_equal(f.content_hash, want, PC_HASH_LEN);
+        key.id = PC_SLICE_STR(k ? "t2" : "t1");
+        assert_int_equal(idx_latest(led_idx(l), &key, &rev), 1);
+        assert_int_equal(led_get(l, rev, &f), PC_OK);
+        assert_memory_equal(f.content_hash, want, PC_HASH_LEN);
+    }
 }
 
 /* content_hash = BLAKE2b-256(0x02 ‖ salt ‖ canonical); prev_hash chains. */
@@ -1054,6 +1119,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_records_retire_recreate, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_records_hashes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_batch_salts, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_records_at_revision, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_records_key_syntax, setup,

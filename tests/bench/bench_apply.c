@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state machine alone: how much CPU one replica spends applying record
+ * commands, without raft, HTTP or disk. A published entry, then
+ * BENCH_APPLY_BATCHES (default 2000) records:batch commands of 100 new
+ * ~256-byte records, then as many single-record PUTs; prints us per record.
+ * Every replica runs this for every record, so the cluster pays it three
+ * times.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+
+#define PER_BATCH 100
+
+static struct fsm *fsm;
+static uint64_t raft_index;
+static int64_t now_ms = 1790000000000LL;
+
+static double
+secs(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what)
+{
+    fprintf(stderr, "bench_apply: %s\n", what);
+    exit(1);
+}
+
+/* One command as a one-command raft entry appended to `entry`. */
+static void
+encode(struct pc_buf *entry, uint32_t type, const char *principal,
+       const char *target, const char *body, const char *extra)
+{
+    struct pc_buf one;
+    struct cmd c;
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = now_ms++;
+    c.principal = PC_SLICE_STR(principal ? principal : "");
+    c.request_id = PC_SLICE_STR("bench");
+    c.target = PC_SLICE_STR(target ? target : "");
+    c.body = PC_SLICE_STR(body ? body : "");
+    c.extra = PC_SLICE_STR(extra ? extra : "");
+    pc_buf_init(&one);
+    if (cmd_encode(&c, &one) != PC_OK || cmd_entry_begin(entry, 1) != PC_OK ||
+        cmd_entry_add(entry, &one) != PC_OK || cmd_entry_end(entry) != PC_OK) {
+        die("encode failed");
+    }
+    pc_buf_release(&one);
+}
+
+static void
+apply(const struct pc_buf *entry, int want)
+{
+    char errmsg[PC_ERRMSG_SIZE];
+    const struct fsm_result *res;
+
+    if (fsm_apply(fsm, entry->data, entry->len, ++raft_index, errmsg) !=
+            PC_OK ||
+        fsm_results(fsm, &res) != 1) {
+        die(errmsg);
+    }
+    if (res[0].status != want) {
+        fprintf(stderr, "bench_apply: status %d, wanted %d\n", res[0].status,
+                want);
+        exit(1);
+    }
+}
+
+static void
+run(uint32_t type, const char *principal, const char *target, const char *body,
+    const char *extra, int want)
+{
+    struct pc_buf e;
+
+    pc_buf_init(&e);
+    encode(&e, type, principal, target, body, extra);
+    apply(&e, want);
+    pc_buf_release(&e);
+}
+
+/* The extra of a command carrying H(token) (and `more` members before). */
+static void
+token_extra(char *out, size_t size, const char *more, const char *token)
+{
+    uint8_t h[PC_HASH_LEN];
+    char hex[PC_HASH_HEX_LEN + 1];
+
+    pc_hash(h, token, strlen(token));
+    pc_hex(hex, h, PC_HASH_LEN);
+    snprintf(out, size, "{%s\"token_hash\":\"%s\"}", more, hex);
+}
+
+static void
+setup(void)
+{
+    char extra[200];
+
+    token_extra(extra, sizeof(extra),
+                "\"cluster_id\":\"00112233445566778899aabbccddeeff\",",
+                "admin");
+    run(CMD_GENESIS, NULL, NULL, NULL, extra, 201);
+    run(CMD_ORG_CREATE, "admin", NULL,
+        "{\"id\":\"dept\",\"name\":\"n\",\"level\":\"province\",\"kind\":"
+        "\"agency\",\"parent\":\"authority\",\"authority\":false}",
+        NULL, 201);
+    token_extra(extra, sizeof(extra), "", "prov");
+    run(CMD_PRINCIPAL_CREATE, "admin", NULL,
+        "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}", extra,
+        201);
+    run(CMD_ENTRY_CREATE, "prov", NULL,
+        "{\"id\":\"bench\",\"title\":\"bench\",\"description\":\"d\","
+        "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
+        "\"fields\":[{\"name\":\"name\",\"type\":\"string\",\"required\":true},"
+        "{\"name\":\"n\",\"type\":\"integer\",\"required\":false},"
+        "{\"name\":\"note\",\"type\":\"string\",\"required\":false}],"
+        "\"share\":{\"class\":\"unconditional\"},\"open\":{\"class\":"
+        "\"unconditional\"},\"update_frequency\":\"daily\","
+        "\"security_level\":2,\"scope\":\"province\"}",
+        NULL, 201);
+    run(CMD_ENTRY_SUBMIT, "prov", "bench", NULL, NULL, 200);
+    run(CMD_ENTRY_REVIEW, "admin", "bench", "{\"decision\":\"approve\"}", NULL,
+        200);
+}
+
+/* A record document like the cluster benchmark's (~256 bytes). */
+static void
+doc(struct pc_buf *b, const char *key, long n)
+{
+    char d[400];
+    int pad = 220 - (int)strlen(key);
+
+    snprintf(d, sizeof(d),
+             "{\"name\":\"bench batch %s\",\"n\":%ld,\"note\":\"%.*s\"}", key,
+             n, pad,
+             "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+             "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+             "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+             "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+    pc_buf_put(b, d, strlen(d));
+}
+
+static void
+salt_hex(char out[2 * PC_SALT_LEN + 1], long i)
+{
+    uint8_t s[PC_SALT_LEN];
+
+    memset(s, 0, sizeof(s));
+    memcpy(s, &i, sizeof(i));
+    pc_hex(out, s, PC_SALT_LEN);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *env = getenv("BENCH_APPLY_BATCHES");
+    long batches = env != NULL ? atol(env) : 2000, rec = 0;
+    struct pc_buf *entries;
+    char salt[2 * PC_SALT_LEN + 1];
+    double t0, t;
+
+    if (argc > 1) {
+        printf("usage: bench_apply (env BENCH_APPLY_BATCHES, default 2000)\n");
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    if (fsm_new(&fsm) != PC_OK) {
+        die("fsm_new failed");
+    }
+    setup();
+    entries = calloc((size_t)batches, sizeof(*entries));
+    for (long i = 0; i < batches; i++) {
+        struct pc_buf body, extra;
+        char key[64];
+
+        pc_buf_init(&body);
+        pc_buf_init(&extra);
+        pc_buf_put(&body, "{\"records\":[", 12);
+        pc_buf_put(&extra, "{\"salts\":\"", 10);
+        for (int j = 0; j < PER_BATCH; j++, rec++) {
+            snprintf(key, sizeof(key), "bb-%ld", rec);
+            pc_buf_put(&body, j ? ",{\"key\":\"" : "{\"key\":\"", j ? 9 : 8);
+            pc_buf_put(&body, key, strlen(key));
+            pc_buf_put(&body, "\",\"value\":", 10);
+            doc(&body, key, rec);
+            pc_buf_put(&body, "}", 1);
+            salt_hex(salt, rec);
+            pc_buf_put(&extra, salt, strlen(salt));
+        }
+        pc_buf_put(&body, "]}", 3);
+        pc_buf_put(&extra, "\"}", 3);
+        pc_buf_init(&entries[i]);
+        encode(&entries[i], CMD_RECORD_BATCH, "prov", "bench",
+               (const char *)body.data, (const char *)extra.data);
+        pc_buf_release(&body);
+        pc_buf_release(&extra);
+    }
+    t0 = secs();
+    for (long i = 0; i < batches; i++) {
+        apply(&entries[i], 200);
+        pc_buf_release(&entries[i]);
+    }
+    t = secs() - t0;
+    printf("apply records:batch of %d  %8.2f us/record  %10.0f records/s\n",
+           PER_BATCH, t * 1e6 / (double)rec, (double)rec / t);
+    t0 = secs();
+    for (long i = 0; i < batches * 10; i++) {
+        struct pc_buf body, e;
+        char key[80], target[100], extra[80];
+
+        pc_buf_init(&body);
+        pc_buf_init(&e);
+        snprintf(key, sizeof(key), "pp-%ld", i);
+        snprintf(target, sizeof(target), "bench/%s", key);
+        doc(&body, key, i);
+        pc_buf_put(&body, "", 1);
+        salt_hex(salt, i);
+        snprintf(extra, sizeof(extra), "{\"salt\":\"%s\"}", salt);
+        encode(&e, CMD_RECORD_PUT, "prov", target, (const char *)body.data,
+               extra);
+        apply(&e, 201);
+        pc_buf_release(&e);
+        pc_buf_release(&body);
+    }
+    t = secs() - t0;
+    printf("apply PUT (encode included)   %8.2f us/record  %10.0f records/s\n",
+           t * 1e6 / (double)(batches * 10), (double)(batches * 10) / t);
+    free(entries);
+    fsm_free(fsm);
+    return 0;
+}
