@@ -773,14 +773,17 @@ api_propose(struct node *n, struct http_request *req, uint32_t type,
             return;
         }
     }
-    api_propose_text(n, req, type, target, with_body, xs, done, ctx);
+    api_propose_bytes(n, req, type, target,
+                      with_body ? &(struct pc_slice){ req->body, req->body_len }
+                                : NULL,
+                      xs, done, ctx);
     free(xs);
 }
 
 void
-api_propose_text(struct node *n, struct http_request *req, uint32_t type,
-                 const char *target, bool with_body, const char *extra,
-                 api_done_fn done, void *ctx)
+api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
+                  const char *target, const struct pc_slice *body,
+                  const char *extra, api_done_fn done, void *ctx)
 {
     struct api_req *a = api_req(req);
     const char *ik = http_req_header(req, "Idempotency-Key");
@@ -822,14 +825,14 @@ api_propose_text(struct node *n, struct http_request *req, uint32_t type,
     if (ik != NULL) {
         c.idem_key = PC_SLICE_STR(ik);
         cmd_fingerprint(c.fingerprint, req->method, req->path,
-                        with_body ? req->body : NULL,
-                        with_body ? req->body_len : 0);
+                        body != NULL ? req->body : NULL,
+                        body != NULL ? req->body_len : 0);
     }
     if (target != NULL) {
         c.target = PC_SLICE_STR(target);
     }
-    if (with_body) {
-        c.body = (struct pc_slice){ req->body, req->body_len };
+    if (body != NULL) {
+        c.body = *body;
     }
     if (extra != NULL) {
         c.extra = PC_SLICE_STR(extra);

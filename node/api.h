@@ -101,11 +101,12 @@ typedef void (*api_done_fn)(struct node *n, struct http_request *req,
 void api_propose(struct node *n, struct http_request *req, uint32_t type,
                  const char *target, bool with_body, json_t *extra,
                  api_done_fn done, void *ctx);
-/* api_propose with `extra` already serialised (compact, keys sorted; NULL
- * for none): a batch's salts need no jansson round. */
-void api_propose_text(struct node *n, struct http_request *req, uint32_t type,
-                      const char *target, bool with_body, const char *extra,
-                      api_done_fn done, void *ctx);
+/* api_propose with `body` (NULL: none) and `extra` (NULL: none) given
+ * as bytes; an Idempotency-Key's fingerprint still covers the request's
+ * own body when `body` is given. */
+void api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
+                       const char *target, const struct pc_slice *body,
+                       const char *extra, api_done_fn done, void *ctx);
 
 /* Propose a node-internal command (principal "system"); no HTTP request. */
 int api_propose_system(struct node *n, uint32_t type, const char *target,

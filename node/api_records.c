@@ -221,30 +221,6 @@ salt_hex(char out[2 * PC_SALT_LEN + 1])
     pc_hex(out, s, sizeof(s));
 }
 
-/* A batch command's extra: {"salts": one hex string of n random salts one
- * after another} (a JSON string per salt cost replicas a JSON parse of 50
- * bytes a record). NULL when out of memory; pc_free it. */
-static char *
-batch_extra(size_t n)
-{
-    static const char pre[] = "{\"salts\":\"";
-    const size_t pl = sizeof(pre) - 1, hl = 2 * n * PC_SALT_LEN;
-    uint8_t *raw = pc_malloc(n * PC_SALT_LEN);
-    char *x = pc_malloc(pl + hl + 3);
-
-    if (raw == NULL || x == NULL) {
-        pc_free(raw);
-        pc_free(x);
-        return NULL;
-    }
-    randombytes_buf(raw, n * PC_SALT_LEN);
-    memcpy(x, pre, pl);
-    pc_hex(x + pl, raw, n * PC_SALT_LEN);
-    memcpy(x + pl + hl, "\"}", 3);
-    pc_free(raw);
-    return x;
-}
-
 /* ---- answers built from facts ----------------------------------------- */
 
 static void
@@ -654,8 +630,9 @@ api_records_batch(struct http_request *req, void *arg)
     struct node *n = arg;
     char msg[200], field[FSM_FIELD_LEN];
     struct fsm_batch b;
+    struct pc_buf prep;
+    uint8_t *salts;
     json_t *det;
-    char *extra;
     bool skipping;
     long index;
     int rc;
@@ -685,20 +662,30 @@ api_records_batch(struct http_request *req, void *arg)
                    msg);
         return;
     }
-    extra = batch_extra(b.n);
+    salts = pc_malloc(b.n * PC_SALT_LEN);
+    if (salts != NULL) {
+        randombytes_buf(salts, b.n * PC_SALT_LEN);
+    }
+    pc_buf_init(&prep);
+    rc = salts == NULL
+             ? PC_ENOMEM
+             : fsm_batch_prepare(n->fsm, req->caps[0], &b, salts, &prep);
     skipping = b.skip_identical;
     fsm_batch_release(&b);
-    if (extra == NULL) {
+    pc_free(salts);
+    if (rc != PC_OK) {
+        pc_buf_release(&prep);
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
     }
     if (api_leader_or_redirect(n, req) && api_auth_principal(n, req)) {
         /* Any non-NULL ctx tells batch_written to interleave skipped
          * items. */
-        api_propose_text(n, req, CMD_RECORD_BATCH, req->caps[0], true, extra,
-                         batch_written, skipping ? (void *)req : NULL);
+        api_propose_bytes(n, req, CMD_RECORD_BATCH2, req->caps[0],
+                          &(struct pc_slice){ prep.data, prep.len }, NULL,
+                          batch_written, skipping ? (void *)req : NULL);
     }
-    pc_free(extra);
+    pc_buf_release(&prep);
 }
 
 void

@@ -39,7 +39,8 @@
     X(15, RECORD_BATCH, "record.batch")        \
     X(16, RECORD_RETIRE, "record.retire")      \
     X(17, RECORD_CORRECT, "record.correct")    \
-    X(18, AUDIT, "audit")
+    X(18, AUDIT, "audit")                      \
+    X(19, RECORD_BATCH2, "record.batch2")
 
 enum cmd_type {
 #define CMD_TYPE_ENUM(code, name, str) CMD_##name = code,

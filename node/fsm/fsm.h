@@ -256,23 +256,28 @@ bool fsm_record_key_valid(const char *s, size_t len);
 bool fsm_record_doc_valid(const struct fsm_entry *e, const struct jcs_val *doc,
                           char *field, char *msg);
 
-/* One item of a parsed batch body; pointers borrow from the batch's doc. */
+/* One item of a batch; pointers borrow from the body it was read from. */
 struct fsm_batch_item {
     const char *key;
     size_t key_len;
-    const struct jcs_val *value; /* a JSON object */
+    const struct jcs_val *value; /* the parsed object; NULL when prepared */
     int64_t if_version;          /* -1 when absent; 0: must not exist */
-    size_t canon_at, canon_len;  /* its canonical bytes in the batch's canon */
+    const uint8_t *doc;          /* the value's canonical bytes */
+    size_t doc_len;
+    const uint8_t *salt; /* PC_SALT_LEN bytes; prepared batches only */
 };
 
 struct fsm_batch {
-    struct jcs_doc *doc;
+    struct jcs_doc *doc; /* a parsed body's tree; NULL when prepared */
     struct fsm_batch_item *items;
     size_t n;
-    struct pc_buf canon; /* every value's canonical bytes, one after another */
+    struct pc_buf canon; /* a parsed body's canonical values, in order */
     /* "on_conflict": "skip_identical": an item whose live record already
      * holds the same canonical document is skipped (op "unchanged"). */
     bool skip_identical;
+    /* Prepared batches: the revision of the entry version whose schema
+     * every value was found valid against by the leader, or 0. */
+    uint64_t schema_rev;
 };
 
 /*
@@ -289,6 +294,29 @@ struct fsm_batch {
 int fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out,
                     char *msg, char *field, long *index);
 void fsm_batch_release(struct fsm_batch *b);
+
+/*
+ * A prepared batch: what a leader proposes (CMD_RECORD_BATCH2) once
+ * fsm_batch_parse accepted the request body, so replicas neither parse nor
+ * canonicalise JSON. Binary: format byte 1, uvarint schema_rev, flags byte
+ * (1: skip_identical), uvarint n, then per item: uvarint key length, key,
+ * svarint if_version, PC_SALT_LEN salt bytes, uvarint document length,
+ * canonical document. `schema_rev` is the entry's public_rev when every
+ * value is valid against the schema in force (checked here, on `f`), else
+ * 0: apply then checks each value itself, as it does whenever the entry
+ * changed since. `salts` holds b->n salts. PC_OK or PC_ENOMEM.
+ */
+int fsm_batch_prepare(const struct fsm *f, const char *entry,
+                      const struct fsm_batch *b, const uint8_t *salts,
+                      struct pc_buf *out);
+/*
+ * Read a prepared batch (items borrow from `body`), with the checks that
+ * cost nothing next to the appends: item count, key syntax and
+ * distinctness, document size. PC_OK, PC_EINVAL with `msg` (200 bytes) and
+ * `*index` (the item, or -1), or PC_ENOMEM.
+ */
+int fsm_batch_read(const void *body, size_t len, struct fsm_batch *out,
+                   char *msg, long *index);
 
 /* How a principal may read an entry's records. */
 enum fsm_read_access {

@@ -218,6 +218,7 @@ fsm_success_status(uint32_t type, const struct fact *first)
         return 201;
     case CMD_RECORD_PUT:
     case CMD_RECORD_BATCH:
+    case CMD_RECORD_BATCH2:
         return first != NULL ? fsm_records_replay_status(type, first) : 200;
     default:
         return 200;
@@ -678,6 +679,7 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_catalog(c, actor);
     case CMD_RECORD_PUT:
     case CMD_RECORD_BATCH:
+    case CMD_RECORD_BATCH2:
     case CMD_RECORD_RETIRE:
     case CMD_RECORD_CORRECT:
         return fsm_rules_records(c, actor);

@@ -302,16 +302,18 @@ batch_item(const struct jcs_doc *d, const struct jcs_val *it,
         snprintf(msg, MSG_LEN, "\"value\" must be a JSON object");
         return PC_EINVAL;
     }
-    out->canon_at = canon->len;
+    /* Appended after the earlier items' bytes: fsm_batch_parse points
+     * `doc` at them once `canon` stops moving. */
+    out->doc_len = canon->len;
     if (jcs_emit_value(d, v, canon) != PC_OK) {
         return PC_ENOMEM;
     }
-    out->canon_len = canon->len - out->canon_at;
-    if (out->canon_len > FSM_RECORD_DOC_MAX) {
+    out->doc_len = canon->len - out->doc_len;
+    if (out->doc_len > FSM_RECORD_DOC_MAX) {
         snprintf(field, FSM_FIELD_LEN, "value");
         snprintf(msg, MSG_LEN,
                  "the document is %zu canonical bytes; the limit is %u",
-                 out->canon_len, FSM_RECORD_DOC_MAX);
+                 out->doc_len, FSM_RECORD_DOC_MAX);
         return PC_ETOOLARGE;
     }
     out->value = v;
@@ -428,6 +430,10 @@ fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
         *index = (long)i;
         goto err_items;
     }
+    for (size_t at = 0, k = 0; k < n; at += items[k++].doc_len) {
+        items[k].doc = canon.data + at;
+    }
+    memset(out, 0, sizeof(*out));
     out->doc = d;
     out->items = items;
     out->n = n;
@@ -441,6 +447,113 @@ err_items:
 err_doc:
     jcs_doc_free(d);
     return rc;
+}
+
+/* ---- prepared batches ------------------------------------------------- */
+
+#define PREPARED_FORMAT 1
+#define PREPARED_SKIP   1 /* flags: skip_identical */
+
+int
+fsm_batch_prepare(const struct fsm *f, const char *entry,
+                  const struct fsm_batch *b, const uint8_t *salts,
+                  struct pc_buf *out)
+{
+    const struct fsm_entry *e = fsm_entry(f, entry);
+    char field[FSM_FIELD_LEN], msg[MSG_LEN];
+    uint64_t schema_rev = e != NULL && e->in_force ? e->public_rev : 0;
+    size_t need = 32;
+    int rc;
+
+    for (size_t i = 0; i < b->n && schema_rev != 0; i++) {
+        if (!fsm_record_doc_valid(e, b->items[i].value, field, msg)) {
+            schema_rev = 0; /* apply finds and names the failing item */
+        }
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        need += b->items[i].key_len + b->items[i].doc_len + PC_SALT_LEN + 30;
+    }
+    rc = pc_buf_reserve(out, need);
+    rc |= pc_buf_put_u8(out, PREPARED_FORMAT);
+    rc |= pc_buf_put_uvarint(out, schema_rev);
+    rc |= pc_buf_put_u8(out, b->skip_identical ? PREPARED_SKIP : 0);
+    rc |= pc_buf_put_uvarint(out, b->n);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct fsm_batch_item *it = &b->items[i];
+
+        rc |= pc_buf_put_lp(out, it->key, it->key_len);
+        rc |= pc_buf_put_svarint(out, it->if_version);
+        rc |= pc_buf_put(out, salts + i * PC_SALT_LEN, PC_SALT_LEN);
+        rc |= pc_buf_put_lp(out, it->doc, it->doc_len);
+    }
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+}
+
+int
+fsm_batch_read(const void *body, size_t len, struct fsm_batch *out, char *msg,
+               long *index)
+{
+    struct fsm_batch_item *items = NULL;
+    struct pc_slice key, doc, salt;
+    uint64_t schema_rev, n;
+    int64_t iv;
+    uint8_t format, flags;
+    struct pc_rd r;
+    size_t i = 0, dup;
+
+    *index = -1;
+    pc_rd_init(&r, body, len);
+    if (pc_rd_u8(&r, &format) != PC_OK || format != PREPARED_FORMAT ||
+        pc_rd_uvarint(&r, &schema_rev) != PC_OK ||
+        pc_rd_u8(&r, &flags) != PC_OK || (flags & ~PREPARED_SKIP) != 0 ||
+        pc_rd_uvarint(&r, &n) != PC_OK || n == 0 || n > FSM_BATCH_MAX) {
+        snprintf(msg, MSG_LEN, "malformed command: bad prepared batch header");
+        return PC_EINVAL;
+    }
+    items = pc_calloc((size_t)n, sizeof(*items));
+    if (items == NULL) {
+        return PC_ENOMEM;
+    }
+    for (; i < n; i++) {
+        if (pc_rd_lp(&r, FSM_RECORD_KEY_MAX, &key) != PC_OK ||
+            pc_rd_svarint(&r, &iv) != PC_OK || iv < -1 ||
+            pc_rd_bytes(&r, PC_SALT_LEN, &salt) != PC_OK ||
+            pc_rd_lp(&r, FSM_RECORD_DOC_MAX, &doc) != PC_OK) {
+            snprintf(msg, MSG_LEN, "malformed command: bad prepared item");
+            break;
+        }
+        if (!fsm_record_key_valid((const char *)key.p, key.len)) {
+            snprintf(msg, MSG_LEN, "malformed command: bad key");
+            break;
+        }
+        items[i] = (struct fsm_batch_item){
+            (const char *)key.p, key.len, NULL, iv, doc.p, doc.len, salt.p
+        };
+    }
+    if (i == n && pc_rd_left(&r) != 0) {
+        snprintf(msg, MSG_LEN, "malformed command: bytes after the items");
+        i = n + 1;
+    }
+    if (i == n) {
+        if (first_duplicate(items, n, &dup) != PC_OK) {
+            pc_free(items);
+            return PC_ENOMEM;
+        }
+        if (dup == n) {
+            memset(out, 0, sizeof(*out));
+            out->items = items;
+            out->n = n;
+            out->skip_identical = (flags & PREPARED_SKIP) != 0;
+            out->schema_rev = schema_rev;
+            return PC_OK;
+        }
+        snprintf(msg, MSG_LEN,
+                 "records[%zu] repeats the key of an earlier record", dup);
+        i = dup;
+    }
+    *index = i < n ? (long)i : -1;
+    pc_free(items);
+    return PC_EINVAL;
 }
 
 void
@@ -1086,19 +1199,29 @@ same_document(struct fsm *f, uint64_t rev, struct pc_slice doc, bool *same)
     return rc;
 }
 
+/* A batch command read into `b`: a prepared one (CMD_RECORD_BATCH2), or a
+ * JSON body with its salts in the extra (CMD_RECORD_BATCH, what leaders
+ * proposed before 2026-11-27: older logs still replay). PC_OK with
+ * `*ok`, false after a rejection; PC_ENOMEM. */
 static int
-record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
+read_batch(struct fsm_ctx *c, struct fsm_batch *b,
+           uint8_t (**salts)[PC_SALT_LEN], bool *ok)
 {
     char msg[MSG_LEN], field[FSM_FIELD_LEN];
     struct pc_slice entry = c->cmd->target;
-    const struct fsm_entry *e;
-    struct fsm_batch b;
-    uint8_t(*salt)[PC_SALT_LEN] = NULL;
-    bool *create = NULL, *skip = NULL, ok;
     long index;
     int rc;
 
-    rc = fsm_batch_parse(c->cmd->body.p, c->cmd->body.len, &b, msg, field,
+    *ok = false;
+    if (c->cmd->type == CMD_RECORD_BATCH2) {
+        rc = fsm_batch_read(c->cmd->body.p, c->cmd->body.len, b, msg, &index);
+        if (rc == PC_EINVAL) {
+            return batch_syntax_reject(c, entry, rc, msg, "", index);
+        }
+        *ok = rc == PC_OK;
+        return rc;
+    }
+    rc = fsm_batch_parse(c->cmd->body.p, c->cmd->body.len, b, msg, field,
                          &index);
     if (rc == PC_ENOMEM) {
         return rc;
@@ -1106,24 +1229,81 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     if (rc != PC_OK) {
         return batch_syntax_reject(c, entry, rc, msg, field, index);
     }
+    *salts = pc_calloc(b->n, sizeof(**salts));
+    if (*salts == NULL) {
+        fsm_batch_release(b);
+        return PC_ENOMEM;
+    }
+    rc = batch_salts(c->cmd->extra, b->n, *salts, ok);
+    if (rc == PC_OK && !*ok) {
+        rc = fsm_reject_detail(c, 400, "bad_request", entry, NO_SLICE, NULL,
+                               "malformed command: one salt per record needed");
+    }
+    for (size_t i = 0; *ok && i < b->n; i++) {
+        b->items[i].salt = (*salts)[i];
+    }
+    if (!*ok) {
+        fsm_batch_release(b);
+    }
+    return rc;
+}
+
+/* Schema check of a batch item, parsing its canonical bytes when the
+ * batch came prepared. */
+static int
+check_item_schema(struct fsm_ctx *c, const struct fsm_entry *e,
+                  const struct fsm_batch_item *it, struct pc_slice entry,
+                  long index, bool *ok)
+{
+    struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
+    char em[PC_ERRMSG_SIZE];
+    struct jcs_doc *d = NULL;
+    int rc;
+
+    if (it->value != NULL) {
+        return check_schema(c, e, it->value, entry, key, index, ok);
+    }
+    rc = jcs_parse((const char *)it->doc, it->doc_len, &d, em);
+    if (rc == PC_OK) {
+        rc = check_schema(c, e, jcs_root(d), entry, key, index, ok);
+        jcs_doc_free(d);
+    } else if (rc != PC_ENOMEM) {
+        *ok = false;
+        rc = refuse_doc(c, 400, entry, key, index, "",
+                        "malformed command: "
+                        "a document is not "
+                        "JSON");
+    }
+    return rc;
+}
+
+static int
+record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
+{
+    struct pc_slice entry = c->cmd->target;
+    const struct fsm_entry *e;
+    struct fsm_batch b;
+    uint8_t(*salts)[PC_SALT_LEN] = NULL;
+    bool *create = NULL, *skip = NULL, ok, trusted;
+    int rc;
+
+    rc = read_batch(c, &b, &salts, &ok);
+    if (rc != PC_OK || !ok) {
+        pc_free(salts);
+        return rc;
+    }
     rc = writable_entry(c, actor, entry, NO_SLICE, NULL, &e);
     if (rc != PC_OK || e == NULL) {
         goto out;
     }
-    salt = pc_calloc(b.n, sizeof(*salt));
+    /* Validity against a schema is a function of value and schema: the
+     * leader's finding holds while the entry version it checked is the
+     * one in force. */
+    trusted = b.schema_rev != 0 && b.schema_rev == e->public_rev;
     create = pc_calloc(b.n, sizeof(*create));
     skip = pc_calloc(b.n, sizeof(*skip));
-    if (salt == NULL || create == NULL || skip == NULL) {
+    if (create == NULL || skip == NULL) {
         rc = PC_ENOMEM;
-        goto out;
-    }
-    rc = batch_salts(c->cmd->extra, b.n, salt, &ok);
-    if (rc != PC_OK) {
-        goto out;
-    }
-    if (!ok) {
-        rc = fsm_reject_detail(c, 400, "bad_request", entry, NO_SLICE, NULL,
-                               "malformed command: one salt per record needed");
         goto out;
     }
     /* Decide every item before appending anything: all or none, and the
@@ -1131,7 +1311,7 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     for (size_t i = 0; i < b.n; i++) {
         const struct fsm_batch_item *it = &b.items[i];
         struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
-        struct pc_slice doc = { b.canon.data + it->canon_at, it->canon_len };
+        struct pc_slice doc = { it->doc, it->doc_len };
         struct rec_state st;
 
         rc = record_state(c->f, entry, key, &st);
@@ -1157,9 +1337,11 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
                           "if_version is not the current version");
             goto out;
         }
-        rc = check_schema(c, e, it->value, entry, key, (long)i, &ok);
-        if (rc != PC_OK || !ok) {
-            goto out;
+        if (!trusted) {
+            rc = check_item_schema(c, e, it, entry, (long)i, &ok);
+            if (rc != PC_OK || !ok) {
+                goto out;
+            }
         }
         create[i] = st.version == 0 || st.retired;
     }
@@ -1169,15 +1351,14 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
 
         if (!skip[i]) {
             rc = emit_version(c, entry, key, create[i] ? "create" : "update",
-                              actor->org, NULL, NULL, false, salt[i],
-                              &(struct pc_slice){ b.canon.data + it->canon_at,
-                                                  it->canon_len });
+                              actor->org, NULL, NULL, false, it->salt,
+                              &(struct pc_slice){ it->doc, it->doc_len });
         }
     }
 out:
     pc_free(skip);
     pc_free(create);
-    pc_free(salt);
+    pc_free(salts);
     fsm_batch_release(&b);
     return rc;
 }
@@ -1357,6 +1538,7 @@ fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor)
     case CMD_RECORD_PUT:
         return record_put(c, actor);
     case CMD_RECORD_BATCH:
+    case CMD_RECORD_BATCH2:
         return record_batch(c, actor);
     case CMD_RECORD_RETIRE:
         return record_retire(c, actor);

@@ -16,7 +16,7 @@ build=${1:-build/rel}
 secs=${BENCH_SECONDS:-10}
 node="$build/provcat-node"
 command -v wrk >/dev/null || { echo "bench: wrk missing (tools/deps.sh installs it)" >&2; exit 1; }
-dir=$(mktemp -d /tmp/provcat-bench.XXXXXX)
+dir=$(mktemp -d "${BENCH_TMP:-/tmp}/provcat-bench.XXXXXX")
 here=$(cd "$(dirname "$0")" && pwd)
 pids=()
 cleanup() {

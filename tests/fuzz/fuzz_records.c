@@ -3,7 +3,10 @@
  * libFuzzer target for record documents and batch bodies: the checks the
  * HTTP layer runs before proposing (fsm_record_key_valid, fsm_batch_parse,
  * canonical size) and the same bytes applied as RECORD commands to a state
- * machine holding a published entry. The first input byte picks the path.
+ * machine holding a published entry: a batch body that parses is proposed
+ * prepared (record.batch2) as a leader does, or, every other time, in the
+ * JSON form older logs hold; raw bytes are also applied as a prepared
+ * batch. The first input byte picks the path.
  * Any input must be refused cleanly or give results that hold the
  * invariants checked below; apply must never fail.
  */
@@ -171,7 +174,7 @@ one_document(const uint8_t *p, size_t n)
 
 /* A batch body through the parser, then through apply. */
 static void
-one_batch(const uint8_t *p, size_t n)
+one_batch(const uint8_t *p, size_t n, bool legacy)
 {
     char field[FSM_FIELD_LEN], msg[200], *extra;
     struct fsm_batch b;
@@ -201,17 +204,30 @@ one_batch(const uint8_t *p, size_t n)
     } else {
         check(index >= -1 && strlen(msg) > 0);
     }
-    len = 16 + items * 36;
-    extra = malloc(len);
-    check(extra != NULL);
-    size_t at = (size_t)snprintf(extra, len, "{\"salts\":[");
-    for (size_t i = 0; i < items; i++) {
-        at += (size_t)snprintf(extra + at, len - at, "%s\"%s\"", i ? "," : "",
-                               SALT);
+    if (rc == PC_OK && !legacy) {
+        struct pc_buf prep;
+        uint8_t *salts = calloc(items, PC_SALT_LEN);
+
+        check(salts != NULL);
+        pc_buf_init(&prep);
+        check(fsm_batch_parse(p, n, &b, msg, field, &index) == PC_OK);
+        check(fsm_batch_prepare(fsm, "e", &b, salts, &prep) == PC_OK);
+        fsm_batch_release(&b);
+        status = apply(CMD_RECORD_BATCH2, "prov", "e", prep.data, prep.len, "");
+        pc_buf_release(&prep);
+        free(salts);
+    } else {
+        len = 16 + items * 32;
+        extra = malloc(len);
+        check(extra != NULL);
+        size_t at = (size_t)snprintf(extra, len, "{\"salts\":\"");
+        for (size_t i = 0; i < items; i++) {
+            at += (size_t)snprintf(extra + at, len - at, "%s", SALT);
+        }
+        snprintf(extra + at, len - at, "\"}");
+        status = apply(CMD_RECORD_BATCH, "prov", "e", p, n, extra);
+        free(extra);
     }
-    snprintf(extra + at, len - at, "]}");
-    status = apply(CMD_RECORD_BATCH, "prov", "e", p, n, extra);
-    free(extra);
     if (status == 200) {
         check(rc == PC_OK);
         /* one fact per item, but for skipped identical ones */
@@ -232,13 +248,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    switch (data[0] % 3) {
+    switch (data[0] % 5) {
     case 0:
         one_document(data + 1, size - 1);
         break;
     case 1:
-        one_batch(data + 1, size - 1);
+    case 2:
+        one_batch(data + 1, size - 1, data[0] % 5 == 2);
         break;
+    case 3: {
+        /* whatever a faulty leader could propose: refused or applied whole */
+        uint64_t before = led_count(fsm_led(fsm));
+        int status =
+            apply(CMD_RECORD_BATCH2, "prov", "e", data + 1, size - 1, "");
+
+        check(status == 200 || led_count(fsm_led(fsm)) == before + 1);
+        break;
+    }
     default: {
         bool ok = fsm_record_key_valid((const char *)data + 1, size - 1);
 

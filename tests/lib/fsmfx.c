@@ -52,6 +52,15 @@ fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
              const char *principal, const char *target, const char *body,
              const char *extra, const char *idem)
 {
+    fsmfx_encode_len(fx, entry, type, principal, target, body ? body : "",
+                     body ? strlen(body) : 0, extra, idem);
+}
+
+void
+fsmfx_encode_len(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
+                 const char *principal, const char *target, const void *body,
+                 size_t len, const char *extra, const char *idem)
+{
     struct pc_buf one;
     struct cmd c;
     char rid[32];
@@ -64,12 +73,11 @@ fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
     snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index + 1);
     c.request_id = PC_SLICE_STR(rid);
     c.target = PC_SLICE_STR(target ? target : "");
-    c.body = PC_SLICE_STR(body ? body : "");
+    c.body = (struct pc_slice){ body, len };
     c.extra = PC_SLICE_STR(extra ? extra : "");
     if (idem != NULL) {
         c.idem_key = PC_SLICE_STR(idem);
-        cmd_fingerprint(c.fingerprint, "POST", target ? target : "",
-                        body ? body : "", body ? strlen(body) : 0);
+        cmd_fingerprint(c.fingerprint, "POST", target ? target : "", body, len);
     }
     pc_buf_init(&one);
     assert_int_equal(cmd_encode(&c, &one), PC_OK);
@@ -85,12 +93,22 @@ fsmfx_run(struct fsmfx *fx, uint32_t type, const char *principal,
           const char *target, const char *body, const char *extra,
           const char *idem)
 {
+    return fsmfx_run_len(fx, type, principal, target, body ? body : "",
+                         body ? strlen(body) : 0, extra, idem);
+}
+
+struct fsm_result
+fsmfx_run_len(struct fsmfx *fx, uint32_t type, const char *principal,
+              const char *target, const void *body, size_t len,
+              const char *extra, const char *idem)
+{
     const struct fsm_result *res;
     char errmsg[PC_ERRMSG_SIZE];
     struct pc_buf entry;
 
     pc_buf_init(&entry);
-    fsmfx_encode(fx, &entry, type, principal, target, body, extra, idem);
+    fsmfx_encode_len(fx, &entry, type, principal, target, body, len, extra,
+                     idem);
     fx->index++;
     fx->now += fx->step_ms;
     assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),

@@ -41,6 +41,11 @@ void fsmfx_free(struct fsmfx *fx);
 void fsmfx_encode(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
                   const char *principal, const char *target, const char *body,
                   const char *extra, const char *idem);
+/* fsmfx_encode of a binary body of `len` bytes. */
+void fsmfx_encode_len(const struct fsmfx *fx, struct pc_buf *entry,
+                      uint32_t type, const char *principal, const char *target,
+                      const void *body, size_t len, const char *extra,
+                      const char *idem);
 
 /* Org `id` under `parent` (none when NULL) at `level`, an authority if
  * asked, created by `who`: the result. */
@@ -68,5 +73,10 @@ struct fsm_result fsmfx_run(struct fsmfx *fx, uint32_t type,
                             const char *principal, const char *target,
                             const char *body, const char *extra,
                             const char *idem);
+/* fsmfx_run of a binary body of `len` bytes. */
+struct fsm_result fsmfx_run_len(struct fsmfx *fx, uint32_t type,
+                                const char *principal, const char *target,
+                                const void *body, size_t len, const char *extra,
+                                const char *idem);
 
 #endif

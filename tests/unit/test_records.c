@@ -429,21 +429,77 @@ test_records_preconditions(void **state)
     assert_int_equal(put(fx, "prov", "e/z", "{\"name\":\"3\"}", "{}"), 400);
 }
 
-/* A batch with salts SALT_A, SALT_B, SALT_A, ... in one hex string, as a
- * leader writes them. */
+/* Salts SALT_A, SALT_B, SALT_A, ... for n records. */
+static void
+alternate_salts(uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_true(pc_unhex(out + i * PC_SALT_LEN, PC_SALT_LEN,
+                             i % 2 ? SALT_B : SALT_A, 32));
+    }
+}
+
+/* The prepared command a leader proposes for `body` (which must parse). */
+static void
+prepare(struct fsmfx *fx, const char *entry, const char *body,
+        struct pc_buf *out)
+{
+    char msg[200], field[FSM_FIELD_LEN];
+    uint8_t salts[8 * PC_SALT_LEN];
+    struct fsm_batch b;
+    long index;
+
+    assert_int_equal(
+        fsm_batch_parse(body, strlen(body), &b, msg, field, &index), PC_OK);
+    assert_true(b.n <= 8);
+    alternate_salts(salts, b.n);
+    pc_buf_init(out);
+    assert_int_equal(fsm_batch_prepare(fx->f, entry, &b, salts, out), PC_OK);
+    fsm_batch_release(&b);
+}
+
+/* A batch as a leader proposes it (record.batch2, salts as in
+ * alternate_salts); `n` its item count. A body that does not parse goes
+ * in the JSON form, whose apply refuses it as the leader would have. */
 static struct fsm_result
 batch(struct fsmfx *fx, const char *who, const char *entry, const char *body,
       size_t n)
 {
+    char msg[200], field[FSM_FIELD_LEN];
+    struct fsm_batch b;
+    struct fsm_result r;
+    struct pc_buf prep;
+    long index;
+
+    if (fsm_batch_parse(body, strlen(body), &b, msg, field, &index) != PC_OK) {
+        return run(fx, CMD_RECORD_BATCH, who, entry, body, "{\"salts\":\"\"}");
+    }
+    assert_int_equal(b.n, n);
+    fsm_batch_release(&b);
+    prepare(fx, entry, body, &prep);
+    r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, who, entry, prep.data, prep.len,
+                      NULL, NULL);
+    pc_buf_release(&prep);
+    return r;
+}
+
+/* The same in the JSON form older logs hold: the body, and the salts in
+ * the extra as one hex string ("array": one string per salt). */
+static struct fsm_result
+batch_json(struct fsmfx *fx, const char *who, const char *entry,
+           const char *body, size_t n, bool array)
+{
     char extra[4096];
     size_t len = 0;
 
-    len += (size_t)snprintf(extra, sizeof(extra), "{\"salts\":\"");
+    len += (size_t)snprintf(extra, sizeof(extra), "{\"salts\":%s",
+                            array ? "[" : "\"");
     for (size_t i = 0; i < n; i++) {
-        len += (size_t)snprintf(extra + len, sizeof(extra) - len, "%s",
-                                i % 2 ? SALT_B : SALT_A);
+        len += (size_t)snprintf(
+            extra + len, sizeof(extra) - len, array ? "%s\"%s\"" : "%s%s",
+            array && i > 0 ? "," : "", i % 2 ? SALT_B : SALT_A);
     }
-    snprintf(extra + len, sizeof(extra) - len, "\"}");
+    snprintf(extra + len, sizeof(extra) - len, array ? "]}" : "\"}");
     return run(fx, CMD_RECORD_BATCH, who, entry, body, extra);
 }
 
@@ -601,20 +657,39 @@ test_records_retire_recreate(void **state)
                      422);
 }
 
-/* The salts of a batch: item i gets salt i of the command, in the leaders'
- * one-string form and in the array form older logs hold; a wrong count or
- * a bad digit refuses the batch and writes no record. */
+/* The content hash of record `key` of entry "e" (its latest version). */
+static void
+content_of(struct fsmfx *fx, const char *key, uint8_t out[PC_HASH_LEN])
+{
+    struct led *l = fsm_led(fx->f);
+    struct idx_key k = { FACT_RECORD, PC_SLICE_STR("e"), PC_SLICE_STR(key) };
+    uint64_t rev;
+    struct fact f;
+
+    assert_true(idx_latest(led_idx(l), &k, &rev) >= 1);
+    assert_int_equal(led_get(l, rev, &f), PC_OK);
+    memcpy(out, f.content_hash, PC_HASH_LEN);
+}
+
+/*
+ * Item i of a batch gets salt i of its command, in all three forms: the
+ * prepared one leaders propose and the JSON one older logs hold, with the
+ * salts as one hex string or an array. The JSON form's wrong salt counts
+ * and bad digits refuse the batch and write no record.
+ */
 static void
 test_records_batch_salts(void **state)
 {
     struct fsmfx *fx = *state;
     struct led *l = fsm_led(fx->f);
-    static const char body[] =
+    static const char *const bodies[] = {
         "{\"records\":[{\"key\":\"s1\",\"value\":{\"name\":\"1\"}},"
-        "{\"key\":\"s2\",\"value\":{\"name\":\"2\"}}]}";
-    static const char body2[] =
+        "{\"key\":\"s2\",\"value\":{\"name\":\"2\"}}]}",
         "{\"records\":[{\"key\":\"t1\",\"value\":{\"name\":\"1\"}},"
-        "{\"key\":\"t2\",\"value\":{\"name\":\"2\"}}]}";
+        "{\"key\":\"t2\",\"value\":{\"name\":\"2\"}}]}",
+        "{\"records\":[{\"key\":\"u1\",\"value\":{\"name\":\"1\"}},"
+        "{\"key\":\"u2\",\"value\":{\"name\":\"2\"}}]}",
+    };
     static const char *const bad[] = {
         "{\"salts\":\"" SALT_A "\"}",               /* one salt short */
         "{\"salts\":\"" SALT_A SALT_B SALT_A "\"}", /* one too many */
@@ -626,42 +701,211 @@ test_records_batch_salts(void **state)
         "[]",
         "{\"salts\":",
     };
-    uint8_t salt[PC_SALT_LEN], want[PC_HASH_LEN];
+    static const char *const docs[] = { "{\"name\":\"1\"}",
+                                        "{\"name\":\"2\"}" };
+    uint8_t salt[PC_SALT_LEN], want[PC_HASH_LEN], got[PC_HASH_LEN];
     struct fsm_result r;
-    struct fact f;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t before = led_count(l);
 
-        r = run(fx, CMD_RECORD_BATCH, "prov", "e", body, bad[i]);
+        r = run(fx, CMD_RECORD_BATCH, "prov", "e", bodies[0], bad[i]);
         assert_int_equal(r.status, 400);
         assert_int_equal(r.n_facts, 1); /* the rejection */
         assert_int_equal(led_count(l), before + 1);
         assert_int_equal(latest(fx, "e", "s1"), 0);
     }
-    r = batch(fx, "prov", "e", body, 2);
-    assert_int_equal(r.status, 200);
-    r = run(fx, CMD_RECORD_BATCH, "prov", "e", body2,
-            "{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}");
-    assert_int_equal(r.status, 200);
-    /* s1/t1 have salt A, s2/t2 salt B: the same content hashes */
+    assert_int_equal(batch(fx, "prov", "e", bodies[0], 2).status, 200);
+    assert_int_equal(batch_json(fx, "prov", "e", bodies[1], 2, false).status,
+                     200);
+    assert_int_equal(batch_json(fx, "prov", "e", bodies[2], 2, true).status,
+                     200);
     for (int k = 0; k < 2; k++) {
-        static const char *const docs[] = { "{\"name\":\"1\"}",
-                                            "{\"name\":\"2\"}" };
-        uint64_t rev;
-        struct idx_key key = { FACT_RECORD, PC_SLICE_STR("e"),
-                               PC_SLICE_STR(k ? "s2" : "s1") };
+        static const char *const keys[][3] = { { "s1", "t1", "u1" },
+                                               { "s2", "t2", "u2" } };
 
         assert_true(pc_unhex(salt, PC_SALT_LEN, k ? SALT_B : SALT_A, 32));
         pc_hash_content(want, salt, docs[k], strlen(docs[k]));
-        assert_int_equal(idx_latest(led_idx(l), &key, &rev), 1);
-        assert_int_equal(led_get(l, rev, &f), PC_OK);
-        assert_memory_equal(f.content_hash, want, PC_HASH_LEN);
-        key.id = PC_SLICE_STR(k ? "t2" : "t1");
-        assert_int_equal(idx_latest(led_idx(l), &key, &rev), 1);
-        assert_int_equal(led_get(l, rev, &f), PC_OK);
-        assert_memory_equal(f.content_hash, want, PC_HASH_LEN);
+        for (int form = 0; form < 3; form++) {
+            content_of(fx, keys[k][form], got);
+            assert_memory_equal(got, want, PC_HASH_LEN);
+        }
     }
+}
+
+/*
+ * A prepared batch and the same batch in the JSON form leave the same
+ * ledger (same root on two state machines fed the same commands
+ * otherwise). The leader's schema finding holds only for the entry version
+ * it checked: once another version is in force, apply checks each value
+ * itself and names the first failing one.
+ */
+static void
+test_records_batch_prepared(void **state)
+{
+    struct fsmfx *fx = *state, *twin;
+    static const char body[] =
+        "{\"records\":[{\"key\":\"p1\",\"value\":{\"name\":\"a\",\"n\":1}},"
+        "{\"key\":\"p2\",\"value\":{\"name\":\"b\"}},"
+        "{\"key\":\"p3\",\"value\":{\"name\":\"c\",\"x\":2.5}}]}";
+    uint8_t r1[PC_HASH_LEN], r2[PC_HASH_LEN];
+    struct pc_buf prep;
+    struct fsm_result r;
+    char b[2048], buf[80];
+    void *st;
+
+    assert_int_equal(setup(&st), 0);
+    twin = st;
+    assert_int_equal(batch(fx, "prov", "e", body, 3).status, 200);
+    assert_int_equal(batch_json(twin, "prov", "e", body, 3, false).status, 200);
+    led_root(fsm_led(fx->f), r1);
+    led_root(fsm_led(twin->f), r2);
+    assert_memory_equal(r1, r2, PC_HASH_LEN);
+    assert_int_equal(led_count(fsm_led(fx->f)), led_count(fsm_led(twin->f)));
+    teardown(&st);
+
+    /* Prepared while "z" is not in the schema; then a version requiring
+     * "z" is published before the command applies. */
+    prepare(fx, "e",
+            "{\"records\":[{\"key\":\"q1\",\"value\":{\"name\":\"a\"}},"
+            "{\"key\":\"q2\",\"value\":{\"name\":\"b\",\"z\":\"y\"}}]}",
+            &prep);
+    snprintf(b, sizeof(b),
+             "{\"id\":\"e\",\"title\":\"e\",\"description\":\"d\","
+             "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
+             "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+             "\"required\":true},{\"name\":\"z\",\"type\":\"string\","
+             "\"required\":true}],\"share\":{\"class\":\"unconditional\"},"
+             "\"open\":{\"class\":\"unconditional\"},"
+             "\"update_frequency\":\"daily\",\"security_level\":2,"
+             "\"scope\":\"province\"}");
+    assert_int_equal(
+        run(fx, CMD_ENTRY_UPDATE, "prov", "e", b, "{\"if_match\":3}").status,
+        200);
+    /* A change to a published entry awaits review at once. */
+    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", "e",
+                         "{\"decision\":\"approve\"}", NULL)
+                         .status,
+                     200);
+    r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, "prov", "e", prep.data, prep.len,
+                      NULL, NULL);
+    pc_buf_release(&prep);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(detail_str(fx, "field", buf, sizeof(buf)), "z");
+    assert_string_equal(detail_str(fx, "key", buf, sizeof(buf)), "q1");
+    assert_int_equal(detail_int(fx, "index"), 0);
+    assert_int_equal(latest(fx, "e", "q2"), 0);
+    /* Prepared against the version now in force: written. */
+    assert_int_equal(
+        batch(fx, "prov", "e",
+              "{\"records\":[{\"key\":\"q2\",\"value\":{\"name\":\"b\","
+              "\"z\":\"y\"}}]}",
+              1)
+            .status,
+        200);
+    assert_int_equal(latest(fx, "e", "q2"), 1);
+}
+
+/* The first occurrence of `s` in `b`, or NULL. */
+static uint8_t *
+find(struct pc_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+
+    for (size_t i = 0; i + n <= b->len; i++) {
+        if (memcmp(b->data + i, s, n) == 0) {
+            return b->data + i;
+        }
+    }
+    return NULL;
+}
+
+/* Whatever bytes a faulty leader proposes as a prepared batch are refused
+ * whole (400, one rejection fact) unless they hold a well-formed batch. */
+static void
+test_records_batch_prepared_malformed(void **state)
+{
+    struct fsmfx *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    struct pc_buf good, bad;
+    uint64_t before;
+    struct fsm_result r;
+
+    prepare(fx, "e",
+            "{\"records\":[{\"key\":\"m1\",\"value\":{\"name\":\"a\"}},"
+            "{\"key\":\"m2\",\"value\":{\"name\":\"b\"}}]}",
+            &good);
+    /* every truncation, and one byte too many */
+    for (size_t len = 0; len <= good.len + 1; len++) {
+        if (len == good.len) {
+            continue;
+        }
+        pc_buf_init(&bad);
+        assert_int_equal(pc_buf_put(&bad, good.data, good.len), PC_OK);
+        assert_int_equal(pc_buf_put_u8(&bad, 0), PC_OK);
+        before = led_count(l);
+        r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, "prov", "e", bad.data, len,
+                          NULL, NULL);
+        assert_int_equal(r.status, 400);
+        assert_int_equal(led_count(l), before + 1);
+        pc_buf_release(&bad);
+    }
+    /* a wrong format byte, unknown flags, a bad key, a repeated key */
+    for (int k = 0; k < 4; k++) {
+        pc_buf_init(&bad);
+        assert_int_equal(pc_buf_put(&bad, good.data, good.len), PC_OK);
+        uint8_t *m1 = find(&bad, "m1"), *m2 = find(&bad, "m2");
+
+        assert_non_null(m1);
+        assert_non_null(m2);
+        if (k == 0) {
+            bad.data[0] = 2;
+        } else if (k == 1) {
+            m1[-2] = 0x80; /* the flags byte, before the count 2 */
+        } else if (k == 2) {
+            m1[0] = '\n';
+        } else {
+            m2[1] = '1';
+        }
+        before = led_count(l);
+        r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, "prov", "e", bad.data, bad.len,
+                          NULL, NULL);
+        assert_int_equal(r.status, 400);
+        assert_int_equal(led_count(l), before + 1);
+        pc_buf_release(&bad);
+    }
+    assert_int_equal(latest(fx, "e", "m1"), 0);
+    /* The leader's schema finding is taken while its entry version is in
+     * force: apply does not parse the documents again (the contract that
+     * makes batches cheap; a leader that lies can write anything anyway). */
+    pc_buf_init(&bad);
+    assert_int_equal(pc_buf_put_u8(&bad, 1), PC_OK);
+    assert_int_equal(
+        pc_buf_put_uvarint(&bad, fsm_entry(fx->f, "e")->public_rev), PC_OK);
+    assert_int_equal(pc_buf_put_u8(&bad, 0), PC_OK);
+    assert_int_equal(pc_buf_put_uvarint(&bad, 1), PC_OK);
+    assert_int_equal(pc_buf_put_lp(&bad, "m3", 2), PC_OK);
+    assert_int_equal(pc_buf_put_svarint(&bad, -1), PC_OK);
+    assert_int_equal(pc_buf_put(&bad, good.data, PC_SALT_LEN), PC_OK);
+    assert_int_equal(pc_buf_put_lp(&bad, "{\"n\":1}", 7), PC_OK);
+    r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, "prov", "e", bad.data, bad.len,
+                      NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(latest(fx, "e", "m3"), 1);
+    /* ... and checked when the finding is absent (0). */
+    bad.data[1] = 0;
+    assert_int_equal(bad.len, 1 + 1 + 1 + 1 + 3 + 1 + PC_SALT_LEN + 8);
+    memcpy(bad.data + 5, "4", 1); /* m3 -> m4 */
+    r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, "prov", "e", bad.data, bad.len,
+                      NULL, NULL);
+    assert_int_equal(r.status, 422);
+    assert_int_equal(latest(fx, "e", "m4"), 0);
+    pc_buf_release(&bad);
+    r = fsmfx_run_len(fx, CMD_RECORD_BATCH2, "prov", "e", good.data, good.len,
+                      NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(latest(fx, "e", "m2"), 1);
+    pc_buf_release(&good);
 }
 
 /* content_hash = BLAKE2b-256(0x02 ‖ salt ‖ canonical); prev_hash chains. */
@@ -1121,6 +1365,10 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_records_hashes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_batch_salts, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_records_batch_prepared, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_batch_prepared_malformed,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_records_at_revision, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_records_key_syntax, setup,
