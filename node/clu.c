@@ -374,24 +374,23 @@ clu_propose(struct clu *c, struct pc_buf *entry, clu_apply_cb cb, void *arg)
         return PC_EINVAL; /* raft would free it and fail: never send it */
     }
     q = pc_calloc(1, sizeof(*q));
-    b.base = raft_malloc(entry->len);
-    if (q == NULL || b.base == NULL) {
-        pc_free(q);
-        raft_free(b.base);
+    if (q == NULL) {
         return PC_ENOMEM;
     }
-    memcpy(b.base, entry->data, entry->len);
+    /* The buffer itself goes to raft (its default heap is malloc's, as
+     * pc_buf's): an entry of a few hundred KiB is not copied. raft owns it
+     * only once raft_apply succeeds. */
+    b.base = entry->data;
     b.len = entry->len;
     q->c = c;
     q->cb = (void *)cb;
     q->arg = arg;
     rv = raft_apply(&c->raft, &q->u.apply, &b, 1, apply_done);
     if (rv != 0) {
-        raft_free(b.base);
         pc_free(q);
         return from_raft(rv);
     }
-    entry->len = 0;
+    pc_buf_init(entry);
     uint64_t index = q->u.apply.index;
     if (pc_map_put(&c->pending, &index, sizeof(index), q, NULL) != PC_OK) {
         /* Proposed, but its results will not be kept: answered as an

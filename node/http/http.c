@@ -136,7 +136,19 @@ http_json_string(struct pc_buf *out, const char *str, size_t len)
 
     for (size_t i = 0; i < len && rc == PC_OK;) {
         unsigned char c = s[i];
-        size_t n = utf8_len(s + i, len - i);
+        size_t n, run = i;
+
+        /* Printable ASCII but '"' and '\\' goes out as is, in one piece. */
+        while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+               s[run] != '\\') {
+            run++;
+        }
+        if (run > i) {
+            rc = pc_buf_put(out, s + i, run - i);
+            i = run;
+            continue;
+        }
+        n = utf8_len(s + i, len - i);
 
         if (n == 0) {
             rc = pc_buf_put(out, "\\ufffd", 6);
