@@ -663,6 +663,25 @@ decode_string(struct parser *ps, const uint8_t *q, const uint8_t *end,
     return PC_OK;
 }
 
+/* Whether the 8 bytes at `p` are all plain_byte: none below 0x20, at or
+ * above 0x80, '"' or '\\'. Eight at a time: record values are mostly long
+ * runs of plain text. */
+static bool
+plain8(const uint8_t *p)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t x, quote, bslash;
+
+    memcpy(&x, p, 8);
+    quote = x ^ (ones * '"');
+    bslash = x ^ (ones * '\\');
+    /* (v - 1) & ~v has the high bit of each byte that was 0 (and maybe of
+     * bytes above one that was): exact for "any". */
+    return ((x | (x - ones * 0x20) | ((quote - ones) & ~quote) |
+             ((bslash - ones) & ~bslash)) &
+            high) == 0;
+}
+
 static int
 parse_string(struct parser *ps, struct jcs_val *v)
 {
@@ -674,6 +693,9 @@ parse_string(struct parser *ps, struct jcs_val *v)
 
     /* Find the closing quote first so the arena is asked once. */
     for (;;) {
+        while (i + 8 <= n && plain8(q + i)) {
+            i += 8;
+        }
         while (i < n && plain_byte[q[i]]) {
             i++;
         }

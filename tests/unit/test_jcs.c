@@ -362,6 +362,43 @@ static const struct {
     { 0x441ac53a7e04bcdaULL, "123456789012345680000" },
 };
 
+/*
+ * Every byte value at every position of a long string: the parser scans
+ * plain runs eight bytes at a time, and must still stop at each byte that
+ * is not plain (a control byte, a lone byte >= 0x80, '"', '\\').
+ */
+static void
+test_jcs_string_every_byte_every_position(void **state)
+{
+    (void)state;
+    char text[64], em[PC_ERRMSG_SIZE];
+
+    for (int c = 1; c < 256; c++) {
+        for (size_t at = 0; at < 24; at++) {
+            struct jcs_doc *d = NULL;
+            const char *got;
+            size_t len;
+            int rc;
+
+            memset(text, 'a', 26);
+            text[0] = '"';
+            text[1 + at] = (char)c;
+            text[25] = '"';
+            rc = jcs_parse(text, 26, &d, em);
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                assert_int_equal(rc, PC_OK);
+                got = jcs_string(jcs_root(d), &len);
+                assert_int_equal(len, 24);
+                assert_memory_equal(got, text + 1, 24);
+                jcs_doc_free(d);
+            } else {
+                /* refused: control, invalid UTF-8, early end, bad escape */
+                assert_int_not_equal(rc, PC_OK);
+            }
+        }
+    }
+}
+
 /* The RFC 8785 appendix B table formats exactly and parses back. */
 static void
 test_jcs_rfc_number_table(void **state)
@@ -1395,6 +1432,7 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jcs_string_every_byte_every_position),
         cmocka_unit_test(test_jcs_rfc_number_table),
         cmocka_unit_test(test_jcs_number_oracle),
         cmocka_unit_test(test_jcs_number_random_shortest),
