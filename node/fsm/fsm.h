@@ -239,9 +239,13 @@ struct jcs_val;
 
 /*
  * A record key: 1-512 bytes of well-formed UTF-8 without C0 controls, DEL
- * or C1 controls (U+0080-U+009F), and not "." or "..". NFC is not checked
- * (that needs the Unicode tables).
+ * or C1 controls (U+0080-U+009F), not "." or "..", and in Unicode NFC.
+ * fsm_record_key_check sets `*ok` and returns PC_OK, or PC_ENOMEM when the
+ * NFC check ran out of memory: apply must stop there rather than refuse a
+ * key other replicas accept. fsm_record_key_valid (outside apply) counts
+ * that as invalid.
  */
+int fsm_record_key_check(const char *s, size_t len, bool *ok);
 bool fsm_record_key_valid(const char *s, size_t len);
 
 /*

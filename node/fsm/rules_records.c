@@ -29,55 +29,65 @@
 /*
  * Whether the key is in Unicode NFC (API.md), so two keys that look the
  * same are the same bytes. ASCII always is; the rest asks libunistring.
+ * PC_OK with `*ok`, or PC_ENOMEM.
  */
-static bool
-key_nfc(const uint8_t *p, size_t len)
+static int
+key_nfc(const uint8_t *p, size_t len, bool *ok)
 {
     uint8_t buf[3 * FSM_RECORD_KEY_MAX], *n;
     size_t i = 0, nlen = sizeof(buf);
-    bool same;
 
     while (i < len && p[i] < 0x80) {
         i++;
     }
     if (i == len) {
-        return true;
+        *ok = true;
+        return PC_OK;
     }
     n = u8_normalize(UNINORM_NFC, p, len, buf, &nlen);
     if (n == NULL) {
-        return false; /* out of memory: refuse rather than guess */
+        return PC_ENOMEM; /* only allocation fails on valid UTF-8 */
     }
-    same = nlen == len && memcmp(n, p, len) == 0;
+    *ok = nlen == len && memcmp(n, p, len) == 0;
     if (n != buf) {
         free(n);
     }
-    return same;
+    return PC_OK;
+}
+
+int
+fsm_record_key_check(const char *s, size_t len, bool *ok)
+{
+    const uint8_t *p = (const uint8_t *)s;
+
+    *ok = false;
+    if (s == NULL || len == 0 || len > FSM_RECORD_KEY_MAX) {
+        return PC_OK;
+    }
+    if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.')) {
+        return PC_OK;
+    }
+    if (!jcs_utf8_valid(p, len)) {
+        return PC_OK;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            return PC_OK;
+        }
+        /* In valid UTF-8 0xc2 only leads; 0xc2 0x80-0x9f is U+0080-U+009F. */
+        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] <= 0x9f) {
+            return PC_OK;
+        }
+    }
+    return key_nfc(p, len, ok);
 }
 
 bool
 fsm_record_key_valid(const char *s, size_t len)
 {
-    const uint8_t *p = (const uint8_t *)s;
+    bool ok;
 
-    if (s == NULL || len == 0 || len > FSM_RECORD_KEY_MAX) {
-        return false;
-    }
-    if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.')) {
-        return false;
-    }
-    if (!jcs_utf8_valid(p, len)) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < 0x20 || p[i] == 0x7f) {
-            return false;
-        }
-        /* In valid UTF-8 0xc2 only leads; 0xc2 0x80-0x9f is U+0080-U+009F. */
-        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] <= 0x9f) {
-            return false;
-        }
-    }
-    return key_nfc(p, len);
+    return fsm_record_key_check(s, len, &ok) == PC_OK && ok;
 }
 
 static bool
@@ -275,6 +285,7 @@ batch_item(const struct jcs_doc *d, const struct jcs_val *it,
     static const char *const allowed[] = { "key", "value", "if_version", NULL };
     const struct jcs_val *k, *v, *iv;
     const char *bad;
+    bool ok = false;
 
     if (jcs_type(it) != JCS_OBJECT) {
         snprintf(field, FSM_FIELD_LEN, "records");
@@ -289,7 +300,11 @@ batch_item(const struct jcs_doc *d, const struct jcs_val *it,
     }
     k = jcs_get(it, "key", 3);
     out->key = k == NULL ? NULL : jcs_string(k, &out->key_len);
-    if (out->key == NULL || !fsm_record_key_valid(out->key, out->key_len)) {
+    if (out->key != NULL &&
+        fsm_record_key_check(out->key, out->key_len, &ok) != PC_OK) {
+        return PC_ENOMEM;
+    }
+    if (out->key == NULL || !ok) {
         snprintf(field, FSM_FIELD_LEN, "key");
         snprintf(msg, MSG_LEN,
                  "\"key\" must be 1-512 bytes of UTF-8 in NFC without "
@@ -500,6 +515,7 @@ fsm_batch_read(const void *body, size_t len, struct fsm_batch *out, char *msg,
     uint8_t format, flags;
     struct pc_rd r;
     size_t i = 0, dup;
+    bool ok;
 
     *index = -1;
     pc_rd_init(&r, body, len);
@@ -522,7 +538,11 @@ fsm_batch_read(const void *body, size_t len, struct fsm_batch *out, char *msg,
             snprintf(msg, MSG_LEN, "malformed command: bad prepared item");
             break;
         }
-        if (!fsm_record_key_valid((const char *)key.p, key.len)) {
+        if (fsm_record_key_check((const char *)key.p, key.len, &ok) != PC_OK) {
+            pc_free(items);
+            return PC_ENOMEM;
+        }
+        if (!ok) {
             snprintf(msg, MSG_LEN, "malformed command: bad key");
             break;
         }
@@ -741,9 +761,16 @@ writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
         return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                                  NULL, "bad entry id");
     }
-    if (key.len > 0 && !fsm_record_key_valid((const char *)key.p, key.len)) {
-        return fsm_reject_detail(c, 400, "bad_request", eid, NO_SLICE, NULL,
-                                 "bad record key");
+    if (key.len > 0) {
+        bool ok;
+
+        if (fsm_record_key_check((const char *)key.p, key.len, &ok) != PC_OK) {
+            return PC_ENOMEM;
+        }
+        if (!ok) {
+            return fsm_reject_detail(c, 400, "bad_request", eid, NO_SLICE, NULL,
+                                     "bad record key");
+        }
     }
     memcpy(id, eid.p, eid.len);
     id[eid.len] = '\0';
