@@ -560,14 +560,16 @@ err:
                       f->version);
 }
 
-int
-led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
-           uint64_t raft_index, uint8_t leaf[PC_HASH_LEN], char *errmsg)
+/* check (with `content` and `chain` as there), then store `f` encoded. */
+static int
+append_fact(struct led *l, const struct fact *f, const struct led_doc *doc,
+            const uint8_t *content, bool chain, uint64_t raft_index,
+            uint8_t leaf[PC_HASH_LEN], char *errmsg)
 {
     size_t len;
     int rc;
 
-    rc = check(l, f, doc, NULL, true, errmsg);
+    rc = check(l, f, doc, content, chain, errmsg);
     if (rc != PC_OK) {
         return rc;
     }
@@ -579,12 +581,16 @@ led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
 }
 
 int
+led_append(struct led *l, const struct fact *f, const struct led_doc *doc,
+           uint64_t raft_index, uint8_t leaf[PC_HASH_LEN], char *errmsg)
+{
+    return append_fact(l, f, doc, NULL, true, raft_index, leaf, errmsg);
+}
+
+int
 led_append_next(struct led *l, struct fact *f, const struct led_doc *doc,
                 uint64_t raft_index, char *errmsg)
 {
-    size_t len;
-    int rc;
-
     f->revision = l->count + 1;
     f->version = 0;
     f->has_prev = false;
@@ -608,15 +614,8 @@ led_append_next(struct led *l, struct fact *f, const struct led_doc *doc,
         pc_hash_content(f->content_hash, doc->salt, doc->json, doc->len);
     }
     /* The chain and the content hash hold by construction. */
-    rc = check(l, f, doc, f->content_hash, false, errmsg);
-    if (rc != PC_OK) {
-        return rc;
-    }
-    rc = fact_encoded_len(f, &len, errmsg);
-    if (rc != PC_OK) {
-        return rc;
-    }
-    return store(l, f, NULL, len, doc, raft_index, NULL, NULL, errmsg);
+    return append_fact(l, f, doc, f->content_hash, false, raft_index, NULL,
+                       errmsg);
 }
 
 /* led_append_encoded with the hashes optionally computed by the caller. */
