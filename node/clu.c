@@ -251,6 +251,8 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     raft_set_pre_vote(&c->raft, true);
     raft_set_snapshot_threshold(&c->raft, o->snapshot_threshold);
     raft_set_snapshot_trailing(&c->raft, o->snapshot_trailing);
+    rfsm_log_budget(&c->rfsm, o->raft_log_budget, o->snapshot_threshold,
+                    o->snapshot_trailing);
     raft_set_install_snapshot_timeout(&c->raft, 60000);
     raft_set_max_catch_up_rounds(&c->raft, 50);
     raft_set_max_catch_up_round_duration(&c->raft, 30000);
@@ -650,4 +652,6 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->snapshot_loop_us = c->rfsm.snapshot_loop_us;
     out->restores = c->rfsm.restores;
     out->apply_errors = c->rfsm.apply_errors;
+    out->snapshot_threshold = c->rfsm.threshold;
+    out->snapshot_trailing = c->rfsm.trailing;
 }

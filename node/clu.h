@@ -35,6 +35,7 @@ struct clu_opts {
     unsigned snapshot_threshold;
     unsigned snapshot_trailing;
     unsigned max_inflight;
+    uint64_t raft_log_budget; /* bytes of log between snapshots, 0: off */
     size_t segment_size;
 };
 
@@ -116,6 +117,8 @@ struct clu_stats {
     uint64_t snapshot_loop_us; /* loop time the last one took */
     uint64_t restores;
     uint64_t apply_errors;
+    unsigned snapshot_threshold; /* now in force (--raft-log-budget) */
+    unsigned snapshot_trailing;
 };
 void clu_stats(struct clu *c, struct clu_stats *out);
 

@@ -41,6 +41,7 @@ enum opt_id {
     O_ADMIN_TOKEN_FILE,
     O_SNAPSHOT_THRESHOLD,
     O_SNAPSHOT_TRAILING,
+    O_RAFT_LOG_BUDGET,
     O_MAX_INFLIGHT,
     O_SEGMENT_SIZE,
     O_ELECTION_TIMEOUT_MS,
@@ -173,6 +174,17 @@ static const struct opt opts[N_OPTS] = {
         .help = "Log entries kept after a snapshot, so that a follower "
                 "lagging by fewer entries catches up without a snapshot "
                 "transfer.",
+    },
+    [O_RAFT_LOG_BUDGET] = {
+        .name = "raft-log-budget", .metavar = "BYTES", .kind = K_SIZE,
+        .min = MIB, .max = (uint64_t)64 * GIB, FIELD(raft_log_budget),
+        .def = "1G",
+        .help = "Memory for the raft log entries held between snapshots "
+                "(about 1.25x this at most). raft counts entries, not "
+                "bytes: with large entries (batches) the node lowers the "
+                "snapshot threshold and trailing entries, from the average "
+                "entry size, so that --snapshot-threshold entries never "
+                "hold more than this.",
     },
     [O_MAX_INFLIGHT] = {
         .name = "max-inflight", .metavar = "N", .kind = K_NUM, .min = 1,

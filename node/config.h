@@ -61,6 +61,7 @@ struct cfg {
     char *admin_token_file;      /* path only; never read by this module */
     uint32_t snapshot_threshold; /* entries between snapshots */
     uint32_t snapshot_trailing;  /* entries kept after a snapshot */
+    uint64_t raft_log_budget;    /* bytes of raft log between snapshots */
     uint32_t max_inflight;       /* raft_set_max_inflight_entries */
     uint64_t segment_size;       /* bytes per raft log segment */
     uint32_t election_timeout_ms;

@@ -118,6 +118,7 @@ main(int argc, char **argv)
     o.heartbeat_ms = c.heartbeat_timeout_ms;
     o.snapshot_threshold = c.snapshot_threshold;
     o.snapshot_trailing = c.snapshot_trailing;
+    o.raft_log_budget = c.raft_log_budget;
     o.max_inflight = c.max_inflight;
     o.segment_size = c.segment_size;
     http_limits_default(&o.limits);

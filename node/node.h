@@ -36,6 +36,7 @@ struct node_opts {
     const char *admin_token_file;
     unsigned election_ms, heartbeat_ms;
     unsigned snapshot_threshold, snapshot_trailing, max_inflight;
+    uint64_t raft_log_budget;
     size_t segment_size;
     struct http_limits limits;
     unsigned rate_limit; /* failed authentications per minute per address */

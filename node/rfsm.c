@@ -74,6 +74,54 @@ now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* A count of entries of `avg` bytes that fits `budget`, within [lo, hi]. */
+static unsigned
+fit(uint64_t budget, uint64_t avg, unsigned lo, unsigned hi)
+{
+    uint64_t n = budget / (avg > 0 ? avg : 1);
+
+    n = n < lo ? lo : n;
+    return n > hi ? hi : (unsigned)n;
+}
+
+/* Track the size of applied entries; every 64, retune raft. */
+static void
+budget_track(struct rfsm *s, size_t len)
+{
+    unsigned th, tr;
+
+    if (s->log_budget == 0) {
+        return;
+    }
+    /* An average over about the last 64 entries, in whole bytes. */
+    s->entry_bytes_avg =
+        s->entries_seen == 0
+            ? len
+            : s->entry_bytes_avg - s->entry_bytes_avg / 64 + len / 64;
+    if (s->entries_seen++ % 64 != 0) {
+        return;
+    }
+    th = fit(s->log_budget, s->entry_bytes_avg, 64, s->threshold_max);
+    tr = fit(s->log_budget / 4, s->entry_bytes_avg, 16, s->trailing_max);
+    if (th != s->threshold) {
+        s->threshold = th;
+        raft_set_snapshot_threshold(s->raft, th);
+    }
+    if (tr != s->trailing) {
+        s->trailing = tr;
+        raft_set_snapshot_trailing(s->raft, tr);
+    }
+}
+
+void
+rfsm_log_budget(struct rfsm *s, uint64_t budget, unsigned threshold,
+                unsigned trailing)
+{
+    s->log_budget = budget;
+    s->threshold_max = s->threshold = threshold;
+    s->trailing_max = s->trailing = trailing;
+}
+
 static int
 apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
 {
@@ -83,6 +131,7 @@ apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
     int rc = fsm_apply(s->fsm, buf->base, buf->len, index, errmsg);
 
     *result = NULL;
+    budget_track(s, buf->len);
     if (rc == PC_OK) {
         *result = s->fsm;
         if (s->applied != NULL) {

@@ -50,10 +50,27 @@ struct rfsm {
     uint64_t snapshot_restarts; /* jobs given up (redaction, failure) */
     uint64_t restores;
     uint64_t apply_errors;
+    /* The raft log's memory budget (rfsm_log_budget); 0 when off. */
+    uint64_t log_budget;
+    unsigned threshold_max, trailing_max; /* the configured counts */
+    unsigned threshold, trailing;         /* what raft has now */
+    uint64_t entry_bytes_avg;             /* of applied entries, smoothed */
+    uint64_t entries_seen;
 };
 
 /* Fill `s` for `fsm`; `fatal` (may be NULL) hears deterministic failures. */
 void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
+
+/*
+ * Bound the raft log held between snapshots by bytes as well as entries:
+ * from the average size of applied entries, raft's snapshot threshold and
+ * trailing count are lowered (never raised above `threshold` and
+ * `trailing`, never below 64 and 16) so that threshold x size <= `budget`
+ * and trailing x size <= `budget` / 4. `budget` 0 leaves them alone. Once
+ * s->raft is set.
+ */
+void rfsm_log_budget(struct rfsm *s, uint64_t budget, unsigned threshold,
+                     unsigned trailing);
 
 /*
  * Give up a snapshot being encoded (waits for its thread, about a frame's

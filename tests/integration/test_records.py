@@ -554,7 +554,41 @@ def test_records_batch_resumed_import(c):
     assert r.status == 400 and r.json["error"]["field"] == "on_conflict", r
 
 
+def _metric(node, name):
+    for line in node.req("GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError("no metric " + name)
+
+
+def test_records_raft_log_budget(c):
+    """raft counts entries between snapshots, not bytes: with large batch
+    entries every node lowers its snapshot threshold to stay within
+    --raft-log-budget, snapshots, and the replicas still agree."""
+    lead, tok = _world(c)
+    _publish(lead, tok, "e")
+    pad = "x" * 2000
+    for b in range(80):  # ~210 KB per entry, ~17 MB in all
+        body = {"records": [{"key": "b%d-%d" % (b, i),
+                             "value": {"name": pad, "n": i}}
+                            for i in range(100)]}
+        r = lead.req("POST", "/v1/catalog/e/records:batch", body,
+                     token=tok["prov"])
+        assert r.status == 200, r
+    c.converged(timeout=30)
+    for n in c.nodes:
+        th = _metric(n, "provcat_snapshot_threshold_entries")
+        tr = _metric(n, "provcat_snapshot_trailing_entries")
+        # 1 MiB / ~210 KB is below the floors: 64 entries and 16 kept.
+        assert th == 64 and tr == 16, (n.id, th, tr)
+        assert _metric(n, "provcat_snapshots_total") >= 1, n.id
+    r = lead.req("GET", "/v1/catalog/e/records/b79-99", token=tok["prov"])
+    assert r.status == 200 and r.json["value"]["n"] == 99, r
+
+
 TESTS = [
+    (test_records_raft_log_budget,
+     {"extra": ["--raft-log-budget", "1M"]}),
     (test_records_batch_resumed_import, {}),
     (test_records_lifecycle, {}),
     (test_records_cas_conflicts, {}),
