@@ -197,6 +197,20 @@ def test_records_cas_conflicts(c):
                   headers=h)
     assert r3.status == 422, r3
     assert r3.json["error"]["code"] == "idempotency_mismatch"
+    # a batch replayed under its key writes nothing again (the leader
+    # prepares it anew with new salts; the fingerprint is the HTTP body's)
+    hb = {"Idempotency-Key": "batch-1"}
+    body = {"records": [{"key": "ib%d" % i, "value": {"name": "x"}}
+                        for i in range(3)]}
+    b1 = lead.req("POST", "/v1/catalog/e/records:batch", body,
+                  token=tok["prov"], headers=hb)
+    rev = lead.status()["revision"]
+    b2 = lead.req("POST", "/v1/catalog/e/records:batch", body,
+                  token=tok["prov"], headers=hb)
+    assert b1.status == 200 and b2.status == 200, (b1, b2)
+    assert b2.headers.get("idempotent-replayed") == "true"
+    assert b2.json["items"] == b1.json["items"]
+    assert lead.status()["revision"] == rev
 
 
 def test_records_validation(c):
