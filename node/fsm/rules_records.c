@@ -1106,6 +1106,9 @@ read_extra(struct fsm_ctx *c, struct extra *out)
      * writes these members with jansson (an integer if_match, a hex salt).
      */
     rc = jcs_parse((const char *)c->cmd->extra.p, c->cmd->extra.len, &d, NULL);
+    if (rc == PC_ENOMEM) {
+        return rc; /* not a verdict: other replicas may have the memory */
+    }
     if (rc != PC_OK) {
         return PC_OK; /* as before: no salt, so refused as malformed */
     }
@@ -1148,7 +1151,10 @@ record_put(struct fsm_ctx *c, const struct fsm_principal *actor)
         return rc;
     }
     pc_buf_init(&canon);
-    read_extra(c, &x);
+    rc = read_extra(c, &x);
+    if (rc != PC_OK) {
+        goto out;
+    }
     rc = writable_entry(c, actor, entry, key, NULL, &e);
     if (rc != PC_OK || e == NULL) {
         goto out;
@@ -1455,8 +1461,9 @@ record_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
         return rc;
     }
     reason = jcs_get(jcs_root(d), "reason", 6);
-    read_extra(c, &x);
-    if (!reason_ok(reason)) {
+    if ((rc = read_extra(c, &x)) != PC_OK) {
+        /* out of memory */
+    } else if (!reason_ok(reason)) {
         rc = field_reject(c, entry, key, "reason",
                           "\"reason\" (non-blank, at most 4096 bytes) is "
                           "required");
@@ -1511,9 +1518,10 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
     obj = jcs_get(jcs_root(d), "objection", 9);
     value = jcs_get(jcs_root(d), "value", 5);
     os = obj == NULL ? NULL : jcs_string(obj, &olen);
-    read_extra(c, &x);
     pc_buf_init(&canon);
-    if (!reason_ok(reason)) {
+    if ((rc = read_extra(c, &x)) != PC_OK) {
+        /* out of memory */
+    } else if (!reason_ok(reason)) {
         rc = field_reject(c, entry, key, "reason",
                           "\"reason\" (non-blank, at most 4096 bytes) is "
                           "required");

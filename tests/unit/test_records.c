@@ -1306,41 +1306,71 @@ test_records_restore_same(void **state)
                      200);
 }
 
-/* Out of memory anywhere in a batch leaves the ledger unchanged; the retry
- * applies every record. */
+/* Apply `entry` with the k-th allocation failing, for k = 0, 1, ... until
+ * it applies: every failure is PC_ENOMEM and leaves the ledger as it was
+ * (an allocation failure is never a verdict: no rejection fact); then the
+ * result's status is `want`. */
 static void
-test_records_oom_batch(void **state)
+oom_sweep(struct fsmfx *fx, const struct pc_buf *entry, int want)
 {
-    struct fsmfx *fx = *state;
-    static const char body[] =
-        "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
-        "{\"key\":\"b\",\"value\":{\"name\":\"2\",\"o\":{\"x\":[1]}}}]}";
     char errmsg[PC_ERRMSG_SIZE];
     const struct fsm_result *res;
-    struct pc_buf entry;
     uint64_t n = led_count(fsm_led(fx->f));
     int rc;
 
-    pc_buf_init(&entry);
-    fsmfx_encode(fx, &entry, CMD_RECORD_BATCH, "prov", "e", body,
-                 "{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}", NULL);
     for (long k = 0;; k++) {
         pc_alloc_fault(k, 1);
-        rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
+        rc = fsm_apply(fx->f, entry->data, entry->len, ++fx->index, errmsg);
         pc_alloc_fault_off();
         if (rc == PC_OK) {
             break;
         }
         assert_int_equal(rc, PC_ENOMEM);
         assert_int_equal(led_count(fsm_led(fx->f)), n);
-        assert_int_equal(latest(fx, "e", "a"), 0);
         assert_true(k < 10000);
     }
     assert_int_equal(fsm_results(fx->f, &res), 1);
-    assert_int_equal(res[0].status, 200);
-    assert_int_equal(led_count(fsm_led(fx->f)), n + 2);
+    assert_int_equal(res[0].status, want);
+}
+
+/* Out of memory anywhere in a batch (both forms), a PUT, a retire or a
+ * correction leaves the ledger unchanged; the retry applies it. */
+static void
+test_records_oom(void **state)
+{
+    struct fsmfx *fx = *state;
+    static const char body[] =
+        "{\"records\":[{\"key\":\"a\",\"value\":{\"name\":\"1\"}},"
+        "{\"key\":\"b\",\"value\":{\"name\":\"2\",\"o\":{\"x\":[1]}}}]}";
+    struct pc_buf entry, prep;
+
+    pc_buf_init(&entry);
+    fsmfx_encode(fx, &entry, CMD_RECORD_BATCH, "prov", "e", body,
+                 "{\"salts\":[\"" SALT_A "\",\"" SALT_B "\"]}", NULL);
+    oom_sweep(fx, &entry, 200);
     assert_int_equal(latest(fx, "e", "a"), 1);
     assert_int_equal(latest(fx, "e", "b"), 1);
+    entry.len = 0;
+    prepare(fx, "e", body, &prep);
+    fsmfx_encode_len(fx, &entry, CMD_RECORD_BATCH2, "prov", "e", prep.data,
+                     prep.len, NULL, NULL);
+    pc_buf_release(&prep);
+    oom_sweep(fx, &entry, 200);
+    assert_int_equal(latest(fx, "e", "a"), 2);
+    entry.len = 0;
+    fsmfx_encode(fx, &entry, CMD_RECORD_PUT, "prov", "e/c", "{\"name\":\"3\"}",
+                 EXTRA_A, NULL);
+    oom_sweep(fx, &entry, 201);
+    entry.len = 0;
+    fsmfx_encode(fx, &entry, CMD_RECORD_RETIRE, "prov", "e/c",
+                 "{\"reason\":\"r\"}", "{\"if_match\":1}", NULL);
+    oom_sweep(fx, &entry, 200);
+    entry.len = 0;
+    fsmfx_encode(fx, &entry, CMD_RECORD_CORRECT, "prov", "e/c",
+                 "{\"value\":{\"name\":\"4\"},\"reason\":\"r\"}", EXTRA_A,
+                 NULL);
+    oom_sweep(fx, &entry, 200);
+    assert_int_equal(latest(fx, "e", "c"), 3);
     pc_buf_release(&entry);
 }
 
@@ -1381,8 +1411,7 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_records_restore_same, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_records_oom_batch, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_records_oom, setup, teardown),
     };
 
     if (argc > 1) {
