@@ -92,26 +92,39 @@ precreate() { # prefix threads
     api POST "/v1/catalog/$entry/records:batch" "$prov" "{\"records\":[$items]}" >/dev/null
 }
 
-printf "%-22s %6s %10s %9s %9s %9s %8s\n" case conns "ops/s" "p50 ms" "p99 ms" "cpu us/op" "non-2xx"
+snaps() { # raft snapshots taken so far, summed over the three nodes
+    local t=0 v
+    for i in 1 2 3; do
+        v=$(curl -fsS "http://127.0.0.1:$((base + 10 + i))/metrics" 2>/dev/null |
+            awk '$1 == "provcat_snapshots_total" { print $2 }')
+        t=$((t + ${v:-0}))
+    done
+    echo $t
+}
+printf "%-22s %6s %10s %9s %9s %9s %8s %6s\n" case conns "ops/s" "p50 ms" "p99 ms" "cpu us/op" "non-2xx" "snaps"
 results=()
 want() { [ -z "${BENCH_CASES:-}" ] || [[ " $BENCH_CASES " == *" $1 "* ]]; }
 run() { # name conns script path token [per]: per = records per request
-    local name=$1 c=$2 script=$3 path=$4 tok=$5 per=${6:-1} t0 t1 out rps p50 p99 bad cpu
+    local name=$1 c=$2 script=$3 path=$4 tok=$5 per=${6:-1} t0 t1 s0 s1 out rps p50 p99 bad cpu
     want "$name" || want "$name-$c" || return 0
     [ "$script" = record_update.lua ] && precreate "$name-$c" $(( c < 2 ? 1 : 2 ))
+    s0=$(snaps)
     t0=$(cpu_ticks)
     out=$(PROVCAT_TOKEN=$tok PROVCAT_ENTRY=$entry PROVCAT_PREFIX="$name-$c" \
         PROVCAT_KEYS=$upd_keys timeout $((secs + 30)) \
         wrk -t $(( c < 2 ? 1 : 2 )) -c "$c" -d "${secs}s" --timeout 10s --latency \
         -s "$here/$script" "$leader$path" 2>&1)
     t1=$(cpu_ticks)
+    s1=$(snaps)
     read -r rps p50 p99 bad <<<"$(echo "$out" | parse)"
     cpu=$(awk -v t=$((t1 - t0)) -v r="$rps" -v s="$secs" -v hz="$(getconf CLK_TCK)" \
         'BEGIN { if (r > 0) printf "%.0f", t / hz * 1e6 / (r * s); else print "-" }')
-    printf "%-22s %6d %10s %9s %9s %9s %8s\n" "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$bad"
+    printf "%-22s %6d %10s %9s %9s %9s %8s %6s\n" "$name" "$c" "$rps" "$p50" "$p99" "$cpu" "$bad" \
+        "$((s1 - s0))"
     results+=("cluster_${name}_c${c}_ops $rps ops/s" "cluster_${name}_c${c}_p50 $p50 ms"
         "cluster_${name}_c${c}_p99 $p99 ms" "cluster_${name}_c${c}_cpu $cpu us/op"
-        "cluster_${name}_c${c}_non2xx $bad requests")
+        "cluster_${name}_c${c}_non2xx $bad requests"
+        "cluster_${name}_c${c}_snapshots $((s1 - s0)) snapshots")
     if [ "$per" -gt 1 ]; then
         printf "%-22s %6s %10s   (%d records per request: cpu %s us/record)\n" \
             "  = records/s" "" "$((rps * per))" "$per" \
