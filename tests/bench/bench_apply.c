@@ -182,7 +182,7 @@ main(int argc, char **argv)
     long batches = env != NULL ? atol(env) : 2000, rec = 0;
     struct pc_buf *entries;
     char salt[2 * PC_SALT_LEN + 1];
-    double t0, t, prep_s;
+    double t0, t, prep_s, slowest = 0;
 
     if (argc > 1) {
         printf("usage: bench_apply (env BENCH_APPLY_BATCHES, default 2000)\n");
@@ -233,12 +233,17 @@ main(int argc, char **argv)
            prep_s * 1e6 / (double)rec, (double)rec / prep_s);
     t0 = secs();
     for (long i = 0; i < batches; i++) {
+        double b0 = secs(), bt;
+
         apply(&entries[i], 200);
+        bt = secs() - b0;
+        slowest = bt > slowest ? bt : slowest;
         pc_buf_release(&entries[i]);
     }
     t = secs() - t0;
-    printf("apply records:batch of %d     %8.2f us/record  %10.0f records/s\n",
-           PER_BATCH, t * 1e6 / (double)rec, (double)rec / t);
+    printf("apply records:batch of %d     %8.2f us/record  %10.0f records/s"
+           "  (slowest batch %.1f ms)\n",
+           PER_BATCH, t * 1e6 / (double)rec, (double)rec / t, slowest * 1e3);
     t0 = secs();
     for (long i = 0; i < batches * 10; i++) {
         struct pc_buf body, e;
