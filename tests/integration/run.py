@@ -46,7 +46,10 @@ def main():
                     try:
                         with open(x.log) as f:
                             tail = f.read()[-2000:]
-                        print("--- node %d log tail ---\n%s" % (x.id, tail))
+                        code = x.proc.poll() if x.proc is not None else None
+                        print("--- node %d (%s) log tail ---\n%s" %
+                              (x.id, "running" if code is None and x.proc
+                               else "exit status %s" % code, tail))
                     except OSError:
                         pass
             sys.stdout.flush()

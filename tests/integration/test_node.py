@@ -229,6 +229,8 @@ class Writers:
             oid = "%s%d-%d" % (self.prefix, w, i)
             for _ in range(50):
                 target = [x for x in self.c.nodes if x.alive()]
+                if not target:  # the cluster is being torn down
+                    return
                 try:
                     if self.one(target[i % len(target)], oid):
                         with self.lock:
@@ -254,6 +256,14 @@ def assert_all_have(c, acked):
             assert r.status == 200, (x.id, oid, r)
 
 
+# A new leader is usually there in 1.5-3 s (election timeout 1-2 s), but
+# libraft persists each term and vote with an fsync on the loop: under this
+# VM's disk stalls an election took 5.7 s (reproduced with a concurrent
+# O_DIRECT writer) and once over 10 s in CI. The bound catches a cluster
+# that does not elect at all; the time is printed.
+ELECTION_BOUND_S = 15.0
+
+
 def test_kill_leader_under_load(c):
     """kill -9 of the leader while 4 clients write loses no acked write."""
     lead = c.leader()
@@ -261,10 +271,11 @@ def test_kill_leader_under_load(c):
     time.sleep(1.0)
     t0 = time.time()
     lead.kill()
-    new = c.leader(timeout=10)
+    new = c.leader(timeout=30)
     elapsed = time.time() - t0
     assert new is not lead
-    assert elapsed < 5.0, "new leader after %.1fs" % elapsed
+    print("    new leader after %.1f s" % elapsed)
+    assert elapsed < ELECTION_BOUND_S, "new leader after %.1fs" % elapsed
     time.sleep(1.0)
     acked = load.stop()
     assert len(acked) > 20, len(acked)
@@ -286,8 +297,10 @@ def test_sigstop_leader_then_follower_under_load(c):
         t0 = time.time()
         new = wait_for(lambda: next((x for x in c.nodes if x is not lead and
                                      (x.status() or {}).get("state") ==
-                                     "leader"), None), 10, "a new leader")
-        assert time.time() - t0 < 5.0
+                                     "leader"), None), 30, "a new leader")
+        elapsed = time.time() - t0
+        print("    new leader after %.1f s" % elapsed)
+        assert elapsed < ELECTION_BOUND_S, "new leader after %.1fs" % elapsed
         time.sleep(1.0)
     finally:
         lead.proc.send_signal(signal.SIGCONT)
