@@ -128,7 +128,7 @@ static const struct gdesc model_groups[] = {
 
 struct ukey {
     uint32_t grp;
-    uint8_t id[8];
+    uint8_t id[24];
     size_t len;
     uint32_t n;
     uint64_t revs[M_MAXV];
@@ -168,6 +168,22 @@ rand_id(uint64_t *rng, uint8_t *out, size_t max)
     return len;
 }
 
+/* A prefix that many ids share, cut at lengths around the 8-byte words
+ * idx compares at once, so ids differ before, at and after a word's end
+ * (0x00 and 0xff included: the order is unsigned). */
+static size_t
+rand_shared_prefix(uint64_t *rng, uint8_t *out)
+{
+    static const uint8_t shared[17] = { 'a',  0xff, 0, 'b', 1,   'a',
+                                        'a',  0xff, 0, 'b', 'b', 1,
+                                        0xff, 'a',  0, 'b', 1 };
+    static const size_t cuts[] = { 0, 0, 0, 7, 8, 9, 15, 16, 17 };
+    size_t len = cuts[test_rand(rng) % (sizeof(cuts) / sizeof(cuts[0]))];
+
+    memcpy(out, shared, len);
+    return len;
+}
+
 /* IDS_PER_GROUP distinct ids per group, sorted by (group, id). */
 static struct ukey *
 universe_new(uint64_t *rng, size_t *n_out)
@@ -182,7 +198,8 @@ universe_new(uint64_t *rng, size_t *n_out)
         while (k - start < IDS_PER_GROUP) {
             struct ukey c = { .grp = g };
             bool dup = false;
-            c.len = rand_id(rng, c.id, 5);
+            c.len = rand_shared_prefix(rng, c.id);
+            c.len += rand_id(rng, c.id + c.len, 5);
             for (size_t i = start; i < k && !dup; i++) {
                 dup = u[i].len == c.len && memcmp(u[i].id, c.id, c.len) == 0;
             }
@@ -1008,6 +1025,68 @@ bench_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t rev)
     return a->n < 1000;
 }
 
+/* The entity table grows by moving a few slots per insert: every key stays
+ * found while its old and new arrays coexist, a second version can land on
+ * an entity not yet moved, and an undo right after a growth (the move is
+ * finished first) removes exactly its key. */
+static void
+test_idx_grows_in_steps(void **state)
+{
+    enum {
+        N = 2000,
+        GROUPS = 37
+    };
+    static const size_t grown[] = { 12, 96, 192, 384, 768, 1536 };
+    static char parents[N][8], ids[N][48];
+    static struct idx_key keys[N];
+    static uint64_t latest[N];
+    struct idx *x;
+    uint64_t rev = 0;
+    size_t since_growth = SIZE_MAX;
+
+    (void)state;
+    for (size_t m = 0; m < N; m++) {
+        snprintf(parents[m], sizeof(parents[m]), "p%zu", m % GROUPS);
+        snprintf(ids[m], sizeof(ids[m]), "key-with-a-long-shared-prefix-%zu",
+                 m);
+        keys[m] = skey(FACT_RECORD, parents[m], ids[m]);
+        latest[m] = 0;
+    }
+    assert_int_equal(idx_new(&x), PC_OK);
+    for (size_t i = 0; i < N; i++) {
+        size_t j = (i * 7919) % N; /* every key once, scattered */
+        assert_int_equal(idx_add(x, &keys[j], 1, ++rev), PC_OK);
+        latest[j] = 1;
+        since_growth++;
+        for (size_t g = 0; g < sizeof(grown) / sizeof(grown[0]); g++) {
+            if (i != grown[g]) {
+                continue;
+            }
+            since_growth = 0;
+            idx_undo(x, &keys[j]);
+            assert_int_equal(idx_latest(x, &keys[j], NULL), 0);
+            assert_int_equal(idx_add(x, &keys[j], 1, ++rev), PC_OK);
+        }
+        if (i % 50 == 49 && latest[(i * 13) % N] == 1) {
+            size_t o = (i * 13) % N;
+            assert_int_equal(idx_add(x, &keys[o], 2, ++rev), PC_OK);
+            latest[o] = 2;
+        }
+        /* Every key, often while a move is under way. */
+        if (since_growth < 24 || i % 32 == 0) {
+            for (size_t m = 0; m < N; m++) {
+                EXPECT(idx_latest(x, &keys[m], NULL) == latest[m]);
+            }
+        }
+    }
+    uint64_t total = 0;
+    for (size_t g = 0; g < GROUPS; g++) {
+        total += idx_count(x, FACT_RECORD, PC_SLICE_STR(parents[g]));
+    }
+    assert_int_equal(total, N);
+    idx_free(x);
+}
+
 /* Record ids of ~20 bytes under 10 entries: counts, cursor scans and
  * lookups hold at scale. PC_IDX_BENCH=1 runs 1M entities and prints
  * timings and memory. */
@@ -1105,6 +1184,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_idx_add_oom_leaves_no_trace),
         cmocka_unit_test(test_idx_add_oom_leaves_no_trace_deep),
         cmocka_unit_test(test_idx_new_oom_and_caps),
+        cmocka_unit_test(test_idx_grows_in_steps),
         cmocka_unit_test(test_idx_scale),
     };
 
