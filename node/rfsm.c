@@ -84,6 +84,13 @@ fit(uint64_t budget, uint64_t avg, unsigned lo, unsigned hi)
     return n > hi ? hi : (unsigned)n;
 }
 
+/* This node's share of a snapshot threshold (see rfsm_log_budget). */
+static unsigned
+staggered(const struct rfsm *s, unsigned n)
+{
+    return n >= 128 ? n - n / 8 * s->stagger : n;
+}
+
 /* Track the size of applied entries; every 64, retune raft. */
 static void
 budget_track(struct rfsm *s, size_t len)
@@ -101,7 +108,8 @@ budget_track(struct rfsm *s, size_t len)
     if (s->entries_seen++ % 64 != 0) {
         return;
     }
-    th = fit(s->log_budget, s->entry_bytes_avg, 64, s->threshold_max);
+    th = staggered(
+        s, fit(s->log_budget, s->entry_bytes_avg, 64, s->threshold_max));
     tr = fit(s->log_budget / 4, s->entry_bytes_avg, 16, s->trailing_max);
     if (th != s->threshold) {
         s->threshold = th;
@@ -115,11 +123,15 @@ budget_track(struct rfsm *s, size_t len)
 
 void
 rfsm_log_budget(struct rfsm *s, uint64_t budget, unsigned threshold,
-                unsigned trailing)
+                unsigned trailing, unsigned stagger)
 {
     s->log_budget = budget;
-    s->threshold_max = s->threshold = threshold;
+    s->stagger = stagger % 4;
+    s->threshold_max = threshold;
+    s->threshold = staggered(s, threshold);
     s->trailing_max = s->trailing = trailing;
+    raft_set_snapshot_threshold(s->raft, s->threshold);
+    raft_set_snapshot_trailing(s->raft, s->trailing);
 }
 
 static int

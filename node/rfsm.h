@@ -54,6 +54,7 @@ struct rfsm {
     uint64_t log_budget;
     unsigned threshold_max, trailing_max; /* the configured counts */
     unsigned threshold, trailing;         /* what raft has now */
+    unsigned stagger;                     /* 0-3: threshold - stagger/8 */
     uint64_t entry_bytes_avg;             /* of applied entries, smoothed */
     uint64_t entries_seen;
 };
@@ -62,15 +63,18 @@ struct rfsm {
 void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
 
 /*
- * Bound the raft log held between snapshots by bytes as well as entries:
- * from the average size of applied entries, raft's snapshot threshold and
- * trailing count are lowered (never raised above `threshold` and
+ * Set raft's snapshot threshold and trailing count, and bound the raft log
+ * held between snapshots by bytes as well as entries: from the average size
+ * of applied entries, both are lowered (never raised above `threshold` and
  * `trailing`, never below 64 and 16) so that threshold x size <= `budget`
- * and trailing x size <= `budget` / 4. `budget` 0 leaves them alone. Once
- * s->raft is set.
+ * and trailing x size <= `budget` / 4. `budget` 0 keeps the counts.
+ * A threshold of 128 or more is then lowered by `stagger` % 4 eighths: give
+ * each node its own (its id - 1), so that replicas, which apply the same
+ * entries, do not all encode a snapshot at once on a shared machine (three
+ * at once on two cores held requests up to ~100 ms). Once s->raft is set.
  */
 void rfsm_log_budget(struct rfsm *s, uint64_t budget, unsigned threshold,
-                     unsigned trailing);
+                     unsigned trailing, unsigned stagger);
 
 /*
  * Give up a snapshot being encoded (waits for its thread, about a frame's

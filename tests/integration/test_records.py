@@ -578,9 +578,17 @@ def _metric(node, name):
 def test_records_raft_log_budget(c):
     """raft counts entries between snapshots, not bytes: with large batch
     entries every node lowers its snapshot threshold to stay within
-    --raft-log-budget, snapshots, and the replicas still agree."""
+    --raft-log-budget, snapshots, and the replicas still agree. Each node
+    takes (id - 1) eighths off its threshold, so replicas applying the same
+    entries do not all snapshot at once."""
     lead, tok = _world(c)
     _publish(lead, tok, "e")
+    c.converged(timeout=30)
+    th = {n.id: _metric(n, "provcat_snapshot_threshold_entries")
+          for n in c.nodes}
+    assert th[1] >= 128, th
+    for n in c.nodes:
+        assert th[n.id] == th[1] - th[1] // 8 * ((n.id - 1) % 4), th
     pad = "x" * 2000
     for b in range(80):  # ~210 KB per entry, ~17 MB in all
         body = {"records": [{"key": "b%d-%d" % (b, i),
