@@ -25,7 +25,8 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-base=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral range (32768-60999), which clients take from.
+base=$((20000 + RANDOM % 12000))
 cluster="1=127.0.0.1:$base,2=127.0.0.1:$((base + 1)),3=127.0.0.1:$((base + 2))"
 for i in 1 2 3; do
     "$node" --id $i --data-dir "$dir/n$i" --peer "127.0.0.1:$((base + i - 1))" \
@@ -46,6 +47,10 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "$leader" ] || { echo "bench: no leader" >&2; tail "$dir"/n*.log >&2; exit 1; }
+for i in 1 2 3; do # a port taken by another process stops a node at start
+    kill -0 "${pids[$((i - 1))]}" 2>/dev/null ||
+        { echo "bench: node $i exited at start" >&2; tail "$dir/n$i.log" >&2; exit 1; }
+done
 export PROVCAT_TOKEN=$(cat "$dir/token")
 
 cpu_ticks() { # total utime+stime of the three nodes, in clock ticks
