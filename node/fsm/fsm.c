@@ -325,7 +325,8 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     if (!fsm_derives(fact->kind)) {
         return PC_OK;
     }
-    p = json_loadb((const char *)fact->payload.p, fact->payload.len, 0, NULL);
+    p = fsm_json_loadb((const char *)fact->payload.p, fact->payload.len, 0,
+                       NULL);
     if (p == NULL) {
         return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
     }
@@ -376,10 +377,55 @@ rebuild(struct fsm *f, char *errmsg)
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/*
+ * jansson reports some allocation failures as syntax errors ("string or '}'
+ * expected") and others not at all (a json_object_set that failed leaves a
+ * member out), so a rule using it could turn one replica's out-of-memory
+ * into a verdict, or a fact, the others do not reach. Its allocations are
+ * counted instead: a command during which one failed stops apply like any
+ * other PC_ENOMEM. Its parser is spared the test allocator's injected
+ * failures: jansson 2.14's string lexer asserts on one (lex_scan_string),
+ * so only a real out-of-memory reaches it, as before.
+ */
+static _Thread_local unsigned long json_failures;
+static _Thread_local bool json_parsing;
+
+unsigned long
+fsm_json_failures(void)
+{
+    return json_failures;
+}
+
+static void *
+json_alloc(size_t size)
+{
+    void *p = json_parsing ? malloc(size) : pc_malloc(size);
+
+    if (p == NULL) {
+        json_failures++;
+    }
+    return p;
+}
+
+json_t *
+fsm_json_loadb(const void *p, size_t len, size_t flags, json_error_t *err)
+{
+    json_t *o;
+
+    json_parsing = true;
+    o = json_loadb(p, len, flags, err);
+    json_parsing = false;
+    return o;
+}
+
 int
 fsm_new(struct fsm **out)
 {
-    struct fsm *f = pc_calloc(1, sizeof(*f));
+    struct fsm *f;
+
+    /* Same heap as malloc/free: values made before this are freed alike. */
+    json_set_alloc_funcs(json_alloc, pc_free);
+    f = pc_calloc(1, sizeof(*f));
 
     if (f == NULL) {
         return PC_ENOMEM;
@@ -728,8 +774,8 @@ replay(struct fsm *f, const struct fsm_idem *e, const struct cmd *cmd,
     }
     res->revision = res->first_rev + res->n_facts - 1;
     if (first.kind == FACT_REJECTION) {
-        json_t *p = json_loadb((const char *)first.payload.p, first.payload.len,
-                               0, NULL);
+        json_t *p = fsm_json_loadb((const char *)first.payload.p,
+                                   first.payload.len, 0, NULL);
         res->status = (int)json_integer_value(json_object_get(p, "status"));
         snprintf(res->code, sizeof(res->code), "%s",
                  json_string_value(json_object_get(p, "code")) ?: "invalid");
@@ -845,7 +891,12 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
                             CMD_RULES_VERSION);
             goto undo;
         }
+        unsigned long failures = json_failures;
         rc = apply_one(f, &cmd, raft_index, &f->results[n], errmsg);
+        if (json_failures != failures) {
+            rc = pc_errmsgf(errmsg, PC_ENOMEM,
+                            "out of memory in a JSON parse or build");
+        }
         if (rc != PC_OK) {
             goto undo;
         }

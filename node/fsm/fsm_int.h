@@ -100,4 +100,13 @@ int fsm_records_replay_status(uint32_t type, const struct fact *first);
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);
 
+/* jansson allocations that failed on this thread so far: a rule compares
+ * it before and after building JSON to tell out-of-memory from a verdict,
+ * and apply does after every command (fsm.c). */
+unsigned long fsm_json_failures(void);
+
+/* json_loadb, for every parse in apply (fsm.c says why). */
+json_t *fsm_json_loadb(const void *p, size_t len, size_t flags,
+                       json_error_t *err);
+
 #endif

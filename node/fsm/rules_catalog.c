@@ -418,7 +418,7 @@ static json_t *
 load_body(const void *body, size_t len, struct verr *e)
 {
     json_error_t je;
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *o = fsm_json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 
     if (o == NULL) {
         verr_set(e, "", "malformed JSON: %s", je.text);
@@ -812,6 +812,9 @@ mark_similar(struct fsm *f, json_t *o)
     d.self = json_string_value(json_object_get(o, "id"));
     d.provider = json_string_value(json_object_get(o, "provider"));
     d.fields = json_object_get(o, "fields");
+    if (d.self == NULL || d.provider == NULL) {
+        return PC_ENOMEM; /* `o` is ours: only a failed set leaves a hole */
+    }
     d.title_norm = title_norm(json_string_value(json_object_get(o, "title")));
     if (d.title_norm == NULL) {
         return PC_ENOMEM;
@@ -917,6 +920,7 @@ entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     char msg[200], field[FSM_FIELD_LEN];
     struct verr e = { msg, field };
+    unsigned long failures = fsm_json_failures();
     json_t *in = load_body(c->cmd->body.p, c->cmd->body.len, &e), *o = NULL;
     const char *id, *dup;
     bool oom = false;
@@ -925,6 +929,10 @@ entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     if (in != NULL) {
         o = entry_normalize(in, NULL, &e);
         json_decref(in);
+    }
+    if (fsm_json_failures() != failures) {
+        json_decref(o);
+        return PC_ENOMEM;
     }
     if (o == NULL) {
         return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
@@ -984,7 +992,8 @@ current_payload(struct fsm_ctx *c, const struct fsm_entry *e)
     if (led_get(c->f->led, e->rev, &fact) != PC_OK) {
         return NULL;
     }
-    return json_loadb((const char *)fact.payload.p, fact.payload.len, 0, NULL);
+    return fsm_json_loadb((const char *)fact.payload.p, fact.payload.len, 0,
+                          NULL);
 }
 
 static bool
@@ -1011,18 +1020,24 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
     if (e == NULL) {
         return rc;
     }
+    unsigned long failures = fsm_json_failures();
     in = load_body(c->cmd->body.p, c->cmd->body.len, &ve);
     if (in != NULL) {
         o = entry_normalize(in, e->id, &ve);
         json_decref(in);
     }
+    x = fsm_json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0,
+                       NULL);
+    if_match = json_integer_value(json_object_get(x, "if_match"));
+    json_decref(x);
+    if (fsm_json_failures() != failures) {
+        json_decref(o);
+        return PC_ENOMEM;
+    }
     if (o == NULL) {
         return fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target, "%s",
                           msg);
     }
-    x = json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0, NULL);
-    if_match = json_integer_value(json_object_get(x, "if_match"));
-    json_decref(x);
     if (strcmp(json_string_value(json_object_get(o, "provider")),
                e->provider) != 0) {
         rc = fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target,
@@ -1153,7 +1168,8 @@ edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
             led_get(c->f->led, rev, &fact) != PC_OK) {
             return PC_OK;
         }
-        p = json_loadb((const char *)fact.payload.p, fact.payload.len, 0, NULL);
+        p = fsm_json_loadb((const char *)fact.payload.p, fact.payload.len, 0,
+                           NULL);
         if (p == NULL) {
             return PC_ENOMEM;
         }
@@ -1218,7 +1234,7 @@ entry_review(struct fsm_ctx *c, const struct fsm_principal *actor)
     bool approve, own = false;
     int rc = PC_OK;
 
-    b = json_loadb((const char *)c->cmd->body.p, c->cmd->body.len, 0, NULL);
+    b = fsm_json_loadb((const char *)c->cmd->body.p, c->cmd->body.len, 0, NULL);
     decision = json_string_value(json_object_get(b, "decision"));
     reason = body_reason(b);
     approve = decision != NULL && strcmp(decision, "approve") == 0;
@@ -1273,7 +1289,7 @@ entry_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
     const char *reason;
     int rc = PC_OK;
 
-    b = json_loadb((const char *)c->cmd->body.p, c->cmd->body.len, 0, NULL);
+    b = fsm_json_loadb((const char *)c->cmd->body.p, c->cmd->body.len, 0, NULL);
     reason = body_reason(b);
     if (reason == NULL) {
         rc = fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target,

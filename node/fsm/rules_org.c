@@ -56,7 +56,7 @@ static json_t *
 load_object(const void *body, size_t len, char *msg)
 {
     json_error_t e;
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+    json_t *o = fsm_json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
 
     if (o == NULL) {
         snprintf(msg, 200, "malformed JSON: %s", e.text);
@@ -253,8 +253,8 @@ is_provincial(struct fsm *f, const struct fsm_principal *p)
 static json_t *
 extra_object(struct fsm_ctx *c)
 {
-    json_t *o =
-        json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0, NULL);
+    json_t *o = fsm_json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len,
+                               0, NULL);
 
     if (o != NULL && !json_is_object(o)) {
         json_decref(o);

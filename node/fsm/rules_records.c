@@ -809,7 +809,8 @@ extra_object(struct fsm_ctx *c)
     if (c->cmd->extra.len == 0) {
         return json_object();
     }
-    o = json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0, NULL);
+    o = fsm_json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0,
+                       NULL);
     if (o != NULL && !json_is_object(o)) {
         json_decref(o);
         return NULL;
@@ -1633,7 +1634,8 @@ fsm_records_replay_status(uint32_t type, const struct fact *first)
     if (type != CMD_RECORD_PUT || first->kind != FACT_RECORD) {
         return 200;
     }
-    p = json_loadb((const char *)first->payload.p, first->payload.len, 0, NULL);
+    p = fsm_json_loadb((const char *)first->payload.p, first->payload.len, 0,
+                       NULL);
     if (strcmp(json_string_value(json_object_get(p, "op")) ?: "", "create") ==
         0) {
         status = 201;

@@ -273,39 +273,67 @@ test_fsm_determinism_and_rebuild(void **state)
     fsmfx_free(other);
 }
 
+/* Apply `entry` failing allocation k = 0, 1, ... once each: every failure
+ * is PC_ENOMEM with ledger and root unchanged (never a verdict, which
+ * would be one replica's alone), until the entry applies. */
+static void
+oom_sweep(struct fsmfx *fx, const struct pc_buf *entry)
+{
+    uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
+    char errmsg[PC_ERRMSG_SIZE];
+    const struct fsm_result *res;
+
+    for (long k = 0;; k++) {
+        uint64_t n = led_count(fsm_led(fx->f));
+        led_root(fsm_led(fx->f), before);
+        pc_alloc_fault(k, 1);
+        int rc = fsm_apply(fx->f, entry->data, entry->len, ++fx->index, errmsg);
+        pc_alloc_fault_off();
+        if (rc == PC_OK) {
+            assert_int_equal(led_count(fsm_led(fx->f)), n + 1);
+            assert_int_equal(fsm_results(fx->f, &res), 1);
+            assert_int_equal(res[0].status, 201);
+            return;
+        }
+        assert_int_equal(rc, PC_ENOMEM);
+        assert_int_equal(led_count(fsm_led(fx->f)), n);
+        led_root(fsm_led(fx->f), after);
+        assert_memory_equal(before, after, PC_HASH_LEN);
+        assert_true(k < 10000);
+    }
+}
+
 /* Out of memory in the middle of a command leaves no trace; the retry
- * (raft offers the entry again) then succeeds with the same result. */
+ * (raft offers the entry again) then succeeds with the same result. The
+ * org and principal rules build their facts with jansson, whose
+ * allocations fail here too. */
 static void
 test_fsm_oom_all_or_nothing(void **state)
 {
     struct fsmfx *fx = *state;
-    uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
     struct pc_buf entry;
-    char errmsg[PC_ERRMSG_SIZE];
+    char extra[120], h[PC_HASH_HEX_LEN + 1];
 
     pc_buf_init(&entry);
     fsmfx_encode(fx, &entry, CMD_ORG_CREATE, "admin", NULL,
                  "{\"id\":\"oom\",\"name\":\"n\",\"level\":\"city\","
                  "\"kind\":\"agency\",\"parent\":\"authority\"}",
                  NULL, NULL);
-    for (long k = 0;; k++) {
-        uint64_t n = led_count(fsm_led(fx->f));
-        led_root(fsm_led(fx->f), before);
-        pc_alloc_fault(k, 1);
-        int rc = fsm_apply(fx->f, entry.data, entry.len, 99, errmsg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
-            assert_int_equal(led_count(fsm_led(fx->f)), n + 1);
-            assert_non_null(fsm_org(fx->f, "oom"));
-            break;
-        }
-        assert_int_equal(rc, PC_ENOMEM);
-        assert_int_equal(led_count(fsm_led(fx->f)), n);
-        led_root(fsm_led(fx->f), after);
-        assert_memory_equal(before, after, PC_HASH_LEN);
-        assert_null(fsm_org(fx->f, "oom"));
-        assert_true(k < 10000);
-    }
+    oom_sweep(fx, &entry);
+    assert_non_null(fsm_org(fx->f, "oom"));
+    pc_buf_release(&entry);
+
+    fsmfx_hash_hex("oom-token", h);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    pc_buf_init(&entry);
+    fsmfx_encode(fx, &entry, CMD_PRINCIPAL_CREATE, "admin", NULL,
+                 "{\"id\":\"oomp\",\"org\":\"oom\","
+                 "\"roles\":[\"provider\",\"consumer\"]}",
+                 extra, NULL);
+    oom_sweep(fx, &entry);
+    const struct fsm_principal *p = fsm_principal(fx->f, "oomp");
+    assert_non_null(p);
+    assert_string_equal(p->org, "oom");
     pc_buf_release(&entry);
 }
 
