@@ -139,9 +139,11 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(RAFT_CFLAGS) \
                -fsanitize=fuzzer-no-link,address,undefined \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+# -MMD: a changed header rebuilds the objects (a stale harness once saw an
+# older, shorter struct cfg and wrote past it).
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o \
               $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) $(SRC_NODE))
 	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
@@ -174,4 +176,4 @@ fmt:
 fmt-check:
 	$(Q)clang-format --dry-run --Werror $(FMT_SRC)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
