@@ -10,7 +10,8 @@
 # bench.md explains the rows). Every load is bounded in time.
 #
 # Env: BENCH_SECONDS (default 10) per case; BENCH_CASES (default all): a
-# space-separated subset of the case names below, for profiling.
+# space-separated subset of the case names below, for profiling;
+# BENCH_NODE_FLAGS: extra provcat-node flags (diagnostics only).
 set -euo pipefail
 build=${1:-build/rel}
 secs=${BENCH_SECONDS:-10}
@@ -32,7 +33,7 @@ for i in 1 2 3; do
     "$node" --id $i --data-dir "$dir/n$i" --peer "127.0.0.1:$((base + i - 1))" \
         --client "127.0.0.1:$((base + 10 + i))" --cluster "$cluster" \
         --initial-cluster-state new --admin-token-file "$dir/token" \
-        --log-level warn 2>>"$dir/n$i.log" &
+        --log-level warn ${BENCH_NODE_FLAGS:-} 2>>"$dir/n$i.log" &
     pids+=($!)
     [ $i = 1 ] && for _ in $(seq 50); do [ -s "$dir/token" ] && break; sleep 0.1; done
 done
