@@ -76,9 +76,11 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(filter 0,$(V)),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(LIB_SERVER): $(call obj,$(SRC_CORE) $(SRC_NODE))
+# Also after raft is rebuilt (tools/deps.sh, a new patch), so that every
+# binary is linked again.
+$(LIB_SERVER): $(call obj,$(SRC_CORE) $(SRC_NODE)) $(filter %.a,$(RAFT_LIBS))
 	@mkdir -p $(dir $@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(BUILD)/provcat-node: $(call obj,node/main.c) $(LIB_SERVER)
 	@echo "  LD      $@"
