@@ -273,26 +273,31 @@ test_fsm_determinism_and_rebuild(void **state)
     fsmfx_free(other);
 }
 
-/* Apply `entry` failing allocation k = 0, 1, ... once each: every failure
- * is PC_ENOMEM with ledger and root unchanged (never a verdict, which
- * would be one replica's alone), until the entry applies. */
+/* Apply the admin's command failing allocation k = 0, 1, ... once each:
+ * every failure is PC_ENOMEM with ledger and root unchanged (never a
+ * verdict, which would be one replica's alone), until it applies (201). */
 static void
-oom_sweep(struct fsmfx *fx, const struct pc_buf *entry)
+oom_sweep(struct fsmfx *fx, enum cmd_type type, const char *body,
+          const char *extra)
 {
     uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
     char errmsg[PC_ERRMSG_SIZE];
     const struct fsm_result *res;
+    struct pc_buf entry;
 
+    pc_buf_init(&entry);
+    fsmfx_encode(fx, &entry, type, "admin", NULL, body, extra, NULL);
     for (long k = 0;; k++) {
         uint64_t n = led_count(fsm_led(fx->f));
         led_root(fsm_led(fx->f), before);
         pc_alloc_fault(k, 1);
-        int rc = fsm_apply(fx->f, entry->data, entry->len, ++fx->index, errmsg);
+        int rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
         pc_alloc_fault_off();
         if (rc == PC_OK) {
             assert_int_equal(led_count(fsm_led(fx->f)), n + 1);
             assert_int_equal(fsm_results(fx->f, &res), 1);
             assert_int_equal(res[0].status, 201);
+            pc_buf_release(&entry);
             return;
         }
         assert_int_equal(rc, PC_ENOMEM);
@@ -311,30 +316,23 @@ static void
 test_fsm_oom_all_or_nothing(void **state)
 {
     struct fsmfx *fx = *state;
-    struct pc_buf entry;
     char extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    pc_buf_init(&entry);
-    fsmfx_encode(fx, &entry, CMD_ORG_CREATE, "admin", NULL,
-                 "{\"id\":\"oom\",\"name\":\"n\",\"level\":\"city\","
-                 "\"kind\":\"agency\",\"parent\":\"authority\"}",
-                 NULL, NULL);
-    oom_sweep(fx, &entry);
+    oom_sweep(fx, CMD_ORG_CREATE,
+              "{\"id\":\"oom\",\"name\":\"n\",\"level\":\"city\","
+              "\"kind\":\"agency\",\"parent\":\"authority\"}",
+              NULL);
     assert_non_null(fsm_org(fx->f, "oom"));
-    pc_buf_release(&entry);
 
     fsmfx_hash_hex("oom-token", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    pc_buf_init(&entry);
-    fsmfx_encode(fx, &entry, CMD_PRINCIPAL_CREATE, "admin", NULL,
-                 "{\"id\":\"oomp\",\"org\":\"oom\","
-                 "\"roles\":[\"provider\",\"consumer\"]}",
-                 extra, NULL);
-    oom_sweep(fx, &entry);
+    oom_sweep(fx, CMD_PRINCIPAL_CREATE,
+              "{\"id\":\"oomp\",\"org\":\"oom\","
+              "\"roles\":[\"provider\",\"consumer\"]}",
+              extra);
     const struct fsm_principal *p = fsm_principal(fx->f, "oomp");
     assert_non_null(p);
     assert_string_equal(p->org, "oom");
-    pc_buf_release(&entry);
 }
 
 /* Entries that are not commands, or of an unknown rules version, are
