@@ -122,8 +122,11 @@ struct tab {
     size_t n; /* items, counted once */
 };
 
-/* Old slots moved per insert: the move ends long before `cur` fills. */
-#define TAB_STEP 8
+/* Old slots moved per insert (a few microseconds). While a move lasts, a
+ * lookup of an absent key probes both arrays, one more cache miss: at 8 a
+ * step, single PUTs applied 12% slower; at 128 the move is over 16x sooner
+ * and they are as fast as before. It still ends long before `cur` fills. */
+#define TAB_STEP 128
 
 struct idx {
     struct tab ents;
