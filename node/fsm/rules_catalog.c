@@ -812,9 +812,6 @@ mark_similar(struct fsm *f, json_t *o)
     d.self = json_string_value(json_object_get(o, "id"));
     d.provider = json_string_value(json_object_get(o, "provider"));
     d.fields = json_object_get(o, "fields");
-    if (d.self == NULL || d.provider == NULL) {
-        return PC_ENOMEM; /* `o` is ours: only a failed set leaves a hole */
-    }
     d.title_norm = title_norm(json_string_value(json_object_get(o, "title")));
     if (d.title_norm == NULL) {
         return PC_ENOMEM;
