@@ -249,8 +249,8 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     raft_set_election_timeout(&c->raft, o->election_ms);
     raft_set_heartbeat_timeout(&c->raft, o->heartbeat_ms);
     raft_set_pre_vote(&c->raft, true);
-    rfsm_log_budget(&c->rfsm, o->raft_log_budget, o->snapshot_threshold,
-                    o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
+    rfsm_snapshot_policy(&c->rfsm, o->raft_log_budget, o->snapshot_threshold,
+                         o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
     raft_set_install_snapshot_timeout(&c->raft, 60000);
     raft_set_max_catch_up_rounds(&c->raft, 50);
     raft_set_max_catch_up_round_duration(&c->raft, 30000);

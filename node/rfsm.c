@@ -84,7 +84,7 @@ fit(uint64_t budget, uint64_t avg, unsigned lo, unsigned hi)
     return n > hi ? hi : (unsigned)n;
 }
 
-/* This node's share of a snapshot threshold (see rfsm_log_budget). */
+/* This node's share of a snapshot threshold (see rfsm_snapshot_policy). */
 static unsigned
 staggered(const struct rfsm *s, unsigned n)
 {
@@ -122,8 +122,8 @@ budget_track(struct rfsm *s, size_t len)
 }
 
 void
-rfsm_log_budget(struct rfsm *s, uint64_t budget, unsigned threshold,
-                unsigned trailing, unsigned stagger)
+rfsm_snapshot_policy(struct rfsm *s, uint64_t budget, unsigned threshold,
+                     unsigned trailing, unsigned stagger)
 {
     s->log_budget = budget;
     s->stagger = stagger % 4;

@@ -50,7 +50,7 @@ struct rfsm {
     uint64_t snapshot_restarts; /* jobs given up (redaction, failure) */
     uint64_t restores;
     uint64_t apply_errors;
-    /* The raft log's memory budget (rfsm_log_budget); 0 when off. */
+    /* The raft log's memory budget (rfsm_snapshot_policy); 0 when off. */
     uint64_t log_budget;
     unsigned threshold_max, trailing_max; /* the configured counts */
     unsigned threshold, trailing;         /* what raft has now */
@@ -73,8 +73,8 @@ void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
  * entries, do not all encode a snapshot at once on a shared machine (three
  * at once on two cores held requests up to ~100 ms). Once s->raft is set.
  */
-void rfsm_log_budget(struct rfsm *s, uint64_t budget, unsigned threshold,
-                     unsigned trailing, unsigned stagger);
+void rfsm_snapshot_policy(struct rfsm *s, uint64_t budget, unsigned threshold,
+                          unsigned trailing, unsigned stagger);
 
 /*
  * Give up a snapshot being encoded (waits for its thread, about a frame's
