@@ -195,3 +195,16 @@ def wait_for(fn, timeout, what):
         time.sleep(0.05)
     raise AssertionError("timed out after %ss waiting for %s (%s)" %
                          (timeout, what, last))
+
+def appends_nothing(node, act, tries=5):
+    """Run act() until the ledger revision stays put across it; return what
+    it returned. The nodes' own facts (an idle tick, a security summary
+    after a leader change) land between two reads only rarely, while an act
+    that appends moves the revision on every try."""
+    for _ in range(tries):
+        rev = node.status()["revision"]
+        out = act()
+        if node.status()["revision"] == rev:
+            return out
+    raise AssertionError("the revision moved on each of %d tries" % tries)
+
