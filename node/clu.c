@@ -509,6 +509,14 @@ clu_transferring(struct clu *c)
     return raft_transferee(&c->raft) != 0;
 }
 
+void
+clu_tick(struct clu *c)
+{
+    if (!c->closing) {
+        rfsm_retune(&c->rfsm);
+    }
+}
+
 size_t
 clu_members(struct clu *c, struct clu_member *out, size_t max)
 {

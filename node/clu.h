@@ -89,6 +89,9 @@ uint64_t clu_last_index(struct clu *c);
 bool clu_live_time(struct clu *c, int64_t *now_ms);
 /* Whether a leadership transfer is under way. */
 bool clu_transferring(struct clu *c);
+/* Periodic upkeep (the node's watch timer): retune the snapshot threshold,
+ * which barriers move without any apply (rfsm_retune). */
+void clu_tick(struct clu *c);
 
 struct clu_member {
     uint64_t id;

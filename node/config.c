@@ -162,10 +162,12 @@ static const struct opt opts[N_OPTS] = {
         .name = "snapshot-threshold", .metavar = "N", .kind = K_NUM,
         .min = 1, .max = 2147483647, FIELD(snapshot_threshold),
         .def = "65536", .group = "Raft tuning",
-        .help = "Log entries applied between two snapshots. Every entry "
-                "since the last snapshot stays in memory and is replayed at "
-                "restart; a small value snapshots too often to keep up "
-                "under load.",
+        .help = "Log entries applied before a snapshot is due, which "
+                "also needs half the ledger's bytes in the log since the "
+                "last one (or --raft-log-budget bytes, whatever the count). "
+                "Every entry since the last snapshot stays in memory and is "
+                "replayed at restart; a small value snapshots too often to "
+                "keep up under load.",
     },
     [O_SNAPSHOT_TRAILING] = {
         .name = "snapshot-trailing", .metavar = "N", .kind = K_NUM,
@@ -180,11 +182,10 @@ static const struct opt opts[N_OPTS] = {
         .min = MIB, .max = (uint64_t)64 * GIB, FIELD(raft_log_budget),
         .def = "1G",
         .help = "Memory for the raft log entries held between snapshots "
-                "(about 1.25x this at most). raft counts entries, not "
-                "bytes: with large entries (batches) the node lowers the "
-                "snapshot threshold and trailing entries, from the average "
-                "entry size, so that --snapshot-threshold entries never "
-                "hold more than this.",
+                "(about 1.25x this at most): a snapshot is due once the log "
+                "since the last one holds this many bytes, whatever "
+                "--snapshot-threshold says, and the trailing entries are cut "
+                "to a quarter of it.",
     },
     [O_MAX_INFLIGHT] = {
         .name = "max-inflight", .metavar = "N", .kind = K_NUM, .min = 1,

@@ -374,6 +374,7 @@ watch_cb(uv_timer_t *t)
         node_stop(n, NULL, NULL);
         return;
     }
+    clu_tick(n->clu);
     if (leader && !n->was_leader) {
         /* A new leader serves no read before its first barrier. */
         n->leader_ready = false;

@@ -36,12 +36,20 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "storage/led.h"
 #include "storage/snap.h"
 
 /* Facts the final step may encode on the loop by default (about 2 ms). */
 #define RFSM_TAIL_MAX 1024
 /* Worker rounds before the tail is encoded on the loop whatever its size. */
 #define RFSM_ROUNDS 8
+/* Between two snapshots the raft log carries at least 1/RFSM_GROWTH_DIV of
+ * the ledger's bytes (see rfsm_snapshot_policy). */
+#define RFSM_GROWTH_DIV 2
+/* What raft holds per log entry besides its bytes (struct raft_entry, its
+ * reference count, the buffer's malloc header), charged to the budget. */
+#define RFSM_ENTRY_OVERHEAD 96
+#define RFSM_INDEX_UNKNOWN  UINT64_MAX
 
 /*
  * A snapshot being encoded. The loop owns every field but those the worker
@@ -91,33 +99,83 @@ staggered(const struct rfsm *s, unsigned n)
     return n >= 128 ? n - n / 8 * s->stagger : n;
 }
 
-/* Track the size of applied entries; every 64, retune raft. */
-static void
-budget_track(struct rfsm *s, size_t len)
+/* Entries of `avg` bytes still to apply before the raft log since the
+ * last snapshot holds `target` bytes. */
+static uint64_t
+entries_to(const struct rfsm *s, uint64_t target, uint64_t avg)
 {
-    unsigned th, tr;
+    return s->since_bytes >= target ? 0 : (target - s->since_bytes) / avg + 1;
+}
+
+/* Charge the raft entries applied since the last call (barriers, which
+ * never reach apply, show as gaps in the index) RFSM_ENTRY_OVERHEAD each,
+ * for raft's own bookkeeping; `len` bytes belong to the one at `index`. */
+static uint64_t
+log_track(struct rfsm *s, uint64_t index, size_t len)
+{
+    uint64_t gap, bytes;
+
+    if (s->snap_index == RFSM_INDEX_UNKNOWN || s->snap_index >= index) {
+        s->snap_index = s->last_index = index - 1; /* after a restore */
+    }
+    gap = index - s->last_index;
+    bytes = len + gap * RFSM_ENTRY_OVERHEAD;
+    s->last_index = index;
+    s->since_entries = index - s->snap_index;
+    s->since_bytes += bytes;
+    return gap > 0 ? bytes / gap : len;
+}
+
+void
+rfsm_retune(struct rfsm *s)
+{
+    uint64_t avg, want, cap, th, lo;
+    struct led_mem m;
+    unsigned tr;
 
     if (s->log_budget == 0) {
         return;
     }
-    /* An average over about the last 64 entries, in whole bytes. */
-    s->entry_bytes_avg =
-        s->entries_seen == 0
-            ? len
-            : s->entry_bytes_avg - s->entry_bytes_avg / 64 + len / 64;
-    if (s->entries_seen++ % 64 != 0) {
-        return;
+    if (s->last_index < raft_last_applied(s->raft)) {
+        log_track(s, raft_last_applied(s->raft), 0);
     }
-    th = staggered(
-        s, fit(s->log_budget, s->entry_bytes_avg, 64, s->threshold_max));
-    tr = fit(s->log_budget / 4, s->entry_bytes_avg, 16, s->trailing_max);
+    avg = s->entry_bytes_avg > 0 ? s->entry_bytes_avg : 1;
+    led_mem(fsm_led(s->fsm), &m);
+    want = s->since_entries +
+           entries_to(s, (m.enc + m.doc_raw) / RFSM_GROWTH_DIV, avg);
+    want = want > s->threshold_max ? want : s->threshold_max;
+    cap = s->since_entries + entries_to(s, s->log_budget, avg);
+    th = want < cap ? want : cap;
+    lo = s->threshold_max < 64 ? s->threshold_max : 64;
+    th = th < lo ? lo : th > INT32_MAX ? INT32_MAX : th;
+    th = staggered(s, (unsigned)th);
+    tr = fit(s->log_budget / 4, avg, 16, s->trailing_max);
     if (th != s->threshold) {
-        s->threshold = th;
-        raft_set_snapshot_threshold(s->raft, th);
+        s->threshold = (unsigned)th;
+        raft_set_snapshot_threshold(s->raft, s->threshold);
     }
     if (tr != s->trailing) {
         s->trailing = tr;
         raft_set_snapshot_trailing(s->raft, tr);
+    }
+}
+
+/* Per applied command: count it, and every 64, retune raft. */
+static void
+budget_track(struct rfsm *s, size_t len, uint64_t index)
+{
+    uint64_t per = log_track(s, index, len);
+
+    if (s->log_budget == 0) {
+        return;
+    }
+    /* Bytes per raft entry, averaged over about the last 64 commands. */
+    s->entry_bytes_avg = s->entries_seen == 0 ? per
+                                              : s->entry_bytes_avg -
+                                                    s->entry_bytes_avg / 64 +
+                                                    per / 64;
+    if (s->entries_seen++ % 64 == 0) {
+        rfsm_retune(s);
     }
 }
 
@@ -143,7 +201,7 @@ apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
     int rc = fsm_apply(s->fsm, buf->base, buf->len, index, errmsg);
 
     *result = NULL;
-    budget_track(s, buf->len);
+    budget_track(s, buf->len, index);
     if (rc == PC_OK) {
         *result = s->fsm;
         if (s->applied != NULL) {
@@ -296,6 +354,10 @@ job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
     *bufs = b;
     *n_bufs = 3;
     s->snapshots++;
+    /* raft's count restarts here too (at its last applied index, which
+     * only barriers since the last apply can have moved past). */
+    s->snap_index = s->last_index;
+    s->since_entries = s->since_bytes = 0;
     s->snapshot_bytes = b[0].len + b[1].len + b[2].len;
     s->snapshot_ms = j->work_us / 1000;
     s->snapshot_rounds = j->rounds;
@@ -396,6 +458,8 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
         return rc == PC_ENOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
     }
     s->restores++;
+    s->snap_index = RFSM_INDEX_UNKNOWN; /* the next apply follows it */
+    s->since_entries = s->since_bytes = 0;
     raft_free(buf->base); /* on success the FSM owns the buffer */
     return 0;
 }

@@ -57,17 +57,25 @@ struct rfsm {
     unsigned stagger;                     /* 0-3: threshold - stagger/8 */
     uint64_t entry_bytes_avg;             /* of applied entries, smoothed */
     uint64_t entries_seen;
+    /* The raft log since the last snapshot (at snap_index): entries, and
+     * bytes with raft's per-entry overhead; last_index: the last apply. */
+    uint64_t snap_index, last_index;
+    uint64_t since_entries, since_bytes;
 };
 
 /* Fill `s` for `fsm`; `fatal` (may be NULL) hears deterministic failures. */
 void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
 
 /*
- * Set raft's snapshot threshold and trailing count, and bound the raft log
- * held between snapshots by bytes as well as entries: from the average size
- * of applied entries, both are lowered (never raised above `threshold` and
- * `trailing`, never below 64 and 16) so that threshold x size <= `budget`
- * and trailing x size <= `budget` / 4. `budget` 0 keeps the counts.
+ * Set when raft snapshots. A snapshot is due once the entries applied since
+ * the last one number `threshold` and carry half the ledger's bytes (each
+ * snapshot encodes the whole ledger, so its cost per byte written stays
+ * bounded instead of growing with the ledger), or once they carry `budget`
+ * bytes, whichever comes first, but not before 64 entries (or `threshold`
+ * if lower): raft counts entries and holds them all in memory. raft's
+ * threshold is retuned every 64 entries from the bytes counted so far and
+ * the average entry size; the trailing count is lowered (never below 16)
+ * so that trailing x size <= `budget` / 4. `budget` 0 keeps the counts.
  * A threshold of 128 or more is then lowered by `stagger` % 4 eighths: give
  * each node its own (its id - 1), so that replicas, which apply the same
  * entries, do not all encode a snapshot at once on a shared machine (three
@@ -75,6 +83,12 @@ void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
  */
 void rfsm_snapshot_policy(struct rfsm *s, uint64_t budget, unsigned threshold,
                           unsigned trailing, unsigned stagger);
+/*
+ * Retune raft's snapshot threshold now (done every 64 applied commands):
+ * call it periodically too, as barriers (linearizable reads) add entries
+ * that never reach apply.
+ */
+void rfsm_retune(struct rfsm *s);
 
 /*
  * Give up a snapshot being encoded (waits for its thread, about a frame's

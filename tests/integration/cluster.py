@@ -208,3 +208,10 @@ def appends_nothing(node, act, tries=5):
             return out
     raise AssertionError("the revision moved on each of %d tries" % tries)
 
+
+def metric(node, name):
+    """The value of an unlabelled metric in the node's /metrics."""
+    for line in node.req("GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError("no metric " + name)
