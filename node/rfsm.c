@@ -170,10 +170,10 @@ budget_track(struct rfsm *s, size_t len, uint64_t index)
         return;
     }
     /* Bytes per raft entry, averaged over about the last 64 commands. */
-    s->entry_bytes_avg = s->entries_seen == 0 ? per
-                                              : s->entry_bytes_avg -
-                                                    s->entry_bytes_avg / 64 +
-                                                    per / 64;
+    s->entry_bytes_avg =
+        s->entries_seen == 0
+            ? per
+            : s->entry_bytes_avg - s->entry_bytes_avg / 64 + per / 64;
     if (s->entries_seen++ % 64 == 0) {
         rfsm_retune(s);
     }
