@@ -579,8 +579,11 @@ def test_records_raft_log_budget(c):
     th = {n.id: metric(n, "provcat_snapshot_threshold_entries")
           for n in c.nodes}
     assert th[1] >= 128, th
+    # Each node retunes on its own 50 ms timer too, when the barriers it
+    # has applied may differ by a few: the eighths hold within 1/32.
     for n in c.nodes:
-        assert th[n.id] == th[1] - th[1] // 8 * ((n.id - 1) % 4), th
+        want = th[1] - th[1] // 8 * ((n.id - 1) % 4)
+        assert abs(th[n.id] - want) <= th[1] // 32, (n.id, want, th)
     pad = "x" * 2000
     for b in range(80):  # ~210 KB per entry, ~17 MB in all
         body = {"records": [{"key": "b%d-%d" % (b, i),
