@@ -99,6 +99,15 @@ staggered(const struct rfsm *s, unsigned n)
     return n >= 128 ? n - n / 8 * s->stagger : n;
 }
 
+/* Entries in the raft log since the last snapshot (none known yet right
+ * after a restore: the next apply follows it). */
+static uint64_t
+since_entries(const struct rfsm *s)
+{
+    return s->snap_index == RFSM_INDEX_UNKNOWN ? 0
+                                               : s->last_index - s->snap_index;
+}
+
 /* Entries of `avg` bytes still to apply before the raft log since the
  * last snapshot holds `target` bytes. */
 static uint64_t
@@ -121,7 +130,6 @@ log_track(struct rfsm *s, uint64_t index, size_t len)
     gap = index - s->last_index;
     bytes = len + gap * RFSM_ENTRY_OVERHEAD;
     s->last_index = index;
-    s->since_entries = index - s->snap_index;
     s->since_bytes += bytes;
     return gap > 0 ? bytes / gap : len;
 }
@@ -141,10 +149,10 @@ rfsm_retune(struct rfsm *s)
     }
     avg = s->entry_bytes_avg > 0 ? s->entry_bytes_avg : 1;
     led_mem(fsm_led(s->fsm), &m);
-    want = s->since_entries +
+    want = since_entries(s) +
            entries_to(s, (m.enc + m.doc_raw) / RFSM_GROWTH_DIV, avg);
     want = want > s->threshold_max ? want : s->threshold_max;
-    cap = s->since_entries + entries_to(s, s->log_budget, avg);
+    cap = since_entries(s) + entries_to(s, s->log_budget, avg);
     th = want < cap ? want : cap;
     lo = s->threshold_max < 64 ? s->threshold_max : 64;
     th = th < lo ? lo : th > INT32_MAX ? INT32_MAX : th;
@@ -357,7 +365,7 @@ job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
     /* raft's count restarts here too (at its last applied index, which
      * only barriers since the last apply can have moved past). */
     s->snap_index = s->last_index;
-    s->since_entries = s->since_bytes = 0;
+    s->since_bytes = 0;
     s->snapshot_bytes = b[0].len + b[1].len + b[2].len;
     s->snapshot_ms = j->work_us / 1000;
     s->snapshot_rounds = j->rounds;
@@ -459,7 +467,7 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     }
     s->restores++;
     s->snap_index = RFSM_INDEX_UNKNOWN; /* the next apply follows it */
-    s->since_entries = s->since_bytes = 0;
+    s->since_bytes = 0;
     raft_free(buf->base); /* on success the FSM owns the buffer */
     return 0;
 }

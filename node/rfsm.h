@@ -57,10 +57,11 @@ struct rfsm {
     unsigned stagger;                     /* 0-3: threshold - stagger/8 */
     uint64_t entry_bytes_avg;             /* of applied entries, smoothed */
     uint64_t entries_seen;
-    /* The raft log since the last snapshot (at snap_index): entries, and
-     * bytes with raft's per-entry overhead; last_index: the last apply. */
+    /* The raft log since the last snapshot (at snap_index) up to
+     * last_index, the last entry counted, and its bytes with raft's
+     * per-entry overhead. */
     uint64_t snap_index, last_index;
-    uint64_t since_entries, since_bytes;
+    uint64_t since_bytes;
 };
 
 /* Fill `s` for `fsm`; `fatal` (may be NULL) hears deterministic failures. */

@@ -196,6 +196,7 @@ def wait_for(fn, timeout, what):
     raise AssertionError("timed out after %ss waiting for %s (%s)" %
                          (timeout, what, last))
 
+
 def appends_nothing(node, act, tries=5):
     """Run act() until the ledger revision stays put across it; return what
     it returned. The nodes' own facts (an idle tick, a security summary

@@ -228,8 +228,9 @@ def test_records_validation(c):
         assert r.json["error"]["code"] == "invalid"
         assert r.json["error"]["field"] == field, (doc, r)
     def refused():  # syntax errors create nothing
-        for body in ('{"name": "a", "name": "b"}', "[1]", '{"name": "\\ud800"}',
-                     "{" * 70 + "}" * 70, "", "{\"name\": 1e999}"):
+        for body in ('{"name": "a", "name": "b"}', "[1]",
+                     '{"name": "\\ud800"}', "{" * 70 + "}" * 70, "",
+                     "{\"name\": 1e999}"):
             r = lead.req("PUT", _p("e", "s"), body, token=tok["prov"])
             assert r.status == 400, (body[:30], r)
         for key in ("..", ".", "a\nb", "x" * 513):
