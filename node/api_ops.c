@@ -180,6 +180,10 @@ api_metrics(struct http_request *req, void *arg)
                   "provcat_proposed_commands_total %llu\n",
                   (unsigned long long)n->batches,
                   (unsigned long long)n->batched_cmds);
+    if (n->clock_known) {
+        pc_buf_printf(&b, "provcat_ledger_time_ahead_ms %lld\n",
+                      (long long)n->clock_ahead_ms);
+    }
     api_records_metrics(n, &b);
     for (int i = 1; i <= 5; i++) {
         pc_buf_printf(&b, "provcat_http_responses_total{class=\"%dxx\"} %llu\n",

@@ -353,6 +353,41 @@ first_barrier_cb(void *arg, int rc)
     api_reads_kick(n);
 }
 
+/*
+ * How far ledger time (stamped by the leader, carried forward on the
+ * monotonic clock since the last live entry) runs ahead of this node's
+ * clock. Past CLOCK_BEHIND_MS this node could not lead; on a follower it
+ * may also be the leader that runs ahead, which a leader cannot always see
+ * itself (the first after a full restart has no reference: docs/node.md),
+ * so each follower records it, once a minute while it lasts.
+ */
+#define CLOCK_WARN_EVERY_MS 60000
+
+static void
+clock_watch(struct node *n, bool leader)
+{
+    int64_t live, now = pc_now_ms();
+    char detail[160];
+
+    if (!clu_live_time(n->clu, &live)) {
+        return;
+    }
+    n->clock_ahead_ms = live - now;
+    n->clock_known = true;
+    if (leader || n->clock_ahead_ms <= CLOCK_BEHIND_MS ||
+        (n->clock_warned_ms != 0 &&
+         now - n->clock_warned_ms < CLOCK_WARN_EVERY_MS)) {
+        return;
+    }
+    snprintf(detail, sizeof(detail),
+             "ledger time runs %lld ms ahead of this node's clock (the "
+             "leader's clock is ahead, or this one behind; it could not lead)",
+             (long long)n->clock_ahead_ms);
+    node_security_event(n, "clock_skew", "", detail);
+    node_log(n, 1, "%s", detail);
+    n->clock_warned_ms = now;
+}
+
 static void
 watch_cb(uv_timer_t *t)
 {
@@ -387,6 +422,7 @@ watch_cb(uv_timer_t *t)
         api_reads_fail(n, 503, "unavailable");
     }
     n->was_leader = leader;
+    clock_watch(n, leader);
     api_waiters_check(n, false);
     if (leader) {
         leader_duties(n);

@@ -97,6 +97,11 @@ struct node {
     struct pc_map fails; /* client address -> struct node_fail */
     FILE *seclog;
     uint64_t sec_auth_failures, sec_denials, sec_rate_limited, sec_malformed;
+    /* Ledger time as the last live entry left it, carried forward, minus
+     * this node's clock (clock_watch); valid once clock_known. */
+    int64_t clock_ahead_ms;
+    bool clock_known;
+    int64_t clock_warned_ms; /* when clock_watch last recorded an event */
     uint64_t reads_served, barriers;
     uint64_t req_by_status[6];
     uint64_t latency_buckets[16]; /* request latency histogram, see metrics */
