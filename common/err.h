@@ -30,7 +30,8 @@
     X(EUNAVAIL, -15, "unavailable")         \
     X(ESHUTDOWN, -16, "shutting down")      \
     X(EVERSION, -17, "unsupported version") \
-    X(EAGAIN, -18, "try again")
+    X(EAGAIN, -18, "try again")             \
+    X(ENOSPC, -19, "no space left on device")
 
 enum {
     PC_OK = 0,

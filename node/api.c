@@ -337,14 +337,42 @@ api_stale(struct http_request *req)
     return c != NULL && strcmp(c, "stale") == 0;
 }
 
+void
+api_disk_full(struct node *n, struct http_request *req)
+{
+    api_error(n, req, 507, "insufficient_storage",
+              "the node's disk is full (%llu bytes free, less than one "
+              "raft segment): writes and linearizable reads are refused, "
+              "stale reads are served",
+              (unsigned long long)n->disk_free);
+}
+
+/* Answer a request that could not be proposed, or start its barrier. */
+static void
+unproposed(struct node *n, struct http_request *req, int rc, const char *what)
+{
+    if (rc == PC_ENOTLEADER) {
+        api_leader_or_redirect(n, req);
+    } else if (rc == PC_ENOSPC || node_disk_check(n)) {
+        api_disk_full(n, req);
+    } else {
+        api_error(n, req, 503, "unavailable", "%s: %s", what, pc_strerror(rc));
+    }
+}
+
 static void serve_at_revision(struct node *n, struct http_request *req,
                               api_read_fn run);
 
 static void
 read_enqueue(struct node *n, struct http_request *req, api_read_fn run)
 {
-    struct node_read *r = http_req_alloc(req, sizeof(*r));
+    struct node_read *r;
 
+    if (n->disk_low) {
+        api_disk_full(n, req); /* its barrier is a raft entry */
+        return;
+    }
+    r = http_req_alloc(req, sizeof(*r));
     if (r == NULL) {
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
@@ -424,10 +452,8 @@ api_reads_kick(struct node *n)
         n->batch = NULL;
         for (; r != NULL; r = next) {
             next = r->next;
-            if (api_leader_or_redirect(n, r->req)) {
-                api_error(n, r->req, 503, "unavailable",
-                          "could not start a read barrier; retry");
-            }
+            unproposed(n, r->req, clu_is_leader(n->clu) ? rc : PC_ENOTLEADER,
+                       "could not start a read barrier");
         }
         return;
     }
@@ -646,11 +672,8 @@ answer_unproposed(struct node *n, struct api_write *w, int rc)
             w->sys_cb(n, rc, NULL);
         }
         pc_free(w);
-    } else if (rc == PC_ENOTLEADER) {
-        api_leader_or_redirect(n, w->req);
     } else {
-        api_error(n, w->req, 503, "unavailable", "could not propose: %s",
-                  pc_strerror(rc));
+        unproposed(n, w->req, rc, "could not propose");
     }
 }
 
@@ -716,6 +739,9 @@ propose(struct node *n, struct cmd *c, struct api_write *w)
 
     if (!clu_is_leader(n->clu)) {
         return PC_ENOTLEADER;
+    }
+    if (n->disk_low) {
+        return PC_ENOSPC;
     }
     if (n->batch_n == BATCH_MAX || n->batch_cmds.len > BATCH_BYTES) {
         api_batch_flush(n);
@@ -838,11 +864,8 @@ api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
         c.extra = PC_SLICE_STR(extra);
     }
     rc = propose(n, &c, w);
-    if (rc == PC_ENOTLEADER) {
-        api_leader_or_redirect(n, req);
-    } else if (rc != PC_OK) {
-        api_error(n, req, 503, "unavailable", "could not propose: %s",
-                  pc_strerror(rc));
+    if (rc != PC_OK) {
+        unproposed(n, req, rc, "could not propose");
     }
 }
 

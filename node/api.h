@@ -76,6 +76,9 @@ void api_json_text(struct node *n, struct http_request *req, int status,
 #define CLOCK_AHEAD_MS  3600000
 const char *api_clock_skew(struct node *n);
 
+/* Answer 507 insufficient_storage: the node's disk is full (n->disk_low). */
+void api_disk_full(struct node *n, struct http_request *req);
+
 /* Answer the API error body with `status` and `code`. */
 void api_error(struct node *n, struct http_request *req, int status,
                const char *code, const char *fmt, ...)

@@ -180,6 +180,8 @@ api_metrics(struct http_request *req, void *arg)
                   "provcat_proposed_commands_total %llu\n",
                   (unsigned long long)n->batches,
                   (unsigned long long)n->batched_cmds);
+    pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
+                  (unsigned long long)n->disk_free, n->disk_low ? 1 : 0);
     if (n->clock_known) {
         pc_buf_printf(&b, "provcat_ledger_time_ahead_ms %lld\n",
                       (long long)n->clock_ahead_ms);

@@ -862,6 +862,9 @@ api_audit_flush(struct node *n)
         json_array_clear(a->events);
         return;
     }
+    if (n->disk_low) {
+        return; /* kept until the disk has room (new audited reads: 507) */
+    }
     while (take < pending && take < AUDIT_PER_FACT && bytes < AUDIT_BYTES) {
         bytes += event_bytes(json_array_get(a->events, take));
         take++;
@@ -957,6 +960,10 @@ read_access(struct node *n, struct http_request *req,
     }
     if (*acc == FSM_READ_AUDITED) {
         if (!api_leader_or_redirect(n, req)) {
+            return false;
+        }
+        if (n->disk_low) {
+            api_disk_full(n, req); /* its audit fact could not be written */
             return false;
         }
         if (!audit_room(n)) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -25,7 +26,8 @@
 #include "common/timefmt.h"
 #include "node/api.h"
 
-#define WATCH_MS 50
+#define WATCH_MS         50
+#define DISK_CHECK_TICKS 20 /* a second */
 
 static void stop_now(struct node *n);
 #define TICK_IDLE_MS        60000
@@ -354,6 +356,57 @@ first_barrier_cb(void *arg, int rc)
 }
 
 /*
+ * Test hook, like PROVCAT_TEST_CLOCK_OFFSET_MS: with
+ * PROVCAT_TEST_DISK_FREE_FILE set, the free bytes are read from that file
+ * (when it exists) instead of the file system, so that tests without the
+ * privilege to mount a small one can fill a disk.
+ */
+static bool
+disk_free_hook(uint64_t *free_bytes)
+{
+    const char *path = getenv("PROVCAT_TEST_DISK_FREE_FILE");
+    unsigned long long v;
+    FILE *f;
+    int ok;
+
+    if (path == NULL || (f = fopen(path, "r")) == NULL) {
+        return false;
+    }
+    ok = fscanf(f, "%llu", &v);
+    fclose(f);
+    *free_bytes = v;
+    return ok == 1;
+}
+
+bool
+node_disk_check(struct node *n)
+{
+    struct statvfs sv;
+    uint64_t free_bytes;
+    bool low;
+
+    n->disk_ticks = 0;
+    if (!disk_free_hook(&free_bytes)) {
+        if (statvfs(n->o.data_dir, &sv) != 0) {
+            return n->disk_low; /* keep the last answer */
+        }
+        free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+    }
+    low = free_bytes < n->o.segment_size;
+    if (low != n->disk_low) {
+        node_log(n, low ? 1 : 2,
+                 low ? "disk nearly full: %llu bytes free, less than one raft "
+                       "segment; writes and linearizable reads are refused "
+                       "(507), stale reads served"
+                     : "disk space back: %llu bytes free; writes accepted",
+                 (unsigned long long)free_bytes);
+    }
+    n->disk_free = free_bytes;
+    n->disk_low = low;
+    return low;
+}
+
+/*
  * How far ledger time (stamped by the leader, carried forward on the
  * monotonic clock since the last live entry) runs ahead of this node's
  * clock. Past CLOCK_BEHIND_MS this node could not lead; on a follower it
@@ -423,6 +476,9 @@ watch_cb(uv_timer_t *t)
     }
     n->was_leader = leader;
     clock_watch(n, leader);
+    if (++n->disk_ticks >= DISK_CHECK_TICKS) {
+        node_disk_check(n);
+    }
     api_waiters_check(n, false);
     if (leader) {
         leader_duties(n);
@@ -542,6 +598,7 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     uv_timer_init(loop, &n->timer);
     n->timer.data = n;
     n->timer_open = true;
+    node_disk_check(n);
     uv_timer_start(&n->timer, watch_cb, WATCH_MS, WATCH_MS);
     node_log(n, 2, "serving HTTP on %s, raft on %s", o->client, o->peer);
     return PC_OK;

@@ -102,6 +102,11 @@ struct node {
     int64_t clock_ahead_ms;
     bool clock_known;
     int64_t clock_warned_ms; /* when clock_watch last recorded an event */
+    /* Bytes free on the data directory's file system (node_disk_check);
+     * below one raft segment the disk counts as full (API.md: 507). */
+    uint64_t disk_free;
+    bool disk_low;
+    unsigned disk_ticks; /* watch ticks since the last check */
     uint64_t reads_served, barriers;
     uint64_t req_by_status[6];
     uint64_t latency_buckets[16]; /* request latency histogram, see metrics */
@@ -147,6 +152,14 @@ void node_log(struct node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* A security event: counted, appended to the node-local log. */
+/*
+ * Measure the data directory's free space now; true if it is below one raft
+ * segment, when raft can no longer open its next segment: writes and
+ * linearizable reads are then answered 507 (API.md). The watch timer does
+ * it every second; error paths call it for a fresh answer.
+ */
+bool node_disk_check(struct node *n);
+
 void node_security_event(struct node *n, const char *kind, const char *client,
                          const char *detail);
 

@@ -130,13 +130,17 @@ class Cluster:
                       for i in range(n)]
         self.spec = ",".join("%d=%s" % (x.id, x.peer) for x in self.nodes)
         if start:
-            for x in self.nodes:
-                x.start("new")
-                if x.id == 1:
-                    wait_for(lambda: os.path.exists(self.token_file)
-                             and os.path.getsize(self.token_file) > 0, 5,
-                             "admin token file")
-            self.wait_ready()
+            self.start_all()
+
+    def start_all(self, env=None):
+        """Start every node of a new cluster and wait for a ready leader."""
+        for x in self.nodes:
+            x.start("new", env=env)
+            if x.id == 1:
+                wait_for(lambda: os.path.exists(self.token_file)
+                         and os.path.getsize(self.token_file) > 0, 5,
+                         "admin token file")
+        self.wait_ready()
 
     @property
     def token(self):

@@ -2,9 +2,12 @@
 """Records over HTTP on a 3-node cluster: lifecycle, CAS conflicts, schema
 422s naming the field, batch atomicity, paging stability while writes go
 on, history hash chains with content hashes recomputed here, read rules
-and audit facts, 405 on DELETE, follower redirects, restart."""
+and audit facts, 405 on DELETE, follower redirects, restart, a full
+disk."""
 import hashlib
 import json
+import os
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -606,6 +609,86 @@ def test_records_raft_log_budget(c):
     assert r.status == 200 and r.json["value"]["n"] == 99, r
 
 
+def test_records_disk_full_507(c):
+    """Less than one raft segment free on the nodes' disk: writes,
+    linearizable reads and audited reads get 507 insufficient_storage,
+    stale reads are served, and once space is back writes resume with
+    nothing acknowledged lost (API.md). The disk is a 64 MiB tmpfs filled
+    with a file when the tests run as root; otherwise the nodes read their
+    free space from the PROVCAT_TEST_DISK_FREE_FILE hook."""
+    hook = os.path.join(os.path.dirname(c.dir), os.path.basename(c.dir) +
+                        "-free")
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", c.dir],
+        capture_output=True).returncode == 0
+    filler = os.path.join(c.dir, "filler")
+    try:
+        c.start_all(env=None if mounted else
+                    {"PROVCAT_TEST_DISK_FREE_FILE": hook})
+        lead, tok = _world(c)
+        _publish(lead, tok, "df")
+        acked = []
+        for i in range(5):
+            r = lead.req("PUT", _p("df", "k%d" % i), {"name": "v%d" % i},
+                         token=tok["prov"])
+            assert r.status == 201, r
+            acked.append(("k%d" % i, r.json["hash"]))
+        # Fill the disk to 2 MiB free, under one 4 MiB segment.
+        if mounted:
+            st = os.statvfs(c.dir)
+            with open(filler, "wb") as f:
+                os.posix_fallocate(f.fileno(), 0,
+                                   st.f_bavail * st.f_frsize - (2 << 20))
+        else:
+            with open(hook, "w") as f:
+                f.write(str(2 << 20))
+
+        tries = []
+
+        def refused():  # a write already on its way may still be taken
+            tries.append(1)
+            r = lead.req("PUT", _p("df", "late%d" % len(tries)),
+                         {"name": "x"}, token=tok["prov"])
+            assert r.status in (201, 507), r
+            return r if r.status == 507 else None
+        r = wait_for(refused, 5, "507 once the disk is full")
+        assert r.json["error"]["code"] == "insufficient_storage", r
+        assert metric(lead, "provcat_disk_full") == 1
+        r = lead.req("GET", _p("df", "k0"), token=tok["prov"])
+        assert r.status == 507, r
+        r = lead.req("GET", _p("df", "k0"), token=tok["cons"])
+        assert r.status == 507, r  # its audit fact could not be written
+        for x in c.nodes:
+            r = x.req("GET", _p("df", "k0") + "?consistency=stale",
+                      token=tok["prov"])
+            assert r.status == 200 and r.json["hash"] == acked[0][1], r
+        r = lead.req("POST", "/v1/catalog/df/records:batch",
+                     {"records": [{"key": "b1", "value": {"name": "b"}}]},
+                     token=tok["prov"])
+        assert r.status == 507, r
+        # Space back: writes resume, and every acknowledged one is there.
+        if mounted:
+            os.remove(filler)
+        else:
+            with open(hook, "w") as f:
+                f.write(str(1 << 30))
+        wait_for(lambda: lead.req("PUT", _p("df", "after"), {"name": "y"},
+                                  token=tok["prov"]).status == 201, 5,
+                 "writes once space is back")
+        assert metric(lead, "provcat_disk_full") == 0
+        for key, h in acked:
+            r = lead.req("GET", _p("df", key), token=tok["prov"])
+            assert r.status == 200 and r.json["hash"] == h, (key, r)
+        c.converged()
+    finally:
+        if mounted:
+            for x in c.nodes:
+                x.kill()
+            subprocess.run(["umount", c.dir], check=False)
+        if os.path.exists(hook):
+            os.remove(hook)
+
+
 TESTS = [
     (test_records_raft_log_budget,
      {"extra": ["--raft-log-budget", "1M"]}),
@@ -619,4 +702,6 @@ TESTS = [
     (test_records_read_rules_and_audit, {}),
     (test_records_delete_405_and_redirect, {}),
     (test_records_restart_keeps_everything, {}),
+    (test_records_disk_full_507,
+     {"extra": ["--segment-size", "4M"], "start": False}),
 ]
