@@ -26,8 +26,9 @@
 #include "common/timefmt.h"
 #include "node/api.h"
 
-#define WATCH_MS         50
-#define DISK_CHECK_TICKS 20 /* a second */
+#define WATCH_MS               50
+#define DISK_CHECK_TICKS       20 /* a second */
+#define DISK_HANDOVER_EVERY_MS 60000
 
 static void stop_now(struct node *n);
 #define TICK_IDLE_MS        60000
@@ -285,6 +286,20 @@ leader_duties(struct node *n)
         if (!clu_transferring(n->clu)) {
             node_security_event(n, "clock_skew", "", skew);
             node_log(n, 1, "%s: handing over leadership", skew);
+            clu_transfer(n->clu, 0, NULL, NULL);
+        }
+        return;
+    }
+    if (n->disk_low) {
+        /* A leader that cannot write proposes nothing (API.md: 507); a
+         * follower with room may, so hand over, at most once a minute
+         * (when every disk is full, leadership would go round). */
+        int64_t now = pc_now_ms();
+        if (!clu_transferring(n->clu) &&
+            (n->disk_handover_ms == 0 ||
+             now - n->disk_handover_ms >= DISK_HANDOVER_EVERY_MS)) {
+            node_log(n, 1, "disk nearly full: handing over leadership");
+            n->disk_handover_ms = now;
             clu_transfer(n->clu, 0, NULL, NULL);
         }
         return;

@@ -106,7 +106,8 @@ struct node {
      * below one raft segment the disk counts as full (API.md: 507). */
     uint64_t disk_free;
     bool disk_low;
-    unsigned disk_ticks; /* watch ticks since the last check */
+    unsigned disk_ticks;      /* watch ticks since the last check */
+    int64_t disk_handover_ms; /* when a full disk last handed over */
     uint64_t reads_served, barriers;
     uint64_t req_by_status[6];
     uint64_t latency_buckets[16]; /* request latency histogram, see metrics */

@@ -133,9 +133,10 @@ class Cluster:
             self.start_all()
 
     def start_all(self, env=None):
-        """Start every node of a new cluster and wait for a ready leader."""
+        """Start every node of a new cluster and wait for a ready leader;
+        `env` is extra environment, or a function of the node giving it."""
         for x in self.nodes:
-            x.start("new", env=env)
+            x.start("new", env=env(x) if callable(env) else env)
             if x.id == 1:
                 wait_for(lambda: os.path.exists(self.token_file)
                          and os.path.getsize(self.token_file) > 0, 5,

@@ -609,22 +609,32 @@ def test_records_raft_log_budget(c):
     assert r.status == 200 and r.json["value"]["n"] == 99, r
 
 
+def _free_file(c, x):
+    """The file node x reads its free disk bytes from (test hook)."""
+    return "%s-free%d" % (c.dir, x.id)
+
+
+def _set_free(c, x, n):
+    with open(_free_file(c, x), "w") as f:
+        f.write(str(n))
+
+
 def test_records_disk_full_507(c):
     """Less than one raft segment free on the nodes' disk: writes,
     linearizable reads and audited reads get 507 insufficient_storage,
     stale reads are served, and once space is back writes resume with
     nothing acknowledged lost (API.md). The disk is a 64 MiB tmpfs filled
     with a file when the tests run as root; otherwise the nodes read their
-    free space from the PROVCAT_TEST_DISK_FREE_FILE hook."""
-    hook = os.path.join(os.path.dirname(c.dir), os.path.basename(c.dir) +
-                        "-free")
+    free space from the PROVCAT_TEST_DISK_FREE_FILE hook. Every node's disk
+    is full at once, so leadership may move (a full leader hands over):
+    each request goes to the leader of the moment."""
     mounted = os.geteuid() == 0 and subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", c.dir],
         capture_output=True).returncode == 0
     filler = os.path.join(c.dir, "filler")
     try:
-        c.start_all(env=None if mounted else
-                    {"PROVCAT_TEST_DISK_FREE_FILE": hook})
+        c.start_all(env=None if mounted else lambda x: {
+            "PROVCAT_TEST_DISK_FREE_FILE": _free_file(c, x)})
         lead, tok = _world(c)
         _publish(lead, tok, "df")
         acked = []
@@ -640,41 +650,39 @@ def test_records_disk_full_507(c):
                 os.posix_fallocate(f.fileno(), 0,
                                    st.f_bavail * st.f_frsize - (2 << 20))
         else:
-            with open(hook, "w") as f:
-                f.write(str(2 << 20))
-
+            for x in c.nodes:
+                _set_free(c, x, 2 << 20)
         tries = []
 
-        def refused():  # a write already on its way may still be taken
-            tries.append(1)
-            r = lead.req("PUT", _p("df", "late%d" % len(tries)),
-                         {"name": "x"}, token=tok["prov"])
-            assert r.status in (201, 507), r
-            return r if r.status == 507 else None
-        r = wait_for(refused, 5, "507 once the disk is full")
+        def at_leader(method, path, body=None, who="prov", ok=(507,)):
+            """The leader's answer once it is one of `ok` (a write already
+            on its way may still be taken; leadership may be moving)."""
+            def once():
+                tries.append(1)
+                r = c.leader().req(method, path, body, token=tok[who])
+                assert r.status in (200, 201, 307, 503, 507), r
+                return r if r.status in ok else None
+            return wait_for(once, 10, "%s %s to answer %s" % (method, path,
+                                                              ok))
+        r = at_leader("PUT", _p("df", "late"), {"name": "x"})
         assert r.json["error"]["code"] == "insufficient_storage", r
-        assert metric(lead, "provcat_disk_full") == 1
-        r = lead.req("GET", _p("df", "k0"), token=tok["prov"])
-        assert r.status == 507, r
-        r = lead.req("GET", _p("df", "k0"), token=tok["cons"])
-        assert r.status == 507, r  # its audit fact could not be written
+        assert metric(c.leader(), "provcat_disk_full") == 1
+        at_leader("GET", _p("df", "k0"))
+        at_leader("GET", _p("df", "k0"), who="cons")  # audit not writable
+        at_leader("POST", "/v1/catalog/df/records:batch",
+                  {"records": [{"key": "b1", "value": {"name": "b"}}]})
         for x in c.nodes:
             r = x.req("GET", _p("df", "k0") + "?consistency=stale",
                       token=tok["prov"])
             assert r.status == 200 and r.json["hash"] == acked[0][1], r
-        r = lead.req("POST", "/v1/catalog/df/records:batch",
-                     {"records": [{"key": "b1", "value": {"name": "b"}}]},
-                     token=tok["prov"])
-        assert r.status == 507, r
         # Space back: writes resume, and every acknowledged one is there.
         if mounted:
             os.remove(filler)
         else:
-            with open(hook, "w") as f:
-                f.write(str(1 << 30))
-        wait_for(lambda: lead.req("PUT", _p("df", "after"), {"name": "y"},
-                                  token=tok["prov"]).status == 201, 5,
-                 "writes once space is back")
+            for x in c.nodes:
+                _set_free(c, x, 1 << 30)
+        at_leader("PUT", _p("df", "after"), {"name": "y"}, ok=(201,))
+        lead = c.leader()
         assert metric(lead, "provcat_disk_full") == 0
         for key, h in acked:
             r = lead.req("GET", _p("df", key), token=tok["prov"])
@@ -685,8 +693,42 @@ def test_records_disk_full_507(c):
             for x in c.nodes:
                 x.kill()
             subprocess.run(["umount", c.dir], check=False)
-        if os.path.exists(hook):
-            os.remove(hook)
+        for x in c.nodes:
+            if os.path.exists(_free_file(c, x)):
+                os.remove(_free_file(c, x))
+
+
+def test_records_disk_full_leader_hands_over(c):
+    """Only the leader's disk is full: it hands leadership to a follower
+    with room, so the cluster keeps taking writes; the old leader
+    redirects them and still serves stale reads."""
+    try:
+        c.start_all(env=lambda x: {
+            "PROVCAT_TEST_DISK_FREE_FILE": _free_file(c, x)})
+        old, tok = _world(c)
+        _publish(old, tok, "dh")
+        r = old.req("PUT", _p("dh", "k"), {"name": "a"}, token=tok["prov"])
+        assert r.status == 201, r
+        _set_free(c, old, 1 << 20)
+        new = wait_for(lambda: c.leader() is not old and c.leader(), 10,
+                       "leadership to leave the full disk")
+        r = new.req("PUT", _p("dh", "k2"), {"name": "b"}, token=tok["prov"])
+        assert r.status == 201, r
+        assert metric(old, "provcat_disk_full") == 1
+        assert metric(new, "provcat_disk_full") == 0
+        # Until the new leader's URL reaches it (its member fact): 503.
+        r = wait_for(lambda: (lambda r: r if r.status != 503 else None)(
+            old.req("PUT", _p("dh", "k3"), {"name": "c"}, token=tok["prov"])),
+            5, "the old leader to redirect")
+        assert r.status == 307 and new.client in r.headers["location"], r
+        c.converged()
+        r = old.req("GET", _p("dh", "k2") + "?consistency=stale",
+                    token=tok["prov"])
+        assert r.status == 200, r
+    finally:
+        for x in c.nodes:
+            if os.path.exists(_free_file(c, x)):
+                os.remove(_free_file(c, x))
 
 
 TESTS = [
@@ -704,4 +746,5 @@ TESTS = [
     (test_records_restart_keeps_everything, {}),
     (test_records_disk_full_507,
      {"extra": ["--segment-size", "4M"], "start": False}),
+    (test_records_disk_full_leader_hands_over, {"start": False}),
 ]
