@@ -271,6 +271,18 @@ tick_cb(struct node *n, int rc, const struct fsm_result *res)
     n->tick_in_flight = false;
 }
 
+/* True, and `*last_ms` set to `now`, unless it was set less than
+ * `every_ms` ago (0: never). */
+static bool
+once_per(int64_t *last_ms, int64_t now, int64_t every_ms)
+{
+    if (*last_ms != 0 && now - *last_ms < every_ms) {
+        return false;
+    }
+    *last_ms = now;
+    return true;
+}
+
 static void
 leader_duties(struct node *n)
 {
@@ -294,12 +306,10 @@ leader_duties(struct node *n)
         /* A leader that cannot write proposes nothing (API.md: 507); a
          * follower with room may, so hand over, at most once a minute
          * (when every disk is full, leadership would go round). */
-        int64_t now = pc_now_ms();
         if (!clu_transferring(n->clu) &&
-            (n->disk_handover_ms == 0 ||
-             now - n->disk_handover_ms >= DISK_HANDOVER_EVERY_MS)) {
+            once_per(&n->disk_handover_ms, pc_now_ms(),
+                     DISK_HANDOVER_EVERY_MS)) {
             node_log(n, 1, "disk nearly full: handing over leadership");
-            n->disk_handover_ms = now;
             clu_transfer(n->clu, 0, NULL, NULL);
         }
         return;
@@ -382,15 +392,17 @@ disk_free_hook(uint64_t *free_bytes)
     const char *path = getenv("PROVCAT_TEST_DISK_FREE_FILE");
     unsigned long long v;
     FILE *f;
-    int ok;
+    bool ok;
 
     if (path == NULL || (f = fopen(path, "r")) == NULL) {
         return false;
     }
-    ok = fscanf(f, "%llu", &v);
+    ok = fscanf(f, "%llu", &v) == 1;
     fclose(f);
-    *free_bytes = v;
-    return ok == 1;
+    if (ok) {
+        *free_bytes = v;
+    }
+    return ok;
 }
 
 bool
@@ -443,8 +455,7 @@ clock_watch(struct node *n, bool leader)
     n->clock_ahead_ms = live - now;
     n->clock_known = true;
     if (leader || n->clock_ahead_ms <= CLOCK_BEHIND_MS ||
-        (n->clock_warned_ms != 0 &&
-         now - n->clock_warned_ms < CLOCK_WARN_EVERY_MS)) {
+        !once_per(&n->clock_warned_ms, now, CLOCK_WARN_EVERY_MS)) {
         return;
     }
     snprintf(detail, sizeof(detail),
@@ -453,7 +464,6 @@ clock_watch(struct node *n, bool leader)
              (long long)n->clock_ahead_ms);
     node_security_event(n, "clock_skew", "", detail);
     node_log(n, 1, "%s", detail);
-    n->clock_warned_ms = now;
 }
 
 static void

@@ -152,7 +152,6 @@ void api_handle(struct http_request *req, void *arg);
 void node_log(struct node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* A security event: counted, appended to the node-local log. */
 /*
  * Measure the data directory's free space now; true if it is below one raft
  * segment, when raft can no longer open its next segment: writes and
@@ -161,6 +160,7 @@ void node_log(struct node *n, int level, const char *fmt, ...)
  */
 bool node_disk_check(struct node *n);
 
+/* A security event: counted, appended to the node-local log. */
 void node_security_event(struct node *n, const char *kind, const char *client,
                          const char *detail);
 

@@ -652,13 +652,10 @@ def test_records_disk_full_507(c):
         else:
             for x in c.nodes:
                 _set_free(c, x, 2 << 20)
-        tries = []
-
         def at_leader(method, path, body=None, who="prov", ok=(507,)):
             """The leader's answer once it is one of `ok` (a write already
             on its way may still be taken; leadership may be moving)."""
             def once():
-                tries.append(1)
                 r = c.leader().req(method, path, body, token=tok[who])
                 assert r.status in (200, 201, 307, 503, 507), r
                 return r if r.status in ok else None
