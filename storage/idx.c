@@ -413,6 +413,17 @@ ent_find(const struct idx *x, const struct grp *g, struct pc_slice id,
     return e != NULL ? e : ent_find_in(&x->ents.old, g, id, h, pos);
 }
 
+/* A macro, not a function: GCC takes a function that only prefetches for
+ * one without effects and drops calls to it. */
+#define SLOTS_PREFETCH(a, h)                       \
+    do {                                           \
+        if ((a)->cap > 0) {                        \
+            size_t i_ = (h) & ((a)->cap - 1);      \
+            __builtin_prefetch(&(a)->ctrl[i_]);    \
+            __builtin_prefetch(&(a)->slot[i_], 1); \
+        }                                          \
+    } while (0)
+
 /* Find `k`: its group in `*gp` (NULL if none) and its entity, or NULL;
  * with a group, `*hp` (if not NULL) gets the id's hash. */
 static struct ent *
@@ -593,10 +604,11 @@ tree_reserve(struct idx *x, const struct grp *g, struct ent *e,
     const struct leaf *lf = p->node[0];
     uint32_t lvl = 1;
 
-    memset(s, 0, sizeof(*s));
+    s->n_split = 0; /* all tree_insert reads when nothing splits */
     if (lf->n < x->leaf_cap) {
         return PC_OK;
     }
+    memset(s, 0, sizeof(*s));
     while (lvl <= g->height &&
            ((const struct inner *)p->node[lvl])->n == x->inner_cap) {
         lvl++;
@@ -942,6 +954,23 @@ idx_add(struct idx *x, const struct idx_key *k, uint64_t version, uint64_t rev)
         return PC_EINVAL;
     }
     return ent_create(x, g, k, rev, h);
+}
+
+void
+idx_prefetch(const struct idx *x, const struct idx_key *k)
+{
+    struct grp *g;
+    uint64_t h;
+
+    if (k->parent.len > IDX_MAX_KEY || k->id.len > IDX_MAX_KEY) {
+        return;
+    }
+    g = grp_find(x, k->kind, k->parent, grp_hash_of(k->kind, k->parent));
+    if (g != NULL) {
+        h = XXH3_64bits_withSeed(k->id.p, k->id.len, g->hash);
+        SLOTS_PREFETCH(&x->ents.cur, h);
+        SLOTS_PREFETCH(&x->ents.old, h);
+    }
 }
 
 void

@@ -64,6 +64,14 @@ int idx_add(struct idx *x, const struct idx_key *k, uint64_t version,
 void idx_undo(struct idx *x, const struct idx_key *k);
 
 /*
+ * Start fetching the memory a lookup or an insert of `k` will touch first
+ * (its slots in the entity table), so that a caller about to visit many
+ * keys overlaps their cache misses instead of waiting for each in turn.
+ * Changes nothing; O(1).
+ */
+void idx_prefetch(const struct idx *x, const struct idx_key *k);
+
+/*
  * Latest version of `k`, 0 if unknown. When nonzero and `rev` is not NULL,
  * `*rev` gets that version's revision. O(1).
  */

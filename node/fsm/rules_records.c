@@ -1340,6 +1340,13 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = PC_ENOMEM;
         goto out;
     }
+    for (size_t i = 0; i < b.n; i++) {
+        struct idx_key k = { FACT_RECORD,
+                             entry,
+                             { (const uint8_t *)b.items[i].key,
+                               b.items[i].key_len } };
+        idx_prefetch(led_idx(c->f->led), &k);
+    }
     /* Decide every item before appending anything: all or none, and the
      * first failing item in request order names the refusal. */
     for (size_t i = 0; i < b.n; i++) {
