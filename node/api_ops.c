@@ -140,6 +140,8 @@ api_metrics(struct http_request *req, void *arg)
         "provcat_snapshot_bytes %llu\n"
         "provcat_snapshot_duration_ms %llu\n"
         "provcat_snapshot_loop_us %llu\n"
+        "provcat_snapshot_reused_facts %llu\n"
+        "provcat_snapshot_cache_bytes %llu\n"
         "provcat_snapshot_restores_total %llu\n"
         "provcat_snapshot_threshold_entries %u\n"
         "provcat_snapshot_trailing_entries %u\n"
@@ -165,6 +167,8 @@ api_metrics(struct http_request *req, void *arg)
         (unsigned long long)cs.snapshot_bytes,
         (unsigned long long)cs.snapshot_ms,
         (unsigned long long)cs.snapshot_loop_us,
+        (unsigned long long)cs.snapshot_reused,
+        (unsigned long long)cs.snapshot_cache_bytes,
         (unsigned long long)cs.restores, cs.snapshot_threshold,
         cs.snapshot_trailing, (unsigned long long)cs.apply_errors,
         (unsigned long long)n->barriers, (unsigned long long)n->reads_served,

@@ -251,6 +251,7 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     raft_set_pre_vote(&c->raft, true);
     rfsm_snapshot_policy(&c->rfsm, o->raft_log_budget, o->snapshot_threshold,
                          o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
+    c->rfsm.cache_limit = o->snapshot_cache;
     raft_set_install_snapshot_timeout(&c->raft, 60000);
     raft_set_max_catch_up_rounds(&c->raft, 50);
     raft_set_max_catch_up_round_duration(&c->raft, 30000);
@@ -656,6 +657,8 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->snapshot_bytes = c->rfsm.snapshot_bytes;
     out->snapshot_ms = c->rfsm.snapshot_ms;
     out->snapshot_loop_us = c->rfsm.snapshot_loop_us;
+    out->snapshot_reused = c->rfsm.snapshot_reused;
+    out->snapshot_cache_bytes = c->rfsm.snapshot_cache_bytes;
     out->restores = c->rfsm.restores;
     out->apply_errors = c->rfsm.apply_errors;
     out->snapshot_threshold = c->rfsm.threshold;

@@ -36,6 +36,7 @@ struct clu_opts {
     unsigned snapshot_trailing;
     unsigned max_inflight;
     uint64_t raft_log_budget; /* bytes of log between snapshots, 0: off */
+    uint64_t snapshot_cache;  /* bytes of cached snapshot frames, 0: none */
     size_t segment_size;
 };
 
@@ -118,6 +119,8 @@ struct clu_stats {
     uint64_t snapshot_bytes;   /* size of the last one */
     uint64_t snapshot_ms;      /* worker encode time of the last one */
     uint64_t snapshot_loop_us; /* loop time the last one took */
+    uint64_t snapshot_reused;  /* facts the last one copied from its cache */
+    uint64_t snapshot_cache_bytes; /* what that cache holds */
     uint64_t restores;
     uint64_t apply_errors;
     unsigned snapshot_threshold; /* now in force (--raft-log-budget) */

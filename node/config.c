@@ -42,6 +42,7 @@ enum opt_id {
     O_SNAPSHOT_THRESHOLD,
     O_SNAPSHOT_TRAILING,
     O_RAFT_LOG_BUDGET,
+    O_SNAPSHOT_CACHE,
     O_MAX_INFLIGHT,
     O_SEGMENT_SIZE,
     O_ELECTION_TIMEOUT_MS,
@@ -186,6 +187,17 @@ static const struct opt opts[N_OPTS] = {
                 "since the last one holds this many bytes, whatever "
                 "--snapshot-threshold says, and the trailing entries are cut "
                 "to a quarter of it.",
+    },
+    [O_SNAPSHOT_CACHE] = {
+        .name = "snapshot-cache", .metavar = "BYTES", .kind = K_SIZE,
+        .min = 0, .max = (uint64_t)1024 * GIB, FIELD(snapshot_cache),
+        .def = "4G",
+        .help = "Memory for the compressed frames of earlier snapshots, so "
+                "that a snapshot encodes only the facts since the last one "
+                "and copies the rest (a ledger only grows): about the size "
+                "of a snapshot, e.g. 0.2 GB per million facts of 1 KB "
+                "documents. Beyond it, facts are encoded again each time; "
+                "0 turns the cache off.",
     },
     [O_MAX_INFLIGHT] = {
         .name = "max-inflight", .metavar = "N", .kind = K_NUM, .min = 1,

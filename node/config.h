@@ -62,6 +62,7 @@ struct cfg {
     uint32_t snapshot_threshold; /* entries between snapshots */
     uint32_t snapshot_trailing;  /* entries kept after a snapshot */
     uint64_t raft_log_budget;    /* bytes of raft log between snapshots */
+    uint64_t snapshot_cache;     /* bytes of cached snapshot frames */
     uint32_t max_inflight;       /* raft_set_max_inflight_entries */
     uint64_t segment_size;       /* bytes per raft log segment */
     uint32_t election_timeout_ms;

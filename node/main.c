@@ -119,6 +119,7 @@ main(int argc, char **argv)
     o.snapshot_threshold = c.snapshot_threshold;
     o.snapshot_trailing = c.snapshot_trailing;
     o.raft_log_budget = c.raft_log_budget;
+    o.snapshot_cache = c.snapshot_cache;
     o.max_inflight = c.max_inflight;
     o.segment_size = c.segment_size;
     http_limits_default(&o.limits);

@@ -588,6 +588,7 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     co.snapshot_threshold = o->snapshot_threshold;
     co.snapshot_trailing = o->snapshot_trailing;
     co.raft_log_budget = o->raft_log_budget;
+    co.snapshot_cache = o->snapshot_cache;
     co.max_inflight = o->max_inflight;
     co.segment_size = o->segment_size;
     rc = clu_start(loop, &co, n->fsm, fatal_cb, n, &n->clu, errmsg);

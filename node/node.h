@@ -37,6 +37,7 @@ struct node_opts {
     unsigned election_ms, heartbeat_ms;
     unsigned snapshot_threshold, snapshot_trailing, max_inflight;
     uint64_t raft_log_budget;
+    uint64_t snapshot_cache; /* bytes, 0: none */
     size_t segment_size;
     struct http_limits limits;
     unsigned rate_limit; /* failed authentications per minute per address */

@@ -64,6 +64,7 @@ struct rfsm_job {
     struct snap_enc *enc;
     struct pc_buf body;  /* frames of every round */
     uint64_t redactions; /* led_redactions() at the first round */
+    uint64_t reused;     /* facts in cached frames at the start */
     unsigned rounds;
     uint64_t work_us;   /* worker time over the rounds */
     uint64_t loop_us;   /* loop time spent in snapshot() for this job */
@@ -300,11 +301,31 @@ job_free(struct rfsm_job *j)
     pc_free(j);
 }
 
+/* The frame cache for a snapshot of `l` now: emptied if a document was
+ * redacted since it was filled (restore_cb empties it for a new ledger). */
+static struct snap_cache *
+cache_for(struct rfsm *s, const struct led *l)
+{
+    if (s->cache_limit == 0) {
+        return NULL;
+    }
+    if (s->cache == NULL &&
+        snap_cache_new(&s->cache, s->cache_limit) != PC_OK) {
+        return NULL; /* snapshots encode every fact, as without */
+    }
+    if (led_redactions(l) != s->cache_redactions) {
+        snap_cache_clear(s->cache);
+        s->cache_redactions = led_redactions(l);
+    }
+    return s->cache;
+}
+
 /* A new job over `l`, its first round started. PC_OK or PC_ENOMEM. */
 static int
-job_start(struct led *l, struct rfsm_job **out)
+job_start(struct rfsm *s, struct led *l, struct rfsm_job **out)
 {
     struct rfsm_job *j = pc_calloc(1, sizeof(*j));
+    struct snap_cache *cache = cache_for(s, l);
 
     if (j == NULL) {
         return PC_ENOMEM;
@@ -312,9 +333,10 @@ job_start(struct led *l, struct rfsm_job **out)
     pc_buf_init(&j->body);
     j->led = l;
     j->redactions = led_redactions(l);
+    j->reused = cache != NULL ? snap_cache_facts(cache) : 0;
     atomic_init(&j->done, false);
     atomic_init(&j->cancel, false);
-    if (snap_enc_new(&j->enc) != PC_OK || job_round(j, l) != PC_OK) {
+    if (snap_enc_new(&j->enc, cache) != PC_OK || job_round(j, l) != PC_OK) {
         job_free(j);
         return PC_ENOMEM;
     }
@@ -369,6 +391,9 @@ job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
     s->snapshot_bytes = b[0].len + b[1].len + b[2].len;
     s->snapshot_ms = j->work_us / 1000;
     s->snapshot_rounds = j->rounds;
+    s->snapshot_reused = j->reused;
+    /* Read here, on the loop, with no worker running. */
+    s->snapshot_cache_bytes = s->cache != NULL ? snap_cache_bytes(s->cache) : 0;
     return PC_OK;
 }
 
@@ -396,7 +421,7 @@ snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
         }
     }
     if (j == NULL) {
-        if (job_start(l, &s->job) != PC_OK) {
+        if (job_start(s, l, &s->job) != PC_OK) {
             return RAFT_NOMEM;
         }
         s->job->loop_us += now_us() - t0;
@@ -454,6 +479,10 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
      * raft drop the installed snapshot and wedge this follower. */
     job_free(s->job);
     s->job = NULL;
+    if (s->cache != NULL) {
+        snap_cache_clear(s->cache); /* its frames are the old ledger's */
+        s->snapshot_cache_bytes = 0;
+    }
     rc = snap_decode(buf->base, buf->len, &l, errmsg);
     if (rc == PC_OK) {
         rc = fsm_restore(s->fsm, l, errmsg);
@@ -480,6 +509,7 @@ rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg)
     s->fatal = fatal;
     s->fatal_arg = arg;
     s->tail_max = RFSM_TAIL_MAX;
+    s->cache_limit = UINT64_MAX;
     s->raft_fsm.version = 2;
     s->raft_fsm.data = s;
     s->raft_fsm.apply = apply_cb;
@@ -493,4 +523,6 @@ rfsm_release(struct rfsm *s)
 {
     job_free(s->job);
     s->job = NULL;
+    snap_cache_free(s->cache);
+    s->cache = NULL;
 }

@@ -26,13 +26,20 @@ typedef void (*rfsm_applied_cb)(void *arg, uint64_t index,
                                 const struct fsm_result *res, size_t n);
 
 struct rfsm_job;
+struct snap_cache;
 
 struct rfsm {
     struct raft_fsm raft_fsm; /* handed to raft_init / raft_fixture_grow */
     struct raft *raft;        /* set once raft is initialised */
     struct fsm *fsm;          /* borrowed */
     struct rfsm_job *job;     /* a snapshot being encoded, or NULL */
-    uint64_t tail_max;        /* facts the last step may encode on the loop */
+    /* Frames of earlier snapshots (snap.h), valid while the ledger's
+     * redaction count is cache_redactions; NULL when off or without
+     * memory. */
+    struct snap_cache *cache;
+    uint64_t cache_redactions;
+    uint64_t cache_limit; /* its bytes at most; 0: no cache */
+    uint64_t tail_max;    /* facts the last step may encode on the loop */
     /* Tests on raft_fixture, whose clock is simulated: a call that finds
      * the worker busy waits for it rather than skip the turn, so what is
      * encoded where depends on the events only, not on real time. */
@@ -48,6 +55,8 @@ struct rfsm {
     uint64_t snapshot_tail;     /* facts of the last one encoded on the loop */
     unsigned snapshot_rounds;   /* worker rounds of the last one */
     uint64_t snapshot_restarts; /* jobs given up (redaction, failure) */
+    uint64_t snapshot_reused;   /* facts of the last one copied from cache */
+    uint64_t snapshot_cache_bytes; /* the cache after the last one */
     uint64_t restores;
     uint64_t apply_errors;
     /* The raft log's memory budget (rfsm_snapshot_policy); 0 when off. */
@@ -93,7 +102,8 @@ void rfsm_retune(struct rfsm *s);
 
 /*
  * Give up a snapshot being encoded (waits for its thread, about a frame's
- * time); before the state machine is freed, once raft is closed.
+ * time) and free the frame cache; before the state machine is freed, once
+ * raft is closed.
  */
 void rfsm_release(struct rfsm *s);
 

@@ -82,10 +82,116 @@ struct snap_enc {
     struct pc_buf doc;  /* scratch for one document */
     XXH64_state_t all;  /* over every frame header and payload */
     uint64_t n_frames;
-    uint64_t next; /* revision the next step starts at */
-    bool failed;   /* a step failed: only snap_enc_free remains */
+    uint64_t next;        /* revision the next step starts at */
+    uint64_t frame_first; /* revision of the first record in `raw` */
+    struct snap_cache *cache;
+    size_t cache_next; /* the cached frame to copy next, */
+    uint64_t cache_at; /* which starts at this revision */
+    bool failed;       /* a step failed: only snap_enc_free remains */
     char *errmsg;
 };
+
+/*
+ * Frames an encoder closed for good, from revision 1 on without a gap. A
+ * frame is closed for good when the next record did not fit (or its one
+ * record fills it): the same facts frame the same way every time. The last
+ * frame of a snapshot is not kept, since the next snapshot fills it further.
+ */
+struct cached_frame {
+    uint64_t n_facts;
+    uint8_t hdr[SNAP_FRAME_HEADER_LEN];
+    uint8_t *stored;
+    size_t stored_len;
+};
+
+struct snap_cache {
+    struct cached_frame *f;
+    size_t n, cap;
+    uint64_t end;   /* revision after the last cached frame's facts */
+    size_t bytes;   /* stored bytes held */
+    uint64_t limit; /* on `bytes` */
+};
+
+int
+snap_cache_new(struct snap_cache **out, uint64_t limit)
+{
+    struct snap_cache *c = pc_calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        return PC_ENOMEM;
+    }
+    c->end = 1;
+    c->limit = limit;
+    *out = c;
+    return PC_OK;
+}
+
+void
+snap_cache_clear(struct snap_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        pc_free(c->f[i].stored);
+    }
+    pc_free(c->f);
+    *c = (struct snap_cache){ .end = 1, .limit = c->limit };
+}
+
+void
+snap_cache_free(struct snap_cache *c)
+{
+    if (c != NULL) {
+        snap_cache_clear(c);
+        pc_free(c);
+    }
+}
+
+uint64_t
+snap_cache_facts(const struct snap_cache *c)
+{
+    return c->end - 1;
+}
+
+size_t
+snap_cache_bytes(const struct snap_cache *c)
+{
+    return c->bytes + c->cap * sizeof(*c->f);
+}
+
+/* Keep a frame closed for good that starts where the cache ends. At its
+ * limit or out of memory, the cache just stops growing: it is an
+ * optimisation. Returns whether it was kept. */
+static bool
+cache_add(struct snap_cache *c, uint64_t first, uint64_t n_facts,
+          const uint8_t *hdr, const uint8_t *stored, size_t len)
+{
+    struct cached_frame *f;
+
+    if (first != c->end || len > c->limit - c->bytes) {
+        return false;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap == 0 ? 64 : c->cap * 2;
+        f = pc_realloc(c->f, cap * sizeof(*f));
+        if (f == NULL) {
+            return false;
+        }
+        c->f = f;
+        c->cap = cap;
+    }
+    f = &c->f[c->n];
+    f->stored = pc_malloc(len);
+    if (f->stored == NULL) {
+        return false;
+    }
+    memcpy(f->stored, stored, len);
+    memcpy(f->hdr, hdr, SNAP_FRAME_HEADER_LEN);
+    f->stored_len = len;
+    f->n_facts = n_facts;
+    c->n++;
+    c->end += n_facts;
+    c->bytes += len;
+    return true;
+}
 
 static int
 enc_emit(struct snap_enc *e, const void *p, size_t n)
@@ -102,9 +208,29 @@ enc_emit(struct snap_enc *e, const void *p, size_t n)
     return PC_OK;
 }
 
-/* Compress (if that helps) and write the current frame; empties `raw`. */
+/* Write one frame (header and stored bytes) and add it to the running
+ * checksum. */
 static int
-enc_flush(struct snap_enc *e)
+enc_frame(struct snap_enc *e, const uint8_t *hdr, const uint8_t *stored,
+          size_t stored_len)
+{
+    int rc;
+
+    XXH64_update(&e->all, hdr, SNAP_FRAME_HEADER_LEN);
+    XXH64_update(&e->all, stored, stored_len);
+    rc = enc_emit(e, hdr, SNAP_FRAME_HEADER_LEN);
+    if (rc == PC_OK) {
+        rc = enc_emit(e, stored, stored_len);
+    }
+    e->n_frames++;
+    return rc;
+}
+
+/* Compress (if that helps) and write the current frame; empties `raw`.
+ * `last`: the revision of its last record when no later record can join
+ * it (see struct cached_frame), else 0. */
+static int
+enc_flush(struct snap_enc *e, uint64_t last)
 {
     uint8_t hdr[SNAP_FRAME_HEADER_LEN];
     const uint8_t *stored = e->raw.data;
@@ -134,14 +260,35 @@ enc_flush(struct snap_enc *e)
     put_u32le(hdr, (uint32_t)e->raw.len);
     put_u32le(hdr + 4, clen);
     put_u64le(hdr + 8, XXH64(stored, stored_len, 0));
-    XXH64_update(&e->all, hdr, sizeof(hdr));
-    XXH64_update(&e->all, stored, stored_len);
-    rc = enc_emit(e, hdr, sizeof(hdr));
-    if (rc == PC_OK) {
-        rc = enc_emit(e, stored, stored_len);
+    if (last != 0 && e->cache != NULL &&
+        cache_add(e->cache, e->frame_first, last + 1 - e->frame_first, hdr,
+                  stored, stored_len) &&
+        e->cache_at == e->frame_first) {
+        /* This encoder is past every cached frame, the new one included. */
+        e->cache_next = e->cache->n;
+        e->cache_at = e->cache->end;
     }
+    rc = enc_frame(e, hdr, stored, stored_len);
     e->raw.len = 0;
-    e->n_frames++;
+    return rc;
+}
+
+/* Copy the cached frames that start at the next revision and whose facts
+ * `v` holds (`count`), instead of encoding those facts again. */
+static int
+enc_cached(struct snap_enc *e, uint64_t count)
+{
+    const struct snap_cache *c = e->cache;
+    int rc = PC_OK;
+
+    while (rc == PC_OK && e->raw.len == 0 && e->cache_next < c->n &&
+           e->cache_at == e->next &&
+           e->next - 1 + c->f[e->cache_next].n_facts <= count) {
+        const struct cached_frame *f = &c->f[e->cache_next++];
+        rc = enc_frame(e, f->hdr, f->stored, f->stored_len);
+        e->next += f->n_facts;
+        e->cache_at = e->next;
+    }
     return rc;
 }
 
@@ -195,10 +342,13 @@ enc_fact(struct snap_enc *e, const struct led_view *v, uint64_t rev)
                           rev, need, SNAP_RECORD_MAX);
     }
     if (e->raw.len > 0 && e->raw.len + need > SNAP_FRAME_RAW_MAX) {
-        rc = enc_flush(e);
+        rc = enc_flush(e, rev - 1);
         if (rc != PC_OK) {
             return rc;
         }
+    }
+    if (e->raw.len == 0) {
+        e->frame_first = rev;
     }
     rc = pc_buf_reserve(&e->raw, need);
     if (rc != PC_OK) {
@@ -224,7 +374,7 @@ enc_fact(struct snap_enc *e, const struct led_view *v, uint64_t rev)
     e->raw.len += need;
     /* A record over the frame limit travels alone. */
     if (e->raw.len >= SNAP_FRAME_RAW_MAX) {
-        return enc_flush(e);
+        return enc_flush(e, rev);
     }
     return PC_OK;
 }
@@ -242,7 +392,7 @@ snap_header(uint64_t count, const uint8_t root[PC_HASH_LEN],
 }
 
 int
-snap_enc_new(struct snap_enc **out)
+snap_enc_new(struct snap_enc **out, struct snap_cache *cache)
 {
     struct snap_enc *e = pc_calloc(1, sizeof(*e));
 
@@ -251,6 +401,8 @@ snap_enc_new(struct snap_enc **out)
     }
     XXH64_reset(&e->all, 0);
     e->next = 1;
+    e->cache = cache;
+    e->cache_at = 1;
     *out = e;
     return PC_OK;
 }
@@ -284,6 +436,9 @@ snap_enc_step(struct snap_enc *e, const struct led_view *v, snap_write_cb write,
     e->write = write;
     e->arg = arg;
     e->errmsg = errmsg;
+    if (e->cache != NULL) {
+        rc = enc_cached(e, count);
+    }
     for (; rc == PC_OK && e->next <= count; e->next++) {
         rc = enc_fact(e, v, e->next);
     }
@@ -302,7 +457,7 @@ snap_enc_finish(struct snap_enc *e, const struct led_view *v,
 
     rc = snap_enc_step(e, v, write, arg, errmsg);
     if (rc == PC_OK) {
-        rc = enc_flush(e);
+        rc = enc_flush(e, 0);
     }
     if (rc == PC_OK) {
         led_view_root(v, root);
@@ -327,7 +482,7 @@ snap_encode(const struct led_view *v, snap_write_cb write, void *arg,
     struct snap_enc *e;
     int rc;
 
-    rc = snap_enc_new(&e);
+    rc = snap_enc_new(&e, NULL);
     if (rc != PC_OK) {
         return pc_errmsgf(errmsg, rc, "snapshot: out of memory");
     }

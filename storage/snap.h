@@ -79,8 +79,36 @@ int snap_encode_buf(const struct led_view *v, struct pc_buf *out, char *errmsg);
  */
 struct snap_enc;
 
-/* A new encoder at revision 1. PC_OK or PC_ENOMEM. */
-int snap_enc_new(struct snap_enc **out);
+/*
+ * Frames of earlier snapshots of one ledger, so that the next snapshot
+ * copies them instead of encoding their facts again: a ledger only grows,
+ * so a frame that no later record could join comes out the same every
+ * time. Holds the compressed bytes of every such frame (about the size of
+ * the last snapshot). Valid only while no fact it covers changes: clear it
+ * when a document is redacted or the ledger is replaced. Not thread-safe:
+ * one encoder at a time.
+ */
+struct snap_cache;
+
+/* An empty cache that keeps at most `limit` bytes of frames (the frames up
+ * to the first that would not fit). PC_OK or PC_ENOMEM. */
+int snap_cache_new(struct snap_cache **out, uint64_t limit);
+/* Free `c` (accepts NULL). */
+void snap_cache_free(struct snap_cache *c);
+/* Forget every frame. */
+void snap_cache_clear(struct snap_cache *c);
+/* Facts its frames cover, from revision 1. */
+uint64_t snap_cache_facts(const struct snap_cache *c);
+/* Bytes it holds. */
+size_t snap_cache_bytes(const struct snap_cache *c);
+
+/*
+ * A new encoder at revision 1, with `cache` (or NULL): it copies the cached
+ * frames its views hold, then encodes the rest and adds each frame it
+ * closes for good to the cache. The output is byte for byte the same as
+ * without a cache. PC_OK or PC_ENOMEM.
+ */
+int snap_enc_new(struct snap_enc **out, struct snap_cache *cache);
 /* Free `e` (accepts NULL), finished or not. */
 void snap_enc_free(struct snap_enc *e);
 /* Facts encoded so far (a step's frames may still hold some back). */

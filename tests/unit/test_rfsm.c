@@ -4,7 +4,8 @@
  * three functions): a snapshot taken through the worker is the state at the
  * moment it completes; a redaction while the worker encodes throws the
  * work away so no snapshot carries a redacted document; a restore while a
- * job runs cancels it and installs the new state.
+ * job runs cancels it and installs the new state; later snapshots copy
+ * the frames of earlier ones.
  */
 #include "tests/lib/fsmfx.h"
 #include "tests/lib/test.h"
@@ -223,6 +224,90 @@ test_rfsm_restore_cancels_the_job(void **state)
     pc_buf_release(&older);
 }
 
+/* `n` writes of ~1 KiB documents: about 850 to a snapshot frame. */
+static void
+put_big(struct fsmfx *fx, int from, int n)
+{
+    char target[32], doc[1200];
+
+    for (int i = from; i < from + n; i++) {
+        snprintf(target, sizeof(target), "e/b%d", i);
+        snprintf(doc, sizeof(doc), "{\"name\":\"%d %0*d\"}", i, 1000, i);
+        assert_true(fsmfx_run(fx, CMD_RECORD_PUT, "prov", target, doc,
+                              "{\"salt\":\"" SALT "\"}", NULL)
+                        .status < 300);
+    }
+}
+
+/*
+ * A second snapshot copies the frames the first closed for good instead of
+ * encoding their facts again, and is still exactly the ledger; a redaction
+ * of a fact in those frames empties the cache, so the next snapshot has the
+ * document redacted; a restore empties it too.
+ */
+static void
+test_rfsm_snapshot_reuses_earlier_frames(void **state)
+{
+    struct fixture *t = *state;
+    struct led *l = fsm_led(t->fx->f), *back;
+    struct pc_buf snap, doc;
+    struct raft_buffer in;
+    uint8_t salt[PC_SALT_LEN];
+    char errmsg[PC_ERRMSG_SIZE];
+    uint64_t first, cached;
+
+    put_big(t->fx, 0, 4000);
+    pc_buf_init(&snap);
+    take(&t->s, &snap, NULL, NULL);
+    check_equal_to_ledger(&snap, l);
+    assert_true(t->s.snapshot_reused == 0);
+    cached = t->s.snapshot_cache_bytes;
+    assert_true(cached > 0);
+
+    put_big(t->fx, 4000, 2000);
+    pc_buf_release(&snap);
+    pc_buf_init(&snap);
+    take(&t->s, &snap, more_writes, &(struct writes){ t->fx, 30000 });
+    check_equal_to_ledger(&snap, l);
+    /* Most of the first 7000 facts, not the first snapshot's last frame. */
+    assert_true(t->s.snapshot_reused > 4000 && t->s.snapshot_reused < 7100);
+    assert_true(t->s.snapshot_cache_bytes > cached);
+
+    /* A document early in the ledger, so inside a cached frame. */
+    pc_buf_init(&doc);
+    first = 0;
+    for (uint64_t r = 1; r < 2000 && first == 0; r++) {
+        if (led_doc_get(l, r, &doc, salt) == PC_OK) {
+            first = r;
+        }
+    }
+    assert_true(first != 0);
+    assert_int_equal(led_redact(l, first), PC_OK);
+    pc_buf_release(&snap);
+    pc_buf_init(&snap);
+    take(&t->s, &snap, NULL, NULL);
+    assert_true(t->s.snapshot_reused == 0);
+    check_equal_to_ledger(&snap, l);
+    assert_int_equal(snap_decode(snap.data, snap.len, &back, errmsg), PC_OK);
+    assert_int_equal(led_doc_get(back, first, &doc, salt), PC_EFORBIDDEN);
+    led_free(back);
+
+    in.len = snap.len;
+    in.base = raft_malloc(in.len);
+    assert_non_null(in.base);
+    memcpy(in.base, snap.data, snap.len);
+    assert_int_equal(t->s.raft_fsm.restore(&t->s.raft_fsm, &in), 0);
+    assert_true(t->s.snapshot_cache_bytes == 0);
+    l = fsm_led(t->fx->f);
+    pc_buf_release(&snap);
+    pc_buf_init(&snap);
+    take(&t->s, &snap, NULL, NULL);
+    assert_true(t->s.snapshot_reused == 0);
+    check_equal_to_ledger(&snap, l);
+    pc_buf_release(&doc);
+    pc_buf_release(&snap);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -233,6 +318,8 @@ main(int argc, char **argv)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_rfsm_restore_cancels_the_job,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_rfsm_snapshot_reuses_earlier_frames, setup, teardown),
     };
 
     if (argc > 1) {

@@ -893,7 +893,7 @@ test_snap_steps_while_appending(void **state)
     pc_buf_init(&tail);
     pc_buf_init(&all);
     pc_buf_init(&ref);
-    assert_int_equal(snap_enc_new(&j.e), PC_OK);
+    assert_int_equal(snap_enc_new(&j.e, NULL), PC_OK);
     assert_int_equal(led_view_open(l, &j.v), PC_OK);
     assert_int_equal(pthread_create(&t, NULL, step_thread, &j), 0);
     for (int i = 0; i < 2000; i++) {
@@ -950,6 +950,179 @@ test_snap_steps_while_appending(void **state)
     pc_buf_release(&j.body);
     pc_buf_release(&tail);
     pc_buf_release(&all);
+    pc_buf_release(&ref);
+    led_free(l);
+}
+
+/* Encode the current ledger with `c` (a step, then the finish over a later
+ * view `more` facts on) and check it against the one-shot encoding. */
+static void
+cached_encode_matches(struct gen *g, struct led *l, struct snap_cache *c,
+                      int more, bool want_equal)
+{
+    char errmsg[PC_ERRMSG_SIZE];
+    uint8_t root[PC_HASH_LEN], hdr[SNAP_HEADER_LEN];
+    struct pc_buf body, ref;
+    struct snap_enc *e;
+    struct led_view *v;
+
+    pc_buf_init(&body);
+    pc_buf_init(&ref);
+    assert_int_equal(snap_enc_new(&e, c), PC_OK);
+    assert_int_equal(led_view_open(l, &v), PC_OK);
+    assert_int_equal(snap_enc_step(e, v, step_write, &body, errmsg), PC_OK);
+    led_view_close(l, v);
+    for (int i = 0; i < more; i++) {
+        gen_fact(g, l);
+    }
+    assert_int_equal(led_view_open(l, &v), PC_OK);
+    assert_int_equal(snap_enc_finish(e, v, step_write, &body, errmsg), PC_OK);
+    snap_enc_free(e);
+    led_view_root(v, root);
+    snap_header(led_view_count(v), root, hdr);
+    assert_int_equal(pc_buf_put(&ref, hdr, sizeof(hdr)), PC_OK);
+    led_view_close(l, v);
+    /* The reference after the header: the same view's one-shot bytes. */
+    pc_buf_release(&ref);
+    pc_buf_init(&ref);
+    assert_int_equal(led_view_open(l, &v), PC_OK);
+    assert_int_equal(snap_encode_buf(v, &ref, errmsg), PC_OK);
+    led_view_close(l, v);
+    assert_memory_equal(ref.data, hdr, sizeof(hdr));
+    if (want_equal) {
+        assert_int_equal(body.len + sizeof(hdr), ref.len);
+        assert_memory_equal(body.data, ref.data + sizeof(hdr), body.len);
+    } else {
+        assert_true(body.len + sizeof(hdr) != ref.len ||
+                    memcmp(body.data, ref.data + sizeof(hdr), body.len) != 0);
+    }
+    pc_buf_release(&body);
+    pc_buf_release(&ref);
+}
+
+/*
+ * A snapshot that copies the frames of earlier ones is byte for byte the
+ * one-shot encoding, however the ledger grew in between; the cache keeps
+ * only frames no later fact can join (never the last), grows with each
+ * snapshot, and is really what the encoder copies: a redaction it was not
+ * told about shows in the output until the cache is cleared.
+ */
+static void
+test_snap_cache_reuses_closed_frames(void **state)
+{
+    (void)state;
+    struct snap_cache *c;
+    struct gen g;
+    struct led *l;
+    uint64_t f1, f2;
+
+    gen_init(&g, test_seed() + 11);
+    g.doc_max = 4000; /* frames of ~1400 facts */
+    g.redact_pct = 0;
+    l = gen_ledger(&g, 6000);
+    assert_int_equal(snap_cache_new(&c, UINT64_MAX), PC_OK);
+    assert_true(snap_cache_facts(c) == 0 && snap_cache_bytes(c) == 0);
+
+    cached_encode_matches(&g, l, c, 300, true);
+    f1 = snap_cache_facts(c);
+    /* Frames closed for good, not the partly filled last one. */
+    assert_true(f1 >= 2 * 1000 && f1 < led_count(l));
+    assert_true(snap_cache_bytes(c) > 0);
+
+    for (int i = 0; i < 2000; i++) {
+        gen_fact(&g, l);
+    }
+    cached_encode_matches(&g, l, c, 0, true);
+    f2 = snap_cache_facts(c);
+    assert_true(f2 > f1 && f2 < led_count(l));
+    cached_encode_matches(&g, l, c, 50, true); /* nothing new to cache */
+    assert_true(snap_cache_facts(c) >= f2);
+
+    /* Redact a document inside the first cached frame. */
+    uint64_t rev = 0;
+    for (uint64_t r = 1; r <= 300 && rev == 0; r++) {
+        struct pc_buf d;
+        uint8_t salt[PC_SALT_LEN];
+        pc_buf_init(&d);
+        if (led_doc_get(l, r, &d, salt) == PC_OK) {
+            rev = r;
+        }
+        pc_buf_release(&d);
+    }
+    assert_true(rev != 0);
+    assert_int_equal(led_redact(l, rev), PC_OK);
+    cached_encode_matches(&g, l, c, 0, false);
+    snap_cache_clear(c);
+    assert_true(snap_cache_facts(c) == 0 && snap_cache_bytes(c) == 0);
+    cached_encode_matches(&g, l, c, 0, true);
+    assert_true(snap_cache_facts(c) > 0);
+    cached_encode_matches(&g, l, c, 10, true);
+
+    /* A limit keeps the frames up to the first that would not fit. */
+    struct snap_cache *half;
+    assert_int_equal(snap_cache_new(&half, snap_cache_bytes(c) / 2), PC_OK);
+    cached_encode_matches(&g, l, half, 0, true);
+    assert_true(snap_cache_facts(half) > 0 &&
+                snap_cache_facts(half) < snap_cache_facts(c));
+    cached_encode_matches(&g, l, half, 0, true);
+    snap_cache_free(half);
+    snap_cache_free(c);
+    led_free(l);
+}
+
+/* Out of memory, a cached encode fails or matches, and the cache it leaves
+ * behind still yields the one-shot bytes. */
+static void
+test_snap_cache_survives_every_oom(void **state)
+{
+    (void)state;
+    char errmsg[PC_ERRMSG_SIZE];
+    struct snap_cache *c;
+    struct pc_buf s, ref;
+    struct led_view *v;
+    struct gen g;
+    struct led *l;
+    int fails = 0;
+
+    gen_init(&g, test_seed() + 12);
+    g.doc_max = 4000;
+    g.redact_pct = 0;
+    l = gen_ledger(&g, 1500);
+    pc_buf_init(&ref);
+    assert_int_equal(led_view_open(l, &v), PC_OK);
+    assert_int_equal(snap_encode_buf(v, &ref, errmsg), PC_OK);
+    for (long n = 0;; n++) {
+        struct snap_enc *e = NULL;
+        uint8_t root[PC_HASH_LEN], hdr[SNAP_HEADER_LEN];
+
+        assert_int_equal(snap_cache_new(&c, UINT64_MAX), PC_OK);
+        pc_buf_init(&s);
+        pc_alloc_fault(n, -1);
+        int rc = snap_enc_new(&e, c);
+        if (rc == PC_OK) {
+            rc = snap_enc_finish(e, v, step_write, &s, errmsg);
+        }
+        pc_alloc_fault_off();
+        snap_enc_free(e);
+        if (rc == PC_OK) {
+            led_view_root(v, root);
+            snap_header(led_view_count(v), root, hdr);
+            assert_int_equal(s.len + sizeof(hdr), ref.len);
+            assert_memory_equal(s.data, ref.data + sizeof(hdr), s.len);
+        } else {
+            assert_int_equal(rc, PC_ENOMEM);
+            fails++;
+        }
+        pc_buf_release(&s);
+        /* Whatever the cache kept, an encode with it is still exact. */
+        cached_encode_matches(&g, l, c, 0, true);
+        snap_cache_free(c);
+        if (rc == PC_OK && n > 40) {
+            break;
+        }
+    }
+    assert_true(fails > 1);
+    led_view_close(l, v);
     pc_buf_release(&ref);
     led_free(l);
 }
@@ -1311,6 +1484,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_snap_rejects_broken_chain),
         cmocka_unit_test(test_snap_view_encoded_while_appending),
         cmocka_unit_test(test_snap_steps_while_appending),
+        cmocka_unit_test(test_snap_cache_reuses_closed_frames),
+        cmocka_unit_test(test_snap_cache_survives_every_oom),
         cmocka_unit_test(test_snap_decode_survives_every_oom),
         cmocka_unit_test(test_snap_encode_survives_every_oom),
         cmocka_unit_test(test_snap_encode_stops_on_write_error),
