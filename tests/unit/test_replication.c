@@ -4,7 +4,8 @@
  * clock) with the real state machine behind each server: 3 and 5 servers,
  * leader changes, partitions and heals, snapshot install on a lagging
  * server. After every scenario all replicas hold the same revision and
- * Merkle root. Also: our patched raft's entry checksum against a reference.
+ * Merkle root. Also: our patched raft's entry checksum against a reference,
+ * and its early commit notice for large entries.
  */
 #include "tests/lib/test.h"
 
@@ -347,6 +348,68 @@ test_replication_snapshot_rounds(void **state)
 }
 
 #ifdef PC_RAFT_built
+/* Simulated milliseconds until every follower has applied `idx`, stepping
+ * at most `max_ms` after the leader applied it. */
+static raft_time
+followers_apply_after(struct fixture *fx, unsigned l, raft_index idx,
+                      unsigned max_ms)
+{
+    assert_true(raft_fixture_step_until_applied(&fx->f, l, idx, 10000));
+    raft_time t0 = raft_fixture_time(&fx->f);
+    while (raft_fixture_time(&fx->f) - t0 <= max_ms) {
+        bool all = true;
+        for (unsigned i = 0; i < fx->n; i++) {
+            all = all && raft_last_applied(raft_fixture_get(&fx->f, i)) >= idx;
+        }
+        if (all) {
+            return raft_fixture_time(&fx->f) - t0;
+        }
+        raft_fixture_step(&fx->f);
+    }
+    return max_ms + 1;
+}
+
+/*
+ * tools/patches (commit-notify): a leader that commits 32 KiB of entries or
+ * more tells its followers at once, so they apply while it does, not with
+ * the next entries or heartbeat; a small commit waits for those, as raft
+ * does without the patch.
+ */
+static void
+test_replication_commit_notify(void **state)
+{
+    struct fixture *fx = *state;
+    struct apply_req a;
+    char *body = test_malloc(40000);
+    unsigned l;
+    raft_index idx;
+    unsigned hb = 100;
+
+    for (unsigned i = 0; i < fx->n; i++) {
+        raft_set_heartbeat_timeout(raft_fixture_get(&fx->f, i), hb);
+    }
+    genesis(fx);
+    l = leader(fx);
+    /* An org whose name is too long: refused, but a 40 KB entry all the
+     * same, which every replica applies as a rejection fact. */
+    snprintf(body, 40000,
+             "{\"id\":\"big\",\"name\":\"%039000d\",\"level\":\"city\","
+             "\"kind\":\"agency\",\"parent\":\"authority\"}",
+             0);
+    idx = propose(fx, l, CMD_ORG_CREATE, "admin", body, "", &a);
+    test_free(body); /* copied into the entry */
+    assert_true(idx > 0);
+    assert_true(followers_apply_after(fx, l, idx, hb) < hb / 2);
+
+    idx = propose(fx, l, CMD_ORG_CREATE, "admin",
+                  "{\"id\":\"small\",\"name\":\"n\",\"level\":\"city\","
+                  "\"kind\":\"agency\",\"parent\":\"authority\"}",
+                  "", &a);
+    assert_true(idx > 0);
+    assert_true(followers_apply_after(fx, l, idx, hb) >= hb / 2);
+    assert_converged(fx, idx);
+}
+
 /* raft's checksum of every entry, from tools/patches (fast-crc32): the
  * patched code must compute what raft 0.22.1's byte-at-a-time loop did, or
  * a data directory written by one could not be read by the other. */
@@ -423,6 +486,8 @@ main(int argc, char **argv)
                                         setup5, teardown),
 #ifdef PC_RAFT_built
         cmocka_unit_test(test_replication_raft_crc),
+        cmocka_unit_test_setup_teardown(test_replication_commit_notify, setup3,
+                                        teardown),
 #endif
     };
     if (argc > 1) {
