@@ -33,6 +33,12 @@
  *   (out-of-line separators made inserts ~40% slower). A full leaf receiving
  *   an id at its right end on the rightmost path keeps its entries and
  *   starts a new leaf, so ids arriving in order fill leaves completely.
+ *   A group remembers the leaf of its last insert, the separators that
+ *   bound it and the position taken (a finger): an id within those bounds
+ *   goes into that leaf without a descent, and right after the last one
+ *   when two comparisons show that is its place (imports arrive in key
+ *   order or near it: batch apply 2.98 -> 2.8 us per record at 2M, a
+ *   third of a follower's descents' cost left). Any split clears it.
  * - idx_undo removes the entry from its leaf and never merges: it is the
  *   rare rollback path and must not allocate. An emptied leaf stays linked
  *   (scans skip it) and takes the ids of its range again later.
@@ -72,10 +78,17 @@ struct ent {
 #define GRP_SIZE(len) FLEX_SIZE(struct grp, parent, len)
 
 struct grp {
-    uint64_t hash;   /* of (kind, parent); seeds the hashes of its ids */
-    uint64_t count;  /* entities */
-    void *root;      /* struct leaf if height == 0, else struct inner */
-    uint32_t height; /* inner levels above the leaves */
+    uint64_t hash;  /* of (kind, parent); seeds the hashes of its ids */
+    uint64_t count; /* entities */
+    void *root;     /* struct leaf if height == 0, else struct inner */
+    /* The leaf of the last insert and the separators bounding its range
+     * (NULL: unbounded), so that the next id in that range (imports come
+     * in key order or near it) skips the descent. Separators stay where
+     * they are until a node splits, which clears it. */
+    struct leaf *finger;
+    const struct sep *finger_lo, *finger_hi;
+    uint32_t finger_pos; /* where the last insert went in it */
+    uint32_t height;     /* inner levels above the leaves */
     uint32_t gidx;
     uint32_t kind;
     uint16_t parent_len;
@@ -522,10 +535,12 @@ tree_leaf(const struct grp *g, const uint8_t *key, size_t len)
     return node;
 }
 
-/* Descend to the key's leaf, recording the way in `p`. */
+/* Descend to the key's leaf, recording the way in `p` and the leaf's
+ * bounds in the finger. */
 static void
-tree_path(const struct grp *g, const uint8_t *key, size_t len, struct path *p)
+tree_path(struct grp *g, const uint8_t *key, size_t len, struct path *p)
 {
+    const struct sep *lo = NULL, *hi = NULL;
     void *node = g->root;
 
     p->height = g->height;
@@ -534,10 +549,44 @@ tree_path(const struct grp *g, const uint8_t *key, size_t len, struct path *p)
         uint32_t ci = inner_pick(in, key, len);
         p->node[lvl] = in;
         p->pos[lvl] = ci;
+        /* c[ci] holds the ids in [k[ci - 1], k[ci]). */
+        lo = ci > 0 ? &in->k[ci - 1] : lo;
+        hi = ci + 1 < in->n ? &in->k[ci] : hi;
         node = in->c[ci];
     }
     p->node[0] = node;
     p->pos[0] = leaf_lower(node, key, len);
+    g->finger = node;
+    g->finger_lo = lo;
+    g->finger_hi = hi;
+}
+
+/* The way to the key's leaf for an insert that will not split it: from
+ * the finger when the key is in its range, else by descent. */
+static void
+tree_path_insert(struct idx *x, struct grp *g, const uint8_t *key, size_t len,
+                 struct path *p)
+{
+    const struct leaf *f = g->finger;
+
+    if (f != NULL && f->n < x->leaf_cap &&
+        (g->finger_lo == NULL ||
+         key_cmp(sep_bytes(g->finger_lo), g->finger_lo->len, key, len) <= 0) &&
+        (g->finger_hi == NULL ||
+         key_cmp(key, len, sep_bytes(g->finger_hi), g->finger_hi->len) < 0)) {
+        /* Right after the last insert (a sorted leaf has one place for
+         * the key, so two comparisons prove it), else a search. */
+        uint32_t i = g->finger_pos + 1;
+        bool next =
+            i <= f->n &&
+            key_cmp(f->e[i - 1]->id, f->e[i - 1]->id_len, key, len) < 0 &&
+            (i == f->n || key_cmp(key, len, f->e[i]->id, f->e[i]->id_len) < 0);
+        p->height = g->height;
+        p->node[0] = g->finger;
+        p->pos[0] = next ? i : leaf_lower(f, key, len);
+        return;
+    }
+    tree_path(g, key, len, p);
 }
 
 /* Entry i of leaf `lf` once `e` is inserted at `pos`. */
@@ -827,6 +876,9 @@ ent_create(struct idx *x, struct grp *g, const struct idx_key *k, uint64_t rev,
         ng->count = 0;
         ng->root = nl;
         ng->height = 0;
+        ng->finger = NULL;
+        ng->finger_lo = ng->finger_hi = NULL;
+        ng->finger_pos = 0;
         ng->gidx = x->n_groups;
         ng->kind = k->kind;
         ng->parent_len = (uint16_t)k->parent.len;
@@ -852,7 +904,7 @@ ent_create(struct idx *x, struct grp *g, const struct idx_key *k, uint64_t rev,
     if (tab_reserve(x, &x->ents, ent_hash) != PC_OK) {
         goto err_ent;
     }
-    tree_path(g, e->id, e->id_len, &p);
+    tree_path_insert(x, g, e->id, e->id_len, &p);
     if (tree_reserve(x, g, e, &p, &s) != PC_OK) {
         goto err_ent;
     }
@@ -863,6 +915,11 @@ ent_create(struct idx *x, struct grp *g, const struct idx_key *k, uint64_t rev,
     }
     tab_put(&x->ents, e, ng != NULL ? ent_hash(x, e) : h);
     tree_insert(g, e, &p, &s);
+    if (s.n_split > 0) {
+        g->finger = NULL; /* nodes and separators moved */
+    } else {
+        g->finger_pos = p.pos[0];
+    }
     g->count++;
     return PC_OK;
 
