@@ -1151,6 +1151,10 @@ test_records_batch_parse(void **state)
           PC_EINVAL, 0, "if_version" },
         { "{\"records\":[{\"key\":\"a\",\"value\":{},\"if_version\":1.5}]}",
           PC_EINVAL, 0, "if_version" },
+        /* of two repeats, the one earlier in the request is named */
+        { "{\"records\":[{\"key\":\"a\",\"value\":{}},{\"key\":\"b\",\"value\""
+          ":{}},{\"key\":\"b\",\"value\":{}},{\"key\":\"a\",\"value\":{}}]}",
+          PC_EINVAL, 2, "key" },
         /* a duplicate before a later syntax error is the first failure */
         { "{\"records\":[{\"key\":\"a\",\"value\":{}},{\"key\":\"a\",\"value\""
           ":{}},{\"key\":\"\"}]}",
