@@ -10,12 +10,14 @@
 static atomic_bool fault_on;
 static atomic_long fault_skip; /* allocations still allowed to succeed */
 static atomic_long fault_fail; /* failures still to inject; <0 = forever */
-static atomic_ulong n_allocs;
+/* Per thread: a shared atomic counter cost a locked add per allocation
+ * (0.8% of a node's CPU under load). */
+static _Thread_local unsigned long n_allocs;
 
 static bool
 should_fail(void)
 {
-    atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
+    n_allocs++;
     if (!atomic_load_explicit(&fault_on, memory_order_relaxed)) {
         return false;
     }
@@ -102,5 +104,5 @@ pc_alloc_fault_off(void)
 unsigned long
 pc_alloc_count(void)
 {
-    return atomic_load(&n_allocs);
+    return n_allocs;
 }

@@ -20,7 +20,8 @@ char *pc_strndup(const char *s, size_t n);
 /*
  * Fault injection for tests: the next `successes` allocations succeed, then
  * `failures` fail (a negative `failures` means all after). pc_alloc_fault_off()
- * returns to normal. pc_alloc_count() counts allocations since start.
+ * returns to normal. pc_alloc_count() counts the calling thread's
+ * allocations since it started.
  */
 void pc_alloc_fault(long successes, long failures);
 void pc_alloc_fault_off(void);
