@@ -144,6 +144,9 @@ struct tab {
 struct idx {
     struct tab ents;
     struct tab grps;
+    /* The group of the last idx_add: a batch names one group throughout,
+     * and its records are looked up three times each. */
+    struct grp *last_grp;
     struct grp **groups;
     uint32_t n_groups;
     uint32_t cap_groups;
@@ -394,6 +397,19 @@ grp_find(const struct idx *x, uint32_t kind, struct pc_slice parent, uint64_t h)
     return g != NULL ? g : grp_find_in(&x->grps.old, kind, parent, h);
 }
 
+/* The group (kind, parent), or NULL. */
+static struct grp *
+grp_get(const struct idx *x, uint32_t kind, struct pc_slice parent)
+{
+    struct grp *g = x->last_grp;
+
+    if (g != NULL && g->kind == kind &&
+        key_eq(g->parent, g->parent_len, parent.p, parent.len)) {
+        return g;
+    }
+    return grp_find(x, kind, parent, grp_hash_of(kind, parent));
+}
+
 static struct ent *
 ent_find_in(const struct slots *a, const struct grp *g, struct pc_slice id,
             uint64_t h, size_t *pos)
@@ -451,7 +467,7 @@ lookup(const struct idx *x, const struct idx_key *k, struct grp **gp,
     if (k->parent.len > IDX_MAX_KEY || k->id.len > IDX_MAX_KEY) {
         return NULL;
     }
-    g = grp_find(x, k->kind, k->parent, grp_hash_of(k->kind, k->parent));
+    g = grp_get(x, k->kind, k->parent);
     if (g == NULL) {
         return NULL;
     }
@@ -1004,6 +1020,9 @@ idx_add(struct idx *x, const struct idx_key *k, uint64_t version, uint64_t rev)
         return PC_EINVAL;
     }
     e = lookup(x, k, &g, NULL, &h);
+    if (g != NULL) {
+        x->last_grp = g; /* groups live as long as the index */
+    }
     if (e != NULL) {
         return ent_push(x, e, version, rev);
     }
@@ -1022,7 +1041,7 @@ idx_prefetch(const struct idx *x, const struct idx_key *k)
     if (k->parent.len > IDX_MAX_KEY || k->id.len > IDX_MAX_KEY) {
         return;
     }
-    g = grp_find(x, k->kind, k->parent, grp_hash_of(k->kind, k->parent));
+    g = grp_get(x, k->kind, k->parent);
     if (g != NULL) {
         h = XXH3_64bits_withSeed(k->id.p, k->id.len, g->hash);
         SLOTS_PREFETCH(&x->ents.cur, h);
