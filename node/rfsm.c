@@ -101,20 +101,21 @@ staggered(const struct rfsm *s, unsigned n)
 }
 
 /* Entries in the raft log since the last snapshot (none known yet right
- * after a restore: the next apply follows it). */
+ * after a restore: the next apply follows it), with `pending` more. */
 static uint64_t
-since_entries(const struct rfsm *s)
+since_entries(const struct rfsm *s, uint64_t pending)
 {
-    return s->snap_index == RFSM_INDEX_UNKNOWN ? 0
-                                               : s->last_index - s->snap_index;
+    return s->snap_index == RFSM_INDEX_UNKNOWN
+               ? 0
+               : s->last_index - s->snap_index + pending;
 }
 
-/* Entries of `avg` bytes still to apply before the raft log since the
- * last snapshot holds `target` bytes. */
+/* Entries of `avg` bytes still to apply before `bytes`, the raft log's
+ * since the last snapshot, reach `target`. */
 static uint64_t
-entries_to(const struct rfsm *s, uint64_t target, uint64_t avg)
+entries_to(uint64_t bytes, uint64_t target, uint64_t avg)
 {
-    return s->since_bytes >= target ? 0 : (target - s->since_bytes) / avg + 1;
+    return bytes >= target ? 0 : (target - bytes) / avg + 1;
 }
 
 /* Charge the raft entries applied since the last call (barriers, which
@@ -138,22 +139,29 @@ log_track(struct rfsm *s, uint64_t index, size_t len)
 void
 rfsm_retune(struct rfsm *s)
 {
-    uint64_t avg, want, cap, th, lo;
+    uint64_t avg, want, cap, th, lo, pending = 0, since, bytes;
     struct led_mem m;
     unsigned tr;
 
     if (s->log_budget == 0) {
         return;
     }
-    if (s->last_index < raft_last_applied(s->raft)) {
-        log_track(s, raft_last_applied(s->raft), 0);
+    /* Barriers applied since the last command count here, but only the
+     * next command's log_track books them: were the timer to, how its
+     * ticks fell between entries would change that command's share of
+     * the average, and with it the threshold, from replica to replica. */
+    if (s->snap_index != RFSM_INDEX_UNKNOWN &&
+        s->last_index < raft_last_applied(s->raft)) {
+        pending = raft_last_applied(s->raft) - s->last_index;
     }
+    since = since_entries(s, pending);
+    bytes = s->since_bytes + pending * RFSM_ENTRY_OVERHEAD;
     avg = s->entry_bytes_avg > 0 ? s->entry_bytes_avg : 1;
     led_mem(fsm_led(s->fsm), &m);
-    want = since_entries(s) +
-           entries_to(s, (m.enc + m.doc_raw) / RFSM_GROWTH_DIV, avg);
+    want =
+        since + entries_to(bytes, (m.enc + m.doc_raw) / RFSM_GROWTH_DIV, avg);
     want = want > s->threshold_max ? want : s->threshold_max;
-    cap = since_entries(s) + entries_to(s, s->log_budget, avg);
+    cap = since + entries_to(bytes, s->log_budget, avg);
     th = want < cap ? want : cap;
     lo = s->threshold_max < 64 ? s->threshold_max : 64;
     th = th < lo ? lo : th > INT32_MAX ? INT32_MAX : th;
