@@ -1187,7 +1187,8 @@ test_records_batch_parse(void **state)
     }
 }
 
-/* Over 1000 records, or one document over 256 KiB canonical: refused. */
+/* Over 1000 records, or one document over 256 KiB canonical: refused;
+ * 1000 are taken, unless a key repeats. */
 static void
 test_records_batch_limits(void **state)
 {
@@ -1210,6 +1211,29 @@ test_records_batch_limits(void **state)
         fsm_batch_parse(body.data, body.len, &b, msg, field, &index),
         PC_EINVAL);
     assert_string_equal(field, "records");
+    /* 1000 distinct keys are taken; the same with the last repeating the
+     * first is refused at the last (the duplicate check's largest set). */
+    for (int dup = 0; dup <= 1; dup++) {
+        body.len = 0;
+        assert_int_equal(pc_buf_printf(&body, "{\"records\":["), PC_OK);
+        for (int i = 0; i < 1000; i++) {
+            assert_int_equal(
+                pc_buf_printf(&body, "%s{\"key\":\"k%d\",\"value\":{}}",
+                              i ? "," : "", i == 999 && dup ? 0 : i),
+                PC_OK);
+        }
+        assert_int_equal(pc_buf_printf(&body, "]}"), PC_OK);
+        int rc = fsm_batch_parse(body.data, body.len, &b, msg, field, &index);
+        if (!dup) {
+            assert_int_equal(rc, PC_OK);
+            assert_int_equal(b.n, 1000);
+            fsm_batch_release(&b);
+        } else {
+            assert_int_equal(rc, PC_EINVAL);
+            assert_int_equal(index, 999);
+            assert_string_equal(field, "key");
+        }
+    }
     body.len = 0;
     assert_int_equal(pc_buf_printf(&body,
                                    "{\"records\":[{\"key\":\"a\",\"value\":{}},"
