@@ -85,8 +85,7 @@ struct snap_enc {
     uint64_t next;        /* revision the next step starts at */
     uint64_t frame_first; /* revision of the first record in `raw` */
     struct snap_cache *cache;
-    size_t cache_next; /* the cached frame to copy next, */
-    uint64_t cache_at; /* which starts at this revision */
+    size_t cache_next; /* the cached frame to copy next */
     bool failed;       /* a step failed: only snap_enc_free remains */
     char *errmsg;
 };
@@ -98,6 +97,7 @@ struct snap_enc {
  * frame of a snapshot is not kept, since the next snapshot fills it further.
  */
 struct cached_frame {
+    uint64_t first; /* revision of its first record */
     uint64_t n_facts;
     uint8_t hdr[SNAP_FRAME_HEADER_LEN];
     uint8_t *stored;
@@ -159,21 +159,21 @@ snap_cache_bytes(const struct snap_cache *c)
 
 /* Keep a frame closed for good that starts where the cache ends. At its
  * limit or out of memory, the cache just stops growing: it is an
- * optimisation. Returns whether it was kept. */
-static bool
+ * optimisation. */
+static void
 cache_add(struct snap_cache *c, uint64_t first, uint64_t n_facts,
           const uint8_t *hdr, const uint8_t *stored, size_t len)
 {
     struct cached_frame *f;
 
     if (first != c->end || len > c->limit - c->bytes) {
-        return false;
+        return;
     }
     if (c->n == c->cap) {
         size_t cap = c->cap == 0 ? 64 : c->cap * 2;
         f = pc_realloc(c->f, cap * sizeof(*f));
         if (f == NULL) {
-            return false;
+            return;
         }
         c->f = f;
         c->cap = cap;
@@ -181,16 +181,16 @@ cache_add(struct snap_cache *c, uint64_t first, uint64_t n_facts,
     f = &c->f[c->n];
     f->stored = pc_malloc(len);
     if (f->stored == NULL) {
-        return false;
+        return;
     }
     memcpy(f->stored, stored, len);
     memcpy(f->hdr, hdr, SNAP_FRAME_HEADER_LEN);
     f->stored_len = len;
+    f->first = first;
     f->n_facts = n_facts;
     c->n++;
     c->end += n_facts;
     c->bytes += len;
-    return true;
 }
 
 static int
@@ -260,13 +260,9 @@ enc_flush(struct snap_enc *e, uint64_t last)
     put_u32le(hdr, (uint32_t)e->raw.len);
     put_u32le(hdr + 4, clen);
     put_u64le(hdr + 8, XXH64(stored, stored_len, 0));
-    if (last != 0 && e->cache != NULL &&
+    if (last != 0 && e->cache != NULL) {
         cache_add(e->cache, e->frame_first, last + 1 - e->frame_first, hdr,
-                  stored, stored_len) &&
-        e->cache_at == e->frame_first) {
-        /* This encoder is past every cached frame, the new one included. */
-        e->cache_next = e->cache->n;
-        e->cache_at = e->cache->end;
+                  stored, stored_len);
     }
     rc = enc_frame(e, hdr, stored, stored_len);
     e->raw.len = 0;
@@ -282,12 +278,11 @@ enc_cached(struct snap_enc *e, uint64_t count)
     int rc = PC_OK;
 
     while (rc == PC_OK && e->raw.len == 0 && e->cache_next < c->n &&
-           e->cache_at == e->next &&
+           c->f[e->cache_next].first == e->next &&
            e->next - 1 + c->f[e->cache_next].n_facts <= count) {
         const struct cached_frame *f = &c->f[e->cache_next++];
         rc = enc_frame(e, f->hdr, f->stored, f->stored_len);
         e->next += f->n_facts;
-        e->cache_at = e->next;
     }
     return rc;
 }
@@ -402,7 +397,6 @@ snap_enc_new(struct snap_enc **out, struct snap_cache *cache)
     XXH64_reset(&e->all, 0);
     e->next = 1;
     e->cache = cache;
-    e->cache_at = 1;
     *out = e;
     return PC_OK;
 }
