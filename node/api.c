@@ -342,8 +342,8 @@ api_disk_full(struct node *n, struct http_request *req)
 {
     api_error(n, req, 507, "insufficient_storage",
               "the node's disk is full (%llu bytes free, less than one "
-              "raft segment): writes and linearizable reads are refused, "
-              "stale reads are served",
+              "raft segment): writes, linearizable reads and reads that "
+              "must be audited are refused; other stale reads are served",
               (unsigned long long)n->disk_free);
 }
 
