@@ -5,7 +5,7 @@
 # provider principal and a published catalog entry, then measures the record
 # path: PUT of new keys at 1, 16 and 64 connections, If-Match updates at 64,
 # linearizable and stale GET of one record at 64, and records:batch of 100
-# records per request at 16; plus org creation at 64 for continuity with older
+# records per request at 32; plus org creation at 64 for continuity with older
 # runs. Prints a table and one "name value unit" line per result (docs/
 # bench.md explains the rows). Every load is bounded in time.
 #
@@ -145,7 +145,7 @@ run record_put 64 record_put.lua "$rec" "$prov"
 run record_update 64 record_update.lua "$rec" "$prov"
 run record_get_lin 64 read.lua "$rec/readkey" "$prov"
 run record_get_stale 64 read.lua "$rec/readkey?consistency=stale" "$prov"
-for bc in ${BENCH_BATCH_CONNS:-16}; do run record_batch100 $bc record_batch.lua "$rec" "$prov" 100; done
+for bc in ${BENCH_BATCH_CONNS:-32}; do run record_batch100 $bc record_batch.lua "$rec" "$prov" 100; done
 run org_create 64 write_org.lua /v1/orgs "$admin"
 # Every follower must be alive and caught up: a benchmark that only watches
 # the leader hides a crashed follower.

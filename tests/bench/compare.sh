@@ -89,7 +89,7 @@ row "PUT new key c64 / put c64" cluster_record_put_c64 "put (leader)" 64 thr2p99
 row "PUT If-Match c64 / put c64" cluster_record_update_c64 "put (leader)" 64
 row "GET linearizable / range lin c64" cluster_record_get_lin_c64 "range linearizable (leader)" 64 thr2
 row "GET stale / range serial. c64" cluster_record_get_stale_c64 "range serializable (leader)" 64
-recs=$(ours cluster_record_batch100_c16_records)
-printf '%-34s %9s %38s  batch >= 100000 records/s: %s\n' "records:batch (100/request) c16" \
+recs=$(ours cluster_record_batch100_c32_records)
+printf '%-34s %9s %38s  batch >= 100000 records/s: %s\n' "records:batch (100/request) c32" \
     "${recs:--}" "records/s" "$(verdict "${recs:--}" ">=" 100000)"
 echo "(x thr = ours/etcd throughput; x p99 = ours/etcd p99, lower is better)"
