@@ -883,31 +883,38 @@ version_payload(const char *op, const char *org, const struct jcs_val *reason,
     return rc;
 }
 
-/* Append one record version; `doc` (canonical bytes) NULL for a retire
- * version. */
+/* Append one record version with its payload built; `doc` (canonical
+ * bytes) NULL for a retire version. */
+static int
+emit_built(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
+           const struct pc_buf *payload, const uint8_t salt[PC_SALT_LEN],
+           const struct pc_slice *doc)
+{
+    struct pc_slice ps = { payload->data, payload->len };
+    struct led_doc d;
+
+    if (doc != NULL) {
+        d = (struct led_doc){ salt, doc->p, doc->len };
+    }
+    return fsm_emit_canonical(c, FACT_RECORD, entry, key, ps,
+                              doc != NULL ? &d : NULL);
+}
+
+/* Append one record version; `doc` as for emit_built. */
 static int
 emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
              const char *op, const char *org, const struct jcs_val *reason,
              const struct jcs_val *objection, bool retired,
              const uint8_t salt[PC_SALT_LEN], const struct pc_slice *doc)
 {
-    struct led_doc d;
     struct pc_buf p;
-    struct pc_slice ps;
     int rc;
 
     pc_buf_init(&p);
     rc = version_payload(op, org, reason, objection, retired, &p);
-    if (rc != PC_OK) {
-        pc_buf_release(&p);
-        return rc;
+    if (rc == PC_OK) {
+        rc = emit_built(c, entry, key, &p, salt, doc);
     }
-    ps = (struct pc_slice){ p.data, p.len };
-    if (doc != NULL) {
-        d = (struct led_doc){ salt, doc->p, doc->len };
-    }
-    rc = fsm_emit_canonical(c, FACT_RECORD, entry, key, ps,
-                            doc != NULL ? &d : NULL);
     pc_buf_release(&p);
     return rc;
 }
@@ -1304,8 +1311,11 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
     struct fsm_batch b;
     uint8_t(*salts)[PC_SALT_LEN] = NULL;
     bool *create = NULL, *skip = NULL, ok, trusted;
+    struct pc_buf pay[2]; /* the payloads of an update and of a create */
     int rc;
 
+    pc_buf_init(&pay[0]);
+    pc_buf_init(&pay[1]);
     rc = read_batch(c, &b, &salts, &ok);
     if (rc != PC_OK || !ok) {
         pc_free(salts);
@@ -1371,17 +1381,24 @@ record_batch(struct fsm_ctx *c, const struct fsm_principal *actor)
         }
         create[i] = st.version == 0 || st.retired;
     }
+    /* Every version of a batch has one of two payloads: built once, not
+     * once per record (a malloc per record on every replica). */
+    rc = version_payload("update", actor->org, NULL, NULL, false, &pay[0]);
+    if (rc == PC_OK) {
+        rc = version_payload("create", actor->org, NULL, NULL, false, &pay[1]);
+    }
     for (size_t i = 0; i < b.n && rc == PC_OK; i++) {
         const struct fsm_batch_item *it = &b.items[i];
         struct pc_slice key = { (const uint8_t *)it->key, it->key_len };
 
         if (!skip[i]) {
-            rc = emit_version(c, entry, key, create[i] ? "create" : "update",
-                              actor->org, NULL, NULL, false, it->salt,
-                              &(struct pc_slice){ it->doc, it->doc_len });
+            rc = emit_built(c, entry, key, &pay[create[i]], it->salt,
+                            &(struct pc_slice){ it->doc, it->doc_len });
         }
     }
 out:
+    pc_buf_release(&pay[0]);
+    pc_buf_release(&pay[1]);
     pc_free(skip);
     pc_free(create);
     pc_free(salts);
