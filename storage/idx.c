@@ -130,7 +130,7 @@ struct slots {
 
 /* Bytes per slot; the largest table a 32-bit home addresses. */
 #define SLOT_BYTES (sizeof(void *) + sizeof(uint32_t) + 1)
-#define SLOTS_MAX  ((size_t)1 << 32)
+#define SLOTS_MAX  ((uint64_t)1 << 32)
 
 /* A table: `cur`, and while it grows, the array it replaces: `old` slots
  * below `moved` are copied to `cur` (and left in place), the rest not yet.
@@ -311,7 +311,7 @@ tab_reserve(struct idx *x, struct tab *t)
     if ((t->n + 1) * 4 <= t->cur.cap * 3) {
         return PC_OK;
     }
-    if (cap > SLOTS_MAX || cap > SIZE_MAX / SLOT_BYTES) {
+    if ((uint64_t)cap > SLOTS_MAX || cap > SIZE_MAX / SLOT_BYTES) {
         return PC_ENOMEM;
     }
     slot = pc_malloc(cap * SLOT_BYTES);
