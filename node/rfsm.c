@@ -460,14 +460,64 @@ err_job:
     return rv;
 }
 
+/*
+ * A snapshot's buffers being freed on a thread of their own: handing a
+ * snapshot's pages back to the kernel takes ~60 ms per GB on this machine
+ * (12.5 ms for 200 MB), and on the loop every request in flight would wait.
+ */
+struct rfsm_freer {
+    pthread_t thread;
+    void *base[3]; /* job_finish's header, body and tail */
+};
+
+static void *
+freer_run(void *arg)
+{
+    struct rfsm_freer *f = arg;
+
+    for (size_t i = 0; i < sizeof(f->base) / sizeof(f->base[0]); i++) {
+        pc_free(f->base[i]);
+    }
+    return NULL;
+}
+
+/* Wait for the last snapshot's buffers to be freed (long done by the time
+ * the next snapshot finishes: they are seconds apart). */
+static void
+freer_join(struct rfsm *s)
+{
+    if (s->freer != NULL) {
+        pthread_join(s->freer->thread, NULL);
+        pc_free(s->freer);
+        s->freer = NULL;
+    }
+}
+
 static int
 finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
-    (void)rf;
-    for (unsigned i = 0; i < *n_bufs; i++) {
-        pc_free((*bufs)[i].base);
+    struct rfsm *s = rf->data;
+    struct rfsm_freer *f;
+
+    freer_join(s);
+    f = *n_bufs == 3 ? pc_calloc(1, sizeof(*f)) : NULL;
+    if (f != NULL) {
+        for (unsigned i = 0; i < 3; i++) {
+            f->base[i] = (*bufs)[i].base;
+        }
+        if (pthread_create(&f->thread, NULL, freer_run, f) == 0) {
+            s->freer = f;
+        } else {
+            pc_free(f);
+            f = NULL;
+        }
     }
-    raft_free(*bufs);
+    if (f == NULL) { /* no memory or no thread: free them here */
+        for (unsigned i = 0; i < *n_bufs; i++) {
+            pc_free((*bufs)[i].base);
+        }
+    }
+    raft_free(*bufs); /* raft's heap: on the loop */
     *bufs = NULL;
     *n_bufs = 0;
     return 0;
@@ -529,6 +579,7 @@ rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg)
 void
 rfsm_release(struct rfsm *s)
 {
+    freer_join(s);
     job_free(s->job);
     s->job = NULL;
     snap_cache_free(s->cache);

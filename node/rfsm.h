@@ -26,6 +26,7 @@ typedef void (*rfsm_applied_cb)(void *arg, uint64_t index,
                                 const struct fsm_result *res, size_t n);
 
 struct rfsm_job;
+struct rfsm_freer;
 struct snap_cache;
 
 struct rfsm {
@@ -33,6 +34,7 @@ struct rfsm {
     struct raft *raft;        /* set once raft is initialised */
     struct fsm *fsm;          /* borrowed */
     struct rfsm_job *job;     /* a snapshot being encoded, or NULL */
+    struct rfsm_freer *freer; /* the last snapshot's buffers being freed */
     /* Frames of earlier snapshots (snap.h), valid while the ledger's
      * redaction count is cache_redactions; NULL when off or without
      * memory. */
