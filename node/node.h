@@ -14,7 +14,7 @@
 
 #include "common/buf.h"
 #include "common/map.h"
-#include "node/clu.h"
+#include "node/raft/clu.h"
 #include "node/fsm/fsm.h"
 #include "node/http/http.h"
 
