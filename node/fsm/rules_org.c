@@ -685,6 +685,8 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_records(c, actor);
     case CMD_AUDIT:
         return fsm_rules_audit(c);
+    case CMD_OPERATION:
+        return fsm_rules_ops(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

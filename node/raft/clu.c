@@ -504,6 +504,12 @@ clu_last_index(struct clu *c)
     return raft_last_index(&c->raft);
 }
 
+uint64_t
+clu_start_index(struct clu *c)
+{
+    return c->start_index;
+}
+
 bool
 clu_transferring(struct clu *c)
 {
