@@ -277,7 +277,7 @@ api_ledger_facts(struct node *n, struct http_request *req)
     if (rc == PC_OK) {
         rc = rev <= count ? pc_buf_printf(&b, "],\"next\":\"%llu\"}",
                                           (unsigned long long)rev)
-                          : pc_buf_put(&b, "],\"next\":null}", 13);
+                          : pc_buf_put(&b, "],\"next\":null}", 14);
     }
     api_json_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
 }
