@@ -122,8 +122,8 @@ test_ops_refusals_are_rejection_facts(void **state)
 {
     struct fsmfx *fx = *state;
     static const char *const ops[] = {
-        "{\"op\":\"member.add\",\"node\":4,\"address\":\"127.0.0.1:7004\","
-        "\"client_url\":\"http://127.0.0.1:8004\"}",
+        ("{\"op\":\"member.add\",\"node\":4,\"address\":\"127.0.0.1:7004\","
+         "\"client_url\":\"http://127.0.0.1:8004\"}"),
         "{\"op\":\"member.remove\",\"node\":3}",
         "{\"op\":\"leader.transfer\",\"node\":2}",
         "{\"op\":\"backup\"}",
