@@ -133,10 +133,10 @@ needs_valid(unsigned needs)
            (needs & (API_TOKEN | API_NOAUTH)) != (API_TOKEN | API_NOAUTH);
 }
 
-/* The router's handler for the immutable paths' DELETE (never called:
- * api_handle answers them when it sees this marker). */
+/* The router only matches: api_handle dispatches itself, from the row the
+ * match's `arg` points to (NULL for the immutable paths' DELETE). */
 static void
-immutable_marker(struct http_request *req, void *arg)
+unused_handler(struct http_request *req, void *arg)
 {
     (void)req, (void)arg;
 }
@@ -153,12 +153,12 @@ api_router_new(struct node *n, struct http_router **out, char *errmsg)
                               "route %s %s: bad needs or no run",
                               routes[i].method, routes[i].pattern);
         }
-        r[i] = (struct http_route){ routes[i].method, routes[i].pattern, NULL,
-                                    (void *)&routes[i] };
+        r[i] = (struct http_route){ routes[i].method, routes[i].pattern,
+                                    unused_handler, (void *)&routes[i] };
     }
     for (size_t i = 0; i < N_IMMUTABLE; i++) {
         r[N_ROUTES + i] = (struct http_route){ "DELETE", immutable_paths[i],
-                                               immutable_marker, NULL };
+                                               unused_handler, NULL };
     }
     return http_router_new(r, N_ROUTES + N_IMMUTABLE, out, errmsg);
 }
