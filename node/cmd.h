@@ -40,7 +40,8 @@
     X(16, RECORD_RETIRE, "record.retire")      \
     X(17, RECORD_CORRECT, "record.correct")    \
     X(18, AUDIT, "audit")                      \
-    X(19, RECORD_BATCH2, "record.batch2")
+    X(19, RECORD_BATCH2, "record.batch2")      \
+    X(20, OPERATION, "operation")
 
 enum cmd_type {
 #define CMD_TYPE_ENUM(code, name, str) CMD_##name = code,

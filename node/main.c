@@ -15,7 +15,7 @@
 #include "common/err.h"
 #include "node/config.h"
 #include "node/node.h"
-#include "node/restore.h"
+#include "node/raft/restore.h"
 
 extern char **environ;
 

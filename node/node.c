@@ -24,7 +24,7 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "common/timefmt.h"
-#include "node/api.h"
+#include "node/api/api.h"
 
 #define WATCH_MS               50
 #define DISK_CHECK_TICKS       20 /* a second */
@@ -62,11 +62,11 @@ node_security_event(struct node *n, const char *kind, const char *client,
     char *s;
 
     if (strcmp(kind, "auth_failure") == 0) {
-        n->sec_auth_failures++;
+        n->sec.auth_failures++;
     } else if (strcmp(kind, "malformed") == 0) {
-        n->sec_malformed++;
+        n->sec.malformed++;
     }
-    if (n->seclog == NULL) {
+    if (n->sec.log == NULL) {
         return;
     }
     /* One JSON line per event; never a token or its hash. */
@@ -76,8 +76,8 @@ node_security_event(struct node *n, const char *kind, const char *client,
                   client ? client : "", "detail", detail ? detail : "");
     s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (s != NULL) {
-        fprintf(n->seclog, "%s\n", s);
-        fflush(n->seclog);
+        fprintf(n->sec.log, "%s\n", s);
+        fflush(n->sec.log);
         free(s);
     }
     json_decref(o);
@@ -95,14 +95,14 @@ lock_data_dir(struct node *n, char *errmsg)
                              n->o.data_dir);
     }
     snprintf(path, sizeof(path), "%s/LOCK", n->o.data_dir);
-    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (n->lock_fd < 0) {
+    n->files.lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->files.lock_fd < 0) {
         return pc_errmsg_sys(errmsg, errno, "open '%s'", path);
     }
-    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(n->files.lock_fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
-        close(n->lock_fd);
-        n->lock_fd = -1;
+        close(n->files.lock_fd);
+        n->files.lock_fd = -1;
         if (e == EWOULDBLOCK) {
             return pc_errmsgf(errmsg, PC_EBUSY,
                               "data dir '%s' is in use by another process",
@@ -196,11 +196,11 @@ admin_token(struct node *n, char *errmsg)
     }
     pc_hash(h, tok, strlen(tok));
     sodium_memzero(tok, sizeof(tok));
-    n->admin_token_hash_hex = pc_malloc(PC_HASH_HEX_LEN + 1);
-    if (n->admin_token_hash_hex == NULL) {
+    n->files.admin_token_hash = pc_malloc(PC_HASH_HEX_LEN + 1);
+    if (n->files.admin_token_hash == NULL) {
         return PC_ENOMEM;
     }
-    pc_hex(n->admin_token_hash_hex, h, PC_HASH_LEN);
+    pc_hex(n->files.admin_token_hash, h, PC_HASH_LEN);
     return PC_OK;
 }
 
@@ -212,10 +212,10 @@ check_cluster_id(struct node *n)
     char have[128] = "";
     FILE *f;
 
-    if (cid == NULL || n->cluster_id_ok) {
+    if (cid == NULL || n->files.cluster_id_ok) {
         return PC_OK;
     }
-    f = fopen(n->cluster_id_file, "r");
+    f = fopen(n->files.cluster_id_path, "r");
     if (f != NULL) {
         if (fgets(have, sizeof(have), f) == NULL) {
             have[0] = '\0';
@@ -223,7 +223,7 @@ check_cluster_id(struct node *n)
         fclose(f);
         have[strcspn(have, "\r\n")] = '\0';
         if (strcmp(have, cid) == 0) {
-            n->cluster_id_ok = true;
+            n->files.cluster_id_ok = true;
             return PC_OK;
         }
         if (have[0] != '\0') {
@@ -234,7 +234,7 @@ check_cluster_id(struct node *n)
             return PC_ECONFLICT;
         }
     }
-    f = fopen(n->cluster_id_file, "w");
+    f = fopen(n->files.cluster_id_path, "w");
     if (f == NULL) {
         return PC_EIO;
     }
@@ -242,7 +242,7 @@ check_cluster_id(struct node *n)
     fflush(f);
     fsync(fileno(f));
     fclose(f);
-    n->cluster_id_ok = true;
+    n->files.cluster_id_ok = true;
     return PC_OK;
 }
 
@@ -251,7 +251,7 @@ check_cluster_id(struct node *n)
 static void
 genesis_cb(struct node *n, int rc, const struct fsm_result *res)
 {
-    n->genesis_in_flight = false;
+    n->watch.genesis_in_flight = false;
     if (rc == PC_OK && res != NULL && res->status < 300) {
         node_log(n, 2, "genesis applied: cluster %s", fsm_cluster_id(n->fsm));
     }
@@ -261,14 +261,14 @@ static void
 member_cb(struct node *n, int rc, const struct fsm_result *res)
 {
     (void)rc, (void)res;
-    n->member_in_flight = false;
+    n->watch.member_in_flight = false;
 }
 
 static void
 tick_cb(struct node *n, int rc, const struct fsm_result *res)
 {
     (void)rc, (void)res;
-    n->tick_in_flight = false;
+    n->watch.tick_in_flight = false;
 }
 
 /* True, and `*last_ms` set to `now`, unless it was set less than
@@ -290,7 +290,7 @@ leader_duties(struct node *n)
     const char *url, *skew;
     char id[24];
 
-    if (!n->leader_ready) {
+    if (!n->reads.leader_ready) {
         return; /* the term's first barrier has not committed yet */
     }
     if ((skew = api_clock_skew(n)) != NULL) {
@@ -302,12 +302,12 @@ leader_duties(struct node *n)
         }
         return;
     }
-    if (n->disk_low) {
+    if (n->disk.low) {
         /* A leader that cannot write proposes nothing (API.md: 507); a
          * follower with room may, so hand over, at most once a minute
          * (when every disk is full, leadership would go round). */
         if (!clu_transferring(n->clu) &&
-            once_per(&n->disk_handover_ms, pc_now_ms(),
+            once_per(&n->disk.handover_ms, pc_now_ms(),
                      DISK_HANDOVER_EVERY_MS)) {
             node_log(n, 1, "disk nearly full: handing over leadership");
             clu_transfer(n->clu, 0, NULL, NULL);
@@ -318,50 +318,51 @@ leader_duties(struct node *n)
         uint8_t cid[16];
         char hex[33];
 
-        if (led_count(l) > 0 || n->genesis_in_flight ||
-            n->admin_token_hash_hex == NULL) {
+        if (led_count(l) > 0 || n->watch.genesis_in_flight ||
+            n->files.admin_token_hash == NULL) {
             return;
         }
         randombytes_buf(cid, sizeof(cid));
         pc_hex(hex, cid, sizeof(cid));
-        n->genesis_in_flight =
+        n->watch.genesis_in_flight =
             api_propose_system(n, CMD_GENESIS, NULL,
                                json_pack("{s:s, s:s}", "cluster_id", hex,
-                                         "token_hash", n->admin_token_hash_hex),
+                                         "token_hash",
+                                         n->files.admin_token_hash),
                                genesis_cb) == PC_OK;
         return;
     }
     url = fsm_member_url(n->fsm, n->o.id);
     if ((url == NULL || strcmp(url, n->o.client_url) != 0) &&
-        !n->member_in_flight) {
+        !n->watch.member_in_flight) {
         snprintf(id, sizeof(id), "%llu", (unsigned long long)n->o.id);
-        n->member_in_flight =
+        n->watch.member_in_flight =
             api_propose_system(n, CMD_MEMBER_URL, id,
                                json_pack("{s:s, s:s}", "client_url",
                                          n->o.client_url, "address", n->o.peer),
                                member_cb) == PC_OK;
     }
-    if (pc_now_ms() - n->last_security_summary_ms >= SECURITY_SUMMARY_MS) {
-        uint64_t now[4] = { n->sec_auth_failures, n->sec_denials,
-                            n->sec_rate_limited, n->sec_malformed };
+    if (pc_now_ms() - n->sec.last_summary_ms >= SECURITY_SUMMARY_MS) {
+        uint64_t now[4] = { n->sec.auth_failures, n->sec.denials,
+                            n->sec.rate_limited, n->sec.malformed };
 
-        n->last_security_summary_ms = pc_now_ms();
-        if (memcmp(now, n->sec_reported, sizeof(now)) != 0) {
+        n->sec.last_summary_ms = pc_now_ms();
+        if (memcmp(now, n->sec.reported, sizeof(now)) != 0) {
             /* Counts since the last summary: bounded, no addresses. */
             json_t *x = json_pack(
                 "{s:I, s:I, s:I, s:I, s:I}", "node", (json_int_t)n->o.id,
-                "auth_failures", (json_int_t)(now[0] - n->sec_reported[0]),
-                "denials", (json_int_t)(now[1] - n->sec_reported[1]),
-                "rate_limited", (json_int_t)(now[2] - n->sec_reported[2]),
-                "malformed", (json_int_t)(now[3] - n->sec_reported[3]));
+                "auth_failures", (json_int_t)(now[0] - n->sec.reported[0]),
+                "denials", (json_int_t)(now[1] - n->sec.reported[1]),
+                "rate_limited", (json_int_t)(now[2] - n->sec.reported[2]),
+                "malformed", (json_int_t)(now[3] - n->sec.reported[3]));
             if (api_propose_system(n, CMD_SECURITY_SUMMARY, NULL, x, NULL) ==
                 PC_OK) {
-                memcpy(n->sec_reported, now, sizeof(now));
+                memcpy(n->sec.reported, now, sizeof(now));
             }
         }
     }
-    if (!n->tick_in_flight && pc_now_ms() - led_time(l) >= TICK_IDLE_MS) {
-        n->tick_in_flight =
+    if (!n->watch.tick_in_flight && pc_now_ms() - led_time(l) >= TICK_IDLE_MS) {
+        n->watch.tick_in_flight =
             api_propose_system(n, CMD_TICK, NULL, NULL, tick_cb) == PC_OK;
     }
 }
@@ -371,9 +372,9 @@ first_barrier_cb(void *arg, int rc)
 {
     struct node *n = arg;
 
-    n->barrier_in_flight = false;
+    n->reads.barrier_in_flight = false;
     if (rc == PC_OK && clu_is_leader(n->clu)) {
-        n->leader_ready = true;
+        n->reads.leader_ready = true;
         node_log(n, 2, "leading term %llu",
                  (unsigned long long)clu_term(n->clu));
     }
@@ -412,15 +413,15 @@ node_disk_check(struct node *n)
     uint64_t free_bytes;
     bool low;
 
-    n->disk_ticks = 0;
+    n->disk.ticks = 0;
     if (!disk_free_hook(&free_bytes)) {
         if (statvfs(n->o.data_dir, &sv) != 0) {
-            return n->disk_low; /* keep the last answer */
+            return n->disk.low; /* keep the last answer */
         }
         free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
     }
     low = free_bytes < n->o.segment_size;
-    if (low != n->disk_low) {
+    if (low != n->disk.low) {
         node_log(n, low ? 1 : 2,
                  low ? "disk nearly full: %llu bytes free, less than one raft "
                        "segment; writes and linearizable reads are refused "
@@ -428,8 +429,8 @@ node_disk_check(struct node *n)
                      : "disk space back: %llu bytes free; writes accepted",
                  (unsigned long long)free_bytes);
     }
-    n->disk_free = free_bytes;
-    n->disk_low = low;
+    n->disk.free = free_bytes;
+    n->disk.low = low;
     return low;
 }
 
@@ -452,16 +453,16 @@ clock_watch(struct node *n, bool leader)
     if (!clu_live_time(n->clu, &live)) {
         return;
     }
-    n->clock_ahead_ms = live - now;
-    n->clock_known = true;
-    if (leader || n->clock_ahead_ms <= CLOCK_BEHIND_MS ||
-        !once_per(&n->clock_warned_ms, now, CLOCK_WARN_EVERY_MS)) {
+    n->clock.ahead_ms = live - now;
+    n->clock.known = true;
+    if (leader || n->clock.ahead_ms <= CLOCK_BEHIND_MS ||
+        !once_per(&n->clock.warned_ms, now, CLOCK_WARN_EVERY_MS)) {
         return;
     }
     snprintf(detail, sizeof(detail),
              "ledger time runs %lld ms ahead of this node's clock (the "
              "leader's clock is ahead, or this one behind; it could not lead)",
-             (long long)n->clock_ahead_ms);
+             (long long)n->clock.ahead_ms);
     node_security_event(n, "clock_skew", "", detail);
     node_log(n, 1, "%s", detail);
 }
@@ -472,12 +473,12 @@ watch_cb(uv_timer_t *t)
     struct node *n = t->data;
     bool leader = clu_is_leader(n->clu);
 
-    if (n->fatal) {
+    if (n->stop.fatal) {
         node_stop(n, NULL, NULL);
         return;
     }
-    if (n->stopping) {
-        if (pc_now_ms() >= n->handover_deadline_ms) {
+    if (n->stop.stopping) {
+        if (pc_now_ms() >= n->stop.handover_deadline_ms) {
             stop_now(n);
         }
         return;
@@ -488,20 +489,21 @@ watch_cb(uv_timer_t *t)
         return;
     }
     clu_tick(n->clu);
-    if (leader && !n->was_leader) {
+    if (leader && !n->watch.was_leader) {
         /* A new leader serves no read before its first barrier. */
-        n->leader_ready = false;
-        if (!n->barrier_in_flight &&
+        n->reads.leader_ready = false;
+        if (!n->reads.barrier_in_flight &&
             clu_barrier(n->clu, first_barrier_cb, n) == PC_OK) {
-            n->barrier_in_flight = true;
+            n->reads.barrier_in_flight = true;
         }
-    } else if (!leader && n->was_leader) {
-        n->leader_ready = false;
+    } else if (!leader && n->watch.was_leader) {
+        n->reads.leader_ready = false;
         api_reads_fail(n, 503, "unavailable");
     }
-    n->was_leader = leader;
+    n->watch.was_leader = leader;
+    api_auth_ready(n); /* latched as soon as it holds */
     clock_watch(n, leader);
-    if (++n->disk_ticks >= DISK_CHECK_TICKS) {
+    if (++n->disk.ticks >= DISK_CHECK_TICKS) {
         node_disk_check(n);
     }
     api_waiters_check(n, false);
@@ -527,7 +529,7 @@ fatal_cb(void *arg, int rc, const char *msg)
     node_log(n, 0, "stopping: %s (%s)", msg, pc_errname(rc));
     /* Called from inside raft's apply: stop from the next timer turn. */
     n->exit_code = 1;
-    n->fatal = true;
+    n->stop.fatal = true;
 }
 
 int
@@ -544,22 +546,22 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     memset(n, 0, sizeof(*n));
     n->loop = loop;
     n->o = *o;
-    n->lock_fd = -1;
-    pc_map_init(&n->fails);
+    n->files.lock_fd = -1;
+    pc_map_init(&n->sec.fails);
     randombytes_buf(nonce, sizeof(nonce));
     pc_hex(nhex, nonce, sizeof(nonce));
-    snprintf(n->request_prefix, sizeof(n->request_prefix), "n%llu-%s",
+    snprintf(n->ids.prefix, sizeof(n->ids.prefix), "n%llu-%s",
              (unsigned long long)o->id, nhex);
     rc = lock_data_dir(n, errmsg);
     if (rc != PC_OK) {
         return rc;
     }
-    snprintf(n->cluster_id_file, sizeof(n->cluster_id_file), "%s/cluster-id",
-             o->data_dir);
+    snprintf(n->files.cluster_id_path, sizeof(n->files.cluster_id_path),
+             "%s/cluster-id", o->data_dir);
     snprintf(raft_dir, sizeof(raft_dir), "%s/raft", o->data_dir);
     snprintf(seclog, sizeof(seclog), "%s/security.log", o->data_dir);
-    n->seclog = fopen(seclog, "a");
-    if (n->seclog == NULL) {
+    n->sec.log = fopen(seclog, "a");
+    if (n->sec.log == NULL) {
         return pc_errmsg_sys(errmsg, errno, "open '%s'", seclog);
     }
     if (o->initial_new && o->admin_token_file != NULL) {
@@ -617,15 +619,15 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     if (rc != PC_OK) {
         return rc;
     }
-    uv_check_init(loop, &n->batch_check);
-    n->batch_check.data = n;
-    n->batch_check_open = true;
-    uv_check_start(&n->batch_check, batch_check_cb);
-    uv_timer_init(loop, &n->timer);
-    n->timer.data = n;
-    n->timer_open = true;
+    uv_check_init(loop, &n->batch.check);
+    n->batch.check.data = n;
+    n->batch.check_open = true;
+    uv_check_start(&n->batch.check, batch_check_cb);
+    uv_timer_init(loop, &n->watch.timer);
+    n->watch.timer.data = n;
+    n->watch.timer_open = true;
     node_disk_check(n);
-    uv_timer_start(&n->timer, watch_cb, WATCH_MS, WATCH_MS);
+    uv_timer_start(&n->watch.timer, watch_cb, WATCH_MS, WATCH_MS);
     node_log(n, 2, "serving HTTP on %s, raft on %s", o->client, o->peer);
     return PC_OK;
 }
@@ -633,17 +635,17 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
 static void
 maybe_done(struct node *n)
 {
-    if (n->clu != NULL || n->http != NULL || n->timer_open ||
-        n->batch_check_open) {
+    if (n->clu != NULL || n->http != NULL || n->watch.timer_open ||
+        n->batch.check_open) {
         return;
     }
-    if (n->seclog != NULL) {
-        fclose(n->seclog);
-        n->seclog = NULL;
+    if (n->sec.log != NULL) {
+        fclose(n->sec.log);
+        n->sec.log = NULL;
     }
-    if (n->lock_fd >= 0) {
-        close(n->lock_fd);
-        n->lock_fd = -1;
+    if (n->files.lock_fd >= 0) {
+        close(n->files.lock_fd);
+        n->files.lock_fd = -1;
     }
     if (n->stopped_cb != NULL) {
         n->stopped_cb(n->stopped_arg);
@@ -655,7 +657,7 @@ check_closed(uv_handle_t *h)
 {
     struct node *n = h->data;
 
-    n->batch_check_open = false;
+    n->batch.check_open = false;
     maybe_done(n);
 }
 
@@ -664,7 +666,7 @@ timer_closed(uv_handle_t *h)
 {
     struct node *n = h->data;
 
-    n->timer_open = false;
+    n->watch.timer_open = false;
     maybe_done(n);
 }
 
@@ -698,20 +700,20 @@ free_fail_cb(void *arg, const void *key, size_t klen, void *val)
 static void
 stop_now(struct node *n)
 {
-    if (n->stop_started) {
+    if (n->stop.started) {
         return;
     }
-    n->stop_started = true;
+    n->stop.started = true;
     api_reads_fail(n, 503, "unavailable");
     api_waiters_check(n, true);
     api_batch_flush(n); /* proposed before close: answered by raft_close */
-    if (n->batch_check_open) {
-        uv_check_stop(&n->batch_check);
-        uv_close((uv_handle_t *)&n->batch_check, check_closed);
+    if (n->batch.check_open) {
+        uv_check_stop(&n->batch.check);
+        uv_close((uv_handle_t *)&n->batch.check, check_closed);
     }
-    if (n->timer_open) {
-        uv_timer_stop(&n->timer);
-        uv_close((uv_handle_t *)&n->timer, timer_closed);
+    if (n->watch.timer_open) {
+        uv_timer_stop(&n->watch.timer);
+        uv_close((uv_handle_t *)&n->watch.timer, timer_closed);
     }
     if (n->http != NULL) {
         http_server_stop(n->http, http_stopped, n);
@@ -736,16 +738,17 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
         n->stopped_cb = cb;
         n->stopped_arg = arg;
     }
-    if (n->stopping) {
+    if (n->stop.stopping) {
         return;
     }
-    n->stopping = true;
+    n->stop.stopping = true;
     if (n->clu != NULL && clu_is_leader(n->clu) &&
         clu_transfer(n->clu, 0, handover_cb, n) == PC_OK) {
         /* A transfer to a dead voter may never report: the watch timer
          * stops us anyway after two election timeouts. */
         node_log(n, 2, "handing leadership over before stopping");
-        n->handover_deadline_ms = pc_now_ms() + 2 * (int64_t)n->o.election_ms;
+        n->stop.handover_deadline_ms =
+            pc_now_ms() + 2 * (int64_t)n->o.election_ms;
         return;
     }
     stop_now(n);
@@ -758,10 +761,10 @@ node_release(struct node *n)
     n->router = NULL;
     fsm_free(n->fsm);
     n->fsm = NULL;
-    pc_map_each(&n->fails, free_fail_cb, NULL);
-    pc_map_release(&n->fails);
-    pc_free(n->admin_token_hash_hex);
-    n->admin_token_hash_hex = NULL;
-    pc_buf_release(&n->batch_cmds);
+    pc_map_each(&n->sec.fails, free_fail_cb, NULL);
+    pc_map_release(&n->sec.fails);
+    pc_free(n->files.admin_token_hash);
+    n->files.admin_token_hash = NULL;
+    pc_buf_release(&n->batch.cmds);
     api_audit_release(n);
 }

@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * provcat-node: one libuv loop running raft (node/clu), the state machine
- * (node/fsm) and the HTTP API (node/http + node/api_*.c). This header is the
- * daemon's internal interface between those files; main.c fills node_opts
- * from the configuration and runs node_start / the loop / node_stop.
+ * provcat-node: one libuv loop running raft (node/raft/), the state machine
+ * (node/fsm/) and the HTTP API (node/http/ + node/api/). This header is the
+ * daemon's state, shared by those rooms; main.c fills node_opts from the
+ * configuration and runs node_start / the loop / node_stop.
  */
 #ifndef PC_NODE_H
 #define PC_NODE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "common/buf.h"
 #include "common/map.h"
-#include "node/clu.h"
 #include "node/fsm/fsm.h"
 #include "node/http/http.h"
+#include "node/raft/clu.h"
 
 #define NODE_VERSION "0.1.0"
 
@@ -45,14 +46,14 @@ struct node_opts {
     const char *restore_file;
 };
 
-/* A read waiting for the next barrier. */
+/* A read waiting for the next barrier (api/read.c). */
 struct node_read {
     struct http_request *req;
     void (*run)(struct node *n, struct http_request *req);
     struct node_read *next;
 };
 
-/* A read waiting for this node to apply a min_revision. */
+/* A read waiting for this node to apply a min_revision (api/read.c). */
 struct node_wait {
     struct http_request *req;
     void (*run)(struct node *n, struct http_request *req);
@@ -61,9 +62,108 @@ struct node_wait {
     struct node_wait *next;
 };
 
+/* Failed authentications of one client address (api/auth.c). */
 struct node_fail {
     int64_t window_start_ms;
     unsigned failures;
+};
+
+/*
+ * struct node is one part per concern, the way raft groups its per-role
+ * state: each part says which file owns it (writes it); others only read.
+ */
+
+/* The data directory's files (node.c). */
+struct node_files {
+    int lock_fd;                /* flock(2) on DATA_DIR/LOCK; -1 if none */
+    char cluster_id_path[4096]; /* DATA_DIR/cluster-id */
+    bool cluster_id_ok;         /* that file names the log's cluster */
+    char *admin_token_hash;     /* hex H(admin token), for genesis; NULL when
+                                 * this node is not a founder */
+};
+
+/* Request ids "<prefix>-<seq>": node id and a boot nonce (api/propose.c). */
+struct node_ids {
+    char prefix[32];
+    uint64_t seq;
+};
+
+/* The watch timer and what a leader proposes on its own (node.c). */
+struct node_watch {
+    uv_timer_t timer; /* every 50 ms: leadership, ticks, genesis */
+    bool timer_open;
+    bool was_leader; /* at the previous tick */
+    bool genesis_in_flight, member_in_flight, tick_in_flight;
+};
+
+#define NODE_BATCH_MAX 256 /* commands in one raft entry */
+
+/* The commands of one loop turn, proposed as one raft entry
+ * (api/propose.c; the check handle is node.c's). */
+struct node_batch {
+    uv_check_t check; /* after each turn's I/O: api_batch_flush */
+    bool check_open;
+    struct pc_buf cmds;                  /* length-prefixed commands */
+    struct api_write *w[NODE_BATCH_MAX]; /* their requests, in order */
+    size_t n;
+    uint64_t entries, commands; /* proposed so far, for metrics */
+};
+
+/* Linearizable reads: one barrier serves every read queued before it was
+ * proposed; min_revision waiters (api/read.c; leader_ready also node.c). */
+struct node_reads {
+    bool leader_ready;             /* this term's first barrier has committed */
+    bool barrier_in_flight;        /* one barrier at a time */
+    struct node_read *head, *tail; /* waiting for the next barrier */
+    struct node_read *riding;      /* served by the barrier in flight */
+    uint64_t n_waiting;
+    struct node_wait *waiters; /* min_revision, checked by the timer */
+    size_t n_waiters;
+    uint64_t served, barriers; /* for metrics */
+};
+
+/* Security: the failed-login limiter, the node-local log and counters
+ * (api/auth.c; the log and the summary fact are node.c's). */
+struct node_security {
+    struct pc_map fails; /* client address -> struct node_fail */
+    FILE *log;           /* DATA_DIR/security.log */
+    uint64_t auth_failures, denials, rate_limited, malformed;
+    int64_t last_summary_ms; /* when the leader last proposed a summary */
+    uint64_t reported[4];    /* the counters in that summary */
+    bool judges_tokens;      /* latched by api_auth_ready (api/auth.c) */
+};
+
+/* Ledger time against this node's clock (node.c's clock watch). */
+struct node_clock {
+    int64_t ahead_ms;  /* ledger time, carried forward, minus our clock */
+    bool known;        /* ahead_ms is valid (a live entry applied) */
+    int64_t warned_ms; /* when the watch last recorded an event */
+};
+
+/* Free space of the data directory's file system (node.c). Below one raft
+ * segment the disk counts as full (API.md: 507). */
+struct node_disk {
+    uint64_t free; /* bytes */
+    bool low;
+    unsigned ticks;      /* watch ticks since the last check */
+    int64_t handover_ms; /* when a full disk last handed over */
+};
+
+/* Request counters for /metrics (api/answer.c, api/records.c). */
+struct node_stats {
+    uint64_t by_status[6];        /* answers by status / 100 */
+    uint64_t latency_buckets[16]; /* 0.5 ms doubling, last open-ended */
+    uint64_t latency_count;
+    double latency_sum_ms;
+    uint64_t reads_open_anon; /* anonymous open-data reads: counted only */
+};
+
+/* Stopping (node.c). */
+struct node_stop {
+    bool stopping;                /* node_stop ran: new requests get 503 */
+    bool fatal;                   /* stop at the next timer turn */
+    bool started;                 /* stop_now ran */
+    int64_t handover_deadline_ms; /* stop anyway after this */
 };
 
 struct node {
@@ -73,56 +173,18 @@ struct node {
     struct clu *clu;
     struct http_server *http;
     struct http_router *router;
-    int lock_fd;
-    char *admin_token_hash_hex; /* for genesis; NULL when not a founder */
-    char cluster_id_file[4096];
-    char request_prefix[32]; /* node id + boot nonce for request ids */
-    uint64_t request_seq;
-    uv_timer_t timer; /* leadership watch, ticks, genesis */
-    bool timer_open;
-    uv_check_t batch_check; /* flushes the commands of one loop turn */
-    bool batch_check_open;
-    struct pc_buf batch_cmds;       /* length-prefixed encoded commands */
-    struct api_write *batch_w[256]; /* their requests, in order */
-    size_t batch_n;
-    uint64_t batches, batched_cmds; /* for metrics */
-    bool was_leader;
-    bool leader_ready;      /* this term's first barrier has committed */
-    bool barrier_in_flight; /* one barrier serves every queued read */
-    bool genesis_in_flight, member_in_flight, tick_in_flight;
-    struct node_read *reads_head, *reads_tail; /* waiting for a barrier */
-    struct node_read *batch;                   /* served by the in-flight */
-    uint64_t n_reads_waiting;
-    struct node_wait *waiters; /* min_revision, checked by the timer */
-    size_t n_waiters;
-    struct pc_map fails; /* client address -> struct node_fail */
-    FILE *seclog;
-    uint64_t sec_auth_failures, sec_denials, sec_rate_limited, sec_malformed;
-    /* Ledger time as the last live entry left it, carried forward, minus
-     * this node's clock (clock_watch); valid once clock_known. */
-    int64_t clock_ahead_ms;
-    bool clock_known;
-    int64_t clock_warned_ms; /* when clock_watch last recorded an event */
-    /* Bytes free on the data directory's file system (node_disk_check);
-     * below one raft segment the disk counts as full (API.md: 507). */
-    uint64_t disk_free;
-    bool disk_low;
-    unsigned disk_ticks;      /* watch ticks since the last check */
-    int64_t disk_handover_ms; /* when a full disk last handed over */
-    uint64_t reads_served, barriers;
-    uint64_t req_by_status[6];
-    uint64_t latency_buckets[16]; /* request latency histogram, see metrics */
-    uint64_t latency_count;
-    double latency_sum_ms;
-    struct api_audit *audit;  /* read-audit queue (api_records.c) */
-    uint64_t reads_open_anon; /* anonymous open-data reads: counted only */
-    int64_t last_security_summary_ms;
-    uint64_t sec_reported[4]; /* counters at the last summary fact */
-    bool stopping;
-    bool fatal;        /* stop at the next timer turn */
-    bool stop_started; /* stop_now ran */
-    int64_t handover_deadline_ms;
-    bool cluster_id_ok; /* the data dir's cluster-id file matches */
+    struct api_audit *audit; /* read-audit queue (api/read_audit.c) */
+    struct node_files files;
+    struct node_ids ids;
+    struct node_watch watch;
+    struct node_batch batch;
+    struct node_reads reads;
+    struct node_security sec;
+    struct node_clock clock;
+    struct node_disk disk;
+    struct node_stats stats;
+    struct node_stop stop;
+    /* What main.c sets and reads. */
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
     int exit_code;
@@ -141,13 +203,7 @@ void node_stop(struct node *n, void (*cb)(void *arg), void *arg);
 /* Free what node_start allocated; call once the loop has drained. */
 void node_release(struct node *n);
 
-/* ---- shared by the api files ------------------------------------------ */
-
-/* Routes of the API (node/api.c). */
-int api_router_new(struct node *n, struct http_router **out, char *errmsg);
-
-/* The top-level handler: counts, then dispatches through the router. */
-void api_handle(struct http_request *req, void *arg);
+/* ---- shared with node/api/ ------------------------------------------- */
 
 /* Log a line at `level` (0 error ... 3 debug) to stderr. */
 void node_log(struct node *n, int level, const char *fmt, ...)

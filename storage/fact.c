@@ -31,7 +31,7 @@ static const char *const kind_names[FACT_KIND_MAX] = {
     [FACT_REJECTION] = "rejection", [FACT_MEMBER] = "member",
     [FACT_SECURITY] = "security",   [FACT_ENTRY] = "entry",
     [FACT_RECORD] = "record",       [FACT_AUDIT] = "audit",
-    [FACT_CALENDAR] = "calendar",
+    [FACT_CALENDAR] = "calendar",   [FACT_OPERATION] = "operation",
 };
 
 const char *

@@ -29,19 +29,20 @@
  * kinds chain: version v > 1 carries the hash of version v - 1 of the same
  * entity (kind, parent, id).
  */
-#define FACT_KIND_MAP(X)                                                    \
-    /* code, name, versioned */                                             \
-    X(1, CLUSTER, false)   /* genesis: cluster id, rules version */         \
-    X(2, ORG, true)        /* an organisation version; id = org id */       \
-    X(3, PRINCIPAL, true)  /* a principal version; id = principal id */     \
-    X(4, TICK, false)      /* ledger time moves on an idle cluster */       \
-    X(5, REJECTION, false) /* a command refused in apply */                 \
-    X(6, MEMBER, true)     /* a member's client URL; id = node id */        \
-    X(7, SECURITY, false)  /* per-minute security-event summary */          \
-    X(8, ENTRY, true)      /* a catalog-entry version; id = entry id */     \
-    X(9, RECORD, true)     /* a record version; parent = entry, id = key */ \
-    X(10, AUDIT, false)    /* a batch of read-audit events */               \
-    X(11, CALENDAR, true)  /* a year's holidays; id = year */
+#define FACT_KIND_MAP(X)                                                     \
+    /* code, name, versioned */                                              \
+    X(1, CLUSTER, false)    /* genesis: cluster id, rules version */         \
+    X(2, ORG, true)         /* an organisation version; id = org id */       \
+    X(3, PRINCIPAL, true)   /* a principal version; id = principal id */     \
+    X(4, TICK, false)       /* ledger time moves on an idle cluster */       \
+    X(5, REJECTION, false)  /* a command refused in apply */                 \
+    X(6, MEMBER, true)      /* a member's client URL; id = node id */        \
+    X(7, SECURITY, false)   /* per-minute security-event summary */          \
+    X(8, ENTRY, true)       /* a catalog-entry version; id = entry id */     \
+    X(9, RECORD, true)      /* a record version; parent = entry, id = key */ \
+    X(10, AUDIT, false)     /* a batch of read-audit events */               \
+    X(11, CALENDAR, true)   /* a year's holidays; id = year */               \
+    X(12, OPERATION, false) /* an operator's cluster operation */
 
 enum fact_kind {
 #define FACT_KIND_ENUM(code, name, versioned) FACT_##name = code,

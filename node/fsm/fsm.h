@@ -178,6 +178,12 @@ int fsm_org_ids(const struct fsm *f, const char ***ids, size_t *n);
 bool fsm_authority_over(const struct fsm *f, const struct fsm_principal *p,
                         const char *org_id);
 
+/*
+ * Whether `p` may read the ledger's facts one by one (GET
+ * /v1/ledger/facts): operators and auditors, and the provincial authority.
+ */
+bool fsm_may_inspect_ledger(const struct fsm *f, const struct fsm_principal *p);
+
 /* ---- syntax checks shared with the HTTP layer (400s before proposing) -- */
 
 /* An id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}. */
@@ -228,6 +234,17 @@ bool fsm_entry_editor(const struct fsm *f, const struct fsm_principal *p,
  */
 uint64_t fsm_entry_visible_rev(const struct fsm *f, const struct fsm_entry *e,
                                const struct fsm_principal *p);
+
+/*
+ * Whether `p` (NULL: the public) may see the version of `e` whose payload
+ * says `status` and open class `open_class` (entry history): the provider
+ * org, the entry's editors and the authority in scope every version; other
+ * principals the published and retired ones; the public those of them
+ * whose open class is not none.
+ */
+bool fsm_entry_version_visible(const struct fsm *f, const struct fsm_entry *e,
+                               const struct fsm_principal *p,
+                               const char *status, const char *open_class);
 /* ---- records: syntax, schema and read access (rules_records.c) -------- */
 
 struct jcs_doc;

@@ -97,6 +97,9 @@ int fsm_rules_audit(struct fsm_ctx *c);
 /* Status of a replayed record command from its first fact. */
 int fsm_records_replay_status(uint32_t type, const struct fact *first);
 
+/* The operator's cluster operations (rules_ops.c). */
+int fsm_rules_ops(struct fsm_ctx *c, const struct fsm_principal *actor);
+
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);
 

@@ -686,6 +686,24 @@ fsm_entry_visible_rev(const struct fsm *f, const struct fsm_entry *e,
     return e->public_rev;
 }
 
+bool
+fsm_entry_version_visible(const struct fsm *f, const struct fsm_entry *e,
+                          const struct fsm_principal *p, const char *status,
+                          const char *open_class)
+{
+    bool settled, open;
+
+    if (p != NULL &&
+        ((p->org != NULL && strcmp(p->org, e->provider) == 0) ||
+         fsm_entry_editor(f, p, e) || fsm_entry_authority(f, p, e))) {
+        return true; /* the provider side and the authority in scope */
+    }
+    settled = status != NULL && (strcmp(status, "published") == 0 ||
+                                 strcmp(status, "retired") == 0);
+    open = open_class != NULL && strcmp(open_class, "none") != 0;
+    return settled && (p != NULL || open);
+}
+
 /* ---- rules ------------------------------------------------------------ */
 
 struct dup_find {

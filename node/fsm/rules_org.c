@@ -536,6 +536,18 @@ principal_version(struct fsm_ctx *c, const struct fsm_principal *p,
     return rc;
 }
 
+/*
+ * Whether `actor` may know that principal `t` exists: itself, or an
+ * authority that manages it. Any other principal is answered like a
+ * missing one (404, not 403), so principal ids cannot be probed.
+ */
+static bool
+knows(struct fsm *f, const struct fsm_principal *actor,
+      const struct fsm_principal *t)
+{
+    return t != NULL && (t == actor || manages(f, actor, t->org));
+}
+
 static const struct fsm_principal *
 target_principal(struct fsm_ctx *c)
 {
@@ -570,7 +582,7 @@ principal_token(struct fsm_ctx *c, const struct fsm_principal *actor)
     uint8_t h[PC_HASH_LEN];
     int rc;
 
-    if (t == NULL) {
+    if (!knows(c->f, actor, t)) {
         rc = fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                         "no such principal");
     } else if (actor != t && !manages(c->f, actor, t->org)) {
@@ -600,7 +612,7 @@ principal_revoke(struct fsm_ctx *c, const struct fsm_principal *actor)
     const struct fsm_principal *t = target_principal(c);
     int n = 0;
 
-    if (t == NULL) {
+    if (!knows(c->f, actor, t)) {
         return fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                           "no such principal");
     }
@@ -685,6 +697,8 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_records(c, actor);
     case CMD_AUDIT:
         return fsm_rules_audit(c);
+    case CMD_OPERATION:
+        return fsm_rules_ops(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

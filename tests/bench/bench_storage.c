@@ -4,7 +4,7 @@
  * canonical JSON record documents, chained as versions of ~N/5 record keys,
  * then measures memory per fact, snapshot encode and decode+verify rates,
  * the snapshot's size, how long a raft snapshot holds the loop (the whole
- * encode on the loop, as node/rfsm.c did, against its worker thread with
+ * encode on the loop, as node/raft/rfsm.c did, against its worker thread with
  * only a 1024-fact tail on the loop), Merkle roots and proofs. Prints a
  * table, then one `name value unit` line per result.
  * Usage: bench_storage [facts].
@@ -128,11 +128,11 @@ die(const char *what, const char *errmsg)
     exit(1);
 }
 
-/* Facts appended while the worker encodes: node/rfsm.c's RFSM_TAIL_MAX,
+/* Facts appended while the worker encodes: node/raft/rfsm.c's RFSM_TAIL_MAX,
  * the most its last step encodes on the loop. */
 #define SNAP_TAIL 1024
 
-/* node/rfsm.c's worker: one step over the view into the body buffer. */
+/* node/raft/rfsm.c's worker: one step over the view into the body buffer. */
 struct snap_job {
     struct snap_enc *e;
     struct led_view *v;

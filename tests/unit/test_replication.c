@@ -18,8 +18,8 @@
 #include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
-#include "node/raft_compat.h"
-#include "node/rfsm.h"
+#include "node/raft/raft_compat.h"
+#include "node/raft/rfsm.h"
 #include "storage/led.h"
 
 #define MAX_SERVERS 5

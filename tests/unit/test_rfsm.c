@@ -18,7 +18,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "node/cmd.h"
-#include "node/rfsm.h"
+#include "node/raft/rfsm.h"
 #include "storage/led.h"
 #include "storage/snap.h"
 

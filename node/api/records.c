@@ -3,9 +3,8 @@
  * Record routes: syntax and size checks before proposing (keys, canonical
  * JSON documents, batch bodies), salts made here on the receiving node,
  * writes proposed as RECORD commands decided in apply, and reads decided on
- * the entry before any key is looked up. Reads by other orgs than the
- * provider are audited: served by the leader only, their events batched
- * into CMD_AUDIT commands proposed by the leader.
+ * the entry before any key is looked up (fsm_may_read_records). Reads by
+ * others than the provider org are audited (read_audit.c).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -17,55 +16,9 @@
 #include "common/hash.h"
 #include "common/jcs.h"
 #include "common/timefmt.h"
-#include "node/api.h"
+#include "node/api/api_int.h"
 #include "storage/idx.h"
 #include "storage/led.h"
-
-#define LIST_DEFAULT    100
-#define LIST_MAX        1000
-#define AUDIT_PER_FACT  1000 /* events in one CMD_AUDIT */
-#define AUDIT_BYTES     (512u << 10)
-#define AUDIT_QUEUE_MAX 10000 /* pending events; more: 503 */
-#define AUDIT_PERIOD_MS 10
-
-/* ---- errors ----------------------------------------------------------- */
-
-/* An error answer with extra members (`extra` stolen, may be NULL). */
-static void error_with(struct node *n, struct http_request *req, int status,
-                       const char *code, json_t *extra, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static void
-error_with(struct node *n, struct http_request *req, int status,
-           const char *code, json_t *extra, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    json_t *err;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    err = json_pack("{s:s, s:s}", "code", code, "message", msg);
-    if (err == NULL || extra == NULL) {
-        json_decref(err);
-        json_decref(extra);
-        api_error(n, req, status, code, "%s", msg);
-        return;
-    }
-    json_object_update_missing(err, extra);
-    json_decref(extra);
-    api_json(n, req, status, json_pack("{s:o}", "error", err));
-}
-
-static void
-bad_field(struct node *n, struct http_request *req, const char *field,
-          const char *msg)
-{
-    error_with(n, req, 400, "bad_request",
-               field && field[0] ? json_pack("{s:s}", "field", field) : NULL,
-               "%s", msg);
-}
 
 /* ---- request syntax --------------------------------------------------- */
 
@@ -73,8 +26,8 @@ static bool
 entry_ok(struct node *n, struct http_request *req)
 {
     if (!fsm_id_valid(req->caps[0], strlen(req->caps[0]))) {
-        bad_field(n, req, "entry",
-                  "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        api_bad_field(n, req, "entry",
+                      "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
         return false;
     }
     return true;
@@ -87,9 +40,9 @@ key_ok(struct node *n, struct http_request *req)
         return false;
     }
     if (!fsm_record_key_valid(req->caps[1], strlen(req->caps[1]))) {
-        bad_field(n, req, "key",
-                  "a record key is 1-512 bytes of UTF-8 in NFC without "
-                  "control characters, and not \".\" or \"..\"");
+        api_bad_field(n, req, "key",
+                      "a record key is 1-512 bytes of UTF-8 in NFC without "
+                      "control characters, and not \".\" or \"..\"");
         return false;
     }
     return true;
@@ -112,28 +65,11 @@ target_of(struct http_request *req)
 static bool
 if_match(struct node *n, struct http_request *req, uint64_t *out)
 {
-    const char *h = http_req_header(req, "If-Match");
-    unsigned long long v;
-    char *end;
-    size_t len;
-
     *out = 0;
-    if (h == NULL) {
-        return true;
-    }
-    len = strlen(h);
-    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
-        h++;
-        len -= 2;
-    }
-    v = len > 0 && len <= 19 && h[0] >= '1' && h[0] <= '9'
-            ? strtoull(h, &end, 10)
-            : 0;
-    if (v == 0 || (size_t)(end - h) != len) {
-        bad_field(n, req, "If-Match", "If-Match must be \"<version>\"");
+    if (api_if_match(req, out) < 0) {
+        api_bad_field(n, req, "If-Match", "If-Match must be \"<version>\"");
         return false;
     }
-    *out = v;
     return true;
 }
 
@@ -175,7 +111,7 @@ doc_ok(struct node *n, struct http_request *req, const struct jcs_doc *d,
     size_t len;
 
     if (v == NULL || jcs_type(v) != JCS_OBJECT) {
-        bad_field(n, req, field, "a record document must be a JSON object");
+        api_bad_field(n, req, field, "a record document must be a JSON object");
         return false;
     }
     pc_buf_init(&b);
@@ -186,10 +122,10 @@ doc_ok(struct node *n, struct http_request *req, const struct jcs_doc *d,
     len = b.len;
     pc_buf_release(&b);
     if (len > FSM_RECORD_DOC_MAX) {
-        error_with(n, req, 413, "too_large",
-                   field ? json_pack("{s:s}", "field", field) : NULL,
-                   "the document is %zu canonical bytes; the limit is %u", len,
-                   FSM_RECORD_DOC_MAX);
+        api_error_with(n, req, 413, "too_large",
+                       field ? json_pack("{s:s}", "field", field) : NULL,
+                       "the document is %zu canonical bytes; the limit is %u",
+                       len, FSM_RECORD_DOC_MAX);
         return false;
     }
     return true;
@@ -222,15 +158,6 @@ salt_hex(char out[2 * PC_SALT_LEN + 1])
 }
 
 /* ---- answers built from facts ----------------------------------------- */
-
-static void
-set_etag(struct http_request *req, uint64_t version)
-{
-    char buf[32];
-
-    snprintf(buf, sizeof(buf), "\"%llu\"", (unsigned long long)version);
-    http_req_add_header(req, "ETag", buf);
-}
 
 /* What a record fact's payload says, read with jcs (free `d`). */
 struct rec_meta {
@@ -394,9 +321,6 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev)
 
 /* ---- writes ----------------------------------------------------------- */
 
-static void answer_buf(struct node *n, struct http_request *req, int status,
-                       struct pc_buf *b, int rc);
-
 /*
  * The members of a write's answer for record fact `rev`, written straight
  * into `b` (each write answers one of these per record it appended, so no
@@ -468,28 +392,28 @@ version_written(struct node *n, struct http_request *req,
         return;
     }
     if (rc == PC_OK) {
-        set_etag(req, fact.version);
+        api_set_etag(req, fact.version);
     }
-    answer_buf(n, req, res->status, &b, rc);
+    api_json_buf(n, req, res->status, &b, rc);
 }
 
 /*
- * Propose the single-record command `type` for the key in the path, once
- * its body checked out: on the leader, for the principal, with the extra
- * members the rules read: a fresh "salt" when the version carries a
- * document, "if_match" and "if_none_match" when asked.
+ * Propose the single-record command `type` for the key in the path, its
+ * syntax checked by the route's parse, with the extra members the rules
+ * read: a fresh "salt" when the version carries a document, "if_match" and
+ * "if_none_match" when asked.
  */
 static void
 propose_version(struct node *n, struct http_request *req, uint32_t type,
-                bool salted, uint64_t im, bool create_only)
+                bool salted)
 {
     char salt[2 * PC_SALT_LEN + 1];
+    bool create_only = http_req_header(req, "If-None-Match") != NULL;
     const char *target;
+    uint64_t im = 0;
     json_t *x;
 
-    if (!api_leader_or_redirect(n, req) || !api_auth_principal(n, req)) {
-        return;
-    }
+    api_if_match(req, &im);
     target = target_of(req);
     x = json_object();
     if (target == NULL || x == NULL) {
@@ -514,37 +438,40 @@ propose_version(struct node *n, struct http_request *req, uint32_t type,
     api_propose(n, req, type, target, true, x, version_written, NULL);
 }
 
-void
-api_records_put(struct http_request *req, void *arg)
+bool
+api_records_put_parse(struct node *n, struct http_request *req)
 {
-    struct node *n = arg;
     const char *inm = http_req_header(req, "If-None-Match");
     struct jcs_doc *d;
     uint64_t im;
     bool ok;
 
     if (!key_ok(n, req) || !if_match(n, req, &im)) {
-        return;
+        return false;
     }
     if (inm != NULL && strcmp(inm, "*") != 0) {
-        bad_field(n, req, "If-None-Match",
-                  "only If-None-Match: * (create only) is supported");
-        return;
+        api_bad_field(n, req, "If-None-Match",
+                      "only If-None-Match: * (create only) is supported");
+        return false;
     }
     if (inm != NULL && im > 0) {
-        bad_field(n, req, "If-None-Match",
-                  "If-Match and If-None-Match exclude each other");
-        return;
+        api_bad_field(n, req, "If-None-Match",
+                      "If-Match and If-None-Match exclude each other");
+        return false;
     }
     d = body_doc(n, req);
     if (d == NULL) {
-        return;
+        return false;
     }
     ok = doc_ok(n, req, d, jcs_root(d), NULL);
     jcs_doc_free(d);
-    if (ok) {
-        propose_version(n, req, CMD_RECORD_PUT, true, im, inm != NULL);
-    }
+    return ok;
+}
+
+void
+api_records_put(struct node *n, struct http_request *req)
+{
+    propose_version(n, req, CMD_RECORD_PUT, true);
 }
 
 /*
@@ -621,33 +548,39 @@ batch_written(struct node *n, struct http_request *req,
         api_error(n, req, 500, "internal", "fact unreadable");
         return;
     }
-    answer_buf(n, req, 200, &b, rc);
+    api_json_buf(n, req, 200, &b, rc);
 }
 
-void
-api_records_batch(struct http_request *req, void *arg)
+static void
+batch_release(void *parsed)
 {
-    struct node *n = arg;
+    fsm_batch_release(parsed);
+}
+
+/* The body parsed and canonicalised once, kept (on the heap) for run. */
+bool
+api_records_batch_parse(struct node *n, struct http_request *req)
+{
     char msg[200], field[FSM_FIELD_LEN];
-    struct fsm_batch b;
-    struct pc_buf prep;
-    uint8_t *salts;
+    struct fsm_batch *b;
     json_t *det;
-    bool skipping;
     long index;
     int rc;
 
     if (!entry_ok(n, req)) {
-        return;
+        return false;
     }
     if (req->body_len == 0) {
         api_error(n, req, 400, "bad_request", "a JSON object body is required");
-        return;
+        return false;
     }
-    rc = fsm_batch_parse(req->body, req->body_len, &b, msg, field, &index);
+    b = http_req_alloc(req, sizeof(*b));
+    rc = b == NULL
+             ? PC_ENOMEM
+             : fsm_batch_parse(req->body, req->body_len, b, msg, field, &index);
     if (rc == PC_ENOMEM) {
         api_error(n, req, 503, "unavailable", "out of memory");
-        return;
+        return false;
     }
     if (rc != PC_OK) {
         det = json_object();
@@ -657,274 +590,129 @@ api_records_batch(struct http_request *req, void *arg)
         if (det != NULL && index >= 0) {
             json_object_set_new(det, "index", json_integer(index));
         }
-        error_with(n, req, rc == PC_ETOOLARGE ? 413 : 400,
-                   rc == PC_ETOOLARGE ? "too_large" : "bad_request", det, "%s",
-                   msg);
-        return;
+        api_error_with(n, req, rc == PC_ETOOLARGE ? 413 : 400,
+                       rc == PC_ETOOLARGE ? "too_large" : "bad_request", det,
+                       "%s", msg);
+        return false;
     }
-    salts = pc_malloc(b.n * PC_SALT_LEN);
+    api_req(req)->parsed = b;
+    api_req(req)->release = batch_release;
+    return true;
+}
+
+/*
+ * Propose the batch prepared (CMD_RECORD_BATCH2): salts drawn here, values
+ * checked against the schema in force here so that apply may skip it
+ * while that version is in force (fsm_batch_prepare).
+ */
+void
+api_records_batch(struct node *n, struct http_request *req)
+{
+    struct fsm_batch *b = api_req(req)->parsed;
+    struct pc_buf prep;
+    uint8_t *salts;
+    int rc;
+
+    salts = pc_malloc(b->n * PC_SALT_LEN);
     if (salts != NULL) {
-        randombytes_buf(salts, b.n * PC_SALT_LEN);
+        randombytes_buf(salts, b->n * PC_SALT_LEN);
     }
     pc_buf_init(&prep);
     rc = salts == NULL
              ? PC_ENOMEM
-             : fsm_batch_prepare(n->fsm, req->caps[0], &b, salts, &prep);
-    skipping = b.skip_identical;
-    fsm_batch_release(&b);
+             : fsm_batch_prepare(n->fsm, req->caps[0], b, salts, &prep);
     pc_free(salts);
     if (rc != PC_OK) {
         pc_buf_release(&prep);
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
     }
-    if (api_leader_or_redirect(n, req) && api_auth_principal(n, req)) {
-        /* Any non-NULL ctx tells batch_written to interleave skipped
-         * items. */
-        api_propose_bytes(n, req, CMD_RECORD_BATCH2, req->caps[0],
-                          &(struct pc_slice){ prep.data, prep.len }, NULL,
-                          batch_written, skipping ? (void *)req : NULL);
-    }
+    /* Any non-NULL ctx tells batch_written to interleave skipped items. */
+    api_propose_bytes(n, req, CMD_RECORD_BATCH2, req->caps[0],
+                      &(struct pc_slice){ prep.data, prep.len }, NULL,
+                      batch_written, b->skip_identical ? (void *)req : NULL);
     pc_buf_release(&prep);
 }
 
-void
-api_records_retire(struct http_request *req, void *arg)
+bool
+api_records_retire_parse(struct node *n, struct http_request *req)
 {
-    struct node *n = arg;
     struct jcs_doc *d;
     uint64_t im;
     bool ok;
 
     if (!key_ok(n, req) || !if_match(n, req, &im)) {
-        return;
+        return false;
     }
     d = body_doc(n, req);
     if (d == NULL) {
-        return;
+        return false;
     }
     ok = reason_ok(jcs_get(jcs_root(d), "reason", 6));
     jcs_doc_free(d);
     if (!ok) {
-        bad_field(n, req, "reason",
-                  "\"reason\" (non-blank, at most 4096 bytes) is required");
-        return;
+        api_bad_field(n, req, "reason",
+                      "\"reason\" (non-blank, at most 4096 bytes) is "
+                      "required");
     }
-    propose_version(n, req, CMD_RECORD_RETIRE, false, im, false);
+    return ok;
 }
 
 void
-api_records_correct(struct http_request *req, void *arg)
+api_records_retire(struct node *n, struct http_request *req)
 {
-    struct node *n = arg;
+    propose_version(n, req, CMD_RECORD_RETIRE, false);
+}
+
+bool
+api_records_correct_parse(struct node *n, struct http_request *req)
+{
     const struct jcs_val *obj;
     struct jcs_doc *d;
     uint64_t im;
 
     if (!key_ok(n, req) || !if_match(n, req, &im)) {
-        return;
+        return false;
     }
     d = body_doc(n, req);
     if (d == NULL) {
-        return;
+        return false;
     }
     obj = jcs_get(jcs_root(d), "objection", 9);
     if (!reason_ok(jcs_get(jcs_root(d), "reason", 6))) {
         jcs_doc_free(d);
-        bad_field(n, req, "reason",
-                  "\"reason\" (non-blank, at most 4096 bytes) is required");
-        return;
+        api_bad_field(n, req, "reason",
+                      "\"reason\" (non-blank, at most 4096 bytes) is required");
+        return false;
     }
     if (obj != NULL && jcs_type(obj) != JCS_STRING) {
         jcs_doc_free(d);
-        bad_field(n, req, "objection", "\"objection\" must be an objection id");
-        return;
+        api_bad_field(n, req, "objection",
+                      "\"objection\" must be an objection id");
+        return false;
     }
     if (!doc_ok(n, req, d, jcs_get(jcs_root(d), "value", 5), "value")) {
         jcs_doc_free(d);
-        return;
+        return false;
     }
     jcs_doc_free(d);
-    propose_version(n, req, CMD_RECORD_CORRECT, true, im, false);
-}
-
-/* ---- read audit ------------------------------------------------------- */
-
-struct api_audit {
-    json_t *events; /* pending events, oldest first */
-    int64_t last_ms;
-    bool flushing;
-    uint64_t proposed, dropped;
-};
-
-static struct api_audit *
-audit_of(struct node *n)
-{
-    if (n->audit == NULL) {
-        n->audit = pc_calloc(1, sizeof(*n->audit));
-        if (n->audit != NULL) {
-            n->audit->events = json_array();
-            if (n->audit->events == NULL) {
-                pc_free(n->audit);
-                n->audit = NULL;
-            }
-        }
-    }
-    return n->audit;
-}
-
-static bool
-audit_room(struct node *n)
-{
-    struct api_audit *a = audit_of(n);
-
-    return a != NULL && json_array_size(a->events) < AUDIT_QUEUE_MAX;
-}
-
-/*
- * Queue one audit event. `key` may be NULL, `version` 0 and `count` -1 when
- * they do not apply. The time is this node's clock, never before ledger
- * time.
- */
-static void
-audit_add(struct node *n, const struct fsm_principal *p,
-          const struct fsm_entry *e, const char *action, const char *key,
-          uint64_t version, long count)
-{
-    struct api_audit *a = audit_of(n);
-    int64_t now = pc_now_ms(), lt = led_time(fsm_led(n->fsm));
-    char t[PC_TIME_STR_LEN];
-    json_t *ev;
-
-    if (a == NULL) {
-        return;
-    }
-    pc_time_format(t, now > lt ? now : lt);
-    ev = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "principal", p->id, "org",
-                   p->org, "action", action, "entry", e->id, "at", t);
-    if (ev == NULL) {
-        return;
-    }
-    if (p->org == NULL) {
-        json_object_set_new(ev, "org", json_null());
-    }
-    if (key != NULL) {
-        json_object_set_new(ev, "key", json_string(key));
-    }
-    if (version > 0) {
-        json_object_set_new(ev, "version", json_integer((json_int_t)version));
-    }
-    if (count >= 0) {
-        json_object_set_new(ev, "count", json_integer(count));
-    }
-    json_array_append_new(a->events, ev);
-}
-
-static void
-audit_done(struct node *n, int rc, const struct fsm_result *res)
-{
-    if (rc != PC_OK || res == NULL || res->status >= 400) {
-        node_log(n, 1, "audit batch not recorded: %s",
-                 rc != PC_OK   ? pc_strerror(rc)
-                 : res == NULL ? "no result"
-                               : res->message);
-    }
-}
-
-/* Rough bytes of an event in the fact payload. */
-static size_t
-event_bytes(json_t *ev)
-{
-    return 160 + json_string_length(json_object_get(ev, "principal")) +
-           json_string_length(json_object_get(ev, "entry")) +
-           json_string_length(json_object_get(ev, "key"));
+    return true;
 }
 
 void
-api_audit_flush(struct node *n)
+api_records_correct(struct node *n, struct http_request *req)
 {
-    struct api_audit *a = n->audit;
-    size_t pending, take = 0, bytes = 0;
-    json_t *chunk;
-
-    if (a == NULL || a->flushing ||
-        (pending = json_array_size(a->events)) == 0) {
-        return;
-    }
-    if (!n->stopping && pc_now_ms() - a->last_ms < AUDIT_PERIOD_MS &&
-        pending < AUDIT_PER_FACT) {
-        return;
-    }
-    if (!clu_is_leader(n->clu)) {
-        /* Leadership lost: the reads were answered, their events go as a
-         * crash would lose them (SPEC-NOTES 16). */
-        a->dropped += pending;
-        json_array_clear(a->events);
-        return;
-    }
-    if (n->disk_low) {
-        return; /* kept until the disk has room (new audited reads: 507) */
-    }
-    while (take < pending && take < AUDIT_PER_FACT && bytes < AUDIT_BYTES) {
-        bytes += event_bytes(json_array_get(a->events, take));
-        take++;
-    }
-    chunk = json_array();
-    for (size_t i = 0; chunk != NULL && i < take; i++) {
-        json_array_append(chunk, json_array_get(a->events, i));
-    }
-    if (chunk == NULL) {
-        return; /* out of memory: try again next turn */
-    }
-    for (size_t i = 0; i < take; i++) {
-        json_array_remove(a->events, 0);
-    }
-    a->flushing = true; /* api_propose_system may flush the batch */
-    a->last_ms = pc_now_ms();
-    if (api_propose_system(n, CMD_AUDIT, NULL,
-                           json_pack("{s:o}", "events", chunk),
-                           audit_done) == PC_OK) {
-        a->proposed += take;
-    } else {
-        a->dropped += take;
-        node_log(n, 1, "could not propose an audit batch of %zu events", take);
-    }
-    a->flushing = false;
-}
-
-void
-api_records_metrics(struct node *n, struct pc_buf *b)
-{
-    const struct api_audit *a = n->audit;
-
-    pc_buf_printf(b,
-                  "provcat_reads_open_anonymous_total %llu\n"
-                  "provcat_audit_events_pending %zu\n"
-                  "provcat_audit_events_proposed_total %llu\n"
-                  "provcat_audit_events_dropped_total %llu\n",
-                  (unsigned long long)n->reads_open_anon,
-                  a ? json_array_size(a->events) : 0,
-                  (unsigned long long)(a ? a->proposed : 0),
-                  (unsigned long long)(a ? a->dropped : 0));
-}
-
-void
-api_audit_release(struct node *n)
-{
-    if (n->audit != NULL) {
-        json_decref(n->audit->events);
-        pc_free(n->audit);
-        n->audit = NULL;
-    }
+    propose_version(n, req, CMD_RECORD_CORRECT, true);
 }
 
 /* ---- reads ------------------------------------------------------------ */
 
 /*
- * Decide access on the entry before any key is looked up: 401, then 404
- * for an entry the caller may not see, then 403 for every key when it may
- * not read the records. Audited reads are served by the leader only (a
- * stale one on a follower is redirected). Returns false once answered.
+ * Decide access on the entry before any key is looked up (the token was
+ * checked already): 404 for an entry the caller may not see, then 403 for
+ * every key when it may not read the records (fsm_may_read_records).
+ * Audited reads are served by the leader only (a stale one on a follower
+ * is redirected). Returns false once answered.
  */
 static bool
 read_access(struct node *n, struct http_request *req,
@@ -933,9 +721,6 @@ read_access(struct node *n, struct http_request *req,
     const struct fsm_principal *p;
     const struct fsm_entry *e;
 
-    if (!api_auth(n, req)) {
-        return false;
-    }
     p = api_principal(n, req);
     e = fsm_entry(n->fsm, req->caps[0]);
     if (e == NULL || fsm_entry_visible_rev(n->fsm, e, p) == 0) {
@@ -951,28 +736,16 @@ read_access(struct node *n, struct http_request *req,
      * so it is refused here: fail closed.
      */
     if (*acc == FSM_READ_DENIED || *acc == FSM_READ_GRANTED) {
-        n->sec_denials++;
-        node_security_event(n, "denied", req->client_ip,
-                            "records of an entry the principal may not read");
-        api_error(n, req, 403, "forbidden",
-                  "you may not read the records of entry \"%s\"", req->caps[0]);
+        api_denied(n, req, "you may not read the records of entry \"%s\"",
+                   req->caps[0]);
         return false;
     }
     if (*acc == FSM_READ_AUDITED) {
-        if (!api_leader_or_redirect(n, req)) {
-            return false;
-        }
-        if (n->disk_low) {
-            api_disk_full(n, req); /* its audit fact could not be written */
-            return false;
-        }
-        if (!audit_room(n)) {
-            api_error(n, req, 503, "unavailable",
-                      "the read-audit queue is full; retry shortly");
+        if (!api_audited_read_ok(n, req)) {
             return false;
         }
     } else if (*acc == FSM_READ_OPEN) {
-        n->reads_open_anon++;
+        n->stats.reads_open_anon++;
     }
     *out = e;
     return true;
@@ -995,27 +768,33 @@ uint_param(struct node *n, struct http_request *req, const char *name,
         char msg[80];
 
         snprintf(msg, sizeof(msg), "%s must be a whole number from 1", name);
-        bad_field(n, req, name, msg);
+        api_bad_field(n, req, name, msg);
         return false;
     }
     *out = v;
     return true;
 }
 
-static void
-answer_buf(struct node *n, struct http_request *req, int status,
-           struct pc_buf *b, int rc)
+bool
+api_records_get_parse(struct node *n, struct http_request *req)
 {
-    if (rc != PC_OK) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-    } else {
-        api_json_text(n, req, status, (const char *)b->data, b->len);
+    uint64_t v;
+
+    if (!key_ok(n, req)) {
+        return false;
     }
-    pc_buf_release(b);
+    if (http_req_param(req, "version") != NULL &&
+        http_req_param(req, "at_revision") != NULL) {
+        api_bad_field(n, req, "version",
+                      "give version or at_revision, not both");
+        return false;
+    }
+    return uint_param(n, req, "version", &v) &&
+           uint_param(n, req, "at_revision", &v);
 }
 
-static void
-get_run(struct node *n, struct http_request *req)
+void
+api_records_get(struct node *n, struct http_request *req)
 {
     struct idx_key k = { FACT_RECORD, PC_SLICE_STR(req->caps[0]),
                          PC_SLICE_STR(req->caps[1]) };
@@ -1038,8 +817,8 @@ get_run(struct node *n, struct http_request *req)
         rc = idx_version_rev(x, &k, version, &rev);
     } else if (at > 0) {
         if (at > led_count(fsm_led(n->fsm))) {
-            bad_field(n, req, "at_revision",
-                      "at_revision is beyond this node's applied revision");
+            api_bad_field(n, req, "at_revision",
+                          "at_revision is beyond this node's applied revision");
             return;
         }
         rc = idx_version_at(x, &k, at, &ver, &rev);
@@ -1052,49 +831,26 @@ get_run(struct node *n, struct http_request *req)
         return;
     }
     if (acc == FSM_READ_AUDITED) {
-        audit_add(n, api_principal(n, req), e, "record.read", req->caps[1], ver,
-                  -1);
+        api_audit_add(n, req, "record.read", e->id, req->caps[1], ver, -1);
     }
     pc_buf_init(&b);
     rc = put_version(n, &b, rev);
-    set_etag(req, ver);
-    answer_buf(n, req, 200, &b, rc);
+    api_set_etag(req, ver);
+    api_json_buf(n, req, 200, &b, rc);
+}
+
+bool
+api_records_history_parse(struct node *n, struct http_request *req)
+{
+    uint64_t after;
+    size_t limit;
+
+    return key_ok(n, req) && api_param_limit(n, req, &limit) &&
+           uint_param(n, req, "after", &after);
 }
 
 void
-api_records_get(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
-
-    if (!key_ok(n, req)) {
-        return;
-    }
-    if (http_req_param(req, "version") != NULL &&
-        http_req_param(req, "at_revision") != NULL) {
-        bad_field(n, req, "version", "give version or at_revision, not both");
-        return;
-    }
-    api_read(n, req, get_run);
-}
-
-static bool
-limit_param(struct node *n, struct http_request *req, size_t *out)
-{
-    uint64_t v;
-
-    if (!uint_param(n, req, "limit", &v)) {
-        return false;
-    }
-    if (v > LIST_MAX) {
-        bad_field(n, req, "limit", "limit must be a number from 1 to 1000");
-        return false;
-    }
-    *out = v ? (size_t)v : LIST_DEFAULT;
-    return true;
-}
-
-static void
-history_run(struct node *n, struct http_request *req)
+api_records_history(struct node *n, struct http_request *req)
 {
     struct idx_key k = { FACT_RECORD, PC_SLICE_STR(req->caps[0]),
                          PC_SLICE_STR(req->caps[1]) };
@@ -1108,13 +864,9 @@ history_run(struct node *n, struct http_request *req)
     char next[24];
     int rc = PC_OK;
 
-    if (!limit_param(n, req, &limit)) {
-        return;
-    }
-    if (a != NULL && !uint_param(n, req, "after", &after)) {
-        return;
-    }
-    if (!read_access(n, req, &e, &acc)) {
+    if (!api_param_limit(n, req, &limit) ||
+        (a != NULL && !uint_param(n, req, "after", &after)) ||
+        !read_access(n, req, &e, &acc)) {
         return;
     }
     latest = idx_latest(x, &k, NULL);
@@ -1141,21 +893,10 @@ history_run(struct node *n, struct http_request *req)
     }
     rc |= pc_buf_printf(&b, "],\"next\":%s}", next);
     if (rc == PC_OK && acc == FSM_READ_AUDITED) {
-        audit_add(n, api_principal(n, req), e, "record.history", req->caps[1],
-                  0, (long)(v - after));
+        api_audit_add(n, req, "record.history", e->id, req->caps[1], 0,
+                      (long)(v - after));
     }
-    answer_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
-}
-
-void
-api_records_history(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
-
-    if (!key_ok(n, req)) {
-        return;
-    }
-    api_read(n, req, history_run);
+    api_json_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
 }
 
 /*
@@ -1269,11 +1010,48 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
     return c->rc == PC_OK;
 }
 
-static void
-list_run(struct node *n, struct http_request *req)
+/* The listing's parameters; false once answered 400. */
+static bool
+list_params(struct node *n, struct http_request *req, size_t *limit,
+            uint64_t *snap, uint8_t akey[FSM_RECORD_KEY_MAX], size_t *alen)
 {
     const char *prefix = http_req_param(req, "prefix") ?: "";
     const char *after = http_req_param(req, "after");
+    const char *inc = http_req_param(req, "include_retired");
+
+    if (!api_param_limit(n, req, limit)) {
+        return false;
+    }
+    if (strlen(prefix) > FSM_RECORD_KEY_MAX) {
+        api_bad_field(n, req, "prefix", "prefix is at most 512 bytes");
+        return false;
+    }
+    if (inc != NULL && strcmp(inc, "true") != 0 && strcmp(inc, "false") != 0) {
+        api_bad_field(n, req, "include_retired",
+                      "include_retired must be true or false");
+        return false;
+    }
+    if (after != NULL && !cursor_decode(after, snap, akey, alen)) {
+        api_bad_field(n, req, "after", "after must be the cursor of a page");
+        return false;
+    }
+    return true;
+}
+
+bool
+api_records_list_parse(struct node *n, struct http_request *req)
+{
+    uint8_t akey[FSM_RECORD_KEY_MAX];
+    uint64_t snap;
+    size_t limit, alen;
+
+    return entry_ok(n, req) && list_params(n, req, &limit, &snap, akey, &alen);
+}
+
+void
+api_records_list(struct node *n, struct http_request *req)
+{
+    const char *prefix = http_req_param(req, "prefix") ?: "";
     const char *inc = http_req_param(req, "include_retired");
     uint8_t akey[FSM_RECORD_KEY_MAX];
     size_t alen = 0;
@@ -1284,24 +1062,9 @@ list_run(struct node *n, struct http_request *req)
     int rc;
 
     memset(&c, 0, sizeof(c));
-    if (!limit_param(n, req, &c.limit)) {
-        return;
-    }
-    if (strlen(prefix) > FSM_RECORD_KEY_MAX) {
-        bad_field(n, req, "prefix", "prefix is at most 512 bytes");
-        return;
-    }
-    if (inc != NULL && strcmp(inc, "true") != 0 && strcmp(inc, "false") != 0) {
-        bad_field(n, req, "include_retired",
-                  "include_retired must be true or false");
-        return;
-    }
     c.snap = led_count(fsm_led(n->fsm));
-    if (after != NULL && !cursor_decode(after, &c.snap, akey, &alen)) {
-        bad_field(n, req, "after", "after must be the cursor of a page");
-        return;
-    }
-    if (!read_access(n, req, &e, &acc)) {
+    if (!list_params(n, req, &c.limit, &c.snap, akey, &alen) ||
+        !read_access(n, req, &e, &acc)) {
         return;
     }
     if (c.snap > led_count(fsm_led(n->fsm))) {
@@ -1334,19 +1097,7 @@ list_run(struct node *n, struct http_request *req)
                            (unsigned long long)c.snap);
     }
     if (rc == PC_OK && acc == FSM_READ_AUDITED) {
-        audit_add(n, api_principal(n, req), e, "record.list", NULL, 0,
-                  (long)c.count);
+        api_audit_add(n, req, "record.list", e->id, NULL, 0, (long)c.count);
     }
-    answer_buf(n, req, 200, &b, rc);
-}
-
-void
-api_records_list(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
-
-    if (!entry_ok(n, req)) {
-        return;
-    }
-    api_read(n, req, list_run);
+    api_json_buf(n, req, 200, &b, rc);
 }

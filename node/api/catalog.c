@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Catalog routes: syntax checks (400 naming the field) before proposing,
- * writes proposed as ENTRY commands whose rules are decided in apply, and
- * reads that answer each caller the version it may see (the provider org and
- * the authority in scope: the current one; others: the latest published or
- * retired one). Answers are built from the facts, so replays match.
+ * writes proposed as ENTRY commands whose rules (roles, scope, workflow
+ * state, If-Match) are decided in apply, and reads that answer each caller
+ * the version it may see (fsm_entry_visible_rev, fsm_entry_sees_all).
+ * Answers are built from the facts, so replays match.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,36 +12,9 @@
 
 #include "common/err.h"
 #include "common/hash.h"
-#include "node/api.h"
+#include "node/api/api_int.h"
 #include "storage/idx.h"
 #include "storage/led.h"
-
-#define LIST_DEFAULT 100
-#define LIST_MAX     1000
-
-static void
-bad_field(struct node *n, struct http_request *req, const char *field,
-          const char *msg)
-{
-    json_t *o;
-
-    if (field == NULL || field[0] == '\0') {
-        api_error(n, req, 400, "bad_request", "%s", msg);
-        return;
-    }
-    o = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "bad_request",
-                  "message", msg, "field", field);
-    api_json(n, req, 400, o);
-}
-
-static void
-set_etag(struct http_request *req, uint64_t version)
-{
-    char buf[32];
-
-    snprintf(buf, sizeof(buf), "\"%llu\"", (unsigned long long)version);
-    http_req_add_header(req, "ETag", buf);
-}
 
 /* The entry object of fact `rev` with its version, revision, time, hash. */
 static json_t *
@@ -55,27 +28,17 @@ entry_json(struct node *n, uint64_t rev)
     return o;
 }
 
-static bool
-path_id_ok(struct node *n, struct http_request *req)
+bool
+api_catalog_id_parse(struct node *n, struct http_request *req)
 {
     const char *id = req->caps[0];
 
     if (!fsm_id_valid(id, strlen(id))) {
-        bad_field(n, req, "id",
-                  "the entry id must be [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        api_bad_field(n, req, "id",
+                      "the entry id must be [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
         return false;
     }
     return true;
-}
-
-/* Whether `p` sees every version of `e` (provider org, editor, authority). */
-static bool
-privileged(struct node *n, const struct fsm_principal *p,
-           const struct fsm_entry *e)
-{
-    return p != NULL && ((p->org != NULL && strcmp(p->org, e->provider) == 0) ||
-                         fsm_entry_editor(n->fsm, p, e) ||
-                         fsm_entry_authority(n->fsm, p, e));
 }
 
 /* ---- writes ----------------------------------------------------------- */
@@ -93,123 +56,69 @@ entry_written(struct node *n, struct http_request *req,
         api_error(n, req, 500, "internal", "fact unreadable");
         return;
     }
-    set_etag(req, f.version);
+    api_set_etag(req, f.version);
     api_json(n, req, res->status, o);
 }
 
-static bool
-writer_checks(struct node *n, struct http_request *req, unsigned roles,
-              const char *what)
+bool
+api_catalog_create_parse(struct node *n, struct http_request *req)
 {
-    return api_leader_or_redirect(n, req) && api_auth_principal(n, req) &&
-           api_require_role(n, req, roles, what);
-}
-
-void
-api_catalog_create(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
     char msg[200], field[FSM_FIELD_LEN];
 
     if (!fsm_entry_body_valid(req->body, req->body_len, NULL, msg, field)) {
-        bad_field(n, req, field, msg);
-        return;
+        api_bad_field(n, req, field, msg);
+        return false;
     }
-    if (!writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
-                       "creating catalog entries needs role provider (or a "
-                       "city authority)")) {
-        return;
-    }
+    return true;
+}
+
+void
+api_catalog_create(struct node *n, struct http_request *req)
+{
     api_propose(n, req, CMD_ENTRY_CREATE, NULL, true, NULL, entry_written,
                 NULL);
 }
 
-/* If-Match: "<n>" (or a bare n); 0 when missing or malformed. */
-static unsigned long long
-if_match(struct http_request *req, bool *present)
+bool
+api_catalog_update_parse(struct node *n, struct http_request *req)
 {
-    const char *h = http_req_header(req, "If-Match");
-    unsigned long long v;
-    char *end;
-    size_t len;
-
-    *present = h != NULL;
-    if (h == NULL) {
-        return 0;
-    }
-    len = strlen(h);
-    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
-        h++;
-        len -= 2;
-    }
-    if (len == 0 || len > 19 || h[0] < '1' || h[0] > '9') {
-        return 0;
-    }
-    v = strtoull(h, &end, 10);
-    return (size_t)(end - h) == len ? v : 0;
-}
-
-void
-api_catalog_update(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
     char msg[200], field[FSM_FIELD_LEN];
-    const struct fsm_entry *e;
-    const struct fsm_principal *p;
-    unsigned long long want;
-    bool present;
+    uint64_t want;
+    int im;
 
-    if (!path_id_ok(n, req)) {
-        return;
+    if (!api_catalog_id_parse(n, req)) {
+        return false;
     }
     if (!fsm_entry_body_valid(req->body, req->body_len, req->caps[0], msg,
                               field)) {
-        bad_field(n, req, field, msg);
-        return;
+        api_bad_field(n, req, field, msg);
+        return false;
     }
-    want = if_match(req, &present);
-    if (want == 0) {
+    im = api_if_match(req, &want);
+    if (im <= 0) {
         api_error(n, req, 400, "bad_request",
-                  present ? "If-Match must be \"<version>\""
-                          : "If-Match required");
-        return;
+                  im < 0 ? "If-Match must be \"<version>\""
+                         : "If-Match required");
+        return false;
     }
-    if (!writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
-                       "editing catalog entries needs role provider (or a "
-                       "city authority)")) {
-        return;
-    }
-    /* A stale If-Match seen here already is answered with the current
-     * version at once; apply decides every other case (and this one again
-     * when a concurrent write raced it). */
-    e = fsm_entry(n->fsm, req->caps[0]);
-    p = api_principal(n, req);
-    if (e != NULL && fsm_entry_visible_rev(n->fsm, e, p) != 0 &&
-        fsm_entry_editor(n->fsm, p, e) && e->version > want) {
-        json_t *o = json_pack(
-            "{s:{s:s, s:s, s:I}}", "error", "code", "conflict", "message",
-            "If-Match names a version that is no longer current",
-            "current_version", (json_int_t)e->version);
-        set_etag(req, e->version);
-        api_json(n, req, 409, o);
-        return;
-    }
+    return true;
+}
+
+/* A stale If-Match is apply's to answer (409 with current_version). */
+void
+api_catalog_update(struct node *n, struct http_request *req)
+{
+    uint64_t want = 0;
+
+    api_if_match(req, &want);
     api_propose(n, req, CMD_ENTRY_UPDATE, req->caps[0], true,
                 json_pack("{s:I}", "if_match", (json_int_t)want), entry_written,
                 NULL);
 }
 
 void
-api_catalog_submit(struct http_request *req, void *arg)
+api_catalog_submit(struct node *n, struct http_request *req)
 {
-    struct node *n = arg;
-
-    if (!path_id_ok(n, req) ||
-        !writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
-                       "submitting catalog entries needs role provider (or "
-                       "a city authority)")) {
-        return;
-    }
     api_propose(n, req, CMD_ENTRY_SUBMIT, req->caps[0], false, NULL,
                 entry_written, NULL);
 }
@@ -233,94 +142,92 @@ reason_ok(json_t *b, bool required)
     return *s != '\0' || !required;
 }
 
-void
-api_catalog_review(struct http_request *req, void *arg)
+bool
+api_catalog_review_parse(struct node *n, struct http_request *req)
 {
-    struct node *n = arg;
     json_t *b;
     const char *d;
     bool reject;
 
-    if (!path_id_ok(n, req)) {
-        return;
+    if (!api_catalog_id_parse(n, req)) {
+        return false;
     }
     b = api_body_object(n, req);
     if (b == NULL) {
-        return;
+        return false;
     }
     d = json_string_value(json_object_get(b, "decision"));
     reject = d != NULL && strcmp(d, "reject") == 0;
     if (d == NULL || (!reject && strcmp(d, "approve") != 0)) {
         json_decref(b);
-        bad_field(n, req, "decision",
-                  "\"decision\" must be \"approve\" or \"reject\"");
-        return;
+        api_bad_field(n, req, "decision",
+                      "\"decision\" must be \"approve\" or \"reject\"");
+        return false;
     }
     if (!reason_ok(b, reject)) {
         json_decref(b);
-        bad_field(n, req, "reason",
-                  reject ? "\"reason\" is required to reject"
-                         : "\"reason\" must be a string of at most 4096 "
-                           "bytes");
-        return;
+        api_bad_field(n, req, "reason",
+                      reject ? "\"reason\" is required to reject"
+                             : "\"reason\" must be a string of at most 4096 "
+                               "bytes");
+        return false;
     }
     if (json_object_get(b, "override_duplicate") != NULL &&
         !json_is_boolean(json_object_get(b, "override_duplicate"))) {
         json_decref(b);
-        bad_field(n, req, "override_duplicate",
-                  "\"override_duplicate\" must be true or false");
-        return;
+        api_bad_field(n, req, "override_duplicate",
+                      "\"override_duplicate\" must be true or false");
+        return false;
     }
     json_decref(b);
-    if (!writer_checks(n, req, FSM_ROLE_AUTHORITY,
-                       "reviewing catalog entries needs role authority")) {
-        return;
-    }
+    return true;
+}
+
+void
+api_catalog_review(struct node *n, struct http_request *req)
+{
     api_propose(n, req, CMD_ENTRY_REVIEW, req->caps[0], true, NULL,
                 entry_written, NULL);
 }
 
-void
-api_catalog_retire(struct http_request *req, void *arg)
+bool
+api_catalog_retire_parse(struct node *n, struct http_request *req)
 {
-    struct node *n = arg;
     json_t *b;
+    bool ok;
 
-    if (!path_id_ok(n, req)) {
-        return;
+    if (!api_catalog_id_parse(n, req)) {
+        return false;
     }
     b = api_body_object(n, req);
     if (b == NULL) {
-        return;
+        return false;
     }
-    if (!reason_ok(b, true)) {
-        json_decref(b);
-        bad_field(n, req, "reason", "\"reason\" is required to retire");
-        return;
-    }
+    ok = reason_ok(b, true);
     json_decref(b);
-    if (!writer_checks(n, req, FSM_ROLE_PROVIDER | FSM_ROLE_AUTHORITY,
-                       "retiring catalog entries needs role provider or "
-                       "authority")) {
-        return;
+    if (!ok) {
+        api_bad_field(n, req, "reason", "\"reason\" is required to retire");
     }
+    return ok;
+}
+
+void
+api_catalog_retire(struct node *n, struct http_request *req)
+{
     api_propose(n, req, CMD_ENTRY_RETIRE, req->caps[0], true, NULL,
                 entry_written, NULL);
 }
 
 /* ---- reads ------------------------------------------------------------ */
 
-static void
-get_run(struct node *n, struct http_request *req)
+void
+api_catalog_get(struct node *n, struct http_request *req)
 {
     const struct fsm_entry *e;
     uint64_t rev;
     json_t *o;
     struct fact f;
 
-    if (!api_auth(n, req)) {
-        return;
-    }
     e = fsm_entry(n->fsm, req->caps[0]);
     rev =
         e == NULL ? 0 : fsm_entry_visible_rev(n->fsm, e, api_principal(n, req));
@@ -335,74 +242,52 @@ get_run(struct node *n, struct http_request *req)
         api_error(n, req, 500, "internal", "fact unreadable");
         return;
     }
-    set_etag(req, f.version);
+    api_set_etag(req, f.version);
     api_json(n, req, 200, o);
 }
 
-void
-api_catalog_get(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
-
-    if (path_id_ok(n, req)) {
-        api_read(n, req, get_run);
-    }
-}
-
-/* limit=1..1000 (default 100); false (answered 400) when malformed. */
+/* ?after: a version number (0 when absent); false once answered 400. */
 static bool
-parse_limit(struct node *n, struct http_request *req, size_t *out)
+history_after(struct node *n, struct http_request *req, uint64_t *after)
 {
-    const char *s = http_req_param(req, "limit");
-    unsigned long v;
+    const char *s = http_req_param(req, "after");
     char *end;
 
-    *out = LIST_DEFAULT;
+    *after = 0;
     if (s == NULL) {
         return true;
     }
-    v = strtoul(s, &end, 10);
-    if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > LIST_MAX) {
-        bad_field(n, req, "limit", "limit must be a number from 1 to 1000");
+    *after = strtoull(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0') {
+        api_bad_field(n, req, "after", "after must be a version number");
         return false;
     }
-    *out = v;
     return true;
 }
 
-static bool
-public_status(json_t *p)
+bool
+api_catalog_history_parse(struct node *n, struct http_request *req)
 {
-    const char *s = json_string_value(json_object_get(p, "status"));
+    uint64_t after;
+    size_t limit;
 
-    return s != NULL &&
-           (strcmp(s, "published") == 0 || strcmp(s, "retired") == 0);
+    return api_catalog_id_parse(n, req) && api_param_limit(n, req, &limit) &&
+           history_after(n, req, &after);
 }
 
-static bool
-open_not_none(json_t *p)
-{
-    const char *s =
-        json_string_value(json_object_get(json_object_get(p, "open"), "class"));
-
-    return s != NULL && strcmp(s, "none") != 0;
-}
-
-static void
-history_run(struct node *n, struct http_request *req)
+void
+api_catalog_history(struct node *n, struct http_request *req)
 {
     const struct fsm_principal *p;
     const struct fsm_entry *e;
-    const char *after_s = http_req_param(req, "after");
-    unsigned long long after = 0;
+    uint64_t after = 0;
     size_t limit, count = 0;
     uint64_t last = 0;
-    bool all, more = false;
+    bool more = false;
     json_t *items, *o;
 
-    if (!api_auth(n, req)) {
-        return;
-    }
+    api_param_limit(n, req, &limit);
+    history_after(n, req, &after);
     p = api_principal(n, req);
     e = fsm_entry(n->fsm, req->caps[0]);
     if (e == NULL || fsm_entry_visible_rev(n->fsm, e, p) == 0) {
@@ -410,18 +295,6 @@ history_run(struct node *n, struct http_request *req)
                   req->caps[0]);
         return;
     }
-    if (!parse_limit(n, req, &limit)) {
-        return;
-    }
-    if (after_s != NULL) {
-        char *end;
-        after = strtoull(after_s, &end, 10);
-        if (*after_s < '0' || *after_s > '9' || *end != '\0') {
-            bad_field(n, req, "after", "after must be a version number");
-            return;
-        }
-    }
-    all = privileged(n, p, e);
     items = json_array();
     struct idx_key k = { FACT_ENTRY, { NULL, 0 }, PC_SLICE_STR(e->id) };
     for (uint64_t v = after + 1; v <= e->version; v++) {
@@ -439,7 +312,10 @@ history_run(struct node *n, struct http_request *req)
             api_error(n, req, 503, "unavailable", "out of memory");
             return;
         }
-        if (!all && (!public_status(o) || (p == NULL && !open_not_none(o)))) {
+        if (!fsm_entry_version_visible(
+                n->fsm, e, p, json_string_value(json_object_get(o, "status")),
+                json_string_value(
+                    json_object_get(json_object_get(o, "open"), "class")))) {
             json_decref(o);
             continue;
         }
@@ -463,16 +339,6 @@ history_run(struct node *n, struct http_request *req)
                   more ? json_sprintf("%llu", (unsigned long long)last)
                        : json_null());
     api_json(n, req, 200, o);
-}
-
-void
-api_catalog_history(struct http_request *req, void *arg)
-{
-    struct node *n = arg;
-
-    if (path_id_ok(n, req)) {
-        api_read(n, req, history_run);
-    }
 }
 
 /* ---- listing ---------------------------------------------------------- */
@@ -578,16 +444,13 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
     return true;
 }
 
-static void
-list_run(struct node *n, struct http_request *req)
+void
+api_catalog_list(struct node *n, struct http_request *req)
 {
     struct list_ctx c;
     const char *after = http_req_param(req, "after");
     json_t *o;
 
-    if (!api_auth(n, req)) {
-        return;
-    }
     memset(&c, 0, sizeof(c));
     c.n = n;
     c.p = api_principal(n, req);
@@ -597,7 +460,7 @@ list_run(struct node *n, struct http_request *req)
     c.open = http_req_param(req, "open");
     c.theme = http_req_param(req, "theme");
     c.q = http_req_param(req, "q");
-    if (!parse_limit(n, req, &c.limit)) {
+    if (!api_param_limit(n, req, &c.limit)) {
         return;
     }
     c.items = json_array();
@@ -635,30 +498,30 @@ param_in(struct node *n, struct http_request *req, const char *name,
         }
     }
     snprintf(msg, sizeof(msg), "unknown %s filter value", name);
-    bad_field(n, req, name, msg);
+    api_bad_field(n, req, name, msg);
     return false;
 }
 
-void
-api_catalog_list(struct http_request *req, void *arg)
+bool
+api_catalog_list_parse(struct node *n, struct http_request *req)
 {
     static const char *const statuses[] = { "draft",     "submitted",
                                             "published", "rejected",
                                             "retired",   NULL };
     static const char *const classes[] = { "none", "conditional",
                                            "unconditional", NULL };
-    struct node *n = arg;
     const char *after = http_req_param(req, "after");
     size_t limit;
 
     if (!param_in(n, req, "status", statuses) ||
         !param_in(n, req, "share", classes) ||
-        !param_in(n, req, "open", classes) || !parse_limit(n, req, &limit)) {
-        return;
+        !param_in(n, req, "open", classes) ||
+        !api_param_limit(n, req, &limit)) {
+        return false;
     }
     if (after != NULL && !fsm_id_valid(after, strlen(after))) {
-        bad_field(n, req, "after", "after must be the cursor of a page");
-        return;
+        api_bad_field(n, req, "after", "after must be the cursor of a page");
+        return false;
     }
-    api_read(n, req, list_run);
+    return true;
 }

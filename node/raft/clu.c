@@ -3,12 +3,12 @@
  * Raft wiring. The FSM adapter hands each committed entry to fsm_apply with
  * its raft index (raft_last_applied() + 1 inside apply), snapshots are the
  * storage codec over a frozen ledger view, and restore swaps in a ledger the
- * codec has fully verified. Settings follow ../shared/RAFT.md §12: tracer
+ * codec has fully verified. Settings (docs/node.md, tuning defaults): tracer
  * off, transport version 1, large in-flight limit and segments, capacity
  * threshold 0 for segments over 21 MiB, heartbeat below election timeout,
  * and TCP_NODELAY on raft's peer connections (raft_uv_tcp leaves Nagle on).
  */
-#include "node/clu.h"
+#include "node/raft/clu.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -21,8 +21,8 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/map.h"
-#include "node/raft_compat.h"
-#include "node/rfsm.h"
+#include "node/raft/raft_compat.h"
+#include "node/raft/rfsm.h"
 #include "storage/led.h"
 
 struct clu {
@@ -502,6 +502,12 @@ uint64_t
 clu_last_index(struct clu *c)
 {
     return raft_last_index(&c->raft);
+}
+
+uint64_t
+clu_start_index(struct clu *c)
+{
+    return c->start_index;
 }
 
 bool

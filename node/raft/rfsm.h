@@ -4,8 +4,8 @@
  * fsm_apply with its raft index, snapshot freezes a ledger view and encodes
  * it with the storage codec on a thread of its own (rfsm.c says how),
  * restore swaps in a ledger the codec verified.
- * Shared by the node (node/clu.c) and the deterministic replication tests on
- * raft_fixture. Loop thread only.
+ * Shared by the node (node/raft/clu.c) and the deterministic replication
+ * tests on raft_fixture. Loop thread only.
  */
 #ifndef PC_RFSM_H
 #define PC_RFSM_H

@@ -5,7 +5,7 @@
  * raft_uv's own snapshot writer, as the snapshot of a fresh data dir whose
  * configuration is this node alone.
  */
-#include "node/restore.h"
+#include "node/raft/restore.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/hash.h"
-#include "node/raft_compat.h"
+#include "node/raft/raft_compat.h"
 #include "storage/led.h"
 #include "storage/snap.h"
 

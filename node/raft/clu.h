@@ -82,6 +82,8 @@ uint64_t clu_term(struct clu *c);
 uint64_t clu_commit_index(struct clu *c);
 uint64_t clu_applied_index(struct clu *c);
 uint64_t clu_last_index(struct clu *c);
+/* The last log index when raft started (what this process replays). */
+uint64_t clu_start_index(struct clu *c);
 /*
  * Ledger time now, extrapolated on the monotonic clock from the last entry
  * applied that was appended after this process started (entries replayed

@@ -25,7 +25,7 @@
  * never replaced or freed under it. raft frees nothing with finalize:
  * finalize frees the buffers (pc_malloc'd).
  */
-#include "node/rfsm.h"
+#include "node/raft/rfsm.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Answers: JSON bodies with the revision and time headers every answer
+ * carries, the error body and its variants, redirects to the leader, and
+ * facts turned into answers. Every answer is counted here by status class
+ * and latency (/metrics).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/timefmt.h"
+#include "node/api/api_int.h"
+#include "storage/led.h"
+
+static void
+add_state_headers(struct node *n, struct http_request *req, uint64_t rev)
+{
+    char buf[32], t[PC_TIME_STR_LEN];
+    struct led *l = fsm_led(n->fsm);
+
+    snprintf(buf, sizeof(buf), "%llu",
+             (unsigned long long)(rev ? rev : led_count(l)));
+    http_req_add_header(req, "X-Provcat-Revision", buf);
+    pc_time_format(t, led_time(l));
+    http_req_add_header(req, "X-Provcat-Time", t);
+}
+
+static void
+finish_stats(struct node *n, struct http_request *req, int status)
+{
+    struct api_req *a = api_req(req);
+
+    n->stats.by_status[status / 100 % 6]++;
+    if (a != NULL) {
+        double ms = (double)(pc_now_ms() - a->start_ms);
+        unsigned b = 0;
+
+        /* Buckets: 0.5 ms doubling, the last one open-ended. */
+        for (double lim = 0.5; b < 15 && ms > lim; lim *= 2) {
+            b++;
+        }
+        n->stats.latency_buckets[b]++;
+        n->stats.latency_count++;
+        n->stats.latency_sum_ms += ms;
+    }
+}
+
+void
+api_json(struct node *n, struct http_request *req, int status, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+
+    json_decref(o);
+    add_state_headers(n, req, 0);
+    finish_stats(n, req, status);
+    if (s == NULL) {
+        http_respond_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    http_respond_json(req, status, s, strlen(s));
+    free(s);
+}
+
+void
+api_json_text(struct node *n, struct http_request *req, int status,
+              const char *json, size_t len)
+{
+    add_state_headers(n, req, 0);
+    finish_stats(n, req, status);
+    http_respond_json(req, status, json, len);
+}
+
+void
+api_json_buf(struct node *n, struct http_request *req, int status,
+             struct pc_buf *b, int rc)
+{
+    if (rc != PC_OK) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+    } else {
+        api_json_text(n, req, status, (const char *)b->data, b->len);
+    }
+    pc_buf_release(b);
+}
+
+static void verror(struct node *n, struct http_request *req, int status,
+                   const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void
+verror(struct node *n, struct http_request *req, int status, const char *code,
+       const char *fmt, va_list ap)
+{
+    char msg[256];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    add_state_headers(n, req, 0);
+    finish_stats(n, req, status);
+    if (status == 401) {
+        http_req_add_header(req, "WWW-Authenticate", "Bearer");
+    }
+    if (status == 503 || status == 429) {
+        http_req_add_header(req, "Retry-After", "1");
+    }
+    http_respond_error(req, status, code, msg);
+}
+
+void
+api_error(struct node *n, struct http_request *req, int status,
+          const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    verror(n, req, status, code, fmt, ap);
+    va_end(ap);
+}
+
+void
+api_error_with(struct node *n, struct http_request *req, int status,
+               const char *code, json_t *extra, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    json_t *err;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (err == NULL || extra == NULL ||
+        json_object_update_missing(err, extra) != 0) {
+        json_decref(err);
+        json_decref(extra);
+        api_error(n, req, status, code, "%s", msg);
+        return;
+    }
+    json_decref(extra);
+    if (status == 401) {
+        http_req_add_header(req, "WWW-Authenticate", "Bearer");
+    }
+    if (status == 503 || status == 429) {
+        http_req_add_header(req, "Retry-After", "1");
+    }
+    api_json(n, req, status, json_pack("{s:o}", "error", err));
+}
+
+void
+api_bad_field(struct node *n, struct http_request *req, const char *field,
+              const char *msg)
+{
+    api_error_with(n, req, 400, "bad_request",
+                   field != NULL && field[0] != '\0'
+                       ? json_pack("{s:s}", "field", field)
+                       : NULL,
+                   "%s", msg);
+}
+
+void
+api_denied(struct node *n, struct http_request *req, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    n->sec.denials++;
+    node_security_event(n, "denied", req->client_ip, msg);
+    api_error(n, req, 403, "forbidden", "%s", msg);
+}
+
+void
+api_answer_rejection(struct node *n, struct http_request *req,
+                     const struct fsm_result *res)
+{
+    json_t *p = res->first_rev ? api_fact_payload(n, res->first_rev) : NULL;
+    json_t *det = json_object_get(p, "detail");
+
+    if (!json_is_object(det)) {
+        json_decref(p);
+        api_error(n, req, res->status, res->code, "%s", res->message);
+        return;
+    }
+    json_incref(det);
+    json_decref(p);
+    api_error_with(n, req, res->status, res->code, det, "%s", res->message);
+}
+
+bool
+api_leader_or_redirect(struct node *n, struct http_request *req)
+{
+    const char *url;
+    uint64_t id;
+    json_t *o;
+
+    if (clu_is_leader(n->clu) && !clu_transferring(n->clu)) {
+        return true;
+    }
+    id = clu_leader(n->clu, NULL);
+    url = id == 0 || id == n->o.id ? NULL : fsm_member_url(n->fsm, id);
+    if (url == NULL || clu_transferring(n->clu)) {
+        api_error(n, req, 503, "unavailable",
+                  "no leader is known right now; retry shortly");
+        return false;
+    }
+    size_t len = strlen(url) + strlen(req->target) + 1;
+    char *loc = http_req_alloc(req, len);
+    if (loc == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return false;
+    }
+    snprintf(loc, len, "%s%s", url, req->target);
+    http_req_add_header(req, "Location", loc);
+    o = json_pack("{s:{s:s, s:s, s:{s:I, s:s}}}", "error", "code", "not_leader",
+                  "message", "this node is not the leader; retry at the leader",
+                  "leader", "id", (json_int_t)id, "client_url", url);
+    api_json(n, req, 307, o);
+    return false;
+}
+
+void
+api_disk_full(struct node *n, struct http_request *req)
+{
+    api_error(n, req, 507, "insufficient_storage",
+              "the node's disk is full (%llu bytes free, less than one "
+              "raft segment): writes, linearizable reads and reads that "
+              "must be audited are refused; other stale reads are served",
+              (unsigned long long)n->disk.free);
+}
+
+void
+api_unproposed(struct node *n, struct http_request *req, int rc,
+               const char *what)
+{
+    if (rc == PC_ENOTLEADER) {
+        api_leader_or_redirect(n, req);
+    } else if (rc == PC_ENOSPC || node_disk_check(n)) {
+        api_disk_full(n, req);
+    } else {
+        api_error(n, req, 503, "unavailable", "%s: %s", what, pc_strerror(rc));
+    }
+}
+
+void
+api_set_etag(struct http_request *req, uint64_t version)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "\"%llu\"", (unsigned long long)version);
+    http_req_add_header(req, "ETag", buf);
+}
+
+json_t *
+api_fact_payload(struct node *n, uint64_t rev)
+{
+    struct fact f;
+
+    if (led_get(fsm_led(n->fsm), rev, &f) != PC_OK) {
+        return NULL;
+    }
+    return json_loadb((const char *)f.payload.p, f.payload.len, 0, NULL);
+}
+
+void
+api_add_fact_meta(struct node *n, json_t *o, uint64_t rev)
+{
+    uint8_t h[PC_HASH_LEN];
+    char hex[PC_HASH_HEX_LEN + 1], t[PC_TIME_STR_LEN];
+    struct fact f;
+
+    if (led_get(fsm_led(n->fsm), rev, &f) != PC_OK ||
+        led_hash(fsm_led(n->fsm), rev, h) != PC_OK) {
+        return;
+    }
+    pc_hex(hex, h, PC_HASH_LEN);
+    pc_time_format(t, f.time_ms);
+    json_object_set_new(o, "revision", json_integer((json_int_t)rev));
+    json_object_set_new(o, "hash", json_string(hex));
+    json_object_set_new(o, "updated_at", json_string(t));
+    if (f.version > 0) {
+        json_object_set_new(o, "version", json_integer((json_int_t)f.version));
+    }
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the API's files share; never included outside node/api/. The route
+ * table (table.c) declares each route's needs; the machinery applies them
+ * in the contract's order before a route's `run` is called, so a route file
+ * holds only its syntax checks (`parse`) and its work (`run`):
+ *
+ *   table.c       the route table, the needs and the common handler
+ *   answer.c      answers, errors, redirects, facts in answers
+ *   parse.c       request syntax shared by routes (ids, params, bodies)
+ *   auth.c        authentication, the failed-login limiter, when a node
+ *                 can judge tokens
+ *   propose.c     proposals and the per-loop-turn command batch
+ *   read.c        linearizable reads, the shared barrier, min_revision
+ *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
+ *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c:
+ *                 one route family each
+ */
+#ifndef PC_API_INT_H
+#define PC_API_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "node/api/api.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+#include "node/node.h"
+
+/* ---- the route table (table.c) ----------------------------------------- */
+
+/*
+ * What a route needs before it runs. Exactly one of API_WRITE, API_READ and
+ * API_LOCAL; API_TOKEN or API_NOAUTH at most.
+ */
+enum api_need {
+    /* A principal is required: the public (no Authorization) gets 401.
+     * Without it the public is let through and a token, when one is
+     * presented, must still be valid. */
+    API_TOKEN = 1 << 0,
+    /* No authentication at all: the answer is the same for everyone
+     * (health, readiness, metrics, status); a token is not looked at. */
+    API_NOAUTH = 1 << 1,
+    /* Proposed through raft: served by the leader only (307, or 503 when
+     * no leader is known); 507 on a full disk, 503 clock_skew. */
+    API_WRITE = 1 << 2,
+    /* Reads replicated state: linearizable (the leader, after the shared
+     * barrier) unless ?consistency=stale, which any node serves from its
+     * applied state; ?min_revision=N waits up to 1 s for revision N. */
+    API_READ = 1 << 3,
+    /* Node-local: answered from this node's own state, never redirected,
+     * no barrier. */
+    API_LOCAL = 1 << 4,
+};
+
+/*
+ * Syntax only (no replicated state): answer 400/413 and return false
+ * (keeping nothing), or return true. May stash parsed values for `run` in
+ * api_req(req)->parsed, allocated in the request's arena
+ * (http_req_alloc). A value on the heap also sets api_req(req)->release,
+ * which the common handler calls once `run` returned or the request was
+ * answered before reaching it; only API_WRITE and API_LOCAL routes may do
+ * that (their `run` is called in the same loop turn), and `run` must copy
+ * what it keeps.
+ */
+typedef bool (*api_parse_fn)(struct node *n, struct http_request *req);
+/* The route's work, once its needs are met. Answers the request, now or
+ * later (a proposal, a worker thread). */
+typedef void (*api_run_fn)(struct node *n, struct http_request *req);
+
+struct api_route {
+    const char *method;  /* "GET", "POST", ... (a GET route serves HEAD) */
+    const char *pattern; /* "/v1/catalog/{id}": {} captures a segment */
+    unsigned needs;      /* enum api_need */
+    api_parse_fn parse;  /* NULL: nothing to check */
+    api_run_fn run;
+};
+
+/* Per-request state, in the request's arena (api_handle sets it up). */
+struct api_req {
+    struct node *n;
+    const struct api_route *route; /* NULL before a route matched */
+    int64_t start_ms;
+    char principal[129]; /* the authenticated principal; "" = public */
+    bool authed;         /* a token was presented and accepted */
+    void *parsed;        /* what `parse` stashed for `run` */
+    void (*release)(void *parsed);
+};
+
+static inline struct api_req *
+api_req(struct http_request *req)
+{
+    return req->data;
+}
+
+/* ---- answers (answer.c) ------------------------------------------------ */
+
+/* Answer JSON `o` (stolen) with `status`, revision and time headers. */
+void api_json(struct node *n, struct http_request *req, int status, json_t *o);
+
+/* Answer `len` bytes of JSON text with `status`, revision and time headers. */
+void api_json_text(struct node *n, struct http_request *req, int status,
+                   const char *json, size_t len);
+
+/* Answer the JSON text in `b` (released here) with `status`, or 503 when
+ * `rc` (how building it went) is not PC_OK. */
+void api_json_buf(struct node *n, struct http_request *req, int status,
+                  struct pc_buf *b, int rc);
+
+/* Answer the API error body with `status` and `code`. */
+void api_error(struct node *n, struct http_request *req, int status,
+               const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* api_error whose error object also holds the members of `extra` (an
+ * object, stolen, may be NULL): "field", "current_version", ... */
+void api_error_with(struct node *n, struct http_request *req, int status,
+                    const char *code, json_t *extra, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* 400 bad_request naming `field` (none when NULL or ""). */
+void api_bad_field(struct node *n, struct http_request *req, const char *field,
+                   const char *msg);
+
+/*
+ * 403 forbidden for a read an fsm access rule refused: counted as a denial
+ * and recorded as a security event (writes are refused in apply instead,
+ * as rejection facts).
+ */
+void api_denied(struct node *n, struct http_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Answer a refused command from its result (and its rejection fact's
+ * "detail": current_version, field, key, index). */
+void api_answer_rejection(struct node *n, struct http_request *req,
+                          const struct fsm_result *res);
+
+/*
+ * Whether this node is the leader and may serve a write or linearizable
+ * read now; otherwise answers 307 to the leader (or 503 when none is known
+ * or a transfer is under way) and returns false.
+ */
+bool api_leader_or_redirect(struct node *n, struct http_request *req);
+
+/* Answer 507 insufficient_storage: the node's disk is full. */
+void api_disk_full(struct node *n, struct http_request *req);
+
+/* Answer a request whose command or barrier could not be proposed (`rc`:
+ * 307 not the leader, 507 disk full, else 503 naming `what`). */
+void api_unproposed(struct node *n, struct http_request *req, int rc,
+                    const char *what);
+
+/* ETag: "<version>". */
+void api_set_etag(struct http_request *req, uint64_t version);
+
+/* The payload of fact `rev` as JSON (new reference), or NULL. */
+json_t *api_fact_payload(struct node *n, uint64_t rev);
+
+/* Add the fact's revision, hash, time and version to `o`. */
+void api_add_fact_meta(struct node *n, json_t *o, uint64_t rev);
+
+/* ---- request syntax (parse.c) ------------------------------------------ */
+
+/* The body as a JSON object (new reference); answers 400, returns NULL. */
+json_t *api_body_object(struct node *n, struct http_request *req);
+
+/*
+ * Query parameter `name` as a whole number >= `min`: PC_OK (`*out` set),
+ * PC_ENOTFOUND when absent (`*out` untouched), or answers 400 naming it
+ * and returns PC_EINVAL.
+ */
+int api_param_u64(struct node *n, struct http_request *req, const char *name,
+                  uint64_t min, uint64_t *out);
+
+/* ?limit=1..1000, default 100; false once answered 400. */
+#define API_LIST_DEFAULT 100
+#define API_LIST_MAX     1000
+bool api_param_limit(struct node *n, struct http_request *req, size_t *out);
+
+/* Whether the request asked for consistency=stale. */
+bool api_stale(struct http_request *req);
+
+/*
+ * If-Match: "<n>" (or a bare n >= 1): 1 with `*out` set, 0 when absent, or
+ * -1 when malformed (nothing answered).
+ */
+int api_if_match(struct http_request *req, uint64_t *out);
+
+/* ---- authentication (auth.c) ------------------------------------------- */
+
+/*
+ * Authenticate: no Authorization header is the public (true, principal
+ * ""); a malformed, unknown or revoked token answers 401 (429 when the
+ * address failed too often; 503 while this node cannot judge tokens yet,
+ * see api_auth_ready) and returns false.
+ */
+bool api_authenticate(struct node *n, struct http_request *req);
+
+/* The authenticated principal, or NULL for the public. */
+const struct fsm_principal *api_principal(struct node *n,
+                                          struct http_request *req);
+
+/* ---- proposals (propose.c) --------------------------------------------- */
+
+/*
+ * Called with the result of a proposed command that succeeded; builds the
+ * answer. Refusals (rejection facts), 503 outcome_unknown and 422
+ * idempotency_mismatch are answered by api_propose.
+ */
+typedef void (*api_done_fn)(struct node *n, struct http_request *req,
+                            const struct fsm_result *res, void *ctx);
+
+/*
+ * Propose a command built from the request: `type`, path `target` (may be
+ * NULL), the request body (when `with_body`) and `extra` (leader-made JSON,
+ * stolen, may be NULL). The Idempotency-Key header is checked here.
+ */
+void api_propose(struct node *n, struct http_request *req, uint32_t type,
+                 const char *target, bool with_body, json_t *extra,
+                 api_done_fn done, void *ctx);
+/* api_propose with `body` (NULL: none) and `extra` (NULL: none) given
+ * as bytes; an Idempotency-Key's fingerprint still covers the request's
+ * own body when `body` is given. */
+void api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
+                       const char *target, const struct pc_slice *body,
+                       const char *extra, api_done_fn done, void *ctx);
+
+/* api_propose_system with a context for `cb`. */
+typedef void (*api_system_arg_cb)(struct node *n, int rc,
+                                  const struct fsm_result *res, void *arg);
+int api_propose_system_arg(struct node *n, uint32_t type, const char *target,
+                           json_t *extra, api_system_arg_cb cb, void *arg);
+
+/* Flush the read-audit queue into the batch (read_audit.c; propose.c). */
+void api_audit_flush(struct node *n);
+
+/* ---- reads (read.c) ---------------------------------------------------- */
+
+/*
+ * Serve an API_READ route: linearizable ones after the next barrier (the
+ * caller checked leadership), then min_revision, then `run`.
+ */
+void api_read_start(struct node *n, struct http_request *req, api_run_fn run);
+
+/* ---- the read-audit queue (read_audit.c) ------------------------------- */
+
+/*
+ * An audited read may be served here now: this node leads (else 307), its
+ * disk has room for the audit fact (else 507) and the queue is not full
+ * (else 503). False once answered.
+ */
+bool api_audited_read_ok(struct node *n, struct http_request *req);
+
+/*
+ * Queue one audit event for the current principal. `key` may be NULL,
+ * `version` 0 and `count` -1 when they do not apply.
+ */
+void api_audit_add(struct node *n, struct http_request *req, const char *action,
+                   const char *entry, const char *key, uint64_t version,
+                   long count);
+
+/* Append the read-audit counters to a /metrics body. */
+void api_audit_metrics(struct node *n, struct pc_buf *b);
+
+/* ---- route families: `parse` and `run` of every route in the table ---- */
+
+/* health.c: node-local state. */
+void api_healthz(struct node *n, struct http_request *req);
+void api_readyz(struct node *n, struct http_request *req);
+void api_status(struct node *n, struct http_request *req);
+void api_metrics(struct node *n, struct http_request *req);
+
+/* cluster.c: membership and leadership (operations decided in apply). */
+bool api_members_add_parse(struct node *n, struct http_request *req);
+void api_members_add(struct node *n, struct http_request *req);
+bool api_members_remove_parse(struct node *n, struct http_request *req);
+void api_members_remove(struct node *n, struct http_request *req);
+bool api_leader_transfer_parse(struct node *n, struct http_request *req);
+void api_leader_transfer(struct node *n, struct http_request *req);
+
+/* ledger.c: root, proofs, facts, backup. */
+bool api_ledger_parse(struct node *n, struct http_request *req);
+void api_ledger(struct node *n, struct http_request *req);
+bool api_ledger_proof_parse(struct node *n, struct http_request *req);
+void api_ledger_proof(struct node *n, struct http_request *req);
+bool api_ledger_consistency_parse(struct node *n, struct http_request *req);
+void api_ledger_consistency(struct node *n, struct http_request *req);
+bool api_ledger_facts_parse(struct node *n, struct http_request *req);
+void api_ledger_facts(struct node *n, struct http_request *req);
+void api_backup(struct node *n, struct http_request *req);
+
+/* orgs.c */
+bool api_orgs_create_parse(struct node *n, struct http_request *req);
+void api_orgs_create(struct node *n, struct http_request *req);
+void api_orgs_list(struct node *n, struct http_request *req);
+void api_orgs_get(struct node *n, struct http_request *req);
+
+/* principals.c (and whoami) */
+bool api_principals_create_parse(struct node *n, struct http_request *req);
+void api_principals_create(struct node *n, struct http_request *req);
+bool api_principals_id_parse(struct node *n, struct http_request *req);
+void api_principals_token(struct node *n, struct http_request *req);
+void api_principals_revoke(struct node *n, struct http_request *req);
+void api_whoami(struct node *n, struct http_request *req);
+
+/* catalog.c */
+bool api_catalog_create_parse(struct node *n, struct http_request *req);
+void api_catalog_create(struct node *n, struct http_request *req);
+bool api_catalog_list_parse(struct node *n, struct http_request *req);
+void api_catalog_list(struct node *n, struct http_request *req);
+bool api_catalog_id_parse(struct node *n, struct http_request *req);
+void api_catalog_get(struct node *n, struct http_request *req);
+bool api_catalog_history_parse(struct node *n, struct http_request *req);
+void api_catalog_history(struct node *n, struct http_request *req);
+bool api_catalog_update_parse(struct node *n, struct http_request *req);
+void api_catalog_update(struct node *n, struct http_request *req);
+void api_catalog_submit(struct node *n, struct http_request *req);
+bool api_catalog_review_parse(struct node *n, struct http_request *req);
+void api_catalog_review(struct node *n, struct http_request *req);
+bool api_catalog_retire_parse(struct node *n, struct http_request *req);
+void api_catalog_retire(struct node *n, struct http_request *req);
+
+/* records.c */
+bool api_records_put_parse(struct node *n, struct http_request *req);
+void api_records_put(struct node *n, struct http_request *req);
+bool api_records_batch_parse(struct node *n, struct http_request *req);
+void api_records_batch(struct node *n, struct http_request *req);
+bool api_records_retire_parse(struct node *n, struct http_request *req);
+void api_records_retire(struct node *n, struct http_request *req);
+bool api_records_correct_parse(struct node *n, struct http_request *req);
+void api_records_correct(struct node *n, struct http_request *req);
+bool api_records_get_parse(struct node *n, struct http_request *req);
+void api_records_get(struct node *n, struct http_request *req);
+bool api_records_history_parse(struct node *n, struct http_request *req);
+void api_records_history(struct node *n, struct http_request *req);
+bool api_records_list_parse(struct node *n, struct http_request *req);
+void api_records_list(struct node *n, struct http_request *req);
+
+#endif

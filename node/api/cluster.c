@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Membership and leadership: POST /v1/members, DELETE /v1/members/{id},
+ * POST /v1/leader/transfer. Each is an operation apply decides first
+ * (CMD_OPERATION, node/fsm/rules_ops.c: the role operator; an OPERATION
+ * fact records who asked what, a rejection fact a refusal); the node
+ * carries it out once that command applied with success. What depends on
+ * raft's configuration rather than the ledger (a change in flight, an
+ * unknown member, too few voters left) is answered afterwards, from this
+ * node's view of it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "node/api/api_int.h"
+
+#define NODE_ID_MAX 2147483647
+
+/* What parse found, for run (in the request's arena). */
+struct member_args {
+    uint64_t id;         /* the member, or the transfer's target (0: any) */
+    const char *address; /* member.add */
+    const char *url;     /* member.add */
+    bool force;          /* member.remove */
+};
+
+/* Shared by the callbacks of one request. */
+struct member_ctx {
+    struct node *n;
+    struct http_request *req;
+    uint64_t id;
+};
+
+static struct member_args *
+args_new(struct node *n, struct http_request *req)
+{
+    struct member_args *a = http_req_alloc(req, sizeof(*a));
+
+    if (a == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return NULL;
+    }
+    memset(a, 0, sizeof(*a));
+    api_req(req)->parsed = a;
+    return a;
+}
+
+static char *
+arena_strdup(struct http_request *req, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *p = http_req_alloc(req, len);
+
+    if (p != NULL) {
+        memcpy(p, s, len);
+    }
+    return p;
+}
+
+static struct member_ctx *
+ctx_new(struct node *n, struct http_request *req, uint64_t id)
+{
+    struct member_ctx *c = http_req_alloc(req, sizeof(*c));
+
+    if (c != NULL) {
+        c->n = n;
+        c->req = req;
+        c->id = id;
+    }
+    return c;
+}
+
+/* Propose the operation `x` (stolen); `done` carries it out. */
+static void
+propose_op(struct node *n, struct http_request *req, json_t *x,
+           api_done_fn done, struct member_args *a)
+{
+    if (x == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    api_propose(n, req, CMD_OPERATION, NULL, false, x, done, a);
+}
+
+/* ---- POST /v1/members ------------------------------------------------- */
+
+bool
+api_members_add_parse(struct node *n, struct http_request *req)
+{
+    struct member_args *a;
+    const char *addr, *url;
+    json_int_t id;
+    json_t *b;
+
+    if ((b = api_body_object(n, req)) == NULL) {
+        return false;
+    }
+    id = json_integer_value(json_object_get(b, "id"));
+    addr = json_string_value(json_object_get(b, "address"));
+    url = json_string_value(json_object_get(b, "client_url"));
+    if (id < 1 || id > NODE_ID_MAX || addr == NULL || url == NULL ||
+        strncmp(url, "http://", 7) != 0 || strlen(addr) == 0 ||
+        strlen(addr) > 63) {
+        json_decref(b);
+        api_error(n, req, 400, "bad_request",
+                  "need {\"id\": 1..2^31-1, \"address\": \"a.b.c.d:port\", "
+                  "\"client_url\": \"http://...\"}");
+        return false;
+    }
+    a = args_new(n, req);
+    if (a != NULL) {
+        a->id = (uint64_t)id;
+        a->address = arena_strdup(req, addr);
+        a->url = arena_strdup(req, url);
+    }
+    json_decref(b);
+    if (a != NULL && (a->address == NULL || a->url == NULL)) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return false;
+    }
+    return a != NULL;
+}
+
+static void
+member_change_cb(void *arg, int rc)
+{
+    struct node *n = arg;
+
+    node_log(n, rc == PC_OK ? 2 : 1, "membership change finished: %s",
+             pc_strerror(rc));
+}
+
+/* The joiner's client URL is in the ledger: every node can redirect to it
+ * once it leads. */
+static void
+member_url_recorded(struct node *n, int rc, const struct fsm_result *res,
+                    void *arg)
+{
+    struct member_ctx *c = arg;
+
+    if (rc != PC_OK || res == NULL || res->status >= 400) {
+        api_error(n, c->req, 503, "unavailable",
+                  "member %llu is being added, but its client URL was not "
+                  "recorded (%s); retry",
+                  (unsigned long long)c->id,
+                  rc != PC_OK ? pc_strerror(rc) : "refused");
+        return;
+    }
+    api_json(n, c->req, 202,
+             json_pack("{s:I, s:s}", "id", (json_int_t)c->id, "status",
+                       "catching_up"));
+}
+
+static void
+member_add_allowed(struct node *n, struct http_request *req,
+                   const struct fsm_result *res, void *ctx)
+{
+    struct member_args *a = ctx;
+    struct member_ctx *c;
+    char target[24];
+    int rc;
+
+    (void)res;
+    rc = clu_add(n->clu, a->id, a->address, member_change_cb, n);
+    if (rc != PC_OK) {
+        bool conflict = rc == PC_ECONFLICT || rc == PC_EEXIST;
+
+        api_error(n, req, conflict ? 409 : 503,
+                  conflict ? "conflict" : "unavailable",
+                  "cannot add member %llu: %s", (unsigned long long)a->id,
+                  rc == PC_ECONFLICT ? "a membership change is in flight"
+                                     : pc_strerror(rc));
+        return;
+    }
+    c = ctx_new(n, req, a->id);
+    snprintf(target, sizeof(target), "%llu", (unsigned long long)a->id);
+    rc = c == NULL
+             ? PC_ENOMEM
+             : api_propose_system_arg(n, CMD_MEMBER_URL, target,
+                                      json_pack("{s:s, s:s}", "client_url",
+                                                a->url, "address", a->address),
+                                      member_url_recorded, c);
+    if (rc != PC_OK) {
+        api_unproposed(n, req, rc, "could not record the member's URL");
+    }
+}
+
+void
+api_members_add(struct node *n, struct http_request *req)
+{
+    struct member_args *a = api_req(req)->parsed;
+
+    propose_op(n, req,
+               json_pack("{s:s, s:I, s:s, s:s}", "op", "member.add", "node",
+                         (json_int_t)a->id, "address", a->address, "client_url",
+                         a->url),
+               member_add_allowed, a);
+}
+
+/* ---- DELETE /v1/members/{id} ------------------------------------------ */
+
+static bool
+parse_node_id(const char *s, uint64_t *out)
+{
+    unsigned long long v;
+    char *end;
+
+    if (s == NULL || *s < '1' || *s > '9') {
+        return false;
+    }
+    v = strtoull(s, &end, 10);
+    if (*end != '\0' || v > NODE_ID_MAX) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool
+api_members_remove_parse(struct node *n, struct http_request *req)
+{
+    const char *force = http_req_param(req, "force");
+    struct member_args *a;
+    uint64_t id;
+
+    if (!parse_node_id(req->caps[0], &id)) {
+        api_error(n, req, 400, "bad_request", "bad member id");
+        return false;
+    }
+    a = args_new(n, req);
+    if (a != NULL) {
+        a->id = id;
+        a->force = force != NULL && strcmp(force, "true") == 0;
+    }
+    return a != NULL;
+}
+
+static void
+removed_cb(void *arg, int rc)
+{
+    struct member_ctx *c = arg;
+
+    if (rc != PC_OK) {
+        api_error(c->n, c->req, 503, "unavailable", "removal failed: %s",
+                  pc_strerror(rc));
+        return;
+    }
+    api_json(
+        c->n, c->req, 200,
+        json_pack("{s:I, s:s}", "id", (json_int_t)c->id, "status", "removed"));
+}
+
+static void
+handed_over_cb(void *arg, int rc)
+{
+    struct member_ctx *c = arg;
+
+    (void)rc;
+    /* No longer the leader: send the client to the one that is. */
+    if (api_leader_or_redirect(c->n, c->req)) {
+        api_error(c->n, c->req, 503, "unavailable",
+                  "could not hand leadership over; retry");
+    }
+}
+
+static void
+member_remove_allowed(struct node *n, struct http_request *req,
+                      const struct fsm_result *res, void *ctx)
+{
+    struct member_args *a = ctx;
+    struct clu_member m[64];
+    struct member_ctx *c;
+    size_t nm, voters = 0;
+    bool found = false;
+    int rc;
+
+    (void)res;
+    nm = clu_members(n->clu, m, 64);
+    for (size_t i = 0; i < nm; i++) {
+        voters += strcmp(m[i].role, "voter") == 0 && m[i].id != a->id;
+        found |= m[i].id == a->id;
+    }
+    if (!found) {
+        api_error(n, req, 404, "not_found", "no member %llu",
+                  (unsigned long long)a->id);
+        return;
+    }
+    if (voters < 3 && !a->force) {
+        api_error(n, req, 409, "conflict",
+                  "removing member %llu would leave %zu voters (fewer than "
+                  "3); add ?force=true to insist",
+                  (unsigned long long)a->id, voters);
+        return;
+    }
+    c = ctx_new(n, req, a->id);
+    if (c == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    if (a->id == n->o.id) {
+        rc = clu_transfer(n->clu, 0, handed_over_cb, c);
+    } else {
+        rc = clu_remove(n->clu, a->id, removed_cb, c);
+    }
+    if (rc != PC_OK) {
+        api_error(n, req, rc == PC_ECONFLICT ? 409 : 503,
+                  rc == PC_ECONFLICT ? "conflict" : "unavailable",
+                  "cannot remove member %llu: %s", (unsigned long long)a->id,
+                  rc == PC_ECONFLICT ? "a membership change is in flight"
+                                     : pc_strerror(rc));
+    }
+}
+
+void
+api_members_remove(struct node *n, struct http_request *req)
+{
+    struct member_args *a = api_req(req)->parsed;
+
+    propose_op(n, req,
+               json_pack("{s:s, s:I, s:b}", "op", "member.remove", "node",
+                         (json_int_t)a->id, "force", a->force),
+               member_remove_allowed, a);
+}
+
+/* ---- POST /v1/leader/transfer ----------------------------------------- */
+
+bool
+api_leader_transfer_parse(struct node *n, struct http_request *req)
+{
+    struct member_args *a;
+    uint64_t id = 0;
+
+    if (req->body_len > 0) {
+        json_t *b = api_body_object(n, req);
+        if (b == NULL) {
+            return false;
+        }
+        json_t *v = json_object_get(b, "id");
+        if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                          json_integer_value(v) > NODE_ID_MAX)) {
+            json_decref(b);
+            api_error(n, req, 400, "bad_request", "\"id\" must be a node id");
+            return false;
+        }
+        id = v ? (uint64_t)json_integer_value(v) : 0;
+        json_decref(b);
+    }
+    a = args_new(n, req);
+    if (a != NULL) {
+        a->id = id;
+    }
+    return a != NULL;
+}
+
+static void
+transferred_cb(void *arg, int rc)
+{
+    struct member_ctx *c = arg;
+    uint64_t lid = clu_leader(c->n->clu, NULL);
+
+    if (rc != PC_OK || lid == c->n->o.id) {
+        api_error(c->n, c->req, 503, "unavailable",
+                  "leadership did not move; retry");
+        return;
+    }
+    api_json(c->n, c->req, 200,
+             json_pack("{s:{s:I, s:s?}}", "leader", "id", (json_int_t)lid,
+                       "client_url", fsm_member_url(c->n->fsm, lid)));
+}
+
+static void
+transfer_allowed(struct node *n, struct http_request *req,
+                 const struct fsm_result *res, void *ctx)
+{
+    struct member_args *a = ctx;
+    struct member_ctx *c = ctx_new(n, req, a->id);
+    int rc;
+
+    (void)res;
+    rc = c == NULL ? PC_ENOMEM : clu_transfer(n->clu, a->id, transferred_cb, c);
+    if (rc != PC_OK) {
+        api_error(n, req, rc == PC_ENOTFOUND ? 404 : 503,
+                  rc == PC_ENOTFOUND ? "not_found" : "unavailable",
+                  "cannot transfer leadership: %s", pc_strerror(rc));
+    }
+}
+
+void
+api_leader_transfer(struct node *n, struct http_request *req)
+{
+    struct member_args *a = api_req(req)->parsed;
+    json_t *x = json_pack("{s:s}", "op", "leader.transfer");
+
+    if (x != NULL && a->id > 0 &&
+        json_object_set_new(x, "node", json_integer((json_int_t)a->id)) != 0) {
+        json_decref(x);
+        x = NULL;
+    }
+    propose_op(n, req, x, transfer_allowed, a);
+}
