@@ -174,11 +174,21 @@ fsmfx_rebuilt(const struct fsmfx *fx)
 
     assert_int_equal(led_new(&copy), PC_OK);
     for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
+        uint8_t salt[PC_SALT_LEN];
         struct pc_slice enc;
+        struct pc_buf doc;
+        struct led_doc d;
+        bool has_doc;
 
+        pc_buf_init(&doc);
         assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        assert_int_equal(
-            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
+        /* Record versions carry a document (a retire version none). */
+        has_doc = led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK;
+        d = (struct led_doc){ salt, doc.data, doc.len };
+        assert_int_equal(led_append_encoded(copy, enc.p, enc.len,
+                                            has_doc ? &d : NULL, r, NULL),
+                         PC_OK);
+        pc_buf_release(&doc);
     }
     assert_int_equal(fsm_new(&f), PC_OK);
     assert_int_equal(fsm_restore(f, copy, NULL), PC_OK);

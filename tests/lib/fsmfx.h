@@ -64,8 +64,8 @@ void fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
 void fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
                      const char *roles);
 
-/* A new state machine restored from a copy of `fx`'s facts (fsm_free it):
- * what a replica rebuilds from a snapshot. */
+/* A new state machine restored from a copy of `fx`'s facts and record
+ * documents (fsm_free it): what a replica rebuilds from a snapshot. */
 struct fsm *fsmfx_rebuilt(const struct fsmfx *fx);
 
 /* Encode and apply one command at the next index; its result (a copy). */
