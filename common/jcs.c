@@ -1424,6 +1424,12 @@ jcs_is_int_literal(const struct jcs_val *v)
     return v->type == JCS_NUMBER && v->plain;
 }
 
+size_t
+jcs_offset(const struct jcs_val *v)
+{
+    return v->off;
+}
+
 bool
 jcs_has_nul(const struct jcs_doc *d)
 {

@@ -103,6 +103,12 @@ bool jcs_is_integer(const struct jcs_val *v);
 bool jcs_is_int_literal(const struct jcs_val *v);
 
 /*
+ * Where `v` starts in the text it was parsed from (a byte offset): lets a
+ * caller that keeps the text read a number's exact digits.
+ */
+size_t jcs_offset(const struct jcs_val *v);
+
+/*
  * Whether a string or key of `d` holds U+0000 (written "\u0000"), which
  * code keeping strings as C strings cannot represent.
  */

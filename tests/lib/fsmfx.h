@@ -79,4 +79,20 @@ struct fsm_result fsmfx_run_len(struct fsmfx *fx, uint32_t type,
                                 const void *body, size_t len, const char *extra,
                                 const char *idem);
 
+/*
+ * Apply `entry` (one command, as fsmfx_encode makes) at the next indexes
+ * with allocation k = 0, 1, ... failing once each (parses, payloads, the
+ * ledger, the derived state): every failure must be PC_ENOMEM with the
+ * ledger and its root as they were (never a verdict, which would be one
+ * replica's alone); the sweep must inject at least one and the run that
+ * succeeds must answer `want`. Returns that result.
+ */
+struct fsm_result fsmfx_oom_apply(struct fsmfx *fx, const struct pc_buf *entry,
+                                  int want);
+/* fsmfx_oom_apply of one command encoded as fsmfx_run would. */
+struct fsm_result fsmfx_oom_run(struct fsmfx *fx, uint32_t type,
+                                const char *principal, const char *target,
+                                const char *body, const char *extra,
+                                const char *idem, int want);
+
 #endif

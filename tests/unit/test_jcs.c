@@ -1421,12 +1421,12 @@ test_jcs_oom_every_allocation(void **state)
     assert_true(pc_alloc_count() - before >= 4);
     pc_buf_release(&out);
 
+    struct test_oom o = { 0 };
     for (n = 0;; n++) {
         assert_int_equal(pc_buf_put(&out, "keep", 4), PC_OK);
-        pc_alloc_fault(n, 1);
+        test_oom_arm(&o, n, 1);
         int rc = jcs_canonicalize((char *)in.data, in.len, &out, msg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
         assert_int_equal(rc, PC_ENOMEM);
@@ -1435,6 +1435,7 @@ test_jcs_oom_every_allocation(void **state)
         assert_memory_equal(out.data, "keep", 4);
         pc_buf_release(&out);
     }
+    test_oom_end(&o);
     assert_true(n >= 4);
     pc_buf_release(&out);
     pc_buf_release(&in);
@@ -1972,11 +1973,11 @@ test_jcs_writer_asserts_misuse(void **state)
 static void
 test_jcs_writer_oom_every_allocation(void **state)
 {
+    struct test_oom o = { 0 };
     struct jcs_doc *d;
     struct pc_buf b;
-    unsigned long before, used = 0;
-    long k, failed = 0;
     char big[300];
+    long k;
 
     (void)state;
     memset(big, 'x', sizeof(big) - 1);
@@ -1989,8 +1990,7 @@ test_jcs_writer_oom_every_allocation(void **state)
         int rc;
 
         assert_int_equal(pc_buf_put(&b, "keep", 4), PC_OK);
-        before = pc_alloc_count();
-        pc_alloc_fault(k, 1);
+        test_oom_arm(&o, k, 1);
         jcs_w_init(&w, &b);
         jcs_w_obj(&w);
         jcs_w_key(&w, "a");
@@ -2004,21 +2004,17 @@ test_jcs_writer_oom_every_allocation(void **state)
         jcs_w_kint(&w, "c", 3);
         jcs_w_obj_end(&w);
         rc = jcs_w_finish(&w);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
-            used = pc_alloc_count() - before;
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
-        failed++;
         assert_int_equal(rc, PC_ENOMEM);
         assert_int_equal(b.len, 4);
         assert_memory_equal(b.data, "keep", 4);
         pc_buf_release(&b);
         assert_true(k < 1000);
     }
-    assert_true(failed > 0);
-    assert_int_equal(failed, k);
-    assert_true(used > 0);
+    test_oom_end(&o);
+    assert_int_equal(o.failed, k);
     assert_memory_equal(b.data, "keep{\"a\":[\"xxx", 12);
     pc_buf_release(&b);
     jcs_doc_free(d);
