@@ -223,8 +223,9 @@ check_field(const struct jcs_val *in, size_t i, size_t repeat, struct verr *e)
     const struct jcs_val *name, *req, *descr;
     const char *key;
 
-    snprintf(f, sizeof(f), "fields[%zu]", i);
+    /* `f`, the field a refusal names, is written only for one. */
     if (jcs_type(in) != JCS_OBJECT) {
+        snprintf(f, sizeof(f), "fields[%zu]", i);
         return verr_set(e, f, "\"%s\" must be an object", f);
     }
     key = fsm_unknown_member(in, allowed);
@@ -233,31 +234,32 @@ check_field(const struct jcs_val *in, size_t i, size_t repeat, struct verr *e)
         return verr_set(e, f, "unknown field \"%s\"", f);
     }
     name = fsm_get(in, "name");
-    snprintf(f, sizeof(f), "fields[%zu].name", i);
     if (str_len(name) == 0 || str_len(name) > MAX_FIELD_NAME) {
+        snprintf(f, sizeof(f), "fields[%zu].name", i);
         return verr_set(e, f, "\"%s\" must be a string of 1-%d bytes", f,
                         MAX_FIELD_NAME);
     }
     if (i == repeat) {
+        snprintf(f, sizeof(f), "fields[%zu].name", i);
         return verr_set(e, f, "\"%s\": duplicate field name \"%.64s\"", f,
                         jcs_string(name, NULL));
     }
-    snprintf(f, sizeof(f), "fields[%zu].type", i);
     if (index_of(fsm_get_str(in, "type", NULL), type_names) < 0) {
+        snprintf(f, sizeof(f), "fields[%zu].type", i);
         return verr_set(e, f,
                         "\"%s\" must be string, integer, number, boolean, "
                         "date, object or array",
                         f);
     }
     req = fsm_get(in, "required");
-    snprintf(f, sizeof(f), "fields[%zu].required", i);
     if (req != NULL && jcs_type(req) != JCS_TRUE &&
         jcs_type(req) != JCS_FALSE) {
+        snprintf(f, sizeof(f), "fields[%zu].required", i);
         return verr_set(e, f, "\"%s\" must be true or false", f);
     }
     descr = fsm_get(in, "description");
-    snprintf(f, sizeof(f), "fields[%zu].description", i);
     if (!none(descr) && str_len(descr) > MAX_FIELD_DESCR) {
+        snprintf(f, sizeof(f), "fields[%zu].description", i);
         return verr_set(e, f, "\"%s\" must be a string of at most %d bytes", f,
                         MAX_FIELD_DESCR);
     }
