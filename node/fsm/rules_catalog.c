@@ -971,7 +971,9 @@ find_similar(struct fsm *f, const struct jcs_val *o, struct similar_find *d)
         return PC_ENOMEM;
     }
     /* Map order is not part of the answer: sort. */
-    qsort(d->ids, d->n, sizeof(*d->ids), cmp_str);
+    if (d->n > 1) {
+        qsort(d->ids, d->n, sizeof(*d->ids), cmp_str);
+    }
     return PC_OK;
 }
 
