@@ -58,7 +58,19 @@ int fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
 /*
  * fsm_emit_canonical of what writer `w` wrote (finished here): PC_OK, the
  * writer's error (PC_ENOMEM; PC_EINVAL, a bug: a string not UTF-8) or the
- * append's.
+ * append's. A payload is written so (members in canonical key order):
+ *
+ *     struct jcs_writer w;
+ *     struct pc_buf p;
+ *
+ *     pc_buf_init(&p);
+ *     jcs_w_init(&w, &p);
+ *     jcs_w_obj(&w);
+ *     jcs_w_kstr(&w, "id", id);
+ *     jcs_w_kint(&w, "n", n);
+ *     jcs_w_obj_end(&w);
+ *     rc = fsm_emit_w(c, FACT_ORG, parent, id_slice, &w);
+ *     pc_buf_release(&p);
  */
 int fsm_emit_w(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
                struct pc_slice id, struct jcs_writer *w);
@@ -139,8 +151,9 @@ void fsm_entry_free(struct fsm_entry *e);
 /* Records and read audit (rules_records.c). */
 int fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor);
 int fsm_rules_audit(struct fsm_ctx *c);
-/* Status of a replayed record command from its first fact, into
- * `*status`: PC_OK or PC_ENOMEM. */
+/* For a replayed record PUT, set `*status` from its first fact (201
+ * created, 200 updated); other commands leave it. PC_OK, PC_ENOMEM or
+ * PC_ECORRUPT. */
 int fsm_records_replay_status(uint32_t type, const struct fact *first,
                               int *status);
 
