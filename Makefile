@@ -65,7 +65,8 @@ NODE_BIN   := $(if $(wildcard node/main.c),$(BUILD)/provcat-node)
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: deps $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS)
+all: deps $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS) \
+     $(BUILD)/fsm-no-jansson
 
 # Install missing packages and build raft only when something is missing.
 deps:
@@ -81,6 +82,18 @@ $(BUILD)/obj/%.o: %.c
 $(LIB_SERVER): $(call obj,$(SRC_CORE) $(SRC_NODE)) $(filter %.a,$(RAFT_LIBS))
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+# What replicas decide and append may depend only on our code: node/fsm/
+# parses and writes JSON with common/jcs, never with jansson (whose version
+# a node happens to have installed). The build fails if it comes back.
+FSM_OBJS := $(call obj,$(wildcard node/fsm/*.c))
+$(BUILD)/fsm-no-jansson: $(FSM_OBJS) $(wildcard node/fsm/*.[ch])
+	$(Q)rm -f $@
+	$(Q)if grep -n 'jansson\.h' $(wildcard node/fsm/*.[ch]); then \
+		echo "node/fsm/ must not use jansson (docs/rules.md)"; exit 1; fi
+	$(Q)if nm -A -u $(FSM_OBJS) | grep -E ' U _?json_'; then \
+		echo "node/fsm/ must not call jansson (docs/rules.md)"; exit 1; fi
+	$(Q)touch $@
 
 $(BUILD)/provcat-node: $(call obj,node/main.c) $(LIB_SERVER)
 	@echo "  LD      $@"

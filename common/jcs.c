@@ -20,7 +20,8 @@
 
 struct jcs_val {
     uint8_t type;
-    uint8_t plain; /* strings: no byte needs an escape on output */
+    uint8_t plain; /* strings: no byte needs an escape on output; numbers:
+                      written without fraction or exponent */
     uint32_t len;  /* string/number text bytes, items, members */
     uint32_t off;  /* where the value (or key) starts in the input */
     double num;    /* numbers */
@@ -41,6 +42,7 @@ struct jcs_doc {
     struct chunk *chunks; /* newest first; the doc lives in the oldest */
     struct jcs_val root;
     size_t out_len; /* exact length of the canonical form */
+    bool has_nul;   /* a string or key holds U+0000 */
 };
 
 #define ARENA_ALIGN     8
@@ -59,6 +61,7 @@ struct parser {
     size_t n_values;
     size_t out_len;
     int depth;
+    bool has_nul;
     char *errmsg;
 };
 
@@ -248,25 +251,34 @@ jcs_utf8_valid(const uint8_t *p, size_t len)
  * share their lead byte, so byte order is right there too.
  */
 static int
+byte_order(uint8_t x, uint8_t y)
+{
+    if (x >= 0xf0 && (y == 0xee || y == 0xef)) {
+        return -1;
+    }
+    if (y >= 0xf0 && (x == 0xee || x == 0xef)) {
+        return 1;
+    }
+    return x < y ? -1 : 1;
+}
+
+static int
 key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     size_t n = alen < blen ? alen : blen;
 
     for (size_t i = 0; i < n; i++) {
-        uint8_t x = a[i], y = b[i];
-
-        if (x == y) {
-            continue;
+        if (a[i] != b[i]) {
+            return byte_order(a[i], b[i]);
         }
-        if (x >= 0xf0 && (y == 0xee || y == 0xef)) {
-            return -1;
-        }
-        if (y >= 0xf0 && (x == 0xee || x == 0xef)) {
-            return 1;
-        }
-        return x < y ? -1 : 1;
     }
     return alen < blen ? -1 : alen > blen;
+}
+
+int
+jcs_key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return key_cmp((const uint8_t *)a, alen, (const uint8_t *)b, blen);
 }
 
 /* Members are (key, value) pairs; equal keys fall back to input order. */
@@ -635,6 +647,9 @@ decode_string(struct parser *ps, const uint8_t *q, const uint8_t *end,
                 if (cp < 0x80) {
                     x += escape_extra((uint8_t)cp);
                 }
+                if (cp == 0) {
+                    ps->has_nul = true;
+                }
                 w = put_utf8(w, (uint32_t)cp);
                 continue;
             default:
@@ -812,7 +827,7 @@ parse_number(struct parser *ps, struct jcs_val *v)
     const uint8_t *ip, *fp = q;
     size_t ilen, flen = 0, first = SIZE_MAX, last = 0, k;
     long long exp = 0;
-    bool neg = false;
+    bool neg = false, literal = true;
     char text[JCS_NUMBER_SIZE], dig[16];
     size_t tlen;
     double d = 0;
@@ -838,6 +853,7 @@ parse_number(struct parser *ps, struct jcs_val *v)
     }
     ilen = (size_t)(q - ip);
     if (q < end && *q == '.') {
+        literal = false;
         q++;
         if (!is_digit(q, end)) {
             return fail(ps, "invalid number", b);
@@ -851,6 +867,7 @@ parse_number(struct parser *ps, struct jcs_val *v)
     if (q < end && (*q == 'e' || *q == 'E')) {
         bool eneg = false;
 
+        literal = false;
         q++;
         if (q < end && (*q == '+' || *q == '-')) {
             eneg = *q == '-';
@@ -912,6 +929,7 @@ parse_number(struct parser *ps, struct jcs_val *v)
     }
     memcpy((char *)v->u.str, text, tlen);
     v->type = JCS_NUMBER;
+    v->plain = literal;
     v->len = (uint32_t)tlen;
     v->off = pos(ps, b);
     v->num = d;
@@ -1230,6 +1248,7 @@ jcs_parse(const char *text, size_t len, struct jcs_doc **out, char *errmsg)
         goto err;
     }
     d->out_len = ps.out_len;
+    d->has_nul = ps.has_nul;
     if (ps.stk != local) {
         pc_free(ps.stk);
     }
@@ -1399,6 +1418,24 @@ jcs_is_integer(const struct jcs_val *v)
            fabs(v->num) <= 9007199254740991.0;
 }
 
+bool
+jcs_is_int_literal(const struct jcs_val *v)
+{
+    return v->type == JCS_NUMBER && v->plain;
+}
+
+size_t
+jcs_offset(const struct jcs_val *v)
+{
+    return v->off;
+}
+
+bool
+jcs_has_nul(const struct jcs_doc *d)
+{
+    return d->has_nul;
+}
+
 const char *
 jcs_string(const struct jcs_val *v, size_t *len)
 {
@@ -1466,4 +1503,360 @@ jcs_key(const struct jcs_val *obj, size_t i, size_t *len)
         *len = obj->u.kids[2 * i].len;
     }
     return obj->u.kids[2 * i].u.str;
+}
+
+/* ---- writer ----------------------------------------------------------- */
+
+void
+jcs_w_init(struct jcs_writer *w, struct pc_buf *out)
+{
+    w->out = out;
+    w->start = out->len;
+    w->rc = PC_OK;
+    w->depth = 0;
+    w->want_value = false;
+    w->done = false;
+}
+
+int
+jcs_w_finish(struct jcs_writer *w)
+{
+    if (w->rc == PC_OK) {
+        assert(w->done && w->depth == 0);
+    }
+    return w->rc;
+}
+
+/* Record the first error; the buffer goes back to where the value began. */
+static void
+w_fail(struct jcs_writer *w, int rc)
+{
+    if (w->rc == PC_OK) {
+        w->rc = rc;
+        w->out->len = w->start;
+    }
+}
+
+static void
+w_put(struct jcs_writer *w, const void *p, size_t n)
+{
+    if (w->rc == PC_OK && pc_buf_put(w->out, p, n) != PC_OK) {
+        w_fail(w, PC_ENOMEM);
+    }
+}
+
+/* Whether a value may be written now (asserting where it goes), after
+ * the comma an array item needs. */
+static bool
+w_value(struct jcs_writer *w)
+{
+    if (w->rc != PC_OK) {
+        return false;
+    }
+    assert(!w->done);
+    if (w->depth > 0) {
+        if (w->lv[w->depth - 1].object) {
+            assert(w->want_value);
+            w->want_value = false;
+        } else {
+            if (!w->lv[w->depth - 1].empty) {
+                w_put(w, ",", 1);
+            }
+            w->lv[w->depth - 1].empty = false;
+        }
+    }
+    return w->rc == PC_OK;
+}
+
+/* A scalar (or a spliced value) is complete. */
+static void
+w_value_end(struct jcs_writer *w)
+{
+    if (w->depth == 0) {
+        w->done = true;
+    }
+}
+
+/* `len` bytes of `s` as a JSON string, escaped as jcs_emit does. */
+static void
+w_string(struct jcs_writer *w, const char *s, size_t len)
+{
+    struct jcs_val v;
+    size_t extra = 0;
+    uint8_t *at;
+
+    if (len >= UINT32_MAX || !jcs_utf8_valid((const uint8_t *)s, len)) {
+        w_fail(w, PC_EINVAL);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        extra += escape_extra((uint8_t)s[i]);
+    }
+    if (pc_buf_reserve(w->out, len + extra + 2) != PC_OK) {
+        w_fail(w, PC_ENOMEM);
+        return;
+    }
+    v.type = JCS_STRING;
+    v.plain = extra == 0;
+    v.len = (uint32_t)len;
+    v.u.str = s;
+    at = w->out->data + w->out->len;
+    w->out->len += (size_t)(emit_string(at, &v) - at);
+}
+
+/* The next byte of a string as written (escaped, no quotes) at `*i`. */
+static uint8_t
+unescape_next(const uint8_t *esc, size_t *i)
+{
+    uint8_t c = esc[(*i)++];
+
+    if (c != '\\') {
+        return c;
+    }
+    c = esc[(*i)++];
+    switch (c) {
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'u':
+        *i += 4; /* \u00xx: only control characters are written so */
+        return (uint8_t)hex4(esc + *i - 4);
+    default:
+        return c; /* '"' or '\\' */
+    }
+}
+
+/* Compare the key written escaped at `esc` (`n` bytes) with the raw key
+ * `key` in canonical order. */
+static int
+w_key_cmp(const uint8_t *esc, size_t n, const uint8_t *key, size_t klen)
+{
+    size_t i = 0, j = 0;
+
+    while (i < n && j < klen) {
+        uint8_t x = unescape_next(esc, &i), y = key[j++];
+
+        if (x != y) {
+            return byte_order(x, y);
+        }
+    }
+    return i < n ? 1 : j < klen ? -1 : 0;
+}
+
+void
+jcs_w_keyn(struct jcs_writer *w, const char *key, size_t len)
+{
+    size_t at;
+
+    if (w->rc != PC_OK) {
+        return;
+    }
+    assert(w->depth > 0 && w->lv[w->depth - 1].object && !w->want_value);
+    if (!w->lv[w->depth - 1].empty) {
+        /* Strictly after the previous key: canonical order, no repeats.
+         * Checked on the key as written (an invalid one fails below). */
+        assert(!jcs_utf8_valid((const uint8_t *)key, len) ||
+               w_key_cmp(w->out->data + w->lv[w->depth - 1].key,
+                         w->lv[w->depth - 1].key_len, (const uint8_t *)key,
+                         len) < 0);
+        w_put(w, ",", 1);
+    }
+    at = w->out->len + 1;
+    w_string(w, key, len);
+    w_put(w, ":", 1);
+    if (w->rc != PC_OK) {
+        return;
+    }
+    w->lv[w->depth - 1].key = at;
+    w->lv[w->depth - 1].key_len = w->out->len - 2 - at;
+    w->lv[w->depth - 1].empty = false;
+    w->want_value = true;
+}
+
+void
+jcs_w_key(struct jcs_writer *w, const char *key)
+{
+    jcs_w_keyn(w, key, strlen(key));
+}
+
+static void
+w_open(struct jcs_writer *w, bool object)
+{
+    if (!w_value(w)) {
+        return;
+    }
+    assert(w->depth < JCS_W_MAX_DEPTH);
+    w_put(w, object ? "{" : "[", 1);
+    w->lv[w->depth].object = object;
+    w->lv[w->depth].empty = true;
+    w->depth++;
+}
+
+static void
+w_close(struct jcs_writer *w, bool object)
+{
+    if (w->rc != PC_OK) {
+        return;
+    }
+    assert(w->depth > 0 && w->lv[w->depth - 1].object == object &&
+           !w->want_value);
+    w_put(w, object ? "}" : "]", 1);
+    w->depth--;
+    w_value_end(w);
+}
+
+void
+jcs_w_obj(struct jcs_writer *w)
+{
+    w_open(w, true);
+}
+
+void
+jcs_w_obj_end(struct jcs_writer *w)
+{
+    w_close(w, true);
+}
+
+void
+jcs_w_arr(struct jcs_writer *w)
+{
+    w_open(w, false);
+}
+
+void
+jcs_w_arr_end(struct jcs_writer *w)
+{
+    w_close(w, false);
+}
+
+void
+jcs_w_strn(struct jcs_writer *w, const char *s, size_t len)
+{
+    if (w_value(w)) {
+        w_string(w, s, len);
+        w_value_end(w);
+    }
+}
+
+void
+jcs_w_str(struct jcs_writer *w, const char *s)
+{
+    jcs_w_strn(w, s, strlen(s));
+}
+
+void
+jcs_w_int(struct jcs_writer *w, int64_t v)
+{
+    char text[JCS_NUMBER_SIZE], *p = text + sizeof(text);
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    size_t n;
+
+    if (!w_value(w)) {
+        return;
+    }
+    if (u < (UINT64_C(1) << 53)) {
+        /* Exact as a double, so its own canonical form. */
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u > 0);
+        if (v < 0) {
+            *--p = '-';
+        }
+        n = (size_t)(text + sizeof(text) - p);
+    } else {
+        n = jcs_format_double((double)v, text);
+        p = text;
+    }
+    w_put(w, p, n);
+    w_value_end(w);
+}
+
+void
+jcs_w_double(struct jcs_writer *w, double v)
+{
+    char text[JCS_NUMBER_SIZE];
+
+    if (!isfinite(v)) {
+        w_fail(w, PC_EINVAL);
+        return;
+    }
+    if (w_value(w)) {
+        w_put(w, text, jcs_format_double(v, text));
+        w_value_end(w);
+    }
+}
+
+void
+jcs_w_bool(struct jcs_writer *w, bool v)
+{
+    if (w_value(w)) {
+        w_put(w, v ? "true" : "false", v ? 4 : 5);
+        w_value_end(w);
+    }
+}
+
+void
+jcs_w_null(struct jcs_writer *w)
+{
+    if (w_value(w)) {
+        w_put(w, "null", 4);
+        w_value_end(w);
+    }
+}
+
+void
+jcs_w_val(struct jcs_writer *w, const struct jcs_doc *d,
+          const struct jcs_val *v)
+{
+    if (w_value(w)) {
+        if (jcs_emit_value(d, v, w->out) != PC_OK) {
+            w_fail(w, PC_ENOMEM);
+        }
+        w_value_end(w);
+    }
+}
+
+void
+jcs_w_raw(struct jcs_writer *w, const void *json, size_t len)
+{
+    if (w_value(w)) {
+        w_put(w, json, len);
+        w_value_end(w);
+    }
+}
+
+void
+jcs_w_kstr(struct jcs_writer *w, const char *key, const char *s)
+{
+    jcs_w_key(w, key);
+    jcs_w_str(w, s);
+}
+
+void
+jcs_w_kint(struct jcs_writer *w, const char *key, int64_t v)
+{
+    jcs_w_key(w, key);
+    jcs_w_int(w, v);
+}
+
+void
+jcs_w_kbool(struct jcs_writer *w, const char *key, bool v)
+{
+    jcs_w_key(w, key);
+    jcs_w_bool(w, v);
+}
+
+void
+jcs_w_knull(struct jcs_writer *w, const char *key)
+{
+    jcs_w_key(w, key);
+    jcs_w_null(w);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Canonical JSON (RFC 8785, JCS): a strict parser for UTF-8 JSON text into a
- * read-only tree held in one arena per document, and the canonical
- * serialiser whose bytes provcat hashes. Input rules beyond RFC 8259: no
- * duplicate keys, no lone surrogates, finite numbers, bounded depth and size.
+ * read-only tree held in one arena per document, the canonical serialiser
+ * whose bytes provcat hashes, and a writer that appends canonical JSON built
+ * by hand (no tree) to a buffer. Input rules beyond RFC 8259: no duplicate
+ * keys, no lone surrogates, finite numbers, bounded depth and size.
  */
 #ifndef PC_JCS_H
 #define PC_JCS_H
@@ -95,6 +96,25 @@ double jcs_number(const struct jcs_val *v);
 bool jcs_is_integer(const struct jcs_val *v);
 
 /*
+ * Whether number `v` was written as an integer literal: digits with no
+ * fraction and no exponent (`2`, not `2.0` or `2e0`, which parse to the
+ * same value). False for other types.
+ */
+bool jcs_is_int_literal(const struct jcs_val *v);
+
+/*
+ * Where `v` starts in the text it was parsed from (a byte offset): lets a
+ * caller that keeps the text read a number's exact digits.
+ */
+size_t jcs_offset(const struct jcs_val *v);
+
+/*
+ * Whether a string or key of `d` holds U+0000 (written "\u0000"), which
+ * code keeping strings as C strings cannot represent.
+ */
+bool jcs_has_nul(const struct jcs_doc *d);
+
+/*
  * The unescaped UTF-8 bytes of a string, NUL-terminated for convenience but
  * possibly holding NULs, so use `*len` (may be NULL). NULL for other types.
  * Lives as long as the document.
@@ -139,5 +159,104 @@ size_t jcs_format_double(double v, char out[JCS_NUMBER_SIZE]);
  * valid.
  */
 bool jcs_utf8_valid(const uint8_t *p, size_t len);
+
+/*
+ * Compare keys `a` and `b` (UTF-8, `alen` and `blen` bytes) in canonical
+ * member order, by their UTF-16 code units: negative, 0 or positive.
+ */
+int jcs_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* ---- writer ----------------------------------------------------------- */
+
+/* Deepest nesting a writer accepts (the outermost container counts as 1). */
+#define JCS_W_MAX_DEPTH 32
+
+/*
+ * A writer appending one canonical JSON value to a buffer, call by call:
+ *
+ *     struct jcs_writer w;
+ *
+ *     jcs_w_init(&w, out);
+ *     jcs_w_obj(&w);
+ *     jcs_w_kstr(&w, "code", code);  (members in canonical key order)
+ *     jcs_w_key(&w, "detail");
+ *     jcs_w_val(&w, doc, detail);    (a value of a parsed document)
+ *     jcs_w_kint(&w, "status", 409);
+ *     jcs_w_obj_end(&w);
+ *     rc = jcs_w_finish(&w);
+ *
+ * Output is RFC 8785: no whitespace, strings with the minimal escapes of
+ * jcs_emit, numbers in ECMAScript form, members in the order of their keys'
+ * UTF-16 code units. The caller gives members in that order; a key out of
+ * order (or repeated) is a bug in the caller and fails an assert, as does a
+ * misplaced key or value or an unbalanced end. Errors are sticky: after the
+ * first (PC_ENOMEM, or PC_EINVAL for a string that is not valid UTF-8 or a
+ * NaN or infinite number) every call does nothing and the buffer is back at
+ * its length at jcs_w_init; jcs_w_finish reports it. Members are fields of
+ * the struct only so that it can live on the stack.
+ */
+struct jcs_writer {
+    struct pc_buf *out;
+    size_t start;    /* out->len at jcs_w_init */
+    int rc;          /* the first error, or PC_OK */
+    int depth;       /* containers open */
+    bool want_value; /* a key was written: its value comes next */
+    bool done;       /* the top-level value is complete */
+    struct {
+        bool object;    /* else an array */
+        bool empty;     /* nothing written inside yet */
+        size_t key;     /* objects: offset in `out` of the last key's text */
+        size_t key_len; /* its length, escaped, without quotes */
+    } lv[JCS_W_MAX_DEPTH];
+};
+
+/* Start writing one value at the end of `out` (which the caller owns). */
+void jcs_w_init(struct jcs_writer *w, struct pc_buf *out);
+
+/*
+ * End the value: PC_OK with the canonical bytes appended to the buffer, or
+ * the first error (PC_ENOMEM, PC_EINVAL) with the buffer as it was at
+ * jcs_w_init. On PC_OK the value must be complete (asserted).
+ */
+int jcs_w_finish(struct jcs_writer *w);
+
+/* Open and close an object or an array. */
+void jcs_w_obj(struct jcs_writer *w);
+void jcs_w_obj_end(struct jcs_writer *w);
+void jcs_w_arr(struct jcs_writer *w);
+void jcs_w_arr_end(struct jcs_writer *w);
+
+/*
+ * The key of the next member of the open object: `key` NUL-terminated, or
+ * `len` bytes of UTF-8 (NULs included). Keys must come in canonical order.
+ */
+void jcs_w_key(struct jcs_writer *w, const char *key);
+void jcs_w_keyn(struct jcs_writer *w, const char *key, size_t len);
+
+/* Values: a string (`s` NUL-terminated, or `len` bytes of UTF-8), an
+ * integer (exact below 2^53, beyond that the nearest double as every JSON
+ * number), a double (finite), a boolean, null. */
+void jcs_w_str(struct jcs_writer *w, const char *s);
+void jcs_w_strn(struct jcs_writer *w, const char *s, size_t len);
+void jcs_w_int(struct jcs_writer *w, int64_t v);
+void jcs_w_double(struct jcs_writer *w, double v);
+void jcs_w_bool(struct jcs_writer *w, bool v);
+void jcs_w_null(struct jcs_writer *w);
+
+/* Value `v` of the parsed document `d`, in its canonical form. */
+void jcs_w_val(struct jcs_writer *w, const struct jcs_doc *d,
+               const struct jcs_val *v);
+
+/*
+ * `len` bytes that already are one canonical JSON value (what jcs_emit or a
+ * writer produced), copied as they are: the caller vouches for them.
+ */
+void jcs_w_raw(struct jcs_writer *w, const void *json, size_t len);
+
+/* A key and its value in one call. */
+void jcs_w_kstr(struct jcs_writer *w, const char *key, const char *s);
+void jcs_w_kint(struct jcs_writer *w, const char *key, int64_t v);
+void jcs_w_kbool(struct jcs_writer *w, const char *key, bool v);
+void jcs_w_knull(struct jcs_writer *w, const char *key);
 
 #endif

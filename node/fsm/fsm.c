@@ -2,11 +2,12 @@
 /*
  * The state machine core: entry decoding, ledger time, idempotency, fact
  * emission, rejections and the derived state rebuilt from facts. The rules
- * of each command live in node/fsm/rules_*.c behind fsm_int.h.
+ * of each command live in node/fsm/rules_*.c behind fsm_int.h. All JSON is
+ * read with common/jcs and written with its writer, so what a replica
+ * decides and appends depends on this code alone (docs/rules.md).
  */
 #include "node/fsm/fsm.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,16 +126,18 @@ derived_release(struct fsm *f)
     f->org_ids_stale = true;
 }
 
+/* A copy of string member `key` of `o`; NULL when absent (or no memory). */
 static char *
-json_strdup(json_t *o, const char *key)
+member_dup(const struct jcs_val *o, const char *key)
 {
-    const char *s = json_string_value(json_object_get(o, key));
+    size_t len;
+    const char *s = fsm_get_str(o, key, &len);
 
-    return s == NULL ? NULL : pc_strdup(s);
+    return s == NULL ? NULL : pc_strndup(s, len);
 }
 
 static int
-derive_org(struct fsm *f, const struct fact *fact, json_t *p)
+derive_org(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
 {
     struct fsm_org *o = pc_calloc(1, sizeof(*o));
     void *old = NULL;
@@ -143,16 +146,16 @@ derive_org(struct fsm *f, const struct fact *fact, json_t *p)
         return PC_ENOMEM;
     }
     o->id = pc_strndup((const char *)fact->id.p, fact->id.len);
-    o->name = json_strdup(p, "name");
-    o->level = json_strdup(p, "level");
-    o->kind = json_strdup(p, "kind");
-    if (json_is_string(json_object_get(p, "parent"))) {
-        o->parent = json_strdup(p, "parent");
+    o->name = member_dup(p, "name");
+    o->level = member_dup(p, "level");
+    o->kind = member_dup(p, "kind");
+    if (fsm_get_str(p, "parent", NULL) != NULL) {
+        o->parent = member_dup(p, "parent");
         if (o->parent == NULL) {
             goto err;
         }
     }
-    o->authority = json_is_true(json_object_get(p, "authority"));
+    o->authority = fsm_get_true(p, "authority");
     o->rev = fact->revision;
     if (o->id == NULL || o->name == NULL || o->level == NULL ||
         o->kind == NULL) {
@@ -172,13 +175,14 @@ err:
 }
 
 static int
-derive_principal(struct fsm *f, const struct fact *fact, json_t *p)
+derive_principal(struct fsm *f, const struct fact *fact,
+                 const struct jcs_val *p)
 {
     struct fsm_principal *n = pc_calloc(1, sizeof(*n));
     void *old = NULL;
-    json_t *roles = json_object_get(p, "roles"), *r;
-    const char *th = json_string_value(json_object_get(p, "token_hash"));
-    size_t i;
+    const struct jcs_val *roles = fsm_get(p, "roles");
+    const char *th, *st;
+    size_t th_len, st_len;
 
     if (n == NULL) {
         return PC_ENOMEM;
@@ -187,20 +191,23 @@ derive_principal(struct fsm *f, const struct fact *fact, json_t *p)
     if (n->id == NULL) {
         goto err;
     }
-    if (json_is_string(json_object_get(p, "org"))) {
-        n->org = json_strdup(p, "org");
+    if (fsm_get_str(p, "org", NULL) != NULL) {
+        n->org = member_dup(p, "org");
         if (n->org == NULL) {
             goto err;
         }
     }
-    json_array_foreach(roles, i, r)
-    {
-        n->roles |= fsm_role_parse(json_string_value(r), json_string_length(r));
+    for (size_t i = 0; roles != NULL && i < jcs_len(roles); i++) {
+        size_t len;
+        const char *r = jcs_string(jcs_at(roles, i), &len);
+
+        n->roles |= r == NULL ? 0 : fsm_role_parse(r, len);
     }
-    n->citizen = json_is_true(json_object_get(p, "citizen"));
-    n->active = strcmp(json_string_value(json_object_get(p, "status")) ?: "",
-                       "active") == 0;
-    if (th == NULL || !pc_unhex(n->token_hash, PC_HASH_LEN, th, strlen(th))) {
+    n->citizen = fsm_get_true(p, "citizen");
+    st = fsm_get_str(p, "status", &st_len);
+    n->active = st != NULL && st_len == 6 && memcmp(st, "active", 6) == 0;
+    th = fsm_get_str(p, "token_hash", &th_len);
+    if (th == NULL || !pc_unhex(n->token_hash, PC_HASH_LEN, th, th_len)) {
         memset(n->token_hash, 0, PC_HASH_LEN);
     }
     n->rev = fact->revision;
@@ -224,16 +231,15 @@ err:
 }
 
 static int
-derive_member(struct fsm *f, const struct fact *fact, json_t *p)
+derive_member(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
 {
-    const char *url = json_string_value(json_object_get(p, "client_url"));
     char *copy;
     void *old = NULL;
 
-    if (url == NULL) {
+    if (fsm_get_str(p, "client_url", NULL) == NULL) {
         return PC_OK;
     }
-    copy = pc_strdup(url);
+    copy = member_dup(p, "client_url");
     if (copy == NULL ||
         pc_map_put(&f->members, fact->id.p, fact->id.len, copy, &old)) {
         pc_free(copy);
@@ -313,7 +319,8 @@ fsm_derives(uint32_t kind)
 int
 fsm_derive(struct fsm *f, const struct fact *fact)
 {
-    json_t *p = NULL;
+    const struct jcs_val *p;
+    struct jcs_doc *d;
     int rc = PC_OK;
 
     if (fact->idem_key.len > 0) {
@@ -325,15 +332,16 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     if (!fsm_derives(fact->kind)) {
         return PC_OK;
     }
-    p = fsm_json_loadb((const char *)fact->payload.p, fact->payload.len, 0,
-                       NULL);
-    if (p == NULL) {
-        return PC_ENOMEM; /* our own canonical JSON: only OOM fails */
+    rc = jcs_parse((const char *)fact->payload.p, fact->payload.len, &d, NULL);
+    if (rc != PC_OK) {
+        /* Canonical JSON this code wrote: anything but OOM is damage. */
+        return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
     }
+    p = jcs_root(d);
     switch (fact->kind) {
     case FACT_CLUSTER:
         pc_free(f->cluster_id);
-        f->cluster_id = json_strdup(p, "cluster_id");
+        f->cluster_id = member_dup(p, "cluster_id");
         rc = f->cluster_id == NULL ? PC_ENOMEM : PC_OK;
         break;
     case FACT_ORG:
@@ -349,7 +357,7 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         rc = fsm_derive_entry(f, fact, p);
         break;
     }
-    json_decref(p);
+    jcs_doc_free(d);
     return rc;
 }
 
@@ -375,57 +383,100 @@ rebuild(struct fsm *f, char *errmsg)
     return PC_OK;
 }
 
-/* ---- lifecycle -------------------------------------------------------- */
+/* ---- JSON ------------------------------------------------------------- */
 
-/*
- * jansson reports some allocation failures as syntax errors ("string or '}'
- * expected") and others not at all (a json_object_set that failed leaves a
- * member out), so a rule using it could turn one replica's out-of-memory
- * into a verdict, or a fact, the others do not reach. Its allocations are
- * counted instead: a command during which one failed stops apply like any
- * other PC_ENOMEM. Its parser is spared the test allocator's injected
- * failures: jansson 2.14's string lexer asserts on one (lex_scan_string),
- * so only a real out-of-memory reaches it, as before.
- */
-static _Thread_local unsigned long json_failures;
-static _Thread_local bool json_parsing;
-
-unsigned long
-fsm_json_failures(void)
+int
+fsm_parse(const void *p, size_t len, struct jcs_doc **out, char *errmsg)
 {
-    return json_failures;
-}
+    struct jcs_doc *d;
+    int rc = jcs_parse(p, len, &d, errmsg);
 
-static void *
-json_alloc(size_t size)
-{
-    void *p = json_parsing ? malloc(size) : pc_malloc(size);
-
-    if (p == NULL) {
-        json_failures++;
+    if (rc != PC_OK) {
+        return rc;
     }
-    return p;
+    if (jcs_has_nul(d)) {
+        jcs_doc_free(d);
+        return pc_errmsgf(errmsg, PC_EINVAL, "a string holds \\u0000");
+    }
+    *out = d;
+    return PC_OK;
 }
 
-json_t *
-fsm_json_loadb(const void *p, size_t len, size_t flags, json_error_t *err)
+int
+fsm_parse_object(const void *p, size_t len, struct jcs_doc **out, char *msg)
 {
-    json_t *o;
+    char em[PC_ERRMSG_SIZE];
+    struct jcs_doc *d;
+    int rc = fsm_parse(p, len, &d, em);
 
-    json_parsing = true;
-    o = json_loadb(p, len, flags, err);
-    json_parsing = false;
-    return o;
+    if (rc == PC_ENOMEM) {
+        snprintf(msg, 200, "out of memory");
+        return rc;
+    }
+    if (rc != PC_OK) {
+        snprintf(msg, 200, "malformed JSON: %.180s", em);
+        return rc;
+    }
+    if (jcs_type(jcs_root(d)) != JCS_OBJECT) {
+        jcs_doc_free(d);
+        snprintf(msg, 200, "the body must be a JSON object");
+        return PC_EINVAL;
+    }
+    *out = d;
+    return PC_OK;
 }
+
+const struct jcs_val *
+fsm_get(const struct jcs_val *o, const char *key)
+{
+    return o == NULL ? NULL : jcs_get(o, key, strlen(key));
+}
+
+const char *
+fsm_get_str(const struct jcs_val *o, const char *key, size_t *len)
+{
+    const struct jcs_val *v = fsm_get(o, key);
+
+    return v == NULL ? NULL : jcs_string(v, len);
+}
+
+bool
+fsm_get_true(const struct jcs_val *o, const char *key)
+{
+    const struct jcs_val *v = fsm_get(o, key);
+
+    return v != NULL && jcs_type(v) == JCS_TRUE;
+}
+
+const char *
+fsm_unknown_member(const struct jcs_val *o, const char *const *allowed)
+{
+    const char *first = NULL;
+    size_t first_off = SIZE_MAX;
+
+    for (size_t i = 0; i < jcs_len(o); i++) {
+        const char *k = jcs_key(o, i, NULL);
+        const char *const *a = allowed;
+
+        while (*a != NULL && strcmp(*a, k) != 0) {
+            a++;
+        }
+        /* Members are kept in key order; their values' offsets give the
+         * order they were written in. */
+        if (*a == NULL && jcs_offset(jcs_at(o, i)) < first_off) {
+            first = k;
+            first_off = jcs_offset(jcs_at(o, i));
+        }
+    }
+    return first;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
 
 int
 fsm_new(struct fsm **out)
 {
-    struct fsm *f;
-
-    /* Same heap as malloc/free: values made before this are freed alike. */
-    json_set_alloc_funcs(json_alloc, pc_free);
-    f = pc_calloc(1, sizeof(*f));
+    struct fsm *f = pc_calloc(1, sizeof(*f));
 
     if (f == NULL) {
         return PC_ENOMEM;
@@ -604,20 +655,6 @@ fsm_results(const struct fsm *f, const struct fsm_result **out)
 }
 
 int
-fsm_payload(json_t *o, struct pc_buf *out)
-{
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    int rc;
-
-    if (s == NULL) {
-        return PC_ENOMEM;
-    }
-    rc = jcs_canonicalize(s, strlen(s), out, NULL);
-    free(s);
-    return rc == PC_OK ? PC_OK : PC_ENOMEM;
-}
-
-int
 fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
                    struct pc_slice id, struct pc_slice payload,
                    const struct led_doc *doc)
@@ -669,33 +706,57 @@ out:
 }
 
 int
-fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
-         struct pc_slice id, json_t *payload)
+fsm_emit_w(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+           struct pc_slice id, struct jcs_writer *w)
 {
-    struct pc_buf pl;
-    int rc;
+    int rc = jcs_w_finish(w);
 
-    pc_buf_init(&pl);
-    rc = fsm_payload(payload, &pl);
-    if (rc == PC_OK) {
-        rc = fsm_emit_canonical(c, kind, parent, id,
-                                (struct pc_slice){ pl.data, pl.len }, NULL);
+    if (rc != PC_OK) {
+        return rc;
     }
-    pc_buf_release(&pl);
-    return rc;
+    return fsm_emit_canonical(
+        c, kind, parent, id,
+        (struct pc_slice){ w->out->data + w->start, w->out->len - w->start },
+        NULL);
+}
+
+int
+fsm_detail(struct pc_buf *out, int64_t current, const char *field, long index,
+           struct pc_slice key)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, out);
+    jcs_w_obj(&w);
+    if (current >= 0) {
+        jcs_w_kint(&w, "current_version", current);
+    }
+    if (field != NULL) {
+        jcs_w_kstr(&w, "field", field);
+    }
+    if (index >= 0) {
+        jcs_w_kint(&w, "index", index);
+    }
+    if (key.len > 0) {
+        jcs_w_key(&w, "key");
+        jcs_w_strn(&w, (const char *)key.p, key.len);
+    }
+    jcs_w_obj_end(&w);
+    return jcs_w_finish(&w);
 }
 
 static int reject_v(struct fsm_ctx *c, int status, const char *code,
-                    struct pc_slice parent, struct pc_slice id, json_t *detail,
-                    const char *fmt, va_list ap)
+                    struct pc_slice parent, struct pc_slice id,
+                    const struct pc_buf *detail, const char *fmt, va_list ap)
     __attribute__((format(printf, 7, 0)));
 
 static int
 reject_v(struct fsm_ctx *c, int status, const char *code,
-         struct pc_slice parent, struct pc_slice id, json_t *detail,
-         const char *fmt, va_list ap)
+         struct pc_slice parent, struct pc_slice id,
+         const struct pc_buf *detail, const char *fmt, va_list ap)
 {
-    json_t *p;
+    struct jcs_writer w;
+    struct pc_buf p;
     int rc;
 
     c->status = status;
@@ -707,19 +768,20 @@ reject_v(struct fsm_ctx *c, int status, const char *code,
             *m = (uint8_t)*m >= 0x80 ? '?' : *m;
         }
     }
-    p = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "code", code,
-                  "message", c->message, "command",
-                  cmd_type_name(c->cmd->type) ?: "unknown");
-    if (p == NULL) {
-        json_decref(detail);
-        return PC_ENOMEM;
+    pc_buf_init(&p);
+    jcs_w_init(&w, &p);
+    jcs_w_obj(&w);
+    jcs_w_kstr(&w, "code", code);
+    jcs_w_kstr(&w, "command", cmd_type_name(c->cmd->type) ?: "unknown");
+    if (detail != NULL) {
+        jcs_w_key(&w, "detail");
+        jcs_w_raw(&w, detail->data, detail->len);
     }
-    if (detail != NULL && json_object_set_new(p, "detail", detail) != 0) {
-        json_decref(p);
-        return PC_ENOMEM;
-    }
-    rc = fsm_emit(c, FACT_REJECTION, parent, id, p);
-    json_decref(p);
+    jcs_w_kstr(&w, "message", c->message);
+    jcs_w_kint(&w, "status", status);
+    jcs_w_obj_end(&w);
+    rc = fsm_emit_w(c, FACT_REJECTION, parent, id, &w);
+    pc_buf_release(&p);
     return rc;
 }
 
@@ -738,8 +800,8 @@ fsm_reject(struct fsm_ctx *c, int status, const char *code,
 
 int
 fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
-                  struct pc_slice parent, struct pc_slice id, json_t *detail,
-                  const char *fmt, ...)
+                  struct pc_slice parent, struct pc_slice id,
+                  const struct pc_buf *detail, const char *fmt, ...)
 {
     va_list ap;
     int rc;
@@ -750,19 +812,25 @@ fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
     return rc;
 }
 
-/* Rebuild the answer to a repeated command from its original facts. */
-static void
+/* Rebuild the answer to a repeated command from its original facts:
+ * PC_OK or PC_ENOMEM. */
+static int
 replay(struct fsm *f, const struct fsm_idem *e, const struct cmd *cmd,
        struct fsm_result *res)
 {
     struct fact first, fact;
+    const struct jcs_val *v;
+    struct jcs_doc *d;
+    const char *s;
+    size_t len;
+    int rc;
 
     memset(res, 0, sizeof(*res));
     res->replayed = true;
     res->first_rev = e->rev;
     if (led_get(f->led, e->rev, &first) != PC_OK) {
         res->status = 500;
-        return;
+        return PC_OK;
     }
     for (uint64_t r = e->rev; led_get(f->led, r, &fact) == PC_OK; r++) {
         if (fact.request_id.len != first.request_id.len ||
@@ -773,18 +841,24 @@ replay(struct fsm *f, const struct fsm_idem *e, const struct cmd *cmd,
         res->n_facts++;
     }
     res->revision = res->first_rev + res->n_facts - 1;
-    if (first.kind == FACT_REJECTION) {
-        json_t *p = fsm_json_loadb((const char *)first.payload.p,
-                                   first.payload.len, 0, NULL);
-        res->status = (int)json_integer_value(json_object_get(p, "status"));
-        snprintf(res->code, sizeof(res->code), "%s",
-                 json_string_value(json_object_get(p, "code")) ?: "invalid");
-        snprintf(res->message, sizeof(res->message), "%s",
-                 json_string_value(json_object_get(p, "message")) ?: "");
-        json_decref(p);
-        return;
+    if (first.kind != FACT_REJECTION) {
+        res->status = fsm_success_status(cmd->type);
+        return fsm_records_replay_status(cmd->type, &first, &res->status);
     }
-    res->status = fsm_success_status(cmd->type, &first);
+    rc = jcs_parse((const char *)first.payload.p, first.payload.len, &d, NULL);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
+    }
+    v = fsm_get(jcs_root(d), "status");
+    res->status = v != NULL ? (int)jcs_number(v) : 0;
+    s = fsm_get_str(jcs_root(d), "code", &len);
+    snprintf(res->code, sizeof(res->code), "%.*s", s ? (int)len : 7,
+             s ?: "invalid");
+    s = fsm_get_str(jcs_root(d), "message", &len);
+    snprintf(res->message, sizeof(res->message), "%.*s", s ? (int)len : 0,
+             s ?: "");
+    jcs_doc_free(d);
+    return PC_OK;
 }
 
 static int
@@ -840,11 +914,10 @@ apply_one(struct fsm *f, const struct cmd *cmd, uint64_t raft_index,
                          "method, path or body");
                 return PC_OK;
             }
-            replay(f, e, cmd, res);
-            return PC_OK;
+            return replay(f, e, cmd, res);
         }
     }
-    c.status = fsm_success_status(cmd->type, NULL);
+    c.status = fsm_success_status(cmd->type);
     rc = fsm_rules_apply(&c);
     if (rc != PC_OK) {
         return rc;
@@ -891,12 +964,7 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
                             CMD_RULES_VERSION);
             goto undo;
         }
-        unsigned long failures = json_failures;
         rc = apply_one(f, &cmd, raft_index, &f->results[n], errmsg);
-        if (json_failures != failures) {
-            rc = pc_errmsgf(errmsg, PC_ENOMEM,
-                            "out of memory in a JSON parse or build");
-        }
         if (rc != PC_OK) {
             goto undo;
         }

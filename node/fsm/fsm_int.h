@@ -3,9 +3,9 @@
 #ifndef PC_FSM_INT_H
 #define PC_FSM_INT_H
 
-#include <jansson.h>
 #include <stdarg.h>
 
+#include "common/jcs.h"
 #include "common/map.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
@@ -47,28 +47,87 @@ struct fsm_ctx {
     char message[200];
 };
 
-/* Append one fact for the command; see fsm.c. PC_OK, PC_ENOMEM, PC_EINVAL. */
-int fsm_emit(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
-             struct pc_slice id, json_t *payload);
-/* fsm_emit with the payload already canonical JSON (hot paths) and a
- * document (NULL for none): the ledger hashes it. */
+/*
+ * Append one fact for the command with canonical JSON `payload` and a
+ * document (NULL for none): the ledger hashes it. PC_OK, PC_ENOMEM,
+ * PC_EINVAL.
+ */
 int fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
                        struct pc_slice id, struct pc_slice payload,
                        const struct led_doc *doc);
+/*
+ * fsm_emit_canonical of what writer `w` wrote (finished here): PC_OK, the
+ * writer's error (PC_ENOMEM; PC_EINVAL, a bug: a string not UTF-8) or the
+ * append's. A payload is written so (members in canonical key order):
+ *
+ *     struct jcs_writer w;
+ *     struct pc_buf p;
+ *
+ *     pc_buf_init(&p);
+ *     jcs_w_init(&w, &p);
+ *     jcs_w_obj(&w);
+ *     jcs_w_kstr(&w, "id", id);
+ *     jcs_w_kint(&w, "n", n);
+ *     jcs_w_obj_end(&w);
+ *     rc = fsm_emit_w(c, FACT_ORG, parent, id_slice, &w);
+ *     pc_buf_release(&p);
+ */
+int fsm_emit_w(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
+               struct pc_slice id, struct jcs_writer *w);
 
 /* Refuse the command: set the result and append a rejection fact. */
 int fsm_reject(struct fsm_ctx *c, int status, const char *code,
                struct pc_slice parent, struct pc_slice id, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-/* fsm_reject with extra members for the error body: `detail` (an object,
- * stolen, may be NULL) is kept as the rejection payload's "detail". */
+/* fsm_reject with extra members for the error body: `detail` (canonical
+ * JSON of an object, see fsm_detail; NULL for none) is kept as the
+ * rejection payload's "detail". */
 int fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
                       struct pc_slice parent, struct pc_slice id,
-                      json_t *detail, const char *fmt, ...)
+                      const struct pc_buf *detail, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-/* Canonical JSON bytes of `o` (RFC 8785). */
-int fsm_payload(json_t *o, struct pc_buf *out);
+/*
+ * Write a rejection's detail object to `out`: "current_version" when
+ * `current` >= 0, "field" when `field` is not NULL, "index" when `index` >=
+ * 0, "key" when `key` is not empty. PC_OK or PC_ENOMEM.
+ */
+int fsm_detail(struct pc_buf *out, int64_t current, const char *field,
+               long index, struct pc_slice key);
+
+/*
+ * Parse JSON a command carries (its body or the leader's extra) for the
+ * rules that keep its strings as C strings (orgs, principals, catalog
+ * entries, cluster commands, audit batches): by jcs_parse's rules, and
+ * refusing a string or key that holds U+0000. Record documents, where
+ * U+0000 is data, go to jcs_parse itself. PC_OK with `*out` (jcs_doc_free
+ * it); PC_EINVAL with the reason in `errmsg` (PC_ERRMSG_SIZE, may be
+ * NULL); PC_ENOMEM, which is never a verdict.
+ */
+int fsm_parse(const void *p, size_t len, struct jcs_doc **out, char *errmsg);
+/*
+ * fsm_parse of a body that must be an object: PC_OK with `*out`; PC_EINVAL
+ * with `msg` (200 bytes: "malformed JSON: ..." or "the body must be a
+ * JSON object"); PC_ENOMEM (`msg` "out of memory").
+ */
+int fsm_parse_object(const void *p, size_t len, struct jcs_doc **out,
+                     char *msg);
+
+/* Member `key` of object `o`; NULL when `o` is NULL or not an object, or
+ * has no such member. */
+const struct jcs_val *fsm_get(const struct jcs_val *o, const char *key);
+/* Its string value and length (`len` may be NULL), or NULL when absent or
+ * not a string. */
+const char *fsm_get_str(const struct jcs_val *o, const char *key, size_t *len);
+/* Whether it is `true`. */
+bool fsm_get_true(const struct jcs_val *o, const char *key);
+/*
+ * The key of the first member of object `o`, in the order of the text it
+ * was parsed from, that is not one of `allowed` (NULL-terminated); NULL
+ * when there is none. Messages name that one, as they always did.
+ */
+const char *fsm_unknown_member(const struct jcs_val *o,
+                               const char *const *allowed);
 
 /* Update derived state for a fact (apply and rebuild share this). */
 int fsm_derive(struct fsm *f, const struct fact *fact);
@@ -76,40 +135,32 @@ int fsm_derive(struct fsm *f, const struct fact *fact);
 int fsm_idem_key(struct pc_buf *out, struct pc_slice principal,
                  struct pc_slice key);
 
-/*
- * The status a successful command of `type` answers (201 for creations);
- * `first` (may be NULL) is the command's first fact, for commands whose
- * status depends on what they did (a record PUT: 201 created, 200 updated).
- */
-int fsm_success_status(uint32_t type, const struct fact *first);
+/* The status a successful command of `type` answers (201 for creations;
+ * a record PUT says itself: 201 created, 200 updated). */
+int fsm_success_status(uint32_t type);
 
 /* Dispatch to the rules for c->cmd->type. */
 int fsm_rules_apply(struct fsm_ctx *c);
 
 /* Catalog entries (rules_catalog.c). */
 int fsm_rules_catalog(struct fsm_ctx *c, const struct fsm_principal *actor);
-int fsm_derive_entry(struct fsm *f, const struct fact *fact, json_t *payload);
+int fsm_derive_entry(struct fsm *f, const struct fact *fact,
+                     const struct jcs_val *payload);
 void fsm_entry_free(struct fsm_entry *e);
 
 /* Records and read audit (rules_records.c). */
 int fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor);
 int fsm_rules_audit(struct fsm_ctx *c);
-/* Status of a replayed record command from its first fact. */
-int fsm_records_replay_status(uint32_t type, const struct fact *first);
+/* For a replayed record PUT, set `*status` from its first fact (201
+ * created, 200 updated); other commands leave it. PC_OK, PC_ENOMEM or
+ * PC_ECORRUPT. */
+int fsm_records_replay_status(uint32_t type, const struct fact *first,
+                              int *status);
 
 /* The operator's cluster operations (rules_ops.c). */
 int fsm_rules_ops(struct fsm_ctx *c, const struct fsm_principal *actor);
 
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);
-
-/* jansson allocations that failed on this thread so far: a rule compares
- * it before and after building JSON to tell out-of-memory from a verdict,
- * and apply does after every command (fsm.c). */
-unsigned long fsm_json_failures(void);
-
-/* json_loadb, for every parse in apply (fsm.c says why). */
-json_t *fsm_json_loadb(const void *p, size_t len, size_t flags,
-                       json_error_t *err);
 
 #endif

@@ -77,24 +77,6 @@ verr_set(struct verr *e, const char *field, const char *fmt, ...)
     return false;
 }
 
-/* An optional string of at most `max` bytes, defaulting to "". */
-static bool
-opt_text(json_t *in, json_t *out, const char *key, size_t max, struct verr *e)
-{
-    json_t *v = json_object_get(in, key);
-
-    if (v == NULL || json_is_null(v)) {
-        json_object_set_new(out, key, json_string(""));
-        return true;
-    }
-    if (!json_is_string(v) || json_string_length(v) > max) {
-        return verr_set(e, key, "\"%s\" must be a string of at most %zu bytes",
-                        key, max);
-    }
-    json_object_set(out, key, v);
-    return true;
-}
-
 static bool
 blank(const char *s)
 {
@@ -106,120 +88,204 @@ blank(const char *s)
     return true;
 }
 
+/* Whether `v` is absent or null. */
 static bool
-norm_keywords(json_t *in, json_t *out, struct verr *e)
+none(const struct jcs_val *v)
 {
-    json_t *v = json_object_get(in, "keywords"), *k;
-    size_t i;
+    return v == NULL || jcs_type(v) == JCS_NULL;
+}
 
-    if (v == NULL || json_is_null(v)) {
-        json_object_set_new(out, "keywords", json_array());
+/* The length of string `v`, or SIZE_MAX when `v` is not a string. */
+static size_t
+str_len(const struct jcs_val *v)
+{
+    size_t len;
+
+    return v != NULL && jcs_string(v, &len) != NULL ? len : SIZE_MAX;
+}
+
+/* The members of an entry body once checked (values of its document), from
+ * which entry_write writes the entry object stored in facts. */
+struct entry_in {
+    const char *path_id; /* a PUT's id, used when the body has none */
+    const struct jcs_val *id, *title, *provider, *scope, *security_level;
+    const struct jcs_val *description, *theme, *keywords; /* NULL: empty */
+    const struct jcs_val *fields, *share, *open;
+    int freq;
+};
+
+/* An optional string of at most `max` bytes (`*out` NULL: ""). */
+static bool
+opt_text(const struct jcs_val *in, const char *key, size_t max,
+         const struct jcs_val **out, struct verr *e)
+{
+    const struct jcs_val *v = fsm_get(in, key);
+
+    *out = NULL;
+    if (none(v)) {
         return true;
     }
-    if (!json_is_array(v) || json_array_size(v) > MAX_KEYWORDS) {
+    if (str_len(v) > max) {
+        return verr_set(e, key, "\"%s\" must be a string of at most %zu bytes",
+                        key, max);
+    }
+    *out = v;
+    return true;
+}
+
+static bool
+check_keywords(const struct jcs_val *in, const struct jcs_val **out,
+               struct verr *e)
+{
+    const struct jcs_val *v = fsm_get(in, "keywords");
+
+    *out = NULL;
+    if (none(v)) {
+        return true;
+    }
+    if (jcs_type(v) != JCS_ARRAY || jcs_len(v) > MAX_KEYWORDS) {
         return verr_set(e, "keywords",
                         "\"keywords\" must be an array of at most %d strings",
                         MAX_KEYWORDS);
     }
-    json_array_foreach(v, i, k)
-    {
-        if (!json_is_string(k) || json_string_length(k) == 0 ||
-            json_string_length(k) > MAX_KEYWORD) {
+    for (size_t i = 0; i < jcs_len(v); i++) {
+        size_t len = str_len(jcs_at(v, i));
+
+        if (len == 0 || len > MAX_KEYWORD) {
             char f[32];
             snprintf(f, sizeof(f), "keywords[%zu]", i);
             return verr_set(e, f, "\"%s\" must be a string of 1-%d bytes", f,
                             MAX_KEYWORD);
         }
     }
-    json_object_set(out, "keywords", v);
+    *out = v;
     return true;
 }
 
+/* A field's name and where it is, for finding repeated names. */
+struct name_at {
+    const char *s;
+    size_t len, i;
+};
+
+static int
+name_at_cmp(const void *pa, const void *pb)
+{
+    const struct name_at *a = pa, *b = pb;
+    int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+
+    if (c != 0) {
+        return c;
+    }
+    if (a->len != b->len) {
+        return a->len < b->len ? -1 : 1;
+    }
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * The index of the first declaration whose name an earlier one has, or
+ * SIZE_MAX (declarations without a valid name left out: checking stops at
+ * them first). Sorting, not a hash: no allocation, so no out-of-memory.
+ */
+static size_t
+first_repeat(const struct jcs_val *fields)
+{
+    struct name_at names[MAX_FIELDS];
+    size_t n = 0, first = SIZE_MAX;
+
+    for (size_t i = 0; i < jcs_len(fields); i++) {
+        const struct jcs_val *name = fsm_get(jcs_at(fields, i), "name");
+        size_t len = str_len(name);
+
+        if (jcs_type(jcs_at(fields, i)) == JCS_OBJECT && len > 0 &&
+            len <= MAX_FIELD_NAME) {
+            names[n++] = (struct name_at){ jcs_string(name, NULL), len, i };
+        }
+    }
+    qsort(names, n, sizeof(names[0]), name_at_cmp);
+    for (size_t k = 1; k < n; k++) {
+        if (names[k].len == names[k - 1].len &&
+            memcmp(names[k].s, names[k - 1].s, names[k].len) == 0 &&
+            names[k].i < first) {
+            first = names[k].i;
+        }
+    }
+    return first;
+}
+
 static bool
-norm_field(json_t *in, size_t i, json_t *seen, json_t *out, struct verr *e)
+check_field(const struct jcs_val *in, size_t i, size_t repeat, struct verr *e)
 {
     static const char *const allowed[] = { "name", "type", "required",
                                            "description", NULL };
     char f[FSM_FIELD_LEN];
-    const char *k;
-    json_t *v, *name, *req, *descr;
+    const struct jcs_val *name, *req, *descr;
+    const char *key;
 
-    snprintf(f, sizeof(f), "fields[%zu]", i);
-    if (!json_is_object(in)) {
+    /* `f`, the field a refusal names, is written only for one. */
+    if (jcs_type(in) != JCS_OBJECT) {
+        snprintf(f, sizeof(f), "fields[%zu]", i);
         return verr_set(e, f, "\"%s\" must be an object", f);
     }
-    json_object_foreach(in, k, v)
-    {
-        if (index_of(k, allowed) < 0) {
-            snprintf(f, sizeof(f), "fields[%zu].%.16s", i, k);
-            return verr_set(e, f, "unknown field \"%s\"", f);
-        }
+    key = fsm_unknown_member(in, allowed);
+    if (key != NULL) {
+        snprintf(f, sizeof(f), "fields[%zu].%.16s", i, key);
+        return verr_set(e, f, "unknown field \"%s\"", f);
     }
-    name = json_object_get(in, "name");
-    snprintf(f, sizeof(f), "fields[%zu].name", i);
-    if (!json_is_string(name) || json_string_length(name) == 0 ||
-        json_string_length(name) > MAX_FIELD_NAME) {
+    name = fsm_get(in, "name");
+    if (str_len(name) == 0 || str_len(name) > MAX_FIELD_NAME) {
+        snprintf(f, sizeof(f), "fields[%zu].name", i);
         return verr_set(e, f, "\"%s\" must be a string of 1-%d bytes", f,
                         MAX_FIELD_NAME);
     }
-    if (json_object_get(seen, json_string_value(name)) != NULL) {
+    if (i == repeat) {
+        snprintf(f, sizeof(f), "fields[%zu].name", i);
         return verr_set(e, f, "\"%s\": duplicate field name \"%.64s\"", f,
-                        json_string_value(name));
+                        jcs_string(name, NULL));
     }
-    json_object_set_new(seen, json_string_value(name), json_true());
-    snprintf(f, sizeof(f), "fields[%zu].type", i);
-    if (index_of(json_string_value(json_object_get(in, "type")), type_names) <
-        0) {
+    if (index_of(fsm_get_str(in, "type", NULL), type_names) < 0) {
+        snprintf(f, sizeof(f), "fields[%zu].type", i);
         return verr_set(e, f,
                         "\"%s\" must be string, integer, number, boolean, "
                         "date, object or array",
                         f);
     }
-    req = json_object_get(in, "required");
-    snprintf(f, sizeof(f), "fields[%zu].required", i);
-    if (req != NULL && !json_is_boolean(req)) {
+    req = fsm_get(in, "required");
+    if (req != NULL && jcs_type(req) != JCS_TRUE &&
+        jcs_type(req) != JCS_FALSE) {
+        snprintf(f, sizeof(f), "fields[%zu].required", i);
         return verr_set(e, f, "\"%s\" must be true or false", f);
     }
-    descr = json_object_get(in, "description");
-    snprintf(f, sizeof(f), "fields[%zu].description", i);
-    if (descr != NULL && !json_is_null(descr) &&
-        (!json_is_string(descr) ||
-         json_string_length(descr) > MAX_FIELD_DESCR)) {
+    descr = fsm_get(in, "description");
+    if (!none(descr) && str_len(descr) > MAX_FIELD_DESCR) {
+        snprintf(f, sizeof(f), "fields[%zu].description", i);
         return verr_set(e, f, "\"%s\" must be a string of at most %d bytes", f,
                         MAX_FIELD_DESCR);
     }
-    json_t *o = json_pack(
-        "{s:O, s:O, s:b, s:s}", "name", name, "type",
-        json_object_get(in, "type"), "required", json_is_true(req),
-        "description", json_is_string(descr) ? json_string_value(descr) : "");
-    return json_array_append_new(out, o) == 0 ||
-           verr_set(e, "fields", "out of memory");
+    return true;
 }
 
 static bool
-norm_fields(json_t *in, json_t *out, struct verr *e)
+check_fields(const struct jcs_val *in, const struct jcs_val **out,
+             struct verr *e)
 {
-    json_t *v = json_object_get(in, "fields"), *seen, *arr, *x;
-    size_t i;
+    const struct jcs_val *v = fsm_get(in, "fields");
+    size_t repeat;
 
-    if (!json_is_array(v) || json_array_size(v) > MAX_FIELDS) {
+    if (v == NULL || jcs_type(v) != JCS_ARRAY || jcs_len(v) > MAX_FIELDS) {
         return verr_set(e, "fields",
                         "\"fields\" must be an array of at most %d field "
                         "declarations",
                         MAX_FIELDS);
     }
-    seen = json_object();
-    arr = json_array();
-    json_array_foreach(v, i, x)
-    {
-        if (!norm_field(x, i, seen, arr, e)) {
-            json_decref(seen);
-            json_decref(arr);
+    repeat = first_repeat(v);
+    for (size_t i = 0; i < jcs_len(v); i++) {
+        if (!check_field(jcs_at(v, i), i, repeat, e)) {
             return false;
         }
     }
-    json_decref(seen);
-    json_object_set_new(out, "fields", arr);
+    *out = v;
     return true;
 }
 
@@ -229,29 +295,28 @@ norm_fields(json_t *in, json_t *out, struct verr *e)
  * negative list shows; for "open" the basis is optional.
  */
 static int
-norm_class(json_t *in, json_t *out, const char *key, struct verr *e)
+check_class(const struct jcs_val *in, const char *key,
+            const struct jcs_val **out, struct verr *e)
 {
-    json_t *v = json_object_get(in, key), *cond, *basis, *o;
-    const char *k;
-    json_t *x;
+    static const char *const allowed[] = { "class", "conditions", "basis",
+                                           NULL };
+    const struct jcs_val *v = fsm_get(in, key), *cond, *basis;
+    const char *b, *name;
     char f[32];
     int cls;
 
-    if (!json_is_object(v)) {
+    if (v == NULL || jcs_type(v) != JCS_OBJECT) {
         verr_set(e, key, "\"%s\" must be an object {\"class\", \"conditions\"}",
                  key);
         return -1;
     }
-    json_object_foreach(v, k, x)
-    {
-        if (strcmp(k, "class") != 0 && strcmp(k, "conditions") != 0 &&
-            strcmp(k, "basis") != 0) {
-            snprintf(f, sizeof(f), "%s.%.16s", key, k);
-            verr_set(e, f, "unknown field \"%s\"", f);
-            return -1;
-        }
+    name = fsm_unknown_member(v, allowed);
+    if (name != NULL) {
+        snprintf(f, sizeof(f), "%s.%.16s", key, name);
+        verr_set(e, f, "unknown field \"%s\"", f);
+        return -1;
     }
-    cls = index_of(json_string_value(json_object_get(v, "class")), class_names);
+    cls = index_of(fsm_get_str(v, "class", NULL), class_names);
     if (cls < 0) {
         snprintf(f, sizeof(f), "%s.class", key);
         verr_set(e, f,
@@ -260,19 +325,18 @@ norm_class(json_t *in, json_t *out, const char *key, struct verr *e)
                  f);
         return -1;
     }
-    cond = json_object_get(v, "conditions");
-    if (cond != NULL && !json_is_null(cond) &&
-        (!json_is_string(cond) || json_string_length(cond) > MAX_TEXT)) {
+    cond = fsm_get(v, "conditions");
+    if (!none(cond) && str_len(cond) > MAX_TEXT) {
         snprintf(f, sizeof(f), "%s.conditions", key);
         verr_set(e, f, "\"%s\" must be a string of at most %d bytes", f,
                  MAX_TEXT);
         return -1;
     }
-    basis = json_object_get(v, "basis");
-    if ((basis != NULL && !json_is_null(basis) &&
-         (!json_is_string(basis) || json_string_length(basis) > MAX_TEXT)) ||
+    basis = fsm_get(v, "basis");
+    b = basis != NULL ? jcs_string(basis, NULL) : NULL;
+    if ((!none(basis) && str_len(basis) > MAX_TEXT) ||
         (cls == FSM_CLASS_NONE && strcmp(key, "share") == 0 &&
-         (!json_is_string(basis) || blank(json_string_value(basis))))) {
+         (b == NULL || blank(b)))) {
         snprintf(f, sizeof(f), "%s.basis", key);
         verr_set(e, f,
                  "\"%s\" must be a string of at most %d bytes; class "
@@ -280,12 +344,7 @@ norm_class(json_t *in, json_t *out, const char *key, struct verr *e)
                  f, MAX_TEXT);
         return -1;
     }
-    o = json_pack("{s:s, s:s}", "class", class_names[cls], "conditions",
-                  json_is_string(cond) ? json_string_value(cond) : "");
-    if (json_is_string(basis) && !blank(json_string_value(basis))) {
-        json_object_set(o, "basis", basis);
-    }
-    json_object_set_new(out, key, o);
+    *out = v;
     return cls;
 }
 
@@ -302,12 +361,13 @@ scope_valid(const char *s)
 }
 
 /*
- * The entry object a body describes, every optional member filled in, in
- * the shape stored in facts (status not yet set); NULL with `e` set if the
- * body breaks a syntax rule. `path_id` is the id of a PUT's path.
+ * Check an entry body (the object `in`) by the syntax rules, in the order
+ * that decides which error is reported, filling `x`; false with `e` set on
+ * the first broken rule. `path_id` is the id of a PUT's path.
  */
-static json_t *
-entry_normalize(json_t *in, const char *path_id, struct verr *e)
+static bool
+entry_check(const struct jcs_val *in, const char *path_id, struct entry_in *x,
+            struct verr *e)
 {
     static const char *const allowed[] = {
         "id", "title", "description", "provider", "theme", "keywords", "fields",
@@ -316,120 +376,210 @@ entry_normalize(json_t *in, const char *path_id, struct verr *e)
          * client may PUT back what it read */
         "status", "version", "revision", "updated_at", "hash", "reason", NULL
     };
-    json_t *out, *v, *id, *title;
-    const char *k;
-    int share, open, freq;
+    const struct jcs_val *v;
+    const char *s;
+    size_t len;
+    int share, open;
 
-    json_object_foreach(in, k, v)
-    {
-        if (index_of(k, allowed) < 0) {
-            char f[FSM_FIELD_LEN];
-            snprintf(f, sizeof(f), "%.60s", k);
-            verr_set(e, f, "unknown field \"%s\"", f);
-            return NULL;
-        }
+    memset(x, 0, sizeof(*x));
+    x->path_id = path_id;
+    s = fsm_unknown_member(in, allowed);
+    if (s != NULL) {
+        char f[FSM_FIELD_LEN];
+        snprintf(f, sizeof(f), "%.60s", s);
+        return verr_set(e, f, "unknown field \"%s\"", f);
     }
-    out = json_object();
-    if (out == NULL) {
-        verr_set(e, "", "out of memory");
-        return NULL;
-    }
-    id = json_object_get(in, "id");
-    if (id == NULL && path_id != NULL) {
-        json_object_set_new(out, "id", json_string(path_id));
-    } else if (!json_is_string(id) ||
-               !fsm_id_valid(json_string_value(id), json_string_length(id))) {
-        verr_set(e, "id",
-                 "\"id\" must be an id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-        goto err;
-    } else if (path_id != NULL && strcmp(json_string_value(id), path_id) != 0) {
-        verr_set(e, "id", "\"id\" must match the id in the path");
-        goto err;
+    v = fsm_get(in, "id");
+    s = v != NULL ? jcs_string(v, &len) : NULL;
+    if (v == NULL && path_id != NULL) {
+        /* the path's */
+    } else if (s == NULL || !fsm_id_valid(s, len)) {
+        return verr_set(
+            e, "id", "\"id\" must be an id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    } else if (path_id != NULL && strcmp(s, path_id) != 0) {
+        return verr_set(e, "id", "\"id\" must match the id in the path");
     } else {
-        json_object_set(out, "id", id);
+        x->id = v;
     }
-    title = json_object_get(in, "title");
-    if (!json_is_string(title) || json_string_length(title) > MAX_TITLE ||
-        blank(json_string_value(title))) {
-        verr_set(e, "title",
-                 "\"title\" must be a non-blank string of 1-%d bytes",
-                 MAX_TITLE);
-        goto err;
+    x->title = fsm_get(in, "title");
+    s = x->title != NULL ? jcs_string(x->title, &len) : NULL;
+    if (s == NULL || len > MAX_TITLE || blank(s)) {
+        return verr_set(e, "title",
+                        "\"title\" must be a non-blank string of 1-%d bytes",
+                        MAX_TITLE);
     }
-    json_object_set(out, "title", title);
-    v = json_object_get(in, "provider");
-    if (!json_is_string(v) ||
-        !fsm_id_valid(json_string_value(v), json_string_length(v))) {
-        verr_set(e, "provider", "\"provider\" must be the id of an org");
-        goto err;
+    x->provider = fsm_get(in, "provider");
+    s = x->provider != NULL ? jcs_string(x->provider, &len) : NULL;
+    if (s == NULL || !fsm_id_valid(s, len)) {
+        return verr_set(e, "provider", "\"provider\" must be the id of an org");
     }
-    json_object_set(out, "provider", v);
-    if (!opt_text(in, out, "description", MAX_TEXT, e) ||
-        !opt_text(in, out, "theme", MAX_THEME, e) ||
-        !norm_keywords(in, out, e) || !norm_fields(in, out, e)) {
-        goto err;
+    if (!opt_text(in, "description", MAX_TEXT, &x->description, e) ||
+        !opt_text(in, "theme", MAX_THEME, &x->theme, e) ||
+        !check_keywords(in, &x->keywords, e) ||
+        !check_fields(in, &x->fields, e)) {
+        return false;
     }
-    share = norm_class(in, out, "share", e);
+    share = check_class(in, "share", &x->share, e);
     if (share < 0) {
-        goto err;
+        return false;
     }
-    open = norm_class(in, out, "open", e);
+    open = check_class(in, "open", &x->open, e);
     if (open < 0) {
-        goto err;
+        return false;
     }
     if (open > share) {
-        verr_set(e, "open.class",
-                 "\"open.class\" may not be more permissive than "
-                 "\"share.class\" (unconditional > conditional > none)");
-        goto err;
+        return verr_set(e, "open.class",
+                        "\"open.class\" may not be more permissive than "
+                        "\"share.class\" (unconditional > conditional > none)");
     }
-    freq = index_of(json_string_value(json_object_get(in, "update_frequency")),
-                    frequencies);
-    if (freq < 0) {
-        verr_set(e, "update_frequency",
-                 "\"update_frequency\" must be realtime, daily, weekly, "
-                 "monthly, quarterly, yearly or irregular");
-        goto err;
+    x->freq = index_of(fsm_get_str(in, "update_frequency", NULL), frequencies);
+    if (x->freq < 0) {
+        return verr_set(e, "update_frequency",
+                        "\"update_frequency\" must be realtime, daily, weekly, "
+                        "monthly, quarterly, yearly or irregular");
     }
-    json_object_set_new(out, "update_frequency",
-                        json_string(frequencies[freq]));
-    v = json_object_get(in, "security_level");
-    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-        json_integer_value(v) > 4) {
-        verr_set(e, "security_level",
-                 "\"security_level\" must be an integer from 1 to 4");
-        goto err;
+    /* An integer as written (2, not 2.0): the type the rule always had. */
+    v = fsm_get(in, "security_level");
+    if (v == NULL || !jcs_is_int_literal(v) || jcs_number(v) < 1 ||
+        jcs_number(v) > 4) {
+        return verr_set(e, "security_level",
+                        "\"security_level\" must be an integer from 1 to 4");
     }
-    json_object_set(out, "security_level", v);
-    v = json_object_get(in, "scope");
-    if (!scope_valid(json_string_value(v))) {
-        verr_set(e, "scope",
-                 "\"scope\" must be \"province\" or \"city:<org>\"");
-        goto err;
+    x->security_level = v;
+    x->scope = fsm_get(in, "scope");
+    if (!scope_valid(x->scope ? jcs_string(x->scope, NULL) : NULL)) {
+        return verr_set(e, "scope",
+                        "\"scope\" must be \"province\" or \"city:<org>\"");
     }
-    json_object_set(out, "scope", v);
-    return out;
-err:
-    json_decref(out);
-    return NULL;
+    return true;
 }
 
-static json_t *
-load_body(const void *body, size_t len, struct verr *e)
+/* String `v` of `d`, or "" when NULL. */
+static void
+write_text(struct jcs_writer *w, const struct jcs_doc *d,
+           const struct jcs_val *v)
 {
-    json_error_t je;
-    json_t *o = fsm_json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (v != NULL && jcs_type(v) == JCS_STRING) {
+        jcs_w_val(w, d, v);
+    } else {
+        jcs_w_str(w, "");
+    }
+}
 
-    if (o == NULL) {
-        verr_set(e, "", "malformed JSON: %s", je.text);
-        return NULL;
+/* A class object as stored: basis (when not blank), class, conditions. */
+static void
+write_class(struct jcs_writer *w, const struct jcs_doc *d,
+            const struct jcs_val *v)
+{
+    const struct jcs_val *basis = fsm_get(v, "basis");
+    const char *b = basis != NULL ? jcs_string(basis, NULL) : NULL;
+
+    jcs_w_obj(w);
+    if (b != NULL && !blank(b)) {
+        jcs_w_key(w, "basis");
+        jcs_w_val(w, d, basis);
     }
-    if (!json_is_object(o)) {
-        json_decref(o);
-        verr_set(e, "", "the body must be a JSON object");
-        return NULL;
+    jcs_w_kstr(
+        w, "class",
+        class_names[index_of(fsm_get_str(v, "class", NULL), class_names)]);
+    jcs_w_key(w, "conditions");
+    write_text(w, d, fsm_get(v, "conditions"));
+    jcs_w_obj_end(w);
+}
+
+/*
+ * The entry object checked into `x` (values of `d`), in the shape stored in
+ * facts, every optional member filled in, status not yet set.
+ */
+static void
+entry_write(struct jcs_writer *w, const struct jcs_doc *d,
+            const struct entry_in *x)
+{
+    jcs_w_obj(w);
+    jcs_w_key(w, "description");
+    write_text(w, d, x->description);
+    jcs_w_key(w, "fields");
+    jcs_w_arr(w);
+    for (size_t i = 0; i < jcs_len(x->fields); i++) {
+        const struct jcs_val *fd = jcs_at(x->fields, i);
+
+        jcs_w_obj(w);
+        jcs_w_key(w, "description");
+        write_text(w, d, fsm_get(fd, "description"));
+        jcs_w_key(w, "name");
+        jcs_w_val(w, d, fsm_get(fd, "name"));
+        jcs_w_kbool(w, "required", fsm_get_true(fd, "required"));
+        jcs_w_key(w, "type");
+        jcs_w_val(w, d, fsm_get(fd, "type"));
+        jcs_w_obj_end(w);
     }
-    return o;
+    jcs_w_arr_end(w);
+    jcs_w_key(w, "id");
+    if (x->id != NULL) {
+        jcs_w_val(w, d, x->id);
+    } else {
+        jcs_w_str(w, x->path_id);
+    }
+    jcs_w_key(w, "keywords");
+    if (x->keywords != NULL) {
+        jcs_w_val(w, d, x->keywords);
+    } else {
+        jcs_w_arr(w);
+        jcs_w_arr_end(w);
+    }
+    jcs_w_key(w, "open");
+    write_class(w, d, x->open);
+    jcs_w_key(w, "provider");
+    jcs_w_val(w, d, x->provider);
+    jcs_w_key(w, "scope");
+    jcs_w_val(w, d, x->scope);
+    jcs_w_key(w, "security_level");
+    jcs_w_val(w, d, x->security_level);
+    jcs_w_key(w, "share");
+    write_class(w, d, x->share);
+    jcs_w_key(w, "theme");
+    write_text(w, d, x->theme);
+    jcs_w_key(w, "title");
+    jcs_w_val(w, d, x->title);
+    jcs_w_kstr(w, "update_frequency", frequencies[x->freq]);
+    jcs_w_obj_end(w);
+}
+
+/*
+ * Parse and check the command's entry body: PC_OK with `*o` the entry
+ * object as stored (its own document, status not set), or NULL with `e` set
+ * (a verdict); PC_ENOMEM.
+ */
+static int
+entry_from_body(struct pc_slice body, const char *path_id, struct jcs_doc **o,
+                struct verr *e)
+{
+    struct entry_in x;
+    struct jcs_writer w;
+    struct jcs_doc *in;
+    struct pc_buf b;
+    int rc;
+
+    *o = NULL;
+    rc = fsm_parse_object(body.p, body.len, &in, e->msg);
+    if (rc != PC_OK) {
+        snprintf(e->field, FSM_FIELD_LEN, "%s", "");
+        return rc == PC_ENOMEM ? rc : PC_OK;
+    }
+    if (!entry_check(jcs_root(in), path_id, &x, e)) {
+        jcs_doc_free(in);
+        return PC_OK;
+    }
+    pc_buf_init(&b);
+    jcs_w_init(&w, &b);
+    entry_write(&w, in, &x);
+    rc = jcs_w_finish(&w);
+    if (rc == PC_OK) {
+        rc = jcs_parse((const char *)b.data, b.len, o, NULL);
+    }
+    pc_buf_release(&b);
+    jcs_doc_free(in);
+    return rc;
 }
 
 bool
@@ -437,15 +587,17 @@ fsm_entry_body_valid(const void *body, size_t len, const char *path_id,
                      char *msg, char *field)
 {
     struct verr e = { msg, field };
-    json_t *in = load_body(body, len, &e), *out;
+    struct entry_in x;
+    struct jcs_doc *in;
+    bool ok;
 
-    if (in == NULL) {
+    if (fsm_parse_object(body, len, &in, msg) != PC_OK) {
+        snprintf(field, FSM_FIELD_LEN, "%s", "");
         return false;
     }
-    out = entry_normalize(in, path_id, &e);
-    json_decref(in);
-    json_decref(out);
-    return out != NULL;
+    ok = entry_check(jcs_root(in), path_id, &x, &e);
+    jcs_doc_free(in);
+    return ok;
 }
 
 /* ---- derived state ---------------------------------------------------- */
@@ -523,63 +675,64 @@ title_norm(const char *t)
 }
 
 static enum fsm_class
-class_of(json_t *p, const char *key)
+class_of(const struct jcs_val *p, const char *key)
 {
-    int c = index_of(
-        json_string_value(json_object_get(json_object_get(p, key), "class")),
-        class_names);
+    int c = index_of(fsm_get_str(fsm_get(p, key), "class", NULL), class_names);
 
     return c < 0 ? FSM_CLASS_NONE : (enum fsm_class)c;
 }
 
+/* String member `key` of `p`, or "" (for the derived state). */
+static const char *
+str_or_empty(const struct jcs_val *p, const char *key)
+{
+    return fsm_get_str(p, key, NULL) ?: "";
+}
+
 int
-fsm_derive_entry(struct fsm *f, const struct fact *fact, json_t *p)
+fsm_derive_entry(struct fsm *f, const struct fact *fact,
+                 const struct jcs_val *p)
 {
     struct fsm_entry *e = pc_calloc(1, sizeof(*e)), *prev;
-    json_t *fields = json_object_get(p, "fields"), *x;
+    const struct jcs_val *fields = fsm_get(p, "fields"), *level;
+    size_t n_fields = fields != NULL ? jcs_len(fields) : 0;
     void *old = NULL;
-    size_t i;
     int st;
 
     if (e == NULL) {
         return PC_ENOMEM;
     }
     e->id = pc_strndup((const char *)fact->id.p, fact->id.len);
-    e->provider =
-        pc_strdup(json_string_value(json_object_get(p, "provider")) ?: "");
-    e->scope = pc_strdup(json_string_value(json_object_get(p, "scope")) ?: "");
-    e->title_norm =
-        title_norm(json_string_value(json_object_get(p, "title")) ?: "");
+    e->provider = pc_strdup(str_or_empty(p, "provider"));
+    e->scope = pc_strdup(str_or_empty(p, "scope"));
+    e->title_norm = title_norm(str_or_empty(p, "title"));
     if (e->id == NULL || e->provider == NULL || e->scope == NULL ||
         e->title_norm == NULL) {
         goto err;
     }
-    st =
-        index_of(json_string_value(json_object_get(p, "status")), status_names);
+    st = index_of(fsm_get_str(p, "status", NULL), status_names);
     e->status = st < 0 ? FSM_ENTRY_DRAFT : (enum fsm_entry_status)st;
     e->share = class_of(p, "share");
     e->open = class_of(p, "open");
-    e->security_level = (int)json_integer_value(json_object_get(p, "security_"
-                                                                   "level"));
-    if (json_array_size(fields) > 0) {
-        e->fields = pc_calloc(json_array_size(fields), sizeof(*e->fields));
+    level = fsm_get(p, "security_level");
+    e->security_level = level != NULL ? (int)jcs_number(level) : 0;
+    if (n_fields > 0) {
+        e->fields = pc_calloc(n_fields, sizeof(*e->fields));
         if (e->fields == NULL) {
             goto err;
         }
     }
-    json_array_foreach(fields, i, x)
-    {
+    for (size_t i = 0; i < n_fields; i++) {
+        const struct jcs_val *x = jcs_at(fields, i);
         struct fsm_field *fd = &e->fields[e->n_fields];
-        int t =
-            index_of(json_string_value(json_object_get(x, "type")), type_names);
+        int t = index_of(fsm_get_str(x, "type", NULL), type_names);
 
-        fd->name =
-            pc_strdup(json_string_value(json_object_get(x, "name")) ?: "");
+        fd->name = pc_strdup(str_or_empty(x, "name"));
         if (fd->name == NULL) {
             goto err;
         }
         fd->type = t < 0 ? FSM_FIELD_STRING : (enum fsm_field_type)t;
-        fd->required = json_is_true(json_object_get(x, "required"));
+        fd->required = fsm_get_true(x, "required");
         e->n_fields++;
     }
     e->version = fact->version;
@@ -753,24 +906,20 @@ duplicate_of(struct fsm *f, const char *provider, const char *title,
  */
 struct similar_find {
     const char *self, *provider, *title_norm;
-    json_t *fields; /* o's field list */
+    const struct jcs_val *fields; /* o's field list */
     const char **ids;
     size_t n, cap;
     bool oom;
 };
 
 static bool
-fields_within(json_t *fields, const struct fsm_entry *e)
+fields_within(const struct jcs_val *fields, const struct fsm_entry *e)
 {
-    json_t *fd;
-    size_t i;
-
-    if (json_array_size(fields) < 2) {
+    if (fields == NULL || jcs_len(fields) < 2) {
         return false; /* one common field name says little */
     }
-    json_array_foreach(fields, i, fd)
-    {
-        const char *name = json_string_value(json_object_get(fd, "name"));
+    for (size_t i = 0; i < jcs_len(fields); i++) {
+        const char *name = str_or_empty(jcs_at(fields, i), "name");
         size_t j = 0;
 
         while (j < e->n_fields && strcmp(e->fields[j].name, name) != 0) {
@@ -818,59 +967,129 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Set o's "possible_duplicate_of" (sorted ids; absent when none). */
+/* The sorted ids of the entries entry `o` may duplicate, into `d` (free
+ * d->ids): PC_OK or PC_ENOMEM. */
 static int
-mark_similar(struct fsm *f, json_t *o)
+find_similar(struct fsm *f, const struct jcs_val *o, struct similar_find *d)
 {
-    struct similar_find d = { 0 };
-    json_t *ids;
-    int rc = PC_OK;
+    char *norm = title_norm(str_or_empty(o, "title"));
 
-    json_object_del(o, "possible_duplicate_of");
-    d.self = json_string_value(json_object_get(o, "id"));
-    d.provider = json_string_value(json_object_get(o, "provider"));
-    d.fields = json_object_get(o, "fields");
-    d.title_norm = title_norm(json_string_value(json_object_get(o, "title")));
-    if (d.title_norm == NULL) {
+    memset(d, 0, sizeof(*d));
+    if (norm == NULL) {
         return PC_ENOMEM;
     }
-    pc_map_each(&f->entries, similar_cb, &d);
-    if (d.oom) {
-        rc = PC_ENOMEM;
-    } else if (d.n > 0) {
-        /* Map order is not part of the answer: sort. */
-        qsort(d.ids, d.n, sizeof(*d.ids), cmp_str);
-        ids = json_array();
-        for (size_t i = 0; i < d.n; i++) {
-            json_array_append_new(ids, json_string(d.ids[i]));
-        }
-        json_object_set_new(o, "possible_duplicate_of", ids);
+    d->self = str_or_empty(o, "id");
+    d->provider = str_or_empty(o, "provider");
+    d->fields = fsm_get(o, "fields");
+    d->title_norm = norm;
+    pc_map_each(&f->entries, similar_cb, d);
+    pc_free(norm);
+    d->title_norm = NULL;
+    if (d->oom) {
+        return PC_ENOMEM;
     }
-    pc_free((void *)d.title_norm);
-    pc_free(d.ids);
-    return rc;
+    /* Map order is not part of the answer: sort. */
+    if (d->n > 1) {
+        qsort(d->ids, d->n, sizeof(*d->ids), cmp_str);
+    }
+    return PC_OK;
 }
 
-static int
-emit_entry(struct fsm_ctx *c, json_t *o, const char *id, const char *status,
-           const char *reason)
-{
-    if (strcmp(status, "submitted") == 0) {
-        int rc = mark_similar(c->f, o);
+/* A member a new entry version sets, replacing the current one's. */
+enum set_what {
+    SET_OVERRIDE,
+    SET_SIMILAR,
+    SET_REASON,
+    SET_STATUS
+};
 
+/*
+ * Append a version of entry `id`: the members of `od` (the entry object as
+ * stored, or as a body makes it) with `status`, the `reason` (NULL: none),
+ * "override_duplicate": true when `override`; a draft drops the
+ * duplicate marks, a submission recomputes "possible_duplicate_of" (absent
+ * when there is none).
+ */
+static int
+emit_entry(struct fsm_ctx *c, const struct jcs_doc *od, const char *id,
+           const char *status, const char *reason, bool override)
+{
+    static const char *const names[] = { "override_duplicate",
+                                         "possible_duplicate_of", "reason",
+                                         "status" };
+    const struct jcs_val *o = jcs_root(od);
+    bool draft = strcmp(status, "draft") == 0;
+    bool submitted = strcmp(status, "submitted") == 0;
+    enum set_what set[4];
+    struct similar_find sim = { 0 };
+    struct jcs_writer w;
+    struct pc_buf p;
+    size_t n_set = 0, k = 0;
+    int rc;
+
+    if (submitted) {
+        rc = find_similar(c->f, o, &sim);
         if (rc != PC_OK) {
+            pc_free(sim.ids);
             return rc;
         }
-    } else if (strcmp(status, "draft") == 0) {
-        json_object_del(o, "possible_duplicate_of");
-        json_object_del(o, "override_duplicate");
     }
-    json_object_set_new(o, "status", json_string(status));
-    json_object_del(o, "reason");
+    /* In canonical key order. */
+    if (override) {
+        set[n_set++] = SET_OVERRIDE;
+    }
+    if (sim.n > 0) {
+        set[n_set++] = SET_SIMILAR;
+    }
     if (reason != NULL) {
-        json_object_set_new(o, "reason", json_string(reason));
+        set[n_set++] = SET_REASON;
     }
-    return fsm_emit(c, FACT_ENTRY, NO_SLICE, str_slice(id), o);
+    set[n_set++] = SET_STATUS;
+    pc_buf_init(&p);
+    jcs_w_init(&w, &p);
+    jcs_w_obj(&w);
+    for (size_t i = 0; i <= jcs_len(o); i++) {
+        size_t len = 0;
+        const char *key = i < jcs_len(o) ? jcs_key(o, i, &len) : NULL;
+
+        while (k < n_set &&
+               (key == NULL || jcs_key_cmp(names[set[k]], strlen(names[set[k]]),
+                                           key, len) < 0)) {
+            jcs_w_key(&w, names[set[k]]);
+            switch (set[k++]) {
+            case SET_OVERRIDE:
+                jcs_w_bool(&w, true);
+                break;
+            case SET_SIMILAR:
+                jcs_w_arr(&w);
+                for (size_t j = 0; j < sim.n; j++) {
+                    jcs_w_str(&w, sim.ids[j]);
+                }
+                jcs_w_arr_end(&w);
+                break;
+            case SET_REASON:
+                jcs_w_str(&w, reason);
+                break;
+            case SET_STATUS:
+                jcs_w_str(&w, status);
+                break;
+            }
+        }
+        if (key == NULL || strcmp(key, "status") == 0 ||
+            strcmp(key, "reason") == 0 ||
+            (strcmp(key, "possible_duplicate_of") == 0 &&
+             (draft || submitted)) ||
+            (strcmp(key, "override_duplicate") == 0 && (draft || override))) {
+            continue; /* replaced or dropped */
+        }
+        jcs_w_keyn(&w, key, len);
+        jcs_w_val(&w, od, jcs_at(o, i));
+    }
+    jcs_w_obj_end(&w);
+    rc = fsm_emit_w(c, FACT_ENTRY, NO_SLICE, str_slice(id), &w);
+    pc_buf_release(&p);
+    pc_free(sim.ids);
+    return rc;
 }
 
 /*
@@ -881,10 +1100,10 @@ emit_entry(struct fsm_ctx *c, json_t *o, const char *id, const char *status,
  */
 static int
 check_provider_scope(struct fsm_ctx *c, const struct fsm_principal *actor,
-                     json_t *o, const char *id, int *rc)
+                     const struct jcs_val *o, const char *id, int *rc)
 {
-    const char *provider = json_string_value(json_object_get(o, "provider"));
-    const char *scope = json_string_value(json_object_get(o, "scope"));
+    const char *provider = str_or_empty(o, "provider");
+    const char *scope = str_or_empty(o, "scope");
     const struct fsm_org *po = fsm_org(c->f, provider);
 
     if (po == NULL) {
@@ -935,35 +1154,31 @@ entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     char msg[200], field[FSM_FIELD_LEN];
     struct verr e = { msg, field };
-    unsigned long failures = fsm_json_failures();
-    json_t *in = load_body(c->cmd->body.p, c->cmd->body.len, &e), *o = NULL;
+    const struct jcs_val *o;
+    struct jcs_doc *od;
     const char *id, *dup;
     bool oom = false;
-    int rc = PC_OK;
+    int rc;
 
-    if (in != NULL) {
-        o = entry_normalize(in, NULL, &e);
-        json_decref(in);
+    rc = entry_from_body(c->cmd->body, NULL, &od, &e);
+    if (rc != PC_OK) {
+        return rc;
     }
-    if (fsm_json_failures() != failures) {
-        json_decref(o);
-        return PC_ENOMEM;
-    }
-    if (o == NULL) {
+    if (od == NULL) {
         return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
     }
-    id = json_string_value(json_object_get(o, "id"));
+    o = jcs_root(od);
+    id = str_or_empty(o, "id");
     if (check_provider_scope(c, actor, o, id, &rc) != 0) {
-        json_decref(o);
+        jcs_doc_free(od);
         return rc;
     }
     if (fsm_entry(c->f, id) != NULL) {
         rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
                         "entry \"%s\" already exists", id);
-    } else if ((dup = duplicate_of(
-                    c->f, json_string_value(json_object_get(o, "provider")),
-                    json_string_value(json_object_get(o, "title")), NULL,
-                    &oom)) != NULL ||
+    } else if ((dup = duplicate_of(c->f, str_or_empty(o, "provider"),
+                                   str_or_empty(o, "title"), NULL, &oom)) !=
+                   NULL ||
                oom) {
         rc = oom ? PC_ENOMEM
                  : fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
@@ -971,9 +1186,9 @@ entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
                               "same provider has this title",
                               dup);
     } else {
-        rc = emit_entry(c, o, id, "draft", NULL);
+        rc = emit_entry(c, od, id, "draft", NULL, false);
     }
-    json_decref(o);
+    jcs_doc_free(od);
     return rc;
 }
 
@@ -998,23 +1213,115 @@ target_entry(struct fsm_ctx *c, const struct fsm_principal *actor, int *rc)
     return e;
 }
 
-/* The current version's payload as a new object. */
-static json_t *
-current_payload(struct fsm_ctx *c, const struct fsm_entry *e)
+/* The current version's payload as a document (`*out`): PC_OK, PC_ENOMEM
+ * or PC_ECORRUPT. */
+static int
+current_payload(struct fsm_ctx *c, const struct fsm_entry *e,
+                struct jcs_doc **out)
 {
     struct fact fact;
+    int rc;
 
     if (led_get(c->f->led, e->rev, &fact) != PC_OK) {
-        return NULL;
+        return PC_ECORRUPT;
     }
-    return fsm_json_loadb((const char *)fact.payload.p, fact.payload.len, 0,
-                          NULL);
+    rc = jcs_parse((const char *)fact.payload.p, fact.payload.len, out, NULL);
+    return rc == PC_OK || rc == PC_ENOMEM ? rc : PC_ECORRUPT;
 }
 
+/* Whether two values are equal: same type and content, objects member by
+ * member. */
 static bool
-member_changed(json_t *a, json_t *b, const char *key)
+same_value(const struct jcs_val *a, const struct jcs_val *b)
 {
-    return !json_equal(json_object_get(a, key), json_object_get(b, key));
+    size_t alen, blen;
+    const char *as, *bs;
+
+    if (jcs_type(a) != jcs_type(b) || jcs_len(a) != jcs_len(b)) {
+        return false;
+    }
+    switch (jcs_type(a)) {
+    case JCS_NUMBER:
+        return jcs_number(a) == jcs_number(b);
+    case JCS_STRING:
+        as = jcs_string(a, &alen);
+        bs = jcs_string(b, &blen);
+        return alen == blen && memcmp(as, bs, alen) == 0;
+    case JCS_OBJECT:
+        for (size_t i = 0; i < jcs_len(a); i++) {
+            as = jcs_key(a, i, &alen);
+            bs = jcs_key(b, i, &blen);
+            if (alen != blen || memcmp(as, bs, alen) != 0) {
+                return false;
+            }
+        }
+        /* fallthrough */
+    case JCS_ARRAY:
+        for (size_t i = 0; i < jcs_len(a); i++) {
+            if (!same_value(jcs_at(a, i), jcs_at(b, i))) {
+                return false;
+            }
+        }
+        return true;
+    default:
+        return true; /* null, true, false */
+    }
+}
+
+/* Whether member `key` differs between objects `a` and `b` (or is absent
+ * from either). */
+static bool
+member_changed(const struct jcs_val *a, const struct jcs_val *b,
+               const char *key)
+{
+    const struct jcs_val *x = fsm_get(a, key), *y = fsm_get(b, key);
+
+    return x == NULL || y == NULL || !same_value(x, y);
+}
+
+/*
+ * The integer at `off` of `text` (an integer literal jcs accepted), exact,
+ * as apply has always read it: 0 when it does not fit 64 bits (the jansson
+ * parse apply once used refused the whole text then).
+ */
+static long long
+int_literal(struct pc_slice text, size_t off)
+{
+    bool neg = off < text.len && text.p[off] == '-';
+    unsigned long long v = 0, max = neg ? 1ULL << 63 : (1ULL << 63) - 1;
+
+    for (size_t i = off + neg;
+         i < text.len && text.p[i] >= '0' && text.p[i] <= '9'; i++) {
+        unsigned d = (unsigned)(text.p[i] - '0');
+
+        if (v > (max - d) / 10) {
+            return 0;
+        }
+        v = v * 10 + d;
+    }
+    return neg ? (long long)(0 - v) : (long long)v;
+}
+
+/* The leader's "if_match" in the extra (0 when none or not an integer):
+ * PC_OK or PC_ENOMEM. */
+static int
+extra_if_match(struct fsm_ctx *c, long long *out)
+{
+    const struct jcs_val *v;
+    struct jcs_doc *x;
+    int rc;
+
+    *out = 0;
+    rc = fsm_parse(c->cmd->extra.p, c->cmd->extra.len, &x, NULL);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_OK;
+    }
+    v = fsm_get(jcs_root(x), "if_match");
+    if (v != NULL && jcs_is_int_literal(v)) {
+        *out = int_literal(c->cmd->extra, jcs_offset(v));
+    }
+    jcs_doc_free(x);
+    return PC_OK;
 }
 
 static int
@@ -1025,9 +1332,10 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
     char msg[200], field[FSM_FIELD_LEN];
     struct verr ve = { msg, field };
     const struct fsm_entry *e;
-    json_t *in, *o = NULL, *cur = NULL, *x;
+    const struct jcs_val *o;
+    struct jcs_doc *od = NULL, *cur = NULL;
     const char *status, *dup;
-    json_int_t if_match;
+    long long if_match;
     bool oom = false, major = false;
     int rc = PC_OK;
 
@@ -1035,26 +1343,20 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
     if (e == NULL) {
         return rc;
     }
-    unsigned long failures = fsm_json_failures();
-    in = load_body(c->cmd->body.p, c->cmd->body.len, &ve);
-    if (in != NULL) {
-        o = entry_normalize(in, e->id, &ve);
-        json_decref(in);
+    rc = entry_from_body(c->cmd->body, e->id, &od, &ve);
+    if (rc == PC_OK) {
+        rc = extra_if_match(c, &if_match);
     }
-    x = fsm_json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0,
-                       NULL);
-    if_match = json_integer_value(json_object_get(x, "if_match"));
-    json_decref(x);
-    if (fsm_json_failures() != failures) {
-        json_decref(o);
-        return PC_ENOMEM;
+    if (rc != PC_OK) {
+        jcs_doc_free(od);
+        return rc;
     }
-    if (o == NULL) {
+    if (od == NULL) {
         return fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target, "%s",
                           msg);
     }
-    if (strcmp(json_string_value(json_object_get(o, "provider")),
-               e->provider) != 0) {
+    o = jcs_root(od);
+    if (strcmp(str_or_empty(o, "provider"), e->provider) != 0) {
         rc = fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target,
                         "\"provider\" cannot change (it is \"%s\")",
                         e->provider);
@@ -1074,12 +1376,18 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
         goto out;
     }
     if ((uint64_t)if_match != e->version) {
-        rc = fsm_reject_detail(
-            c, 409, "conflict", NO_SLICE, c->cmd->target,
-            json_pack("{s:I}", "current_version", (json_int_t)e->version),
-            "If-Match: version %lld is not current; the current version is "
-            "%llu",
-            (long long)if_match, (unsigned long long)e->version);
+        struct pc_buf det;
+
+        pc_buf_init(&det);
+        rc = fsm_detail(&det, (int64_t)e->version, NULL, -1, NO_SLICE);
+        if (rc == PC_OK) {
+            rc = fsm_reject_detail(
+                c, 409, "conflict", NO_SLICE, c->cmd->target, &det,
+                "If-Match: version %lld is not current; the current version "
+                "is %llu",
+                if_match, (unsigned long long)e->version);
+        }
+        pc_buf_release(&det);
         goto out;
     }
     switch (e->status) {
@@ -1088,13 +1396,12 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
         status = "draft";
         break;
     case FSM_ENTRY_PUBLISHED:
-        cur = current_payload(c, e);
-        if (cur == NULL) {
-            rc = PC_ENOMEM;
+        rc = current_payload(c, e, &cur);
+        if (rc != PC_OK) {
             goto out;
         }
         for (int i = 0; reviewed[i] != NULL; i++) {
-            major = major || member_changed(cur, o, reviewed[i]);
+            major = major || member_changed(jcs_root(cur), o, reviewed[i]);
         }
         status = major ? "submitted" : "published";
         break;
@@ -1104,9 +1411,8 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
                         status_names[e->status]);
         goto out;
     }
-    dup = duplicate_of(c->f, e->provider,
-                       json_string_value(json_object_get(o, "title")), e->id,
-                       &oom);
+    dup =
+        duplicate_of(c->f, e->provider, str_or_empty(o, "title"), e->id, &oom);
     if (oom) {
         rc = PC_ENOMEM;
     } else if (dup != NULL) {
@@ -1115,11 +1421,11 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
                         "provider has this title",
                         dup);
     } else {
-        rc = emit_entry(c, o, e->id, status, NULL);
+        rc = emit_entry(c, od, e->id, status, NULL, false);
     }
 out:
-    json_decref(cur);
-    json_decref(o);
+    jcs_doc_free(cur);
+    jcs_doc_free(od);
     return rc;
 }
 
@@ -1128,14 +1434,14 @@ static int
 entry_transition(struct fsm_ctx *c, const struct fsm_entry *e,
                  const char *status, const char *reason)
 {
-    json_t *o = current_payload(c, e);
-    int rc;
+    struct jcs_doc *o;
+    int rc = current_payload(c, e, &o);
 
-    if (o == NULL) {
-        return PC_ENOMEM;
+    if (rc != PC_OK) {
+        return rc;
     }
-    rc = emit_entry(c, o, e->id, status, reason);
-    json_decref(o);
+    rc = emit_entry(c, o, e->id, status, reason, false);
+    jcs_doc_free(o);
     return rc;
 }
 
@@ -1176,21 +1482,20 @@ edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
     for (uint64_t v = e->version; v >= 1 && !*out; v--) {
         uint64_t rev;
         struct fact fact;
-        json_t *p;
-        int st;
+        struct jcs_doc *p;
+        int st, rc;
 
         if (idx_version_rev(led_idx(c->f->led), &k, v, &rev) != PC_OK ||
             led_get(c->f->led, rev, &fact) != PC_OK) {
             return PC_OK;
         }
-        p = fsm_json_loadb((const char *)fact.payload.p, fact.payload.len, 0,
-                           NULL);
-        if (p == NULL) {
-            return PC_ENOMEM;
+        rc =
+            jcs_parse((const char *)fact.payload.p, fact.payload.len, &p, NULL);
+        if (rc != PC_OK) {
+            return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
         }
-        st = index_of(json_string_value(json_object_get(p, "status")),
-                      status_names);
-        json_decref(p);
+        st = index_of(fsm_get_str(jcs_root(p), "status", NULL), status_names);
+        jcs_doc_free(p);
         if (st != FSM_ENTRY_DRAFT && st != FSM_ENTRY_SUBMITTED) {
             break;
         }
@@ -1202,55 +1507,72 @@ edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
 
 /* The body's "reason": a non-blank string, or NULL. */
 static const char *
-body_reason(json_t *b)
+body_reason(const struct jcs_val *b)
 {
-    const char *r = json_string_value(json_object_get(b, "reason"));
+    size_t len;
+    const char *r = fsm_get_str(b, "reason", &len);
 
-    return r != NULL && !blank(r) && strlen(r) <= MAX_TEXT ? r : NULL;
+    return r != NULL && !blank(r) && len <= MAX_TEXT ? r : NULL;
 }
 
 /* Approve; an entry flagged as a possible duplicate needs the reviewer's
  * "override_duplicate": true and a reason, both kept in the version. */
 static int
-entry_approve(struct fsm_ctx *c, const struct fsm_entry *e, json_t *b,
-              const char *reason)
+entry_approve(struct fsm_ctx *c, const struct fsm_entry *e,
+              const struct jcs_val *b, const char *reason)
 {
-    json_t *o = current_payload(c, e), *dups;
-    int rc;
+    const struct jcs_val *dups;
+    struct jcs_doc *o;
+    size_t n;
+    int rc = current_payload(c, e, &o);
 
-    if (o == NULL) {
-        return PC_ENOMEM;
+    if (rc != PC_OK) {
+        return rc;
     }
-    dups = json_object_get(o, "possible_duplicate_of");
-    if (json_array_size(dups) > 0 &&
-        (!json_is_true(json_object_get(b, "override_duplicate")) ||
-         reason == NULL)) {
+    dups = fsm_get(jcs_root(o), "possible_duplicate_of");
+    n = dups != NULL && jcs_type(dups) == JCS_ARRAY ? jcs_len(dups) : 0;
+    if (n > 0 && (!fsm_get_true(b, "override_duplicate") || reason == NULL)) {
         rc = fsm_reject(c, 409, "conflict", NO_SLICE, c->cmd->target,
                         "entry \"%s\" may duplicate \"%s\"%s: approve with "
                         "\"override_duplicate\": true and a \"reason\"",
-                        e->id, json_string_value(json_array_get(dups, 0)),
-                        json_array_size(dups) > 1 ? " and others" : "");
+                        e->id, jcs_string(jcs_at(dups, 0), NULL) ?: "(null)",
+                        n > 1 ? " and others" : "");
     } else {
-        if (json_array_size(dups) > 0) {
-            json_object_set_new(o, "override_duplicate", json_true());
-        }
-        rc = emit_entry(c, o, e->id, "published", reason);
+        rc = emit_entry(c, o, e->id, "published", reason, n > 0);
     }
-    json_decref(o);
+    jcs_doc_free(o);
     return rc;
+}
+
+/* The command's body parsed (`*b` NULL when it is not JSON): PC_OK or
+ * PC_ENOMEM. */
+static int
+loose_body(struct fsm_ctx *c, struct jcs_doc **b)
+{
+    int rc = fsm_parse(c->cmd->body.p, c->cmd->body.len, b, NULL);
+
+    if (rc != PC_OK) {
+        *b = NULL;
+    }
+    return rc == PC_ENOMEM ? rc : PC_OK;
 }
 
 static int
 entry_review(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     const struct fsm_entry *e;
-    json_t *b;
+    const struct jcs_val *b;
+    struct jcs_doc *bd;
     const char *decision, *reason;
     bool approve, own = false;
-    int rc = PC_OK;
+    int rc;
 
-    b = fsm_json_loadb((const char *)c->cmd->body.p, c->cmd->body.len, 0, NULL);
-    decision = json_string_value(json_object_get(b, "decision"));
+    rc = loose_body(c, &bd);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    b = bd != NULL ? jcs_root(bd) : NULL;
+    decision = fsm_get_str(b, "decision", NULL);
     reason = body_reason(b);
     approve = decision != NULL && strcmp(decision, "approve") == 0;
     if (!approve && (decision == NULL || strcmp(decision, "reject") != 0)) {
@@ -1292,7 +1614,7 @@ entry_review(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = entry_transition(c, e, "rejected", reason);
     }
 out:
-    json_decref(b);
+    jcs_doc_free(bd);
     return rc;
 }
 
@@ -1300,12 +1622,15 @@ static int
 entry_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     const struct fsm_entry *e;
-    json_t *b;
+    struct jcs_doc *bd;
     const char *reason;
-    int rc = PC_OK;
+    int rc;
 
-    b = fsm_json_loadb((const char *)c->cmd->body.p, c->cmd->body.len, 0, NULL);
-    reason = body_reason(b);
+    rc = loose_body(c, &bd);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    reason = body_reason(bd != NULL ? jcs_root(bd) : NULL);
     if (reason == NULL) {
         rc = fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target,
                         "\"reason\" is required to retire an entry");
@@ -1323,7 +1648,7 @@ entry_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
     } else {
         rc = entry_transition(c, e, "retired", reason);
     }
-    json_decref(b);
+    jcs_doc_free(bd);
     return rc;
 }
 

@@ -7,6 +7,7 @@
  * authority orgs and grants operator and auditor.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -52,53 +53,34 @@ one_of(const char *s, const char *const *set)
 static const char *const levels[] = { "province", "city", "county", NULL };
 static const char *const kinds[] = { "agency", "institution", NULL };
 
-static json_t *
-load_object(const void *body, size_t len, char *msg)
-{
-    json_error_t e;
-    json_t *o = fsm_json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
-
-    if (o == NULL) {
-        snprintf(msg, 200, "malformed JSON: %s", e.text);
-        return NULL;
-    }
-    if (!json_is_object(o)) {
-        snprintf(msg, 200, "the body must be a JSON object");
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
+/* Whether every member of body `o` is one of `allowed`; else `msg`. */
 static bool
-only_keys(json_t *o, const char *const *allowed, char *msg)
+only_keys(const struct jcs_val *o, const char *const *allowed, char *msg)
 {
-    const char *k;
-    json_t *v;
+    const char *k = fsm_unknown_member(o, allowed);
 
-    json_object_foreach(o, k, v)
-    {
-        if (!one_of(k, allowed)) {
-            snprintf(msg, 200, "unknown field \"%.64s\"", k);
-            return false;
-        }
+    if (k != NULL) {
+        snprintf(msg, 200, "unknown field \"%.64s\"", k);
+        return false;
     }
     return true;
 }
 
 static bool
-id_field(json_t *o, const char *key, bool required, char *msg)
+id_field(const struct jcs_val *o, const char *key, bool required, char *msg)
 {
-    json_t *v = json_object_get(o, key);
+    const struct jcs_val *v = fsm_get(o, key);
+    const char *s;
+    size_t len;
 
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || jcs_type(v) == JCS_NULL) {
         if (required) {
             snprintf(msg, 200, "\"%s\" is required", key);
         }
         return !required;
     }
-    if (!json_is_string(v) ||
-        !fsm_id_valid(json_string_value(v), json_string_length(v))) {
+    s = jcs_string(v, &len);
+    if (s == NULL || !fsm_id_valid(s, len)) {
         snprintf(msg, 200,
                  "\"%s\" must be an id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}", key);
         return false;
@@ -107,33 +89,33 @@ id_field(json_t *o, const char *key, bool required, char *msg)
 }
 
 static bool
-org_valid(json_t *o, char *msg)
+org_valid(const struct jcs_val *o, char *msg)
 {
     static const char *const allowed[] = { "id",   "name",   "level",
                                            "kind", "parent", "authority",
                                            NULL };
-    json_t *name = json_object_get(o, "name");
-    json_t *auth = json_object_get(o, "authority");
+    const struct jcs_val *auth = fsm_get(o, "authority");
+    size_t len;
 
     if (!only_keys(o, allowed, msg) || !id_field(o, "id", true, msg) ||
         !id_field(o, "parent", false, msg)) {
         return false;
     }
-    if (!json_is_string(name) || json_string_length(name) == 0 ||
-        json_string_length(name) > 256) {
+    if (fsm_get_str(o, "name", &len) == NULL || len == 0 || len > 256) {
         snprintf(msg, 200, "\"name\" must be a string of 1-256 bytes");
         return false;
     }
-    if (!one_of(json_string_value(json_object_get(o, "level")), levels)) {
+    if (!one_of(fsm_get_str(o, "level", NULL), levels)) {
         snprintf(msg, 200,
                  "\"level\" must be \"province\", \"city\" or \"county\"");
         return false;
     }
-    if (!one_of(json_string_value(json_object_get(o, "kind")), kinds)) {
+    if (!one_of(fsm_get_str(o, "kind", NULL), kinds)) {
         snprintf(msg, 200, "\"kind\" must be \"agency\" or \"institution\"");
         return false;
     }
-    if (auth != NULL && !json_is_boolean(auth)) {
+    if (auth != NULL && jcs_type(auth) != JCS_TRUE &&
+        jcs_type(auth) != JCS_FALSE) {
         snprintf(msg, 200, "\"authority\" must be true or false");
         return false;
     }
@@ -143,34 +125,37 @@ org_valid(json_t *o, char *msg)
 bool
 fsm_org_body_valid(const void *body, size_t len, char *msg)
 {
-    json_t *o = load_object(body, len, msg);
-    bool ok = o != NULL && org_valid(o, msg);
+    struct jcs_doc *d;
+    bool ok;
 
-    json_decref(o);
+    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
+        return false;
+    }
+    ok = org_valid(jcs_root(d), msg);
+    jcs_doc_free(d);
     return ok;
 }
 
 static bool
-principal_valid(json_t *o, char *msg)
+principal_valid(const struct jcs_val *o, char *msg)
 {
     static const char *const allowed[] = { "id", "org", "roles", NULL };
-    json_t *roles = json_object_get(o, "roles"), *r;
+    const struct jcs_val *roles = fsm_get(o, "roles");
     unsigned seen = 0;
-    size_t i;
 
     if (!only_keys(o, allowed, msg) || !id_field(o, "id", true, msg) ||
         !id_field(o, "org", false, msg)) {
         return false;
     }
-    if (roles != NULL && !json_is_array(roles)) {
+    if (roles != NULL && jcs_type(roles) != JCS_ARRAY) {
         snprintf(msg, 200, "\"roles\" must be an array of role names");
         return false;
     }
-    json_array_foreach(roles, i, r)
-    {
-        unsigned bit = json_is_string(r) ? fsm_role_parse(json_string_value(r),
-                                                          json_string_length(r))
-                                         : 0;
+    for (size_t i = 0, n = roles != NULL ? jcs_len(roles) : 0; i < n; i++) {
+        size_t len;
+        const char *r = jcs_string(jcs_at(roles, i), &len);
+        unsigned bit = r != NULL ? fsm_role_parse(r, len) : 0;
+
         if (bit == 0) {
             snprintf(msg, 200,
                      "\"roles\"[%zu]: unknown role (authority, provider, "
@@ -184,7 +169,7 @@ principal_valid(json_t *o, char *msg)
         }
         seen |= bit;
     }
-    bool has_org = json_is_string(json_object_get(o, "org"));
+    bool has_org = fsm_get_str(o, "org", NULL) != NULL;
     if (!has_org && seen != 0) {
         snprintf(msg, 200,
                  "a principal without \"org\" is a citizen and has no roles");
@@ -200,15 +185,19 @@ principal_valid(json_t *o, char *msg)
 bool
 fsm_principal_body_valid(const void *body, size_t len, char *msg)
 {
-    json_t *o = load_object(body, len, msg);
-    bool ok = o != NULL && principal_valid(o, msg);
+    struct jcs_doc *d;
+    bool ok;
 
-    json_decref(o);
+    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
+        return false;
+    }
+    ok = principal_valid(jcs_root(d), msg);
+    jcs_doc_free(d);
     return ok;
 }
 
 int
-fsm_success_status(uint32_t type, const struct fact *first)
+fsm_success_status(uint32_t type)
 {
     switch (type) {
     case CMD_ORG_CREATE:
@@ -216,10 +205,6 @@ fsm_success_status(uint32_t type, const struct fact *first)
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
         return 201;
-    case CMD_RECORD_PUT:
-    case CMD_RECORD_BATCH:
-    case CMD_RECORD_BATCH2:
-        return first != NULL ? fsm_records_replay_status(type, first) : 200;
     default:
         return 200;
     }
@@ -249,33 +234,51 @@ is_provincial(struct fsm *f, const struct fsm_principal *p)
            o->parent == NULL && strcmp(o->level, "province") == 0;
 }
 
-/* Decode the extra JSON object the leader put in the command. */
-static json_t *
-extra_object(struct fsm_ctx *c)
+/*
+ * The extra JSON the leader put in the command: PC_OK with `*d` (NULL when
+ * it is not a JSON object: empty, malformed or another type), or
+ * PC_ENOMEM.
+ */
+static int
+extra_object(struct fsm_ctx *c, struct jcs_doc **d)
 {
-    json_t *o = fsm_json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len,
-                               0, NULL);
+    int rc = fsm_parse(c->cmd->extra.p, c->cmd->extra.len, d, NULL);
 
-    if (o != NULL && !json_is_object(o)) {
-        json_decref(o);
-        return NULL;
+    if (rc == PC_ENOMEM) {
+        return rc;
     }
-    return o;
+    if (rc != PC_OK) {
+        *d = NULL;
+    } else if (jcs_type(jcs_root(*d)) != JCS_OBJECT) {
+        jcs_doc_free(*d);
+        *d = NULL;
+    }
+    return PC_OK;
+}
+
+/* The root of `d`, or NULL for no document. */
+static const struct jcs_val *
+root_of(const struct jcs_doc *d)
+{
+    return d == NULL ? NULL : jcs_root(d);
 }
 
 static bool
-hex_hash_ok(const char *s)
+hex_hash_ok(const char *s, size_t len)
 {
     uint8_t h[PC_HASH_LEN];
 
-    return s != NULL && pc_unhex(h, PC_HASH_LEN, s, strlen(s));
+    return s != NULL && pc_unhex(h, PC_HASH_LEN, s, len);
 }
 
 static int
 genesis(struct fsm_ctx *c)
 {
-    json_t *x = extra_object(c), *p;
+    struct jcs_writer w;
+    struct pc_buf p;
+    struct jcs_doc *x;
     const char *cid, *th;
+    size_t cid_len, th_len;
     int rc;
 
     if (c->f->cluster_id != NULL || led_count(c->f->led) > 0) {
@@ -283,67 +286,100 @@ genesis(struct fsm_ctx *c)
         c->status = 409;
         snprintf(c->code, sizeof(c->code), "conflict");
         snprintf(c->message, sizeof(c->message), "genesis already applied");
-        json_decref(x);
         return PC_OK;
     }
-    cid = json_string_value(json_object_get(x, "cluster_id"));
-    th = json_string_value(json_object_get(x, "token_hash"));
-    if (cid == NULL || strlen(cid) != 32 || !hex_hash_ok(th)) {
-        json_decref(x);
+    rc = extra_object(c, &x);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    cid = fsm_get_str(root_of(x), "cluster_id", &cid_len);
+    th = fsm_get_str(root_of(x), "token_hash", &th_len);
+    if (cid == NULL || cid_len != 32 || !hex_hash_ok(th, th_len)) {
+        jcs_doc_free(x);
         c->status = 400;
         snprintf(c->code, sizeof(c->code), "bad_request");
         snprintf(c->message, sizeof(c->message), "malformed genesis");
         return PC_OK;
     }
-    p = json_pack("{s:s, s:i}", "cluster_id", cid, "rules", CMD_RULES_VERSION);
-    rc = p == NULL ? PC_ENOMEM
-                   : fsm_emit(c, FACT_CLUSTER, NO_SLICE, str_slice(cid), p);
-    json_decref(p);
+    pc_buf_init(&p);
+    jcs_w_init(&w, &p);
+    jcs_w_obj(&w);
+    jcs_w_key(&w, "cluster_id");
+    jcs_w_strn(&w, cid, cid_len);
+    jcs_w_kint(&w, "rules", CMD_RULES_VERSION);
+    jcs_w_obj_end(&w);
+    rc = fsm_emit_w(c, FACT_CLUSTER, NO_SLICE,
+                    (struct pc_slice){ (const uint8_t *)cid, cid_len }, &w);
     if (rc == PC_OK) {
-        p = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", "authority", "name",
-                      "Provincial data authority", "level", "province", "kind",
-                      "agency", "authority", 1);
-        rc = p == NULL
-                 ? PC_ENOMEM
-                 : fsm_emit(c, FACT_ORG, NO_SLICE, str_slice("authority"), p);
-        json_decref(p);
+        p.len = 0;
+        jcs_w_init(&w, &p);
+        jcs_w_obj(&w);
+        jcs_w_kbool(&w, "authority", true);
+        jcs_w_kstr(&w, "id", "authority");
+        jcs_w_kstr(&w, "kind", "agency");
+        jcs_w_kstr(&w, "level", "province");
+        jcs_w_kstr(&w, "name", "Provincial data authority");
+        jcs_w_obj_end(&w);
+        rc = fsm_emit_w(c, FACT_ORG, NO_SLICE, str_slice("authority"), &w);
     }
     if (rc == PC_OK) {
-        p = json_pack("{s:s, s:s, s:[s,s], s:s, s:s}", "id", "admin", "org",
-                      "authority", "roles", "authority", "operator",
-                      "token_hash", th, "status", "active");
-        rc = p == NULL
-                 ? PC_ENOMEM
-                 : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice("admin"), p);
-        json_decref(p);
+        p.len = 0;
+        jcs_w_init(&w, &p);
+        jcs_w_obj(&w);
+        jcs_w_kstr(&w, "id", "admin");
+        jcs_w_kstr(&w, "org", "authority");
+        jcs_w_key(&w, "roles");
+        jcs_w_arr(&w);
+        jcs_w_str(&w, "authority");
+        jcs_w_str(&w, "operator");
+        jcs_w_arr_end(&w);
+        jcs_w_kstr(&w, "status", "active");
+        jcs_w_key(&w, "token_hash");
+        jcs_w_strn(&w, th, th_len);
+        jcs_w_obj_end(&w);
+        rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice("admin"), &w);
     }
-    json_decref(x);
+    pc_buf_release(&p);
+    jcs_doc_free(x);
     return rc;
 }
 
+/* A tick or security summary: the extra object as it is ({} if none). */
 static int
 system_fact(struct fsm_ctx *c, uint32_t kind, struct pc_slice id)
 {
-    json_t *x = extra_object(c);
+    struct jcs_writer w;
+    struct jcs_doc *x;
+    struct pc_buf p;
     int rc;
 
-    if (x == NULL) {
-        x = json_object();
-        if (x == NULL) {
-            return PC_ENOMEM;
-        }
+    rc = extra_object(c, &x);
+    if (rc != PC_OK) {
+        return rc;
     }
-    rc = fsm_emit(c, kind, NO_SLICE, id, x);
-    json_decref(x);
+    pc_buf_init(&p);
+    jcs_w_init(&w, &p);
+    if (x != NULL) {
+        jcs_w_val(&w, x, jcs_root(x));
+    } else {
+        jcs_w_obj(&w);
+        jcs_w_obj_end(&w);
+    }
+    rc = fsm_emit_w(c, kind, NO_SLICE, id, &w);
+    pc_buf_release(&p);
+    jcs_doc_free(x);
     return rc;
 }
 
 static int
 member_url(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
-    json_t *x;
+    struct jcs_writer w;
+    struct jcs_doc *x;
+    struct pc_buf p;
     const char *url, *cur;
     char id[24];
+    size_t len;
     int rc;
 
     if (actor != NULL && !(actor->roles & FSM_ROLE_OPERATOR)) {
@@ -356,39 +392,74 @@ member_url(struct fsm_ctx *c, const struct fsm_principal *actor)
     }
     memcpy(id, c->cmd->target.p, c->cmd->target.len);
     id[c->cmd->target.len] = '\0';
-    x = extra_object(c);
-    url = json_string_value(json_object_get(x, "client_url"));
+    rc = extra_object(c, &x);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    url = fsm_get_str(root_of(x), "client_url", &len);
     if (url == NULL) {
-        json_decref(x);
+        jcs_doc_free(x);
         return fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target,
                           "\"client_url\" is required");
     }
     cur = fsm_member_url(c->f, strtoull(id, NULL, 10));
-    if (cur != NULL && strcmp(cur, url) == 0) {
-        json_decref(x); /* unchanged: nothing to record */
+    if (cur != NULL && strlen(cur) == len && memcmp(cur, url, len) == 0) {
+        jcs_doc_free(x); /* unchanged: nothing to record */
         return PC_OK;
     }
-    rc = fsm_emit(c, FACT_MEMBER, NO_SLICE, c->cmd->target, x);
-    json_decref(x);
+    pc_buf_init(&p);
+    jcs_w_init(&w, &p);
+    jcs_w_val(&w, x, jcs_root(x));
+    rc = fsm_emit_w(c, FACT_MEMBER, NO_SLICE, c->cmd->target, &w);
+    pc_buf_release(&p);
+    jcs_doc_free(x);
     return rc;
+}
+
+/*
+ * The command's body, which must be an object: `*d` (PC_OK), or NULL with
+ * what refusing it (400) returned, or NULL with PC_ENOMEM.
+ */
+static int
+body_object(struct fsm_ctx *c, struct jcs_doc **d)
+{
+    char msg[200];
+    int rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
+
+    if (rc == PC_OK || rc == PC_ENOMEM) {
+        if (rc != PC_OK) {
+            *d = NULL;
+        }
+        return rc;
+    }
+    *d = NULL;
+    return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
 }
 
 static int
 org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     char msg[200];
-    json_t *o = load_object(c->cmd->body.p, c->cmd->body.len, msg);
+    const struct jcs_val *o;
     const char *id, *parent;
+    struct jcs_writer w;
+    struct jcs_doc *d;
+    struct pc_buf p;
     bool authority;
     int rc;
 
-    if (o == NULL || !org_valid(o, msg)) {
-        json_decref(o);
+    rc = body_object(c, &d);
+    if (d == NULL) {
+        return rc;
+    }
+    o = jcs_root(d);
+    if (!org_valid(o, msg)) {
+        jcs_doc_free(d);
         return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
     }
-    id = json_string_value(json_object_get(o, "id"));
-    parent = json_string_value(json_object_get(o, "parent"));
-    authority = json_is_true(json_object_get(o, "authority"));
+    id = fsm_get_str(o, "id", NULL);
+    parent = fsm_get_str(o, "parent", NULL);
+    authority = fsm_get_true(o, "authority");
     if (!(actor->roles & FSM_ROLE_AUTHORITY)) {
         rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
                         "creating organisations needs role authority");
@@ -406,12 +477,25 @@ org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
                         "org \"%s\" already exists", id);
     } else {
-        if (!json_object_get(o, "authority")) {
-            json_object_set_new(o, "authority", json_false());
+        /* The body as given, "authority" (the first key) filled in. */
+        pc_buf_init(&p);
+        jcs_w_init(&w, &p);
+        jcs_w_obj(&w);
+        if (fsm_get(o, "authority") == NULL) {
+            jcs_w_kbool(&w, "authority", false);
         }
-        rc = fsm_emit(c, FACT_ORG, NO_SLICE, str_slice(id), o);
+        for (size_t i = 0; i < jcs_len(o); i++) {
+            size_t len;
+            const char *k = jcs_key(o, i, &len);
+
+            jcs_w_keyn(&w, k, len);
+            jcs_w_val(&w, d, jcs_at(o, i));
+        }
+        jcs_w_obj_end(&w);
+        rc = fsm_emit_w(c, FACT_ORG, NO_SLICE, str_slice(id), &w);
+        pc_buf_release(&p);
     }
-    json_decref(o);
+    jcs_doc_free(d);
     return rc;
 }
 
@@ -435,27 +519,40 @@ static int
 principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     char msg[200];
-    json_t *o = load_object(c->cmd->body.p, c->cmd->body.len, msg), *x, *r;
+    const struct jcs_val *o, *roles_in;
     const char *id, *org, *th;
     const struct fsm_org *po;
+    struct jcs_doc *d, *x = NULL;
     unsigned roles = 0;
-    size_t i;
+    size_t th_len;
     int rc;
 
-    if (o == NULL || !principal_valid(o, msg)) {
-        json_decref(o);
+    rc = body_object(c, &d);
+    if (d == NULL) {
+        return rc;
+    }
+    o = jcs_root(d);
+    if (!principal_valid(o, msg)) {
+        jcs_doc_free(d);
         return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
     }
-    x = extra_object(c);
-    th = json_string_value(json_object_get(x, "token_hash"));
-    id = json_string_value(json_object_get(o, "id"));
-    org = json_string_value(json_object_get(o, "org"));
-    json_array_foreach(json_object_get(o, "roles"), i, r)
-    {
-        roles |= fsm_role_parse(json_string_value(r), json_string_length(r));
+    rc = extra_object(c, &x);
+    if (rc != PC_OK) {
+        jcs_doc_free(d);
+        return rc;
+    }
+    th = fsm_get_str(root_of(x), "token_hash", &th_len);
+    id = fsm_get_str(o, "id", NULL);
+    org = fsm_get_str(o, "org", NULL);
+    roles_in = fsm_get(o, "roles");
+    for (size_t i = 0, n = roles_in ? jcs_len(roles_in) : 0; i < n; i++) {
+        size_t len;
+        const char *r = jcs_string(jcs_at(roles_in, i), &len);
+
+        roles |= fsm_role_parse(r, len); /* valid: checked above */
     }
     po = org == NULL ? NULL : fsm_org(c->f, org);
-    if (!hex_hash_ok(th)) {
+    if (!hex_hash_ok(th, th_len)) {
         rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
                         "malformed command: no token hash");
     } else if (!(actor->roles & FSM_ROLE_AUTHORITY)) {
@@ -482,57 +579,87 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     } else {
         uint8_t h[PC_HASH_LEN];
 
-        pc_unhex(h, PC_HASH_LEN, th, strlen(th));
+        pc_unhex(h, PC_HASH_LEN, th, th_len);
         if (fsm_principal_by_token(c->f, h) != NULL) {
             rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
                             "token collision; retry");
         } else {
-            json_t *roles_in = json_object_get(o, "roles");
-            json_t *p = json_pack(
-                "{s:s, s:O, s:o, s:s, s:s, s:b}", "id", id, "org",
-                org ? json_object_get(o, "org") : json_null(), "roles",
-                roles_in ? json_incref(roles_in) : json_array(), "token_hash",
-                th, "status", "active", "citizen", org == NULL);
-            rc = p == NULL
-                     ? PC_ENOMEM
-                     : fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice(id), p);
-            json_decref(p);
+            struct jcs_writer w;
+            struct pc_buf p;
+
+            /* The roles as the body lists them. */
+            pc_buf_init(&p);
+            jcs_w_init(&w, &p);
+            jcs_w_obj(&w);
+            jcs_w_kbool(&w, "citizen", org == NULL);
+            jcs_w_kstr(&w, "id", id);
+            jcs_w_key(&w, "org");
+            if (org != NULL) {
+                jcs_w_str(&w, org);
+            } else {
+                jcs_w_null(&w);
+            }
+            jcs_w_key(&w, "roles");
+            if (roles_in != NULL) {
+                jcs_w_val(&w, d, roles_in);
+            } else {
+                jcs_w_arr(&w);
+                jcs_w_arr_end(&w);
+            }
+            jcs_w_kstr(&w, "status", "active");
+            jcs_w_key(&w, "token_hash");
+            jcs_w_strn(&w, th, th_len);
+            jcs_w_obj_end(&w);
+            rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice(id), &w);
+            pc_buf_release(&p);
         }
     }
-    json_decref(x);
-    json_decref(o);
+    jcs_doc_free(x);
+    jcs_doc_free(d);
     return rc;
 }
 
-/* A new version of principal `p` with `token_hash` and `status` replaced. */
+/* A new version of principal `p` with `token_hash` (`th_len` bytes; NULL:
+ * its own) and `status`; its roles in bit order. */
 static int
 principal_version(struct fsm_ctx *c, const struct fsm_principal *p,
-                  const char *token_hash, const char *status)
+                  const char *token_hash, size_t th_len, const char *status)
 {
     char hex[PC_HASH_HEX_LEN + 1];
-    json_t *roles = json_array(), *o;
+    struct jcs_writer w;
+    struct pc_buf b;
     int rc;
 
-    if (roles == NULL) {
-        return PC_ENOMEM;
+    if (token_hash == NULL) {
+        pc_hex(hex, p->token_hash, PC_HASH_LEN);
+        token_hash = hex;
+        th_len = strlen(hex);
     }
+    pc_buf_init(&b);
+    jcs_w_init(&w, &b);
+    jcs_w_obj(&w);
+    jcs_w_kbool(&w, "citizen", p->citizen);
+    jcs_w_kstr(&w, "id", p->id);
+    jcs_w_key(&w, "org");
+    if (p->org != NULL) {
+        jcs_w_str(&w, p->org);
+    } else {
+        jcs_w_null(&w);
+    }
+    jcs_w_key(&w, "roles");
+    jcs_w_arr(&w);
     for (unsigned bit = 1; bit <= FSM_ROLE_AUDITOR; bit <<= 1) {
         if (p->roles & bit) {
-            json_array_append_new(roles, json_string(fsm_role_name(bit)));
+            jcs_w_str(&w, fsm_role_name(bit));
         }
     }
-    pc_hex(hex, p->token_hash, PC_HASH_LEN);
-    o = json_pack("{s:s, s:s?, s:o, s:s, s:s, s:b}", "id", p->id, "org", p->org,
-                  "roles", roles, "token_hash", token_hash ? token_hash : hex,
-                  "status", status, "citizen", p->citizen);
-    if (o == NULL) {
-        return PC_ENOMEM;
-    }
-    if (p->org == NULL) {
-        json_object_set_new(o, "org", json_null());
-    }
-    rc = fsm_emit(c, FACT_PRINCIPAL, NO_SLICE, str_slice(p->id), o);
-    json_decref(o);
+    jcs_w_arr_end(&w);
+    jcs_w_kstr(&w, "status", status);
+    jcs_w_key(&w, "token_hash");
+    jcs_w_strn(&w, token_hash, th_len);
+    jcs_w_obj_end(&w);
+    rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice(p->id), &w);
+    pc_buf_release(&b);
     return rc;
 }
 
@@ -577,11 +704,17 @@ static int
 principal_token(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
     const struct fsm_principal *t = target_principal(c);
-    json_t *x = extra_object(c);
-    const char *th = json_string_value(json_object_get(x, "token_hash"));
+    struct jcs_doc *x;
+    const char *th;
     uint8_t h[PC_HASH_LEN];
+    size_t th_len;
     int rc;
 
+    rc = extra_object(c, &x);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    th = fsm_get_str(root_of(x), "token_hash", &th_len);
     if (!knows(c->f, actor, t)) {
         rc = fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                         "no such principal");
@@ -592,17 +725,17 @@ principal_token(struct fsm_ctx *c, const struct fsm_principal *actor)
     } else if (!t->active) {
         rc = fsm_reject(c, 409, "conflict", NO_SLICE, c->cmd->target,
                         "principal \"%s\" is revoked", t->id);
-    } else if (!hex_hash_ok(th)) {
+    } else if (!hex_hash_ok(th, th_len)) {
         rc = fsm_reject(c, 400, "bad_request", NO_SLICE, c->cmd->target,
                         "malformed command: no token hash");
-    } else if (pc_unhex(h, PC_HASH_LEN, th, strlen(th)),
+    } else if (pc_unhex(h, PC_HASH_LEN, th, th_len),
                fsm_principal_by_token(c->f, h) != NULL) {
         rc = fsm_reject(c, 409, "conflict", NO_SLICE, c->cmd->target,
                         "token collision; retry");
     } else {
-        rc = principal_version(c, t, th, "active");
+        rc = principal_version(c, t, th, th_len, "active");
     }
-    json_decref(x);
+    jcs_doc_free(x);
     return rc;
 }
 
@@ -634,7 +767,7 @@ principal_revoke(struct fsm_ctx *c, const struct fsm_principal *actor)
                           "principal",
                           t->id);
     }
-    return principal_version(c, t, NULL, "revoked");
+    return principal_version(c, t, NULL, 0, "revoked");
 }
 
 int

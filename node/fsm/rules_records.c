@@ -635,25 +635,6 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
 
 /* ---- apply helpers ---------------------------------------------------- */
 
-static json_t *
-detail_key(struct pc_slice key, long index)
-{
-    json_t *d = json_object();
-
-    if (d == NULL) {
-        return NULL;
-    }
-    if ((key.len > 0 &&
-         json_object_set_new(
-             d, "key", json_stringn((const char *)key.p, key.len)) != 0) ||
-        (index >= 0 &&
-         json_object_set_new(d, "index", json_integer(index)) != 0)) {
-        json_decref(d);
-        return NULL;
-    }
-    return d;
-}
-
 /* The current version of a record and whether it is retired. */
 struct rec_state {
     uint64_t version; /* 0: never written */
@@ -786,28 +767,10 @@ writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
     return PC_OK;
 }
 
-static json_t *
-extra_object(struct fsm_ctx *c)
-{
-    json_t *o;
-
-    if (c->cmd->extra.len == 0) {
-        return json_object();
-    }
-    o = fsm_json_loadb((const char *)c->cmd->extra.p, c->cmd->extra.len, 0,
-                       NULL);
-    if (o != NULL && !json_is_object(o)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 /*
  * The n salts of a batch command's extra: "salts" is one hex string of the
  * salts one after another, or an array of one hex string per salt (what
- * leaders wrote before 2026-11-27: older logs still replay). Read with jcs:
- * jansson took half a microsecond a record over the hex.
+ * leaders wrote before 2026-11-27: older logs still replay).
  */
 static int
 batch_salts(struct pc_slice extra, size_t n, uint8_t (*salt)[PC_SALT_LEN],
@@ -841,21 +804,23 @@ batch_salts(struct pc_slice extra, size_t n, uint8_t (*salt)[PC_SALT_LEN],
 }
 
 /*
- * The canonical payload of a record version. Creates and updates (almost
- * every version) are written directly: "op" and "org" (an id, which needs
- * no escaping) in key order; the rest goes through jansson.
+ * The canonical payload of a record version: "objection" and "reason" when
+ * they are strings, "retired" when true. Creates and updates (almost every
+ * version) are copied in directly: "op" and "org" (an id, which needs no
+ * escaping) in key order, what the writer writes, without its bookkeeping,
+ * which showed in a PUT's profile.
  */
 static int
 version_payload(const char *op, const char *org, const struct jcs_val *reason,
                 const struct jcs_val *objection, bool retired,
                 struct pc_buf *out)
 {
-    size_t len;
+    struct jcs_writer w;
     const char *s;
-    json_t *p;
-    int rc = 0;
+    size_t len;
 
     if (reason == NULL && objection == NULL && !retired) {
+        /* `org` is an actor's org: an id since its creation. */
         return pc_buf_put(out, "{\"op\":\"", 7) ||
                        pc_buf_put(out, op, strlen(op)) ||
                        pc_buf_put(out, "\",\"org\":\"", 9) ||
@@ -864,23 +829,23 @@ version_payload(const char *op, const char *org, const struct jcs_val *reason,
                    ? PC_ENOMEM
                    : PC_OK;
     }
-    p = json_pack("{s:s, s:s}", "op", op, "org", org);
-    if (p == NULL) {
-        return PC_ENOMEM;
-    }
-    /* A member lost to out of memory would make replicas differ. */
-    if (reason != NULL && (s = jcs_string(reason, &len)) != NULL) {
-        rc |= json_object_set_new(p, "reason", json_stringn(s, len));
-    }
+    jcs_w_init(&w, out);
+    jcs_w_obj(&w);
     if (objection != NULL && (s = jcs_string(objection, &len)) != NULL) {
-        rc |= json_object_set_new(p, "objection", json_stringn(s, len));
+        jcs_w_key(&w, "objection");
+        jcs_w_strn(&w, s, len);
+    }
+    jcs_w_kstr(&w, "op", op);
+    jcs_w_kstr(&w, "org", org);
+    if (reason != NULL && (s = jcs_string(reason, &len)) != NULL) {
+        jcs_w_key(&w, "reason");
+        jcs_w_strn(&w, s, len);
     }
     if (retired) {
-        rc |= json_object_set_new(p, "retired", json_true());
+        jcs_w_kbool(&w, "retired", true);
     }
-    rc = rc != 0 ? PC_ENOMEM : fsm_payload(p, out);
-    json_decref(p);
-    return rc;
+    jcs_w_obj_end(&w);
+    return jcs_w_finish(&w);
 }
 
 /* Append one record version with its payload built; `doc` (canonical
@@ -964,23 +929,24 @@ static int
 refuse_doc(struct fsm_ctx *c, int status, struct pc_slice entry,
            struct pc_slice key, long index, const char *field, const char *msg)
 {
-    json_t *det = index >= 0 ? detail_key(key, index) : json_object();
+    bool has = status == 422 || index >= 0;
+    struct pc_buf det;
+    int rc = PC_OK;
 
-    if (det == NULL ||
-        (status == 422 &&
-         json_object_set_new(det, "field", json_string(field)) != 0)) {
-        json_decref(det);
-        return PC_ENOMEM;
+    pc_buf_init(&det);
+    if (has) {
+        rc = fsm_detail(&det, -1, status == 422 ? field : NULL, index,
+                        index >= 0 ? key : NO_SLICE);
     }
-    if (json_object_size(det) == 0) {
-        json_decref(det);
-        det = NULL;
+    if (rc == PC_OK) {
+        rc = fsm_reject_detail(c, status,
+                               status == 400   ? "bad_request"
+                               : status == 413 ? "too_large"
+                                               : "invalid",
+                               entry, key, has ? &det : NULL, "%s", msg);
     }
-    return fsm_reject_detail(c, status,
-                             status == 400   ? "bad_request"
-                             : status == 413 ? "too_large"
-                                             : "invalid",
-                             entry, key, det, "%s", msg);
+    pc_buf_release(&det);
+    return rc;
 }
 
 /*
@@ -1042,19 +1008,19 @@ static int
 conflict(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
          long index, uint64_t current, const char *what)
 {
-    json_t *det = detail_key(index >= 0 ? key : NO_SLICE, index);
+    struct pc_buf det;
+    int rc;
 
-    if (det == NULL) {
-        return PC_ENOMEM;
+    pc_buf_init(&det);
+    rc = fsm_detail(&det, (int64_t)current, NULL, index,
+                    index >= 0 ? key : NO_SLICE);
+    if (rc == PC_OK) {
+        rc = fsm_reject_detail(c, 409, "conflict", entry, key, &det,
+                               "%s (current version %llu)", what,
+                               (unsigned long long)current);
     }
-    if (json_object_set_new(det, "current_version",
-                            json_integer((json_int_t)current)) != 0) {
-        json_decref(det);
-        return PC_ENOMEM;
-    }
-    return fsm_reject_detail(c, 409, "conflict", entry, key, det,
-                             "%s (current version %llu)", what,
-                             (unsigned long long)current);
+    pc_buf_release(&det);
+    return rc;
 }
 
 /* ---- commands --------------------------------------------------------- */
@@ -1093,11 +1059,7 @@ read_extra(struct fsm_ctx *c, struct extra *out)
     if (c->cmd->extra.len == 0) {
         return PC_OK;
     }
-    /*
-     * jcs, not jansson: this runs for every record write on every node and
-     * jansson's parse cost as much as the rest of the rules. The leader
-     * writes these members with jansson (an integer if_match, a hex salt).
-     */
+    /* The leader writes an integer if_match and a hex salt. */
     rc = jcs_parse((const char *)c->cmd->extra.p, c->cmd->extra.len, &d, NULL);
     if (rc == PC_ENOMEM) {
         return rc; /* not a verdict: other replicas may have the memory */
@@ -1187,21 +1149,20 @@ static int
 batch_syntax_reject(struct fsm_ctx *c, struct pc_slice entry, int prc,
                     const char *msg, const char *field, long index)
 {
-    json_t *det = json_object();
+    struct pc_buf det;
+    int rc;
 
-    if (det == NULL) {
-        return PC_ENOMEM;
+    /* Always a detail, if empty ({}): what the first such facts hold. */
+    pc_buf_init(&det);
+    rc = fsm_detail(&det, -1, field[0] != '\0' ? field : NULL, index, NO_SLICE);
+    if (rc == PC_OK) {
+        rc =
+            fsm_reject_detail(c, prc == PC_ETOOLARGE ? 413 : 400,
+                              prc == PC_ETOOLARGE ? "too_large" : "bad_request",
+                              entry, NO_SLICE, &det, "%s", msg);
     }
-    if ((field[0] != '\0' &&
-         json_object_set_new(det, "field", json_string(field)) != 0) ||
-        (index >= 0 &&
-         json_object_set_new(det, "index", json_integer(index)) != 0)) {
-        json_decref(det);
-        return PC_ENOMEM;
-    }
-    return fsm_reject_detail(c, prc == PC_ETOOLARGE ? 413 : 400,
-                             prc == PC_ETOOLARGE ? "too_large" : "bad_request",
-                             entry, NO_SLICE, det, "%s", msg);
+    pc_buf_release(&det);
+    return rc;
 }
 
 /* Whether the live version at `rev` holds exactly the canonical bytes
@@ -1406,13 +1367,31 @@ out:
     return rc;
 }
 
+/* Refuse with `status` naming the body member `field`. */
+static int
+field_reject(struct fsm_ctx *c, int status, struct pc_slice entry,
+             struct pc_slice key, const char *field, const char *msg)
+{
+    struct pc_buf det;
+    int rc;
+
+    pc_buf_init(&det);
+    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
+    if (rc == PC_OK) {
+        rc = fsm_reject_detail(c, status,
+                               status == 409 ? "conflict" : "bad_request",
+                               entry, key, &det, "%s", msg);
+    }
+    pc_buf_release(&det);
+    return rc;
+}
+
 /* Parse a JSON-object body for retire/correct; `*d` NULL after a reject. */
 static int
 body_object(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
             const char *const *allowed, struct jcs_doc **d)
 {
     const char *bad;
-    json_t *det;
     int rc;
 
     rc = parse_doc(c, c->cmd->body, entry, key, d);
@@ -1426,27 +1405,14 @@ body_object(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
                                  "the body must be a JSON object");
     }
     if (!only_members(jcs_root(*d), allowed, &bad)) {
-        det = json_pack("{s:s}", "field", bad);
+        /* `bad` lives in the document: refuse before freeing it. */
+        rc =
+            field_reject(c, 400, entry, key, bad, "unknown member in the body");
         jcs_doc_free(*d);
         *d = NULL;
-        return det == NULL
-                   ? PC_ENOMEM
-                   : fsm_reject_detail(c, 400, "bad_request", entry, key, det,
-                                       "unknown member in the body");
+        return rc;
     }
     return PC_OK;
-}
-
-static int
-field_reject(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
-             const char *field, const char *msg)
-{
-    json_t *det = json_pack("{s:s}", "field", field);
-
-    if (det == NULL) {
-        return PC_ENOMEM;
-    }
-    return fsm_reject_detail(c, 400, "bad_request", entry, key, det, "%s", msg);
 }
 
 static int
@@ -1474,7 +1440,7 @@ record_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
     if ((rc = read_extra(c, &x)) != PC_OK) {
         /* out of memory */
     } else if (!reason_ok(reason)) {
-        rc = field_reject(c, entry, key, "reason",
+        rc = field_reject(c, 400, entry, key, "reason",
                           "\"reason\" (non-blank, at most 4096 bytes) is "
                           "required");
     } else if ((rc = writable_entry(c, actor, entry, key, NULL, &e)) != PC_OK ||
@@ -1532,14 +1498,14 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
     if ((rc = read_extra(c, &x)) != PC_OK) {
         /* out of memory */
     } else if (!reason_ok(reason)) {
-        rc = field_reject(c, entry, key, "reason",
+        rc = field_reject(c, 400, entry, key, "reason",
                           "\"reason\" (non-blank, at most 4096 bytes) is "
                           "required");
     } else if (value == NULL) {
-        rc = field_reject(c, entry, key, "value",
+        rc = field_reject(c, 400, entry, key, "value",
                           "\"value\" (the corrected document) is required");
     } else if (obj != NULL && (os == NULL || !fsm_id_valid(os, olen))) {
-        rc = field_reject(c, entry, key, "objection",
+        rc = field_reject(c, 400, entry, key, "objection",
                           "\"objection\" must be an objection id");
     } else if (!x.has_salt) {
         rc = fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
@@ -1556,13 +1522,9 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = conflict(c, entry, key, -1, st.version,
                       "If-Match names a version that is not current");
     } else if (obj != NULL && !objection_accepted(c->f, obj, e, key)) {
-        json_t *det = json_pack("{s:s}", "field", "objection");
-
-        rc = det == NULL
-                 ? PC_ENOMEM
-                 : fsm_reject_detail(c, 409, "conflict", entry, key, det,
-                                     "the objection is not an accepted "
-                                     "objection on this record");
+        rc = field_reject(c, 409, entry, key, "objection",
+                          "the objection is not an accepted objection on "
+                          "this record");
     } else if ((rc = check_doc(c, e, d, value, &canon, entry, key, &ok)) ==
                    PC_OK &&
                ok) {
@@ -1599,56 +1561,72 @@ fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor)
 int
 fsm_rules_audit(struct fsm_ctx *c)
 {
-    json_t *x = extra_object(c), *ev, *p;
+    const struct jcs_val *ev = NULL;
+    struct jcs_writer w;
+    struct jcs_doc *x = NULL;
+    struct pc_buf p;
     size_t n;
-    int rc;
+    int rc = PC_OK;
 
-    if (x == NULL) {
-        /* Not an object (or out of memory): a malformed batch. */
-        return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
-                                 NULL, "malformed audit batch");
+    /* No extra reads as an object without events. */
+    if (c->cmd->extra.len > 0) {
+        rc = fsm_parse(c->cmd->extra.p, c->cmd->extra.len, &x, NULL);
+        if (rc == PC_ENOMEM) {
+            return rc;
+        }
+        if (rc != PC_OK || jcs_type(jcs_root(x)) != JCS_OBJECT) {
+            jcs_doc_free(rc == PC_OK ? x : NULL);
+            return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
+                                     NULL, "malformed audit batch");
+        }
+        ev = fsm_get(jcs_root(x), "events");
     }
-    ev = json_object_get(x, "events");
-    n = json_array_size(ev);
-    if (!json_is_array(ev) || n == 0 || n > AUDIT_MAX) {
-        json_decref(x);
+    n = ev != NULL && jcs_type(ev) == JCS_ARRAY ? jcs_len(ev) : 0;
+    if (n == 0 || n > AUDIT_MAX) {
+        jcs_doc_free(x);
         return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                                  NULL, "an audit batch holds 1-%d events",
                                  AUDIT_MAX);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!json_is_object(json_array_get(ev, i))) {
-            json_decref(x);
+        if (jcs_type(jcs_at(ev, i)) != JCS_OBJECT) {
+            jcs_doc_free(x);
             return fsm_reject_detail(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                                      NULL, "audit event %zu is not an object",
                                      i);
         }
     }
-    p = json_pack("{s:O}", "events", ev);
-    json_decref(x);
-    if (p == NULL) {
-        return PC_ENOMEM;
-    }
-    rc = fsm_emit(c, FACT_AUDIT, NO_SLICE, NO_SLICE, p);
-    json_decref(p);
+    pc_buf_init(&p);
+    jcs_w_init(&w, &p);
+    jcs_w_obj(&w);
+    jcs_w_key(&w, "events");
+    jcs_w_val(&w, x, ev);
+    jcs_w_obj_end(&w);
+    rc = fsm_emit_w(c, FACT_AUDIT, NO_SLICE, NO_SLICE, &w);
+    pc_buf_release(&p);
+    jcs_doc_free(x);
     return rc;
 }
 
 int
-fsm_records_replay_status(uint32_t type, const struct fact *first)
+fsm_records_replay_status(uint32_t type, const struct fact *first, int *status)
 {
-    json_t *p;
-    int status = 200;
+    struct jcs_doc *p;
+    const char *op;
+    size_t len;
+    int rc;
 
     if (type != CMD_RECORD_PUT || first->kind != FACT_RECORD) {
-        return 200;
+        return PC_OK;
     }
-    p = fsm_json_loadb((const char *)first->payload.p, first->payload.len, 0,
-                       NULL);
-    if (strcmp(json_string_value(json_object_get(p, "op")) ?: "", "create") ==
-        0) {
-        status = 201;
+    rc =
+        jcs_parse((const char *)first->payload.p, first->payload.len, &p, NULL);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
     }
-    json_decref(p);
-    return status;
+    op = fsm_get_str(jcs_root(p), "op", &len);
+    *status =
+        op != NULL && len == 6 && memcmp(op, "create", 6) == 0 ? 201 : 200;
+    jcs_doc_free(p);
+    return PC_OK;
 }

@@ -166,6 +166,55 @@ fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
                      201);
 }
 
+struct fsm_result
+fsmfx_oom_apply(struct fsmfx *fx, const struct pc_buf *entry, int want)
+{
+    uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
+    char errmsg[PC_ERRMSG_SIZE];
+    const struct fsm_result *res;
+    struct test_oom o = { 0 };
+    uint64_t n = led_count(fsm_led(fx->f));
+
+    led_root(fsm_led(fx->f), before);
+    for (long k = 0;; k++) {
+        test_oom_arm(&o, k, 1);
+        int rc = fsm_apply(fx->f, entry->data, entry->len, ++fx->index, errmsg);
+        if (test_oom_disarm(&o, rc == PC_OK)) {
+            break;
+        }
+        if (rc != PC_ENOMEM) {
+            fail_msg("allocation %ld failing: %s: %s", k, pc_errname(rc),
+                     errmsg);
+        }
+        assert_int_equal(led_count(fsm_led(fx->f)), n);
+        led_root(fsm_led(fx->f), after);
+        assert_memory_equal(before, after, PC_HASH_LEN);
+        assert_true(k < 100000);
+    }
+    test_oom_end(&o);
+    assert_int_equal(fsm_results(fx->f, &res), 1);
+    if (res[0].status != want) {
+        fail_msg("status %d, want %d: %s", res[0].status, want, res[0].message);
+    }
+    return res[0];
+}
+
+struct fsm_result
+fsmfx_oom_run(struct fsmfx *fx, uint32_t type, const char *principal,
+              const char *target, const char *body, const char *extra,
+              const char *idem, int want)
+{
+    struct fsm_result r;
+    struct pc_buf entry;
+
+    pc_buf_init(&entry);
+    fsmfx_encode(fx, &entry, type, principal, target, body, extra, idem);
+    fx->now += fx->step_ms;
+    r = fsmfx_oom_apply(fx, &entry, want);
+    pc_buf_release(&entry);
+    return r;
+}
+
 struct fsm *
 fsmfx_rebuilt(const struct fsmfx *fx)
 {
@@ -174,11 +223,21 @@ fsmfx_rebuilt(const struct fsmfx *fx)
 
     assert_int_equal(led_new(&copy), PC_OK);
     for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
+        uint8_t salt[PC_SALT_LEN];
         struct pc_slice enc;
+        struct pc_buf doc;
+        struct led_doc d;
+        bool has_doc;
 
+        pc_buf_init(&doc);
         assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        assert_int_equal(
-            led_append_encoded(copy, enc.p, enc.len, NULL, r, NULL), PC_OK);
+        /* Record versions carry a document (a retire version none). */
+        has_doc = led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK;
+        d = (struct led_doc){ salt, doc.data, doc.len };
+        assert_int_equal(led_append_encoded(copy, enc.p, enc.len,
+                                            has_doc ? &d : NULL, r, NULL),
+                         PC_OK);
+        pc_buf_release(&doc);
     }
     assert_int_equal(fsm_new(&f), PC_OK);
     assert_int_equal(fsm_restore(f, copy, NULL), PC_OK);

@@ -64,8 +64,8 @@ void fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
 void fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
                      const char *roles);
 
-/* A new state machine restored from a copy of `fx`'s facts (fsm_free it):
- * what a replica rebuilds from a snapshot. */
+/* A new state machine restored from a copy of `fx`'s facts and record
+ * documents (fsm_free it): what a replica rebuilds from a snapshot. */
 struct fsm *fsmfx_rebuilt(const struct fsmfx *fx);
 
 /* Encode and apply one command at the next index; its result (a copy). */
@@ -78,5 +78,21 @@ struct fsm_result fsmfx_run_len(struct fsmfx *fx, uint32_t type,
                                 const char *principal, const char *target,
                                 const void *body, size_t len, const char *extra,
                                 const char *idem);
+
+/*
+ * Apply `entry` (one command, as fsmfx_encode makes) at the next indexes
+ * with allocation k = 0, 1, ... failing once each (parses, payloads, the
+ * ledger, the derived state): every failure must be PC_ENOMEM with the
+ * ledger and its root as they were (never a verdict, which would be one
+ * replica's alone); the sweep must inject at least one and the run that
+ * succeeds must answer `want`. Returns that result.
+ */
+struct fsm_result fsmfx_oom_apply(struct fsmfx *fx, const struct pc_buf *entry,
+                                  int want);
+/* fsmfx_oom_apply of one command encoded as fsmfx_run would. */
+struct fsm_result fsmfx_oom_run(struct fsmfx *fx, uint32_t type,
+                                const char *principal, const char *target,
+                                const char *body, const char *extra,
+                                const char *idem, int want);
 
 #endif

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Seeds and a small PRNG for reproducible randomised tests. */
+/* Seeds and a small PRNG for reproducible randomised tests; the
+ * out-of-memory sweep's bookkeeping. */
 #include "tests/lib/test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "common/alloc.h"
 
 uint64_t
 test_seed(void)
@@ -32,4 +35,34 @@ test_rand(uint64_t *state)
     x ^= x >> 27;
     *state = x;
     return x * 0x2545f4914f6cdd1du;
+}
+
+void
+test_oom_arm(struct test_oom *o, long successes, long failures)
+{
+    o->start = pc_alloc_count();
+    pc_alloc_fault(successes, failures);
+}
+
+bool
+test_oom_disarm(struct test_oom *o, bool ok)
+{
+    pc_alloc_fault_off();
+    if (ok) {
+        o->used = pc_alloc_count() - o->start;
+    } else {
+        o->failed++;
+    }
+    return ok;
+}
+
+void
+test_oom_end(const struct test_oom *o)
+{
+    if (o->failed == 0) {
+        fail_msg("the out-of-memory sweep injected no failure");
+    }
+    if (o->used == 0) {
+        fail_msg("the sweep's successful run allocated nothing");
+    }
 }

@@ -433,6 +433,19 @@ test_catalog_validation_names_field(void **state)
           "update_frequency" },
         { "\"security_level\":2", "\"security_level\":5", "security_level" },
         { "\"security_level\":2", "\"security_level\":2.5", "security_level" },
+        /* An integer as written, as the rule always read it. */
+        { "\"security_level\":2", "\"security_level\":2.0", "security_level" },
+        { "\"security_level\":2", "\"security_level\":2e0", "security_level" },
+        { "\"security_level\":2", "\"security_level\":99999999999999999999",
+          "security_level" },
+        /* Of several unknown members, the first written is named. */
+        { "\"theme\":\"t\"", "\"zz\":1,\"theme\":\"t\",\"aa\":1", "zz" },
+        { "\"required\":true", "\"required\":true,\"zz\":1,\"aa\":2",
+          "fields[0].zz" },
+        { "\"conditions\":\"\"", "\"conditions\":\"\",\"y\":1,\"x\":1",
+          "open.y" },
+        /* Strings are C strings in the rules: U+0000 is refused. */
+        { "\"title\":\"v\"", "\"title\":\"a\\u0000b\"", "" },
         { "\"scope\":\"province\"", "\"scope\":\"city:\"", "scope" },
         { "\"scope\":\"province\"", "\"scope\":\"county:x\"", "scope" },
         { "\"theme\":\"t\"", "\"colour\":\"t\"", "colour" },
@@ -469,6 +482,30 @@ test_catalog_validation_names_field(void **state)
     assert_false(fsm_entry_body_valid(b, strlen(b), NULL, msg, field));
     assert_string_equal(field, "fields[1].name");
     assert_non_null(strstr(msg, "duplicate"));
+    /* The first repeat in declaration order; a bad declaration before it
+     * is reported first. */
+    body(b, sizeof(b), "v", "dept", "v", "province", "unconditional", "none",
+         "[{\"name\":\"b\",\"type\":\"date\"},{\"name\":\"a\",\"type\":"
+         "\"date\"},{\"name\":\"c\",\"type\":\"date\"},{\"name\":\"a\","
+         "\"type\":\"date\"},{\"name\":\"b\",\"type\":\"date\"}]");
+    assert_false(fsm_entry_body_valid(b, strlen(b), NULL, msg, field));
+    assert_string_equal(field, "fields[3].name");
+    assert_string_equal(msg, "\"fields[3].name\": duplicate field name \"a\"");
+    body(b, sizeof(b), "v", "dept", "v", "province", "unconditional", "none",
+         "[{\"name\":\"a\",\"type\":\"date\"},{\"name\":\"b\",\"type\":"
+         "\"day\"},{\"name\":\"a\",\"type\":\"date\"}]");
+    assert_false(fsm_entry_body_valid(b, strlen(b), NULL, msg, field));
+    assert_string_equal(field, "fields[1].type");
+    /* Messages of bodies that are not an object of strings. */
+    assert_false(fsm_entry_body_valid("{\"id\":", 6, NULL, msg, field));
+    assert_string_equal(msg,
+                        "malformed JSON: unexpected end of input at byte 6");
+    assert_string_equal(field, "");
+    assert_false(fsm_entry_body_valid("[1]", 3, NULL, msg, field));
+    assert_string_equal(msg, "the body must be a JSON object");
+    assert_false(
+        fsm_entry_body_valid("{\"title\":\"\\u0000\"}", 18, NULL, msg, field));
+    assert_string_equal(msg, "malformed JSON: a string holds \\u0000");
     /* A PUT body's id must match the path. */
     body(b, sizeof(b), "v", "dept", "v", "province", "unconditional", "none",
          NULL);
@@ -709,6 +746,26 @@ test_catalog_if_match(void **state)
     }
     assert_int_equal(update(fx, "prov", "im", b, 3), 409);
     assert_int_equal(fsm_entry(fx->f, "im")->version, 2);
+    /* The leader's number is read exactly, beyond 2^53 too; one that does
+     * not fit 64 bits, or is not written as an integer, is no If-Match. */
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b,
+            "{\"if_match\":9007199254740993}");
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(r.message, "version 9007199254740993 is"));
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b,
+            "{\"if_match\":9223372036854775807}");
+    assert_non_null(strstr(r.message, "version 9223372036854775807 is"));
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b,
+            "{\"if_match\":9223372036854775808}");
+    assert_string_equal(r.message, "If-Match required");
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b,
+            "{\"if_match\":-9223372036854775808}");
+    assert_string_equal(r.message, "If-Match required");
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b, "{\"if_match\":2.0}");
+    assert_string_equal(r.message, "If-Match required");
+    r = run(fx, CMD_ENTRY_UPDATE, "prov", "im", b, "{\"if_match\":\"2\"}");
+    assert_string_equal(r.message, "If-Match required");
+    assert_int_equal(fsm_entry(fx->f, "im")->version, 2);
     /* the provider is fixed at creation */
     body(b, sizeof(b), "im", "dept2", "t2", "province", "unconditional", "none",
          NULL);
@@ -868,35 +925,67 @@ static void
 test_catalog_oom_update(void **state)
 {
     struct fsmfx *fx = *state;
-    char b[1024], extra[40], errmsg[PC_ERRMSG_SIZE];
-    struct pc_buf entry;
-    int rc;
+    char b[1024];
 
     prepare(fx, "oom", "dept", "province", "prov", "admin",
             FSM_ENTRY_PUBLISHED);
     body(b, sizeof(b), "oom", "dept", "oom", "province", "conditional", "none",
          NULL);
-    snprintf(extra, sizeof(extra), "{\"if_match\":3}");
-    pc_buf_init(&entry);
-    fsmfx_encode(fx, &entry, CMD_ENTRY_UPDATE, "prov", "oom", b, extra, NULL);
-    uint64_t n = led_count(fsm_led(fx->f));
-    for (long k = 0;; k++) {
-        pc_alloc_fault(k, 1);
-        rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
-            break;
-        }
-        assert_int_equal(rc, PC_ENOMEM);
-        assert_int_equal(led_count(fsm_led(fx->f)), n);
-        assert_true(k < 10000);
-    }
-    pc_buf_release(&entry);
-    const struct fsm_result *res;
-    assert_int_equal(fsm_results(fx->f, &res), 1);
-    assert_int_equal(res[0].status, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_UPDATE, "prov", "oom", b, "{\"if_match\":3}",
+                  NULL, 200);
     assert_int_equal(fsm_entry(fx->f, "oom")->version, 4);
     assert_int_equal(fsm_entry(fx->f, "oom")->status, FSM_ENTRY_SUBMITTED);
+}
+
+/* Every catalog command under out of memory, through a whole lifecycle
+ * with a possible duplicate, and its refusals: each allocation failing
+ * (the body's parse, the stored version's, the payload's writing, the
+ * ledger, the derived entry) is PC_ENOMEM and leaves nothing. */
+static void
+test_catalog_oom_every_command(void **state)
+{
+    struct fsmfx *fx = *state;
+    char b[1024];
+
+    body(b, sizeof(b), "o1", "dept", "Same \\u00e9", "province",
+         "unconditional", "conditional",
+         "[{\"name\":\"a\",\"type\":\"string\"},{\"name\":\"b\","
+         "\"type\":\"integer\",\"required\":true,\"description\":\"x\"}]");
+    fsmfx_oom_run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL, "c1", 201);
+    assert_true(
+        fsmfx_oom_run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL, "c1", 201)
+            .replayed);
+    fsmfx_oom_run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL, NULL, 409);
+    fsmfx_oom_run(fx, CMD_ENTRY_CREATE, "prov", NULL, "{\"id\":1}", NULL, NULL,
+                  400);
+    fsmfx_oom_run(fx, CMD_ENTRY_UPDATE, "prov", "o1", b, "{\"if_match\":9}",
+                  NULL, 409);
+    fsmfx_oom_run(fx, CMD_ENTRY_SUBMIT, "prov", "o1", NULL, NULL, NULL, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_REVIEW, "admin", "o1",
+                  "{\"decision\":\"reject\",\"reason\":\"r \\u00e9\"}", NULL,
+                  NULL, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_SUBMIT, "prov", "o1", NULL, NULL, NULL, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_REVIEW, "admin", "o1", "{\"decision\":1}", NULL,
+                  NULL, 400);
+    fsmfx_oom_run(fx, CMD_ENTRY_REVIEW, "admin", "o1",
+                  "{\"decision\":\"approve\"}", NULL, NULL, 200);
+    /* Another provider, the same title: flagged on submission. */
+    body(b, sizeof(b), "o2", "dept2", "same \\u00e9", "province", "none",
+         "none", NULL);
+    fsmfx_oom_run(fx, CMD_ENTRY_CREATE, "prov2", NULL, b, NULL, NULL, 201);
+    fsmfx_oom_run(fx, CMD_ENTRY_SUBMIT, "prov2", "o2", NULL, NULL, NULL, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_REVIEW, "admin", "o2",
+                  "{\"decision\":\"approve\"}", NULL, NULL, 409);
+    fsmfx_oom_run(fx, CMD_ENTRY_REVIEW, "admin", "o2",
+                  "{\"decision\":\"approve\",\"override_duplicate\":true,"
+                  "\"reason\":\"checked\"}",
+                  NULL, NULL, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_RETIRE, "prov2", "o2", "{\"reason\":\"old\"}",
+                  NULL, NULL, 200);
+    fsmfx_oom_run(fx, CMD_ENTRY_RETIRE, "prov2", "o2", "{}", NULL, NULL, 400);
+    assert_int_equal(fsm_entry(fx->f, "o1")->status, FSM_ENTRY_PUBLISHED);
+    assert_int_equal(fsm_entry(fx->f, "o2")->status, FSM_ENTRY_RETIRED);
+    assert_int_equal(fsm_entry(fx->f, "o2")->version, 4);
 }
 
 int
@@ -923,6 +1012,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_catalog_rebuild_same_entries,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog_oom_update, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_oom_every_command, setup,
                                         teardown),
     };
     if (argc > 1) {

@@ -1169,22 +1169,23 @@ test_config_survives_every_oom(void **state)
     char *env[] = { "PROVCAT_RESTORE=/r.pcb", "PROVCAT_ADMIN_TOKEN_FILE=/t",
                     NULL };
     memset(&pattern, 0x5a, sizeof(pattern));
+    struct test_oom o = { 0 };
     for (n = 0;; n++) {
         memset(&c, 0x5a, sizeof(c));
-        pc_alloc_fault(n, 1);
+        test_oom_arm(&o, n, 1);
         int rc = parse(&c, msg, env,
                        ARGS("--config", path, "--id", "1", "--peer",
                             "127.0.0.1:7001", "--client", "127.0.0.1:8001",
                             "--data-dir", "/from-argv", "--cluster",
                             "1=127.0.0.1:7001,3=127.0.0.1:7003"));
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
         assert_int_equal(rc, PC_ENOMEM);
         assert_string_equal(msg, "out of memory");
         assert_memory_equal(&c, &pattern, sizeof(c));
     }
+    test_oom_end(&o);
     assert_true(n >= 8);
     assert_string_equal(c.data_dir, "/from-argv");
     assert_int_equal(c.cluster[1].id, 3);

@@ -19,6 +19,10 @@
 #include "node/fsm/fsm.h"
 #include "storage/led.h"
 
+/* A token hash no fixture uses. */
+#define OTHER_HASH \
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 /* H("admin-token"), the genesis token hash of every fixture. */
 static char admin_hash[PC_HASH_HEX_LEN + 1];
 
@@ -273,66 +277,192 @@ test_fsm_determinism_and_rebuild(void **state)
     fsmfx_free(other);
 }
 
-/* Apply the admin's command failing allocation k = 0, 1, ... once each:
- * every failure is PC_ENOMEM with ledger and root unchanged (never a
- * verdict, which would be one replica's alone), until it applies (201). */
-static void
-oom_sweep(struct fsmfx *fx, enum cmd_type type, const char *body,
-          const char *extra)
-{
-    uint8_t before[PC_HASH_LEN], after[PC_HASH_LEN];
-    char errmsg[PC_ERRMSG_SIZE];
-    const struct fsm_result *res;
-    struct pc_buf entry;
-
-    pc_buf_init(&entry);
-    fsmfx_encode(fx, &entry, type, "admin", NULL, body, extra, NULL);
-    for (long k = 0;; k++) {
-        uint64_t n = led_count(fsm_led(fx->f));
-        led_root(fsm_led(fx->f), before);
-        pc_alloc_fault(k, 1);
-        int rc = fsm_apply(fx->f, entry.data, entry.len, ++fx->index, errmsg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
-            assert_int_equal(led_count(fsm_led(fx->f)), n + 1);
-            assert_int_equal(fsm_results(fx->f, &res), 1);
-            assert_int_equal(res[0].status, 201);
-            pc_buf_release(&entry);
-            return;
-        }
-        assert_int_equal(rc, PC_ENOMEM);
-        assert_int_equal(led_count(fsm_led(fx->f)), n);
-        led_root(fsm_led(fx->f), after);
-        assert_memory_equal(before, after, PC_HASH_LEN);
-        assert_true(k < 10000);
-    }
-}
-
-/* Out of memory in the middle of a command leaves no trace; the retry
- * (raft offers the entry again) then succeeds with the same result. The
- * org and principal rules build their facts with jansson, whose
- * allocations fail here too. */
+/* Out of memory anywhere in a command (its parses, its payloads, the
+ * ledger, the derived state) leaves no trace; the retry (raft offers the
+ * entry again) then succeeds with the same result. Every org, principal
+ * and cluster command, accepted and refused, and idempotent replays. */
 static void
 test_fsm_oom_all_or_nothing(void **state)
 {
     struct fsmfx *fx = *state;
     char extra[120], h[PC_HASH_HEX_LEN + 1];
+    static const char org[] =
+        "{\"id\":\"oom\",\"name\":\"n \\u00e9\",\"level\":\"city\","
+        "\"kind\":\"agency\",\"parent\":\"authority\"}";
 
-    oom_sweep(fx, CMD_ORG_CREATE,
-              "{\"id\":\"oom\",\"name\":\"n\",\"level\":\"city\","
-              "\"kind\":\"agency\",\"parent\":\"authority\"}",
-              NULL);
+    fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL, org, NULL, "k1", 201);
     assert_non_null(fsm_org(fx->f, "oom"));
+    assert_true(
+        fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL, org, NULL, "k1", 201)
+            .replayed);
+    fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL, org, NULL, "k2", 409);
+    assert_true(
+        fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL, org, NULL, "k2", 409)
+            .replayed);
+    fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL, "{\"id\":", NULL, NULL,
+                  400);
+    fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL,
+                  "{\"id\":\"x\",\"name\":\"\\u0000\"}", NULL, NULL, 400);
 
     fsmfx_hash_hex("oom-token", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    oom_sweep(fx, CMD_PRINCIPAL_CREATE,
-              "{\"id\":\"oomp\",\"org\":\"oom\","
-              "\"roles\":[\"provider\",\"consumer\"]}",
-              extra);
+    fsmfx_oom_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL,
+                  "{\"id\":\"oomp\",\"org\":\"oom\","
+                  "\"roles\":[\"provider\",\"consumer\"]}",
+                  extra, NULL, 201);
     const struct fsm_principal *p = fsm_principal(fx->f, "oomp");
     assert_non_null(p);
     assert_string_equal(p->org, "oom");
+    fsmfx_oom_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, "{\"id\":\"oomc\"}",
+                  "{\"token_hash\":\"" OTHER_HASH "\"}", NULL, 201);
+    assert_true(fsm_principal(fx->f, "oomc")->citizen);
+    fsmfx_hash_hex("oom-token-2", h);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    fsmfx_oom_run(fx, CMD_PRINCIPAL_TOKEN, "oomp", "oomp", NULL, extra, NULL,
+                  200);
+    assert_non_null(by_token(fx, "oom-token-2"));
+    fsmfx_oom_run(fx, CMD_PRINCIPAL_TOKEN, "oomp", "oomp", NULL, "{}", NULL,
+                  400);
+    fsmfx_oom_run(fx, CMD_PRINCIPAL_REVOKE, "admin", "oomp", NULL, NULL, NULL,
+                  200);
+    assert_false(fsm_principal(fx->f, "oomp")->active);
+
+    fsmfx_oom_run(fx, CMD_MEMBER_URL, NULL, "7", NULL,
+                  "{\"client_url\":\"http://n7\",\"address\":\"a\"}", NULL,
+                  200);
+    assert_string_equal(fsm_member_url(fx->f, 7), "http://n7");
+    fsmfx_oom_run(fx, CMD_MEMBER_URL, NULL, "7", NULL, "{}", NULL, 400);
+    fsmfx_oom_run(fx, CMD_SECURITY_SUMMARY, NULL, NULL, NULL,
+                  "{\"node\":1,\"denials\":[1.5,{\"x\":null}]}", NULL, 200);
+    fsmfx_oom_run(fx, CMD_TICK, "admin", NULL, NULL, NULL, NULL, 403);
+}
+
+/* A restore rebuilds the derived state from the facts: out of memory at
+ * any point of it (each payload's parse included) fails it with the old
+ * state kept; the retry gives the same state as the original. */
+static void
+test_fsm_restore_survives_oom(void **state)
+{
+    struct fsmfx *fx = *state;
+    char errmsg[PC_ERRMSG_SIZE];
+    struct test_oom o = { 0 };
+    struct fsm *f;
+
+    fsmfx_org(fx, "city", "authority", "city", true);
+    fsmfx_principal(fx, "ca", "city", "\"authority\",\"provider\"");
+    fsmfx_principal(fx, "cit", NULL, NULL);
+    fsmfx_run(fx, CMD_MEMBER_URL, NULL, "3", NULL, "{\"client_url\":\"u3\"}",
+              NULL);
+    assert_int_equal(fsm_new(&f), PC_OK);
+    for (long k = 0;; k++) {
+        struct fsm *copy = fsmfx_rebuilt(fx);
+        struct led *l = fsm_led(copy), *mine;
+
+        /* Take the rebuilt state machine's ledger for our own. */
+        assert_int_equal(led_new(&mine), PC_OK);
+        for (uint64_t r = 1; r <= led_count(l); r++) {
+            struct pc_slice enc;
+
+            assert_int_equal(led_encoding(l, r, &enc), PC_OK);
+            assert_int_equal(
+                led_append_encoded(mine, enc.p, enc.len, NULL, r, NULL), PC_OK);
+        }
+        fsm_free(copy);
+        test_oom_arm(&o, k, 1);
+        int rc = fsm_restore(f, mine, errmsg);
+        if (test_oom_disarm(&o, rc == PC_OK)) {
+            break;
+        }
+        assert_int_equal(rc, PC_ENOMEM);
+        led_free(mine);
+        assert_null(fsm_cluster_id(f));
+        assert_int_equal(led_count(fsm_led(f)), 0);
+        assert_null(fsm_org(f, "authority"));
+    }
+    test_oom_end(&o);
+    assert_string_equal(fsm_cluster_id(f), "00112233445566778899aabbccddeeff");
+    assert_true(fsm_org(f, "city")->authority);
+    assert_int_equal(fsm_principal(f, "ca")->roles,
+                     FSM_ROLE_AUTHORITY | FSM_ROLE_PROVIDER);
+    assert_true(fsm_principal(f, "cit")->citizen);
+    assert_string_equal(fsm_member_url(f, 3), "u3");
+    uint8_t h[PC_HASH_LEN];
+    pc_hash(h, "ca", 2);
+    assert_non_null(fsm_principal_by_token(f, h));
+    fsm_free(f);
+}
+
+/* The body checks the HTTP layer runs before proposing (and apply again):
+ * each refusal's message, the first unknown member as written named. */
+static void
+test_fsm_body_checks(void **state)
+{
+    static const struct {
+        bool principal;
+        const char *body, *msg; /* msg NULL: valid */
+    } cases[] = {
+        { false,
+          "{\"id\":\"o\",\"name\":\"n\",\"level\":\"city\",\"kind\":"
+          "\"agency\",\"parent\":null,\"authority\":false}",
+          NULL },
+        { false,
+          "{\"id\":", "malformed JSON: unexpected end of input at byte 6" },
+        { false, "{\"id\":\"a\",\"id\":\"b\"}",
+          "malformed JSON: duplicate key \"id\" at byte 10" },
+        { false, "\"o\"", "the body must be a JSON object" },
+        { false, "{\"id\":\"o\",\"name\":\"a\\u0000\"}",
+          "malformed JSON: a string holds \\u0000" },
+        { false, "{\"zz\":1,\"id\":\"o\",\"aa\":2}", "unknown field \"zz\"" },
+        { false, "{\"name\":\"n\"}", "\"id\" is required" },
+        { false, "{\"id\":\"o p\"}",
+          "\"id\" must be an id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}" },
+        { false, "{\"id\":\"o\",\"parent\":7}",
+          "\"parent\" must be an id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}" },
+        { false, "{\"id\":\"o\",\"name\":\"\"}",
+          "\"name\" must be a string of 1-256 bytes" },
+        { false, "{\"id\":\"o\",\"name\":\"n\",\"level\":\"town\"}",
+          "\"level\" must be \"province\", \"city\" or \"county\"" },
+        { false,
+          "{\"id\":\"o\",\"name\":\"n\",\"level\":\"city\",\"kind\":"
+          "\"club\"}",
+          "\"kind\" must be \"agency\" or \"institution\"" },
+        { false,
+          "{\"id\":\"o\",\"name\":\"n\",\"level\":\"city\",\"kind\":"
+          "\"agency\",\"authority\":null}",
+          "\"authority\" must be true or false" },
+        { true, "{\"id\":\"p\",\"org\":\"o\",\"roles\":[\"auditor\"]}", NULL },
+        { true, "{\"id\":\"p\"}", NULL },
+        { true, "{\"id\":\"p\",\"org\":null,\"roles\":[]}", NULL },
+        { true, "{\"roles\":[],\"x\":1,\"id\":\"p\",\"a\":1}",
+          "unknown field \"x\"" },
+        { true, "{\"id\":\"p\",\"org\":\"o\",\"roles\":\"provider\"}",
+          "\"roles\" must be an array of role names" },
+        { true, "{\"id\":\"p\",\"org\":\"o\",\"roles\":[\"provider\",1]}",
+          "\"roles\"[1]: unknown role (authority, provider, consumer, "
+          "operator, auditor)" },
+        { true,
+          "{\"id\":\"p\",\"org\":\"o\",\"roles\":[\"auditor\",\"auditor\"]}",
+          "\"roles\"[1]: duplicate role" },
+        { true, "{\"id\":\"p\",\"roles\":[\"consumer\"]}",
+          "a principal without \"org\" is a citizen and has no roles" },
+        { true, "{\"id\":\"p\",\"org\":\"o\"}",
+          "\"roles\" must name at least one role" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char msg[200] = "";
+        const char *b = cases[i].body;
+        bool ok = cases[i].principal
+                      ? fsm_principal_body_valid(b, strlen(b), msg)
+                      : fsm_org_body_valid(b, strlen(b), msg);
+
+        if (ok != (cases[i].msg == NULL) ||
+            (cases[i].msg != NULL && strcmp(msg, cases[i].msg) != 0)) {
+            fail_msg("case %zu (%s): %s \"%s\"", i, b, ok ? "valid" : "refused",
+                     msg);
+        }
+    }
 }
 
 /* Entries that are not commands, or of an unknown rules version, are
@@ -381,7 +511,10 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fsm_oom_all_or_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_restore_survives_oom, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_fsm_bad_entries, setup, teardown),
+        cmocka_unit_test(test_fsm_body_checks),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

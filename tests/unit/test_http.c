@@ -828,18 +828,20 @@ test_http_reader_survives_oom(void **state)
     static const char in[] = "GET /a/b%20c?x=1&y=2 HTTP/1.1\r\nH: v\r\n"
                              "Content-Length: 3\r\n\r\nabc";
 
+    struct test_oom o = { 0 };
+
     (void)state;
     for (long n = 0;; n++) {
         struct http_reader *rd = NULL;
         struct http_request *req = NULL;
         size_t used;
 
-        pc_alloc_fault(n, 1);
+        test_oom_arm(&o, n, 1);
         int rc = http_reader_new(NULL, "ip", &rd);
         if (rc == PC_OK) {
             rc = http_reader_feed(rd, in, sizeof(in) - 1, &used, &req);
         }
-        pc_alloc_fault_off();
+        test_oom_disarm(&o, rc == PC_OK);
         http_reader_free(rd);
         if (rc == PC_OK) {
             assert_non_null(req);
@@ -851,6 +853,7 @@ test_http_reader_survives_oom(void **state)
         assert_int_equal(rc, PC_ENOMEM);
         assert_true(n < 1000);
     }
+    test_oom_end(&o);
 }
 
 /* ---- server over sockets ---- */

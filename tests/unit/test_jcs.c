@@ -2,15 +2,21 @@
 /*
  * Unit tests for common/jcs: RFC 8785 vectors, every rejection class with
  * its message, limits, random documents (idempotence and content
- * preservation), out-of-memory at every allocation, and a throughput note.
+ * preservation), out-of-memory at every allocation, and a throughput note;
+ * the writer: its bytes against the parser's and emitter's (escapes, key
+ * order, numbers, random documents), sticky errors, asserts, out-of-memory.
  */
 #include "tests/lib/test.h"
 
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -857,6 +863,11 @@ test_jcs_accessors(void **state)
     assert_true(jcs_is_integer(v));
     assert_null(jcs_string(v, &len));
     assert_false(jcs_is_integer(jcs_get(r, "f", 1)));
+    assert_true(jcs_is_int_literal(jcs_get(r, "n", 1)));
+    assert_false(jcs_is_int_literal(jcs_get(r, "f", 1)));
+    assert_true(jcs_is_int_literal(jcs_get(r, "neg", 3)));
+    assert_false(jcs_is_int_literal(jcs_get(r, "name", 4)));
+    assert_true(jcs_has_nul(d));
     assert_false(jcs_is_integer(jcs_get(r, "big", 3)));
     assert_true(jcs_is_integer(jcs_get(r, "max", 3)));
     assert_true(jcs_is_integer(jcs_get(r, "min", 3)));
@@ -881,6 +892,54 @@ test_jcs_accessors(void **state)
     assert_int_equal(jcs_len(jcs_get(r, "obj", 3)), 0);
     jcs_doc_free(d);
     jcs_doc_free(NULL);
+}
+
+/* Integer literals are told from numbers written with a fraction or an
+ * exponent of the same value; U+0000 is noticed in keys and values. */
+static void
+test_jcs_literals_and_nul(void **state)
+{
+    static const struct {
+        const char *text;
+        bool literal;
+    } nums[] = {
+        { "2", true },     { "-2", true },
+        { "0", true },     { "-0", true },
+        { "2.0", false },  { "2e0", false },
+        { "2E+0", false }, { "20e-1", false },
+        { "0.5", false },  { "12345678901234567890", true },
+    };
+    static const struct {
+        const char *text;
+        bool nul;
+    } docs[] = {
+        { "{\"a\":\"b\"}", false },
+        { "{\"a\":\"\\u0001\\n\"}", false },
+        { "{\"a\":\"x\\u0000\"}", true },
+        { "{\"\\u0000\":1}", true },
+        { "[[\"\\u0000\"]]", true },
+        { "\"\\\\u0000\"", false }, /* a backslash, then u0000 */
+    };
+    struct jcs_doc *d;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        assert_int_equal(
+            jcs_parse(nums[i].text, strlen(nums[i].text), &d, NULL), PC_OK);
+        if (jcs_is_int_literal(jcs_root(d)) != nums[i].literal) {
+            fail_msg("%s: literal %d", nums[i].text, !nums[i].literal);
+        }
+        assert_false(jcs_has_nul(d));
+        jcs_doc_free(d);
+    }
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        assert_int_equal(
+            jcs_parse(docs[i].text, strlen(docs[i].text), &d, NULL), PC_OK);
+        if (jcs_has_nul(d) != docs[i].nul) {
+            fail_msg("%s: has_nul %d", docs[i].text, !docs[i].nul);
+        }
+        jcs_doc_free(d);
+    }
 }
 
 /* jcs_emit appends to what the buffer already holds. */
@@ -1362,12 +1421,12 @@ test_jcs_oom_every_allocation(void **state)
     assert_true(pc_alloc_count() - before >= 4);
     pc_buf_release(&out);
 
+    struct test_oom o = { 0 };
     for (n = 0;; n++) {
         assert_int_equal(pc_buf_put(&out, "keep", 4), PC_OK);
-        pc_alloc_fault(n, 1);
+        test_oom_arm(&o, n, 1);
         int rc = jcs_canonicalize((char *)in.data, in.len, &out, msg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
         assert_int_equal(rc, PC_ENOMEM);
@@ -1376,9 +1435,589 @@ test_jcs_oom_every_allocation(void **state)
         assert_memory_equal(out.data, "keep", 4);
         pc_buf_release(&out);
     }
+    test_oom_end(&o);
     assert_true(n >= 4);
     pc_buf_release(&out);
     pc_buf_release(&in);
+}
+
+/* ---- writer ---------------------------------------------------------- */
+
+/* The writer's bytes so far as a NUL-terminated string (for messages). */
+static const char *
+wtext(struct pc_buf *b)
+{
+    assert_int_equal(pc_buf_put_u8(b, 0), PC_OK);
+    b->len--;
+    return (const char *)b->data;
+}
+
+/* Every kind of value, nested, with keys in canonical order. */
+static void
+test_jcs_writer_values(void **state)
+{
+    static const char want[] =
+        "{\"a\":[],\"b\":{},\"d\":[1.5,-0.001,1e+21,5e-324,0],"
+        "\"i\":[0,-1,9007199254740991,-9007199254740992,"
+        "9223372036854776000,-9223372036854776000],"
+        "\"l\":[true,false,null],\"s\":\"caf\xc3\xa9 \\\"q\\\" \\\\\","
+        "\"v\":[[1,{\"x\":\"y\"}],{\"k\":2}],\"z\":[\"\",\"a\\u0000b\"]}";
+    struct jcs_writer w;
+    struct jcs_doc *d;
+    struct pc_buf b;
+
+    (void)state;
+    pc_buf_init(&b);
+    static const char v[] = "[[1,{\"x\":\"y\"}],{\"k\":2}]";
+    assert_int_equal(jcs_parse(v, sizeof(v) - 1, &d, NULL), PC_OK);
+    jcs_w_init(&w, &b);
+    jcs_w_obj(&w);
+    jcs_w_key(&w, "a");
+    jcs_w_arr(&w);
+    jcs_w_arr_end(&w);
+    jcs_w_key(&w, "b");
+    jcs_w_obj(&w);
+    jcs_w_obj_end(&w);
+    jcs_w_key(&w, "d");
+    jcs_w_arr(&w);
+    jcs_w_double(&w, 1.5);
+    jcs_w_double(&w, -0.001);
+    jcs_w_double(&w, 1e21);
+    jcs_w_double(&w, 5e-324);
+    jcs_w_double(&w, -0.0);
+    jcs_w_arr_end(&w);
+    jcs_w_key(&w, "i");
+    jcs_w_arr(&w);
+    jcs_w_int(&w, 0);
+    jcs_w_int(&w, -1);
+    jcs_w_int(&w, 9007199254740991);
+    jcs_w_int(&w, -9007199254740992);
+    jcs_w_int(&w, INT64_MAX);
+    jcs_w_int(&w, INT64_MIN);
+    jcs_w_arr_end(&w);
+    jcs_w_key(&w, "l");
+    jcs_w_arr(&w);
+    jcs_w_bool(&w, true);
+    jcs_w_bool(&w, false);
+    jcs_w_null(&w);
+    jcs_w_arr_end(&w);
+    jcs_w_kstr(&w, "s", "caf\xc3\xa9 \"q\" \\");
+    jcs_w_key(&w, "v");
+    jcs_w_val(&w, d, jcs_root(d));
+    jcs_w_keyn(&w, "z", 1);
+    jcs_w_arr(&w);
+    jcs_w_str(&w, "");
+    jcs_w_strn(&w, "a\0b", 3);
+    jcs_w_arr_end(&w);
+    jcs_w_obj_end(&w);
+    assert_int_equal(jcs_w_finish(&w), PC_OK);
+    assert_string_equal(wtext(&b), want);
+    jcs_doc_free(d);
+
+    /* Scalars alone, raw splices, the member shorthands. */
+    b.len = 0;
+    jcs_w_init(&w, &b);
+    jcs_w_str(&w, "top");
+    assert_int_equal(jcs_w_finish(&w), PC_OK);
+    jcs_w_init(&w, &b);
+    jcs_w_obj(&w);
+    jcs_w_kbool(&w, "b", true);
+    jcs_w_kint(&w, "i", -7);
+    jcs_w_knull(&w, "n");
+    jcs_w_key(&w, "r");
+    jcs_w_raw(&w, "{\"x\":[1]}", 9);
+    jcs_w_kstr(&w, "s", "t");
+    jcs_w_obj_end(&w);
+    assert_int_equal(jcs_w_finish(&w), PC_OK);
+    assert_string_equal(wtext(&b), "\"top\"{\"b\":true,\"i\":-7,\"n\":null,"
+                                   "\"r\":{\"x\":[1]},\"s\":\"t\"}");
+    pc_buf_release(&b);
+}
+
+/* Every byte below 0x80 in a string value and in a key is written as
+ * jcs_emit writes it (a parse of the \\u00xx form, then emit). */
+static void
+test_jcs_writer_escapes_like_emit(void **state)
+{
+    struct pc_buf b, in, c;
+    struct jcs_writer w;
+
+    (void)state;
+    pc_buf_init(&b);
+    pc_buf_init(&in);
+    pc_buf_init(&c);
+    for (unsigned ch = 0; ch < 0x80; ch++) {
+        char s[3] = { 'a', (char)ch, 'z' };
+
+        b.len = in.len = c.len = 0;
+        jcs_w_init(&w, &b);
+        jcs_w_obj(&w);
+        jcs_w_keyn(&w, s, 3);
+        jcs_w_strn(&w, s, 3);
+        jcs_w_obj_end(&w);
+        assert_int_equal(jcs_w_finish(&w), PC_OK);
+        assert_int_equal(
+            pc_buf_printf(&in, "{\"a\\u%04xz\":\"a\\u%04xz\"}", ch, ch), PC_OK);
+        assert_int_equal(
+            jcs_canonicalize((const char *)in.data, in.len, &c, NULL), PC_OK);
+        if (b.len != c.len || memcmp(b.data, c.data, b.len) != 0) {
+            fail_msg("byte 0x%02x: writer %s, emit %.*s", ch, wtext(&b),
+                     (int)c.len, (const char *)c.data);
+        }
+    }
+    pc_buf_release(&b);
+    pc_buf_release(&in);
+    pc_buf_release(&c);
+}
+
+/* Keys in UTF-16 order, which differs from UTF-8 byte order above U+FFFF,
+ * give what the parser's sort gives. */
+static void
+test_jcs_writer_key_order(void **state)
+{
+    /* UTF-16 order: "", "a", "ab", U+00E9, U+20AC, U+1F600 (D83D DE00),
+     * U+E000, U+FFFF. */
+    static const char *const keys[] = {
+        "",
+        "a",
+        "ab",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\xee\x80\x80",
+        "\xef\xbf\xbf",
+    };
+    static const char in[] =
+        "{\"\\uffff\":7,\"\\ue000\":6,\"\\ud83d\\ude00\":5,\"\\u20ac\":4,"
+        "\"\\u00e9\":3,\"ab\":2,\"a\":1,\"\":0}";
+    struct pc_buf b, c;
+    struct jcs_writer w;
+
+    (void)state;
+    pc_buf_init(&b);
+    pc_buf_init(&c);
+    jcs_w_init(&w, &b);
+    jcs_w_obj(&w);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        jcs_w_kint(&w, keys[i], (int64_t)i);
+        if (i > 0) {
+            assert_true(jcs_key_cmp(keys[i - 1], strlen(keys[i - 1]), keys[i],
+                                    strlen(keys[i])) < 0);
+            assert_true(jcs_key_cmp(keys[i], strlen(keys[i]), keys[i - 1],
+                                    strlen(keys[i - 1])) > 0);
+        }
+    }
+    jcs_w_obj_end(&w);
+    assert_int_equal(jcs_w_finish(&w), PC_OK);
+    assert_int_equal(jcs_canonicalize(in, sizeof(in) - 1, &c, NULL), PC_OK);
+    assert_int_equal(b.len, c.len);
+    assert_memory_equal(b.data, c.data, b.len);
+    assert_int_equal(jcs_key_cmp("ab", 2, "ab", 2), 0);
+    /* Keys whose written form has escapes are compared unescaped. */
+    b.len = 0;
+    jcs_w_init(&w, &b);
+    jcs_w_obj(&w);
+    jcs_w_kint(&w, "\x01", 1);
+    jcs_w_kint(&w, "\n", 2);
+    jcs_w_kint(&w, "\x1f", 3);
+    jcs_w_kint(&w, "\"", 4);
+    jcs_w_kint(&w, "A", 5);
+    jcs_w_kint(&w, "\\", 6);
+    jcs_w_kint(&w, "\\\\", 7);
+    jcs_w_obj_end(&w);
+    assert_int_equal(jcs_w_finish(&w), PC_OK);
+    assert_string_equal(wtext(&b),
+                        "{\"\\u0001\":1,\"\\n\":2,\"\\u001f\":3,"
+                        "\"\\\"\":4,\"A\":5,\"\\\\\":6,\"\\\\\\\\\":7}");
+    pc_buf_release(&b);
+    pc_buf_release(&c);
+}
+
+/* Write `v` of `d` again through the writer: containers item by item
+ * (some spliced whole), scalars by type. */
+static void
+rewrite(struct gen *g, struct jcs_writer *w, const struct jcs_doc *d,
+        const struct jcs_val *v)
+{
+    const char *s;
+    size_t len;
+
+    if (rnd(g, 8) == 0) {
+        jcs_w_val(w, d, v);
+        return;
+    }
+    switch (jcs_type(v)) {
+    case JCS_NULL:
+        jcs_w_null(w);
+        break;
+    case JCS_TRUE:
+    case JCS_FALSE:
+        jcs_w_bool(w, jcs_type(v) == JCS_TRUE);
+        break;
+    case JCS_NUMBER:
+        if (jcs_is_integer(v) && rnd(g, 2)) {
+            jcs_w_int(w, (int64_t)jcs_number(v));
+        } else {
+            jcs_w_double(w, jcs_number(v));
+        }
+        break;
+    case JCS_STRING:
+        s = jcs_string(v, &len);
+        jcs_w_strn(w, s, len);
+        break;
+    case JCS_ARRAY:
+        jcs_w_arr(w);
+        for (size_t i = 0; i < jcs_len(v); i++) {
+            rewrite(g, w, d, jcs_at(v, i));
+        }
+        jcs_w_arr_end(w);
+        break;
+    case JCS_OBJECT:
+        jcs_w_obj(w);
+        for (size_t i = 0; i < jcs_len(v); i++) {
+            s = jcs_key(v, i, &len);
+            jcs_w_keyn(w, s, len);
+            rewrite(g, w, d, jcs_at(v, i));
+        }
+        jcs_w_obj_end(w);
+        break;
+    }
+}
+
+/* Random documents written again through the writer give exactly the
+ * canonical bytes of jcs_parse + jcs_emit. */
+static void
+test_jcs_writer_random_round_trip(void **state)
+{
+    uint64_t seed = test_seed();
+    struct gen g = { .rng = seed };
+    struct pc_buf in, c, b;
+    char msg[PC_ERRMSG_SIZE];
+
+    (void)state;
+    pc_buf_init(&in);
+    pc_buf_init(&c);
+    pc_buf_init(&b);
+    g.b = &in;
+    for (int i = 0; i < 3000; i++) {
+        struct jcs_writer w;
+        struct jcs_doc *d;
+
+        in.len = c.len = b.len = 0;
+        gen_value(&g, 0);
+        if (jcs_parse((char *)in.data, in.len, &d, msg) != PC_OK) {
+            test_seed_note(__func__, seed);
+            fail_msg("doc %d: %s", i, msg);
+        }
+        assert_int_equal(jcs_emit(d, &c), PC_OK);
+        jcs_w_init(&w, &b);
+        rewrite(&g, &w, d, jcs_root(d));
+        assert_int_equal(jcs_w_finish(&w), PC_OK);
+        jcs_doc_free(d);
+        if (b.len != c.len || memcmp(b.data, c.data, b.len) != 0) {
+            test_seed_note(__func__, seed);
+            fail_msg("doc %d: %.*s\n emit   %.*s\n writer %.*s", i, (int)in.len,
+                     in.data, (int)c.len, c.data, (int)b.len, b.data);
+        }
+    }
+    pc_buf_release(&in);
+    pc_buf_release(&c);
+    pc_buf_release(&b);
+}
+
+/* A string that is not UTF-8 or a number JSON cannot hold is PC_EINVAL,
+ * reported once at the end with the buffer as it was; later calls do
+ * nothing. */
+static void
+test_jcs_writer_sticky_errors(void **state)
+{
+    static const char *const bad[] = { "\xff", "\xc3", "\xed\xa0\x80",
+                                       "\xc0\xaf" };
+    struct jcs_writer w;
+    struct pc_buf b;
+
+    (void)state;
+    pc_buf_init(&b);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (int as_key = 0; as_key < 2; as_key++) {
+            b.len = 0;
+            assert_int_equal(pc_buf_put(&b, "keep", 4), PC_OK);
+            jcs_w_init(&w, &b);
+            jcs_w_obj(&w);
+            jcs_w_kstr(&w, "a", "fine");
+            if (as_key) {
+                jcs_w_kstr(&w, bad[i], "x");
+            } else {
+                jcs_w_kstr(&w, "b", bad[i]);
+            }
+            assert_int_equal(b.len, 4);
+            jcs_w_kstr(&w, "c", "more");
+            jcs_w_obj_end(&w);
+            assert_int_equal(jcs_w_finish(&w), PC_EINVAL);
+            assert_int_equal(b.len, 4);
+            assert_memory_equal(b.data, "keep", 4);
+        }
+    }
+    static const double nonfinite[] = { NAN, INFINITY, -INFINITY };
+    for (size_t i = 0; i < 3; i++) {
+        b.len = 0;
+        jcs_w_init(&w, &b);
+        jcs_w_arr(&w);
+        jcs_w_int(&w, 1);
+        jcs_w_double(&w, nonfinite[i]);
+        jcs_w_int(&w, 2);
+        jcs_w_arr_end(&w);
+        assert_int_equal(jcs_w_finish(&w), PC_EINVAL);
+        assert_int_equal(b.len, 0);
+    }
+    pc_buf_release(&b);
+}
+
+/* Run `fn` in a child process: whether it died of an assert (SIGABRT). */
+static bool
+aborts(void (*fn)(void))
+{
+    pid_t pid = fork();
+    int st;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        dup2(null, 2); /* the assert's message is expected */
+        fn();
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+static struct pc_buf misuse_buf;
+
+static void
+misuse_order(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_kint(&w, "b", 1);
+    jcs_w_kint(&w, "a", 2);
+}
+
+static void
+misuse_repeat(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_kint(&w, "a", 1);
+    jcs_w_kint(&w, "a", 2);
+}
+
+/* Byte order would accept this; UTF-16 order puts U+1F600 first. */
+static void
+misuse_utf16(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_kint(&w, "\xef\xbf\xbf", 1);
+    jcs_w_kint(&w, "\xf0\x9f\x98\x80", 2);
+}
+
+static void
+misuse_escaped_order(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_kint(&w, "A", 1);
+    jcs_w_kint(&w, "\x01", 2); /* written \u0001: sorts before "A" */
+}
+
+static void
+misuse_value_without_key(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_int(&w, 1);
+}
+
+static void
+misuse_key_in_array(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_arr(&w);
+    jcs_w_key(&w, "a");
+}
+
+static void
+misuse_key_without_value(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_key(&w, "a");
+    jcs_w_obj_end(&w);
+}
+
+static void
+misuse_wrong_end(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_arr_end(&w);
+}
+
+static void
+misuse_two_values(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_int(&w, 1);
+    jcs_w_int(&w, 2);
+}
+
+static void
+misuse_unfinished(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_arr(&w);
+    jcs_w_finish(&w);
+}
+
+static void
+misuse_nothing(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_finish(&w);
+}
+
+static void
+misuse_too_deep(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    for (int i = 0; i <= JCS_W_MAX_DEPTH; i++) {
+        jcs_w_arr(&w);
+    }
+}
+
+static void
+use_in_order(void)
+{
+    struct jcs_writer w;
+
+    jcs_w_init(&w, &misuse_buf);
+    jcs_w_obj(&w);
+    jcs_w_kint(&w, "\x01", 1);
+    jcs_w_kint(&w, "A", 2);
+    jcs_w_kint(&w, "\xf0\x9f\x98\x80", 3);
+    jcs_w_kint(&w, "\xef\xbf\xbf", 4);
+    jcs_w_obj_end(&w);
+    if (jcs_w_finish(&w) != PC_OK) {
+        abort();
+    }
+}
+
+/* Keys out of canonical order, repeated keys and misplaced calls are bugs
+ * of the caller: each stops the process with an assert. */
+static void
+test_jcs_writer_asserts_misuse(void **state)
+{
+    static void (*const cases[])(void) = {
+        misuse_order,
+        misuse_repeat,
+        misuse_utf16,
+        misuse_escaped_order,
+        misuse_value_without_key,
+        misuse_key_in_array,
+        misuse_key_without_value,
+        misuse_wrong_end,
+        misuse_two_values,
+        misuse_unfinished,
+        misuse_nothing,
+        misuse_too_deep,
+    };
+
+    (void)state;
+    pc_buf_init(&misuse_buf);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (!aborts(cases[i])) {
+            fail_msg("misuse case %zu did not stop on an assert", i);
+        }
+    }
+    assert_false(aborts(use_in_order));
+}
+
+/* A document whose writing grows the buffer several times: each
+ * allocation failing once gives PC_ENOMEM with the buffer as it was; the
+ * sweep must inject at least one failure before the run that succeeds. */
+static void
+test_jcs_writer_oom_every_allocation(void **state)
+{
+    struct test_oom o = { 0 };
+    struct jcs_doc *d;
+    struct pc_buf b;
+    char big[300];
+    long k;
+
+    (void)state;
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    static const char v[] = "{\"q\":[1,\"two\",{\"3\":null}]}";
+    assert_int_equal(jcs_parse(v, sizeof(v) - 1, &d, NULL), PC_OK);
+    pc_buf_init(&b);
+    for (k = 0;; k++) {
+        struct jcs_writer w;
+        int rc;
+
+        assert_int_equal(pc_buf_put(&b, "keep", 4), PC_OK);
+        test_oom_arm(&o, k, 1);
+        jcs_w_init(&w, &b);
+        jcs_w_obj(&w);
+        jcs_w_key(&w, "a");
+        jcs_w_arr(&w);
+        for (int i = 0; i < 20; i++) {
+            jcs_w_str(&w, big);
+        }
+        jcs_w_arr_end(&w);
+        jcs_w_key(&w, "b");
+        jcs_w_val(&w, d, jcs_root(d));
+        jcs_w_kint(&w, "c", 3);
+        jcs_w_obj_end(&w);
+        rc = jcs_w_finish(&w);
+        if (test_oom_disarm(&o, rc == PC_OK)) {
+            break;
+        }
+        assert_int_equal(rc, PC_ENOMEM);
+        assert_int_equal(b.len, 4);
+        assert_memory_equal(b.data, "keep", 4);
+        pc_buf_release(&b);
+        assert_true(k < 1000);
+    }
+    test_oom_end(&o);
+    assert_int_equal(o.failed, k);
+    assert_memory_equal(b.data, "keep{\"a\":[\"xxx", 12);
+    pc_buf_release(&b);
+    jcs_doc_free(d);
 }
 
 /* Canonicalising a ~300-byte record: correct, and its speed reported. */
@@ -1445,10 +2084,18 @@ main(int argc, char **argv)
         cmocka_unit_test(test_jcs_depth_limit),
         cmocka_unit_test(test_jcs_value_limit),
         cmocka_unit_test(test_jcs_accessors),
+        cmocka_unit_test(test_jcs_literals_and_nul),
         cmocka_unit_test(test_jcs_emit_appends),
         cmocka_unit_test(test_jcs_utf8_validator),
         cmocka_unit_test(test_jcs_random_idempotent),
         cmocka_unit_test(test_jcs_oom_every_allocation),
+        cmocka_unit_test(test_jcs_writer_values),
+        cmocka_unit_test(test_jcs_writer_escapes_like_emit),
+        cmocka_unit_test(test_jcs_writer_key_order),
+        cmocka_unit_test(test_jcs_writer_random_round_trip),
+        cmocka_unit_test(test_jcs_writer_sticky_errors),
+        cmocka_unit_test(test_jcs_writer_asserts_misuse),
+        cmocka_unit_test(test_jcs_writer_oom_every_allocation),
         cmocka_unit_test(test_jcs_throughput),
     };
 

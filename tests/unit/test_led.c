@@ -1034,15 +1034,16 @@ test_led_append_oom(void **state)
     led_free(l);
 
     /* Creating a ledger. */
+    struct test_oom o = { 0 };
     for (long n = 0;; n++) {
-        pc_alloc_fault(n, 1);
+        test_oom_arm(&o, n, 1);
         int rc = led_new(&l);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
         assert_int_equal(rc, PC_ENOMEM);
     }
+    test_oom_end(&o);
     led_free(l);
 }
 

@@ -1341,28 +1341,12 @@ test_records_restore_same(void **state)
 static void
 oom_sweep(struct fsmfx *fx, const struct pc_buf *entry, int want)
 {
-    char errmsg[PC_ERRMSG_SIZE];
-    const struct fsm_result *res;
-    uint64_t n = led_count(fsm_led(fx->f));
-    int rc;
-
-    for (long k = 0;; k++) {
-        pc_alloc_fault(k, 1);
-        rc = fsm_apply(fx->f, entry->data, entry->len, ++fx->index, errmsg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
-            break;
-        }
-        assert_int_equal(rc, PC_ENOMEM);
-        assert_int_equal(led_count(fsm_led(fx->f)), n);
-        assert_true(k < 10000);
-    }
-    assert_int_equal(fsm_results(fx->f, &res), 1);
-    assert_int_equal(res[0].status, want);
+    fsmfx_oom_apply(fx, entry, want);
 }
 
-/* Out of memory anywhere in a batch (both forms), a PUT, a retire or a
- * correction leaves the ledger unchanged; the retry applies it. */
+/* Out of memory anywhere in a batch (both forms), a PUT, a retire, a
+ * correction, a refusal or an audit batch leaves the ledger unchanged; the
+ * retry applies it. */
 static void
 test_records_oom(void **state)
 {
@@ -1400,6 +1384,29 @@ test_records_oom(void **state)
     oom_sweep(fx, &entry, 200);
     assert_int_equal(latest(fx, "e", "c"), 3);
     pc_buf_release(&entry);
+
+    /* Refusals whose facts carry a detail; an idempotent replay of a PUT;
+     * read-audit batches. */
+    fsmfx_oom_run(fx, CMD_RECORD_PUT, "prov", "e/c", "{\"name\":\"5\"}",
+                  "{\"salt\":\"" SALT_A "\",\"if_match\":1}", NULL, 409);
+    fsmfx_oom_run(fx, CMD_RECORD_PUT, "prov", "e/d", "{\"n\":1}", EXTRA_A, NULL,
+                  422);
+    fsmfx_oom_run(fx, CMD_RECORD_RETIRE, "prov", "e/c", "{\"x\":1}", NULL, NULL,
+                  400);
+    fsmfx_oom_run(fx, CMD_RECORD_BATCH, "prov", "e",
+                  "{\"records\":[{\"key\":\"a\",\"value\":{}}]}",
+                  "{\"salts\":\"" SALT_A "\"}", NULL, 422);
+    fsmfx_oom_run(fx, CMD_RECORD_PUT, "prov", "e/d", "{\"name\":\"6\"}",
+                  EXTRA_A, "put-d", 201);
+    assert_true(fsmfx_oom_run(fx, CMD_RECORD_PUT, "prov", "e/d",
+                              "{\"name\":\"6\"}", EXTRA_A, "put-d", 201)
+                    .replayed);
+    fsmfx_oom_run(fx, CMD_AUDIT, NULL, NULL, NULL,
+                  "{\"events\":[{\"principal\":\"cons\",\"entry\":\"e\","
+                  "\"count\":3,\"w\":[1.5,null]}]}",
+                  NULL, 200);
+    fsmfx_oom_run(fx, CMD_AUDIT, NULL, NULL, NULL, "{\"events\":[2]}", NULL,
+                  400);
 }
 
 int

@@ -1175,12 +1175,12 @@ test_snap_decode_survives_every_oom(void **state)
     struct led *out;
     int fails = 0;
 
+    struct test_oom o = { 0 };
     for (long n = 0;; n++) {
         out = NULL;
-        pc_alloc_fault(n, -1);
+        test_oom_arm(&o, n, -1);
         int rc = snap_decode(s.data, s.len, &out, errmsg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
         if (rc != PC_ENOMEM) {
@@ -1189,6 +1189,7 @@ test_snap_decode_survives_every_oom(void **state)
         assert_null(out);
         fails++;
     }
+    test_oom_end(&o);
     assert_true(fails > 3);
     assert_null(ledgers_differ(l, out));
     led_free(out);
@@ -1208,12 +1209,12 @@ test_snap_encode_survives_every_oom(void **state)
     int fails = 0;
 
     assert_int_equal(led_view_open(l, &v), PC_OK);
+    struct test_oom o = { 0 };
     for (long n = 0;; n++) {
         pc_buf_init(&s);
-        pc_alloc_fault(n, -1);
+        test_oom_arm(&o, n, -1);
         int rc = snap_encode_buf(v, &s, errmsg);
-        pc_alloc_fault_off();
-        if (rc == PC_OK) {
+        if (test_oom_disarm(&o, rc == PC_OK)) {
             break;
         }
         assert_int_equal(rc, PC_ENOMEM);
@@ -1221,6 +1222,7 @@ test_snap_encode_survives_every_oom(void **state)
         pc_buf_release(&s);
         fails++;
     }
+    test_oom_end(&o);
     assert_true(fails > 1);
     assert_int_equal(s.len, ref.len);
     assert_memory_equal(s.data, ref.data, s.len);
