@@ -34,8 +34,8 @@ answer_json(struct provcat *c, char **json, const char *what)
 /* A call whose answer is a JSON document. */
 static int
 call_json(struct provcat *c, const char *method, const struct pc_buf *path,
-          const char *body, size_t body_len, unsigned flags,
-          int64_t if_version, char **json, const char *what)
+          const char *body, size_t body_len, unsigned flags, int64_t if_version,
+          char **json, const char *what)
 {
     struct pcl_req r = { 0 };
     int rc;
@@ -99,8 +99,8 @@ call_with_object(struct provcat *c, const char *method,
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: the body must be one JSON object", what);
     }
-    return call_json(c, method, path, obj, strlen(obj), flags, if_version,
-                     json, what);
+    return call_json(c, method, path, obj, strlen(obj), flags, if_version, json,
+                     what);
 }
 
 /* POST with a body of one optional string member, e.g. {"reason": "..."}. */
@@ -199,6 +199,7 @@ provcat_status(struct provcat *c, const char *origin,
     if (s->json == NULL) {
         rc = PROVCAT_ENOMEM;
     }
+    pcl_learn_members(c, o);
     m = json_object_get(o, "members");
     if (rc == PROVCAT_OK && json_array_size(m) > 0) {
         s->members = pc_calloc(json_array_size(m), sizeof(*s->members));
@@ -242,15 +243,15 @@ provcat_member_add(struct provcat *c, uint64_t id, const char *address,
     pc_buf_init(&path);
     pc_buf_init(&b);
     rc = pcl_path(&path, "/v1/members");
-    rc |= pc_buf_printf(&b, "{\"id\":%llu,\"address\":", (unsigned long long)id);
+    rc |=
+        pc_buf_printf(&b, "{\"id\":%llu,\"address\":", (unsigned long long)id);
     rc |= pcl_json_str(&b, address, strlen(address));
     rc |= pc_buf_put(&b, ",\"client_url\":", 14);
     rc |= pcl_json_str(&b, client_url, strlen(client_url));
     rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK
-             ? call_json(c, "POST", &path, (const char *)b.data, b.len,
-                         PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
-             : oom(c, what);
+    rc = rc == PC_OK ? call_json(c, "POST", &path, (const char *)b.data, b.len,
+                                 PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
+                     : oom(c, what);
     pc_buf_release(&path);
     pc_buf_release(&b);
     return rc;
@@ -351,9 +352,8 @@ provcat_org_create(struct provcat *c, const char *org_json, char **json)
     pcl_reset(c);
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/orgs");
-    rc = rc == PC_OK ? call_with_object(c, "POST", &path, org_json,
-                                        WRITE_IDEM, PROVCAT_ANY_VERSION, json,
-                                        "create org")
+    rc = rc == PC_OK ? call_with_object(c, "POST", &path, org_json, WRITE_IDEM,
+                                        PROVCAT_ANY_VERSION, json, "create org")
                      : oom(c, "create org");
     pc_buf_release(&path);
     return rc;
@@ -396,10 +396,10 @@ provcat_principal_create(struct provcat *c, const char *principal_json,
     pcl_reset(c);
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/principals");
-    rc = rc == PC_OK ? call_with_object(c, "POST", &path, principal_json,
-                                        WRITE_IDEM, PROVCAT_ANY_VERSION, json,
-                                        "create principal")
-                     : oom(c, "create principal");
+    rc = rc == PC_OK
+             ? call_with_object(c, "POST", &path, principal_json, WRITE_IDEM,
+                                PROVCAT_ANY_VERSION, json, "create principal")
+             : oom(c, "create principal");
     pc_buf_release(&path);
     return rc;
 }
@@ -490,10 +490,10 @@ provcat_entry_create(struct provcat *c, const char *entry_json, char **json)
     pcl_reset(c);
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/catalog");
-    rc = rc == PC_OK ? call_with_object(c, "POST", &path, entry_json,
-                                        WRITE_IDEM, PROVCAT_ANY_VERSION, json,
-                                        "create entry")
-                     : oom(c, "create entry");
+    rc = rc == PC_OK
+             ? call_with_object(c, "POST", &path, entry_json, WRITE_IDEM,
+                                PROVCAT_ANY_VERSION, json, "create entry")
+             : oom(c, "create entry");
     pc_buf_release(&path);
     return rc;
 }
@@ -513,8 +513,8 @@ provcat_entry_update(struct provcat *c, const char *id, const char *entry_json,
     }
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/catalog/%s", id);
-    rc = rc == PC_OK ? call_with_object(c, "PUT", &path, entry_json,
-                                        WRITE_IDEM, if_version, json, what)
+    rc = rc == PC_OK ? call_with_object(c, "PUT", &path, entry_json, WRITE_IDEM,
+                                        if_version, json, what)
                      : oom(c, what);
     pc_buf_release(&path);
     return rc;
@@ -523,8 +523,7 @@ provcat_entry_update(struct provcat *c, const char *id, const char *entry_json,
 PROVCAT_API int
 provcat_entry_submit(struct provcat *c, const char *id, char **json)
 {
-    return post_on(c, "/v1/catalog/%s/submit", id, NULL, json,
-                   "submit entry");
+    return post_on(c, "/v1/catalog/%s/submit", id, NULL, json, "submit entry");
 }
 
 PROVCAT_API int
@@ -536,8 +535,8 @@ provcat_entry_review(struct provcat *c, const char *id, const char *decision,
     int rc;
 
     pcl_reset(c);
-    if (decision == NULL || (strcmp(decision, "approve") != 0 &&
-                             strcmp(decision, "reject") != 0)) {
+    if (decision == NULL ||
+        (strcmp(decision, "approve") != 0 && strcmp(decision, "reject") != 0)) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: the decision is approve or reject", what);
     }
@@ -584,9 +583,14 @@ provcat_entry_get(struct provcat *c, const char *id, char **json)
     return get_by_id(c, "/v1/catalog/%s", id, json, "get entry");
 }
 
-/* ---- lists ----------------------------------------------------------------- */
+/* ---- lists -----------------------------------------------------------------
+ */
 
-enum iter_kind { ITER_JSON, ITER_RECORDS, ITER_KEYS };
+enum iter_kind {
+    ITER_JSON,
+    ITER_RECORDS,
+    ITER_KEYS
+};
 
 struct provcat_iter {
     struct provcat *c;
@@ -614,8 +618,7 @@ struct page_scan {
 };
 
 static int
-page_member(void *arg, const char *name, size_t len, const char *v,
-            size_t vlen)
+page_member(void *arg, const char *name, size_t len, const char *v, size_t vlen)
 {
     struct page_scan *s = arg;
 
@@ -699,8 +702,8 @@ iter_fetch(struct provcat_iter *it)
 static const char *
 skip_ws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' ||
-                       *p == ',')) {
+    while (p < end &&
+           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) {
         p++;
     }
     return p;
@@ -873,8 +876,8 @@ add_filters(struct pc_buf *b, const char *const *filters)
 }
 
 int
-pcl_list(struct provcat *c, bool records, struct pc_buf *base,
-         const char *what, struct provcat_iter **out)
+pcl_list(struct provcat *c, bool records, struct pc_buf *base, const char *what,
+         struct provcat_iter **out)
 {
     return iter_new(c, records ? ITER_RECORDS : ITER_KEYS, base, what, out);
 }

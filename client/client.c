@@ -247,8 +247,8 @@ answer_error(struct provcat *c, const char *what)
     return rc;
 }
 
-static int
-local_error(struct provcat *c, int rc, const char *what, const char *fmt, ...)
+static int local_error(struct provcat *c, int rc, const char *what,
+                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -325,8 +325,7 @@ origin_of(const char *url, const char **rest)
         }
         p = end + 1;
     } else {
-        while (*p != '\0' && *p != ':' && *p != '/' && *p != '?' &&
-               *p != ' ') {
+        while (*p != '\0' && *p != ':' && *p != '/' && *p != '?' && *p != ' ') {
             p++;
         }
     }
@@ -400,8 +399,7 @@ add_node(struct provcat *c, char *origin, bool configured)
 PROVCAT_API const char *const *
 provcat_origins(struct provcat *c, size_t *n)
 {
-    const char **v = pc_realloc(c->origins_view,
-                                (c->n_nodes + 1) * sizeof(*v));
+    const char **v = pc_realloc(c->origins_view, (c->n_nodes + 1) * sizeof(*v));
 
     if (v == NULL) {
         *n = 0;
@@ -451,6 +449,7 @@ client_alloc(void)
         return NULL;
     }
     c->leader = -1;
+    c->answered = -1;
     c->timeout_ms = PCL_DEFAULT_TIMEOUT_MS;
     pc_buf_init(&c->body);
     pcl_reset(c);
@@ -549,7 +548,7 @@ provcat_dup(const struct provcat *src, struct provcat **out)
         }
     }
     c->leader = src->leader;
-    c->cur = src->cur;
+    c->cur = randombytes_uniform((uint32_t)c->n_nodes);
     c->timeout_ms = src->timeout_ms;
     c->stale = src->stale;
     c->min_revision = src->min_revision;
@@ -602,6 +601,14 @@ provcat_set_stale_reads(struct provcat *c, bool stale)
     c->stale = stale;
 }
 
+PROVCAT_API void
+provcat_set_min_revision(struct provcat *c, uint64_t revision)
+{
+    if (revision > c->min_revision) {
+        c->min_revision = revision;
+    }
+}
+
 static bool
 idem_key_valid(const char *k)
 {
@@ -613,8 +620,8 @@ idem_key_valid(const char *k)
     for (size_t i = 0; i < n; i++) {
         char ch = k[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == ':' || ch == '-')) {
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' ||
+              ch == '-')) {
             return false;
         }
     }
@@ -642,7 +649,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
     size_t len = size * n, nl;
     const char *v;
 
-#define IS_HDR(name)                                    \
+#define IS_HDR(name)                                                      \
     (len > sizeof(name) && strncasecmp(p, name ":", sizeof(name)) == 0 && \
      (v = p + sizeof(name)) != NULL)
     nl = len;
@@ -710,8 +717,8 @@ on_body(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-static struct curl_slist *
-add_hdr(struct curl_slist *l, bool *ok, const char *fmt, ...)
+static struct curl_slist *add_hdr(struct curl_slist *l, bool *ok,
+                                  const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static struct curl_slist *
@@ -779,8 +786,8 @@ attempt(struct provcat *c, const struct pcl_req *r, size_t node,
     if (r->if_version == PROVCAT_CREATE_ONLY) {
         hdrs = add_hdr(hdrs, &ok, "If-None-Match: *");
     } else if (r->if_version > 0) {
-        hdrs = add_hdr(hdrs, &ok, "If-Match: \"%lld\"",
-                       (long long)r->if_version);
+        hdrs =
+            add_hdr(hdrs, &ok, "If-Match: \"%lld\"", (long long)r->if_version);
     }
     hdrs = add_hdr(hdrs, &ok, "Expect:");
     if (!ok) {
@@ -906,22 +913,15 @@ failed_at(struct provcat *c, size_t node, bool unreachable)
 static void
 refresh_members(struct provcat *c, int64_t deadline)
 {
-    static const struct pcl_req st = { "GET",
-                                       "/v1/status",
-                                       NULL,
-                                       0,
-                                       PCL_LOCAL,
-                                       PROVCAT_ANY_VERSION,
-                                       NULL,
-                                       NULL,
-                                       NULL,
+    static const struct pcl_req st = { "GET", "/v1/status", NULL,
+                                       0,     PCL_LOCAL,    PROVCAT_ANY_VERSION,
+                                       NULL,  NULL,         NULL,
                                        NULL };
     int64_t now = now_ms();
     bool sent;
 
     for (size_t i = 0; i < c->n_configured; i++) {
-        json_t *o, *m;
-        size_t k;
+        json_t *o;
 
         if (!c->nodes[i].configured || is_down(c, i, now)) {
             continue;
@@ -935,21 +935,34 @@ refresh_members(struct provcat *c, int64_t deadline)
             continue;
         }
         o = json_loadb((const char *)c->body.data, c->body.len, 0, NULL);
-        json_array_foreach(json_object_get(o, "members"), k, m)
-        {
-            json_t *u = json_object_get(m, "client_url");
-            char *origin;
-
-            if (!json_is_string(u)) {
-                continue;
-            }
-            origin = origin_of(json_string_value(u), NULL);
-            if (origin != NULL && add_node(c, origin, false) != PROVCAT_OK) {
-                pc_free(origin);
-            }
-        }
+        c->answered = (long)i;
+        pcl_learn_members(c, o);
         json_decref(o);
         return;
+    }
+}
+
+void
+pcl_learn_members(struct provcat *c, json_t *status)
+{
+    json_t *m;
+    size_t k;
+
+    if (c->answered < 0 || !c->nodes[c->answered].configured) {
+        return;
+    }
+    json_array_foreach(json_object_get(status, "members"), k, m)
+    {
+        json_t *u = json_object_get(m, "client_url");
+        char *origin;
+
+        if (!json_is_string(u)) {
+            continue;
+        }
+        origin = origin_of(json_string_value(u), NULL);
+        if (origin != NULL && add_node(c, origin, false) != PROVCAT_OK) {
+            pc_free(origin);
+        }
     }
 }
 
@@ -971,11 +984,11 @@ pcl_call(struct provcat *c, const struct pcl_req *r, const char *what)
 {
     int64_t start = now_ms();
     int64_t deadline = c->timeout_ms > 0 ? start + c->timeout_ms : INT64_MAX;
-    bool want_leader = (r->flags & PCL_WRITE) ||
-                       ((r->flags & PCL_READ) &&
-                        (!c->stale || (r->flags & PCL_NO_STALE)));
-    bool stale = (r->flags & PCL_READ) && c->stale &&
-                 !(r->flags & PCL_NO_STALE);
+    bool want_leader =
+        (r->flags & PCL_WRITE) ||
+        ((r->flags & PCL_READ) && (!c->stale || (r->flags & PCL_NO_STALE)));
+    bool stale =
+        (r->flags & PCL_READ) && c->stale && !(r->flags & PCL_NO_STALE);
     bool safe = !(r->flags & PCL_WRITE) || (r->flags & PCL_IDEM);
     char idem[65];
     const char *key = NULL;
@@ -1036,8 +1049,9 @@ pcl_call(struct provcat *c, const struct pcl_req *r, const char *what)
                                    (unsigned long long)c->delivered);
             }
             last = local_error(
-                c, cc == CURLE_OPERATION_TIMEDOUT ? PROVCAT_ETIMEOUT
-                                                  : PROVCAT_ECONNECT,
+                c,
+                cc == CURLE_OPERATION_TIMEDOUT ? PROVCAT_ETIMEOUT
+                                               : PROVCAT_ECONNECT,
                 what, "%s: %s", c->nodes[node].origin, curl_easy_strerror(cc));
             if (sent && !safe) {
                 return local_error(c, PROVCAT_EOUTCOMEUNKNOWN, what,
@@ -1053,6 +1067,7 @@ pcl_call(struct provcat *c, const struct pcl_req *r, const char *what)
             goto retry;
         }
         if (c->status >= 200 && c->status < 300) {
+            c->answered = (long)node;
             if (r->flags & PCL_WRITE) {
                 if (c->last_revision > c->min_revision) {
                     c->min_revision = c->last_revision;

@@ -17,12 +17,13 @@
 #include "common/buf.h"
 
 #define PCL_DEFAULT_TIMEOUT_MS 10000
-#define PCL_CONNECT_TIMEOUT_MS 2000 /* per attempt, so a dead host fails over */
-#define PCL_DOWN_MS            1000 /* an unreachable node is skipped so long */
-#define PCL_MAX_REDIRECTS      5    /* per attempt round */
-#define PCL_BACKOFF_BASE_MS    25
-#define PCL_BACKOFF_CAP_MS     1000
-#define PCL_PAGE_LIMIT         1000
+#define PCL_CONNECT_TIMEOUT_MS 2000 /* per attempt, so a dead host fails over \
+                                     */
+#define PCL_DOWN_MS         1000    /* an unreachable node is skipped so long */
+#define PCL_MAX_REDIRECTS   5       /* per attempt round */
+#define PCL_BACKOFF_BASE_MS 25
+#define PCL_BACKOFF_CAP_MS  1000
+#define PCL_PAGE_LIMIT      1000
 
 /* One node this client may talk to: an endpoint, or a member learnt from
  * one. Only these origins ever see the token. */
@@ -58,8 +59,9 @@ struct provcat {
     struct pcl_node *nodes; /* configured endpoints first */
     size_t n_nodes, n_configured;
     const char **origins_view;
-    long leader; /* index in `nodes` of the leader as last learnt, or -1 */
-    size_t cur;  /* node tried first by requests any node may serve */
+    long leader;   /* index in `nodes` of the leader as last learnt, or -1 */
+    size_t cur;    /* node tried first by requests any node may serve */
+    long answered; /* index of the node that gave the last answer */
     char *token;
     long timeout_ms;
     bool stale;
@@ -100,6 +102,10 @@ struct provcat {
  * c->err with `what` as the message's context.
  */
 int pcl_call(struct provcat *c, const struct pcl_req *r, const char *what);
+
+/* Add the members' client URLs listed in the /v1/status answer `status`
+ * to the known nodes, if a configured endpoint gave it (c->answered). */
+void pcl_learn_members(struct provcat *c, json_t *status);
 
 /* Clear the last error (every public call starts with it). */
 void pcl_reset(struct provcat *c);

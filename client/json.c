@@ -178,7 +178,8 @@ skip_value(const char *p, const char *end, int depth)
         for (;;) {
             if (obj) {
                 p = ws(p, end);
-                if (p >= end || *p != '"' || (p = skip_string(p, end)) == NULL) {
+                if (p >= end || *p != '"' ||
+                    (p = skip_string(p, end)) == NULL) {
                     return NULL;
                 }
                 p = ws(p, end);

@@ -51,34 +51,34 @@ extern "C" {
  * string codes are the contract on the wire; each maps to one constant.
  * Append only: values are never renumbered or reused.
  */
-#define PROVCAT_ERR_MAP(X)                                                    \
-    X(ENOMEM, -1, NULL, "out of memory")                                      \
-    X(EINVAL, -2, NULL, "invalid argument")                                   \
-    X(ECONNECT, -3, NULL, "no endpoint could be reached")                     \
-    X(ETIMEOUT, -4, NULL, "timed out")                                        \
-    X(EPROTO, -5, NULL, "malformed answer from the server")                   \
-    X(EREDIRECT, -6, NULL, "redirect to an unknown origin refused")           \
-    X(EVERIFY, -7, NULL, "verification failed")                               \
-    X(EIO, -8, NULL, "local input/output error")                              \
-    X(EBADREQUEST, -9, "bad_request", "bad request")                          \
-    X(EUNAUTHORIZED, -10, "unauthorized", "unauthorized")                     \
-    X(EFORBIDDEN, -11, "forbidden", "forbidden")                              \
-    X(ENOTFOUND, -12, "not_found", "not found")                               \
-    X(EIMMUTABLE, -13, "immutable", "history cannot be deleted")              \
-    X(ECONFLICT, -14, "conflict", "conflict")                                 \
-    X(ETOOLARGE, -15, "too_large", "too large")                               \
-    X(EINVALID, -16, "invalid", "document violates the schema")               \
-    X(EIDEMPOTENCY, -17, "idempotency_mismatch",                              \
-      "idempotency key reused with another request")                          \
-    X(ERATELIMITED, -18, "rate_limited", "rate limited")                      \
-    X(EUNAVAILABLE, -19, "unavailable", "unavailable")                        \
-    X(EOUTCOMEUNKNOWN, -20, "outcome_unknown",                                \
-      "the write may or may not have applied")                                \
-    X(ECLOCKSKEW, -21, "clock_skew", "leader clock skew")                     \
-    X(ENOSPACE, -22, "insufficient_storage", "the node's disk is full")       \
-    X(ENOTLEADER, -23, "not_leader", "not the leader")                        \
-    X(EMETHOD, -24, "method_not_allowed", "method not allowed")               \
-    X(EINTERNAL, -25, "internal", "internal server error")                    \
+#define PROVCAT_ERR_MAP(X)                                              \
+    X(ENOMEM, -1, NULL, "out of memory")                                \
+    X(EINVAL, -2, NULL, "invalid argument")                             \
+    X(ECONNECT, -3, NULL, "no endpoint could be reached")               \
+    X(ETIMEOUT, -4, NULL, "timed out")                                  \
+    X(EPROTO, -5, NULL, "malformed answer from the server")             \
+    X(EREDIRECT, -6, NULL, "redirect to an unknown origin refused")     \
+    X(EVERIFY, -7, NULL, "verification failed")                         \
+    X(EIO, -8, NULL, "local input/output error")                        \
+    X(EBADREQUEST, -9, "bad_request", "bad request")                    \
+    X(EUNAUTHORIZED, -10, "unauthorized", "unauthorized")               \
+    X(EFORBIDDEN, -11, "forbidden", "forbidden")                        \
+    X(ENOTFOUND, -12, "not_found", "not found")                         \
+    X(EIMMUTABLE, -13, "immutable", "history cannot be deleted")        \
+    X(ECONFLICT, -14, "conflict", "conflict")                           \
+    X(ETOOLARGE, -15, "too_large", "too large")                         \
+    X(EINVALID, -16, "invalid", "document violates the schema")         \
+    X(EIDEMPOTENCY, -17, "idempotency_mismatch",                        \
+      "idempotency key reused with another request")                    \
+    X(ERATELIMITED, -18, "rate_limited", "rate limited")                \
+    X(EUNAVAILABLE, -19, "unavailable", "unavailable")                  \
+    X(EOUTCOMEUNKNOWN, -20, "outcome_unknown",                          \
+      "the write may or may not have applied")                          \
+    X(ECLOCKSKEW, -21, "clock_skew", "leader clock skew")               \
+    X(ENOSPACE, -22, "insufficient_storage", "the node's disk is full") \
+    X(ENOTLEADER, -23, "not_leader", "not the leader")                  \
+    X(EMETHOD, -24, "method_not_allowed", "method not allowed")         \
+    X(EINTERNAL, -25, "internal", "internal server error")              \
     X(ESERVER, -26, NULL, "unexpected answer from the server")
 
 enum {
@@ -122,7 +122,9 @@ PROVCAT_API int provcat_new(const char *endpoints, const char *token,
 /*
  * A new client with the settings of `c` (endpoints, token, timeout,
  * consistency, state file path) and what it learnt of the cluster (members,
- * leader), for another thread. PROVCAT_OK or PROVCAT_ENOMEM.
+ * leader), for another thread. Its stale reads start at a node picked at
+ * random, so clients made this way spread their reads over the cluster.
+ * PROVCAT_OK or PROVCAT_ENOMEM.
  * Context: the thread that uses `c`.
  */
 PROVCAT_API int provcat_dup(const struct provcat *c, struct provcat **out);
@@ -148,12 +150,19 @@ PROVCAT_API void provcat_set_timeout_ms(struct provcat *c, long timeout_ms);
 PROVCAT_API void provcat_set_stale_reads(struct provcat *c, bool stale);
 
 /*
+ * Raise the `min_revision` of stale reads to at least `revision` (e.g. the
+ * revision of a list being exported), so every node that answers has
+ * applied it (a node behind waits up to 1 s, then answers 503 and the
+ * client tries another).
+ */
+PROVCAT_API void provcat_set_min_revision(struct provcat *c, uint64_t revision);
+
+/*
  * Use `key` (1-64 of [A-Za-z0-9._:-]) as the Idempotency-Key of the next
  * write instead of a generated one, e.g. to retry a write across process
  * restarts. PROVCAT_OK or PROVCAT_EINVAL. Applies to one write only.
  */
-PROVCAT_API int provcat_set_idempotency_key(struct provcat *c,
-                                            const char *key);
+PROVCAT_API int provcat_set_idempotency_key(struct provcat *c, const char *key);
 
 /*
  * Details of the last failed call on `c` (borrowed, valid until the next
@@ -172,8 +181,8 @@ struct provcat_error {
     int64_t current_version; /* the version a 409 found, or -1 */
     const char *json;        /* the error body, or NULL */
 };
-PROVCAT_API const struct provcat_error *provcat_last_error(
-    const struct provcat *c);
+PROVCAT_API const struct provcat_error *
+provcat_last_error(const struct provcat *c);
 
 /* The message of the last failure: the server's sentence, or what went
  * wrong locally, with context ("put records: ..."). Borrowed. */
@@ -272,9 +281,9 @@ typedef int (*provcat_write_cb)(void *arg, const void *p, size_t n);
 typedef void (*provcat_progress_cb)(void *arg, uint64_t done, uint64_t total);
 
 struct provcat_backup_info {
-    uint64_t revision;                  /* the backup's revision */
+    uint64_t revision;                   /* the backup's revision */
     char root[PROVCAT_HASH_HEX_LEN + 1]; /* its Merkle root */
-    uint64_t bytes;                     /* bytes written to the sink */
+    uint64_t bytes;                      /* bytes written to the sink */
 };
 
 /*
@@ -294,8 +303,7 @@ PROVCAT_API int provcat_backup(struct provcat *c, provcat_write_cb write,
 PROVCAT_API int provcat_org_create(struct provcat *c, const char *org_json,
                                    char **json);
 /* GET /v1/orgs/{id}. */
-PROVCAT_API int provcat_org_get(struct provcat *c, const char *id,
-                                char **json);
+PROVCAT_API int provcat_org_get(struct provcat *c, const char *id, char **json);
 /*
  * POST /v1/principals with `principal_json` (`{"id", "org"?, "roles"}`).
  * `*json` gets `{"id", "org", "roles", "token"}`; the token is shown only
@@ -341,8 +349,7 @@ PROVCAT_API void provcat_iter_free(struct provcat_iter *it);
  */
 
 /* GET /v1/orgs. */
-PROVCAT_API int provcat_orgs_list(struct provcat *c,
-                                  struct provcat_iter **out);
+PROVCAT_API int provcat_orgs_list(struct provcat *c, struct provcat_iter **out);
 
 /* ---- catalog entries ------------------------------------------------- */
 
@@ -351,8 +358,8 @@ PROVCAT_API int provcat_entry_create(struct provcat *c, const char *entry_json,
                                      char **json);
 /* PUT /v1/catalog/{id} with If-Match `if_version` (required, >= 1). */
 PROVCAT_API int provcat_entry_update(struct provcat *c, const char *id,
-                                     const char *entry_json,
-                                     int64_t if_version, char **json);
+                                     const char *entry_json, int64_t if_version,
+                                     char **json);
 /* POST /v1/catalog/{id}/submit. */
 PROVCAT_API int provcat_entry_submit(struct provcat *c, const char *id,
                                      char **json);
@@ -568,10 +575,11 @@ PROVCAT_API int provcat_ledger_consistency(struct provcat *c, uint64_t from,
  * `path` of `n_path` hashes (RFC 6962 / RFC 9162 §2.1.3.2). PROVCAT_OK or
  * PROVCAT_EVERIFY. Pure computation: no client, any thread.
  */
-PROVCAT_API int provcat_verify_inclusion(
-    const uint8_t leaf[PROVCAT_HASH_LEN], uint64_t leaf_index,
-    uint64_t tree_size, const uint8_t (*path)[PROVCAT_HASH_LEN], size_t n_path,
-    const uint8_t root[PROVCAT_HASH_LEN]);
+PROVCAT_API int
+provcat_verify_inclusion(const uint8_t leaf[PROVCAT_HASH_LEN],
+                         uint64_t leaf_index, uint64_t tree_size,
+                         const uint8_t (*path)[PROVCAT_HASH_LEN], size_t n_path,
+                         const uint8_t root[PROVCAT_HASH_LEN]);
 
 /*
  * Check that the tree of `to` leaves with root `to_root` extends the tree
@@ -625,8 +633,7 @@ PROVCAT_API int provcat_record_verify(struct provcat *c,
 /* Hex of a hash into `out` (65 bytes); hash of hex (false if malformed). */
 PROVCAT_API void provcat_hex(char out[PROVCAT_HASH_HEX_LEN + 1],
                              const uint8_t hash[PROVCAT_HASH_LEN]);
-PROVCAT_API bool provcat_unhex(uint8_t hash[PROVCAT_HASH_LEN],
-                               const char *hex);
+PROVCAT_API bool provcat_unhex(uint8_t hash[PROVCAT_HASH_LEN], const char *hex);
 
 #ifdef __cplusplus
 }

@@ -34,8 +34,7 @@ one_value(const char *s, size_t len)
 }
 
 static bool
-args_ok(struct provcat *c, const char *entry, const char *key,
-        const char *what)
+args_ok(struct provcat *c, const char *entry, const char *key, const char *what)
 {
     if (entry == NULL || entry[0] == '\0' || key == NULL || key[0] == '\0') {
         pcl_fail(c, PROVCAT_EINVAL, "%s: an entry id and a record key", what);
@@ -288,10 +287,10 @@ provcat_record_retire(struct provcat *c, const char *entry, const char *key,
     rc = pc_buf_put(&b, "{\"reason\":", 10);
     rc |= pcl_json_str(&b, reason, strlen(reason));
     rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK ? record_write(c, "POST", entry, key, "/retire",
-                                    (const char *)b.data, b.len, if_version,
-                                    out, what)
-                     : oom(c, what);
+    rc = rc == PC_OK
+             ? record_write(c, "POST", entry, key, "/retire",
+                            (const char *)b.data, b.len, if_version, out, what)
+             : oom(c, what);
     pc_buf_release(&b);
     return rc;
 }
@@ -328,10 +327,10 @@ provcat_record_correct(struct provcat *c, const char *entry, const char *key,
         rc |= pcl_json_str(&b, objection, strlen(objection));
     }
     rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK ? record_write(c, "POST", entry, key, "/correct",
-                                    (const char *)b.data, b.len, if_version,
-                                    out, what)
-                     : oom(c, what);
+    rc = rc == PC_OK
+             ? record_write(c, "POST", entry, key, "/correct",
+                            (const char *)b.data, b.len, if_version, out, what)
+             : oom(c, what);
     pc_buf_release(&b);
     return rc;
 }
@@ -441,7 +440,8 @@ provcat_records_list(struct provcat *c, const char *entry, const char *prefix,
     return pcl_list(c, false, &path, what, out);
 }
 
-/* ---- batch ---------------------------------------------------------------- */
+/* ---- batch ----------------------------------------------------------------
+ */
 
 PROVCAT_API void
 provcat_batch_result_free(struct provcat_batch_result *r)

@@ -207,14 +207,13 @@ provcat_ledger_consistency(struct provcat *c, uint64_t from, uint64_t to,
 PROVCAT_API int
 provcat_verify_inclusion(const uint8_t leaf[PROVCAT_HASH_LEN],
                          uint64_t leaf_index, uint64_t tree_size,
-                         const uint8_t (*path)[PROVCAT_HASH_LEN],
-                         size_t n_path, const uint8_t root[PROVCAT_HASH_LEN])
+                         const uint8_t (*path)[PROVCAT_HASH_LEN], size_t n_path,
+                         const uint8_t root[PROVCAT_HASH_LEN])
 {
     if (leaf == NULL || root == NULL || (path == NULL && n_path > 0)) {
         return PROVCAT_EINVAL;
     }
-    return mrk_verify_inclusion(leaf, leaf_index, tree_size, path, n_path,
-                                root)
+    return mrk_verify_inclusion(leaf, leaf_index, tree_size, path, n_path, root)
                ? PROVCAT_OK
                : PROVCAT_EVERIFY;
 }
@@ -399,8 +398,7 @@ provcat_record_verify(struct provcat *c, const struct provcat_record *rec)
     pcl_reset(c);
     if (rec == NULL || rec->revision == 0 ||
         !pc_unhex(leaf, PC_HASH_LEN, rec->hash, strlen(rec->hash))) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: a record with its hash",
-                        what);
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: a record with its hash", what);
     }
     if (rec->value != NULL) {
         if (!pc_unhex(salt, sizeof(salt), rec->salt, strlen(rec->salt)) ||

@@ -29,8 +29,8 @@
 #include "client/provcat.h"
 #include "tests/client/cluster.h"
 
-#define FIELDS                                                               \
-    "[{\"name\":\"name\",\"type\":\"string\",\"required\":true},"            \
+#define FIELDS                                                    \
+    "[{\"name\":\"name\",\"type\":\"string\",\"required\":true}," \
     "{\"name\":\"n\",\"type\":\"integer\",\"required\":false}]"
 
 struct fixture {
@@ -210,8 +210,7 @@ test_client_records(void **state)
     rc = provcat_record_get(c, "nope", "k", 0, 0, &r);
     assert_int_equal(rc, PROVCAT_ENOTFOUND);
 
-    check(c, provcat_record_retire(c, "e1", "k/1 é", "gone", 2, &w3),
-          "retire");
+    check(c, provcat_record_retire(c, "e1", "k/1 é", "gone", 2, &w3), "retire");
     assert_string_equal(w3->op, "retire");
     assert_int_equal(w3->version, 3);
     provcat_write_free(w3);
@@ -273,8 +272,7 @@ test_client_error_codes(void **state)
             assert_int_equal(provcat_code_from_string(map[i].code), map[i].rc);
         }
     }
-    assert_int_equal(provcat_code_from_string("no_such_code"),
-                     PROVCAT_ESERVER);
+    assert_int_equal(provcat_code_from_string("no_such_code"), PROVCAT_ESERVER);
     assert_string_equal(provcat_errname(0), "OK");
     assert_string_equal(provcat_errname(-999), "EUNKNOWN");
 }
@@ -296,18 +294,16 @@ test_client_batch_and_list(void **state)
     (void)state;
     for (int i = 0; i < 1500; i++) {
         snprintf(keys[i], sizeof(keys[i]), "b%05d", i);
-        snprintf(vals[i], sizeof(vals[i]), "{\"name\":\"v%d\",\"n\":%d}", i,
-                 i);
+        snprintf(vals[i], sizeof(vals[i]), "{\"name\":\"v%d\",\"n\":%d}", i, i);
     }
     for (int off = 0; off < 1500; off += 750) {
         for (int i = 0; i < 750; i++) {
-            items[i] = (struct provcat_batch_item){ keys[off + i],
-                                                    vals[off + i],
-                                                    strlen(vals[off + i]),
-                                                    PROVCAT_CREATE_ONLY };
+            items[i] =
+                (struct provcat_batch_item){ keys[off + i], vals[off + i],
+                                             strlen(vals[off + i]),
+                                             PROVCAT_CREATE_ONLY };
         }
-        check(c, provcat_records_batch(c, "e2", items, 750, 0, &res),
-              "batch");
+        check(c, provcat_records_batch(c, "e2", items, 750, 0, &res), "batch");
         assert_int_equal(res->n_items, 750);
         assert_int_equal(res->n_created, 750);
         assert_string_equal(res->items[0].key, keys[off]);
@@ -316,9 +312,9 @@ test_client_batch_and_list(void **state)
     }
     /* Again, skipping identical documents: nothing changes. */
     for (int i = 0; i < 1000; i++) {
-        items[i] = (struct provcat_batch_item){ keys[i], vals[i],
-                                                strlen(vals[i]),
-                                                PROVCAT_ANY_VERSION };
+        items[i] =
+            (struct provcat_batch_item){ keys[i], vals[i], strlen(vals[i]),
+                                         PROVCAT_ANY_VERSION };
     }
     check(c,
           provcat_records_batch(c, "e2", items, 1000, PROVCAT_SKIP_IDENTICAL,
@@ -585,9 +581,9 @@ test_client_proofs(void **state)
     check(c, provcat_ledger_proof(c, w->revision, root.revision, &p), "proof");
     assert_true(provcat_unhex(leaf, w->hash));
     assert_memory_equal(p->leaf_hash, leaf, PROVCAT_HASH_LEN);
-#define INCL(l, i, n, path, len, r)                                        \
-    provcat_verify_inclusion(l, i, n, (const uint8_t(*)[PROVCAT_HASH_LEN])path, \
-                             len, r)
+#define INCL(l, i, n, path, len, r)   \
+    provcat_verify_inclusion(l, i, n, \
+                             (const uint8_t(*)[PROVCAT_HASH_LEN])path, len, r)
     assert_int_equal(INCL(leaf, w->revision - 1, root.revision, p->path,
                           p->n_path, root.root),
                      PROVCAT_OK);
@@ -597,17 +593,17 @@ test_client_proofs(void **state)
     assert_int_equal(INCL(bad, w->revision - 1, root.revision, p->path,
                           p->n_path, root.root),
                      PROVCAT_EVERIFY);
-    assert_int_equal(INCL(leaf, w->revision, root.revision, p->path,
-                          p->n_path, root.root),
-                     PROVCAT_EVERIFY);
+    assert_int_equal(
+        INCL(leaf, w->revision, root.revision, p->path, p->n_path, root.root),
+        PROVCAT_EVERIFY);
     assert_int_equal(INCL(leaf, w->revision - 1, root.revision + 1, p->path,
                           p->n_path, root.root),
                      PROVCAT_EVERIFY);
     memcpy(bad, root.root, sizeof(bad));
     bad[0] ^= 0x80;
-    assert_int_equal(INCL(leaf, w->revision - 1, root.revision, p->path,
-                          p->n_path, bad),
-                     PROVCAT_EVERIFY);
+    assert_int_equal(
+        INCL(leaf, w->revision - 1, root.revision, p->path, p->n_path, bad),
+        PROVCAT_EVERIFY);
     assert_true(p->n_path > 0);
     assert_int_equal(INCL(leaf, w->revision - 1, root.revision, p->path,
                           p->n_path - 1, root.root),
@@ -620,11 +616,10 @@ test_client_proofs(void **state)
 
     /* Consistency from an earlier size to now. */
     check(c, provcat_ledger_root(c, w->revision - 1, &old), "old root");
-    check(c,
-          provcat_ledger_consistency(c, old.revision, root.revision, &cp),
+    check(c, provcat_ledger_consistency(c, old.revision, root.revision, &cp),
           "consistency");
-#define CONS(m, n, a, b, path, len)                                         \
-    provcat_verify_consistency(m, n, a, b,                                  \
+#define CONS(m, n, a, b, path, len)        \
+    provcat_verify_consistency(m, n, a, b, \
                                (const uint8_t(*)[PROVCAT_HASH_LEN])path, len)
     assert_int_equal(CONS(old.revision, root.revision, old.root, root.root,
                           cp->path, cp->n_path),
@@ -632,13 +627,13 @@ test_client_proofs(void **state)
     assert_int_equal(CONS(old.revision, root.revision, root.root, root.root,
                           cp->path, cp->n_path),
                      PROVCAT_EVERIFY);
-    assert_int_equal(CONS(old.revision - 1, root.revision, old.root,
-                          root.root, cp->path, cp->n_path),
+    assert_int_equal(CONS(old.revision - 1, root.revision, old.root, root.root,
+                          cp->path, cp->n_path),
                      PROVCAT_EVERIFY);
     if (cp->n_path > 0) {
         cp->path[0][0] ^= 1;
-        assert_int_equal(CONS(old.revision, root.revision, old.root,
-                              root.root, cp->path, cp->n_path),
+        assert_int_equal(CONS(old.revision, root.revision, old.root, root.root,
+                              cp->path, cp->n_path),
                          PROVCAT_EVERIFY);
     }
     provcat_free(cp);
@@ -834,8 +829,7 @@ test_client_leader_kill_write_loop(void **state)
         snprintf(keys[LOOP_KEYS + i], sizeof(keys[0]), "b%d", i);
     }
     assert_int_equal(pthread_create(&th, NULL, killer_run, &k), 0);
-    while (n < MAX_CALLS && (!k.done || n < 50) &&
-           tcl_now_ms() - t0 < 60000) {
+    while (n < MAX_CALLS && (!k.done || n < 50) && tcl_now_ms() - t0 < 60000) {
         struct call *cl = &calls[n];
 
         snprintf(doc, sizeof(doc), "{\"name\":\"w\",\"n\":%d}", n);
@@ -881,8 +875,8 @@ test_client_leader_kill_write_loop(void **state)
     }
     pthread_join(th, NULL);
     assert_int_equal(k.kills, 2);
-    fprintf(stderr, "leader kill loop: %d calls, %d ok, %d errors, %.1f s\n",
-            n, ok, errors, (double)(tcl_now_ms() - t0) / 1000);
+    fprintf(stderr, "leader kill loop: %d calls, %d ok, %d errors, %.1f s\n", n,
+            ok, errors, (double)(tcl_now_ms() - t0) / 1000);
     assert_true(tcl_leader(&fx->t, 15000) >= 0);
     assert_true(tcl_converged(&fx->t, 20000));
 
@@ -903,8 +897,7 @@ test_client_leader_kill_write_loop(void **state)
                 if (by_version[v] != i) {
                     fail_msg("key %s: call %d returned version %llu, which "
                              "holds call %d",
-                             keys[kk], i, (unsigned long long)v,
-                             by_version[v]);
+                             keys[kk], i, (unsigned long long)v, by_version[v]);
                 }
             }
         }
