@@ -1866,7 +1866,7 @@ static const struct cli_cmd commands[] = {
       "import resumes.",
       "  --batch N         records per batch (1-1000, default 1000)\n"
       "  --batch-bytes B   bytes per batch at most (default 786432)\n"
-      "  --parallel N      batches in flight (default 4)\n"
+      "  --parallel N      batches in flight (default 8)\n"
       "  --create-only     refuse to change existing records (409)\n"
       "  --no-progress     no progress bar on a terminal\n",
       "provcat import licences licences.jsonl" },

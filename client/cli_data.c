@@ -29,7 +29,7 @@
 
 #define IMPORT_MAX_BATCH 1000
 #define IMPORT_BYTES     (768u << 10)
-#define DEFAULT_PARALLEL 4
+#define DEFAULT_PARALLEL 8
 #define MAX_PARALLEL     64
 
 /* A whole input file: mapped when it is a regular file, else read. */

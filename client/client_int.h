@@ -17,10 +17,11 @@
 #include "common/buf.h"
 
 #define PCL_DEFAULT_TIMEOUT_MS 10000
-#define PCL_CONNECT_TIMEOUT_MS 2000 /* per attempt, so a dead host fails over \
-                                     */
-#define PCL_DOWN_MS         1000    /* an unreachable node is skipped so long */
-#define PCL_MAX_REDIRECTS   5       /* per attempt round */
+#define PCL_CONNECT_TIMEOUT_MS                                             \
+    2000                         /* per attempt, so a dead host fails over \
+                                  */
+#define PCL_DOWN_MS         1000 /* an unreachable node is skipped so long */
+#define PCL_MAX_REDIRECTS   5    /* per attempt round */
 #define PCL_BACKOFF_BASE_MS 25
 #define PCL_BACKOFF_CAP_MS  1000
 #define PCL_PAGE_LIMIT      1000
@@ -159,6 +160,9 @@ int pcl_json_members(const char *p, const char *end, pcl_member_fn fn,
 /* Unescape the JSON string body `raw` (between the quotes) into a new
  * NUL-terminated string; NULL on a bad escape or no memory. */
 char *pcl_json_unescape(const char *raw, size_t len);
+/* The same into `out` (room for `len` + 1 bytes); the length written, or
+ * -1 on a bad escape. */
+long pcl_json_unescape_to(const char *raw, size_t len, char *out);
 
 /* A list iterator over `base` (taken over): of record versions when
  * `records`, else of keys. */

@@ -305,15 +305,12 @@ read_u4(const char *p, const char *end, unsigned long *v)
     return true;
 }
 
-char *
-pcl_json_unescape(const char *raw, size_t len)
+long
+pcl_json_unescape_to(const char *raw, size_t len, char *out)
 {
     const char *p = raw, *end = raw + len;
-    char *out = pc_malloc(len + 1), *o = out;
+    char *o = out;
 
-    if (out == NULL) {
-        return NULL;
-    }
     while (p < end) {
         unsigned long cp, lo;
 
@@ -322,7 +319,7 @@ pcl_json_unescape(const char *raw, size_t len)
             continue;
         }
         if (++p >= end) {
-            goto bad;
+            return -1;
         }
         switch (*p++) {
         case '"':
@@ -351,7 +348,7 @@ pcl_json_unescape(const char *raw, size_t len)
             break;
         case 'u':
             if (!read_u4(p, end, &cp)) {
-                goto bad;
+                return -1;
             }
             p += 4;
             if (cp >= 0xd800 && cp < 0xdc00) {
@@ -359,29 +356,37 @@ pcl_json_unescape(const char *raw, size_t len)
                  * text the server would take either. */
                 if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
                     !read_u4(p + 2, end, &lo) || lo < 0xdc00 || lo > 0xdfff) {
-                    goto bad;
+                    return -1;
                 }
                 p += 6;
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
             } else if (cp >= 0xdc00 && cp < 0xe000) {
-                goto bad;
+                return -1;
             }
             if (cp == 0) {
-                goto bad; /* no NUL inside a C string */
+                return -1; /* no NUL inside a C string */
             }
             /* A \u escape is at least 6 bytes and yields at most 4. */
             o += put_utf8(o, cp);
             break;
         default:
-            goto bad;
+            return -1;
         }
     }
     *o = '\0';
-    return out;
+    return (long)(o - out);
+}
 
-bad:
-    pc_free(out);
-    return NULL;
+char *
+pcl_json_unescape(const char *raw, size_t len)
+{
+    char *out = pc_malloc(len + 1);
+
+    if (out != NULL && pcl_json_unescape_to(raw, len, out) < 0) {
+        pc_free(out);
+        return NULL;
+    }
+    return out;
 }
 
 int

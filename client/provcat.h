@@ -504,6 +504,8 @@ struct provcat_batch_item {
     int64_t if_version; /* PROVCAT_ANY_VERSION, PROVCAT_CREATE_ONLY or n */
 };
 
+/* A batch's answer; its items and their strings belong to it (free the
+ * whole with provcat_batch_result_free, never an item alone). */
 struct provcat_batch_result {
     uint64_t revision;
     size_t n_items;

@@ -57,14 +57,6 @@ provcat_write_free(struct provcat_write *w)
     pc_free(w);
 }
 
-static void
-write_release(struct provcat_write *w)
-{
-    pc_free(w->entry);
-    pc_free(w->key);
-    pc_free(w->op);
-}
-
 static int
 write_fill(json_t *o, const char *entry, struct provcat_write *w)
 {
@@ -443,67 +435,187 @@ provcat_records_list(struct provcat *c, const char *entry, const char *prefix,
 /* ---- batch ----------------------------------------------------------------
  */
 
+/*
+ * A batch answer holds up to 1000 items, and an import reads one per
+ * batch: it is scanned in place (no JSON tree), its strings copied into
+ * one buffer that the result owns.
+ */
+struct batch_block {
+    struct provcat_batch_result pub; /* first: the caller's pointer */
+    char *arena;
+};
+
 PROVCAT_API void
 provcat_batch_result_free(struct provcat_batch_result *r)
 {
+    struct batch_block *b = (struct batch_block *)r;
+
     if (r == NULL) {
         return;
     }
-    for (size_t i = 0; i < r->n_items; i++) {
-        write_release(&r->items[i]);
-    }
     pc_free(r->items);
-    pc_free(r);
+    pc_free(b->arena);
+    pc_free(b);
+}
+
+struct item_scan {
+    struct provcat_write *w;
+    char *arena; /* where the next string goes */
+    bool bad;
+};
+
+static uint64_t
+raw_uint(const char *v, size_t len)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
+        n = n * 10 + (uint64_t)(v[i] - '0');
+    }
+    return n;
+}
+
+/* A string member into the arena; NULL if it is not a string. */
+static char *
+raw_str(struct item_scan *s, const char *v, size_t len)
+{
+    char *out = s->arena;
+    long n;
+
+    if (len < 2 || v[0] != '"' ||
+        (n = pcl_json_unescape_to(v + 1, len - 2, out)) < 0) {
+        s->bad = true;
+        return NULL;
+    }
+    s->arena += n + 1;
+    return out;
+}
+
+static void
+raw_hex(struct item_scan *s, const char *v, size_t len, char *out)
+{
+    if (len != PROVCAT_HASH_HEX_LEN + 2 || v[0] != '"') {
+        s->bad = true;
+        return;
+    }
+    memcpy(out, v + 1, PROVCAT_HASH_HEX_LEN);
+    out[PROVCAT_HASH_HEX_LEN] = '\0';
+}
+
+#define IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
+
+static int
+item_member(void *arg, const char *name, size_t len, const char *v, size_t vlen)
+{
+    struct item_scan *s = arg;
+
+    if (IS("key")) {
+        s->w->key = raw_str(s, v, vlen);
+    } else if (IS("op")) {
+        s->w->op = raw_str(s, v, vlen);
+    } else if (IS("version")) {
+        s->w->version = raw_uint(v, vlen);
+    } else if (IS("revision")) {
+        s->w->revision = raw_uint(v, vlen);
+    } else if (IS("hash")) {
+        raw_hex(s, v, vlen, s->w->hash);
+    } else if (IS("prev_hash")) {
+        raw_hex(s, v, vlen, s->w->prev_hash);
+    }
+    return s->bad ? 1 : 0;
+}
+
+struct top_scan {
+    const char *items, *items_end;
+    uint64_t revision;
+};
+
+static int
+top_member(void *arg, const char *name, size_t len, const char *v, size_t vlen)
+{
+    struct top_scan *t = arg;
+
+    if (IS("items") && v[0] == '[') {
+        t->items = v + 1;
+        t->items_end = v + vlen - 1;
+    } else if (IS("revision")) {
+        t->revision = raw_uint(v, vlen);
+    }
+    return 0;
+}
+
+#undef IS
+
+static const char *
+next_elem(const char *p, const char *end)
+{
+    while (p < end &&
+           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) {
+        p++;
+    }
+    return p;
 }
 
 static int
 batch_answer(struct provcat *c, const char *entry,
              struct provcat_batch_result **out, const char *what)
 {
-    struct provcat_batch_result *res;
-    json_t *o, *items;
-    int rc = pcl_body_json(c, &o, what);
+    const char *body = (const char *)c->body.data, *p, *q;
+    struct top_scan t = { NULL, NULL, 0 };
+    struct batch_block *b;
+    size_t n = 0, elen = strlen(entry);
+    char *ent;
 
-    if (rc != PROVCAT_OK) {
-        return rc;
+    if (pcl_json_members(body, body + c->body.len, top_member, &t) != 0 ||
+        t.items == NULL) {
+        return pcl_fail(c, PROVCAT_EPROTO, "%s: the answer has no items", what);
     }
-    items = json_object_get(o, "items");
-    res = pc_calloc(1, sizeof(*res));
-    if (res == NULL || !json_is_array(items)) {
-        json_decref(o);
-        pc_free(res);
-        return res == NULL ? oom(c, what)
-                           : pcl_fail(c, PROVCAT_EPROTO,
-                                      "%s: the answer has no items", what);
+    for (p = next_elem(t.items, t.items_end); p < t.items_end;
+         p = next_elem(q, t.items_end)) {
+        q = pcl_json_skip(p, t.items_end);
+        if (q == NULL) {
+            return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
+        }
+        n++;
     }
-    res->revision = pcl_juint(o, "revision");
-    res->replayed = c->replayed;
-    res->items = pc_calloc(json_array_size(items) + 1, sizeof(*res->items));
-    rc = res->items == NULL ? PROVCAT_ENOMEM : PROVCAT_OK;
-    for (size_t i = 0; rc == PROVCAT_OK && i < json_array_size(items); i++) {
-        struct provcat_write *w = &res->items[res->n_items++];
+    b = pc_calloc(1, sizeof(*b));
+    if (b == NULL) {
+        return oom(c, what);
+    }
+    b->pub.items = pc_calloc(n + 1, sizeof(*b->pub.items));
+    b->arena = pc_malloc(c->body.len + elen + 1);
+    if (b->pub.items == NULL || b->arena == NULL) {
+        provcat_batch_result_free(&b->pub);
+        return oom(c, what);
+    }
+    memcpy(b->arena, entry, elen + 1);
+    ent = b->arena;
+    struct item_scan s = { NULL, b->arena + elen + 1, false };
+    b->pub.revision = t.revision;
+    b->pub.replayed = c->replayed;
+    for (p = next_elem(t.items, t.items_end); p < t.items_end;
+         p = next_elem(q, t.items_end)) {
+        struct provcat_write *w = &b->pub.items[b->pub.n_items++];
 
-        rc = write_fill(json_array_get(items, i), entry, w);
+        q = pcl_json_skip(p, t.items_end);
+        s.w = w;
+        w->entry = ent;
         w->replayed = c->replayed;
-        if (rc == PROVCAT_OK) {
-            if (strcmp(w->op, "create") == 0) {
-                res->n_created++;
-            } else if (strcmp(w->op, "unchanged") == 0) {
-                res->n_unchanged++;
-            } else {
-                res->n_updated++;
-            }
+        if (pcl_json_members(p, q, item_member, &s) != 0 || w->key == NULL ||
+            w->op == NULL || w->version == 0) {
+            provcat_batch_result_free(&b->pub);
+            return pcl_fail(c, PROVCAT_EPROTO,
+                            "%s: a malformed item in the answer", what);
+        }
+        if (strcmp(w->op, "create") == 0) {
+            b->pub.n_created++;
+        } else if (strcmp(w->op, "unchanged") == 0) {
+            b->pub.n_unchanged++;
+        } else {
+            b->pub.n_updated++;
         }
     }
-    json_decref(o);
-    if (rc != PROVCAT_OK) {
-        provcat_batch_result_free(res);
-        return rc == PROVCAT_ENOMEM
-                   ? oom(c, what)
-                   : pcl_fail(c, rc, "%s: a malformed item in the answer",
-                              what);
-    }
-    *out = res;
+    *out = &b->pub;
     return PROVCAT_OK;
 }
 
