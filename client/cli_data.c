@@ -530,20 +530,23 @@ static char *
 exp_fetch(struct exp *ex, struct provcat *c, size_t i)
 {
     const struct provcat_record *h;
-    struct provcat_record *r;
     struct provcat_iter *it;
     struct pc_buf b;
     int rc;
 
     if (!ex->all) {
-        char *s;
+        /* The answer as it came: the record's JSON, one line. */
+        char *s = NULL;
 
-        if (provcat_record_get(c, ex->entry, ex->keys[i], ex->versions[i], 0,
-                               &r) != PROVCAT_OK) {
-            return NULL;
+        pc_buf_init(&b);
+        if (pcl_path(&b, "/v1/catalog/%s/records/%s", ex->entry, ex->keys[i]) !=
+                PC_OK ||
+            pcl_query_u64(&b, "version", ex->versions[i]) != PC_OK ||
+            provcat_request(c, "GET", (const char *)b.data, NULL, 0, NULL,
+                            &s) != PROVCAT_OK) {
+            s = NULL;
         }
-        s = strdup(r->json);
-        provcat_record_free(r);
+        pc_buf_release(&b);
         return s;
     }
     if (provcat_record_history(c, ex->entry, ex->keys[i], &it) != PROVCAT_OK) {

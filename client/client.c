@@ -432,6 +432,9 @@ new_curl(void)
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_USERAGENT, "libprovcat/" PROVCAT_VERSION);
     curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 16L);
+    /* No proxy from the environment: the token goes to cluster nodes
+     * only (and curl stops reading the proxy variables per request). */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     return h;
 }
 
