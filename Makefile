@@ -187,7 +187,8 @@ fmt-check:
 # checks both with nm). The CLI, the examples and the library's tests
 # against a real cluster (tests/client/, run by the integration runner)
 # are built here too.
-CLIENT_LIB_SRC := $(filter-out client/cli.c client/cli_%.c,$(wildcard client/*.c)) \
+CLIENT_LIB_SRC := $(filter-out client/cli.c client/cli_%.c, \
+                    $(wildcard client/*.c)) \
                   common/alloc.c common/buf.c common/err.c common/hash.c \
                   storage/mrk.c
 CLIENT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/lib/%.o,$(CLIENT_LIB_SRC))
@@ -261,6 +262,12 @@ install-client: $(LIBPROVCAT_A) $(LIBPROVCAT_SO) $(CLI_BIN)
 		-e "s|@VERSION@|$$(sed -n 's/^#define PROVCAT_VERSION *"\(.*\)"/\1/p' \
 		client/provcat.h)|" client/provcat.pc.in \
 		>$(DESTDIR)$(LIBDIR)/pkgconfig/provcat.pc
+
+# The fuzz target of the library's answer readers links the library too.
+build/fuzz/fuzz_client: build/fuzz/obj/tests/fuzz/fuzz_client.o \
+    $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) \
+      $(filter client/%,$(CLIENT_LIB_SRC)))
+	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 
 # docs/openapi.yaml: valid OpenAPI 3.1, and the router's table and the
 # spec name the same routes (tests/openapi/check.sh).

@@ -782,6 +782,9 @@ attempt(struct provcat *c, const struct pcl_req *r, size_t node,
     }
     if (r->body != NULL) {
         hdrs = add_hdr(hdrs, &ok, "Content-Type: application/json");
+    } else if (strcmp(r->method, "GET") != 0) {
+        /* No body: not even curl's form Content-Type. */
+        hdrs = add_hdr(hdrs, &ok, "Content-Type:");
     }
     if (idem != NULL) {
         hdrs = add_hdr(hdrs, &ok, "Idempotency-Key: %s", idem);

@@ -169,6 +169,13 @@ long pcl_json_unescape_to(const char *raw, size_t len, char *out);
 int pcl_list(struct provcat *c, bool records, struct pc_buf *base,
              const char *what, struct provcat_iter **out);
 
+/*
+ * Parse a records:batch answer (`len` bytes at `body`, which is scanned in
+ * place) into `*out`. PROVCAT_OK, PROVCAT_EPROTO or PROVCAT_ENOMEM.
+ */
+int pcl_batch_parse(const char *body, size_t len, const char *entry,
+                    bool replayed, struct provcat_batch_result **out);
+
 /* Fill `rec` from the record object `o` whose text is `text..end`. */
 int pcl_record_parse(const char *text, const char *end,
                      struct provcat_record *rec);

@@ -556,43 +556,44 @@ next_elem(const char *p, const char *end)
     return p;
 }
 
-static int
-batch_answer(struct provcat *c, const char *entry,
-             struct provcat_batch_result **out, const char *what)
+int
+pcl_batch_parse(const char *body, size_t len, const char *entry, bool replayed,
+                struct provcat_batch_result **out)
 {
-    const char *body = (const char *)c->body.data, *p, *q;
     struct top_scan t = { NULL, NULL, 0 };
     struct batch_block *b;
     size_t n = 0, elen = strlen(entry);
+    const char *p, *q;
     char *ent;
 
-    if (pcl_json_members(body, body + c->body.len, top_member, &t) != 0 ||
+    if (pcl_json_members(body, body + len, top_member, &t) != 0 ||
         t.items == NULL) {
-        return pcl_fail(c, PROVCAT_EPROTO, "%s: the answer has no items", what);
+        return PROVCAT_EPROTO;
     }
     for (p = next_elem(t.items, t.items_end); p < t.items_end;
          p = next_elem(q, t.items_end)) {
         q = pcl_json_skip(p, t.items_end);
         if (q == NULL) {
-            return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
+            return PROVCAT_EPROTO;
         }
         n++;
     }
     b = pc_calloc(1, sizeof(*b));
     if (b == NULL) {
-        return oom(c, what);
+        return PROVCAT_ENOMEM;
     }
+    /* Each string is at most as long as its quoted span in `body`. */
     b->pub.items = pc_calloc(n + 1, sizeof(*b->pub.items));
-    b->arena = pc_malloc(c->body.len + elen + 1);
+    b->arena = pc_malloc(len + elen + 1);
     if (b->pub.items == NULL || b->arena == NULL) {
         provcat_batch_result_free(&b->pub);
-        return oom(c, what);
+        return PROVCAT_ENOMEM;
     }
     memcpy(b->arena, entry, elen + 1);
     ent = b->arena;
     struct item_scan s = { NULL, b->arena + elen + 1, false };
     b->pub.revision = t.revision;
-    b->pub.replayed = c->replayed;
+    b->pub.replayed = replayed;
     for (p = next_elem(t.items, t.items_end); p < t.items_end;
          p = next_elem(q, t.items_end)) {
         struct provcat_write *w = &b->pub.items[b->pub.n_items++];
@@ -600,12 +601,11 @@ batch_answer(struct provcat *c, const char *entry,
         q = pcl_json_skip(p, t.items_end);
         s.w = w;
         w->entry = ent;
-        w->replayed = c->replayed;
+        w->replayed = replayed;
         if (pcl_json_members(p, q, item_member, &s) != 0 || w->key == NULL ||
             w->op == NULL || w->version == 0) {
             provcat_batch_result_free(&b->pub);
-            return pcl_fail(c, PROVCAT_EPROTO,
-                            "%s: a malformed item in the answer", what);
+            return PROVCAT_EPROTO;
         }
         if (strcmp(w->op, "create") == 0) {
             b->pub.n_created++;
@@ -616,6 +616,22 @@ batch_answer(struct provcat *c, const char *entry,
         }
     }
     *out = &b->pub;
+    return PROVCAT_OK;
+}
+
+static int
+batch_answer(struct provcat *c, const char *entry,
+             struct provcat_batch_result **out, const char *what)
+{
+    int rc = pcl_batch_parse((const char *)c->body.data, c->body.len, entry,
+                             c->replayed, out);
+
+    if (rc == PROVCAT_ENOMEM) {
+        return oom(c, what);
+    }
+    if (rc != PROVCAT_OK) {
+        return pcl_fail(c, rc, "%s: a malformed answer", what);
+    }
     return PROVCAT_OK;
 }
 
