@@ -667,8 +667,6 @@ on_header(char *p, size_t size, size_t n, void *arg)
         c->location = pc_strndup(v, nl - (size_t)(v - p));
     } else if (IS_HDR("X-Provcat-Revision")) {
         c->last_revision = strtoull(v, NULL, 10);
-    } else if (IS_HDR("Retry-After")) {
-        c->retry_after_s = strtol(v, NULL, 10);
     } else if (IS_HDR("Idempotent-Replayed")) {
         c->replayed = true;
     } else if (IS_HDR("X-Provcat-Backup-Revision")) {
@@ -762,7 +760,6 @@ attempt(struct provcat *c, const struct pcl_req *r, size_t node,
     c->body.len = 0;
     pc_free(c->location);
     c->location = NULL;
-    c->retry_after_s = 0;
     c->replayed = false;
     c->backup_revision = 0;
     c->backup_root[0] = '\0';

@@ -75,7 +75,6 @@ struct provcat {
     int status;
     struct pc_buf body;
     char *location;
-    long retry_after_s;
     bool replayed;
     uint64_t backup_revision;
     char backup_root[PROVCAT_HASH_HEX_LEN + 1];
