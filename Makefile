@@ -191,4 +191,102 @@ fmt:
 fmt-check:
 	$(Q)clang-format --dry-run --Werror $(FMT_SRC)
 
+# ---- libprovcat and the provcat CLI (client/) ---------------------------
+# The library (client/*.c but the CLI's cli*.c, with the parts of common/
+# and storage/mrk.c it uses) is compiled apart with -fvisibility=hidden, so
+# the shared library exports provcat_* alone; the static archive is one
+# relocatable object whose hidden symbols are made local, so a program
+# linking it sees nothing else either (tests/integration/test_client.py
+# checks both with nm). The CLI, the examples and the library's tests
+# against a real cluster (tests/client/, run by the integration runner)
+# are built here too.
+CLIENT_LIB_SRC := $(filter-out client/cli.c client/cli_%.c, \
+                    $(wildcard client/*.c)) \
+                  common/alloc.c common/buf.c common/err.c common/hash.c \
+                  storage/mrk.c
+CLIENT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/lib/%.o,$(CLIENT_LIB_SRC))
+CLIENT_LIBS    := $(shell pkg-config --libs libcurl jansson libsodium \
+                    2>/dev/null) -lpthread
+PROVCAT_SOVER  := 1
+LIBPROVCAT_A   := $(BUILD)/libprovcat.a
+LIBPROVCAT_SO  := $(BUILD)/libprovcat.so
+CLI_SRC        := $(wildcard client/cli.c client/cli_*.c)
+CLI_BIN        := $(BUILD)/provcat
+EXAMPLE_BINS   := $(patsubst client/examples/%.c,$(BUILD)/examples/%, \
+                    $(wildcard client/examples/*.c))
+CLIENT_TEST_BINS := $(patsubst tests/client/%.c,$(BUILD)/tests/client/%, \
+                      $(wildcard tests/client/test_*.c))
+LIBDIR         ?= $(PREFIX)/lib
+
+.PHONY: install-client openapi-check
+
+all: $(LIBPROVCAT_A) $(LIBPROVCAT_SO) $(CLI_BIN) $(EXAMPLE_BINS) \
+     $(CLIENT_TEST_BINS)
+
+$(BUILD)/obj/lib/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(filter 0,$(V)),echo "  CC      $< (lib)")
+	$(Q)$(CC) $(CFLAGS_ALL) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(LIBPROVCAT_A): $(CLIENT_LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)ld -r -o $(BUILD)/obj/lib/provcat.o $^
+	$(Q)objcopy --localize-hidden $(BUILD)/obj/lib/provcat.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/obj/lib/provcat.o
+
+$(LIBPROVCAT_SO): $(CLIENT_LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,libprovcat.so.$(PROVCAT_SOVER) \
+		-o $@.$(PROVCAT_SOVER) $^ $(CLIENT_LIBS) \
+		$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+	$(Q)ln -sf libprovcat.so.$(PROVCAT_SOVER) $@
+
+# The CLI links the library's sources built as usual, and storage/ for the
+# offline backup check.
+$(CLI_BIN): $(call obj,$(CLI_SRC) $(filter client/%,$(CLIENT_LIB_SRC)) \
+                       $(SRC_CORE))
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/examples/%: client/examples/%.c $(LIBPROVCAT_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Iclient -o $@ $< $(LIBPROVCAT_A) $(CLIENT_LIBS) \
+		$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+
+$(BUILD)/tests/client/test_%: $(BUILD)/obj/tests/client/test_%.o \
+                              $(BUILD)/obj/tests/client/cluster.o \
+                              $(LIBPROVCAT_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(CLIENT_LIBS) $(shell pkg-config --libs cmocka) \
+		$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+
+install: install-client
+install-client: $(LIBPROVCAT_A) $(LIBPROVCAT_SO) $(CLI_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(CLI_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 client/provcat.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBPROVCAT_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBPROVCAT_SO).$(PROVCAT_SOVER) $(DESTDIR)$(LIBDIR)/
+	ln -sf libprovcat.so.$(PROVCAT_SOVER) $(DESTDIR)$(LIBDIR)/libprovcat.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e "s|@VERSION@|$$(sed -n 's/^#define PROVCAT_VERSION *"\(.*\)"/\1/p' \
+		client/provcat.h)|" client/provcat.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/provcat.pc
+
+# The fuzz target of the library's answer readers links the library too.
+build/fuzz/fuzz_client: build/fuzz/obj/tests/fuzz/fuzz_client.o \
+    $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) \
+      $(filter client/%,$(CLIENT_LIB_SRC)))
+	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+# docs/openapi.yaml: valid OpenAPI 3.1, and the router's table and the
+# spec name the same routes (tests/openapi/check.sh).
+test: openapi-check
+openapi-check:
+	$(Q)tests/openapi/check.sh
+# ---- end of client/ -------------------------------------------------------
+
 -include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
