@@ -53,6 +53,12 @@ enum api_need {
     /* Node-local: answered from this node's own state, never redirected,
      * no barrier. */
     API_LOCAL = 1 << 4,
+    /* Preconditions an API_WRITE route honours (parse.c, api_precond_parse):
+     * If-Match: "<version>" and If-None-Match: *. A write route without the
+     * flag refuses the header with 400 rather than ignore it, so no
+     * precondition is ever dropped; reads ignore both. */
+    API_IF_MATCH = 1 << 5,
+    API_IF_NONE_MATCH = 1 << 6,
 };
 
 /*
@@ -85,6 +91,8 @@ struct api_req {
     int64_t start_ms;
     char principal[129]; /* the authenticated principal; "" = public */
     bool authed;         /* a token was presented and accepted */
+    uint64_t if_match;   /* If-Match's version; 0: none (API_IF_MATCH) */
+    bool if_none_match;  /* If-None-Match: * (API_IF_NONE_MATCH) */
     void *parsed;        /* what `parse` stashed for `run` */
     void (*release)(void *parsed);
 };
@@ -182,11 +190,36 @@ bool api_param_limit(struct node *n, struct http_request *req, size_t *out);
 /* Whether the request asked for consistency=stale. */
 bool api_stale(struct http_request *req);
 
+/* The preconditions of a write, as api_precond_parse read them. */
+struct api_precond {
+    uint64_t if_match;  /* 0: none */
+    bool if_none_match; /* If-None-Match: * */
+};
+
 /*
- * If-Match: "<n>" (or a bare n >= 1): 1 with `*out` set, 0 when absent, or
- * -1 when malformed (nothing answered).
+ * The preconditions of `req` to a route with `needs`, by one rule for
+ * every route: on an API_WRITE route, If-Match ("<n>" or n, n by
+ * fsm_version_parse from 1) and If-None-Match (`*`) are taken, each at
+ * most once and not both, only where the route honours them (API_IF_MATCH,
+ * API_IF_NONE_MATCH); If-Unmodified-Since never (there are no dates to
+ * compare). Other routes ignore them (a cache's conditional GET). True with
+ * `*out` set, or false with the header in `*field` and why in `*msg`:
+ * a precondition is taken exactly or the request refused, never dropped.
  */
-int api_if_match(struct http_request *req, uint64_t *out);
+bool api_precond_parse(const struct http_request *req, unsigned needs,
+                       struct api_precond *out, const char **field,
+                       const char **msg);
+
+/* api_precond_parse into api_req(req), or answer 400 and return false
+ * (the common handler's step 2). */
+bool api_preconditions(struct node *n, struct http_request *req,
+                       unsigned needs);
+
+/*
+ * Put the preconditions `p` into the leader's extra `x` as apply reads
+ * them ("if_match": n, "if_none_match": true). 0 or -1 (out of memory).
+ */
+int api_precond_extra(json_t *x, const struct api_precond *p);
 
 /* ---- authentication (auth.c) ------------------------------------------- */
 

@@ -61,18 +61,6 @@ target_of(struct http_request *req)
     return t;
 }
 
-/* If-Match: "<n>" or n; 0 when absent. False (answered 400) if malformed. */
-static bool
-if_match(struct node *n, struct http_request *req, uint64_t *out)
-{
-    *out = 0;
-    if (api_if_match(req, out) < 0) {
-        api_bad_field(n, req, "If-Match", "If-Match must be \"<version>\"");
-        return false;
-    }
-    return true;
-}
-
 /* Parse the body; answers 400 and returns NULL when it is not JSON. */
 static struct jcs_doc *
 body_doc(struct node *n, struct http_request *req)
@@ -407,16 +395,15 @@ static void
 propose_version(struct node *n, struct http_request *req, uint32_t type,
                 bool salted)
 {
+    struct api_precond pre = { api_req(req)->if_match,
+                               api_req(req)->if_none_match };
     char salt[2 * PC_SALT_LEN + 1];
-    bool create_only = http_req_header(req, "If-None-Match") != NULL;
     const char *target;
-    uint64_t im = 0;
     json_t *x;
 
-    api_if_match(req, &im);
     target = target_of(req);
     x = json_object();
-    if (target == NULL || x == NULL) {
+    if (target == NULL || x == NULL || api_precond_extra(x, &pre) != 0) {
         json_decref(x);
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
@@ -425,12 +412,6 @@ propose_version(struct node *n, struct http_request *req, uint32_t type,
         salt_hex(salt);
         json_object_set_new(x, "salt", json_string(salt));
     }
-    if (im > 0) {
-        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
-    }
-    if (create_only) {
-        json_object_set_new(x, "if_none_match", json_true());
-    }
     if (json_object_size(x) == 0) {
         json_decref(x);
         x = NULL;
@@ -438,25 +419,14 @@ propose_version(struct node *n, struct http_request *req, uint32_t type,
     api_propose(n, req, type, target, true, x, version_written, NULL);
 }
 
+/* Its If-Match and If-None-Match were taken by the common handler. */
 bool
 api_records_put_parse(struct node *n, struct http_request *req)
 {
-    const char *inm = http_req_header(req, "If-None-Match");
     struct jcs_doc *d;
-    uint64_t im;
     bool ok;
 
-    if (!key_ok(n, req) || !if_match(n, req, &im)) {
-        return false;
-    }
-    if (inm != NULL && strcmp(inm, "*") != 0) {
-        api_bad_field(n, req, "If-None-Match",
-                      "only If-None-Match: * (create only) is supported");
-        return false;
-    }
-    if (inm != NULL && im > 0) {
-        api_bad_field(n, req, "If-None-Match",
-                      "If-Match and If-None-Match exclude each other");
+    if (!key_ok(n, req)) {
         return false;
     }
     d = body_doc(n, req);
@@ -638,10 +608,9 @@ bool
 api_records_retire_parse(struct node *n, struct http_request *req)
 {
     struct jcs_doc *d;
-    uint64_t im;
     bool ok;
 
-    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+    if (!key_ok(n, req)) {
         return false;
     }
     d = body_doc(n, req);
@@ -669,9 +638,8 @@ api_records_correct_parse(struct node *n, struct http_request *req)
 {
     const struct jcs_val *obj;
     struct jcs_doc *d;
-    uint64_t im;
 
-    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+    if (!key_ok(n, req)) {
         return false;
     }
     d = body_doc(n, req);

@@ -9,7 +9,10 @@
  *
  *   1. 503 while the node stops; 404/405 for no route (DELETE on a data
  *      path: 405 immutable)
- *   2. 400: ?min_revision's syntax (API_READ), then the route's `parse`
+ *   2. 400: ?min_revision's syntax (API_READ), the preconditions of a
+ *      write (If-Match, If-None-Match: taken exactly where the route
+ *      honours them, API_IF_MATCH / API_IF_NONE_MATCH, else refused), then
+ *      the route's `parse`
  *   3. 307/503 not the leader: API_WRITE, and API_READ unless
  *      ?consistency=stale
  *   4. API_READ: the shared barrier when linearizable (507 on a full
@@ -83,7 +86,7 @@ static const struct api_route routes[] = {
       api_catalog_list },
     { "GET", "/v1/catalog/{id}", API_READ, api_catalog_id_parse,
       api_catalog_get },
-    { "PUT", "/v1/catalog/{id}", API_WRITE | API_TOKEN,
+    { "PUT", "/v1/catalog/{id}", API_WRITE | API_TOKEN | API_IF_MATCH,
       api_catalog_update_parse, api_catalog_update },
     { "GET", "/v1/catalog/{id}/history", API_READ, api_catalog_history_parse,
       api_catalog_history },
@@ -98,16 +101,19 @@ static const struct api_route routes[] = {
       api_records_batch_parse, api_records_batch },
     { "GET", "/v1/catalog/{id}/records", API_READ, api_records_list_parse,
       api_records_list },
-    { "PUT", "/v1/catalog/{id}/records/{key}", API_WRITE | API_TOKEN,
+    { "PUT", "/v1/catalog/{id}/records/{key}",
+      API_WRITE | API_TOKEN | API_IF_MATCH | API_IF_NONE_MATCH,
       api_records_put_parse, api_records_put },
     { "GET", "/v1/catalog/{id}/records/{key}", API_READ, api_records_get_parse,
       api_records_get },
     { "GET", "/v1/catalog/{id}/records/{key}/history", API_READ,
       api_records_history_parse, api_records_history },
-    { "POST", "/v1/catalog/{id}/records/{key}/retire", API_WRITE | API_TOKEN,
-      api_records_retire_parse, api_records_retire },
-    { "POST", "/v1/catalog/{id}/records/{key}/correct", API_WRITE | API_TOKEN,
-      api_records_correct_parse, api_records_correct },
+    { "POST", "/v1/catalog/{id}/records/{key}/retire",
+      API_WRITE | API_TOKEN | API_IF_MATCH, api_records_retire_parse,
+      api_records_retire },
+    { "POST", "/v1/catalog/{id}/records/{key}/correct",
+      API_WRITE | API_TOKEN | API_IF_MATCH, api_records_correct_parse,
+      api_records_correct },
 };
 
 /* History is never deleted: DELETE on any data path is 405 immutable (a
@@ -130,7 +136,9 @@ needs_valid(unsigned needs)
     unsigned kind = needs & (API_WRITE | API_READ | API_LOCAL);
 
     return (kind == API_WRITE || kind == API_READ || kind == API_LOCAL) &&
-           (needs & (API_TOKEN | API_NOAUTH)) != (API_TOKEN | API_NOAUTH);
+           (needs & (API_TOKEN | API_NOAUTH)) != (API_TOKEN | API_NOAUTH) &&
+           (kind == API_WRITE ||
+            (needs & (API_IF_MATCH | API_IF_NONE_MATCH)) == 0);
 }
 
 /* The router only matches: api_handle dispatches itself, from the row the
@@ -228,6 +236,9 @@ dispatch(struct node *n, struct http_request *req, const struct api_route *r)
     void *parsed;
 
     if ((r->needs & API_READ) && !min_revision_ok(n, req)) {
+        return;
+    }
+    if (!api_preconditions(n, req, r->needs)) {
         return;
     }
     if (r->parse != NULL && !r->parse(n, req)) {

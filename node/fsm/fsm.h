@@ -254,6 +254,28 @@ struct jcs_val;
 #define FSM_RECORD_DOC_MAX (256u << 10) /* canonical bytes of a document */
 #define FSM_BATCH_MAX      1000         /* records in one batch */
 
+/* ---- version preconditions (precond.c) -------------------------------- */
+
+/* The largest version a precondition may name: 2^53 - 1, the largest
+ * integer every JSON reader holds exactly. */
+#define FSM_VERSION_MAX 9007199254740991ULL
+
+/*
+ * The one rule for the version a precondition names (If-Match's "<n>", a
+ * batch item's "if_version"): the `len` bytes of `s` are ASCII digits with
+ * no leading zero ("0" itself is a number), and their value is from `min`
+ * to FSM_VERSION_MAX. True with `*out` set, or false: the request is then
+ * refused (400) before anything is proposed, never applied without it.
+ */
+bool fsm_version_parse(const char *s, size_t len, uint64_t min, uint64_t *out);
+/*
+ * fsm_version_parse of the literal JSON number `v` was written as in
+ * `text` (the `len` bytes `v` was parsed from): so `1.0`, `1e0`, `-0` and
+ * `9007199254740993` (read as 2^53 by a double) are refused, not rounded.
+ */
+bool fsm_version_literal(const char *text, size_t len, const struct jcs_val *v,
+                         uint64_t min, uint64_t *out);
+
 /*
  * A record key: 1-512 bytes of well-formed UTF-8 without C0 controls, DEL
  * or C1 controls (U+0080-U+009F), not "." or "..", and in Unicode NFC.

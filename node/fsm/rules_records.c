@@ -267,11 +267,16 @@ first_duplicate(const struct fsm_batch_item *items, size_t n)
     return n;
 }
 
-/* Check item `i`; PC_OK, or PC_EINVAL / PC_ETOOLARGE with the details. */
+/*
+ * Check item `i` of the body `text` (`len` bytes); PC_OK, or PC_EINVAL /
+ * PC_ETOOLARGE with the details. `legacy`: the rule for "if_version" that
+ * apply kept for JSON batches in older logs (any integral number from 0,
+ * read as a double), which must replay as they did.
+ */
 static int
-batch_item(const struct jcs_doc *d, const struct jcs_val *it,
-           struct fsm_batch_item *out, struct pc_buf *canon, char *msg,
-           char *field)
+batch_item(const char *text, size_t len, bool legacy, const struct jcs_doc *d,
+           const struct jcs_val *it, struct fsm_batch_item *out,
+           struct pc_buf *canon, char *msg, char *field)
 {
     static const char *const allowed[] = { "key", "value", "if_version", NULL };
     const struct jcs_val *k, *v, *iv;
@@ -326,21 +331,26 @@ batch_item(const struct jcs_doc *d, const struct jcs_val *it,
     out->if_version = -1;
     iv = jcs_get(it, "if_version", 10);
     if (iv != NULL) {
-        if (!jcs_is_integer(iv) || jcs_number(iv) < 0) {
+        uint64_t ver;
+        bool ok_ver = legacy ? jcs_is_integer(iv) && jcs_number(iv) >= 0
+                             : fsm_version_literal(text, len, iv, 0, &ver);
+
+        if (!ok_ver) {
             snprintf(field, FSM_FIELD_LEN, "if_version");
             snprintf(msg, MSG_LEN,
-                     "\"if_version\" must be a version number (0: the key "
-                     "must not exist)");
+                     "\"if_version\" must be a version number from 0 (the "
+                     "key must not exist) to 9007199254740991, written as "
+                     "digits");
             return PC_EINVAL;
         }
-        out->if_version = (int64_t)jcs_number(iv);
+        out->if_version = legacy ? (int64_t)jcs_number(iv) : (int64_t)ver;
     }
     return PC_OK;
 }
 
-int
-fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
-                char *field, long *index)
+static int
+batch_parse(const void *body, size_t len, bool legacy, struct fsm_batch *out,
+            char *msg, char *field, long *index)
 {
     static const char *const allowed[] = { "records", "on_conflict", NULL };
     char em[PC_ERRMSG_SIZE];
@@ -406,7 +416,8 @@ fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
     pc_buf_init(&canon);
     rc = pc_buf_reserve(&canon, len);
     for (i = 0; rc == PC_OK && i < n; i++) {
-        rc = batch_item(d, jcs_at(recs, i), &items[i], &canon, msg, field);
+        rc = batch_item(body, len, legacy, d, jcs_at(recs, i), &items[i],
+                        &canon, msg, field);
         if (rc != PC_OK) {
             break;
         }
@@ -450,6 +461,13 @@ err_items:
 err_doc:
     jcs_doc_free(d);
     return rc;
+}
+
+int
+fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
+                char *field, long *index)
+{
+    return batch_parse(body, len, false, out, msg, field, index);
 }
 
 /* ---- prepared batches ------------------------------------------------- */
@@ -521,6 +539,7 @@ fsm_batch_read(const void *body, size_t len, struct fsm_batch *out, char *msg,
     for (; i < n; i++) {
         if (pc_rd_lp(&r, FSM_RECORD_KEY_MAX, &key) != PC_OK ||
             pc_rd_svarint(&r, &iv) != PC_OK || iv < -1 ||
+            iv > (int64_t)FSM_VERSION_MAX ||
             pc_rd_bytes(&r, PC_SALT_LEN, &salt) != PC_OK ||
             pc_rd_lp(&r, FSM_RECORD_DOC_MAX, &doc) != PC_OK) {
             snprintf(msg, MSG_LEN, "malformed command: bad prepared item");
@@ -1208,8 +1227,10 @@ read_batch(struct fsm_ctx *c, struct fsm_batch *b,
         *ok = rc == PC_OK;
         return rc;
     }
-    rc = fsm_batch_parse(c->cmd->body.p, c->cmd->body.len, b, msg, field,
-                         &index);
+    /* A JSON batch (CMD_RECORD_BATCH), which no leader proposes any more:
+     * read by the rules it was proposed under. */
+    rc = batch_parse(c->cmd->body.p, c->cmd->body.len, true, b, msg, field,
+                     &index);
     if (rc == PC_ENOMEM) {
         return rc;
     }
