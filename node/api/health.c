@@ -166,6 +166,7 @@ api_metrics(struct node *n, struct http_request *req)
                   (unsigned long long)n->batch.entries,
                   (unsigned long long)n->batch.commands);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
+    pc_buf_printf(&b, "provcat_idempotency_keys %zu\n", fsm_idem_count(n->fsm));
     pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
                   (unsigned long long)n->disk.free, n->disk.low ? 1 : 0);
     if (n->clock.known) {

@@ -168,6 +168,13 @@ const struct fsm_entry *fsm_entry(const struct fsm *f, const char *id);
 /* The client URL the ledger records for node `id`, or NULL. */
 const char *fsm_member_url(const struct fsm *f, uint64_t id);
 
+/*
+ * How many Idempotency-Keys are remembered: those first used less than
+ * FSM_IDEM_WINDOW_MS of ledger time before the last fact (older ones are
+ * dropped as facts are appended, the same on every replica).
+ */
+size_t fsm_idem_count(const struct fsm *f);
+
 /* Sorted ids of all orgs (for listing); `*n` entries, borrowed. */
 int fsm_org_ids(const struct fsm *f, const char ***ids, size_t *n);
 

@@ -10,10 +10,29 @@
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
 
+/*
+ * A principal's Idempotency-Key: the command that first used it. Owned by
+ * the queue (struct fsm_idem_queue); the map borrows it while it is live.
+ */
 struct fsm_idem {
     uint64_t rev;    /* the command's first fact (or its rejection) */
     int64_t time_ms; /* ledger time of that fact */
     uint8_t fingerprint[CMD_FINGERPRINT_LEN];
+    bool superseded; /* a later use of the key replaced it in the map */
+    size_t key_len;
+    uint8_t key[]; /* the map key: principal NUL key */
+};
+
+/*
+ * Every struct fsm_idem in the order of its fact, so of ledger time: a
+ * ring of `len` entries from `head`. Each appended fact first drops the
+ * entries FSM_IDEM_WINDOW_MS or more older than it (fsm_idem_expire),
+ * which apply no longer consults anyway: what stays is a function of the
+ * ledger alone, the same on every replica and after a rebuild.
+ */
+struct fsm_idem_queue {
+    struct fsm_idem **v;
+    size_t head, len, cap;
 };
 
 struct fsm {
@@ -24,6 +43,7 @@ struct fsm {
     struct pc_map tokens;     /* token hash -> principal (borrowed) */
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
+    struct fsm_idem_queue idem_q; /* owns the idem entries, oldest first */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
     struct fsm_result *results;
     size_t n_results, cap_results;
@@ -134,6 +154,9 @@ int fsm_derive(struct fsm *f, const struct fact *fact);
 
 int fsm_idem_key(struct pc_buf *out, struct pc_slice principal,
                  struct pc_slice key);
+/* Drop the idempotency keys used FSM_IDEM_WINDOW_MS or more before
+ * `now_ms` (a fact's ledger time). Never allocates. */
+void fsm_idem_expire(struct fsm *f, int64_t now_ms);
 
 /* The status a successful command of `type` answers (201 for creations;
  * a record PUT says itself: 201 created, 200 updated). */
