@@ -43,7 +43,6 @@ struct fsm {
     struct pc_map tokens;     /* token hash -> principal (borrowed) */
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
-    struct fsm_idem_queue idem_q; /* owns the idem entries, oldest first */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
     struct fsm_result *results;
     size_t n_results, cap_results;
@@ -51,6 +50,8 @@ struct fsm {
     size_t n_org_ids;
     bool org_ids_stale;
     bool derived_broken; /* a rebuild ran out of memory: redo first */
+    /* Owns the entries of `idem`, oldest first. */
+    struct fsm_idem_queue idem_q;
 };
 
 /* One command being applied. */
