@@ -39,6 +39,7 @@ enum opt_id {
     O_CLUSTER,
     O_INITIAL_CLUSTER_STATE,
     O_ADMIN_TOKEN_FILE,
+    O_EXIT_WHEN_REMOVED,
     O_SNAPSHOT_THRESHOLD,
     O_SNAPSHOT_TRAILING,
     O_RAFT_LOG_BUDGET,
@@ -70,6 +71,7 @@ enum opt_kind {
     K_CLUSTER, /* id=addr,... */
     K_STATE,   /* new | existing */
     K_LEVEL,   /* error | warn | info | debug */
+    K_BOOL,    /* true | false */
     K_SWITCH,  /* --help, --version: no value, command line only */
 };
 
@@ -158,6 +160,18 @@ static const struct opt opts[N_OPTS] = {
                 "propose genesis, which carries only the token's hash. Give "
                 "every founder the same file; losing it loses the admin "
                 "token.",
+    },
+    [O_EXIT_WHEN_REMOVED] = {
+        .name = "exit-when-removed", .metavar = "true|false", .kind = K_BOOL,
+        FIELD(exit_when_removed), .def = "true",
+        .help = "What this node does once it learns that it was removed "
+                "from the cluster (the configuration it applies no longer "
+                "lists it, or a leader of its cluster says so): it logs it "
+                "and answers 503 removed on every data route and /readyz; "
+                "with true it then stops and exits 0, as etcd does, so that "
+                "a supervisor restarting on failure leaves it down; with "
+                "false it stays up answering 503. To come back, it needs a "
+                "fresh data dir and POST /v1/members.",
     },
     [O_SNAPSHOT_THRESHOLD] = {
         .name = "snapshot-threshold", .metavar = "N", .kind = K_NUM,
@@ -825,6 +839,21 @@ set_choice(struct parse *p, const struct opt *o, const char *val,
                       show(shown, val));
 }
 
+static int
+set_bool(struct parse *p, const struct opt *o, const char *val,
+         const char *where)
+{
+    char shown[SHOW_MAX + 4];
+    bool v = strcmp(val, "true") == 0;
+
+    if (!v && strcmp(val, "false") != 0) {
+        return pc_errmsgf(p->msg, PC_EINVAL, "%s: \"%s\" is not true or false",
+                          where, show(shown, val));
+    }
+    memcpy((char *)&p->t + o->off, &v, sizeof(v));
+    return PC_OK;
+}
+
 /* Validate `val` for `o` and store it in p->t; `where` names the source. */
 static int
 set_value(struct parse *p, const struct opt *o, const char *val,
@@ -882,6 +911,8 @@ set_value(struct parse *p, const struct opt *o, const char *val,
     case K_STATE:
     case K_LEVEL:
         return set_choice(p, o, val, where);
+    case K_BOOL:
+        return set_bool(p, o, val, where);
     case K_SWITCH:
         break;
     }
@@ -1393,6 +1424,9 @@ cfg_describe(const struct cfg *c, FILE *out)
                     : e == CFG_CLUSTER_NEW ? "new"
                                            : "existing");
             break;
+        case K_BOOL:
+            fprintf(out, "%s = %s\n", o->name, *field ? "true" : "false");
+            break;
         case K_SWITCH:
             break;
         }
@@ -1528,7 +1562,8 @@ cfg_usage(FILE *out)
          "whose data dir belongs to another cluster id refuses to start.");
     fputs("\nEXIT STATUS\n"
           "    0   clean stop (after SIGTERM or SIGINT), or --help, "
-          "--version\n"
+          "--version,\n"
+          "        or removed from the cluster (--exit-when-removed)\n"
           "    1   runtime failure, e.g. the data dir is held by another "
           "process or\n"
           "        its files fail their checksums\n"

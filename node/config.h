@@ -78,6 +78,8 @@ struct cfg {
     char *config;   /* --config FILE that was read, if any */
     bool help;      /* --help given: print cfg_usage(), exit 0 */
     bool version;   /* --version given: print the version, exit 0 */
+    /* --exit-when-removed: stop once removed from the cluster (true). */
+    bool exit_when_removed;
 };
 
 /*

@@ -129,6 +129,7 @@ main(int argc, char **argv)
     o.limits.request_timeout_ms = c.request_timeout_ms;
     o.rate_limit = c.rate_limit;
     o.log_level = (int)c.log_level;
+    o.exit_when_removed = c.exit_when_removed;
     if (c.log_level >= CFG_LOG_INFO) {
         cfg_describe(&c, stderr);
     }

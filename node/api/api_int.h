@@ -59,6 +59,10 @@ enum api_need {
      * precondition is ever dropped; reads ignore both. */
     API_IF_MATCH = 1 << 5,
     API_IF_NONE_MATCH = 1 << 6,
+    /* Still served by a node removed from the cluster (health, metrics,
+     * status: what an operator looks at); every other route, /readyz
+     * included, answers 503 removed there. */
+    API_WHEN_REMOVED = 1 << 7,
 };
 
 /*

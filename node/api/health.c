@@ -80,6 +80,10 @@ api_status(struct node *n, struct http_request *req)
                   (json_int_t)led_count(fsm_led(n->fsm)), "root",
                   hex_json(root), "members", members, "version", NODE_VERSION,
                   "cluster_id", fsm_cluster_id(n->fsm));
+    if (o != NULL) {
+        json_object_set_new(o, "removed",
+                            json_boolean(clu_removed(n->clu, NULL)));
+    }
     api_json(n, req, 200, o);
 }
 
@@ -167,6 +171,8 @@ api_metrics(struct node *n, struct http_request *req)
                   (unsigned long long)n->batch.commands);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
     pc_buf_printf(&b, "provcat_idempotency_keys %zu\n", fsm_idem_count(n->fsm));
+    pc_buf_printf(&b, "provcat_removed %d\n",
+                  clu_removed(n->clu, NULL) ? 1 : 0);
     pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
                   (unsigned long long)n->disk.free, n->disk.low ? 1 : 0);
     if (n->clock.known) {

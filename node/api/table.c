@@ -8,7 +8,8 @@
  * applies the needs in the contract's order, so no route repeats them:
  *
  *   1. 503 while the node stops; 404/405 for no route (DELETE on a data
- *      path: 405 immutable)
+ *      path: 405 immutable); 503 removed on a node removed from the
+ *      cluster (but API_WHEN_REMOVED routes: health, metrics, status)
  *   2. 400: ?min_revision's syntax (API_READ), the preconditions of a
  *      write (If-Match, If-None-Match: taken exactly where the route
  *      honours them, API_IF_MATCH / API_IF_NONE_MATCH, else refused), then
@@ -45,10 +46,13 @@
  * first match wins. */
 static const struct api_route routes[] = {
     /* health.c */
-    { "GET", "/healthz", API_LOCAL | API_NOAUTH, NULL, api_healthz },
+    { "GET", "/healthz", API_LOCAL | API_NOAUTH | API_WHEN_REMOVED, NULL,
+      api_healthz },
     { "GET", "/readyz", API_LOCAL | API_NOAUTH, NULL, api_readyz },
-    { "GET", "/metrics", API_LOCAL | API_NOAUTH, NULL, api_metrics },
-    { "GET", "/v1/status", API_LOCAL | API_NOAUTH, NULL, api_status },
+    { "GET", "/metrics", API_LOCAL | API_NOAUTH | API_WHEN_REMOVED, NULL,
+      api_metrics },
+    { "GET", "/v1/status", API_LOCAL | API_NOAUTH | API_WHEN_REMOVED, NULL,
+      api_status },
     /* cluster.c */
     { "POST", "/v1/members", API_WRITE | API_TOKEN, api_members_add_parse,
       api_members_add },
@@ -268,6 +272,7 @@ api_handle(struct http_request *req, void *arg)
     struct node *n = arg;
     struct api_req *a = http_req_alloc(req, sizeof(*a));
     const struct http_route *route;
+    const char *why;
     char allow[64];
     int status;
 
@@ -304,5 +309,14 @@ api_handle(struct http_request *req, void *arg)
         return;
     }
     a->route = route->arg;
+    if (!(a->route->needs & API_WHEN_REMOVED) && clu_removed(n->clu, &why)) {
+        /* Its state is stale for good and no leader will serve it. */
+        http_req_add_header(req, "Retry-After", "1");
+        api_error(n, req, 503, "removed",
+                  "this node was removed from the cluster (%s): use another "
+                  "member",
+                  why);
+        return;
+    }
     dispatch(n, req, a->route);
 }

@@ -21,6 +21,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/map.h"
+#include "node/raft/hello.h"
 #include "node/raft/raft_compat.h"
 #include "node/raft/rfsm.h"
 #include "storage/led.h"
@@ -44,6 +45,7 @@ struct clu {
     uint64_t start_index; /* last log index at start: later ones are live */
     int64_t live_time;    /* ledger time after the last live entry (0: none) */
     uint64_t live_mono;   /* uv_now() when it applied */
+    struct clu_members_state *mem; /* the peer-port hello (below) */
     char errmsg[PC_ERRMSG_SIZE];
 };
 
@@ -137,12 +139,19 @@ no_delay(struct uv_stream_s *stream)
     }
 }
 
+static void hello_received(struct clu *c, uint64_t id, const char *address,
+                           uv_stream_t *stream);
+
 static void
 accepted(struct raft_uv_transport *t, raft_id id, const char *address,
          struct uv_stream_s *stream)
 {
     struct clu *c = clu_of(t);
 
+    if (strncmp(address, HELLO_PREFIX, strlen(HELLO_PREFIX)) == 0) {
+        hello_received(c, id, address, stream); /* not raft's */
+        return;
+    }
     no_delay(stream);
     c->accept_cb(t, id, address, stream);
 }
@@ -182,6 +191,265 @@ connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
     return c->tcp_connect(t, req, id, address, connected);
 }
 
+/* ---- the peer-port hello (hello.h) ------------------------------------ */
+
+#define HELLO_TIMEOUT_MS 1000
+#define HELLO_EVERY_MS   1000 /* a follower's URL, at most */
+#define PROBE_EVERY_MS   2000 /* a leaderless node's probe, at most */
+#define HELLOS_MAX       16   /* in flight; one per peer */
+#define CLAIMS_MAX       8
+
+/* URLs members told this leader, waiting for clu_url_claim. */
+struct clu_claim {
+    uint64_t id;
+    char url[HELLO_URL_MAX + 1];
+    char address[64];
+};
+
+struct clu_members_state {
+    char client_url[HELLO_URL_MAX + 1]; /* ours, "" when unknown */
+    unsigned election_ms;
+    bool was_member;        /* a configuration listed us at some point */
+    bool removed;           /* latched */
+    char why[160];          /* how we learnt it */
+    uint64_t leaderless_ms; /* uv_now() since no leader is known; 0 */
+    uint64_t next_url_ms;   /* earliest next hello to the leader */
+    uint64_t next_probe_ms; /* earliest next probe of every member */
+    struct {
+        struct hello_conn *hc;
+        uint64_t peer;
+    } hellos[HELLOS_MAX];
+    struct clu_claim claims[CLAIMS_MAX];
+    size_t n_claims;
+    struct clu_claim taken; /* the one clu_url_claim handed out */
+};
+
+static const struct raft_server *
+server_of(const struct clu *c, uint64_t id)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id == id) {
+            return &conf->servers[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+config_committed(const struct clu *c)
+{
+    return c->raft.configuration.n > 0 &&
+           c->raft.configuration_uncommitted_index == 0;
+}
+
+static void
+set_removed(struct clu *c, const char *why)
+{
+    if (!c->mem->removed) {
+        c->mem->removed = true;
+        snprintf(c->mem->why, sizeof(c->mem->why), "%s", why);
+    }
+}
+
+/* The answering side: state of this node as the asker sees it, and a
+ * member's URL claim kept when this node leads. */
+static void
+hello_received(struct clu *c, uint64_t id, const char *address,
+               uv_stream_t *stream)
+{
+    const char *cid = fsm_cluster_id(c->fsm), *cur;
+    const struct raft_server *s = server_of(c, id);
+    struct hello_reply r;
+    struct hello h;
+    char line[256];
+    bool malformed;
+
+    if (!hello_parse(address, &h, &malformed)) {
+        hello_answer(stream, ""); /* malformed: closed unanswered */
+        return;
+    }
+    memset(&r, 0, sizeof(r));
+    snprintf(r.state, sizeof(r.state), "%s", clu_state_name(c));
+    r.term = raft_current_term(&c->raft);
+    r.member = s != NULL;
+    r.committed = config_committed(c);
+    snprintf(r.cluster, sizeof(r.cluster), "%s", cid != NULL ? cid : "");
+    if (hello_reply_format(line, sizeof(line), &r) != PC_OK) {
+        line[0] = '\0';
+    }
+    hello_answer(stream, line);
+    cur = fsm_member_url(c->fsm, id);
+    if (raft_state(&c->raft) != RAFT_LEADER || s == NULL || cid == NULL ||
+        strcmp(h.cluster, cid) != 0 ||
+        (cur != NULL && strcmp(cur, h.url) == 0)) {
+        return;
+    }
+    for (size_t i = 0; i < c->mem->n_claims; i++) {
+        if (c->mem->claims[i].id == id) {
+            snprintf(c->mem->claims[i].url, sizeof(c->mem->claims[i].url), "%s",
+                     h.url);
+            return;
+        }
+    }
+    if (c->mem->n_claims < CLAIMS_MAX) {
+        struct clu_claim *k = &c->mem->claims[c->mem->n_claims++];
+
+        k->id = id;
+        snprintf(k->url, sizeof(k->url), "%s", h.url);
+        snprintf(k->address, sizeof(k->address), "%s", s->address);
+    }
+}
+
+int
+clu_url_claim(struct clu *c, uint64_t *id, const char **url,
+              const char **address)
+{
+    struct clu_members_state *m = c->mem;
+
+    if (m->n_claims == 0) {
+        return PC_ENOTFOUND;
+    }
+    m->taken = m->claims[0];
+    memmove(&m->claims[0], &m->claims[1],
+            (m->n_claims - 1) * sizeof(m->claims[0]));
+    m->n_claims--;
+    *id = m->taken.id;
+    *url = m->taken.url;
+    *address = m->taken.address;
+    return PC_OK;
+}
+
+bool
+clu_removed(struct clu *c, const char **why)
+{
+    if (why != NULL) {
+        *why = c->mem->why;
+    }
+    return c->mem->removed;
+}
+
+/* An answer to one of our hellos: only a leader of our cluster, in our
+ * term or a later one, whose committed configuration lacks us, says that
+ * we were removed (a deposed leader's older configuration, or one whose
+ * change is still uncommitted, does not). */
+static void
+hello_answered(void *arg, uint64_t peer, const struct hello_reply *r)
+{
+    struct clu *c = arg;
+    const char *cid = fsm_cluster_id(c->fsm);
+    char why[160];
+
+    for (int i = 0; i < HELLOS_MAX; i++) {
+        if (c->mem->hellos[i].hc != NULL && c->mem->hellos[i].peer == peer) {
+            c->mem->hellos[i].hc = NULL;
+        }
+    }
+    if (r == NULL || cid == NULL || strcmp(r->state, "leader") != 0 ||
+        strcmp(r->cluster, cid) != 0 || !r->committed || r->member ||
+        r->term < raft_current_term(&c->raft) ||
+        server_of(c, c->raft.id) == NULL) {
+        return;
+    }
+    snprintf(why, sizeof(why),
+             "leader %llu (term %llu) no longer lists this node",
+             (unsigned long long)peer, (unsigned long long)r->term);
+    set_removed(c, why);
+}
+
+static void
+hello_to(struct clu *c, uint64_t peer, const char *address)
+{
+    const char *cid = fsm_cluster_id(c->fsm);
+    struct hello h;
+    int free_slot = -1;
+
+    for (int i = 0; i < HELLOS_MAX; i++) {
+        if (c->mem->hellos[i].hc != NULL && c->mem->hellos[i].peer == peer) {
+            return; /* one at a time */
+        }
+        if (c->mem->hellos[i].hc == NULL && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (free_slot < 0 || cid == NULL || strlen(cid) > HELLO_CID_MAX) {
+        return;
+    }
+    memset(&h, 0, sizeof(h));
+    snprintf(h.cluster, sizeof(h.cluster), "%s", cid);
+    snprintf(h.url, sizeof(h.url), "%s", c->mem->client_url);
+    if (hello_send(c->loop, address, peer, c->raft.id, &h, HELLO_TIMEOUT_MS,
+                   hello_answered, c, &c->mem->hellos[free_slot].hc) == PC_OK) {
+        c->mem->hellos[free_slot].peer = peer;
+    } else {
+        c->mem->hellos[free_slot].hc = NULL;
+    }
+}
+
+static void
+hellos_cancel(struct clu *c)
+{
+    for (int i = 0; i < HELLOS_MAX; i++) {
+        if (c->mem->hellos[i].hc != NULL) {
+            hello_cancel(c->mem->hellos[i].hc);
+            c->mem->hellos[i].hc = NULL;
+        }
+    }
+}
+
+/*
+ * Every watch tick: learn from the configuration whether this node was
+ * removed; as a follower whose URL the ledger lacks, tell the leader; as
+ * a node that has heard from no leader for two election timeouts, ask the
+ * members of its configuration whether it still belongs.
+ */
+static void
+membership_watch(struct clu *c)
+{
+    struct clu_members_state *m = c->mem;
+    const struct raft_configuration *conf = &c->raft.configuration;
+    uint64_t now = uv_now(c->loop), leader;
+    const char *laddr = NULL, *url;
+    bool me = server_of(c, c->raft.id) != NULL;
+
+    m->was_member |= me;
+    if (m->removed) {
+        return;
+    }
+    if (m->was_member && !me && config_committed(c)) {
+        set_removed(c, "the committed configuration no longer lists this "
+                       "node");
+        return;
+    }
+    leader = clu_leader(c, &laddr);
+    if (leader != 0) {
+        m->leaderless_ms = 0;
+    } else if (m->leaderless_ms == 0) {
+        m->leaderless_ms = now;
+    }
+    if (!me || m->client_url[0] == '\0' || fsm_cluster_id(c->fsm) == NULL) {
+        return;
+    }
+    url = fsm_member_url(c->fsm, c->raft.id);
+    if (leader != 0 && leader != c->raft.id && laddr != NULL &&
+        (url == NULL || strcmp(url, m->client_url) != 0) &&
+        now >= m->next_url_ms) {
+        m->next_url_ms = now + HELLO_EVERY_MS;
+        hello_to(c, leader, laddr);
+    }
+    if (leader == 0 && m->leaderless_ms != 0 &&
+        now - m->leaderless_ms >= 2 * (uint64_t)m->election_ms &&
+        now >= m->next_probe_ms) {
+        m->next_probe_ms = now + PROBE_EVERY_MS;
+        for (unsigned i = 0; i < conf->n; i++) {
+            if (conf->servers[i].id != c->raft.id) {
+                hello_to(c, conf->servers[i].id, conf->servers[i].address);
+            }
+        }
+    }
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 int
@@ -204,6 +472,16 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     if (c == NULL) {
         return PC_ENOMEM;
     }
+    c->mem = pc_calloc(1, sizeof(*c->mem));
+    if (c->mem == NULL) {
+        pc_free(c);
+        return PC_ENOMEM;
+    }
+    if (o->client_url != NULL) {
+        snprintf(c->mem->client_url, sizeof(c->mem->client_url), "%s",
+                 o->client_url);
+    }
+    c->mem->election_ms = o->election_ms;
     c->loop = loop;
     c->fsm = fsm;
     rfsm_init(&c->rfsm, fsm, fatal, fatal_arg);
@@ -217,6 +495,7 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     c->transport.data = c;
     rv = raft_uv_tcp_init(&c->transport, loop);
     if (rv != 0) {
+        pc_free(c->mem);
         pc_free(c);
         return pc_errmsgf(errmsg, PC_EIO, "raft transport: %s",
                           raft_strerror(rv));
@@ -303,6 +582,7 @@ err_raft:
     return PC_EIO;
 err_transport:
     raft_uv_tcp_close(&c->transport);
+    pc_free(c->mem);
     pc_free(c);
     return PC_EIO;
 }
@@ -318,6 +598,7 @@ close_cb(struct raft *r)
     raft_uv_tcp_close(&c->transport);
     rfsm_release(&c->rfsm);
     pc_map_release(&c->pending);
+    pc_free(c->mem);
     pc_free(c);
     if (cb != NULL) {
         cb(arg);
@@ -333,6 +614,7 @@ clu_stop(struct clu *c, void (*cb)(void *arg), void *arg)
     c->closing = true;
     c->stop_cb = cb;
     c->stop_arg = arg;
+    hellos_cancel(c);
     raft_close(&c->raft, close_cb);
 }
 
@@ -521,6 +803,7 @@ clu_tick(struct clu *c)
 {
     if (!c->closing) {
         rfsm_retune(&c->rfsm);
+        membership_watch(c);
     }
 }
 

@@ -38,6 +38,7 @@ struct clu_opts {
     uint64_t raft_log_budget; /* bytes of log between snapshots, 0: off */
     uint64_t snapshot_cache;  /* bytes of cached snapshot frames, 0: none */
     size_t segment_size;
+    const char *client_url; /* this node's advertised URL (hello.h) */
 };
 
 /*
@@ -114,6 +115,24 @@ int clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
 int clu_remove(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
 /* Move leadership to `id` (0: any up-to-date voter). */
 int clu_transfer(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
+
+/*
+ * Whether this node learnt that it was removed from the cluster: the
+ * committed configuration it applied no longer lists it, or a leader of
+ * its cluster told it so over the peer port (hello.h). Latched for the
+ * life of the process; `*why` (may be NULL) says how, borrowed.
+ */
+bool clu_removed(struct clu *c, const char **why);
+
+/*
+ * On the leader: a member's client URL, as the member itself told it over
+ * the peer port because the ledger holds another (or none). PC_OK with
+ * `*id`, `*url` and the member's raft `*address` (borrowed until the next
+ * call), or PC_ENOTFOUND when none waits. The caller records it (a member
+ * fact).
+ */
+int clu_url_claim(struct clu *c, uint64_t *id, const char **url,
+                  const char **address);
 
 /* Counters for /metrics. */
 struct clu_stats {
