@@ -414,6 +414,9 @@ membership_watch(struct clu *c)
     bool me = server_of(c, c->raft.id) != NULL;
 
     m->was_member |= me;
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        m->n_claims = 0; /* a later leader hears them again */
+    }
     if (m->removed) {
         return;
     }
