@@ -49,11 +49,11 @@ struct record {
     char root[PC_HASH_HEX_LEN + 1];
 };
 
-/* Read the whole of `path` into `out` (exactly its size, one allocation). */
-static int
-read_all(const char *path, struct pc_buf *out, char *errmsg)
+int
+restore_read_file(const char *path, struct pc_buf *out, char *errmsg)
 {
     struct stat st;
+    size_t want;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc = PC_OK;
 
@@ -69,22 +69,21 @@ read_all(const char *path, struct pc_buf *out, char *errmsg)
         goto out;
     }
     if (pc_buf_reserve(out, (size_t)st.st_size) != PC_OK) {
-        rc = pc_errmsgf(errmsg, PC_ENOMEM,
-                        "out of memory for '%s' (%lld "
-                        "bytes)",
-                        path, (long long)st.st_size);
+        rc =
+            pc_errmsgf(errmsg, PC_ENOMEM, "out of memory for '%s' (%lld bytes)",
+                       path, (long long)st.st_size);
         goto out;
     }
-    while (out->len < (size_t)st.st_size) {
-        ssize_t n =
-            read(fd, out->data + out->len, (size_t)st.st_size - out->len);
+    want = out->len + (size_t)st.st_size;
+    while (out->len < want) {
+        ssize_t n = read(fd, out->data + out->len, want - out->len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            rc = n < 0
-                     ? pc_errmsg_sys(errmsg, errno, "read '%s'", path)
-                     : pc_errmsgf(errmsg, PC_EIO, "read '%s': it shrank", path);
+            rc = n < 0 ? pc_errmsg_sys(errmsg, errno, "read '%s'", path)
+                       : pc_errmsgf(errmsg, PC_EIO,
+                                    "read '%s': shorter than its size", path);
             goto out;
         }
         out->len += (size_t)n;
@@ -438,7 +437,7 @@ restore_fresh(const struct restore_opts *o, bool preload,
     int rc;
 
     pc_buf_init(&file);
-    rc = read_all(o->backup, &file, errmsg);
+    rc = restore_read_file(o->backup, &file, errmsg);
     if (rc != PC_OK) {
         goto out;
     }

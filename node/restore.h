@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/hash.h"
 #include "node/config.h"
 
@@ -72,6 +73,14 @@ struct restore_result {
  */
 int restore_run(const struct restore_opts *o, bool preload,
                 struct restore_result *res, char *errmsg);
+
+/*
+ * Read the whole of the regular file `path` into `out` (appended; one
+ * allocation of the file's size). PC_OK, PC_EIO, PC_EINVAL (not a regular
+ * file) or PC_ENOMEM, with `errmsg` naming the file; on error `out` may
+ * hold part of the file.
+ */
+int restore_read_file(const char *path, struct pc_buf *out, char *errmsg);
 
 /*
  * provcat-node --restore FILE: restore_run with the node's flags and
