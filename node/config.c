@@ -274,8 +274,12 @@ static const struct opt opts[N_OPTS] = {
     [O_RESTORE] = {
         .name = "restore", .metavar = "FILE", .kind = K_PATH,
         FIELD(restore),
-        .help = "Backup file written by GET /v1/backup to restore this "
-                "node's state from.",
+        .help = "Backup file written by GET /v1/backup: on an empty data "
+                "dir, verify it and restore it as a new one-voter cluster, "
+                "then start (as provcat-node restore does offline; see "
+                "provcat-node restore --help). On a data dir restored from "
+                "FILE before, or once FILE is gone, start on the data dir as "
+                "it is; any other data dir is refused.",
     },
     [O_CONFIG] = {
         .name = "config", .metavar = "FILE", .kind = K_PATH,
