@@ -47,6 +47,7 @@ struct clu {
     uint64_t live_mono;   /* uv_now() when it applied */
     uint64_t catch_up_ms; /* raft's snapshot and catch-up limits, as set */
     uint64_t catch_up_base_ms; /* CLU_CATCH_UP_BASE_MS, or the test's */
+    uint64_t joining;          /* the id clu_add works on until its cb, or 0 */
     char errmsg[PC_ERRMSG_SIZE];
 };
 
@@ -581,6 +582,7 @@ clu_members(struct clu *c, struct clu_member *out, size_t max)
             }
         }
         out[n].match_index = match;
+        out[n].joining = leader && c->joining == s->id;
         n++;
     }
     return n;
@@ -602,6 +604,9 @@ change_done(struct raft_change *req, int status)
             return;
         }
         status = rv;
+    }
+    if (q->c->joining == q->id) {
+        q->c->joining = 0;
     }
     if (q->cb != NULL) {
         ((clu_change_cb)q->cb)(q->arg, from_raft(status));
@@ -648,6 +653,7 @@ clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
                 pc_free(q);
                 return from_raft(rv);
             }
+            c->joining = id;
             return PC_OK;
         }
     }
@@ -656,6 +662,7 @@ clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
         pc_free(q);
         return from_raft(rv);
     }
+    c->joining = id;
     return PC_OK;
 }
 

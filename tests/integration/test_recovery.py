@@ -245,9 +245,10 @@ def _restore_offline(d, x, backup):
 
 
 def _voter(lead, x):
+    """`x` is a voter and its promotion committed (no "status")."""
     st = lead.status()
-    return st and any(m["id"] == x.id and m["role"] == "voter"
-                      for m in st.get("members", []))
+    return st and any(m["id"] == x.id and m["role"] == "voter" and
+                      "status" not in m for m in st.get("members", []))
 
 
 def _join(d, lead, x, timeout=60):
@@ -418,10 +419,17 @@ def test_recovery_join_retried_after_give_up(c):
         body = {"id": 2, "address": n2.peer, "client_url": n2.url}
         r = n1.req("POST", "/v1/members", body, token=d.token)
         assert r.status == 202, r
+        m = {x["id"]: x for x in n1.status()["members"]}
+        assert (m[2]["role"], m[2]["status"]) == ("spare", "catching_up"), m
+        r = n1.req("POST", "/v1/members", {"id": 3, "address": d.nodes[2].peer,
+                                           "client_url": d.nodes[2].url},
+                   token=d.token)
+        assert r.status == 409, r  # one change at a time
         wait_for(lambda: "membership change finished: unavailable" in
                  open(n1.log).read(), 20, "raft to give node 2 up")
-        roles = {m["id"]: m["role"] for m in n1.status()["members"]}
-        assert roles == {1: "voter", 2: "spare"}, roles
+        m = {x["id"]: x for x in n1.status()["members"]}
+        assert m[2]["role"] == "spare" and "status" not in m[2], m
+        assert sorted(m) == [1, 2], m
         n2.start("existing")
         wait_for(lambda: n2.status(), 10, "node 2 up")
         time.sleep(1)  # what was in flight to it arrives, then nothing:
