@@ -192,11 +192,11 @@ connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
  * How long raft waits for a snapshot to be installed, and for a joining
  * node's first catch-up round, which is that snapshot: 30 s, plus 1 s per
  * CLU_CATCH_UP_BYTES of the ledger's raw bytes (encodings and documents),
- * what the joiner receives, writes and decodes on its loop (decoding alone
- * runs at ~150 MB/s per core; docs/bench.md). With raft's fixed 30 s a
- * node joining a ledger of a few million records was given up on while it
- * decoded, and a node given up on stays a spare, which raft never sends
- * anything again. Retuned as the ledger grows (clu_tick).
+ * what the joiner receives, writes and decodes on its loop (decoding takes
+ * ~1 s of CPU per 100 MB of them: a 10x margin; docs/bench.md). With a
+ * fixed 30 s a node joining a ledger of a few million records was given up
+ * on while it decoded, and a node given up on stays a spare, to which raft
+ * sends no new entries. Retuned as the ledger grows (clu_tick).
  */
 #define CLU_CATCH_UP_BASE_MS 30000
 #define CLU_CATCH_UP_BYTES   (10u << 20)
