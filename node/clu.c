@@ -213,7 +213,9 @@ catch_up_limits(struct clu *c)
     ms = ms > 24u * 3600 * 1000 ? 24u * 3600 * 1000 : ms;
     if (ms != c->catch_up_ms) {
         c->catch_up_ms = ms;
-        raft_set_install_snapshot_timeout(&c->raft, (unsigned)ms);
+        /* Never below the 60 s it has always had. */
+        raft_set_install_snapshot_timeout(&c->raft,
+                                          (unsigned)(ms > 60000 ? ms : 60000));
         raft_set_max_catch_up_round_duration(&c->raft, (unsigned)ms);
     }
 }
