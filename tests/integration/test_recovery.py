@@ -621,6 +621,21 @@ def test_recovery_verify_backup_cli(c):
     assert p.returncode == 1 and "frame %d at byte %d: checksum mismatch" % (
         len(frames), frames[-1][0]) in p.stderr, p
     assert os.listdir(dd2) == ["LOCK"], os.listdir(dd2)
+    # What an interrupted restore leaves (its raft files half built, the
+    # record, never raft/) counts as empty.
+    dd3 = dd + "-3"
+    os.makedirs(os.path.join(dd3, "raft.restoring"))
+    with open(os.path.join(dd3, "raft.restoring", "metadata1"), "w") as f:
+        f.write("x")
+    shutil.copy(os.path.join(dd, "restored"), os.path.join(dd3, "restored"))
+    p = _offline(*(base[:4] + [dd3] + base[5:]))
+    assert p.returncode == 0 and p.stdout.startswith("restored "), p
+    assert sorted(os.listdir(dd3)) == ["LOCK", "raft", "restored"]
+    # raft's snapshot file names term and index: 1 and 2 (node/restore.h).
+    for where in (dd, dd3):
+        names = os.listdir(os.path.join(where, "raft"))
+        assert [n for n in names if n.startswith("snapshot-1-2-") and
+                n.endswith(".meta")], names
     # A data dir a running node holds.
     x = c.nodes[0]
     p = _offline("restore", "--backup", path, "--data-dir", x.dir, "--id",
