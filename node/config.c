@@ -274,8 +274,12 @@ static const struct opt opts[N_OPTS] = {
     [O_RESTORE] = {
         .name = "restore", .metavar = "FILE", .kind = K_PATH,
         FIELD(restore),
-        .help = "Backup file written by GET /v1/backup to restore this "
-                "node's state from.",
+        .help = "Backup file written by GET /v1/backup: on an empty data "
+                "dir, verify it and restore it as a new one-voter cluster, "
+                "then start (as provcat-node restore does offline; see "
+                "provcat-node restore --help). On a data dir restored from "
+                "FILE before, or once FILE is gone, start on the data dir as "
+                "it is; any other data dir is refused.",
     },
     [O_CONFIG] = {
         .name = "config", .metavar = "FILE", .kind = K_PATH,
@@ -1476,6 +1480,9 @@ cfg_usage(FILE *out)
           "                 --client A.B.C.D:PORT [OPTION]...\n"
           "    provcat-node --config FILE [OPTION]...\n"
           "    provcat-node --help | --version\n"
+          "    provcat-node verify-backup FILE\n"
+          "    provcat-node restore --backup FILE --data-dir DIR --id N\n"
+          "                 --peer A.B.C.D:PORT\n"
           "\n"
           "DESCRIPTION\n",
           out);
@@ -1485,6 +1492,12 @@ cfg_usage(FILE *out)
          "members over raft on --peer; a write is acknowledged once a "
          "majority of voters hold it on disk. Followers redirect writes to "
          "the leader's advertised URL.");
+    fputc('\n', out);
+    wrap(out, 4,
+         "verify-backup and restore are offline subcommands that need no "
+         "cluster, each with its own manual (provcat-node restore --help): "
+         "check a backup written by GET /v1/backup, and make a new node's "
+         "data dir from one.");
     fputc('\n', out);
     wrap(out, 4,
          "Every flag can also be set in the environment as PROVCAT_<NAME>, "

@@ -65,6 +65,9 @@ api_status(struct node *n, struct http_request *req)
             json_object_set_new(j, "match_index",
                                 json_integer((json_int_t)m[i].match_index));
         }
+        if (m[i].joining) {
+            json_object_set_new(j, "status", json_string("catching_up"));
+        }
         json_array_append_new(members, j);
     }
     leader = lid == 0 ? json_null()

@@ -15,6 +15,7 @@
 #include <raft/uv.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -44,6 +45,9 @@ struct clu {
     uint64_t start_index; /* last log index at start: later ones are live */
     int64_t live_time;    /* ledger time after the last live entry (0: none) */
     uint64_t live_mono;   /* uv_now() when it applied */
+    uint64_t catch_up_ms; /* raft's snapshot and catch-up limits, as set */
+    uint64_t catch_up_base_ms; /* CLU_CATCH_UP_BASE_MS, or the test's */
+    uint64_t joining;          /* the id clu_add works on until its cb, or 0 */
     char errmsg[PC_ERRMSG_SIZE];
 };
 
@@ -184,11 +188,44 @@ connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/*
+ * How long raft waits for a snapshot to be installed, and for a joining
+ * node's first catch-up round, which is that snapshot: 30 s, plus 1 s per
+ * CLU_CATCH_UP_BYTES of the ledger's raw bytes (encodings and documents),
+ * what the joiner receives, writes and decodes on its loop (decoding takes
+ * ~1 s of CPU per 100 MB of them: a 10x margin; docs/bench.md). With a
+ * fixed 30 s a node joining a ledger of a few million records was given up
+ * on while it decoded, and a node given up on stays a spare, to which raft
+ * sends no new entries. Retuned as the ledger grows (clu_tick).
+ */
+#define CLU_CATCH_UP_BASE_MS 30000
+#define CLU_CATCH_UP_BYTES   (10u << 20)
+
+static void
+catch_up_limits(struct clu *c)
+{
+    struct led_mem m;
+    uint64_t ms;
+
+    led_mem(fsm_led(c->fsm), &m);
+    ms = c->catch_up_base_ms +
+         (uint64_t)(m.enc + m.doc_raw) / (CLU_CATCH_UP_BYTES / 1000);
+    ms = ms > 24u * 3600 * 1000 ? 24u * 3600 * 1000 : ms;
+    if (ms != c->catch_up_ms) {
+        c->catch_up_ms = ms;
+        /* Never below the 60 s it has always had. */
+        raft_set_install_snapshot_timeout(&c->raft,
+                                          (unsigned)(ms > 60000 ? ms : 60000));
+        raft_set_max_catch_up_round_duration(&c->raft, (unsigned)ms);
+    }
+}
+
 int
 clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
           clu_fatal_cb fatal, void *fatal_arg, struct clu **out, char *errmsg)
 {
     struct clu *c;
+    const char *test_ms;
     int rv;
 
     if (o->heartbeat_ms == 0 || o->heartbeat_ms >= o->election_ms) {
@@ -252,9 +289,13 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     rfsm_snapshot_policy(&c->rfsm, o->raft_log_budget, o->snapshot_threshold,
                          o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
     c->rfsm.cache_limit = o->snapshot_cache;
-    raft_set_install_snapshot_timeout(&c->raft, 60000);
     raft_set_max_catch_up_rounds(&c->raft, 50);
-    raft_set_max_catch_up_round_duration(&c->raft, 30000);
+    /* Tests only: a joiner given up on within a second. */
+    test_ms = getenv("PROVCAT_TEST_CATCH_UP_BASE_MS");
+    c->catch_up_base_ms = test_ms != NULL && atoi(test_ms) > 0
+                              ? (uint64_t)atoi(test_ms)
+                              : CLU_CATCH_UP_BASE_MS;
+    catch_up_limits(c);
 #if RAFT_VERSION_NUMBER >= 1701
     raft_set_max_inflight_entries(&c->raft, o->max_inflight);
 #endif
@@ -521,6 +562,7 @@ clu_tick(struct clu *c)
 {
     if (!c->closing) {
         rfsm_retune(&c->rfsm);
+        catch_up_limits(c);
     }
 }
 
@@ -548,6 +590,7 @@ clu_members(struct clu *c, struct clu_member *out, size_t max)
             }
         }
         out[n].match_index = match;
+        out[n].joining = leader && c->joining == s->id;
         n++;
     }
     return n;
@@ -569,6 +612,9 @@ change_done(struct raft_change *req, int status)
             return;
         }
         status = rv;
+    }
+    if (q->c->joining == q->id) {
+        q->c->joining = 0;
     }
     if (q->cb != NULL) {
         ((clu_change_cb)q->cb)(q->arg, from_raft(status));
@@ -600,12 +646,31 @@ clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
     if (q == NULL) {
         return PC_ENOMEM;
     }
+    catch_up_limits(c);
     q->promote = true;
+    for (unsigned i = 0; i < c->raft.configuration.n; i++) {
+        const struct raft_server *s = &c->raft.configuration.servers[i];
+        if (s->id == id && s->role != RAFT_VOTER &&
+            strcmp(s->address, address) == 0) {
+            /* Added before, and its promotion given up on (raft leaves it
+             * a spare): adding it again is promoting it again. */
+            q->promote = false;
+            rv = raft_assign(&c->raft, &q->u.change, id, RAFT_VOTER,
+                             change_done);
+            if (rv != 0) {
+                pc_free(q);
+                return from_raft(rv);
+            }
+            c->joining = id;
+            return PC_OK;
+        }
+    }
     rv = raft_add(&c->raft, &q->u.change, id, address, change_done);
     if (rv != 0) {
         pc_free(q);
         return from_raft(rv);
     }
+    c->joining = id;
     return PC_OK;
 }
 

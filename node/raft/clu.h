@@ -101,14 +101,17 @@ struct clu_member {
     const char *address;  /* borrowed until the configuration changes */
     const char *role;     /* voter | standby | spare */
     uint64_t match_index; /* on the leader; 0 elsewhere */
+    bool joining;         /* on the leader: clu_add of it not finished yet
+                           * (catching up, or its promotion uncommitted) */
 };
 /* The current configuration; `*n` members, valid until the next loop turn. */
 size_t clu_members(struct clu *c, struct clu_member *out, size_t max);
 
 typedef void (*clu_change_cb)(void *arg, int rc);
 /* Add `id` at `address` as a spare, then promote it to voter once it has
- * caught up. `cb` fires once at the end. PC_OK, PC_ENOTLEADER, PC_ECONFLICT
- * (a change in flight), PC_EEXIST (duplicate id or address). */
+ * caught up; a spare already at `address` (whose promotion raft gave up
+ * on) is promoted again. `cb` fires once at the end. PC_OK, PC_ENOTLEADER,
+ * PC_ECONFLICT (a change in flight), PC_EEXIST (duplicate id or address). */
 int clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
             void *arg);
 int clu_remove(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -523,6 +524,45 @@ finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
     return 0;
 }
 
+/*
+ * A ledger the process already decoded from the snapshot raft is about to
+ * restore (rfsm_preload): --restore verified the backup before writing it
+ * as the raft snapshot, and raft_start restores that snapshot moments
+ * later. Process-wide because it crosses from before the node exists to
+ * its first restore; loop thread only.
+ */
+static struct {
+    struct led *l;
+    size_t len;
+    uint64_t digest;
+} preload;
+
+void
+rfsm_preload(struct led *l, size_t len, uint64_t digest)
+{
+    led_free(preload.l);
+    preload.l = l;
+    preload.len = len;
+    preload.digest = digest;
+}
+
+/* The preloaded ledger if `buf` holds the bytes it was decoded from (their
+ * length and XXH3-64: 0.1 s for 467 MB against ~9 s to decode); NULL
+ * otherwise. Either way the preload is used up. */
+static struct led *
+take_preload(const struct raft_buffer *buf)
+{
+    struct led *l = preload.l;
+
+    preload.l = NULL;
+    if (l != NULL && (buf->len != preload.len ||
+                      XXH3_64bits(buf->base, buf->len) != preload.digest)) {
+        led_free(l);
+        l = NULL;
+    }
+    return l;
+}
+
 static int
 restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
 {
@@ -541,7 +581,8 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
         snap_cache_clear(s->cache); /* its frames are the old ledger's */
         s->snapshot_cache_bytes = 0;
     }
-    rc = snap_decode(buf->base, buf->len, &l, errmsg);
+    l = take_preload(buf);
+    rc = l != NULL ? PC_OK : snap_decode(buf->base, buf->len, &l, errmsg);
     if (rc == PC_OK) {
         rc = fsm_restore(s->fsm, l, errmsg);
         if (rc != PC_OK) {
@@ -584,4 +625,5 @@ rfsm_release(struct rfsm *s)
     s->job = NULL;
     snap_cache_free(s->cache);
     s->cache = NULL;
+    rfsm_preload(NULL, 0, 0); /* never restored: nobody else will */
 }

@@ -28,6 +28,7 @@ typedef void (*rfsm_applied_cb)(void *arg, uint64_t index,
 struct rfsm_job;
 struct rfsm_freer;
 struct snap_cache;
+struct led;
 
 struct rfsm {
     struct raft_fsm raft_fsm; /* handed to raft_init / raft_fixture_grow */
@@ -74,6 +75,18 @@ struct rfsm {
     uint64_t snap_index, last_index;
     uint64_t since_bytes;
 };
+
+/*
+ * Hand the next restore in this process a ledger `l` already decoded and
+ * verified from snapshot bytes of length `len` whose XXH3-64 is `digest`
+ * (node/restore.c: --restore verifies the backup, then writes it as the
+ * raft snapshot that raft_start restores). A restore whose buffer has that
+ * length and digest takes `l` instead of decoding the buffer again; any
+ * other restore frees `l` and decodes as usual, and so does rfsm_release.
+ * Takes `l` (NULL: drop any preload). Process-wide, as there is one node
+ * per process; call on the loop's thread before raft starts.
+ */
+void rfsm_preload(struct led *l, size_t len, uint64_t digest);
 
 /* Fill `s` for `fsm`; `fatal` (may be NULL) hears deterministic failures. */
 void rfsm_init(struct rfsm *s, struct fsm *fsm, rfsm_fatal_cb fatal, void *arg);
