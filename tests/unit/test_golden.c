@@ -27,13 +27,18 @@
  * the jcs-only apply reproduced. Changed once since, on purpose, by a rules
  * change: a token reissue for a principal the caller neither is nor manages
  * is refused 404 (it may not learn that the principal exists), not 403, so
- * that one rejection fact differs. Any later build must reproduce it; never
+ * that one rejection fact differs. Changed a second time by a rules
+ * change: a city authority writing its city's entries may not set their
+ * open class (article 23: only the provider org does), so e3 is refused
+ * 403 with its conditional open class and created closed; one rejection
+ * fact more, and e3's versions say open class none. Any later build must
+ * reproduce it; never
  * update it to make a change pass: a different root means facts changed,
  * and only a deliberate rules change (named here) may do that.
  */
 #define GOLDEN_ROOT \
-    "49858eefa9050f10873dcae1bf796f3549f0af1339ec29a9e65b8055f27183de"
-#define GOLDEN_FACTS 138
+    "a1bc3531ae162928f91781fda7f225ee94f106329517d5b036ad2bd238815d6d"
+#define GOLDEN_FACTS 139
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -122,12 +127,13 @@
     "\"update_frequency\":\"monthly\",\"security_level\":4,"          \
     "\"scope\":\"province\"}"
 
-/* A city-scope entry written by the city authority. */
-#define E3_BODY                                                          \
+/* A city-scope entry written by the city authority, which may not open
+ * it (article 23: only the provider org sets the open class). */
+#define E3_BODY(open)                                                    \
     "{\"id\":\"e3\",\"title\":\"Parks\",\"provider\":\"county\","        \
     "\"description\":\"\",\"theme\":\"\",\"keywords\":[],\"fields\":[]," \
     "\"share\":{\"class\":\"conditional\",\"conditions\":\"ask\"},"      \
-    "\"open\":{\"class\":\"conditional\"},\"update_frequency\":"         \
+    "\"open\":{\"class\":\"" open "\"},\"update_frequency\":"            \
     "\"yearly\",\"security_level\":1,\"scope\":\"city:cityA\"}"
 
 /* The record entry: published, records follow its schema. */
@@ -358,7 +364,9 @@ static const struct step steps[] = {
       404 },
 
     /* e3: a city's supplementary catalog. */
-    { CMD_ENTRY_CREATE, "ca", NULL, E3_BODY, NULL, NULL, 201 },
+    { CMD_ENTRY_CREATE, "ca", NULL, E3_BODY("conditional"), NULL, NULL,
+      403 },
+    { CMD_ENTRY_CREATE, "ca", NULL, E3_BODY("none"), NULL, NULL, 201 },
     { CMD_ENTRY_CREATE, "prov", NULL,
       "{\"id\":\"e4\",\"title\":\"t\",\"provider\":\"dept\",\"fields\":[],"
       "\"share\":{\"class\":\"none\",\"basis\":\"b\"},\"open\":"
