@@ -332,7 +332,7 @@ leader_duties(struct node *n)
         n->watch.genesis_in_flight =
             api_propose_system(
                 n, CMD_GENESIS, NULL,
-                json_pack("{s:s, s:s, s:o?}", "cluster_id", hex, "token_hash",
+                json_pack("{s:s, s:s, s:o*}", "cluster_id", hex, "token_hash",
                           n->files.admin_token_hash, "calendar", cal),
                 genesis_cb) == PC_OK;
         return;

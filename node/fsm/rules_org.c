@@ -204,6 +204,7 @@ fsm_success_status(uint32_t type)
     case CMD_PRINCIPAL_CREATE:
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
+    case CMD_OPEN_REQUEST:
         return 201;
     default:
         return 200;
