@@ -467,6 +467,12 @@ struct fsm_open_stats {
 void fsm_open_stats(const struct fsm *f, const char *org, const char *entry,
                     int64_t at_ms, struct fsm_open_stats *out);
 
+/*
+ * How many pending requests' due dates consulted `year`'s calendar: the
+ * requests a change of that calendar recomputes (and no others).
+ */
+size_t fsm_open_pending_in_year(const struct fsm *f, int32_t year);
+
 /* A year's calendar in force (the latest CALENDAR fact of that year). */
 struct fsm_calendar {
     struct cal_year cal; /* its year, holidays and make-up working days */

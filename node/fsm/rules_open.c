@@ -1061,6 +1061,14 @@ fsm_open_stats(const struct fsm *f, const char *org, const char *entry,
     }
 }
 
+size_t
+fsm_open_pending_in_year(const struct fsm *f, int32_t year)
+{
+    const struct pc_map *set = pc_map_get(&f->open->years, &year, sizeof(year));
+
+    return set == NULL ? 0 : set->len;
+}
+
 /* ---- syntax ----------------------------------------------------------- */
 
 bool
