@@ -136,8 +136,8 @@ test_calendar_days(void **state)
     assert_string_equal(s, "9999-12-31");
 
     static const char *const bad[] = {
-        "2026-02-29", "2100-02-29", "2026-13-01", "2026-00-10", "2026-04-31",
-        "2026-1-01",  "2026/01/01", "1969-12-31", "20260101",   "2026-01-01 ",
+        "2026-02-29", "2100-02-29", "2026-13-01", "2026-00-10",  "2026-04-31",
+        "2026-1-01",  "2026/01/01", "1969-12-31", "20260101",    "2026-01-01 ",
         "+026-01-01", "2026-01-0a", "",           "10000-01-01",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -155,8 +155,8 @@ test_calendar_days(void **state)
 static void
 test_calendar_working(void **state)
 {
-    static const char *const hol[] = { "2026-10-01", "2026-10-02",
-                                       "2026-10-03", NULL };
+    static const char *const hol[] = { "2026-10-01", "2026-10-02", "2026-10-03",
+                                       NULL };
     static const char *const work[] = { "2026-09-27", NULL };
     struct fixture_cal c;
 
@@ -202,8 +202,8 @@ test_calendar_due_cases(void **state)
     /* Weekdays and weekends, no calendar: provisional. */
     check_due(local_ms(2026, 3, 2, 10, 0), &none, "2026-03-16", true, 2026,
               2026, "Monday morning");
-    check_due(local_ms(2026, 3, 2, 0, 0), &none, "2026-03-16", true, 2026,
-              2026, "Monday at midnight: the day still is not counted");
+    check_due(local_ms(2026, 3, 2, 0, 0), &none, "2026-03-16", true, 2026, 2026,
+              "Monday at midnight: the day still is not counted");
     check_due(local_ms(2026, 3, 7, 11, 0), &none, "2026-03-20", true, 2026,
               2026, "Saturday");
     check_due(local_ms(2026, 3, 8, 23, 59), &none, "2026-03-20", true, 2026,
@@ -217,23 +217,23 @@ test_calendar_due_cases(void **state)
               2026, "Friday 23:59");
     /* Thursday 17:00 UTC is Friday 01:00 in Shanghai: received Friday (a
      * UTC reckoning would say Thursday and answer 2026-03-19). */
-    check_due(local_ms(2026, 3, 6, 1, 0), &none, "2026-03-20", true, 2026,
-              2026, "Thursday night UTC, Friday in Shanghai");
+    check_due(local_ms(2026, 3, 6, 1, 0), &none, "2026-03-20", true, 2026, 2026,
+              "Thursday night UTC, Friday in Shanghai");
     check_due(local_ms(2026, 3, 5, 23, 30), &none, "2026-03-19", true, 2026,
               2026, "Thursday 23:30");
 
     /* Holidays on Monday and Tuesday push it two days on. */
     cs = (struct cals){ { &mar }, 1, { 0 }, 0 };
-    check_due(local_ms(2026, 3, 6, 20, 0), &cs, "2026-03-24", false, 2026,
-              2026, "holidays Mar 9-10");
+    check_due(local_ms(2026, 3, 6, 20, 0), &cs, "2026-03-24", false, 2026, 2026,
+              "holidays Mar 9-10");
     /* A make-up working Saturday brings it a day nearer. */
     cs = (struct cals){ { &mar_w }, 1, { 0 }, 0 };
-    check_due(local_ms(2026, 3, 6, 20, 0), &cs, "2026-03-19", false, 2026,
-              2026, "make-up working day Mar 14");
+    check_due(local_ms(2026, 3, 6, 20, 0), &cs, "2026-03-19", false, 2026, 2026,
+              "make-up working day Mar 14");
     /* Holidays on a weekend change nothing. */
     cs = (struct cals){ { &wkend }, 1, { 0 }, 0 };
-    check_due(local_ms(2026, 3, 6, 20, 0), &cs, "2026-03-20", false, 2026,
-              2026, "holidays on a weekend");
+    check_due(local_ms(2026, 3, 6, 20, 0), &cs, "2026-03-20", false, 2026, 2026,
+              "holidays on a weekend");
     /* National Day week. */
     cs = (struct cals){ { &oct }, 1, { 0 }, 0 };
     check_due(local_ms(2026, 9, 30, 10, 0), &cs, "2026-10-20", false, 2026,
@@ -269,12 +269,12 @@ test_calendar_due_year_boundary(void **state)
     assert_int_equal(cs.asked[1], 2027);
     /* 2027 not set: Jan 1 counts, and the answer is provisional. */
     cs = (struct cals){ { &c26 }, 1, { 0 }, 0 };
-    check_due(local_ms(2026, 12, 24, 9, 0), &cs, "2027-01-08", true, 2026,
-              2027, "2027 not set");
+    check_due(local_ms(2026, 12, 24, 9, 0), &cs, "2027-01-08", true, 2026, 2027,
+              "2027 not set");
     /* 2026 not set: Dec 25 counts. */
     cs = (struct cals){ { &c27 }, 1, { 0 }, 0 };
-    check_due(local_ms(2026, 12, 24, 9, 0), &cs, "2027-01-08", true, 2026,
-              2027, "2026 not set");
+    check_due(local_ms(2026, 12, 24, 9, 0), &cs, "2027-01-08", true, 2026, 2027,
+              "2026 not set");
     /* Received on New Year's Eve in Shanghai: only 2027 is consulted, so
      * 2026's calendar does not matter. */
     cs = (struct cals){ { &c27 }, 1, { 0 }, 0 };
@@ -283,12 +283,12 @@ test_calendar_due_year_boundary(void **state)
     assert_int_equal(cs.n_asked, 1);
     assert_int_equal(cs.asked[0], 2027);
     /* 16:30 UTC on Dec 31 is already Jan 1 in Shanghai: not counted. */
-    check_due(local_ms(2027, 1, 1, 0, 30), &cs, "2027-01-15", false, 2027,
-              2027, "New Year's Day 00:30");
+    check_due(local_ms(2027, 1, 1, 0, 30), &cs, "2027-01-15", false, 2027, 2027,
+              "New Year's Day 00:30");
     /* A due date in December consults one year only. */
     cs = (struct cals){ { &c26 }, 1, { 0 }, 0 };
-    check_due(local_ms(2026, 12, 1, 9, 0), &cs, "2026-12-15", false, 2026,
-              2026, "early December");
+    check_due(local_ms(2026, 12, 1, 9, 0), &cs, "2026-12-15", false, 2026, 2026,
+              "early December");
 }
 
 /* n == 0 and the end of the searchable range. */
@@ -325,10 +325,10 @@ test_calendar_working_days_between(void **state)
     assert_int_equal(cal_working_days_between(fri, fri, 64, lookup, &cs), 0);
     assert_int_equal(cal_working_days_between(fri, fri - 3, 64, lookup, &cs),
                      0);
-    assert_int_equal(
-        cal_working_days_between(fri, fri + 2, 64, lookup, &cs), 0); /* Sun */
-    assert_int_equal(
-        cal_working_days_between(fri, fri + 3, 64, lookup, &cs), 1); /* Mon */
+    assert_int_equal(cal_working_days_between(fri, fri + 2, 64, lookup, &cs),
+                     0); /* Sun */
+    assert_int_equal(cal_working_days_between(fri, fri + 3, 64, lookup, &cs),
+                     1); /* Mon */
     /* Mon, (Tue off), Wed, Thu, Fri, Sat worked. */
     assert_int_equal(cal_working_days_between(fri, fri + 8, 64, lookup, &cs),
                      5);
@@ -368,19 +368,20 @@ ref_working(int64_t day, const char *const *hol, const char *const *work)
 static void
 test_calendar_due_matches_reference(void **state)
 {
-    static const char *const h26[] = {
-        "2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19",
-        "2026-02-20", "2026-05-01", "2026-05-04", "2026-10-01", "2026-10-02",
-        "2026-10-05", "2026-10-06", "2026-10-07", "2026-12-31", NULL
-    };
-    static const char *const w26[] = { "2026-02-14", "2026-02-28",
-                                       "2026-09-27", "2026-10-10", NULL };
+    static const char *const h26[] = { "2026-01-01", "2026-02-16", "2026-02-17",
+                                       "2026-02-18", "2026-02-19", "2026-02-20",
+                                       "2026-05-01", "2026-05-04", "2026-10-01",
+                                       "2026-10-02", "2026-10-05", "2026-10-06",
+                                       "2026-10-07", "2026-12-31", NULL };
+    static const char *const w26[] = { "2026-02-14", "2026-02-28", "2026-09-27",
+                                       "2026-10-10", NULL };
     static const char *const h28[] = { "2028-01-03", "2028-12-29", NULL };
     static const char *const w28[] = { "2028-01-08", NULL };
     static const char *const empty[] = { NULL };
     struct fixture_cal c26, c28;
     struct cals cs;
-    int64_t start = local_ms(2026, 1, 1, 0, 0), end = local_ms(2029, 1, 1, 0, 0);
+    int64_t start = local_ms(2026, 1, 1, 0, 0),
+            end = local_ms(2029, 1, 1, 0, 0);
     size_t checked = 0;
 
     (void)state;

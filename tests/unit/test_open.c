@@ -130,8 +130,8 @@ setup(void **state)
     fsmfx_principal(fx, "cit", NULL, NULL);
     fsmfx_principal(fx, "cit2", NULL, NULL);
     fsmfx_principal(fx, "gone", NULL, NULL);
-    assert_int_equal(run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL).status,
-                     200);
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL).status, 200);
     mkentry(fx, "cond", "conditional", "conditional", true);
     mkentry(fx, "cond2", "conditional", "conditional", true);
     mkentry(fx, "pub", "unconditional", "unconditional", true);
@@ -293,8 +293,7 @@ test_open_request_who_and_what(void **state)
         p = last_fact(fx, &kind, &version, id);
         assert_non_null(p);
         if (r.status == 201) {
-            const struct fsm_principal *who =
-                fsm_principal(fx->f, rows[i].who);
+            const struct fsm_principal *who = fsm_principal(fx->f, rows[i].who);
 
             snprintf(want_id, sizeof(want_id), "or-%llu",
                      (unsigned long long)(before + 1));
@@ -315,14 +314,13 @@ test_open_request_who_and_what(void **state)
             assert_non_null(fsm_open_request(fx->f, want_id));
         } else {
             assert_int_equal(kind, FACT_REJECTION);
-            assert_int_equal(
-                json_integer_value(json_object_get(p, "status")), r.status);
+            assert_int_equal(json_integer_value(json_object_get(p, "status")),
+                             r.status);
             assert_string_equal(jstr(p, "command"), "open.request");
             if (rows[i].field != NULL) {
-                assert_string_equal(
-                    json_string_value(json_object_get(
-                        json_object_get(p, "detail"), "field")),
-                    rows[i].field);
+                assert_string_equal(json_string_value(json_object_get(
+                                        json_object_get(p, "detail"), "field")),
+                                    rows[i].field);
             }
         }
         json_decref(p);
@@ -372,13 +370,13 @@ test_open_decide_who_and_when(void **state)
         uint64_t before = led_count(fsm_led(fx->f)), version;
         uint32_t kind;
         char fid[64];
-        struct fsm_result res = run(fx, CMD_OPEN_DECIDE, rows[i].who, id,
-                                    rows[i].body);
+        struct fsm_result res =
+            run(fx, CMD_OPEN_DECIDE, rows[i].who, id, rows[i].body);
         json_t *p;
 
         if (res.status != rows[i].status) {
-            fail_msg("row %zu (%s): %d %s, want %d", i, rows[i].who,
-                     res.status, res.message, rows[i].status);
+            fail_msg("row %zu (%s): %d %s, want %d", i, rows[i].who, res.status,
+                     res.message, rows[i].status);
         }
         assert_int_equal(led_count(fsm_led(fx->f)), before + 1);
         p = last_fact(fx, &kind, &version, fid);
@@ -553,9 +551,9 @@ test_open_calendar_set(void **state)
 
             assert_int_equal(led_get(fsm_led(fx->f), before + 1, &f), PC_OK);
             text = pc_strndup((const char *)f.payload.p, f.payload.len);
-            assert_string_equal(text,
-                                "{\"holidays\":[\"2026-10-01\",\"2026-10-02\"],"
-                                "\"workdays\":[\"2026-09-27\",\"2026-10-10\"]}");
+            assert_string_equal(
+                text, "{\"holidays\":[\"2026-10-01\",\"2026-10-02\"],"
+                      "\"workdays\":[\"2026-09-27\",\"2026-10-10\"]}");
             pc_free(text);
             assert_string_equal(id, "2026");
             assert_int_equal(version, 1);
@@ -575,9 +573,9 @@ test_open_calendar_set(void **state)
         char s[CAL_DATE_LEN + 1];
 
         cal_format_day(s, d);
-        len += (size_t)snprintf(many + len, sizeof(many) - len, "%s\"%s\"",
-                                d == pc_days_from_civil(2029, 1, 1) ? "" : ",",
-                                s);
+        len +=
+            (size_t)snprintf(many + len, sizeof(many) - len, "%s\"%s\"",
+                             d == pc_days_from_civil(2029, 1, 1) ? "" : ",", s);
     }
     snprintf(many + len, sizeof(many) - len, "]}");
     struct fsm_result r = run(fx, CMD_CALENDAR_SET, "admin", "2029", many);
@@ -744,8 +742,7 @@ test_open_list_and_stats(void **state)
                      4);
     assert_int_equal(list(fx, "admin", -1, -1, NULL, later, 0, 10, got, &more),
                      4);
-    assert_int_equal(list(fx, "ca", -1, -1, NULL, later, 0, 10, got, &more),
-                     0);
+    assert_int_equal(list(fx, "ca", -1, -1, NULL, later, 0, 10, got, &more), 0);
     assert_int_equal(list(fx, "prov2", -1, -1, NULL, later, 0, 10, got, &more),
                      1);
     assert_string_equal(got[0], r4);
@@ -757,7 +754,8 @@ test_open_list_and_stats(void **state)
     assert_string_equal(got[0], r1);
     assert_int_equal(
         list(fx, "prov", -1, -1, "cond2", later, 0, 10, got, &more), 2);
-    /* Overdue: pending and ledger time past due_at (2037-03-20T15:59:59.999Z). */
+    /* Overdue: pending and ledger time past due_at (2037-03-20T15:59:59.999Z).
+     */
     assert_int_equal(list(fx, "prov", -1, 1, NULL, later, 0, 10, got, &more),
                      2);
     assert_string_equal(got[0], r3);
@@ -791,10 +789,9 @@ test_open_list_and_stats(void **state)
     assert_int_equal(st.answered_late, 1);
     assert_int_equal(st.overdue, 2);
     assert_int_equal(st.median_days, 3); /* lower median of 3 and 11 */
-    assert_int_equal(st.mean_ms,
-                     ((local_ms(2037, 3, 11, 9, 0) - t0) +
-                      (local_ms(2037, 3, 23, 9, 0) - (t0 + 1000))) /
-                         2);
+    assert_int_equal(st.mean_ms, ((local_ms(2037, 3, 11, 9, 0) - t0) +
+                                  (local_ms(2037, 3, 23, 9, 0) - (t0 + 1000))) /
+                                     2);
     fsm_open_stats(fx->f, NULL, NULL, t0, &st);
     assert_int_equal(st.overdue, 0);
     fsm_open_stats(fx->f, "dept", NULL, later, &st);
@@ -878,9 +875,8 @@ test_open_oom(void **state)
                   "{\"workdays\":[\"2027-01-01\"]}", NULL, NULL, 400);
     fsmfx_oom_run(fx, CMD_OPEN_DECIDE, "cit", id, APPROVE, NULL, NULL, 403);
     fsmfx_oom_run(fx, CMD_OPEN_DECIDE, "prov", id, APPROVE, NULL, NULL, 200);
-    assert_non_null(
-        fsm_open_grant(fx->f, fsm_principal(fx->f, "cit"),
-                       fsm_entry(fx->f, "cond")));
+    assert_non_null(fsm_open_grant(fx->f, fsm_principal(fx->f, "cit"),
+                                   fsm_entry(fx->f, "cond")));
     {
         char s[CAL_DATE_LEN + 1];
 
@@ -979,7 +975,8 @@ test_open_genesis_calendars(void **state)
     r = fsmfx_run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
     assert_int_equal(r.status, 400); /* a Wednesday */
     assert_int_equal(led_count(fsm_led(fx->f)), 0);
-    snprintf(extra, sizeof(extra), "{\"calendar\":%.*s,\"cluster_id\":"
+    snprintf(extra, sizeof(extra),
+             "{\"calendar\":%.*s,\"cluster_id\":"
              "\"00112233445566778899aabbccddeeff\",\"token_hash\":\"%s\"}",
              (int)canon.len, (const char *)canon.data, h);
     r = fsmfx_run(fx, CMD_GENESIS, NULL, NULL, NULL, extra, NULL);
@@ -1001,8 +998,7 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_decide_who_and_when, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_open_read_access, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_read_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_calendar_set, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_due_follows_calendar, setup,
