@@ -378,10 +378,17 @@ verr(char *msg, char *field, const char *f, const char *fmt, ...)
 {
     va_list ap;
 
+    size_t len;
+
     va_start(ap, fmt);
     vsnprintf(msg, 200, fmt, ap);
     va_end(ap);
+    /* A long name is cut: at a character boundary, for the JSON detail. */
     snprintf(field, FSM_FIELD_LEN, "%s", f);
+    len = strlen(field);
+    while (len > 0 && !jcs_utf8_valid((const uint8_t *)field, len)) {
+        field[--len] = '\0';
+    }
 }
 
 /* Read list `key` of calendar `o` for `year` into `out` (n slots). */

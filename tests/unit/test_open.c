@@ -217,6 +217,9 @@ due_str(const struct fsm_open_request *r, char out[CAL_DATE_LEN + 1])
     return out;
 }
 
+#define X62                                                            \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
 /* Who files for which entry, and what each refusal appends: one
  * rejection fact with the answer's status, the body's offending member
  * named; a request is one OPEN_REQUEST fact, version 1, id or-<rev>. */
@@ -264,6 +267,11 @@ test_open_request_who_and_what(void **state)
           "\"description\":\"d\",\"purpose\":\"p\"}",
           "applicant", 400 },
         { "cit", NULL, big, "description", 400 },
+        /* An unknown member named at a character boundary (fuzz_open). */
+        { "cit", NULL,
+          "{\"entry\":\"cond\",\"applicant\":\"a\",\"data_type\":\"t\","
+          "\"description\":\"d\",\"purpose\":\"p\",\"" X62 "\u00e9\":1}",
+          X62, 400 },
         { "cit", NULL, "[]", NULL, 400 },
         { "cit", NULL, "{\"entry\":", NULL, 400 },
     };
