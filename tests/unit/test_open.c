@@ -217,8 +217,7 @@ due_str(const struct fsm_open_request *r, char out[CAL_DATE_LEN + 1])
     return out;
 }
 
-#define X62                                                            \
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X62 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
 /* Who files for which entry, and what each refusal appends: one
  * rejection fact with the answer's status, the body's offending member
