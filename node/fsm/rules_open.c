@@ -587,7 +587,7 @@ fsm_holidays_check(const void *text, size_t len, struct pc_buf *canon,
         const char *key = jcs_key(o, i, NULL);
         struct cal_in c;
         int32_t year;
-        bool oom;
+        bool oom = false;
 
         if (!fsm_calendar_year_parse(key, &year)) {
             rc = pc_errmsgf(errmsg, PC_EINVAL,
@@ -670,7 +670,7 @@ derive_calendar(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
     struct cal_in in;
     void *old = NULL;
     int32_t year;
-    bool oom;
+    bool oom = false;
     int rc = PC_OK;
 
     if (fact->id.len >= sizeof(id)) {
@@ -1524,7 +1524,7 @@ calendar_set(struct fsm_ctx *c, const struct fsm_principal *actor)
     struct jcs_doc *d;
     struct cal_in in;
     int32_t year = 0;
-    bool oom;
+    bool oom = false;
     int rc;
 
     if (c->cmd->target.len < sizeof(ys)) {
@@ -1591,7 +1591,7 @@ fsm_open_genesis_calendars(struct fsm_ctx *c, const struct jcs_val *cal)
     for (size_t i = 0; i < jcs_len(cal) && rc == PC_OK; i++) {
         struct cal_in in;
         int32_t year;
-        bool oom;
+        bool oom = false;
 
         if (!fsm_calendar_year_parse(jcs_key(cal, i, NULL), &year) ||
             !cal_read(jcs_at(cal, i), year, &in, msg, field, &oom)) {
