@@ -965,7 +965,9 @@ fsm_open_list(const struct fsm *f, const struct fsm_principal *p,
     if (items == NULL) {
         return PC_ENOMEM;
     }
-    if (p->roles & FSM_ROLE_AUTHORITY) {
+    if (p == NULL) {
+        a = NULL; /* the public sees no request */
+    } else if (p->roles & FSM_ROLE_AUTHORITY) {
         a = &o->all; /* its scope: filtered below */
     } else {
         /* Its own requests and its org's, merged by revision. */
@@ -1006,18 +1008,21 @@ fsm_open_grant(const struct fsm *f, const struct fsm_principal *p,
                const struct fsm_entry *e)
 {
     const struct fsm_open_request *r;
-    struct pc_buf k;
+    size_t plen, elen;
+    char key[2 * FACT_MAX_ID + 2]; /* on every such read: no allocation */
 
     if (p == NULL || f->open->grants.len == 0) {
         return NULL;
     }
-    pc_buf_init(&k);
-    if (grant_key(&k, p->id, e->id) != PC_OK) {
-        pc_buf_release(&k);
-        return NULL; /* out of memory: no access (fail closed) */
+    plen = strlen(p->id);
+    elen = strlen(e->id);
+    if (plen + elen + 1 > sizeof(key)) {
+        return NULL; /* longer than any id: never granted */
     }
-    r = pc_map_get(&f->open->grants, k.data, k.len);
-    pc_buf_release(&k);
+    memcpy(key, p->id, plen);
+    key[plen] = '\0';
+    memcpy(key + plen + 1, e->id, elen);
+    r = pc_map_get(&f->open->grants, key, plen + 1 + elen);
     return r == NULL ? NULL : r->id;
 }
 
