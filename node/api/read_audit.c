@@ -259,8 +259,11 @@ api_audit_flush(struct node *n)
         (pending = json_array_size(a->events)) == 0) {
         return;
     }
+    /* A read held for its event (a grant's) waits for nothing else: the
+     * batch goes with this loop turn's entry, taking every read queued in
+     * the turn. */
     if (!n->stop.stopping && pc_now_ms() - a->last_ms < AUDIT_PERIOD_MS &&
-        pending < AUDIT_PER_FACT) {
+        pending < AUDIT_PER_FACT && a->held == NULL) {
         return;
     }
     if (!clu_is_leader(n->clu)) {
