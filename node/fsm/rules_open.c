@@ -623,17 +623,25 @@ due_of(const struct fsm_open *o, int64_t from_ms, struct cal_due *out)
     cal_due(from_ms, CAL_OPEN_DAYS, lookup_cb, (void *)o, out);
 }
 
-/* Recompute the due date of pending `r` under the calendars now in force. */
+/* Recompute the due date of pending `r` under the calendars now in force
+ * (the caller sorts the pending list again afterwards). */
 static int
 recompute(struct fsm_open *o, struct fsm_open_request *r)
 {
-    pending_remove(&o->pending, r);
     years_remove(o, r);
     due_of(o, r->submitted_ms, &r->due);
-    if (pending_insert(&o->pending, r) != PC_OK || years_add(o, r) != PC_OK) {
-        return PC_ENOMEM; /* the caller rebuilds the derived state */
-    }
-    return PC_OK;
+    return years_add(o, r); /* PC_ENOMEM: the caller rebuilds everything */
+}
+
+static int
+cmp_pending(const void *a, const void *b)
+{
+    const struct fsm_open_request *x =
+        *(const struct fsm_open_request *const *)a;
+    const struct fsm_open_request *y =
+        *(const struct fsm_open_request *const *)b;
+
+    return pending_before(x, y) ? -1 : pending_before(y, x) ? 1 : 0;
 }
 
 static bool
@@ -716,6 +724,9 @@ derive_calendar(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
         rc = recompute(o, todo.v[i]);
     }
     pc_free(todo.v);
+    /* Due times moved: sort the pending list once (a total order: ties
+     * go by revision). */
+    qsort(o->pending.v, o->pending.n, sizeof(o->pending.v[0]), cmp_pending);
     return rc;
 }
 
