@@ -132,8 +132,6 @@ static const char *const immutable_paths[] = {
     "/v1/catalog/{}/records/{}",
     "/v1/catalog/{}/records/{}/versions/{}",
     "/v1/ledger",
-    "/v1/open-requests/{}",
-    "/v1/calendar/{}",
 };
 
 #define N_ROUTES    (sizeof(routes) / sizeof(routes[0]))
