@@ -360,6 +360,12 @@ def test_open_workflow(c):
         r = lead.req("GET", "/v1/open-requests" + q, token=tok["prov"])
         assert r.status == 400 and r.json["error"]["field"] == field, (q, r)
 
+    # History is never deleted.
+    for path in ("/v1/open-requests/" + rid, "/v1/open-requests",
+                 "/v1/calendar/2027"):
+        r = lead.req("DELETE", path, token=c.token)
+        assert r.status == 405 and r.json["error"]["code"] == "immutable", r
+
     # Every replica holds the same requests.
     st = c.converged()
     for x in c.nodes:
