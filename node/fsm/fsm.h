@@ -415,7 +415,8 @@ struct fsm_open_filter {
 };
 
 /*
- * The open requests `p` may see that pass `flt`, in creating-revision
+ * The open requests `p` (NULL, the public: none) may see that pass `flt`,
+ * in creating-revision
  * order, after revision `after` (0: from the start), at most `limit`:
  * `*out` (pc_free the array; the requests are borrowed until the next
  * apply) holds `*n`, and `*more` says whether more follow. PC_OK or
