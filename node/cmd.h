@@ -41,7 +41,10 @@
     X(17, RECORD_CORRECT, "record.correct")    \
     X(18, AUDIT, "audit")                      \
     X(19, RECORD_BATCH2, "record.batch2")      \
-    X(20, OPERATION, "operation")
+    X(20, OPERATION, "operation")              \
+    X(24, OPEN_REQUEST, "open.request")        \
+    X(25, OPEN_DECIDE, "open.decide")          \
+    X(26, CALENDAR_SET, "calendar.set")
 
 enum cmd_type {
 #define CMD_TYPE_ENUM(code, name, str) CMD_##name = code,

@@ -268,8 +268,12 @@ static const struct opt opts[N_OPTS] = {
     [O_HOLIDAYS] = {
         .name = "holidays", .metavar = "FILE", .kind = K_PATH,
         FIELD(holidays),
-        .help = "Holiday calendar read by the node that proposes genesis; "
-                "due dates count working days.",
+        .help = "Working-day calendars for genesis, a JSON object by "
+                "year: {\"2027\": {\"holidays\": [\"2027-01-01\"], "
+                "\"workdays\": [\"2027-02-07\"]}} (days off; weekend "
+                "days worked). Checked at start (exit 2 if bad); the node "
+                "that proposes genesis carries it, so give every founder "
+                "the same file. Later: PUT /v1/calendar/{year}.",
     },
     [O_RESTORE] = {
         .name = "restore", .metavar = "FILE", .kind = K_PATH,

@@ -120,6 +120,7 @@ main(int argc, char **argv)
     o.n_cluster = (unsigned)c.n_cluster;
     o.initial_new = c.initial_cluster_state == CFG_CLUSTER_NEW;
     o.admin_token_file = c.admin_token_file;
+    o.holidays_file = c.holidays;
     o.election_ms = c.election_timeout_ms;
     o.heartbeat_ms = c.heartbeat_timeout_ms;
     o.snapshot_threshold = c.snapshot_threshold;

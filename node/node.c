@@ -315,6 +315,7 @@ leader_duties(struct node *n)
         return;
     }
     if (fsm_cluster_id(n->fsm) == NULL) {
+        json_t *cal = NULL;
         uint8_t cid[16];
         char hex[33];
 
@@ -322,14 +323,18 @@ leader_duties(struct node *n)
             n->files.admin_token_hash == NULL) {
             return;
         }
+        if (n->files.holidays != NULL &&
+            (cal = json_loads(n->files.holidays, 0, NULL)) == NULL) {
+            return; /* out of memory: the next tick tries again */
+        }
         randombytes_buf(cid, sizeof(cid));
         pc_hex(hex, cid, sizeof(cid));
         n->watch.genesis_in_flight =
-            api_propose_system(n, CMD_GENESIS, NULL,
-                               json_pack("{s:s, s:s}", "cluster_id", hex,
-                                         "token_hash",
-                                         n->files.admin_token_hash),
-                               genesis_cb) == PC_OK;
+            api_propose_system(
+                n, CMD_GENESIS, NULL,
+                json_pack("{s:s, s:s, s:o*}", "cluster_id", hex, "token_hash",
+                          n->files.admin_token_hash, "calendar", cal),
+                genesis_cb) == PC_OK;
         return;
     }
     url = fsm_member_url(n->fsm, n->o.id);
@@ -552,6 +557,12 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     pc_hex(nhex, nonce, sizeof(nonce));
     snprintf(n->ids.prefix, sizeof(n->ids.prefix), "n%llu-%s",
              (unsigned long long)o->id, nhex);
+    if (o->holidays_file != NULL) { /* a bad file touches nothing */
+        rc = api_holidays_load(o->holidays_file, &n->files.holidays, errmsg);
+        if (rc != PC_OK) {
+            return rc;
+        }
+    }
     rc = lock_data_dir(n, errmsg);
     if (rc != PC_OK) {
         return rc;
@@ -765,6 +776,8 @@ node_release(struct node *n)
     pc_map_release(&n->sec.fails);
     pc_free(n->files.admin_token_hash);
     n->files.admin_token_hash = NULL;
+    pc_free(n->files.holidays);
+    n->files.holidays = NULL;
     pc_buf_release(&n->batch.cmds);
     api_audit_release(n);
 }

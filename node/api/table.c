@@ -108,6 +108,19 @@ static const struct api_route routes[] = {
       api_records_retire_parse, api_records_retire },
     { "POST", "/v1/catalog/{id}/records/{key}/correct", API_WRITE | API_TOKEN,
       api_records_correct_parse, api_records_correct },
+    /* open.c */
+    { "POST", "/v1/open-requests", API_WRITE | API_TOKEN, api_open_create_parse,
+      api_open_create },
+    { "GET", "/v1/open-requests", API_READ | API_TOKEN, api_open_list_parse,
+      api_open_list },
+    { "GET", "/v1/open-requests/{id}", API_READ | API_TOKEN, api_open_get_parse,
+      api_open_get },
+    { "POST", "/v1/open-requests/{id}/decide", API_WRITE | API_TOKEN,
+      api_open_decide_parse, api_open_decide },
+    { "PUT", "/v1/calendar/{year}", API_WRITE | API_TOKEN,
+      api_calendar_put_parse, api_calendar_put },
+    { "GET", "/v1/calendar/{year}", API_READ, api_calendar_get_parse,
+      api_calendar_get },
 };
 
 /* History is never deleted: DELETE on any data path is 405 immutable (a

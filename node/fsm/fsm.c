@@ -118,6 +118,7 @@ derived_release(struct fsm *f)
     pc_map_release(&f->members);
     pc_map_each(&f->idem, free_plain_cb, NULL);
     pc_map_release(&f->idem);
+    fsm_open_clear(f->open);
     pc_free(f->cluster_id);
     f->cluster_id = NULL;
     pc_free(f->org_ids);
@@ -310,6 +311,8 @@ fsm_derives(uint32_t kind)
     case FACT_PRINCIPAL:
     case FACT_MEMBER:
     case FACT_ENTRY:
+    case FACT_CALENDAR:
+    case FACT_OPEN_REQUEST:
         return true;
     default:
         return false;
@@ -355,6 +358,10 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         break;
     case FACT_ENTRY:
         rc = fsm_derive_entry(f, fact, p);
+        break;
+    case FACT_CALENDAR:
+    case FACT_OPEN_REQUEST:
+        rc = fsm_derive_open(f, fact, p);
         break;
     }
     jcs_doc_free(d);
@@ -481,7 +488,9 @@ fsm_new(struct fsm **out)
     if (f == NULL) {
         return PC_ENOMEM;
     }
-    if (led_new(&f->led) != PC_OK) {
+    f->open = fsm_open_new();
+    if (f->open == NULL || led_new(&f->led) != PC_OK) {
+        pc_free(f->open);
         pc_free(f);
         return PC_ENOMEM;
     }
@@ -503,6 +512,7 @@ fsm_free(struct fsm *f)
         return;
     }
     derived_release(f);
+    fsm_open_free(f->open);
     led_free(f->led);
     pc_free(f->results);
     pc_free(f);

@@ -25,6 +25,7 @@ struct fsm {
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
+    struct fsm_open *open;    /* open requests, calendars (rules_open.c) */
     struct fsm_result *results;
     size_t n_results, cap_results;
     const char **org_ids; /* sorted cache for listings */
@@ -159,6 +160,20 @@ int fsm_records_replay_status(uint32_t type, const struct fact *first,
 
 /* The operator's cluster operations (rules_ops.c). */
 int fsm_rules_ops(struct fsm_ctx *c, const struct fsm_principal *actor);
+
+/* Open data (rules_open.c): requests, decisions, calendars. The state
+ * lives behind `f->open`; fsm_open_clear empties it for a rebuild. */
+struct fsm_open *fsm_open_new(void);
+void fsm_open_clear(struct fsm_open *o);
+void fsm_open_free(struct fsm_open *o);
+int fsm_rules_open(struct fsm_ctx *c, const struct fsm_principal *actor);
+/* Derive an OPEN_REQUEST or CALENDAR fact. */
+int fsm_derive_open(struct fsm *f, const struct fact *fact,
+                    const struct jcs_val *payload);
+/* Genesis's "calendar" member (a --holidays file): PC_OK when valid,
+ * PC_EINVAL, PC_ENOMEM; then append its CALENDAR facts, years ascending. */
+int fsm_open_genesis_check(const struct jcs_val *cal);
+int fsm_open_genesis_calendars(struct fsm_ctx *c, const struct jcs_val *cal);
 
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);

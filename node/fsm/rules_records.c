@@ -578,9 +578,9 @@ fsm_batch_release(struct fsm_batch *b)
 /* ---- read access ------------------------------------------------------ */
 
 /*
- * Grants (share and open requests) are a later issue: once they exist,
- * these answer whether an active grant lets `p` read `e` (and that read
- * then waits for its audit fact to commit: FSM_READ_GRANTED).
+ * Whether an active grant lets `p` read `e` (such a read then waits for
+ * its audit fact to commit: FSM_READ_GRANTED). Share grants are a later
+ * issue; an open request's approval is rules_open.c's (fsm_open_grant).
  */
 static bool
 share_grant_active(const struct fsm *f, const struct fsm_principal *p,
@@ -594,8 +594,7 @@ static bool
 open_grant_active(const struct fsm *f, const struct fsm_principal *p,
                   const struct fsm_entry *e)
 {
-    (void)f, (void)p, (void)e;
-    return false;
+    return fsm_open_grant(f, p, e) != NULL;
 }
 
 enum fsm_read_access
