@@ -12,6 +12,9 @@ SANITIZE ?=
 OPT      ?= -O2
 PREFIX   ?= /usr/local
 V        ?= 0
+# Arguments to tools/deps.sh: --build installs only what building the
+# programs needs (the container image's build stage).
+DEPS     ?=
 
 ifeq ($(V),0)
 Q := @
@@ -24,6 +27,18 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Werror
 DEPS_DIR := $(CURDIR)/build/deps
 
+# The packages' flags come from pkg-config, which knows them only once
+# tools/deps.sh has installed the packages. Asked while this file is parsed
+# they came out empty on a fresh machine, so its first `make test` linked
+# nothing. build/config.mk is therefore a makefile that make brings up to
+# date before anything else (tools/deps.sh, then pkg-config into it); when
+# that changed it, make reads everything again with the flags. Goals that
+# compile nothing skip it.
+NODEPS_GOALS := clean fmt fmt-check
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS)),all),)
+include build/config.mk
+endif
+
 ifeq ($(RAFT),system)
 RAFT_CFLAGS :=
 RAFT_LIBS := -lraft
@@ -33,10 +48,9 @@ RAFT_LIBS := $(DEPS_DIR)/lib/libraft.a
 endif
 
 CFLAGS_ALL := -std=gnu11 -g $(OPT) $(WARN) -fPIC -I. $(RAFT_CFLAGS) \
-              $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null) \
-              -DPC_RAFT_$(RAFT) $(CFLAGS)
-LIBS_ALL := $(RAFT_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
-            -lhttp_parser -lunistring -lpthread -lm $(LDLIBS)
+              $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -DPC_RAFT_$(RAFT) $(CFLAGS)
+LIBS_ALL := $(RAFT_LIBS) $(PKG_LIBS) -lhttp_parser -lunistring -lpthread -lm \
+            $(LDLIBS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
@@ -61,15 +75,32 @@ TOOL_BINS  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 NODE_BIN   := $(if $(wildcard node/main.c),$(BUILD)/provcat-node)
 
 .PHONY: all deps test unit integration check bench fuzz run clean install \
-        fmt fmt-check valgrind bench-compare
+        fmt fmt-check valgrind bench-compare FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: deps $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS)
+all: $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS)
 
-# Install missing packages and build raft only when something is missing.
+# Install missing packages and build raft only when something is missing
+# (tools/deps.sh --check takes well under a second), then write the flags;
+# the file is replaced only when they changed, so make reads itself again
+# only then. A package pkg-config cannot find is an error naming it.
+build/config.mk: FORCE
+	$(Q)tools/deps.sh --check $(DEPS) || tools/deps.sh $(DEPS)
+	$(Q)mkdir -p build && t=$@.$$$$ && \
+	cflags=$$(pkg-config --cflags $(PKGS)) && \
+	libs=$$(pkg-config --libs $(PKGS)) && \
+	{ echo "# Written by make (build/config.mk rule); do not edit."; \
+	  echo "PKG_CFLAGS := $$cflags"; echo "PKG_LIBS := $$libs"; \
+	  if pkg-config --exists cmocka; then \
+	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \
+	    echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; fi; } >$$t && \
+	if cmp -s $$t $@; then rm -f $$t; else mv -f $$t $@; fi
+
+# Done by build/config.mk, which every goal but clean and fmt brings up to
+# date first.
 deps:
-	$(Q)tools/deps.sh --check || tools/deps.sh
+	@:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,7 +124,7 @@ $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB_SERVER)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(SRC_TLIB)) $(LIB_SERVER)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_SERVER)
 	@mkdir -p $(dir $@)
@@ -138,8 +169,7 @@ bench-compare: deps
 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(RAFT_CFLAGS) \
-               -fsanitize=fuzzer-no-link,address,undefined \
-               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 # -MMD: a changed header rebuilds the objects (a stale harness once saw an
 # older, shorter struct cfg and wrote past it).
