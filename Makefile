@@ -11,6 +11,10 @@ CC       ?= cc
 SANITIZE ?=
 OPT      ?= -O2
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 V        ?= 0
 # Arguments to tools/deps.sh: --build installs only what building the
 # programs needs (the container image's build stage).
@@ -197,9 +201,29 @@ run: all
 clean:
 	rm -rf $(filter-out build/deps,$(wildcard build/*))
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(NODE_BIN) $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+# The man page is the program's own --help, as troff.
+$(BUILD)/provcat-node.1: $(BUILD)/provcat-node tools/mkman.sh
+	$(Q)tools/mkman.sh $< 1 >$@.tmp && mv -f $@.tmp $@
+
+# The programs, the man page, the systemd unit (its paths follow BINDIR and
+# SYSCONFDIR) and the configuration example; DESTDIR for staging.
+install: $(NODE_BIN) $(TOOL_BINS) $(BUILD)/provcat-node.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/provcat
+	install -m 755 $(NODE_BIN) $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(BUILD)/provcat-node.1 $(DESTDIR)$(MANDIR)/man1/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/provcat-node.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/provcat-node.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/provcat-node.service
+	install -m 644 tools/systemd/provcat-node.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/provcat/
+# TODO(#15): the client library, once client/ builds it: libprovcat.a and
+# libprovcat.so.N (with its symlinks) into $(PREFIX)/lib, client/provcat.h
+# into $(PREFIX)/include, provcat.pc (its prefix filled in as the unit's
+# paths are above) into $(PREFIX)/lib/pkgconfig, and the provcat CLI into
+# $(BINDIR) beside provcat-node (the container image takes every program
+# installed there).
 
 FMT_SRC = $(wildcard common/*.[ch] storage/*.[ch] node/*.[ch] node/*/*.[ch] \
           client/*.[ch] tools/*.[ch] tests/*/*.[ch])

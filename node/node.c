@@ -706,9 +706,11 @@ stop_now(struct node *n)
         return;
     }
     n->stop_started = true;
-    api_reads_fail(n, 503, "unavailable");
-    api_waiters_check(n, true);
-    api_batch_flush(n); /* proposed before close: answered by raft_close */
+    if (n->fsm != NULL) { /* else node_start failed before any request */
+        api_reads_fail(n, 503, "unavailable");
+        api_waiters_check(n, true);
+        api_batch_flush(n); /* proposed before close: raft_close answers */
+    }
     if (n->batch_check_open) {
         uv_check_stop(&n->batch_check);
         uv_close((uv_handle_t *)&n->batch_check, check_closed);
