@@ -38,7 +38,7 @@ DEPS_DIR := $(CURDIR)/build/deps
 # date before anything else (tools/deps.sh, then pkg-config into it); when
 # that changed it, make reads everything again with the flags. Goals that
 # compile nothing skip it.
-NODEPS_GOALS := clean fmt fmt-check
+NODEPS_GOALS := clean fmt fmt-check fresh-check docker-test
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS)),all),)
 include build/config.mk
 endif
@@ -79,7 +79,7 @@ TOOL_BINS  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 NODE_BIN   := $(if $(wildcard node/main.c),$(BUILD)/provcat-node)
 
 .PHONY: all deps test unit integration check bench fuzz run clean install \
-        fmt fmt-check valgrind bench-compare FORCE
+        fmt fmt-check valgrind bench-compare fresh-check docker-test FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -198,8 +198,18 @@ fuzz: deps $(FUZZ_BINS)
 run: all
 	$(Q)tools/local-cluster.sh $(BUILD)
 
+# The README's two commands on a fresh Debian 12 root (needs root).
+fresh-check:
+	$(Q)tools/fresh-check.sh
+
+# The container image end to end: docker/test.sh (needs root).
+docker-test:
+	$(Q)docker/test.sh
+
+# Keeps the built raft (build/deps) and the Debian roots of fresh-check and
+# docker-test (build/fresh).
 clean:
-	rm -rf $(filter-out build/deps,$(wildcard build/*))
+	rm -rf $(filter-out build/deps build/fresh,$(wildcard build/*))
 
 # The man page is the program's own --help, as troff.
 $(BUILD)/provcat-node.1: $(BUILD)/provcat-node tools/mkman.sh

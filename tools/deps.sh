@@ -15,9 +15,10 @@ build_packages=(libuv1-dev liblz4-dev libxxhash-dev libsodium-dev
                 dpkg-dev)
 # ... and what the tests, `make run`, `make check` and the benchmarks add:
 # Debian 12's own raft (make RAFT=system), cmocka, clang for the sanitizer
-# and fuzz builds, groff to check the man page `make install` writes.
+# and fuzz builds, groff and systemd-analyze to check the man page and the
+# unit `make install` writes.
 packages=("${build_packages[@]}" libcmocka-dev libraft-dev clang
-          libclang-rt-14-dev groff-base wrk curl python3)
+          libclang-rt-14-dev groff-base systemd wrk curl python3)
 
 usage() {
     cat <<USAGE
