@@ -150,7 +150,7 @@ build --target build -t "$build_image" >"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; die "docker build (build stage)"; }
 build -t "$image" >>"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; die "docker build"; }
-log "image built in $(($(date +%s) - t0)) s; $(grep -m1 'runtime packages:' "$work/build.log")"
+log "image built in $(($(date +%s) - t0)) s; $(grep -m1 '^runtime packages:' "$work/build.log")"
 log "image size: $($docker image inspect -f '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
 
 # An image of the runtime stage: no compiler, a non-root user, the volume.

@@ -4,7 +4,9 @@
 Each test has INTEGRATION_TIMEOUT seconds (default 300): at the limit it
 fails with a traceback of where it was waiting, its nodes are stopped and
 the next test runs. A test that swallows that (or hangs where Python cannot
-interrupt it) is killed 30 s later with the whole run, naming it.
+interrupt it) ends the whole run INTEGRATION_GRACE seconds later (default
+30), naming it. INTEGRATION_TEST_DIR runs the test_*.py of another
+directory (the runner's own test does).
 """
 import os
 import signal
