@@ -102,6 +102,8 @@ mkdir -p "$root"
 t0=$(date +%s)
 tar -C "$root" -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# As the Debian installer writes it: sudo looks the host name up.
+echo "127.0.1.1 $(hostname)" >>"$root/etc/hosts"
 commit=$(git -C "$top" rev-parse HEAD)
 if [ -n "$(git -C "$top" status --porcelain)" ]; then
     echo "fresh-check: note: uncommitted changes are not in the clone (HEAD $commit)"
@@ -188,7 +190,7 @@ SUDO_EDITOR=/usr/local/sbin/provcat-conf-edit bash -ex /root/readme-systemd.sh |
 [ "\$(systemctl is-active provcat-node)" = active ] || fail "not active"
 [ "\$(systemctl show -p Type --value provcat-node)" = notify ] || fail "not Type=notify"
 pid=\$(systemctl show -p MainPID --value provcat-node)
-uid=\$(ps -o uid= -p "\$pid" | tr -d ' ')
+uid=\$(awk '/^Uid:/ { print \$2 }' "/proc/\$pid/status")
 echo "provcat-node.service: active, pid \$pid, uid \$uid"
 # DynamicUser= takes a uid from 61184-65519, never root's.
 [ "\$uid" -ge 61184 ] && [ "\$uid" -le 65519 ] || fail "runs as uid \$uid"
