@@ -25,6 +25,7 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "node/api/api.h"
+#include "node/notify.h"
 
 #define WATCH_MS               50
 #define DISK_CHECK_TICKS       20 /* a second */
@@ -640,6 +641,9 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     node_disk_check(n);
     uv_timer_start(&n->watch.timer, watch_cb, WATCH_MS, WATCH_MS);
     node_log(n, 2, "serving HTTP on %s, raft on %s", o->client, o->peer);
+    if (notify_send("READY=1", errmsg) != PC_OK) {
+        node_log(n, 1, "%s", errmsg); /* a Type=notify start times out */
+    }
     return PC_OK;
 }
 
@@ -715,9 +719,11 @@ stop_now(struct node *n)
         return;
     }
     n->stop.started = true;
-    api_reads_fail(n, 503, "unavailable");
-    api_waiters_check(n, true);
-    api_batch_flush(n); /* proposed before close: answered by raft_close */
+    if (n->fsm != NULL) { /* else node_start failed before any request */
+        api_reads_fail(n, 503, "unavailable");
+        api_waiters_check(n, true);
+        api_batch_flush(n); /* proposed before close: raft_close answers */
+    }
     if (n->batch.check_open) {
         uv_check_stop(&n->batch.check);
         uv_close((uv_handle_t *)&n->batch.check, check_closed);
@@ -753,6 +759,7 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
         return;
     }
     n->stop.stopping = true;
+    notify_send("STOPPING=1", NULL); /* a failure showed at READY=1 */
     if (n->clu != NULL && clu_is_leader(n->clu) &&
         clu_transfer(n->clu, 0, handover_cb, n) == PC_OK) {
         /* A transfer to a dead voter may never report: the watch timer

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -158,6 +160,46 @@ listen_nodelay(struct raft_uv_transport *t, raft_uv_accept_cb cb)
 
     c->accept_cb = cb;
     return c->tcp_listen(t, accepted);
+}
+
+/*
+ * raft_start answers a --peer port it cannot listen on with a bare I/O
+ * error and no message: bind a socket of our own to `address` to name the
+ * reason (a busy port). NULL when the probe succeeds or cannot tell.
+ */
+static const char *
+listen_failure(const char *address, char *buf, size_t size)
+{
+    const char *colon = strrchr(address, ':');
+    struct sockaddr_in sa;
+    char host[64];
+    int fd, one = 1, e = 0;
+
+    if (colon == NULL || (size_t)(colon - address) >= sizeof(host)) {
+        return NULL;
+    }
+    memcpy(host, address, (size_t)(colon - address));
+    host[colon - address] = '\0';
+    if (uv_ip4_addr(host, atoi(colon + 1), &sa) != 0) {
+        return NULL;
+    }
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return NULL;
+    }
+    /* As libuv binds: a port in TIME_WAIT is not busy. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(fd, 1) != 0) {
+        e = errno;
+    }
+    close(fd);
+    if (e == 0) {
+        return NULL;
+    }
+    snprintf(buf, size, "listen on %s: %s", address,
+             uv_strerror(uv_translate_sys_error(e)));
+    return buf;
 }
 
 /*
@@ -329,7 +371,14 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     }
     rv = raft_start(&c->raft);
     if (rv != 0) {
-        pc_errmsgf(errmsg, PC_EIO, "raft start: %s", raft_errmsg(&c->raft));
+        char why[128];
+        const char *msg = raft_errmsg(&c->raft);
+
+        if (*msg == '\0') {
+            msg = listen_failure(o->address, why, sizeof(why));
+        }
+        pc_errmsgf(errmsg, PC_EIO, "raft start: %s",
+                   msg != NULL ? msg : raft_strerror(rv));
         goto err_raft;
     }
     c->start_index = raft_last_index(&c->raft);
