@@ -204,6 +204,7 @@ fsm_success_status(uint32_t type)
     case CMD_PRINCIPAL_CREATE:
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
+    case CMD_OBJECTION_FILE:
         return 201;
     default:
         return 200;
@@ -832,6 +833,10 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_audit(c);
     case CMD_OPERATION:
         return fsm_rules_ops(c, actor);
+    case CMD_OBJECTION_FILE:
+    case CMD_OBJECTION_DECIDE:
+    case CMD_RECORD_REDACT:
+        return fsm_rules_objections(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);
