@@ -13,8 +13,8 @@
  *   propose.c     proposals and the per-loop-turn command batch
  *   read.c        linearizable reads, the shared barrier, min_revision
  *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
- *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c:
- *                 one route family each
+ *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
+ *   objections.c: one route family each
  */
 #ifndef PC_API_INT_H
 #define PC_API_INT_H
@@ -337,5 +337,19 @@ bool api_records_history_parse(struct node *n, struct http_request *req);
 void api_records_history(struct node *n, struct http_request *req);
 bool api_records_list_parse(struct node *n, struct http_request *req);
 void api_records_list(struct node *n, struct http_request *req);
+
+/* objections.c: objections, redaction, the list of redactions */
+bool api_objections_file_parse(struct node *n, struct http_request *req);
+void api_objections_file(struct node *n, struct http_request *req);
+bool api_objections_decide_parse(struct node *n, struct http_request *req);
+void api_objections_decide(struct node *n, struct http_request *req);
+bool api_objections_list_parse(struct node *n, struct http_request *req);
+void api_objections_list(struct node *n, struct http_request *req);
+bool api_objections_id_parse(struct node *n, struct http_request *req);
+void api_objections_get(struct node *n, struct http_request *req);
+bool api_records_redact_parse(struct node *n, struct http_request *req);
+void api_records_redact(struct node *n, struct http_request *req);
+bool api_redactions_list_parse(struct node *n, struct http_request *req);
+void api_redactions_list(struct node *n, struct http_request *req);
 
 #endif
