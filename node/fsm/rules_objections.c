@@ -599,15 +599,20 @@ fsm_record_disputes(const struct fsm *f, struct pc_slice entry,
                     struct pc_slice key, const struct fsm_objection **out,
                     size_t max)
 {
+    uint8_t k[FACT_MAX_ID + 1 + FACT_MAX_ID];
     const struct rec_objs *r;
-    struct pc_buf rk;
     size_t n = 0;
 
-    pc_buf_init(&rk);
-    r = record_key(&rk, entry, key) == PC_OK
-            ? pc_map_get(&f->obj->by_record, rk.data, rk.len)
-            : NULL;
-    pc_buf_release(&rk);
+    /* Every record read asks: no allocation, and nothing to look up
+     * before the first objection. */
+    if (f->obj->by_record.len == 0 || entry.len > FACT_MAX_ID ||
+        key.len > FACT_MAX_ID) {
+        return 0;
+    }
+    memcpy(k, entry.p, entry.len);
+    k[entry.len] = 0;
+    memcpy(k + entry.len + 1, key.p, key.len);
+    r = pc_map_get(&f->obj->by_record, k, entry.len + 1 + key.len);
     for (size_t i = 0; r != NULL && i < r->n; i++) {
         if (r->v[i]->status == FSM_OBJECTION_ACCEPTED) {
             if (n < max) {
