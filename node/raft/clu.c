@@ -159,6 +159,8 @@ no_delay(struct uv_stream_s *stream)
     }
 }
 
+static bool recent_redaction(struct clu *c);
+
 static void
 accepted(struct raft_uv_transport *t, raft_id id, const char *address,
          struct uv_stream_s *stream)
@@ -166,6 +168,11 @@ accepted(struct raft_uv_transport *t, raft_id id, const char *address,
     struct clu *c = clu_of(t);
 
     no_delay(stream);
+    /* A peer (re)connecting may have restarted mid-way through a
+     * redaction's compaction: a leader keeps the log moving a while. */
+    if (recent_redaction(c)) {
+        c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    }
     c->accept_cb(t, id, address, stream);
 }
 

@@ -102,10 +102,11 @@ bool clu_transferring(struct clu *c);
  * snapshot threshold, which barriers move without any apply
  * (rfsm_retune); and, on a leader while a redaction's forced compaction
  * may be under way on any node (its own, for 20 s after it started or
- * ended, or after this node took over with a recent redaction in the
- * ledger), append an empty entry (a raft barrier) when the log has not
- * moved since the last call, so that every node reaches the snapshots
- * the compaction needs on an idle cluster too.
+ * ended, or after this node took over or a peer connected to it with a
+ * redaction less than a day old in the ledger: that peer may have
+ * restarted mid-way), append an empty entry (a raft barrier) when the log
+ * has not moved since the last call, so that every node reaches the
+ * snapshots the compaction needs on an idle cluster too.
  */
 void clu_tick(struct clu *c);
 
