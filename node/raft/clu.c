@@ -309,6 +309,8 @@ purge_changed(void *arg, bool done, uint64_t bound)
         return; /* raft gave the snapshot up: the file stays */
     }
     if (raft_dir_holds_before(c->raft_dir, bound)) {
+        /* UNTESTED: raft gave the second snapshot's put up (out of
+         * memory) after finalize, or deleted less than it should. */
         if (c->purge_retries++ < PURGE_RETRIES) {
             rfsm_purge_start(&c->rfsm);
         } else {

@@ -21,9 +21,8 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/hash.h"
-#include "common/jcs.h"
 #include "node/raft/raft_compat.h"
-#include "storage/idx.h"
+#include "node/raft/redactions.h"
 #include "storage/led.h"
 #include "storage/snap.h"
 
@@ -71,125 +70,28 @@ dir_empty(const char *path)
     return empty;
 }
 
-/* String member `key` of `o` as a slice, or false. */
-static bool
-member_str(const struct jcs_val *o, const char *key, struct pc_slice *out)
-{
-    const struct jcs_val *v = jcs_get(o, key, strlen(key));
-    size_t len;
-    const char *s = v != NULL ? jcs_string(v, &len) : NULL;
-
-    if (s == NULL) {
-        return false;
-    }
-    *out = (struct pc_slice){ (const uint8_t *)s, len };
-    return true;
-}
-
 /*
- * Drop from `l` the documents of one page of GET /v1/redactions (`d`):
- * each item's record version, when the backup has it, must have the
- * listed content hash (else the list is another ledger's: refused).
- * Counts what it dropped and what the backup did not hold.
- */
-static int
-redact_page(struct led *l, const struct jcs_doc *d, size_t line,
-            unsigned long *done, unsigned long *absent, char *errmsg)
-{
-    const struct jcs_val *items = jcs_get(jcs_root(d), "items", 5);
-
-    if (items == NULL || jcs_type(items) != JCS_ARRAY) {
-        return pc_errmsgf(errmsg, PC_EINVAL,
-                          "redactions line %zu: no \"items\" array", line);
-    }
-    for (size_t i = 0; i < jcs_len(items); i++) {
-        const struct jcs_val *it = jcs_at(items, i), *v;
-        struct pc_slice entry, key, hex;
-        uint8_t want[PC_HASH_LEN];
-        uint64_t version, rev;
-        struct fact f;
-
-        v = jcs_get(it, "version", 7);
-        if (!member_str(it, "entry", &entry) || !member_str(it, "key", &key) ||
-            !member_str(it, "content_hash", &hex) || v == NULL ||
-            !jcs_is_integer(v) || jcs_number(v) < 1 ||
-            !pc_unhex(want, PC_HASH_LEN, (const char *)hex.p, hex.len)) {
-            return pc_errmsgf(errmsg, PC_EINVAL,
-                              "redactions line %zu, item %zu: entry, key, "
-                              "version and content_hash are required",
-                              line, i);
-        }
-        version = (uint64_t)jcs_number(v);
-        if (idx_version_rev(led_idx(l),
-                            &(struct idx_key){ FACT_RECORD, entry, key },
-                            version, &rev) != PC_OK) {
-            (*absent)++; /* written after the backup: not in it */
-            continue;
-        }
-        if (led_get(l, rev, &f) != PC_OK || !f.has_content ||
-            memcmp(f.content_hash, want, PC_HASH_LEN) != 0) {
-            return pc_errmsgf(errmsg, PC_EINVAL,
-                              "redactions line %zu, item %zu: version %llu "
-                              "of \"%.*s\" \"%.*s\" in the backup has "
-                              "another content hash: the list is not this "
-                              "ledger's",
-                              line, i, (unsigned long long)version,
-                              (int)entry.len, (const char *)entry.p,
-                              (int)key.len, (const char *)key.p);
-        }
-        led_redact(l, rev);
-        (*done)++;
-    }
-    return PC_OK;
-}
-
-/*
- * Apply the redaction list `path` (pages of GET /v1/redactions, one JSON
- * object per line) to `l` and encode it again into `out`. PC_OK,
- * PC_EINVAL (a bad list), PC_ENOMEM, PC_EIO.
+ * Apply the redaction list `path` to `l` (node/raft/redactions.c) and
+ * encode it again into `out`. PC_OK, PC_EINVAL (a bad list), PC_ENOMEM,
+ * PC_EIO.
  */
 static int
 apply_redactions(struct led *l, const char *path, struct pc_buf *out,
                  char *errmsg)
 {
+    struct redactions_count n = { 0, 0 };
     struct pc_buf text;
-    unsigned long done = 0, absent = 0;
-    size_t line = 0;
     struct led_view *v;
     int rc;
 
     pc_buf_init(&text);
     rc = read_file(path, &text, errmsg);
-    for (size_t at = 0; rc == PC_OK && at < text.len; line++) {
-        const char *p = (const char *)text.data + at;
-        const char *nl = memchr(p, '\n', text.len - at);
-        size_t len = nl != NULL ? (size_t)(nl - p) : text.len - at;
-        struct jcs_doc *d;
-        char em[PC_ERRMSG_SIZE];
-        bool blank = true;
-
-        at += len + (nl != NULL);
-        for (size_t k = 0; k < len; k++) {
-            blank = blank && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r');
-        }
-        if (blank) {
-            continue;
-        }
-        rc = jcs_parse(p, len, &d, em);
-        if (rc == PC_ENOMEM) {
-            break;
-        }
-        if (rc != PC_OK) {
-            rc = pc_errmsgf(errmsg, PC_EINVAL, "redactions line %zu: %s",
-                            line + 1, em);
-            break;
-        }
-        rc = redact_page(l, d, line + 1, &done, &absent, errmsg);
-        jcs_doc_free(d);
+    if (rc == PC_OK) {
+        rc = redactions_apply(l, (const char *)text.data, text.len, &n, errmsg);
     }
     pc_buf_release(&text);
     if (rc != PC_OK) {
-        return rc == PC_ENOMEM ? pc_errmsgf(errmsg, rc, "out of memory") : rc;
+        return rc;
     }
     rc = led_view_open(l, &v);
     if (rc == PC_OK) {
@@ -203,7 +105,7 @@ apply_redactions(struct led *l, const char *path, struct pc_buf *out,
     fprintf(stderr,
             "provcat-node: %lu documents redacted since the backup dropped "
             "(%lu listed versions are not in it)\n",
-            done, absent);
+            n.dropped, n.absent);
     return PC_OK;
 }
 

@@ -20,6 +20,7 @@
 #include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
+#include "node/raft/redactions.h"
 #include "storage/idx.h"
 #include "storage/led.h"
 #include "storage/mrk.h"
@@ -1001,6 +1002,56 @@ test_objections_oom(void **state)
     pc_buf_release(&entry);
 }
 
+/* A restore's redaction list (redactions_apply): the listed versions the
+ * ledger holds lose their documents, missing ones are counted, a content
+ * hash that differs refuses the list, malformed lines are named. */
+static void
+test_objections_redaction_list(void **state)
+{
+    struct fsmfx *fx = *state;
+    struct led *l = fsm_led(fx->f);
+    uint64_t v1 = record_rev(fx, "e", "k1", 1),
+             v2 = record_rev(fx, "e", "k1", 2);
+    struct redactions_count n = { 0, 0 };
+    char text[1024], hex[PC_HASH_HEX_LEN + 1], errmsg[PC_ERRMSG_SIZE];
+    struct fact f;
+
+    assert_int_equal(led_get(l, v1, &f), PC_OK);
+    pc_hex(hex, f.content_hash, PC_HASH_LEN);
+    snprintf(text, sizeof(text),
+             "{\"items\":[{\"entry\":\"e\",\"key\":\"k1\",\"version\":1,"
+             "\"content_hash\":\"%s\"}],\"next\":\"9\"}\n\n"
+             "{\"items\":[{\"entry\":\"e\",\"key\":\"k1\",\"version\":7,"
+             "\"content_hash\":\"%s\"}],\"next\":null}\n",
+             hex, hex);
+    assert_int_equal(redactions_apply(l, text, strlen(text), &n, errmsg),
+                     PC_OK);
+    assert_int_equal(n.dropped, 1);
+    assert_int_equal(n.absent, 1);
+    assert_int_equal(led_doc_state(l, v1), LED_DOC_REDACTED);
+    assert_int_equal(led_doc_state(l, v2), LED_DOC_PRESENT);
+    /* Version 2 listed with version 1's hash: another ledger's list. */
+    snprintf(text, sizeof(text),
+             "{\"items\":[{\"entry\":\"e\",\"key\":\"k1\",\"version\":2,"
+             "\"content_hash\":\"%s\"}]}",
+             hex);
+    assert_int_equal(redactions_apply(l, text, strlen(text), &n, errmsg),
+                     PC_EINVAL);
+    assert_non_null(strstr(errmsg, "another content hash"));
+    assert_int_equal(led_doc_state(l, v2), LED_DOC_PRESENT);
+    static const char *const bad[] = {
+        "{\"items\":3}",
+        "{\"items\":[{\"entry\":\"e\",\"key\":\"k1\",\"version\":0,"
+        "\"content_hash\":\"00\"}]}",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(
+            redactions_apply(l, bad[i], strlen(bad[i]), &n, errmsg), PC_EINVAL);
+        assert_non_null(strstr(errmsg, "redactions line 1"));
+    }
+}
+
 /* The syntax checks the HTTP layer shares. */
 static void
 test_objections_syntax(void **state)
@@ -1071,6 +1122,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(
             test_objections_redact_twice_in_one_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_objections_oom, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_objections_redaction_list, setup,
+                                        teardown),
         cmocka_unit_test(test_objections_syntax),
     };
 
