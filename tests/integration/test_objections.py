@@ -527,6 +527,8 @@ def test_objections_redaction_lagging_restart_and_crash(c):
     st = c.converged(timeout=30)
     assert not [h for x in c.nodes for h in datascan.find(mark, x.dir)]
     for x in c.nodes:
+        wait_for(lambda: x.req("GET", "/readyz").status == 200, 20,
+                 "node %d ready" % x.id)
         g = x.req("GET", _p("e", "lagger") + "?version=1&consistency=stale",
                   token=tok["prov"]).json
         assert g["redacted"] is True, g
@@ -673,6 +675,9 @@ def test_objections_backups_and_restore(c):
     try:
         wait_for(lambda: (x.status() or {}).get("revision", 0) >= old_rev,
                  20, "restored node")
+        # Ready: it can judge tokens (until then a token gets 503).
+        wait_for(lambda: x.req("GET", "/readyz").status == 200, 20,
+                 "restored node ready")
         assert b"2 documents redacted since the backup dropped" in \
             _log(x), _log(x)[-800:]
         assert not datascan.find(mark, x.dir)
