@@ -278,11 +278,11 @@ test_objections_file_table(void **state)
     static const char *const bodies[] = {
         "[]",
         "{\"entry\":\"e\",\"key\":\"k1\",\"kind\":\"error\"}",
-        "{\"entry\":\"e\",\"key\":\"k1\",\"kind\":\"error\","
-        "\"description\":\" \"}",
+        ("{\"entry\":\"e\",\"key\":\"k1\",\"kind\":\"error\","
+         "\"description\":\" \"}"),
         "{\"entry\":\"e\",\"kind\":\"error\",\"description\":\"d\"}",
-        "{\"entry\":\"e\",\"key\":\"k1\",\"kind\":\"error\","
-        "\"description\":\"d\",\"status\":\"accepted\"}",
+        ("{\"entry\":\"e\",\"key\":\"k1\",\"kind\":\"error\","
+         "\"description\":\"d\",\"status\":\"accepted\"}"),
         "{\"entry\":\"e\",\"key\":7,\"kind\":\"error\",\"description\":\"d\"}",
         "{\"entry\":\"e\",",
     };
@@ -1041,8 +1041,8 @@ test_objections_redaction_list(void **state)
     assert_int_equal(led_doc_state(l, v2), LED_DOC_PRESENT);
     static const char *const bad[] = {
         "{\"items\":3}",
-        "{\"items\":[{\"entry\":\"e\",\"key\":\"k1\",\"version\":0,"
-        "\"content_hash\":\"00\"}]}",
+        ("{\"items\":[{\"entry\":\"e\",\"key\":\"k1\",\"version\":0,"
+         "\"content_hash\":\"00\"}]}"),
         "not json",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
