@@ -55,6 +55,7 @@ enum opt_id {
     O_LOG_LEVEL,
     O_HOLIDAYS,
     O_RESTORE,
+    O_REDACTIONS,
     O_CONFIG,
     O_HELP,
     O_VERSION,
@@ -284,6 +285,15 @@ static const struct opt opts[N_OPTS] = {
                 "provcat-node restore --help). On a data dir restored from "
                 "FILE before, or once FILE is gone, start on the data dir as "
                 "it is; any other data dir is refused.",
+    },
+    [O_REDACTIONS] = {
+        .name = "redactions", .metavar = "FILE", .kind = K_PATH,
+        FIELD(redactions),
+        .help = "With --restore: the pages of GET /v1/redactions from the "
+                "live cluster, one JSON object per line; their documents "
+                "are dropped from the backup before it is restored "
+                "(a backup older than a redaction still holds its "
+                "document).",
     },
     [O_CONFIG] = {
         .name = "config", .metavar = "FILE", .kind = K_PATH,
@@ -1223,6 +1233,10 @@ check_whole(struct parse *p)
                             &t->client_port);
     assert(rc == PC_OK);
     (void)rc;
+    if (t->redactions != NULL && t->restore == NULL) {
+        return pc_errmsgf(p->msg, PC_EINVAL,
+                          "--redactions is read only with --restore");
+    }
     if (t->heartbeat_timeout_ms >= t->election_timeout_ms) {
         return pc_errmsgf(p->msg, PC_EINVAL,
                           "--heartbeat-timeout-ms (%u) must be below "
@@ -1340,6 +1354,7 @@ cfg_release(struct cfg *c)
     pc_free(c->admin_token_file);
     pc_free(c->holidays);
     pc_free(c->restore);
+    pc_free(c->redactions);
     pc_free(c->config);
     memset(c, 0, sizeof(*c));
 }

@@ -542,7 +542,7 @@ int
 node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
            char *errmsg)
 {
-    char raft_dir[4096], seclog[4096], host[64];
+    char raft_dir[4096], seclog[4096], purge[4096], host[64];
     struct clu_opts co;
     uint8_t nonce[4];
     char nhex[9];
@@ -605,6 +605,8 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     co.snapshot_cache = o->snapshot_cache;
     co.max_inflight = o->max_inflight;
     co.segment_size = o->segment_size;
+    snprintf(purge, sizeof(purge), "%s/redaction-compaction", o->data_dir);
+    co.purge_file = purge;
     rc = clu_start(loop, &co, n->fsm, fatal_cb, n, &n->clu, errmsg);
     if (rc != PC_OK) {
         return rc;

@@ -39,6 +39,8 @@ static const char *const kind_names[FACT_KIND_MAX] = {
     [FACT_CALENDAR] = "calendar",
     [FACT_OPERATION] = "operation",
     [FACT_OPEN_REQUEST] = "open_request",
+    [FACT_OBJECTION] = "objection",
+    [FACT_REDACTION] = "redaction",
 };
 
 const char *

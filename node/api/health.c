@@ -169,6 +169,15 @@ api_metrics(struct node *n, struct http_request *req)
                   (unsigned long long)n->batch.entries,
                   (unsigned long long)n->batch.commands);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
+    pc_buf_printf(&b,
+                  "provcat_redaction_compaction_pending %d\n"
+                  "provcat_redaction_compactions_started_total %llu\n"
+                  "provcat_redaction_compactions_total %llu\n"
+                  "provcat_redaction_compaction_nudges_total %llu\n",
+                  cs.purge_pending ? 1 : 0,
+                  (unsigned long long)cs.purges_started,
+                  (unsigned long long)cs.purges_done,
+                  (unsigned long long)cs.purge_nudges);
     pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
                   (unsigned long long)n->disk.free, n->disk.low ? 1 : 0);
     if (n->clock.known) {

@@ -121,6 +121,19 @@ static const struct api_route routes[] = {
       api_calendar_put_parse, api_calendar_put },
     { "GET", "/v1/calendar/{year}", API_READ, api_calendar_get_parse,
       api_calendar_get },
+    /* objections.c */
+    { "POST", "/v1/objections", API_WRITE | API_TOKEN,
+      api_objections_file_parse, api_objections_file },
+    { "GET", "/v1/objections", API_READ | API_TOKEN, api_objections_list_parse,
+      api_objections_list },
+    { "GET", "/v1/objections/{id}", API_READ | API_TOKEN,
+      api_objections_id_parse, api_objections_get },
+    { "POST", "/v1/objections/{id}/decide", API_WRITE | API_TOKEN,
+      api_objections_decide_parse, api_objections_decide },
+    { "POST", "/v1/catalog/{id}/records/{key}/versions/{n}/redact",
+      API_WRITE | API_TOKEN, api_records_redact_parse, api_records_redact },
+    { "GET", "/v1/redactions", API_READ | API_TOKEN, api_redactions_list_parse,
+      api_redactions_list },
 };
 
 /* History is never deleted: DELETE on any data path is 405 immutable (a
@@ -132,6 +145,7 @@ static const char *const immutable_paths[] = {
     "/v1/catalog/{}/records/{}",
     "/v1/catalog/{}/records/{}/versions/{}",
     "/v1/ledger",
+    "/v1/objections/{}",
 };
 
 #define N_ROUTES    (sizeof(routes) / sizeof(routes[0]))

@@ -521,5 +521,92 @@ bool fsm_calendar_body_valid(int32_t year, const void *body, size_t len,
  */
 int fsm_holidays_check(const void *text, size_t len, struct pc_buf *canon,
                        char *errmsg);
+/* ---- objections and redaction (rules_objections.c) -------------------- */
+
+enum fsm_objection_kind {
+    FSM_OBJECTION_ERROR = 0,
+    FSM_OBJECTION_OMISSION,
+    FSM_OBJECTION_PERSONAL_INFORMATION,
+    FSM_OBJECTION_TRADE_SECRET,
+};
+
+/* open -> accepted -> resolved, or open -> rejected (docs/rules.md). */
+enum fsm_objection_status {
+    FSM_OBJECTION_OPEN = 0,
+    FSM_OBJECTION_ACCEPTED,
+    FSM_OBJECTION_REJECTED,
+    FSM_OBJECTION_RESOLVED,
+};
+
+/* An objection's current state, derived from its OBJECTION facts (the whole
+ * object is the payload of the fact at `rev`). */
+struct fsm_objection {
+    char *id;    /* "ob-<first_rev>" */
+    char *entry; /* the entry it names */
+    char *key;   /* the record key it names (maybe a missing one) */
+    char *filer; /* the principal who filed it */
+    enum fsm_objection_kind kind;
+    enum fsm_objection_status status;
+    uint64_t first_rev; /* revision of version 1 */
+    uint64_t rev;       /* revision of the current version */
+};
+
+/* The objection `id`, or NULL. */
+const struct fsm_objection *fsm_objection(const struct fsm *f, const char *id);
+
+/*
+ * Every objection in the order of creation (`*out` borrows fsm memory valid
+ * until the next apply or restore): listings page over it.
+ */
+size_t fsm_objections(const struct fsm *f,
+                      const struct fsm_objection *const **out);
+
+/*
+ * Whether `p` may see objection `o` (GET /v1/objections): its filer, any
+ * principal of the entry's provider org, an authority whose scope holds the
+ * entry, and auditors. `sees_existence` (may be NULL) is set for those
+ * who may also see whether the named record existed when it was filed
+ * (all of them but the filer from outside the provider org: no existence
+ * oracle for record keys, docs/rules.md).
+ */
+bool fsm_objection_visible(const struct fsm *f, const struct fsm_principal *p,
+                           const struct fsm_objection *o, bool *sees_existence);
+
+/*
+ * Objections of entry `entry` not yet settled (open or accepted), for the
+ * quality report: a counter maintained in apply, O(1).
+ */
+uint64_t fsm_objections_open(const struct fsm *f, const char *entry);
+
+/*
+ * The accepted, unresolved objections on record (`entry`, `key`): the
+ * record is disputed while there is one. Writes up to `max` of them into
+ * `out` in the order of creation and returns how many there are.
+ */
+size_t fsm_record_disputes(const struct fsm *f, struct pc_slice entry,
+                           struct pc_slice key,
+                           const struct fsm_objection **out, size_t max);
+
+/*
+ * Revisions of the ledger's redaction facts, oldest first (`*revs`
+ * borrows fsm memory valid until the next apply or restore).
+ */
+size_t fsm_redactions(const struct fsm *f, const uint64_t **revs);
+
+/*
+ * Check an objection-filing body {"entry", "key", "kind", "description"}:
+ * false with a message (200 bytes) and the field (FSM_FIELD_LEN) on error.
+ */
+bool fsm_objection_body_valid(const void *body, size_t len, char *msg,
+                              char *field);
+/* A decision body {"decision": "accept"|"reject", "reason"}: the same. */
+bool fsm_objection_decision_valid(const void *body, size_t len, char *msg,
+                                  char *field);
+/* A redaction body {"objection", "reason"}: the same. */
+bool fsm_redaction_body_valid(const void *body, size_t len, char *msg,
+                              char *field);
+/* A server-assigned objection id: "ob-" and a revision (1-19 digits, no
+ * leading zero). */
+bool fsm_objection_id_valid(const char *s, size_t len);
 
 #endif

@@ -205,6 +205,7 @@ fsm_success_status(uint32_t type)
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
     case CMD_OPEN_REQUEST:
+    case CMD_OBJECTION_FILE:
         return 201;
     default:
         return 200;
@@ -849,6 +850,10 @@ fsm_rules_apply(struct fsm_ctx *c)
     case CMD_OPEN_DECIDE:
     case CMD_CALENDAR_SET:
         return fsm_rules_open(c, actor);
+    case CMD_OBJECTION_FILE:
+    case CMD_OBJECTION_DECIDE:
+    case CMD_RECORD_REDACT:
+        return fsm_rules_objections(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

@@ -11,7 +11,9 @@
 #include "node/raft/clu.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <raft/uv.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -50,8 +52,27 @@ struct clu {
     uint64_t catch_up_ms; /* raft's snapshot and catch-up limits, as set */
     uint64_t catch_up_base_ms; /* CLU_CATCH_UP_BASE_MS, or the test's */
     uint64_t joining;          /* the id clu_add works on until its cb, or 0 */
+    /* Redactions' forced compactions (rfsm_purge_start). */
+    char *raft_dir;
+    char *purge_file;       /* exists while one is not done; NULL: none */
+    unsigned purge_retries; /* checks in a row that found files left */
+    uint64_t purges_checked;
+    uint64_t nudge_until; /* uv_now() before which a leader nudges */
+    uint64_t nudge_index; /* raft's last index after the last nudge */
+    uint64_t nudges;      /* empty entries appended */
+    bool nudge_in_flight;
+    bool nudge_leader; /* leader at the last tick */
     char errmsg[PC_ERRMSG_SIZE];
 };
+
+/* How long a leader keeps the log moving for other nodes' compactions. */
+#define PURGE_NUDGE_MS 20000
+/* A redaction this recent (ledger time) when a node takes over may have
+ * left other nodes mid-compaction. */
+#define PURGE_RECENT_MS (24 * 3600 * 1000LL)
+/* Compactions started again in a row when files remain, before giving up
+ * until the next start (the file stays). */
+#define PURGE_RETRIES 3
 
 struct clu_req {
     union {
@@ -143,6 +164,8 @@ no_delay(struct uv_stream_s *stream)
     }
 }
 
+static bool recent_redaction(struct clu *c);
+
 static void
 accepted(struct raft_uv_transport *t, raft_id id, const char *address,
          struct uv_stream_s *stream)
@@ -150,6 +173,11 @@ accepted(struct raft_uv_transport *t, raft_id id, const char *address,
     struct clu *c = clu_of(t);
 
     no_delay(stream);
+    /* A peer (re)connecting may have restarted mid-way through a
+     * redaction's compaction: a leader keeps the log moving a while. */
+    if (recent_redaction(c)) {
+        c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    }
     c->accept_cb(t, id, address, stream);
 }
 
@@ -228,6 +256,172 @@ connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
     return c->tcp_connect(t, req, id, address, connected);
 }
 
+/* ---- redactions' compactions ---------------------------------------- */
+
+/* fsync the directory holding `path`. */
+static void
+sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    int fd;
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Create the purge file (durably: it must outlive a crash mid-way). */
+static void
+purge_file_write(struct clu *c)
+{
+    static const char text[] =
+        "a redaction's compaction is not finished: provcat-node compacts "
+        "again when it starts\n";
+    int fd;
+
+    if (c->purge_file == NULL) {
+        return;
+    }
+    fd = open(c->purge_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, sizeof(text) - 1) < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "provcat-node: write '%s': %s\n", c->purge_file,
+                strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    sync_parent(c->purge_file);
+}
+
+/*
+ * Whether raft's directory still holds a snapshot below index `bound` or
+ * a closed log segment that starts at or below it (file names say:
+ * snapshot-TERM-INDEX-TIME[.meta], FIRST-LAST; open segments hold only
+ * entries appended after the last snapshot began). True when it cannot
+ * tell.
+ */
+static bool
+raft_dir_holds_before(const char *dir, uint64_t bound)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool held = false;
+
+    if (d == NULL) {
+        return true;
+    }
+    while (!held && (e = readdir(d)) != NULL) {
+        unsigned long long a, b, t;
+        int len = 0;
+
+        if (sscanf(e->d_name, "snapshot-%llu-%llu-%llu%n", &t, &b, &a, &len) ==
+                3 &&
+            len > 0) {
+            held = b < bound;
+        } else if (strlen(e->d_name) == 33 && e->d_name[16] == '-' &&
+                   sscanf(e->d_name, "%llu-%llu", &a, &b) == 2) {
+            held = a <= bound;
+        }
+    }
+    closedir(d);
+    return held;
+}
+
+/*
+ * rfsm's hook: a compaction starts (write the purge file first) or its
+ * second snapshot is written (check the files, then remove the purge
+ * file, or start over). A leader keeps the log moving meanwhile.
+ */
+static void
+purge_changed(void *arg, bool done, uint64_t bound)
+{
+    struct clu *c = arg;
+
+    c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    if (!done) {
+        purge_file_write(c);
+        return;
+    }
+    if (c->closing) {
+        return; /* raft gave the snapshot up: the file stays */
+    }
+    if (raft_dir_holds_before(c->raft_dir, bound)) {
+        /* UNTESTED: raft gave the second snapshot's put up (out of
+         * memory) after finalize, or deleted less than it should. */
+        if (c->purge_retries++ < PURGE_RETRIES) {
+            rfsm_purge_start(&c->rfsm);
+        } else {
+            fprintf(stderr,
+                    "provcat-node: a redaction's compaction left files from "
+                    "before raft index %llu in '%s'; it runs again at the "
+                    "next start\n",
+                    (unsigned long long)bound, c->raft_dir);
+        }
+        return;
+    }
+    c->purge_retries = 0;
+    c->purges_checked++;
+    if (c->purge_file != NULL && unlink(c->purge_file) == 0) {
+        sync_parent(c->purge_file);
+    }
+}
+
+/* Whether the ledger's last redaction is recent (ledger time). */
+static bool
+recent_redaction(struct clu *c)
+{
+    const struct led *l = fsm_led(c->fsm);
+    const uint64_t *revs;
+    size_t n = fsm_redactions(c->fsm, &revs);
+    struct fact f;
+
+    return n > 0 && led_get(l, revs[n - 1], &f) == PC_OK &&
+           f.time_ms + PURGE_RECENT_MS >= led_time(l);
+}
+
+static void
+nudge_done(void *arg, int rc)
+{
+    struct clu *c = arg;
+
+    (void)rc;
+    c->nudge_in_flight = false;
+}
+
+/* See clu_tick. */
+static void
+nudge(struct clu *c)
+{
+    uint64_t now = uv_now(c->loop), last = raft_last_index(&c->raft);
+    bool leader = raft_state(&c->raft) == RAFT_LEADER;
+
+    if (leader && !c->nudge_leader && recent_redaction(c)) {
+        c->nudge_until = now + PURGE_NUDGE_MS;
+    }
+    c->nudge_leader = leader;
+    if (c->rfsm.purge != RFSM_PURGE_NONE) {
+        c->nudge_until = now + PURGE_NUDGE_MS;
+    }
+    if (!leader || now >= c->nudge_until || c->nudge_in_flight ||
+        last != c->nudge_index) {
+        c->nudge_index = last; /* moving, or not ours to move */
+        return;
+    }
+    if (clu_barrier(c, nudge_done, c) == PC_OK) {
+        c->nudge_in_flight = true;
+        c->nudges++;
+        c->nudge_index = raft_last_index(&c->raft);
+    }
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 /*
@@ -285,9 +479,19 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     }
     c->loop = loop;
     c->fsm = fsm;
+    c->raft_dir = pc_strdup(o->raft_dir);
+    c->purge_file = o->purge_file != NULL ? pc_strdup(o->purge_file) : NULL;
+    if (c->raft_dir == NULL || (o->purge_file != NULL && !c->purge_file)) {
+        pc_free(c->raft_dir);
+        pc_free(c->purge_file);
+        pc_free(c);
+        return PC_ENOMEM;
+    }
     rfsm_init(&c->rfsm, fsm, fatal, fatal_arg);
     c->rfsm.applied = applied_cb;
     c->rfsm.applied_arg = c;
+    c->rfsm.purge_cb = purge_changed;
+    c->rfsm.purge_arg = c;
     pc_map_init(&c->pending);
 
 #if PC_RAFT_HAS_017
@@ -382,6 +586,10 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
         goto err_raft;
     }
     c->start_index = raft_last_index(&c->raft);
+    if (c->purge_file != NULL && access(c->purge_file, F_OK) == 0) {
+        /* Stopped before a redaction's compaction was done. */
+        rfsm_purge_start(&c->rfsm);
+    }
     *out = c;
     return PC_OK;
 
@@ -393,6 +601,8 @@ err_raft:
     return PC_EIO;
 err_transport:
     raft_uv_tcp_close(&c->transport);
+    pc_free(c->raft_dir);
+    pc_free(c->purge_file);
     pc_free(c);
     return PC_EIO;
 }
@@ -408,6 +618,8 @@ close_cb(struct raft *r)
     raft_uv_tcp_close(&c->transport);
     rfsm_release(&c->rfsm);
     pc_map_release(&c->pending);
+    pc_free(c->raft_dir);
+    pc_free(c->purge_file);
     pc_free(c);
     if (cb != NULL) {
         cb(arg);
@@ -612,6 +824,7 @@ clu_tick(struct clu *c)
     if (!c->closing) {
         rfsm_retune(&c->rfsm);
         catch_up_limits(c);
+        nudge(c);
     }
 }
 
@@ -783,4 +996,10 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->apply_errors = c->rfsm.apply_errors;
     out->snapshot_threshold = c->rfsm.threshold;
     out->snapshot_trailing = c->rfsm.trailing;
+    out->purge_pending =
+        c->rfsm.purge != RFSM_PURGE_NONE ||
+        (c->purge_file != NULL && access(c->purge_file, F_OK) == 0);
+    out->purges_started = c->rfsm.purges_started;
+    out->purges_done = c->purges_checked;
+    out->purge_nudges = c->nudges;
 }
