@@ -42,7 +42,11 @@
     X(9, RECORD, true)      /* a record version; parent = entry, id = key */ \
     X(10, AUDIT, false)     /* a batch of read-audit events */               \
     X(11, CALENDAR, true)   /* a year's holidays; id = year */               \
-    X(12, OPERATION, false) /* an operator's cluster operation */
+    X(12, OPERATION, false) /* an operator's cluster operation */            \
+    /* an open request (article 23); id = "or-<rev>" */                      \
+    X(15, OPEN_REQUEST, true)                                                \
+    X(16, OBJECTION, true)  /* an objection version; id = ob-<rev> */        \
+    X(17, REDACTION, false) /* a redaction; parent = entry, id = key */
 
 enum fact_kind {
 #define FACT_KIND_ENUM(code, name, versioned) FACT_##name = code,

@@ -13,7 +13,8 @@
  *   propose.c     proposals and the per-loop-turn command batch
  *   read.c        linearizable reads, the shared barrier, min_revision
  *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
- *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c:
+ *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
+ *   open.c objections.c:
  *                 one route family each
  */
 #ifndef PC_API_INT_H
@@ -298,6 +299,19 @@ void api_audit_add(struct node *n, struct http_request *req, const char *action,
                    const char *entry, const char *key, uint64_t version,
                    long count);
 
+/*
+ * Queue the audit event of a read through a grant (FSM_READ_GRANTED) and
+ * hold its answer `answer` (taken: 200 JSON) until the batch holding the
+ * event has committed; the event names the grant as member `via`
+ * ("open_request") = `via_id`. If the batch is lost (leadership, a failed
+ * proposal), the read is answered 503 instead: fail closed. The caller
+ * checked api_audited_read_ok.
+ */
+void api_audit_hold(struct node *n, struct http_request *req,
+                    const char *action, const char *entry, const char *key,
+                    uint64_t version, long count, const char *via,
+                    const char *via_id, struct pc_buf *answer);
+
 /* Append the read-audit counters to a /metrics body. */
 void api_audit_metrics(struct node *n, struct pc_buf *b);
 
@@ -374,5 +388,32 @@ bool api_records_history_parse(struct node *n, struct http_request *req);
 void api_records_history(struct node *n, struct http_request *req);
 bool api_records_list_parse(struct node *n, struct http_request *req);
 void api_records_list(struct node *n, struct http_request *req);
+
+/* open.c: open requests and calendars (articles 22-23). */
+bool api_open_create_parse(struct node *n, struct http_request *req);
+void api_open_create(struct node *n, struct http_request *req);
+bool api_open_decide_parse(struct node *n, struct http_request *req);
+void api_open_decide(struct node *n, struct http_request *req);
+bool api_open_list_parse(struct node *n, struct http_request *req);
+void api_open_list(struct node *n, struct http_request *req);
+bool api_open_get_parse(struct node *n, struct http_request *req);
+void api_open_get(struct node *n, struct http_request *req);
+bool api_calendar_put_parse(struct node *n, struct http_request *req);
+void api_calendar_put(struct node *n, struct http_request *req);
+bool api_calendar_get_parse(struct node *n, struct http_request *req);
+void api_calendar_get(struct node *n, struct http_request *req);
+/* objections.c: objections, redaction, the list of redactions */
+bool api_objections_file_parse(struct node *n, struct http_request *req);
+void api_objections_file(struct node *n, struct http_request *req);
+bool api_objections_decide_parse(struct node *n, struct http_request *req);
+void api_objections_decide(struct node *n, struct http_request *req);
+bool api_objections_list_parse(struct node *n, struct http_request *req);
+void api_objections_list(struct node *n, struct http_request *req);
+bool api_objections_id_parse(struct node *n, struct http_request *req);
+void api_objections_get(struct node *n, struct http_request *req);
+bool api_records_redact_parse(struct node *n, struct http_request *req);
+void api_records_redact(struct node *n, struct http_request *req);
+bool api_redactions_list_parse(struct node *n, struct http_request *req);
+void api_redactions_list(struct node *n, struct http_request *req);
 
 #endif

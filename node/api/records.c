@@ -241,6 +241,28 @@ put_member(struct pc_buf *b, const struct rec_meta *m, const char *name,
 }
 
 /*
+ * `,"disputed":true,"disputed_by":[ids]` while accepted objections on the
+ * record await a correction (docs/rules.md, Objections); nothing else.
+ */
+static int
+put_disputes(struct node *n, struct pc_buf *out, const struct fact *fact)
+{
+    const struct fsm_objection *d[16];
+    size_t nd = fsm_record_disputes(n->fsm, fact->parent, fact->id, d, 16);
+    int rc;
+
+    if (nd == 0) {
+        return PC_OK;
+    }
+    rc = pc_buf_put(out, ",\"disputed\":true,\"disputed_by\":[", 32);
+    for (size_t i = 0; i < nd && i < 16; i++) {
+        rc |= i > 0 ? pc_buf_put_u8(out, ',') : PC_OK;
+        rc |= http_json_string(out, d[i]->id, strlen(d[i]->id));
+    }
+    return rc | pc_buf_put_u8(out, ']');
+}
+
+/*
  * The full view of record version `rev` as one JSON object written
  * straight into `out` (reads are the hot path: no jansson tree): entry,
  * key, version, op, author, org, at, revision, hash, prev_hash,
@@ -290,6 +312,7 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev)
     }
     rc |= put_member(out, &m, "reason", m.reason);
     rc |= put_member(out, &m, "objection", m.objection);
+    rc |= put_disputes(n, out, &fact);
     jcs_doc_free(m.d);
     if (rc == PC_OK && fact.has_content) {
         pc_buf_init(&doc);
@@ -697,18 +720,14 @@ read_access(struct node *n, struct http_request *req,
         return false;
     }
     *acc = fsm_may_read_records(n->fsm, p, e);
-    /*
-     * FSM_READ_GRANTED (a conditional class read through a grant) must be
-     * answered only once its audit fact has committed: hold the answer in
-     * the audit batch and answer from audit_done. Grants do not exist yet,
-     * so it is refused here: fail closed.
-     */
-    if (*acc == FSM_READ_DENIED || *acc == FSM_READ_GRANTED) {
+    if (*acc == FSM_READ_DENIED) {
         api_denied(n, req, "you may not read the records of entry \"%s\"",
                    req->caps[0]);
         return false;
     }
-    if (*acc == FSM_READ_AUDITED) {
+    /* A read through a grant is answered once its audit event committed
+     * (answer_read): audited, so served by the leader only. */
+    if (*acc == FSM_READ_AUDITED || *acc == FSM_READ_GRANTED) {
         if (!api_audited_read_ok(n, req)) {
             return false;
         }
@@ -717,6 +736,29 @@ read_access(struct node *n, struct http_request *req,
     }
     *out = e;
     return true;
+}
+
+/*
+ * Answer a read of entry `e` whose body `b` was built (`rc`: how that
+ * went): audited reads queue their event; a read through an approved open
+ * request (FSM_READ_GRANTED) is held until its event, naming the request,
+ * has committed (fail closed).
+ */
+static void
+answer_read(struct node *n, struct http_request *req, enum fsm_read_access acc,
+            const struct fsm_entry *e, const char *action, const char *key,
+            uint64_t version, long count, struct pc_buf *b, int rc)
+{
+    if (rc == PC_OK && acc == FSM_READ_GRANTED) {
+        api_audit_hold(n, req, action, e->id, key, version, count,
+                       "open_request",
+                       fsm_open_grant(n->fsm, api_principal(n, req), e), b);
+        return;
+    }
+    if (rc == PC_OK && acc == FSM_READ_AUDITED) {
+        api_audit_add(n, req, action, e->id, key, version, count);
+    }
+    api_json_buf(n, req, 200, b, rc);
 }
 
 static bool
@@ -798,13 +840,10 @@ api_records_get(struct node *n, struct http_request *req)
         api_error(n, req, 404, "not_found", "no such record version");
         return;
     }
-    if (acc == FSM_READ_AUDITED) {
-        api_audit_add(n, req, "record.read", e->id, req->caps[1], ver, -1);
-    }
     pc_buf_init(&b);
     rc = put_version(n, &b, rev);
     api_set_etag(req, ver);
-    api_json_buf(n, req, 200, &b, rc);
+    answer_read(n, req, acc, e, "record.read", req->caps[1], ver, -1, &b, rc);
 }
 
 bool
@@ -860,11 +899,8 @@ api_records_history(struct node *n, struct http_request *req)
         snprintf(next, sizeof(next), "null");
     }
     rc |= pc_buf_printf(&b, "],\"next\":%s}", next);
-    if (rc == PC_OK && acc == FSM_READ_AUDITED) {
-        api_audit_add(n, req, "record.history", e->id, req->caps[1], 0,
-                      (long)(v - after));
-    }
-    api_json_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
+    answer_read(n, req, acc, e, "record.history", req->caps[1], 0,
+                (long)(v - after), &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
 }
 
 /*
@@ -1064,8 +1100,5 @@ api_records_list(struct node *n, struct http_request *req)
         rc = pc_buf_printf(&b, ",\"revision\":%llu}",
                            (unsigned long long)c.snap);
     }
-    if (rc == PC_OK && acc == FSM_READ_AUDITED) {
-        api_audit_add(n, req, "record.list", e->id, NULL, 0, (long)c.count);
-    }
-    api_json_buf(n, req, 200, &b, rc);
+    answer_read(n, req, acc, e, "record.list", NULL, 0, (long)c.count, &b, rc);
 }
