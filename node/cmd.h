@@ -41,7 +41,10 @@
     X(17, RECORD_CORRECT, "record.correct")    \
     X(18, AUDIT, "audit")                      \
     X(19, RECORD_BATCH2, "record.batch2")      \
-    X(20, OPERATION, "operation")
+    X(20, OPERATION, "operation")              \
+    X(21, SHARE_REQUEST, "share.request")      \
+    X(22, SHARE_DECIDE, "share.decide")        \
+    X(23, GRANT_REVOKE, "grant.revoke")
 
 enum cmd_type {
 #define CMD_TYPE_ENUM(code, name, str) CMD_##name = code,

@@ -32,6 +32,7 @@ static const char *const kind_names[FACT_KIND_MAX] = {
     [FACT_SECURITY] = "security",   [FACT_ENTRY] = "entry",
     [FACT_RECORD] = "record",       [FACT_AUDIT] = "audit",
     [FACT_CALENDAR] = "calendar",   [FACT_OPERATION] = "operation",
+    [FACT_SHARE_REQUEST] = "share_request", [FACT_GRANT] = "grant",
 };
 
 const char *

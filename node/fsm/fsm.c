@@ -118,6 +118,7 @@ derived_release(struct fsm *f)
     pc_map_release(&f->members);
     pc_map_each(&f->idem, free_plain_cb, NULL);
     pc_map_release(&f->idem);
+    fsm_share_reset(f->share);
     pc_free(f->cluster_id);
     f->cluster_id = NULL;
     pc_free(f->org_ids);
@@ -310,6 +311,8 @@ fsm_derives(uint32_t kind)
     case FACT_PRINCIPAL:
     case FACT_MEMBER:
     case FACT_ENTRY:
+    case FACT_SHARE_REQUEST:
+    case FACT_GRANT:
         return true;
     default:
         return false;
@@ -355,6 +358,13 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         break;
     case FACT_ENTRY:
         rc = fsm_derive_entry(f, fact, p);
+        if (rc == PC_OK) {
+            rc = fsm_share_entry_changed(f, fact); /* may end grants */
+        }
+        break;
+    case FACT_SHARE_REQUEST:
+    case FACT_GRANT:
+        rc = fsm_derive_share(f, fact, p);
         break;
     }
     jcs_doc_free(d);
@@ -485,6 +495,11 @@ fsm_new(struct fsm **out)
         pc_free(f);
         return PC_ENOMEM;
     }
+    if (fsm_share_new(&f->share) != PC_OK) {
+        led_free(f->led);
+        pc_free(f);
+        return PC_ENOMEM;
+    }
     pc_map_init(&f->orgs);
     pc_map_init(&f->principals);
     pc_map_init(&f->tokens);
@@ -503,6 +518,7 @@ fsm_free(struct fsm *f)
         return;
     }
     derived_release(f);
+    fsm_share_free(f->share);
     led_free(f->led);
     pc_free(f->results);
     pc_free(f);

@@ -204,6 +204,7 @@ fsm_success_status(uint32_t type)
     case CMD_PRINCIPAL_CREATE:
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
+    case CMD_SHARE_REQUEST:
         return 201;
     default:
         return 200;
@@ -832,6 +833,10 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_audit(c);
     case CMD_OPERATION:
         return fsm_rules_ops(c, actor);
+    case CMD_SHARE_REQUEST:
+    case CMD_SHARE_DECIDE:
+    case CMD_GRANT_REVOKE:
+        return fsm_rules_share(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

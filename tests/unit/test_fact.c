@@ -283,7 +283,7 @@ test_fact_encode_refuses(void **state)
     static const char *const want[] = {
         "unknown format version 2 at field \"format\"",
         "unknown kind 0 at field \"kind\"",
-        "unknown kind 13 at field \"kind\"",
+        "unknown kind 15 at field \"kind\"",
         "revision 0 at field \"revision\"",
         "negative time -1 at field \"time_ms\"",
         "version 0 of versioned kind record at field \"version\"",
@@ -469,8 +469,8 @@ test_fact_decode_malformed(void **state)
     x[0] = 0;
     DECODE_FAILS("fact: unknown format version 0 at field \"format\"");
     memcpy(x, tick, n);
-    x[1] = 13;
-    DECODE_FAILS("fact: unknown kind 13 at field \"kind\"");
+    x[1] = 15;
+    DECODE_FAILS("fact: unknown kind 15 at field \"kind\"");
     x[1] = 0;
     DECODE_FAILS("fact: unknown kind 0 at field \"kind\"");
     memcpy(x, tick, n);
