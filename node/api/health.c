@@ -112,6 +112,7 @@ api_metrics(struct node *n, struct http_request *req)
                   "provcat_ledger_revision %llu\n"
                   "provcat_ledger_time_ms %lld\n"
                   "provcat_ledger_bytes{part=\"facts\"} %zu\n"
+                  "provcat_ledger_bytes{part=\"encodings\"} %zu\n"
                   "provcat_ledger_bytes{part=\"docs\"} %zu\n"
                   "provcat_ledger_bytes{part=\"merkle\"} %zu\n"
                   "provcat_ledger_bytes{part=\"index\"} %zu\n"
@@ -141,7 +142,7 @@ api_metrics(struct node *n, struct http_request *req)
                   (unsigned long long)clu_applied_index(n->clu),
                   (unsigned long long)clu_last_index(n->clu),
                   (unsigned long long)led_count(fsm_led(n->fsm)),
-                  (long long)led_time(fsm_led(n->fsm)), lm.facts, lm.docs,
+                  (long long)led_time(fsm_led(n->fsm)), lm.facts, lm.enc, lm.docs,
                   lm.merkle, lm.index, (unsigned long long)cs.snapshots,
                   (unsigned long long)cs.snapshot_bytes,
                   (unsigned long long)cs.snapshot_ms,

@@ -43,6 +43,7 @@
 #define AUDIT_DOC_BYTES (192u << 10) /* under FACT_MAX_DOC */
 #define AUDIT_QUEUE_MAX 10000 /* pending events; more: 503 */
 #define AUDIT_PERIOD_MS 10
+#define AUDIT_HOLDS_FLYING 1 /* batches holding answers in flight */
 
 /* An answer held until its audit event commits. */
 struct audit_hold {
@@ -78,7 +79,7 @@ struct api_audit {
     struct fsm_audit_doc *doc;
     int64_t last_ms;
     bool flushing;
-    uint64_t proposed, dropped, held_served, held_failed;
+    uint64_t proposed, batches, dropped, held_served, held_failed;
 };
 
 static struct api_audit *
@@ -322,7 +323,7 @@ api_audit_flush(struct node *n)
     }
     /* Held reads go at once unless a batch of them is in flight; the
      * others every AUDIT_PERIOD_MS or AUDIT_PER_FACT events. */
-    if (!n->stop.stopping && !(a->n_held > 0 && a->holds_flying == 0) &&
+    if (!n->stop.stopping && !(a->n_held > 0 && a->holds_flying < AUDIT_HOLDS_FLYING) &&
         pc_now_ms() - a->last_ms < AUDIT_PERIOD_MS && a->n < AUDIT_PER_FACT) {
         return;
     }
@@ -387,6 +388,7 @@ api_audit_flush(struct node *n)
     a = n->audit;
     if (rc == PC_OK) {
         a->proposed += take;
+        a->batches++;
     } else {
         a->holds_flying -= fl->holds;
         a->dropped += take - fl->n;
@@ -445,11 +447,13 @@ api_audit_metrics(struct node *n, struct pc_buf *b)
                   "provcat_reads_open_anonymous_total %llu\n"
                   "provcat_audit_events_pending %zu\n"
                   "provcat_audit_events_proposed_total %llu\n"
+                  "provcat_audit_batches_proposed_total %llu\n"
                   "provcat_audit_events_dropped_total %llu\n"
                   "provcat_audit_held_reads_served_total %llu\n"
                   "provcat_audit_held_reads_failed_total %llu\n",
                   (unsigned long long)n->stats.reads_open_anon,
                   a ? a->n : 0, (unsigned long long)(a ? a->proposed : 0),
+                  (unsigned long long)(a ? a->batches : 0),
                   (unsigned long long)(a ? a->dropped : 0),
                   (unsigned long long)(a ? a->held_served : 0),
                   (unsigned long long)(a ? a->held_failed : 0));
