@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/hash.h"
 #include "common/jcs.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
@@ -1106,6 +1107,65 @@ test_share_rebuild_same_state(void **state)
     test_free(b);
 }
 
+/*
+ * The facts sharing appends are the format (docs/format.md): this fixed
+ * sequence (every step, an approval over the provider's negative opinion
+ * with escapes in its reason, a rejection, two refusals, an audit batch
+ * of encoding 2, a revocation) after setup's catalog gives this root over
+ * 50 facts, obtained when the rules were written (commit of the sharing
+ * rules). Never update it to make a change pass: only a deliberate rules
+ * change, named here, may change facts.
+ */
+#define SHARE_GOLDEN_ROOT \
+    "10c55872a9f3d98bff50a73f038a8682e94704825ece21be848656d83b8529cd"
+
+static void
+test_share_golden(void **state)
+{
+    struct fsmfx *fx = *state;
+    uint8_t root[PC_HASH_LEN];
+    char hex[PC_HASH_HEX_LEN + 1], target[32];
+    struct fsm_result r;
+    uint64_t a, b, gid;
+
+    fx->step_ms = 1000;
+    a = ask(fx, "cons", "cond", ",\"fields\":[\"name\",\"d\"]");
+    assert_int_equal(decide(fx, "prov", a, "reject", "\u00e9\\\"").status,
+                     200);
+    assert_int_equal(decide(fx, "admin", a, "approve", NULL).status, 200);
+    gid = fsm_share_request(fx->f, a)->grant;
+    b = ask(fx, "cons3", "cond", NULL);
+    assert_int_equal(decide(fx, "prov", b, "approve", "ok").status, 200);
+    assert_int_equal(decide(fx, "admin", b, "reject", "no need").status, 200);
+    assert_int_equal(decide(fx, "admin", b, "reject", "no need").status, 409);
+    assert_int_equal(run(fx, CMD_SHARE_REQUEST, "cons", NULL,
+                         "{\"entry\":\"uncond\",\"purpose\":\"p\","
+                         "\"days\":2}")
+                         .status,
+                     409);
+    snprintf(target, sizeof(target), "gr-%llu", (unsigned long long)gid);
+    r = fsmfx_run(fx, CMD_AUDIT, NULL, NULL,
+                  "{\"a\":[0,0],\"actions\":[\"record.read\"],\"c\":"
+                  "[-1,-1],\"e\":[0,0],\"entries\":[\"cond\"],\"k\":"
+                  "[\"k1\",\"k2\"],\"orgs\":[\"dept2\"],\"p\":[0,0],"
+                  "\"principals\":[\"cons\"],\"t\":[0,3],\"t0\":"
+                  "1790000100000,\"v\":[1,2],\"via\":[\"gr-1\"],\"w\":"
+                  "[0,-1]}",
+                  "{\"salt\":\"00112233445566778899aabbccddeeff\"}", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(
+        run(fx, CMD_GRANT_REVOKE, "admin", target, "{\"reason\":\"done\"}")
+            .status,
+        200);
+    led_root(fsm_led(fx->f), root);
+    pc_hex(hex, root, PC_HASH_LEN);
+    if (strcmp(hex, SHARE_GOLDEN_ROOT) != 0) {
+        fail_msg("root %s over %llu facts; golden %s", hex,
+                 (unsigned long long)led_count(fsm_led(fx->f)),
+                 SHARE_GOLDEN_ROOT);
+    }
+}
+
 /* Server id syntax: "<prefix>-<rev>", rev 1..2^63-1 without leading
  * zeros. */
 static void
@@ -1160,6 +1220,7 @@ main(int argc, char **argv)
         T(test_share_oom_all_or_nothing),
         T(test_share_idempotent),
         T(test_share_rebuild_same_state),
+        T(test_share_golden),
         cmocka_unit_test(test_share_server_ids),
 #undef T
     };
