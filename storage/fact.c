@@ -26,13 +26,20 @@
  * lower-case a token); a unit test checks that they agree with the map.
  */
 static const char *const kind_names[FACT_KIND_MAX] = {
-    [FACT_CLUSTER] = "cluster",     [FACT_ORG] = "org",
-    [FACT_PRINCIPAL] = "principal", [FACT_TICK] = "tick",
-    [FACT_REJECTION] = "rejection", [FACT_MEMBER] = "member",
-    [FACT_SECURITY] = "security",   [FACT_ENTRY] = "entry",
-    [FACT_RECORD] = "record",       [FACT_AUDIT] = "audit",
-    [FACT_CALENDAR] = "calendar",   [FACT_OPERATION] = "operation",
-    [FACT_SHARE_REQUEST] = "share_request", [FACT_GRANT] = "grant",
+    [FACT_CLUSTER] = "cluster",
+    [FACT_ORG] = "org",
+    [FACT_PRINCIPAL] = "principal",
+    [FACT_TICK] = "tick",
+    [FACT_REJECTION] = "rejection",
+    [FACT_MEMBER] = "member",
+    [FACT_SECURITY] = "security",
+    [FACT_ENTRY] = "entry",
+    [FACT_RECORD] = "record",
+    [FACT_AUDIT] = "audit",
+    [FACT_CALENDAR] = "calendar",
+    [FACT_OPERATION] = "operation",
+    [FACT_SHARE_REQUEST] = "share_request",
+    [FACT_GRANT] = "grant",
 };
 
 const char *

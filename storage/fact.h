@@ -42,8 +42,8 @@
     X(9, RECORD, true)      /* a record version; parent = entry, id = key */ \
     X(10, AUDIT, false)     /* a batch of read-audit events */               \
     X(11, CALENDAR, true)   /* a year's holidays; id = year */               \
-    X(12, OPERATION, false) /* an operator's cluster operation */       \
-    X(13, SHARE_REQUEST, true) /* a share request version; id sr-<rev> */ \
+    X(12, OPERATION, false) /* an operator's cluster operation */            \
+    X(13, SHARE_REQUEST, true) /* a share request version; id sr-<rev> */    \
     X(14, GRANT, true)         /* a share grant version; id gr-<rev> */
 
 enum fact_kind {

@@ -112,7 +112,6 @@ api_metrics(struct node *n, struct http_request *req)
                   "provcat_ledger_revision %llu\n"
                   "provcat_ledger_time_ms %lld\n"
                   "provcat_ledger_bytes{part=\"facts\"} %zu\n"
-                  "provcat_ledger_bytes{part=\"encodings\"} %zu\n"
                   "provcat_ledger_bytes{part=\"docs\"} %zu\n"
                   "provcat_ledger_bytes{part=\"merkle\"} %zu\n"
                   "provcat_ledger_bytes{part=\"index\"} %zu\n"
@@ -142,7 +141,7 @@ api_metrics(struct node *n, struct http_request *req)
                   (unsigned long long)clu_applied_index(n->clu),
                   (unsigned long long)clu_last_index(n->clu),
                   (unsigned long long)led_count(fsm_led(n->fsm)),
-                  (long long)led_time(fsm_led(n->fsm)), lm.facts, lm.enc, lm.docs,
+                  (long long)led_time(fsm_led(n->fsm)), lm.facts, lm.docs,
                   lm.merkle, lm.index, (unsigned long long)cs.snapshots,
                   (unsigned long long)cs.snapshot_bytes,
                   (unsigned long long)cs.snapshot_ms,
@@ -166,6 +165,7 @@ api_metrics(struct node *n, struct http_request *req)
                   "provcat_proposed_commands_total %llu\n",
                   (unsigned long long)n->batch.entries,
                   (unsigned long long)n->batch.commands);
+    pc_buf_printf(&b, "provcat_ledger_bytes{part=\"encodings\"} %zu\n", lm.enc);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
     pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
                   (unsigned long long)n->disk.free, n->disk.low ? 1 : 0);

@@ -227,8 +227,8 @@ event_cb(void *arg, const struct fsm_audit_event *e)
     rc |= put_str(b, "action", PC_SLICE_STR(e->action));
     rc |= put_str(b, "entry", PC_SLICE_STR(e->entry));
     if (e->key != NULL) {
-        rc |= put_str(b, "key", (struct pc_slice){ (const uint8_t *)e->key,
-                                                   e->key_len });
+        rc |= put_str(b, "key",
+                      (struct pc_slice){ (const uint8_t *)e->key, e->key_len });
     }
     if (e->version > 0) {
         rc |= pc_buf_printf(b, ",\"version\":%llu",
@@ -238,8 +238,8 @@ event_cb(void *arg, const struct fsm_audit_event *e)
         rc |= pc_buf_printf(b, ",\"count\":%lld", (long long)e->count);
     }
     if (e->via != NULL) {
-        rc |= put_str(b, strncmp(e->via, "gr-", 3) == 0 ? "grant"
-                                                        : "open_request",
+        rc |= put_str(b,
+                      strncmp(e->via, "gr-", 3) == 0 ? "grant" : "open_request",
                       PC_SLICE_STR(e->via));
     }
     rc |= pc_buf_printf(b, ",\"at\":\"%s\"}", t);

@@ -19,7 +19,11 @@
 #include "storage/idx.h"
 #include "storage/led.h"
 
-enum list_kind { LIST_RESPONSIBILITY, LIST_NEGATIVE, LIST_OPEN };
+enum list_kind {
+    LIST_RESPONSIBILITY,
+    LIST_NEGATIVE,
+    LIST_OPEN
+};
 
 bool
 api_lists_parse(struct node *n, struct http_request *req)
@@ -260,9 +264,9 @@ api_lists_demand(struct node *n, struct http_request *req)
         for (size_t k = 0; orgs != NULL && k < no; k++) {
             json_array_append_new(orgs, json_string(os[k]));
         }
-        o = json_pack("{s:s, s:O?, s:s, s:o?, s:I, s:o?, s:I}", "entry",
-                      ids[i], "title", json_object_get(v, "title"),
-                      "provider", e->provider, "requests", by, "total",
+        o = json_pack("{s:s, s:O?, s:s, s:o?, s:I, s:o?, s:I}", "entry", ids[i],
+                      "title", json_object_get(v, "title"), "provider",
+                      e->provider, "requests", by, "total",
                       (json_int_t)st.requests_total, "orgs", orgs,
                       "grants_active", (json_int_t)st.grants_active);
         json_decref(v);

@@ -39,10 +39,10 @@
 #include "node/api/api_int.h"
 #include "storage/led.h"
 
-#define AUDIT_PER_FACT  1000 /* events in one CMD_AUDIT */
-#define AUDIT_DOC_BYTES (192u << 10) /* under FACT_MAX_DOC */
-#define AUDIT_QUEUE_MAX 10000 /* pending events; more: 503 */
-#define AUDIT_PERIOD_MS 10
+#define AUDIT_PER_FACT     1000         /* events in one CMD_AUDIT */
+#define AUDIT_DOC_BYTES    (192u << 10) /* under FACT_MAX_DOC */
+#define AUDIT_QUEUE_MAX    10000        /* pending events; more: 503 */
+#define AUDIT_PERIOD_MS    10
 #define AUDIT_HOLDS_FLYING 1 /* batches holding answers in flight */
 
 /* An answer held until its audit event commits. */
@@ -212,8 +212,8 @@ api_audit_add(struct node *n, struct http_request *req, const char *action,
 
 void
 api_audit_hold(struct node *n, struct http_request *req, const char *action,
-               const char *entry, const char *key, uint64_t version,
-               long count, const char *via, int status, struct pc_buf *body)
+               const char *entry, const char *key, uint64_t version, long count,
+               const char *via, int status, struct pc_buf *body)
 {
     struct audit_hold *h = pc_calloc(1, sizeof(*h));
 
@@ -323,7 +323,8 @@ api_audit_flush(struct node *n)
     }
     /* Held reads go at once unless a batch of them is in flight; the
      * others every AUDIT_PERIOD_MS or AUDIT_PER_FACT events. */
-    if (!n->stop.stopping && !(a->n_held > 0 && a->holds_flying < AUDIT_HOLDS_FLYING) &&
+    if (!n->stop.stopping &&
+        !(a->n_held > 0 && a->holds_flying < AUDIT_HOLDS_FLYING) &&
         pc_now_ms() - a->last_ms < AUDIT_PERIOD_MS && a->n < AUDIT_PER_FACT) {
         return;
     }
@@ -341,11 +342,16 @@ api_audit_flush(struct node *n)
            fsm_audit_doc_bytes(a->doc) < AUDIT_DOC_BYTES && rc == PC_OK) {
         const struct audit_ev *e = &a->ev[take];
         struct fsm_audit_event x = {
-            .principal = e->principal, .org = e->org,
-            .action = e->action,       .entry = e->entry,
-            .key = e->key,             .key_len = e->key_len,
-            .version = e->version,     .count = e->count,
-            .at_ms = e->at_ms,         .via = e->via[0] ? e->via : NULL,
+            .principal = e->principal,
+            .org = e->org,
+            .action = e->action,
+            .entry = e->entry,
+            .key = e->key,
+            .key_len = e->key_len,
+            .version = e->version,
+            .count = e->count,
+            .at_ms = e->at_ms,
+            .via = e->via[0] ? e->via : NULL,
         };
 
         rc = fsm_audit_doc_add(a->doc, &x);
@@ -382,9 +388,9 @@ api_audit_flush(struct node *n)
     a->flushing = true; /* proposing may flush the batch */
     a->last_ms = pc_now_ms();
     a->holds_flying += fl->holds;
-    rc = api_propose_system_body(
-        n, CMD_AUDIT, &(struct pc_slice){ doc.data, doc.len }, extra,
-        audit_done, fl);
+    rc = api_propose_system_body(n, CMD_AUDIT,
+                                 &(struct pc_slice){ doc.data, doc.len }, extra,
+                                 audit_done, fl);
     a = n->audit;
     if (rc == PC_OK) {
         a->proposed += take;
@@ -451,8 +457,8 @@ api_audit_metrics(struct node *n, struct pc_buf *b)
                   "provcat_audit_events_dropped_total %llu\n"
                   "provcat_audit_held_reads_served_total %llu\n"
                   "provcat_audit_held_reads_failed_total %llu\n",
-                  (unsigned long long)n->stats.reads_open_anon,
-                  a ? a->n : 0, (unsigned long long)(a ? a->proposed : 0),
+                  (unsigned long long)n->stats.reads_open_anon, a ? a->n : 0,
+                  (unsigned long long)(a ? a->proposed : 0),
                   (unsigned long long)(a ? a->batches : 0),
                   (unsigned long long)(a ? a->dropped : 0),
                   (unsigned long long)(a ? a->held_served : 0),

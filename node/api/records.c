@@ -818,18 +818,18 @@ read_access(struct node *n, struct http_request *req,
 /* Answer a read: at once, audited or not, or held until its audit event
  * (through grant `via`) commits. */
 static void
-answer_read(struct node *n, struct http_request *req,
-            enum fsm_read_access acc, const struct fsm_read_via *via,
-            const char *action, const char *entry, const char *key,
-            uint64_t version, long count, struct pc_buf *b, int rc)
+answer_read(struct node *n, struct http_request *req, enum fsm_read_access acc,
+            const struct fsm_read_via *via, const char *action,
+            const char *entry, const char *key, uint64_t version, long count,
+            struct pc_buf *b, int rc)
 {
     if (rc != PC_OK) {
         api_json_buf(n, req, 200, b, rc);
         return;
     }
     if (acc == FSM_READ_GRANTED) {
-        api_audit_hold(n, req, action, entry, key, version, count, via->id,
-                       200, b);
+        api_audit_hold(n, req, action, entry, key, version, count, via->id, 200,
+                       b);
         return;
     }
     if (acc == FSM_READ_AUDITED) {
@@ -1181,6 +1181,6 @@ api_records_list(struct node *n, struct http_request *req)
         rc = pc_buf_printf(&b, ",\"revision\":%llu}",
                            (unsigned long long)c.snap);
     }
-    answer_read(n, req, acc, &via, "record.list", e->id, NULL, 0,
-                (long)c.count, &b, rc);
+    answer_read(n, req, acc, &via, "record.list", e->id, NULL, 0, (long)c.count,
+                &b, rc);
 }

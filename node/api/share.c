@@ -43,7 +43,8 @@ grant_json(struct node *n, const struct fsm_grant *g)
         return NULL;
     }
     json_object_set_new(
-        o, "status", json_string(fsm_grant_status_name(fsm_grant_status(g, now))));
+        o, "status",
+        json_string(fsm_grant_status_name(fsm_grant_status(g, now))));
     if (g->ended) {
         pc_time_format(t, g->ended_ms);
         json_object_set_new(o, "ended",
@@ -92,8 +93,7 @@ api_share_create_parse(struct node *n, struct http_request *req)
 bool
 api_share_decide_parse(struct node *n, struct http_request *req)
 {
-    return id_ok(n, req, "sr") &&
-           body_ok(n, req, fsm_share_decide_body_valid);
+    return id_ok(n, req, "sr") && body_ok(n, req, fsm_share_decide_body_valid);
 }
 
 bool
@@ -111,8 +111,7 @@ api_grant_id_parse(struct node *n, struct http_request *req)
 bool
 api_grant_revoke_parse(struct node *n, struct http_request *req)
 {
-    return id_ok(n, req, "gr") &&
-           body_ok(n, req, fsm_grant_revoke_body_valid);
+    return id_ok(n, req, "gr") && body_ok(n, req, fsm_grant_revoke_body_valid);
 }
 
 /* An optional id-valued query parameter. */

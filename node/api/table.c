@@ -126,8 +126,8 @@ static const struct api_route routes[] = {
     { "POST", "/v1/grants/{id}/revoke", API_WRITE | API_TOKEN,
       api_grant_revoke_parse, api_grant_revoke },
     /* lists.c */
-    { "GET", "/v1/lists/responsibility", API_READ | API_TOKEN,
-      api_lists_parse, api_lists_responsibility },
+    { "GET", "/v1/lists/responsibility", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_responsibility },
     { "GET", "/v1/lists/demand", API_READ | API_TOKEN, api_lists_parse,
       api_lists_demand },
     { "GET", "/v1/lists/negative", API_READ | API_TOKEN, api_lists_parse,

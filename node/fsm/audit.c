@@ -40,9 +40,9 @@
 #include "common/timefmt.h"
 #include "node/fsm/fsm_int.h"
 
-#define NO_SLICE     ((struct pc_slice){ NULL, 0 })
-#define KEY_MAX      FSM_RECORD_KEY_MAX
-#define STR_MAX      FACT_MAX_ID
+#define NO_SLICE ((struct pc_slice){ NULL, 0 })
+#define KEY_MAX  FSM_RECORD_KEY_MAX
+#define STR_MAX  FACT_MAX_ID
 
 /* ---- the leader's batch ----------------------------------------------- */
 
@@ -190,13 +190,13 @@ fsm_audit_doc_free(struct fsm_audit_doc *d)
     pc_free(d);
 }
 
-#define GROW(arr, cap)                                           \
-    do {                                                         \
-        void *np_ = pc_realloc((arr), (cap) * sizeof(*(arr)));   \
-        if (np_ == NULL) {                                       \
-            return PC_ENOMEM;                                    \
-        }                                                        \
-        (arr) = np_;                                             \
+#define GROW(arr, cap)                                         \
+    do {                                                       \
+        void *np_ = pc_realloc((arr), (cap) * sizeof(*(arr))); \
+        if (np_ == NULL) {                                     \
+            return PC_ENOMEM;                                  \
+        }                                                      \
+        (arr) = np_;                                           \
     } while (0)
 
 static int
@@ -219,8 +219,8 @@ doc_grow(struct fsm_audit_doc *d)
 
 /* The principals dictionary is keyed by (principal, org). */
 static int
-principal_index(struct fsm_audit_doc *d, const char *principal,
-                const char *org, uint32_t *out)
+principal_index(struct fsm_audit_doc *d, const char *principal, const char *org,
+                uint32_t *out)
 {
     size_t pl = strlen(principal), ol = org ? strlen(org) : 2;
     char key[2 * STR_MAX + 4];
@@ -484,8 +484,8 @@ static int
 cols_read(const struct jcs_val *root, struct cols *c, char *msg)
 {
     static const char *const members[] = {
-        "a", "actions", "c", "e", "entries", "k", "orgs", "p", "principals",
-        "t", "t0",      "v", "via", "w",     NULL,
+        "a",          "actions", "c",  "e", "entries", "k", "orgs", "p",
+        "principals", "t",       "t0", "v", "via",     "w", NULL,
     };
     const char *unknown;
     size_t np, na, ne, nv;
@@ -586,8 +586,7 @@ fsm_audit_apply_doc(struct fsm_ctx *c)
     }
     if (rc != PC_OK) {
         jcs_doc_free(d);
-        return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s",
-                          msg);
+        return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
     }
     pc_buf_init(&doc);
     rc = jcs_emit(d, &doc);
@@ -710,8 +709,8 @@ events_payload(const struct jcs_val *root, fsm_audit_event_cb cb, void *arg)
         e.version = v != NULL ? (uint64_t)jcs_number(v) : 0;
         v = fsm_get(o, "count");
         e.count = v != NULL ? (int64_t)jcs_number(v) : -1;
-        e.via = fsm_get_str(o, "grant", NULL) ?: fsm_get_str(o, "open_request",
-                                                             NULL);
+        e.via = fsm_get_str(o, "grant", NULL)
+                    ?: fsm_get_str(o, "open_request", NULL);
         if (!cb(arg, &e)) {
             break;
         }

@@ -397,11 +397,11 @@ int fsm_share_status_parse(const char *name);
 
 /* A share request as derived from its facts; read-only for callers. */
 struct fsm_share_request {
-    uint64_t id;     /* its creating revision: the id is "sr-<id>" */
-    char *entry;     /* the entry asked for */
-    char *org;       /* the requesting org */
-    char *requester; /* the principal who asked */
-    char *provider;  /* the entry's provider org */
+    uint64_t id;      /* its creating revision: the id is "sr-<id>" */
+    char *entry;      /* the entry asked for */
+    char *org;        /* the requesting org */
+    char *requester;  /* the principal who asked */
+    char *provider;   /* the entry's provider org */
     char *opinion_by; /* who gave the provider's opinion; NULL before */
     enum fsm_share_status status;
     int64_t submitted_ms; /* ledger time of each step; -1 before it */
@@ -436,16 +436,15 @@ struct fsm_grant {
     int64_t granted_ms, ends_ms; /* ledger time; active while now < ends */
     bool revoked;
     int64_t revoked_ms;
-    bool ended;        /* by a change of the entry (FSM_GRANT_ENDED) */
-    int64_t ended_ms;  /* the time of the entry fact that ended it */
-    uint64_t ended_rev; /* that fact's revision */
+    bool ended;             /* by a change of the entry (FSM_GRANT_ENDED) */
+    int64_t ended_ms;       /* the time of the entry fact that ended it */
+    uint64_t ended_rev;     /* that fact's revision */
     const char *end_reason; /* "share_class_changed" | "entry_retired" */
     uint64_t rev;           /* revision of the current version */
 };
 
 /* The grant's state at ledger time `now`. */
-enum fsm_grant_status fsm_grant_status(const struct fsm_grant *g,
-                                       int64_t now);
+enum fsm_grant_status fsm_grant_status(const struct fsm_grant *g, int64_t now);
 
 /* Request "sr-<id>" / grant "gr-<id>", or NULL. Borrowed: valid until the
  * next apply or restore. */
@@ -546,7 +545,7 @@ size_t fsm_share_entry_orgs(const struct fsm *f, const char *entry,
 /* One read-audit event as an audit fact holds it (docs/format.md). */
 struct fsm_audit_event {
     const char *principal;
-    const char *org; /* NULL for a citizen */
+    const char *org;    /* NULL for a citizen */
     const char *action; /* "record.read", "record.history", "record.list" */
     const char *entry;
     const char *key; /* NULL for a listing */

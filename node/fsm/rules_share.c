@@ -138,8 +138,8 @@ text_ok(const struct jcs_val *v)
 static bool
 request_check(const struct jcs_val *o, char *msg, char *field)
 {
-    static const char *const allowed[] = { "entry", "purpose", "fields",
-                                           "days", NULL };
+    static const char *const allowed[] = { "entry", "purpose", "fields", "days",
+                                           NULL };
     const char *unknown = fsm_unknown_member(o, allowed);
     const struct jcs_val *v;
     const char *s;
@@ -171,8 +171,7 @@ request_check(const struct jcs_val *o, char *msg, char *field)
     if (v == NULL) {
         return true;
     }
-    if (jcs_type(v) != JCS_ARRAY || jcs_len(v) < 1 ||
-        jcs_len(v) > MAX_FIELDS) {
+    if (jcs_type(v) != JCS_ARRAY || jcs_len(v) < 1 || jcs_len(v) > MAX_FIELDS) {
         return bad(msg, field, "fields",
                    "\"fields\" must be an array of 1-1000 field names");
     }
@@ -248,8 +247,7 @@ revoke_check(const struct jcs_val *o, char *msg, char *field)
 typedef bool (*check_fn)(const struct jcs_val *o, char *msg, char *field);
 
 static bool
-body_valid(const void *body, size_t len, check_fn check, char *msg,
-           char *field)
+body_valid(const void *body, size_t len, check_fn check, char *msg, char *field)
 {
     struct jcs_doc *d;
     bool ok;
@@ -708,21 +706,21 @@ push_ptr(void ***v, size_t *n, size_t *cap, void *p)
 }
 
 /* Binary search by id in a vector sorted by id. */
-#define FIND_BY_ID(v, n, want)                                     \
-    do {                                                           \
-        size_t lo_ = 0, hi_ = (n);                                 \
-        while (lo_ < hi_) {                                        \
-            size_t mid_ = lo_ + (hi_ - lo_) / 2;                   \
-            if ((v)[mid_]->id == (want)) {                         \
-                return (v)[mid_];                                  \
-            }                                                      \
-            if ((v)[mid_]->id < (want)) {                          \
-                lo_ = mid_ + 1;                                    \
-            } else {                                               \
-                hi_ = mid_;                                        \
-            }                                                      \
-        }                                                          \
-        return NULL;                                               \
+#define FIND_BY_ID(v, n, want)                   \
+    do {                                         \
+        size_t lo_ = 0, hi_ = (n);               \
+        while (lo_ < hi_) {                      \
+            size_t mid_ = lo_ + (hi_ - lo_) / 2; \
+            if ((v)[mid_]->id == (want)) {       \
+                return (v)[mid_];                \
+            }                                    \
+            if ((v)[mid_]->id < (want)) {        \
+                lo_ = mid_ + 1;                  \
+            } else {                             \
+                hi_ = mid_;                      \
+            }                                    \
+        }                                        \
+        return NULL;                             \
     } while (0)
 
 static struct fsm_share_request *
@@ -931,7 +929,8 @@ derive_grant(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
     g->provider = dup_member(p, "provider");
     days = fsm_get(p, "days");
     g->granted_ms = fact->time_ms;
-    g->ends_ms = fact->time_ms + (days ? (int64_t)jcs_number(days) : 0) * DAY_MS;
+    g->ends_ms =
+        fact->time_ms + (days ? (int64_t)jcs_number(days) : 0) * DAY_MS;
     g->rev = fact->revision;
     if (g->entry == NULL || g->org == NULL || g->provider == NULL) {
         goto oom;
@@ -1094,8 +1093,8 @@ fsm_share_visible(const struct fsm *f, const struct fsm_principal *p,
 }
 
 int
-fsm_share_stats(const struct fsm *f, enum fsm_share_scope scope,
-                const char *id, int64_t now, struct fsm_share_stats *out)
+fsm_share_stats(const struct fsm *f, enum fsm_share_scope scope, const char *id,
+                int64_t now, struct fsm_share_stats *out)
 {
     const struct fsm_share *s = f->share;
     const struct group *g = NULL;
@@ -1185,8 +1184,7 @@ fsm_share_demand_entries(const struct fsm *f, const char *const **ids,
 }
 
 size_t
-fsm_share_entry_orgs(const struct fsm *f, const char *entry,
-                     char *const **orgs)
+fsm_share_entry_orgs(const struct fsm *f, const char *entry, char *const **orgs)
 {
     const struct group *g =
         pc_map_get(&f->share->entries, entry, strlen(entry));
@@ -1218,8 +1216,7 @@ fsm_share_grant_for(const struct fsm *f, const struct fsm_principal *p,
         /* Grants do not combine: the read goes through the one giving the
          * most (every field first; else the largest subset; the oldest of
          * equals). */
-        if (best == NULL ||
-            (g->n_fields == 0 && best->n_fields != 0) ||
+        if (best == NULL || (g->n_fields == 0 && best->n_fields != 0) ||
             (best->n_fields != 0 && g->n_fields > best->n_fields)) {
             best = g;
         }
@@ -1242,7 +1239,7 @@ fsm_share_grant_for(const struct fsm *f, const struct fsm_principal *p,
 struct step {
     int64_t at_ms;
     const char *by;
-    const char *decision; /* NULL: none (a revocation) */
+    const char *decision;         /* NULL: none (a revocation) */
     const struct jcs_val *reason; /* NULL or null: none */
     const struct jcs_doc *reason_doc;
 };
@@ -1317,7 +1314,7 @@ merge(struct jcs_writer *w, const struct jcs_doc *sd, const struct jcs_val *src,
         const char *k = i < ns ? jcs_key(src, i, &kl) : NULL;
         int cmp = k == NULL ? 1
                   : j == n  ? -1
-                            : jcs_key_cmp(k, kl, add[j].key, strlen(add[j].key));
+                           : jcs_key_cmp(k, kl, add[j].key, strlen(add[j].key));
 
         if (cmp < 0) {
             if (listed(k, keep)) {
@@ -1477,10 +1474,9 @@ share_request(struct fsm_ctx *c, const struct fsm_principal *actor)
             pc_buf_init(&det);
             rc = fsm_detail(&det, -1, "fields", -1, NO_SLICE);
             if (rc == PC_OK) {
-                rc = fsm_reject_detail(c, 422, "invalid", NO_SLICE,
-                                       PC_SLICE_STR(ename), &det,
-                                       "entry \"%s\" has no field \"%.128s\"",
-                                       ename, n);
+                rc = fsm_reject_detail(
+                    c, 422, "invalid", NO_SLICE, PC_SLICE_STR(ename), &det,
+                    "entry \"%s\" has no field \"%.128s\"", ename, n);
             }
             pc_buf_release(&det);
             jcs_doc_free(d);
@@ -1511,9 +1507,8 @@ approve(struct fsm_ctx *c, const struct fsm_share_request *r,
         const struct jcs_doc *pd, const struct step *s)
 {
     char sid[32], gid[32], t[PC_TIME_STR_LEN], ends[PC_TIME_STR_LEN];
-    static const char *const copy[] = { "days",     "entry",   "fields",
-                                        "org",      "provider", "purpose",
-                                        NULL };
+    static const char *const copy[] = { "days",     "entry",   "fields", "org",
+                                        "provider", "purpose", NULL };
     const struct jcs_val *days = fsm_get(jcs_root(pd), "days");
     int rc;
 
@@ -1543,8 +1538,7 @@ approve(struct fsm_ctx *c, const struct fsm_share_request *r,
             { .key = "request", .str = sid },
             { .key = "status", .str = "active" },
         };
-        return emit_merged(c, FACT_GRANT, gid, pd, jcs_root(pd), copy, add,
-                           5);
+        return emit_merged(c, FACT_GRANT, gid, pd, jcs_root(pd), copy, add, 5);
     }
 }
 
@@ -1637,8 +1631,8 @@ share_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
             { .key = "provider_opinion", .step = &s },
             { .key = "status", .str = "pending_authority" },
         };
-        rc = emit_merged(c, FACT_SHARE_REQUEST, id, pd, jcs_root(pd), NULL,
-                         add, 2);
+        rc = emit_merged(c, FACT_SHARE_REQUEST, id, pd, jcs_root(pd), NULL, add,
+                         2);
     } else if (yes) {
         rc = approve(c, r, pd, &s);
     } else {
@@ -1646,8 +1640,8 @@ share_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
             { .key = "decision", .step = &s },
             { .key = "status", .str = "rejected" },
         };
-        rc = emit_merged(c, FACT_SHARE_REQUEST, id, pd, jcs_root(pd), NULL,
-                         add, 2);
+        rc = emit_merged(c, FACT_SHARE_REQUEST, id, pd, jcs_root(pd), NULL, add,
+                         2);
     }
 out:
     jcs_doc_free(pd);

@@ -74,7 +74,8 @@ apply(uint32_t type, const char *body, size_t len, const char *extra, int want)
     pc_buf_init(&one);
     pc_buf_init(&entry);
     if (cmd_encode(&c, &one) != PC_OK || cmd_entry_begin(&entry, 1) != PC_OK ||
-        cmd_entry_add(&entry, &one) != PC_OK || cmd_entry_end(&entry) != PC_OK) {
+        cmd_entry_add(&entry, &one) != PC_OK ||
+        cmd_entry_end(&entry) != PC_OK) {
         die("encode failed");
     }
     if (fsm_apply(fsm, entry.data, entry.len, ++raft_index, errmsg) != PC_OK ||
@@ -257,8 +258,8 @@ row(int encoding, size_t per, size_t total)
            (double)(s1 - s0) / (double)(batches * per),
            build * 1e6 / (double)(batches * per),
            app * 1e6 / (double)(batches * per));
-    printf("audit_enc%d_b%zu_ledger_bytes_per_read %.1f bytes\n", encoding,
-           per, (double)(m1 - m0) / (double)(batches * per));
+    printf("audit_enc%d_b%zu_ledger_bytes_per_read %.1f bytes\n", encoding, per,
+           (double)(m1 - m0) / (double)(batches * per));
     printf("audit_enc%d_b%zu_snapshot_bytes_per_read %.1f bytes\n", encoding,
            per, (double)(s1 - s0) / (double)(batches * per));
     pc_buf_release(&body);

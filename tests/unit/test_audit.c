@@ -112,8 +112,7 @@ test_audit_roundtrip(void **state)
 
     pc_buf_init(&doc);
     build(sample, N_SAMPLE, &doc);
-    r = fsmfx_run_len(fx, CMD_AUDIT, NULL, NULL, doc.data, doc.len, SALT,
-                      NULL);
+    r = fsmfx_run_len(fx, CMD_AUDIT, NULL, NULL, doc.data, doc.len, SALT, NULL);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.n_facts, 1);
     assert_int_equal(led_get(fsm_led(fx->f), r.first_rev, &f), PC_OK);
@@ -129,9 +128,8 @@ test_audit_roundtrip(void **state)
                      PC_OK);
     assert_int_equal(json.len, doc.len);
     assert_memory_equal(json.data, doc.data, doc.len);
-    assert_int_equal(fsm_audit_events(fsm_led(fx->f), r.first_rev, collect,
-                                      &got),
-                     PC_OK);
+    assert_int_equal(
+        fsm_audit_events(fsm_led(fx->f), r.first_rev, collect, &got), PC_OK);
     expect_text(sample, N_SAMPLE, &want);
     assert_string_equal(got.text, want.text);
     /* Not an audit fact. */
@@ -197,9 +195,8 @@ test_audit_first_encoding(void **state)
     assert_int_equal(r.status, 200);
     assert_int_equal(led_get(fsm_led(fx->f), r.first_rev, &f), PC_OK);
     assert_false(f.has_content);
-    assert_int_equal(fsm_audit_events(fsm_led(fx->f), r.first_rev, collect,
-                                      &got),
-                     PC_OK);
+    assert_int_equal(
+        fsm_audit_events(fsm_led(fx->f), r.first_rev, collect, &got), PC_OK);
     assert_string_equal(got.text,
                         "cons|dept2|record.read|cc|k1|1|2|-1|1789996800100|-\n"
                         "cit|-|record.list|oo||0|0|7|1789996800101|-\n");
@@ -215,16 +212,16 @@ test_audit_malformed(void **state)
     static const struct {
         const char *from, *to; /* replace in the sample's document */
     } edits[] = {
-        { "\"a\":[", "\"z\":0,\"a\":[" },     /* unknown member */
-        { "\"a\":[0,", "\"a\":[" },           /* a column too short */
-        { "\"a\":[0,", "\"a\":[3," },         /* index out of range */
-        { "\"w\":[0,", "\"w\":[-2," },        /* below -1 */
-        { "\"t\":[", "\"t\":[-1," },          /* negative time */
-        { "\"v\":[3,", "\"v\":[3.5," },       /* not an integer */
-        { "\"v\":[3,", "\"v\":[3e0," },       /* not an integer literal */
+        { "\"a\":[", "\"z\":0,\"a\":[" },         /* unknown member */
+        { "\"a\":[0,", "\"a\":[" },               /* a column too short */
+        { "\"a\":[0,", "\"a\":[3," },             /* index out of range */
+        { "\"w\":[0,", "\"w\":[-2," },            /* below -1 */
+        { "\"t\":[", "\"t\":[-1," },              /* negative time */
+        { "\"v\":[3,", "\"v\":[3.5," },           /* not an integer */
+        { "\"v\":[3,", "\"v\":[3e0," },           /* not an integer literal */
         { "\"orgs\":[\"dept2\",", "\"orgs\":[" }, /* orgs != principals */
-        { "\"t0\":", "\"t0\":-" },            /* negative base */
-        { "\"k\":[\"1", "\"k\":[\"\",\"1" },  /* an empty key */
+        { "\"t0\":", "\"t0\":-" },                /* negative base */
+        { "\"k\":[\"1", "\"k\":[\"\",\"1" },      /* an empty key */
         { "\"entries\":[\"cc\"", "\"entries\":[\"\"" },
         { "{", "[" },
     };
@@ -256,12 +253,12 @@ test_audit_malformed(void **state)
     }
     /* No salt, a bad salt, no events. */
     doc.len--;
-    assert_int_equal(fsmfx_run_len(fx, CMD_AUDIT, NULL, NULL, doc.data,
-                                   doc.len, NULL, NULL)
-                         .status,
-                     400);
-    assert_int_equal(fsmfx_run_len(fx, CMD_AUDIT, NULL, NULL, doc.data,
-                                   doc.len, "{\"salt\":\"00\"}", NULL)
+    assert_int_equal(
+        fsmfx_run_len(fx, CMD_AUDIT, NULL, NULL, doc.data, doc.len, NULL, NULL)
+            .status,
+        400);
+    assert_int_equal(fsmfx_run_len(fx, CMD_AUDIT, NULL, NULL, doc.data, doc.len,
+                                   "{\"salt\":\"00\"}", NULL)
                          .status,
                      400);
     assert_int_equal(fsmfx_run(fx, CMD_AUDIT, NULL, NULL,
@@ -313,12 +310,11 @@ test_audit_oom(void **state)
     pc_buf_init(&doc);
     pc_buf_init(&entry);
     build(sample, N_SAMPLE, &doc);
-    fsmfx_encode_len(fx, &entry, CMD_AUDIT, NULL, NULL, doc.data, doc.len,
-                     SALT, NULL);
+    fsmfx_encode_len(fx, &entry, CMD_AUDIT, NULL, NULL, doc.data, doc.len, SALT,
+                     NULL);
     r = fsmfx_oom_apply(fx, &entry, 200);
-    assert_int_equal(fsm_audit_events(fsm_led(fx->f), r.first_rev, collect,
-                                      &got),
-                     PC_OK);
+    assert_int_equal(
+        fsm_audit_events(fsm_led(fx->f), r.first_rev, collect, &got), PC_OK);
     assert_int_equal(got.n, N_SAMPLE);
     pc_buf_release(&entry);
     pc_buf_release(&doc);
@@ -385,11 +381,11 @@ realistic(uint64_t *rs, struct fsm_audit_event *e, char key[19], int64_t *t)
     };
     unsigned w = (unsigned)(test_rand(rs) % 4);
 
-    snprintf(key, 19, "%s%04u%02u%02u%03u%c",
-             regions[test_rand(rs) % 6], 1950 + (unsigned)(test_rand(rs) % 56),
-             1 + (unsigned)(test_rand(rs) % 12),
-             1 + (unsigned)(test_rand(rs) % 28),
-             (unsigned)(test_rand(rs) % 1000), "10X98765432"[test_rand(rs) % 11]);
+    snprintf(
+        key, 19, "%s%04u%02u%02u%03u%c", regions[test_rand(rs) % 6],
+        1950 + (unsigned)(test_rand(rs) % 56),
+        1 + (unsigned)(test_rand(rs) % 12), 1 + (unsigned)(test_rand(rs) % 28),
+        (unsigned)(test_rand(rs) % 1000), "10X98765432"[test_rand(rs) % 11]);
     memset(e, 0, sizeof(*e));
     e->principal = who[w][0];
     e->org = who[w][1];

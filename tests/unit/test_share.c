@@ -52,9 +52,9 @@ entry_body(char *b, size_t cap, const char *id, const char *provider,
 /* Entry `id` of `provider` (written by `who`) with share class `share`,
  * published by `reviewer` when asked. */
 static void
-mkentry(struct fsmfx *fx, const char *who, const char *reviewer,
-        const char *id, const char *provider, const char *scope,
-        const char *share, bool publish)
+mkentry(struct fsmfx *fx, const char *who, const char *reviewer, const char *id,
+        const char *provider, const char *scope, const char *share,
+        bool publish)
 {
     char b[2048];
     struct fsm_result r;
@@ -116,8 +116,8 @@ setup(void **state)
     fsmfx_principal(fx, "auth2", "authority", "\"authority\"");
     mkentry(fx, "prov", "admin", "cond", "dept", "province", "conditional",
             true);
-    mkentry(fx, "prov", "admin", "uncond", "dept", "province",
-            "unconditional", true);
+    mkentry(fx, "prov", "admin", "uncond", "dept", "province", "unconditional",
+            true);
     mkentry(fx, "prov", "admin", "none", "dept", "province", "none", true);
     mkentry(fx, "prov", "admin", "draft", "dept", "province", "conditional",
             false);
@@ -153,7 +153,8 @@ ask(struct fsmfx *fx, const char *who, const char *entry, const char *extra)
     char b[512];
     struct fsm_result r;
 
-    snprintf(b, sizeof(b), "{\"entry\":\"%s\",\"purpose\":\"audit of "
+    snprintf(b, sizeof(b),
+             "{\"entry\":\"%s\",\"purpose\":\"audit of "
              "benefits\",\"days\":30%s}",
              entry, extra ? extra : "");
     r = run(fx, CMD_SHARE_REQUEST, who, NULL, b);
@@ -191,8 +192,7 @@ revoke(struct fsmfx *fx, const char *who, uint64_t gid, const char *body)
 
 /* Approved by prov then admin: the grant's id. */
 static uint64_t
-granted(struct fsmfx *fx, const char *who, const char *entry,
-        const char *extra)
+granted(struct fsmfx *fx, const char *who, const char *entry, const char *extra)
 {
     uint64_t id = ask(fx, who, entry, extra);
     const struct fsm_share_request *r;
@@ -267,8 +267,7 @@ test_share_workflow(void **state)
     assert_non_null(strstr(p, "\"provider_opinion\":{"));
     assert_non_null(strstr(p, "\"decision\":{\"at\":"));
     payload(fx, r.first_rev + 1, p, sizeof(p));
-    snprintf(want, sizeof(want),
-             "{\"days\":30,\"ends_at\":\"2026-09-21T13:");
+    snprintf(want, sizeof(want), "{\"days\":30,\"ends_at\":\"2026-09-21T13:");
     assert_memory_equal(p, "{\"days\":30,\"ends_at\":\"", 22);
     assert_non_null(strstr(p, "\"entry\":\"cond\",\"fields\":[\"name\","
                               "\"d\"],\"granted_at\":"));
@@ -354,10 +353,10 @@ test_share_request_refusals(void **state)
           400 },
         { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":3651}",
           "days", 400 },
-        { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1.5}",
-          "days", 400 },
-        { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1.0}",
-          "days", 400 },
+        { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1.5}", "days",
+          400 },
+        { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1.0}", "days",
+          400 },
         { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":\"3\"}",
           "days", 400 },
         { "cons",
@@ -370,9 +369,8 @@ test_share_request_refusals(void **state)
         { "cons",
           "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1,\"fields\":[1]}",
           "fields", 400 },
-        { "cons",
-          "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1,\"why\":1}", "why",
-          400 },
+        { "cons", "{\"entry\":\"cond\",\"purpose\":\"p\",\"days\":1,\"why\":1}",
+          "why", 400 },
         /* 404 before 403: the caller may not see the entry. */
         { "cons", "{\"entry\":\"nope\",\"purpose\":\"p\",\"days\":1}", NULL,
           404 },
@@ -448,7 +446,12 @@ static void
 test_share_decide_turns_and_roles(void **state)
 {
     struct fsmfx *fx = *state;
-    enum { PP, PA, AP, RJ }; /* the state the request is brought to */
+    enum {
+        PP,
+        PA,
+        AP,
+        RJ
+    }; /* the state the request is brought to */
     static const struct {
         int at;
         const char *who;
@@ -499,8 +502,8 @@ test_share_decide_turns_and_roles(void **state)
                                  200);
             }
             if (cases[i].at == AP) {
-                assert_int_equal(decide(fx, "admin", id, "approve", NULL).status,
-                                 200);
+                assert_int_equal(
+                    decide(fx, "admin", id, "approve", NULL).status, 200);
             }
             if (cases[i].at == RJ) {
                 assert_int_equal(
@@ -556,12 +559,10 @@ test_share_city_scope(void **state)
     assert_int_equal(decide(fx, "cprov", id2, "approve", NULL).status, 200);
     assert_int_equal(decide(fx, "admin", id2, "reject", "not needed").status,
                      200);
-    assert_int_equal(revoke(fx, "prov", gid, "{\"reason\":\"r\"}").status,
-                     404);
+    assert_int_equal(revoke(fx, "prov", gid, "{\"reason\":\"r\"}").status, 404);
     assert_int_equal(revoke(fx, "cprov", gid, "{\"reason\":\"r\"}").status,
                      403);
-    assert_int_equal(revoke(fx, "city", gid, "{\"reason\":\"r\"}").status,
-                     200);
+    assert_int_equal(revoke(fx, "city", gid, "{\"reason\":\"r\"}").status, 200);
     assert_int_equal(access_of(fx, "cons", "citye", NULL), FSM_READ_DENIED);
 }
 
@@ -607,8 +608,9 @@ test_share_decide_body(void **state)
     snprintf(target, sizeof(target), "sr-%llu", (unsigned long long)id);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         for (int w = 0; w < 2; w++) {
-            struct fsm_result r = run(fx, CMD_SHARE_DECIDE,
-                                      w ? "admin" : "prov", target, bad[i].body);
+            struct fsm_result r =
+                run(fx, CMD_SHARE_DECIDE, w ? "admin" : "prov", target,
+                    bad[i].body);
             char p[512], want[64];
 
             if (r.status != 400) {
@@ -622,14 +624,14 @@ test_share_decide_body(void **state)
         }
     }
     /* Not a request id at all, or no such request: 404. */
-    assert_int_equal(run(fx, CMD_SHARE_DECIDE, "prov", "sr-0",
-                         "{\"decision\":\"approve\"}")
-                         .status,
-                     404);
-    assert_int_equal(run(fx, CMD_SHARE_DECIDE, "prov", "gr-1",
-                         "{\"decision\":\"approve\"}")
-                         .status,
-                     404);
+    assert_int_equal(
+        run(fx, CMD_SHARE_DECIDE, "prov", "sr-0", "{\"decision\":\"approve\"}")
+            .status,
+        404);
+    assert_int_equal(
+        run(fx, CMD_SHARE_DECIDE, "prov", "gr-1", "{\"decision\":\"approve\"}")
+            .status,
+        404);
     assert_int_equal(decide(fx, "prov", 1, "approve", NULL).status, 404);
     assert_int_equal(decide(fx, "prov", id + 1000, "approve", NULL).status,
                      404);
@@ -714,13 +716,12 @@ test_share_revocation(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         r = revoke(fx, cases[i].who, gid, cases[i].body);
         if (r.status != cases[i].status) {
-            fail_msg("case %zu: %d, want %d (%s)", i, r.status,
-                     cases[i].status, r.message);
+            fail_msg("case %zu: %d, want %d (%s)", i, r.status, cases[i].status,
+                     r.message);
         }
     }
-    assert_int_equal(revoke(fx, "admin", gid + 1000, "{\"reason\":\"x\"}")
-                         .status,
-                     404);
+    assert_int_equal(
+        revoke(fx, "admin", gid + 1000, "{\"reason\":\"x\"}").status, 404);
     assert_int_equal(access_of(fx, "cons", "cond", NULL), FSM_READ_GRANTED);
     r = revoke(fx, "admin", gid, "{\"reason\":\"misuse\"}");
     assert_int_equal(r.status, 200);
@@ -854,8 +855,7 @@ test_share_field_subsets(void **state)
     snprintf(id, sizeof(id), "gr-%llu", (unsigned long long)g3);
     assert_string_equal(via.id, id);
     assert_null(via.fields);
-    assert_int_equal(revoke(fx, "admin", g3, "{\"reason\":\"x\"}").status,
-                     200);
+    assert_int_equal(revoke(fx, "admin", g3, "{\"reason\":\"x\"}").status, 200);
     assert_int_equal(access_of(fx, "cons2", "cond", &via), FSM_READ_GRANTED);
     snprintf(id, sizeof(id), "gr-%llu", (unsigned long long)g2);
     assert_string_equal(via.id, id);
@@ -915,9 +915,9 @@ test_share_counters(void **state)
     fsm_share_stats(fx->f, FSM_SHARE_ENTRY, "cond", 0, &st);
     assert_int_equal(st.requests_total, 2);
     assert_int_equal(st.n_orgs, 2);
-    assert_int_equal(fsm_share_stats(fx->f, FSM_SHARE_PROVIDER, "dept3", 0,
-                                     &st),
-                     PC_ENOTFOUND);
+    assert_int_equal(
+        fsm_share_stats(fx->f, FSM_SHARE_PROVIDER, "dept3", 0, &st),
+        PC_ENOTFOUND);
     assert_int_equal(st.median_decision_ms, -1);
 
     assert_int_equal(fsm_share_demand_entries(fx->f, &ids, &n), PC_OK);
@@ -961,10 +961,10 @@ test_share_oom_all_or_nothing(void **state)
                   "{\"decision\":\"approve\"}", NULL, NULL, 404);
     /* An entry change that ends grants, under failing allocations. */
     granted(fx, "cons", "cond", NULL);
-    assert_int_equal(run(fx, CMD_ENTRY_RETIRE, "prov", "cond",
-                         "{\"reason\":\"obsolete\"}")
-                         .status,
-                     200);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_RETIRE, "prov", "cond", "{\"reason\":\"obsolete\"}")
+            .status,
+        200);
     assert_int_equal(access_of(fx, "cons", "cond", NULL), FSM_READ_DENIED);
 }
 
@@ -992,8 +992,7 @@ struct snapshot_view {
     size_t len;
 };
 
-static void
-view_add(struct snapshot_view *v, const char *fmt, ...)
+static void view_add(struct snapshot_view *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -1002,8 +1001,8 @@ view_add(struct snapshot_view *v, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    v->len += (size_t)vsnprintf(v->text + v->len, sizeof(v->text) - v->len,
-                                fmt, ap);
+    v->len +=
+        (size_t)vsnprintf(v->text + v->len, sizeof(v->text) - v->len, fmt, ap);
     va_end(ap);
     assert_true(v->len < sizeof(v->text));
 }
@@ -1012,8 +1011,8 @@ view_add(struct snapshot_view *v, const char *fmt, ...)
 static void
 describe(struct fsm *f, struct snapshot_view *v)
 {
-    static const char *const who[] = { "cons", "cons2", "cons3", "ccons",
-                                       "d2prov", "cit" };
+    static const char *const who[] = { "cons",  "cons2",  "cons3",
+                                       "ccons", "d2prov", "cit" };
     static const char *const entries[] = { "cond", "citye", "selfe" };
     struct fsm_share_request *const *rs;
     struct fsm_grant *const *gs;
@@ -1081,8 +1080,7 @@ test_share_rebuild_same_state(void **state)
     gx = granted(fx, "cons3", "cond", NULL);
     x = ask(fx, "ccons", "cond", NULL);
     assert_int_equal(decide(fx, "prov", x, "reject", "no").status, 200);
-    assert_int_equal(revoke(fx, "admin", gx, "{\"reason\":\"r\"}").status,
-                     200);
+    assert_int_equal(revoke(fx, "admin", gx, "{\"reason\":\"r\"}").status, 200);
     x = ask(fx, "cons", "citye", NULL);
     assert_int_equal(decide(fx, "cprov", x, "approve", NULL).status, 200);
     assert_int_equal(decide(fx, "city", x, "approve", NULL).status, 200);
@@ -1130,8 +1128,7 @@ test_share_golden(void **state)
 
     fx->step_ms = 1000;
     a = ask(fx, "cons", "cond", ",\"fields\":[\"name\",\"d\"]");
-    assert_int_equal(decide(fx, "prov", a, "reject", "\u00e9\\\"").status,
-                     200);
+    assert_int_equal(decide(fx, "prov", a, "reject", "\u00e9\\\"").status, 200);
     assert_int_equal(decide(fx, "admin", a, "approve", NULL).status, 200);
     gid = fsm_share_request(fx->f, a)->grant;
     b = ask(fx, "cons3", "cond", NULL);
