@@ -174,6 +174,32 @@ test_audit_document_bytes(void **state)
     pc_buf_release(&doc);
 }
 
+/* docs/format.md's example of encoding 2 is what the builder writes. */
+static void
+test_audit_format_example(void **state)
+{
+    const char *want =
+        "{\"a\":[0,0],\"actions\":[\"record.read\"],\"c\":[-1,-1],\"e\":[0,0],"
+        "\"entries\":[\"cc\"],\"k\":[\"110101199003077777\","
+        "\"110101198807011234\"],\"orgs\":[\"dept2\"],\"p\":[0,0],"
+        "\"principals\":[\"cons\"],\"t\":[0,3],\"t0\":1790000100000,\"v\":"
+        "[1,2],\"via\":[\"gr-17\"],\"w\":[0,0]}";
+    const struct fsm_audit_event ev[] = {
+        { "cons", "dept2", "record.read", "cc", "110101199003077777", 18, 1, -1,
+          1790000100000LL, "gr-17" },
+        { "cons", "dept2", "record.read", "cc", "110101198807011234", 18, 2, -1,
+          1790000100003LL, "gr-17" },
+    };
+    struct pc_buf doc;
+
+    (void)state;
+    pc_buf_init(&doc);
+    build(ev, 2, &doc);
+    assert_int_equal(doc.len, strlen(want));
+    assert_memory_equal(doc.data, want, doc.len);
+    pc_buf_release(&doc);
+}
+
 /* The first encoding (events as JSON objects in the payload) still
  * applies as before and reads back through the same call. */
 static void
@@ -480,6 +506,7 @@ main(int argc, char **argv)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_audit_roundtrip),
         cmocka_unit_test(test_audit_document_bytes),
+        cmocka_unit_test(test_audit_format_example),
         T(test_audit_first_encoding),
         T(test_audit_malformed),
         T(test_audit_oom),
