@@ -550,6 +550,9 @@ fsm_share_reset(struct fsm_share *s)
     pc_map_each(&s->holdings, free_holding_cb, NULL);
     pc_map_release(&s->holdings);
     group_release(&s->all);
+    for (size_t i = 0; i < s->n_demand; i++) {
+        pc_free((char *)s->demand[i]);
+    }
     pc_free(s->demand);
     s->demand = NULL;
     s->n_demand = 0;
@@ -1564,9 +1567,11 @@ share_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
     if (fsm_server_id_parse(id, "sr", &rid)) {
         r = fsm_share_request(c->f, rid);
     }
-    if (r == NULL ||
-        !fsm_share_visible(c->f, actor, r->entry, r->org, r->provider) ||
-        (e = fsm_entry(c->f, r->entry)) == NULL) {
+    /* The issue: deciding for an entry outside one's org or scope is 403,
+     * so past a missing request or an entry the caller may not see, who
+     * may not decide is 403 (reads of requests are 404 for them). */
+    if (r == NULL || (e = fsm_entry(c->f, r->entry)) == NULL ||
+        fsm_entry_visible_rev(c->f, e, actor) == 0) {
         rc = fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                         "no share request \"%s\"", id);
         goto out;
@@ -1578,10 +1583,11 @@ share_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
     as_auth = fsm_entry_authority(c->f, actor, e);
     if (!as_provider && !as_auth) {
         rc = fsm_reject(c, 403, "forbidden", NO_SLICE, c->cmd->target,
-                        "share request \"%s\" is decided by a provider of "
-                        "org \"%s\" (its opinion), then by the authority in "
-                        "the entry's scope",
-                        id, r->provider);
+                        "entry \"%s\" is outside your org or scope: share "
+                        "request \"%s\" is decided by a provider of org "
+                        "\"%s\" (its opinion), then by the authority in the "
+                        "entry's scope",
+                        e->id, id, r->provider);
         goto out;
     }
     if (r->status == FSM_SHARE_APPROVED || r->status == FSM_SHARE_REJECTED) {
@@ -1670,9 +1676,8 @@ grant_revoke(struct fsm_ctx *c, const struct fsm_principal *actor)
     if (fsm_server_id_parse(id, "gr", &gid)) {
         g = fsm_grant(c->f, gid);
     }
-    if (g == NULL ||
-        !fsm_share_visible(c->f, actor, g->entry, g->org, g->provider) ||
-        (e = fsm_entry(c->f, g->entry)) == NULL) {
+    if (g == NULL || (e = fsm_entry(c->f, g->entry)) == NULL ||
+        fsm_entry_visible_rev(c->f, e, actor) == 0) {
         rc = fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                         "no grant \"%s\"", id);
         goto out;

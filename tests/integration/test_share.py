@@ -199,7 +199,9 @@ def test_share_workflow(c):
     _refused(c, lead, tok, "cons", "POST", path, {"decision": "approve"}, 403,
              "share.decide")
     _refused(c, lead, tok, "cons3", "POST", path, {"decision": "approve"},
-             404, "share.decide")
+             403, "share.decide")
+    _refused(c, lead, tok, "cons", "POST", "/v1/share-requests/sr-999999/"
+             "decide", {"decision": "approve"}, 404, "share.decide")
     r = lead.req("POST", path, {"decision": "reject"}, token=tok["prov"])
     assert r.status == 400 and r.json["error"]["field"] == "reason", r
     r = _decide(lead, tok, "prov", rid, "reject", "personal data inside")
@@ -313,7 +315,7 @@ def test_share_revocation_and_class_change(c):
     assert r.status == 400 and r.json["error"]["field"] == "reason", r
     _refused(c, lead, tok, "prov", "POST", path, {"reason": "x"}, 403,
              "grant.revoke")
-    _refused(c, lead, tok, "cons3", "POST", path, {"reason": "x"}, 404,
+    _refused(c, lead, tok, "cons3", "POST", path, {"reason": "x"}, 403,
              "grant.revoke")
     assert lead.req("GET", _p("cc", KEY), token=tok["cons"]).status == 200
     r = lead.req("POST", path, {"reason": "misuse"}, token=tok["admin"])

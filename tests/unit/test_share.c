@@ -457,12 +457,14 @@ test_share_decide_turns_and_roles(void **state)
         const char *who;
         int status;
     } cases[] = {
-        /* Invisible: another consumer org, a citizen, an authority of
-         * another scope, unknown. */
-        { PP, "cons3", 404 },
-        { PP, "cit", 404 },
-        { PP, "city", 404 },
-        { PA, "city", 404 },
+        /* Outside their org or scope (the entry is visible to all
+         * principals): another consumer org, a citizen, an authority of
+         * another scope; unknown principals are 401. */
+        { PP, "cons3", 403 },
+        { PP, "cit", 403 },
+        { PP, "city", 403 },
+        { PA, "city", 403 },
+        { PA, "cprov", 403 },
         { PP, "ghost", 401 },
         /* Visible but without the role: the requester org, the provider
          * org's consumer, an auditor. */
@@ -549,7 +551,7 @@ test_share_city_scope(void **state)
     struct fsmfx *fx = *state;
     uint64_t id = ask(fx, "cons", "citye", NULL), id2, gid;
 
-    assert_int_equal(decide(fx, "prov", id, "approve", NULL).status, 404);
+    assert_int_equal(decide(fx, "prov", id, "approve", NULL).status, 403);
     assert_int_equal(decide(fx, "city", id, "approve", NULL).status, 409);
     assert_int_equal(decide(fx, "cprov", id, "approve", NULL).status, 200);
     assert_int_equal(decide(fx, "city", id, "approve", NULL).status, 200);
@@ -559,7 +561,7 @@ test_share_city_scope(void **state)
     assert_int_equal(decide(fx, "cprov", id2, "approve", NULL).status, 200);
     assert_int_equal(decide(fx, "admin", id2, "reject", "not needed").status,
                      200);
-    assert_int_equal(revoke(fx, "prov", gid, "{\"reason\":\"r\"}").status, 404);
+    assert_int_equal(revoke(fx, "prov", gid, "{\"reason\":\"r\"}").status, 403);
     assert_int_equal(revoke(fx, "cprov", gid, "{\"reason\":\"r\"}").status,
                      403);
     assert_int_equal(revoke(fx, "city", gid, "{\"reason\":\"r\"}").status, 200);
@@ -705,9 +707,10 @@ test_share_revocation(void **state)
         { "admin", "{}", 400 },
         { "admin", "{\"reason\":\"\"}", 400 },
         { "admin", "{\"reason\":\"x\",\"why\":1}", 400 },
-        { "cons3", "{\"reason\":\"x\"}", 404 },
-        { "cit", "{\"reason\":\"x\"}", 404 },
-        { "city", "{\"reason\":\"x\"}", 404 },
+        { "cons3", "{\"reason\":\"x\"}", 403 },
+        { "cit", "{\"reason\":\"x\"}", 403 },
+        { "city", "{\"reason\":\"x\"}", 403 },
+        { "ghost", "{\"reason\":\"x\"}", 401 },
         { "cons", "{\"reason\":\"x\"}", 403 },
         { "prov", "{\"reason\":\"x\"}", 403 },
         { "aud", "{\"reason\":\"x\"}", 403 },
