@@ -266,6 +266,14 @@ def test_share_workflow(c):
     assert all(e["org"] == "dept2" and e["entry"] == "cc" for e in mine)
     assert mine[0]["version"] == 1 and mine[2]["count"] == 1
     assert metric(lead, "provcat_audit_held_reads_served_total") >= 4
+    # Linearizable reads through a grant take no barrier (their audit fact
+    # linearizes them); the provider's own take one.
+    barriers = metric(lead, "provcat_read_barriers_total")
+    for _ in range(5):
+        assert lead.req("GET", _p("cc", KEY), token=tok["cons"]).status == 200
+    assert metric(lead, "provcat_read_barriers_total") == barriers
+    assert lead.req("GET", _p("cc", KEY), token=tok["prov"]).status == 200
+    assert metric(lead, "provcat_read_barriers_total") == barriers + 1
 
 
 def test_share_field_subset(c):
