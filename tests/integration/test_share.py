@@ -9,8 +9,6 @@ expiry by ledger time, a grant ended by a class change, and the
 responsibility, demand, negative and open lists."""
 import hashlib
 import json
-import os
-import time
 import urllib.parse
 
 from cluster import metric, wait_for
