@@ -30,6 +30,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -52,6 +53,7 @@ struct dict {
     char **s;
     size_t *len;
     size_t n, cap;
+    size_t bytes; /* what the strings take in the document, at most */
 };
 
 struct fsm_audit_doc {
@@ -121,6 +123,7 @@ dict_index(struct dict *d, const char *key, size_t klen, const char *s,
     }
     d->s[d->n] = copy;
     d->len[d->n] = len;
+    d->bytes += 3 + 6 * len; /* quotes, comma, \u00XX escapes at worst */
     *out = (uint32_t)d->n++;
     return PC_OK;
 }
@@ -245,10 +248,24 @@ principal_index(struct fsm_audit_doc *d, const char *principal, const char *org,
             /* The dictionary keeps a NULL org: drop the entry again. */
             pc_map_del(&d->principals.idx, key, pl + 1 + ol);
             pc_free(d->principals.s[--d->principals.n]);
+            d->principals.bytes -= 3 + 6 * pl;
             return PC_ENOMEM;
         }
+        d->principals.bytes += 3 + (org != NULL ? 6 * ol : 4);
     }
     return rc;
+}
+
+static size_t
+digits(uint64_t v)
+{
+    size_t n = 1;
+
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
 }
 
 int
@@ -290,8 +307,11 @@ fsm_audit_doc_add(struct fsm_audit_doc *d, const struct fsm_audit_event *e)
     d->c[d->n] = e->count;
     d->at[d->n] = e->at_ms;
     d->n++;
-    /* Column items, a quoted key, and the dictionaries' first uses. */
-    d->bytes += 24 + (k != NULL ? 3 + 2 * d->klen[d->n - 1] : 5);
+    /* Its column items (each with a comma; a time at most 17 digits
+     * after t0) and its key, escapes at worst: never less than written. */
+    d->bytes += digits(p) + digits(a) + digits(en) + digits(w) + 1 +
+                digits(e->version) + digits((uint64_t)llabs(e->count)) + 1 +
+                17 + 7 + (k != NULL ? 3 + 6 * d->klen[d->n - 1] : 5);
     return PC_OK;
 }
 
@@ -304,19 +324,8 @@ fsm_audit_doc_count(const struct fsm_audit_doc *d)
 size_t
 fsm_audit_doc_bytes(const struct fsm_audit_doc *d)
 {
-    size_t b = d->bytes + 200;
-    const struct dict *ds[] = { &d->principals, &d->actions, &d->entries,
-                                &d->via };
-
-    for (size_t i = 0; i < 4; i++) {
-        for (size_t j = 0; j < ds[i]->n; j++) {
-            b += 3 + 2 * ds[i]->len[j];
-        }
-    }
-    for (size_t j = 0; j < d->principals.n; j++) {
-        b += 3 + (d->porg[j] ? 2 * strlen(d->porg[j]) : 4);
-    }
-    return b;
+    return d->bytes + 200 + d->principals.bytes + d->actions.bytes +
+           d->entries.bytes + d->via.bytes;
 }
 
 static void

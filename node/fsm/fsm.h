@@ -582,7 +582,8 @@ int fsm_audit_doc_new(struct fsm_audit_doc **out);
 void fsm_audit_doc_free(struct fsm_audit_doc *d);
 /* Add `e` (strings copied). PC_OK or PC_ENOMEM (the batch unchanged). */
 int fsm_audit_doc_add(struct fsm_audit_doc *d, const struct fsm_audit_event *e);
-/* Events added so far, and the document's size so far (an estimate). */
+/* Events added so far, and the most bytes the document could take (an
+ * upper bound: the leader keeps a batch under FACT_MAX_DOC with it). */
 size_t fsm_audit_doc_count(const struct fsm_audit_doc *d);
 size_t fsm_audit_doc_bytes(const struct fsm_audit_doc *d);
 /* Write the document (appended to `out`) and empty the batch. PC_OK or
