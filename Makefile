@@ -11,7 +11,14 @@ CC       ?= cc
 SANITIZE ?=
 OPT      ?= -O2
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 V        ?= 0
+# Arguments to tools/deps.sh: --build installs only what building the
+# programs needs (the container image's build stage).
+DEPS     ?=
 
 ifeq ($(V),0)
 Q := @
@@ -20,9 +27,22 @@ Q :=
 endif
 
 PKGS := libuv liblz4 libxxhash libsodium jansson libcurl
+CLIENT_PKGS := libcurl jansson libsodium
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Werror
 DEPS_DIR := $(CURDIR)/build/deps
+
+# The packages' flags come from pkg-config, which knows them only once
+# tools/deps.sh has installed the packages. Asked while this file is parsed
+# they came out empty on a fresh machine, so its first `make test` linked
+# nothing. build/config.mk is therefore a makefile that make brings up to
+# date before anything else (tools/deps.sh, then pkg-config into it); when
+# that changed it, make reads everything again with the flags. Goals that
+# compile nothing skip it.
+NODEPS_GOALS := clean fmt fmt-check fresh-check docker-test
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS)),all),)
+include build/config.mk
+endif
 
 ifeq ($(RAFT),system)
 RAFT_CFLAGS :=
@@ -33,10 +53,9 @@ RAFT_LIBS := $(DEPS_DIR)/lib/libraft.a
 endif
 
 CFLAGS_ALL := -std=gnu11 -g $(OPT) $(WARN) -fPIC -I. $(RAFT_CFLAGS) \
-              $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null) \
-              -DPC_RAFT_$(RAFT) $(CFLAGS)
-LIBS_ALL := $(RAFT_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
-            -lhttp_parser -lunistring -lpthread -lm $(LDLIBS)
+              $(PKG_CFLAGS) $(CMOCKA_CFLAGS) -DPC_RAFT_$(RAFT) $(CFLAGS)
+LIBS_ALL := $(RAFT_LIBS) $(PKG_LIBS) -lhttp_parser -lunistring -lpthread -lm \
+            $(LDLIBS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
@@ -61,16 +80,34 @@ TOOL_BINS  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 NODE_BIN   := $(if $(wildcard node/main.c),$(BUILD)/provcat-node)
 
 .PHONY: all deps test unit integration check bench fuzz run clean install \
-        fmt fmt-check valgrind bench-compare
+        fmt fmt-check valgrind bench-compare fresh-check docker-test FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: deps $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS) \
+all: $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS) \
      $(BUILD)/fsm-no-jansson
 
-# Install missing packages and build raft only when something is missing.
+# Install missing packages and build raft only when something is missing
+# (tools/deps.sh --check takes well under a second), then write the flags;
+# the file is replaced only when they changed, so make reads itself again
+# only then. A package pkg-config cannot find is an error naming it.
+build/config.mk: FORCE
+	$(Q)tools/deps.sh --check $(DEPS) || tools/deps.sh $(DEPS)
+	$(Q)mkdir -p build && t=$@.$$$$ && \
+	cflags=$$(pkg-config --cflags $(PKGS)) && \
+	libs=$$(pkg-config --libs $(PKGS)) && \
+	{ echo "# Written by make (build/config.mk rule); do not edit."; \
+	  echo "PKG_CFLAGS := $$cflags"; echo "PKG_LIBS := $$libs"; \
+	  echo "CLIENT_PKG_LIBS := $$(pkg-config --libs $(CLIENT_PKGS))"; \
+	  if pkg-config --exists cmocka; then \
+	    echo "CMOCKA_CFLAGS := $$(pkg-config --cflags cmocka)"; \
+	    echo "CMOCKA_LIBS := $$(pkg-config --libs cmocka)"; fi; } >$$t && \
+	if cmp -s $$t $@; then rm -f $$t; else mv -f $$t $@; fi
+
+# Done by build/config.mk, which every goal but clean and fmt brings up to
+# date first.
 deps:
-	$(Q)tools/deps.sh --check || tools/deps.sh
+	@:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -106,7 +143,7 @@ $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB_SERVER)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(SRC_TLIB)) $(LIB_SERVER)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_SERVER)
 	@mkdir -p $(dir $@)
@@ -151,8 +188,7 @@ bench-compare: deps
 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -I. $(RAFT_CFLAGS) \
-               -fsanitize=fuzzer-no-link,address,undefined \
-               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 # -MMD: a changed header rebuilds the objects (a stale harness once saw an
 # older, shorter struct cfg and wrote past it).
@@ -177,12 +213,42 @@ fuzz: deps $(FUZZ_BINS)
 run: all
 	$(Q)tools/local-cluster.sh $(BUILD)
 
-clean:
-	rm -rf $(filter-out build/deps,$(wildcard build/*))
+# The README's two commands on a fresh Debian 12 root (needs root).
+fresh-check:
+	$(Q)tools/fresh-check.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(NODE_BIN) $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+# The container image end to end: docker/test.sh (needs root).
+docker-test:
+	$(Q)docker/test.sh
+
+# Keeps the built raft (build/deps) and the Debian roots of fresh-check and
+# docker-test (build/fresh).
+clean:
+	rm -rf $(filter-out build/deps build/fresh,$(wildcard build/*))
+
+# The man page is the program's own --help, as troff.
+$(BUILD)/provcat-node.1: $(BUILD)/provcat-node tools/mkman.sh
+	$(Q)tools/mkman.sh $< 1 >$@.tmp && mv -f $@.tmp $@
+
+# The programs, the man page, the systemd unit (its paths follow BINDIR and
+# SYSCONFDIR) and the configuration example; DESTDIR for staging.
+install: $(NODE_BIN) $(TOOL_BINS) $(BUILD)/provcat-node.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/provcat
+	install -m 755 $(NODE_BIN) $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(BUILD)/provcat-node.1 $(DESTDIR)$(MANDIR)/man1/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/provcat-node.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/provcat-node.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/provcat-node.service
+	install -m 644 tools/systemd/provcat-node.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/provcat/
+# TODO(#15): the client library, once client/ builds it: libprovcat.a and
+# libprovcat.so.N (with its symlinks) into $(PREFIX)/lib, client/provcat.h
+# into $(PREFIX)/include, provcat.pc (its prefix filled in as the unit's
+# paths are above) into $(PREFIX)/lib/pkgconfig, and the provcat CLI into
+# $(BINDIR) beside provcat-node (the container image takes every program
+# installed there).
 
 FMT_SRC = $(wildcard common/*.[ch] storage/*.[ch] node/*.[ch] node/*/*.[ch] \
           client/*.[ch] tools/*.[ch] tests/*/*.[ch])
@@ -190,5 +256,103 @@ fmt:
 	clang-format -i $(FMT_SRC)
 fmt-check:
 	$(Q)clang-format --dry-run --Werror $(FMT_SRC)
+
+# ---- libprovcat and the provcat CLI (client/) ---------------------------
+# The library (client/*.c but the CLI's cli*.c, with the parts of common/
+# and storage/mrk.c it uses) is compiled apart with -fvisibility=hidden, so
+# the shared library exports provcat_* alone; the static archive is one
+# relocatable object whose hidden symbols are made local, so a program
+# linking it sees nothing else either (tests/integration/test_client.py
+# checks both with nm). The CLI, the examples and the library's tests
+# against a real cluster (tests/client/, run by the integration runner)
+# are built here too.
+CLIENT_LIB_SRC := $(filter-out client/cli.c client/cli_%.c, \
+                    $(wildcard client/*.c)) \
+                  common/alloc.c common/buf.c common/err.c common/hash.c \
+                  storage/mrk.c
+CLIENT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/lib/%.o,$(CLIENT_LIB_SRC))
+# From build/config.mk, like every pkg-config flag (read after deps).
+CLIENT_LIBS    := $(CLIENT_PKG_LIBS) -lpthread
+PROVCAT_SOVER  := 1
+LIBPROVCAT_A   := $(BUILD)/libprovcat.a
+LIBPROVCAT_SO  := $(BUILD)/libprovcat.so
+CLI_SRC        := $(wildcard client/cli.c client/cli_*.c)
+CLI_BIN        := $(BUILD)/provcat
+EXAMPLE_BINS   := $(patsubst client/examples/%.c,$(BUILD)/examples/%, \
+                    $(wildcard client/examples/*.c))
+CLIENT_TEST_BINS := $(patsubst tests/client/%.c,$(BUILD)/tests/client/%, \
+                      $(wildcard tests/client/test_*.c))
+LIBDIR         ?= $(PREFIX)/lib
+
+.PHONY: install-client openapi-check
+
+all: $(LIBPROVCAT_A) $(LIBPROVCAT_SO) $(CLI_BIN) $(EXAMPLE_BINS) \
+     $(CLIENT_TEST_BINS)
+
+$(BUILD)/obj/lib/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(filter 0,$(V)),echo "  CC      $< (lib)")
+	$(Q)$(CC) $(CFLAGS_ALL) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(LIBPROVCAT_A): $(CLIENT_LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)ld -r -o $(BUILD)/obj/lib/provcat.o $^
+	$(Q)objcopy --localize-hidden $(BUILD)/obj/lib/provcat.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/obj/lib/provcat.o
+
+$(LIBPROVCAT_SO): $(CLIENT_LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,libprovcat.so.$(PROVCAT_SOVER) \
+		-o $@.$(PROVCAT_SOVER) $^ $(CLIENT_LIBS) \
+		$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+	$(Q)ln -sf libprovcat.so.$(PROVCAT_SOVER) $@
+
+# The CLI links the library's sources built as usual, and storage/ for the
+# offline backup check.
+$(CLI_BIN): $(call obj,$(CLI_SRC) $(filter client/%,$(CLIENT_LIB_SRC)) \
+                       $(SRC_CORE))
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/examples/%: client/examples/%.c $(LIBPROVCAT_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Iclient -o $@ $< $(LIBPROVCAT_A) $(CLIENT_LIBS) \
+		$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+
+$(BUILD)/tests/client/test_%: $(BUILD)/obj/tests/client/test_%.o \
+                              $(BUILD)/obj/tests/client/cluster.o \
+                              $(LIBPROVCAT_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(CLIENT_LIBS) $(CMOCKA_LIBS) \
+		$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+
+install: install-client
+install-client: $(LIBPROVCAT_A) $(LIBPROVCAT_SO) $(CLI_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(CLI_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 client/provcat.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBPROVCAT_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBPROVCAT_SO).$(PROVCAT_SOVER) $(DESTDIR)$(LIBDIR)/
+	ln -sf libprovcat.so.$(PROVCAT_SOVER) $(DESTDIR)$(LIBDIR)/libprovcat.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e "s|@VERSION@|$$(sed -n 's/^#define PROVCAT_VERSION *"\(.*\)"/\1/p' \
+		client/provcat.h)|" client/provcat.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/provcat.pc
+
+# The fuzz target of the library's answer readers links the library too.
+build/fuzz/fuzz_client: build/fuzz/obj/tests/fuzz/fuzz_client.o \
+    $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) \
+      $(filter client/%,$(CLIENT_LIB_SRC)))
+	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+# docs/openapi.yaml: valid OpenAPI 3.1, and the router's table and the
+# spec name the same routes (tests/openapi/check.sh).
+test: openapi-check
+openapi-check:
+	$(Q)tests/openapi/check.sh
+# ---- end of client/ -------------------------------------------------------
 
 -include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -55,6 +55,7 @@ enum opt_id {
     O_LOG_LEVEL,
     O_HOLIDAYS,
     O_RESTORE,
+    O_REDACTIONS,
     O_CONFIG,
     O_HELP,
     O_VERSION,
@@ -268,14 +269,31 @@ static const struct opt opts[N_OPTS] = {
     [O_HOLIDAYS] = {
         .name = "holidays", .metavar = "FILE", .kind = K_PATH,
         FIELD(holidays),
-        .help = "Holiday calendar read by the node that proposes genesis; "
-                "due dates count working days.",
+        .help = "Working-day calendars for genesis, a JSON object by "
+                "year: {\"2027\": {\"holidays\": [\"2027-01-01\"], "
+                "\"workdays\": [\"2027-02-07\"]}} (days off; weekend "
+                "days worked). Checked at start (exit 2 if bad); the node "
+                "that proposes genesis carries it, so give every founder "
+                "the same file. Later: PUT /v1/calendar/{year}.",
     },
     [O_RESTORE] = {
         .name = "restore", .metavar = "FILE", .kind = K_PATH,
         FIELD(restore),
-        .help = "Backup file written by GET /v1/backup to restore this "
-                "node's state from.",
+        .help = "Backup file written by GET /v1/backup: on an empty data "
+                "dir, verify it and restore it as a new one-voter cluster, "
+                "then start (as provcat-node restore does offline; see "
+                "provcat-node restore --help). On a data dir restored from "
+                "FILE before, or once FILE is gone, start on the data dir as "
+                "it is; any other data dir is refused.",
+    },
+    [O_REDACTIONS] = {
+        .name = "redactions", .metavar = "FILE", .kind = K_PATH,
+        FIELD(redactions),
+        .help = "With --restore: the pages of GET /v1/redactions from the "
+                "live cluster, one JSON object per line; their documents "
+                "are dropped from the backup before it is restored "
+                "(a backup older than a redaction still holds its "
+                "document).",
     },
     [O_CONFIG] = {
         .name = "config", .metavar = "FILE", .kind = K_PATH,
@@ -1215,6 +1233,10 @@ check_whole(struct parse *p)
                             &t->client_port);
     assert(rc == PC_OK);
     (void)rc;
+    if (t->redactions != NULL && t->restore == NULL) {
+        return pc_errmsgf(p->msg, PC_EINVAL,
+                          "--redactions is read only with --restore");
+    }
     if (t->heartbeat_timeout_ms >= t->election_timeout_ms) {
         return pc_errmsgf(p->msg, PC_EINVAL,
                           "--heartbeat-timeout-ms (%u) must be below "
@@ -1332,6 +1354,7 @@ cfg_release(struct cfg *c)
     pc_free(c->admin_token_file);
     pc_free(c->holidays);
     pc_free(c->restore);
+    pc_free(c->redactions);
     pc_free(c->config);
     memset(c, 0, sizeof(*c));
 }
@@ -1476,6 +1499,9 @@ cfg_usage(FILE *out)
           "                 --client A.B.C.D:PORT [OPTION]...\n"
           "    provcat-node --config FILE [OPTION]...\n"
           "    provcat-node --help | --version\n"
+          "    provcat-node verify-backup FILE\n"
+          "    provcat-node restore --backup FILE --data-dir DIR --id N\n"
+          "                 --peer A.B.C.D:PORT\n"
           "\n"
           "DESCRIPTION\n",
           out);
@@ -1485,6 +1511,12 @@ cfg_usage(FILE *out)
          "members over raft on --peer; a write is acknowledged once a "
          "majority of voters hold it on disk. Followers redirect writes to "
          "the leader's advertised URL.");
+    fputc('\n', out);
+    wrap(out, 4,
+         "verify-backup and restore are offline subcommands that need no "
+         "cluster, each with its own manual (provcat-node restore --help): "
+         "check a backup written by GET /v1/backup, and make a new node's "
+         "data dir from one.");
     fputc('\n', out);
     wrap(out, 4,
          "Every flag can also be set in the environment as PROVCAT_<NAME>, "

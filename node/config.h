@@ -73,11 +73,12 @@ struct cfg {
     uint32_t request_timeout_ms;   /* one request, read to reply */
     uint32_t rate_limit; /* failed authentications/min/address before 429 */
     enum cfg_log_level log_level;
-    char *holidays; /* --holidays FILE, read by the genesis proposer */
-    char *restore;  /* --restore FILE */
-    char *config;   /* --config FILE that was read, if any */
-    bool help;      /* --help given: print cfg_usage(), exit 0 */
-    bool version;   /* --version given: print the version, exit 0 */
+    char *holidays;   /* --holidays FILE, read by the genesis proposer */
+    char *restore;    /* --restore FILE */
+    char *redactions; /* --redactions FILE (with --restore) */
+    char *config;     /* --config FILE that was read, if any */
+    bool help;        /* --help given: print cfg_usage(), exit 0 */
+    bool version;     /* --version given: print the version, exit 0 */
 };
 
 /*

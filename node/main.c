@@ -3,6 +3,8 @@
  * provcat-node: parse the configuration, run the node on one libuv loop,
  * stop cleanly on SIGTERM/SIGINT (leadership handed over first). Exit 0 on
  * a clean stop, 1 on a runtime failure, 2 on a usage or configuration error.
+ * `provcat-node restore ...` and `provcat-node verify-backup ...` are
+ * offline subcommands (node/offline.c) that run and exit.
  */
 #include <malloc.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include "common/err.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "node/offline.h"
 #include "node/raft/restore.h"
 
 extern char **environ;
@@ -68,6 +71,9 @@ main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     int rc, code;
 
+    if (argc > 1 && offline_is_command(argv[1])) {
+        return offline_main(argc - 1, argv + 1, environ, stdout, stderr);
+    }
     memset(&c, 0, sizeof(c));
     rc = cfg_parse(&c, argc, argv, environ, errmsg);
     if (rc != PC_OK) {
@@ -114,6 +120,7 @@ main(int argc, char **argv)
     o.n_cluster = (unsigned)c.n_cluster;
     o.initial_new = c.initial_cluster_state == CFG_CLUSTER_NEW;
     o.admin_token_file = c.admin_token_file;
+    o.holidays_file = c.holidays;
     o.election_ms = c.election_timeout_ms;
     o.heartbeat_ms = c.heartbeat_timeout_ms;
     o.snapshot_threshold = c.snapshot_threshold;

@@ -25,6 +25,7 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "node/api/api.h"
+#include "node/notify.h"
 
 #define WATCH_MS               50
 #define DISK_CHECK_TICKS       20 /* a second */
@@ -315,6 +316,7 @@ leader_duties(struct node *n)
         return;
     }
     if (fsm_cluster_id(n->fsm) == NULL) {
+        json_t *cal = NULL;
         uint8_t cid[16];
         char hex[33];
 
@@ -322,14 +324,18 @@ leader_duties(struct node *n)
             n->files.admin_token_hash == NULL) {
             return;
         }
+        if (n->files.holidays != NULL &&
+            (cal = json_loads(n->files.holidays, 0, NULL)) == NULL) {
+            return; /* out of memory: the next tick tries again */
+        }
         randombytes_buf(cid, sizeof(cid));
         pc_hex(hex, cid, sizeof(cid));
         n->watch.genesis_in_flight =
-            api_propose_system(n, CMD_GENESIS, NULL,
-                               json_pack("{s:s, s:s}", "cluster_id", hex,
-                                         "token_hash",
-                                         n->files.admin_token_hash),
-                               genesis_cb) == PC_OK;
+            api_propose_system(
+                n, CMD_GENESIS, NULL,
+                json_pack("{s:s, s:s, s:o*}", "cluster_id", hex, "token_hash",
+                          n->files.admin_token_hash, "calendar", cal),
+                genesis_cb) == PC_OK;
         return;
     }
     url = fsm_member_url(n->fsm, n->o.id);
@@ -536,7 +542,7 @@ int
 node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
            char *errmsg)
 {
-    char raft_dir[4096], seclog[4096], host[64];
+    char raft_dir[4096], seclog[4096], purge[4096], host[64];
     struct clu_opts co;
     uint8_t nonce[4];
     char nhex[9];
@@ -552,6 +558,12 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     pc_hex(nhex, nonce, sizeof(nonce));
     snprintf(n->ids.prefix, sizeof(n->ids.prefix), "n%llu-%s",
              (unsigned long long)o->id, nhex);
+    if (o->holidays_file != NULL) { /* a bad file touches nothing */
+        rc = api_holidays_load(o->holidays_file, &n->files.holidays, errmsg);
+        if (rc != PC_OK) {
+            return rc;
+        }
+    }
     rc = lock_data_dir(n, errmsg);
     if (rc != PC_OK) {
         return rc;
@@ -593,6 +605,8 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     co.snapshot_cache = o->snapshot_cache;
     co.max_inflight = o->max_inflight;
     co.segment_size = o->segment_size;
+    snprintf(purge, sizeof(purge), "%s/redaction-compaction", o->data_dir);
+    co.purge_file = purge;
     rc = clu_start(loop, &co, n->fsm, fatal_cb, n, &n->clu, errmsg);
     if (rc != PC_OK) {
         return rc;
@@ -629,6 +643,9 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     node_disk_check(n);
     uv_timer_start(&n->watch.timer, watch_cb, WATCH_MS, WATCH_MS);
     node_log(n, 2, "serving HTTP on %s, raft on %s", o->client, o->peer);
+    if (notify_send("READY=1", errmsg) != PC_OK) {
+        node_log(n, 1, "%s", errmsg); /* a Type=notify start times out */
+    }
     return PC_OK;
 }
 
@@ -704,9 +721,11 @@ stop_now(struct node *n)
         return;
     }
     n->stop.started = true;
-    api_reads_fail(n, 503, "unavailable");
-    api_waiters_check(n, true);
-    api_batch_flush(n); /* proposed before close: answered by raft_close */
+    if (n->fsm != NULL) { /* else node_start failed before any request */
+        api_reads_fail(n, 503, "unavailable");
+        api_waiters_check(n, true);
+        api_batch_flush(n); /* proposed before close: raft_close answers */
+    }
     if (n->batch.check_open) {
         uv_check_stop(&n->batch.check);
         uv_close((uv_handle_t *)&n->batch.check, check_closed);
@@ -742,6 +761,7 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
         return;
     }
     n->stop.stopping = true;
+    notify_send("STOPPING=1", NULL); /* a failure showed at READY=1 */
     if (n->clu != NULL && clu_is_leader(n->clu) &&
         clu_transfer(n->clu, 0, handover_cb, n) == PC_OK) {
         /* A transfer to a dead voter may never report: the watch timer
@@ -765,6 +785,8 @@ node_release(struct node *n)
     pc_map_release(&n->sec.fails);
     pc_free(n->files.admin_token_hash);
     n->files.admin_token_hash = NULL;
+    pc_free(n->files.holidays);
+    n->files.holidays = NULL;
     pc_buf_release(&n->batch.cmds);
     api_audit_release(n);
 }

@@ -44,6 +44,7 @@ struct node_opts {
     unsigned rate_limit; /* failed authentications per minute per address */
     int log_level;       /* 0 error, 1 warn, 2 info, 3 debug */
     const char *restore_file;
+    const char *holidays_file; /* --holidays: calendars for genesis */
 };
 
 /* A read waiting for the next barrier (api/read.c). */
@@ -80,6 +81,7 @@ struct node_files {
     bool cluster_id_ok;         /* that file names the log's cluster */
     char *admin_token_hash;     /* hex H(admin token), for genesis; NULL when
                                  * this node is not a founder */
+    char *holidays; /* --holidays as canonical JSON, for genesis, or NULL */
 };
 
 /* Request ids "<prefix>-<seq>": node id and a boot nonce (api/propose.c). */

@@ -511,10 +511,22 @@ snap_encode_buf(const struct led_view *v, struct pc_buf *out, char *errmsg)
     return rc;
 }
 
+/* Record where a snapshot is damaged, if the caller wants to know. */
+static void
+damage_at(struct snap_damage *dmg, enum snap_part part, uint64_t frame,
+          uint64_t byte, uint64_t fact)
+{
+    if (dmg != NULL) {
+        *dmg = (struct snap_damage){ part, frame, byte, fact };
+    }
+}
+
 /* Header fields after the checksum check; shared by peek and decode. */
 static int
-read_header(const uint8_t *p, size_t len, struct snap_info *info, char *errmsg)
+read_header(const uint8_t *p, size_t len, struct snap_info *info,
+            struct snap_damage *dmg, char *errmsg)
 {
+    damage_at(dmg, SNAP_PART_HEADER, 0, 0, 0);
     if (len < SNAP_HEADER_LEN) {
         return pc_errmsgf(errmsg, PC_ECORRUPT,
                           "snapshot: truncated header (%zu of %d bytes)", len,
@@ -529,6 +541,7 @@ read_header(const uint8_t *p, size_t len, struct snap_info *info, char *errmsg)
                           "snapshot: header: checksum mismatch");
     }
     info->version = get_u32le(p + 8);
+    damage_at(dmg, SNAP_PART_HEADER, 0, 8, 0);
     if (info->version != SNAP_VERSION) {
         return pc_errmsgf(errmsg, PC_ECORRUPT,
                           "snapshot: unsupported format version %" PRIu32,
@@ -537,6 +550,7 @@ read_header(const uint8_t *p, size_t len, struct snap_info *info, char *errmsg)
     info->count = get_u64le(p + 12);
     info->revision = get_u64le(p + 20);
     memcpy(info->root, p + 28, PC_HASH_LEN);
+    damage_at(dmg, SNAP_PART_HEADER, 0, 12, 0);
     if (info->revision != info->count) {
         return pc_errmsgf(errmsg, PC_ECORRUPT,
                           "snapshot: header: revision %" PRIu64
@@ -550,7 +564,7 @@ int
 snap_peek(const uint8_t *p, size_t len, struct snap_info *info, char *errmsg)
 {
     struct snap_info tmp;
-    int rc = read_header(p, len, &tmp, errmsg);
+    int rc = read_header(p, len, &tmp, NULL, errmsg);
 
     if (rc == PC_OK) {
         *info = tmp;
@@ -584,6 +598,8 @@ struct prec {
     uint8_t state; /* LED_DOC_* */
     struct led_doc doc;
     struct led_pre pre;
+    uint32_t kind; /* from the encoding, for the summary (0: unreadable) */
+    bool first;    /* version 1 of a versioned kind: a new entity */
 };
 
 /* Why the records of a prepared frame stop before its end. */
@@ -626,11 +642,17 @@ struct dec {
     uint64_t n_facts; /* appended so far */
     char *errmsg;
 
+    struct snap_damage dmg; /* where the error being returned was found */
+    uint64_t facts_of[FACT_KIND_MAX];    /* appended, by kind */
+    uint64_t entities_of[FACT_KIND_MAX]; /* version-1 facts, by kind */
+    uint64_t documents, redacted;
+
     struct frame *frames; /* scanned, in order */
     size_t n_frames, cap_frames;
     size_t end_off; /* where the scan stopped: trailer or bad bytes */
     int scan_rc;    /* PC_OK (trailer at end_off) or the scan error */
     char scan_msg[PC_ERRMSG_SIZE];
+    struct snap_damage scan_dmg; /* with scan_rc */
 
     struct slot *slots;
     size_t window;
@@ -641,15 +663,18 @@ struct dec {
     bool stop;
 };
 
-/* Map the ledger's verdict on fact `rev` to ours, with context. */
+/* Map the ledger's verdict on the next fact, in frame `i`, to ours. */
 static int
-dec_led_error(struct dec *d, int rc)
+dec_led_error(struct dec *d, size_t i, int rc)
 {
     if (rc == PC_ENOMEM) {
         return pc_errmsgf(d->errmsg, rc, "snapshot: out of memory");
     }
-    return pc_errmsg_wrap(d->errmsg, PC_ECORRUPT, "snapshot: fact %" PRIu64,
-                          d->n_facts + 1);
+    damage_at(&d->dmg, SNAP_PART_FRAME, i + 1, d->frames[i].off,
+              d->n_facts + 1);
+    return pc_errmsg_wrap(d->errmsg, PC_ECORRUPT,
+                          "snapshot: frame %zu at byte %zu: fact %" PRIu64,
+                          i + 1, d->frames[i].off, d->n_facts + 1);
 }
 
 /*
@@ -669,11 +694,13 @@ dec_scan(struct dec *d)
             d->scan_rc = PC_OK;
             break;
         }
+        damage_at(&d->scan_dmg, SNAP_PART_FRAME, frame, off, 0);
         if (len - off < SNAP_FRAME_HEADER_LEN) {
             d->scan_rc = pc_errmsgf(m, PC_ECORRUPT,
-                                    "snapshot: truncated at byte %zu (frame "
-                                    "or trailer expected)",
-                                    off);
+                                    "snapshot: frame %" PRIu64 " at byte %zu: "
+                                    "truncated (frame or trailer expected, "
+                                    "%zu bytes left)",
+                                    frame, off, len - off);
             break;
         }
         const uint8_t *h = p + off;
@@ -718,6 +745,44 @@ dec_scan(struct dec *d)
     }
     d->end_off = off;
     return PC_OK;
+}
+
+/*
+ * The kind of the fact encoded at `enc` and whether it is version 1 of a
+ * versioned kind (a new entity), read from the fields that precede the
+ * version (docs/format.md: format, kind, revision, time, five lp fields);
+ * for the summary only, so an encoding too bad to read gives kind 0 and
+ * the ledger refuses it at the append.
+ */
+static void
+peek_kind(struct prec *pr)
+{
+    struct pc_rd r;
+    struct pc_slice skip;
+    uint64_t kind = 0, v = 0;
+    uint8_t format;
+    int rc;
+
+    pr->kind = 0;
+    pr->first = false;
+    pc_rd_init(&r, pr->enc.p, pr->enc.len);
+    rc = pc_rd_u8(&r, &format);
+    if (rc == PC_OK) {
+        rc = pc_rd_uvarint(&r, &kind);
+    }
+    for (int i = 0; i < 2 && rc == PC_OK; i++) {
+        rc = pc_rd_uvarint(&r, &v); /* revision, time */
+    }
+    for (int i = 0; i < 5 && rc == PC_OK; i++) {
+        rc = pc_rd_lp(&r, pc_rd_left(&r), &skip);
+    }
+    if (rc == PC_OK) {
+        rc = pc_rd_uvarint(&r, &v);
+    }
+    if (rc == PC_OK && kind < FACT_KIND_MAX) {
+        pr->kind = (uint32_t)kind;
+        pr->first = v == 1 && fact_kind_versioned((unsigned)kind);
+    }
 }
 
 /* Parse the records of `n` raw bytes at `p` into `s` and hash them. */
@@ -782,6 +847,7 @@ prep_records(struct slot *s, const uint8_t *p, size_t n)
         led_pre_compute(pr->enc.p, pr->enc.len,
                         pr->state == LED_DOC_PRESENT ? &pr->doc : NULL,
                         &pr->pre);
+        peek_kind(pr);
         s->n_recs++;
     }
 }
@@ -875,7 +941,9 @@ dec_worker(void *arg)
 
 /*
  * Append the records of prepared frame `i` in order, reporting what the
- * sequential decoder would at each record boundary.
+ * sequential decoder would at each record boundary. Record offsets inside
+ * a frame are offsets in its raw (decompressed) bytes, which is all a
+ * compressed frame can offer.
  */
 static int
 dec_append_frame(struct dec *d, size_t i)
@@ -883,9 +951,10 @@ dec_append_frame(struct dec *d, size_t i)
     const struct frame *f = &d->frames[i];
     struct slot *s = &d->slots[i % d->window];
     uint64_t frame = i + 1;
-    size_t at = f->off + SNAP_FRAME_HEADER_LEN;
+    size_t at = f->off;
     int rc;
 
+    damage_at(&d->dmg, SNAP_PART_FRAME, frame, at, 0);
     if (s->rc != PC_OK) {
         return pc_errmsgf(d->errmsg, s->rc, "%s", s->msg);
     }
@@ -906,18 +975,20 @@ dec_append_frame(struct dec *d, size_t i)
                               frame, at, d->info.count);
         }
         if (k == s->n_recs) {
+            damage_at(&d->dmg, SNAP_PART_FRAME, frame, at, d->n_facts + 1);
             switch (s->perr) {
             case PERR_STATE:
                 return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                                  "snapshot: fact %" PRIu64 " in frame %" PRIu64
-                                  ": unknown document state %u",
-                                  d->n_facts + 1, frame, s->state);
+                                  "snapshot: frame %" PRIu64 " at byte %zu: "
+                                  "fact %" PRIu64 ": unknown document state %u",
+                                  frame, at, d->n_facts + 1, s->state);
             case PERR_PARSE:
                 return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                                  "snapshot: fact %" PRIu64 " in frame %" PRIu64
-                                  " at byte %zu: bad or truncated %s (a "
-                                  "record must end inside its frame)",
-                                  d->n_facts + 1, frame, at + s->at, s->what);
+                                  "snapshot: frame %" PRIu64 " at byte %zu: "
+                                  "fact %" PRIu64 " at raw byte %zu: bad or "
+                                  "truncated %s (a record must end inside "
+                                  "its frame)",
+                                  frame, at, d->n_facts + 1, s->at, s->what);
             default:
                 return pc_errmsgf(d->errmsg, PC_ENOMEM,
                                   "snapshot: out of memory");
@@ -933,9 +1004,13 @@ dec_append_frame(struct dec *d, size_t i)
         rc = led_append_pre(d->l, pr->enc.p, pr->enc.len, dp, pr->raft_index,
                             &pr->pre, d->errmsg);
         if (rc != PC_OK) {
-            return dec_led_error(d, rc);
+            return dec_led_error(d, i, rc);
         }
         d->n_facts++;
+        d->facts_of[pr->kind]++;
+        d->entities_of[pr->kind] += pr->first;
+        d->documents += pr->state == LED_DOC_PRESENT;
+        d->redacted += pr->state == LED_DOC_REDACTED;
     }
 }
 
@@ -947,14 +1022,19 @@ dec_trailer(struct dec *d, const uint8_t *p, size_t len, size_t off,
     const uint8_t *t = p + off;
     uint8_t root[PC_HASH_LEN];
 
+    damage_at(&d->dmg, SNAP_PART_TRAILER, 0, off, 0);
     if (len - off < SNAP_TRAILER_LEN) {
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: trailer at byte %zu: truncated", off);
+                          "snapshot: trailer at byte %zu: truncated (%zu of "
+                          "%d bytes)",
+                          off, len - off, SNAP_TRAILER_LEN);
     }
     if (len - off > SNAP_TRAILER_LEN) {
+        damage_at(&d->dmg, SNAP_PART_TRAILER, 0, off + SNAP_TRAILER_LEN, 0);
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: %zu bytes of garbage after the trailer",
-                          len - off - SNAP_TRAILER_LEN);
+                          "snapshot: %zu bytes of garbage after the trailer, "
+                          "at byte %zu",
+                          len - off - SNAP_TRAILER_LEN, off + SNAP_TRAILER_LEN);
     }
     if (get_u64le(t + 60) != XXH64(t, 60, 0)) {
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
@@ -962,33 +1042,43 @@ dec_trailer(struct dec *d, const uint8_t *p, size_t len, size_t off,
                           off);
     }
     if (get_u64le(t + 52) != frames_xxh) {
+        /* Every frame matched its own checksum: one was rewritten whole. */
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: trailer: frames checksum mismatch");
+                          "snapshot: trailer at byte %zu: frames checksum "
+                          "mismatch (a frame was replaced with its checksum)",
+                          off);
     }
     if (get_u64le(t + 4) != d->info.count ||
         get_u64le(t + 12) != d->info.revision) {
-        return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: trailer: count %" PRIu64
-                          " / revision %" PRIu64
-                          " differ from the header's %" PRIu64,
-                          get_u64le(t + 4), get_u64le(t + 12), d->info.count);
+        return pc_errmsgf(
+            d->errmsg, PC_ECORRUPT,
+            "snapshot: trailer at byte %zu: count %" PRIu64
+            " / revision %" PRIu64 " differ from the header's %" PRIu64,
+            off, get_u64le(t + 4), get_u64le(t + 12), d->info.count);
     }
     if (memcmp(t + 20, d->info.root, PC_HASH_LEN) != 0) {
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: trailer: root differs from the header's");
+                          "snapshot: trailer at byte %zu: root differs from "
+                          "the header's",
+                          off);
     }
     if (d->n_facts != d->info.count) {
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
-                          "snapshot: %" PRIu64 " facts, header says %" PRIu64,
-                          d->n_facts, d->info.count);
+                          "snapshot: trailer at byte %zu: %" PRIu64
+                          " facts, header says %" PRIu64,
+                          off, d->n_facts, d->info.count);
     }
     led_root(d->l, root);
     if (memcmp(root, d->info.root, PC_HASH_LEN) != 0) {
+        /* Every checksum held: facts were rewritten with their checksums,
+         * and nothing tells which. */
+        damage_at(&d->dmg, SNAP_PART_LEDGER, 0, 0, 0);
         return pc_errmsgf(d->errmsg, PC_ECORRUPT,
                           "snapshot: root of the %" PRIu64
                           " decoded facts differs from the header's",
                           d->n_facts);
     }
+    damage_at(&d->dmg, SNAP_PART_NONE, 0, 0, 0);
     return PC_OK;
 }
 
@@ -1039,14 +1129,20 @@ dec_run(struct dec *d)
         }
     }
     if (d->scan_rc != PC_OK) {
+        d->dmg = d->scan_dmg;
         return pc_errmsgf(d->errmsg, d->scan_rc, "%s", d->scan_msg);
     }
     return dec_trailer(d, d->p, d->len, d->end_off, XXH64_digest(&all));
 }
 
-int
-snap_decode_workers(const uint8_t *p, size_t len, unsigned workers,
-                    struct led **out, char *errmsg)
+/*
+ * Decode with `workers` helper threads into `*out` (when `out` is NULL the
+ * ledger is built, checked and freed), filling `sum` (may be NULL) on
+ * success and `dmg` (may be NULL) on PC_ECORRUPT.
+ */
+static int
+decode(const uint8_t *p, size_t len, unsigned workers, struct led **out,
+       struct snap_summary *sum, struct snap_damage *dmg, char *errmsg)
 {
     pthread_t threads[MAX_WORKERS];
     unsigned started = 0;
@@ -1057,8 +1153,11 @@ snap_decode_workers(const uint8_t *p, size_t len, unsigned workers,
     d.p = p;
     d.len = len;
     d.errmsg = errmsg;
-    rc = read_header(p, len, &d.info, errmsg);
+    rc = read_header(p, len, &d.info, &d.dmg, errmsg);
     if (rc != PC_OK) {
+        if (dmg != NULL) {
+            *dmg = d.dmg;
+        }
         return rc;
     }
     rc = dec_scan(&d);
@@ -1115,15 +1214,54 @@ err_slots:
 err_frames:
     pc_free(d.frames);
     if (rc != PC_OK) {
+        if (dmg != NULL && rc == PC_ECORRUPT) {
+            *dmg = d.dmg;
+        }
         return rc;
     }
-    *out = d.l;
+    if (sum != NULL) {
+        memset(sum, 0, sizeof(*sum));
+        sum->bytes = len;
+        sum->frames = d.n_frames;
+        sum->count = d.info.count;
+        sum->revision = d.info.revision;
+        memcpy(sum->root, d.info.root, PC_HASH_LEN);
+        memcpy(sum->facts_of, d.facts_of, sizeof(sum->facts_of));
+        memcpy(sum->entities_of, d.entities_of, sizeof(sum->entities_of));
+        sum->documents = d.documents;
+        sum->redacted = d.redacted;
+    }
+    if (out != NULL) {
+        *out = d.l;
+    } else {
+        led_free(d.l);
+    }
     return PC_OK;
+}
+
+int
+snap_decode_workers(const uint8_t *p, size_t len, unsigned workers,
+                    struct led **out, char *errmsg)
+{
+    return decode(p, len, workers, out, NULL, NULL, errmsg);
 }
 
 int
 snap_decode(const uint8_t *p, size_t len, struct led **out, char *errmsg)
 {
     /* One worker beside the caller: the loop's two cores (2 vCPUs). */
-    return snap_decode_workers(p, len, 1, out, errmsg);
+    return decode(p, len, 1, out, NULL, NULL, errmsg);
+}
+
+int
+snap_verify(const uint8_t *p, size_t len, struct led **keep,
+            struct snap_summary *sum, struct snap_damage *dmg, char *errmsg)
+{
+    struct snap_summary tmp;
+    int rc = decode(p, len, 1, keep, &tmp, dmg, errmsg);
+
+    if (rc == PC_OK && sum != NULL) {
+        *sum = tmp;
+    }
+    return rc;
 }

@@ -159,6 +159,68 @@ void snap_header(uint64_t count, const uint8_t root[PC_HASH_LEN],
  */
 int snap_decode(const uint8_t *p, size_t len, struct led **out, char *errmsg);
 
+/* The part of a snapshot in which the decoder found damage. */
+enum snap_part {
+    SNAP_PART_NONE = 0, /* not damaged */
+    SNAP_PART_HEADER,   /* the 68-byte header */
+    SNAP_PART_FRAME,    /* a frame: its header, bytes or one of its facts */
+    SNAP_PART_TRAILER,  /* the trailer, or what follows it */
+    SNAP_PART_LEDGER,   /* every checksum held but the facts' root differs:
+                         * rewritten facts, no single place to name */
+};
+
+/*
+ * Where a snapshot is damaged, as precisely as its layout allows: a
+ * checksum names its frame, not the flipped byte inside it, and a fact in a
+ * compressed frame has no offset in the file, only in the frame's raw bytes
+ * (which the message gives).
+ */
+struct snap_damage {
+    enum snap_part part;
+    uint64_t frame; /* SNAP_PART_FRAME: the frame, from 1; else 0 */
+    uint64_t byte;  /* offset in the snapshot where the damaged part (or
+                     * header field) starts, or where the bytes run out */
+    uint64_t fact;  /* revision of the fact refused, 0 if not a fact's */
+};
+
+/* What a verified snapshot holds. */
+struct snap_summary {
+    uint64_t bytes;  /* the snapshot's length */
+    uint64_t frames; /* LZ4 or raw frames */
+    uint64_t count;  /* facts */
+    uint64_t revision;
+    uint8_t root[PC_HASH_LEN];
+    uint64_t facts_of[FACT_KIND_MAX]; /* facts of each kind (by code) */
+    uint64_t
+        entities_of[FACT_KIND_MAX]; /* entities of each versioned kind:
+                                     * catalog entries are
+                                     * entities_of[FACT_ENTRY], records
+                                     * (entry, key) entities_of[FACT_RECORD]
+                                     */
+    uint64_t documents;             /* documents present */
+    uint64_t redacted;              /* documents redacted */
+};
+
+/*
+ * Verify the snapshot (or backup) of exactly `len` bytes at `p` as
+ * snap_decode does: every checksum, every fact through the ledger's checks
+ * (revisions, time, chains, content and leaf hashes), the counts and the
+ * root; and say what it holds in `sum` (may be NULL). When `keep` is not
+ * NULL the ledger built on the way is handed over in `*keep` (free with
+ * led_free), so that a restore decodes once; otherwise it is freed.
+ *
+ * Returns PC_OK; PC_ECORRUPT with the place in `dmg` (may be NULL) and in
+ * `errmsg`, which names the frame and the byte where it starts (e.g.
+ * "snapshot: frame 3 at byte 1048602: checksum mismatch",
+ * "snapshot: frame 2 at byte 68012: fact 1207: version 3 of ..."); or
+ * PC_ENOMEM. Out-parameters are written only as stated.
+ * Memory and time: those of snap_decode, the whole ledger at its peak.
+ * Context: any thread; `p` is only read.
+ */
+int snap_verify(const uint8_t *p, size_t len, struct led **keep,
+                struct snap_summary *sum, struct snap_damage *dmg,
+                char *errmsg);
+
 /*
  * Read and verify the header (magic, version, its checksum) at the start of
  * the `len` bytes at `p` into `info`, for tools. Checks nothing past the

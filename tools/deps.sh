@@ -8,33 +8,42 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps="$top/build/deps"
 raft_version=0.22.1
-packages=(libuv1-dev liblz4-dev libxxhash-dev libsodium-dev libjansson-dev
-          libhttp-parser-dev libcurl4-openssl-dev libcmocka-dev libunistring-dev
-          libraft-dev
-          pkg-config
-          clang libclang-rt-14-dev autoconf automake libtool make gcc
-          dpkg-dev wrk curl python3)
+# What building the programs needs (raft's source package included) ...
+build_packages=(libuv1-dev liblz4-dev libxxhash-dev libsodium-dev
+                libjansson-dev libhttp-parser-dev libcurl4-openssl-dev
+                libunistring-dev pkg-config autoconf automake libtool make gcc
+                dpkg-dev)
+# ... and what the tests, `make run`, `make check` and the benchmarks add:
+# Debian 12's own raft (make RAFT=system), cmocka, clang for the sanitizer
+# and fuzz builds, groff and systemd-analyze to check the man page and the
+# unit `make install` writes.
+packages=("${build_packages[@]}" libcmocka-dev libraft-dev clang
+          libclang-rt-14-dev groff-base systemd wrk curl python3)
 
 usage() {
     cat <<USAGE
-usage: tools/deps.sh [--check] [--help]
+usage: tools/deps.sh [--check] [--build] [--help]
 
 Installs the Debian packages provcat needs (only those missing; runs
 apt-get update only then), and builds libraft $raft_version from Debian 13's
 source package into build/deps/ unless it is already there.
 
   --check   exit 0 if nothing is missing, 1 otherwise; change nothing
+  --build   only what building the programs needs, not the tests' tools
+            (the container image's build stage)
   --help    this text
 USAGE
 }
 
 check_only=0
-case "${1:-}" in
---help | -h) usage; exit 0 ;;
---check) check_only=1 ;;
-"") ;;
-*) echo "deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+    case "$arg" in
+    --help | -h) usage; exit 0 ;;
+    --check) check_only=1 ;;
+    --build) packages=("${build_packages[@]}") ;;
+    *) echo "deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -69,4 +69,13 @@ bool api_auth_ready(struct node *n);
 /* Free the read-audit queue (read_audit.c; node_release). */
 void api_audit_release(struct node *n);
 
+/*
+ * Read and check the --holidays file at `path` (open.c): PC_OK with its
+ * canonical JSON in `*out` (NUL-terminated; pc_free it), what genesis
+ * carries as "calendar"; PC_EINVAL with the reason in `errmsg` naming
+ * the file and the place ("--holidays 'h.json': \"2027\".workdays[0]:
+ * ..."), or PC_ENOMEM. Start-up only; reads the file.
+ */
+int api_holidays_load(const char *path, char **out, char *errmsg);
+
 #endif

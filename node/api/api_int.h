@@ -14,7 +14,7 @@
  *   read.c        linearizable reads, the shared barrier, min_revision
  *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
  *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
- *   share.c lists.c:
+ *   share.c lists.c open.c objections.c:
  *                 one route family each
  */
 #ifndef PC_API_INT_H
@@ -393,5 +393,32 @@ void api_lists_responsibility(struct node *n, struct http_request *req);
 void api_lists_demand(struct node *n, struct http_request *req);
 void api_lists_negative(struct node *n, struct http_request *req);
 void api_lists_open(struct node *n, struct http_request *req);
+
+/* open.c: open requests and calendars (articles 22-23). */
+bool api_open_create_parse(struct node *n, struct http_request *req);
+void api_open_create(struct node *n, struct http_request *req);
+bool api_open_decide_parse(struct node *n, struct http_request *req);
+void api_open_decide(struct node *n, struct http_request *req);
+bool api_open_list_parse(struct node *n, struct http_request *req);
+void api_open_list(struct node *n, struct http_request *req);
+bool api_open_get_parse(struct node *n, struct http_request *req);
+void api_open_get(struct node *n, struct http_request *req);
+bool api_calendar_put_parse(struct node *n, struct http_request *req);
+void api_calendar_put(struct node *n, struct http_request *req);
+bool api_calendar_get_parse(struct node *n, struct http_request *req);
+void api_calendar_get(struct node *n, struct http_request *req);
+/* objections.c: objections, redaction, the list of redactions */
+bool api_objections_file_parse(struct node *n, struct http_request *req);
+void api_objections_file(struct node *n, struct http_request *req);
+bool api_objections_decide_parse(struct node *n, struct http_request *req);
+void api_objections_decide(struct node *n, struct http_request *req);
+bool api_objections_list_parse(struct node *n, struct http_request *req);
+void api_objections_list(struct node *n, struct http_request *req);
+bool api_objections_id_parse(struct node *n, struct http_request *req);
+void api_objections_get(struct node *n, struct http_request *req);
+bool api_records_redact_parse(struct node *n, struct http_request *req);
+void api_records_redact(struct node *n, struct http_request *req);
+bool api_redactions_list_parse(struct node *n, struct http_request *req);
+void api_redactions_list(struct node *n, struct http_request *req);
 
 #endif

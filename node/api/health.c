@@ -65,6 +65,9 @@ api_status(struct node *n, struct http_request *req)
             json_object_set_new(j, "match_index",
                                 json_integer((json_int_t)m[i].match_index));
         }
+        if (m[i].joining) {
+            json_object_set_new(j, "status", json_string("catching_up"));
+        }
         json_array_append_new(members, j);
     }
     leader = lid == 0 ? json_null()
@@ -167,6 +170,15 @@ api_metrics(struct node *n, struct http_request *req)
                   (unsigned long long)n->batch.commands);
     pc_buf_printf(&b, "provcat_ledger_bytes{part=\"encodings\"} %zu\n", lm.enc);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
+    pc_buf_printf(&b,
+                  "provcat_redaction_compaction_pending %d\n"
+                  "provcat_redaction_compactions_started_total %llu\n"
+                  "provcat_redaction_compactions_total %llu\n"
+                  "provcat_redaction_compaction_nudges_total %llu\n",
+                  cs.purge_pending ? 1 : 0,
+                  (unsigned long long)cs.purges_started,
+                  (unsigned long long)cs.purges_done,
+                  (unsigned long long)cs.purge_nudges);
     pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
                   (unsigned long long)n->disk.free, n->disk.low ? 1 : 0);
     if (n->clock.known) {

@@ -165,7 +165,9 @@ void
 api_waiters_check(struct node *n, bool fail_all)
 {
     struct node_wait **pp = &n->reads.waiters, *w;
-    uint64_t have = led_count(fsm_led(n->fsm));
+    /* No state machine yet: a start that failed early stops through
+     * here too. */
+    uint64_t have = n->fsm == NULL ? 0 : led_count(fsm_led(n->fsm));
     int64_t now = pc_now_ms();
 
     while ((w = *pp) != NULL) {

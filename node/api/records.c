@@ -313,6 +313,28 @@ put_filtered(struct pc_buf *out, const struct pc_buf *doc,
 }
 
 /*
+ * `,"disputed":true,"disputed_by":[ids]` while accepted objections on the
+ * record await a correction (docs/rules.md, Objections); nothing else.
+ */
+static int
+put_disputes(struct node *n, struct pc_buf *out, const struct fact *fact)
+{
+    const struct fsm_objection *d[16];
+    size_t nd = fsm_record_disputes(n->fsm, fact->parent, fact->id, d, 16);
+    int rc;
+
+    if (nd == 0) {
+        return PC_OK;
+    }
+    rc = pc_buf_put(out, ",\"disputed\":true,\"disputed_by\":[", 32);
+    for (size_t i = 0; i < nd && i < 16; i++) {
+        rc |= i > 0 ? pc_buf_put_u8(out, ',') : PC_OK;
+        rc |= http_json_string(out, d[i]->id, strlen(d[i]->id));
+    }
+    return rc | pc_buf_put_u8(out, ']');
+}
+
+/*
  * The full view of record version `rev` as one JSON object written
  * straight into `out` (reads are the hot path: no jansson tree): entry,
  * key, version, op, author, org, at, revision, hash, prev_hash,
@@ -366,6 +388,7 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev,
     }
     rc |= put_member(out, &m, "reason", m.reason);
     rc |= put_member(out, &m, "objection", m.objection);
+    rc |= put_disputes(n, out, &fact);
     jcs_doc_free(m.d);
     if (rc == PC_OK && fact.has_content) {
         pc_buf_init(&doc);

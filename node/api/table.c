@@ -133,6 +133,32 @@ static const struct api_route routes[] = {
     { "GET", "/v1/lists/negative", API_READ | API_TOKEN, api_lists_parse,
       api_lists_negative },
     { "GET", "/v1/lists/open", API_READ, api_lists_parse, api_lists_open },
+    /* open.c */
+    { "POST", "/v1/open-requests", API_WRITE | API_TOKEN, api_open_create_parse,
+      api_open_create },
+    { "GET", "/v1/open-requests", API_READ | API_TOKEN, api_open_list_parse,
+      api_open_list },
+    { "GET", "/v1/open-requests/{id}", API_READ | API_TOKEN, api_open_get_parse,
+      api_open_get },
+    { "POST", "/v1/open-requests/{id}/decide", API_WRITE | API_TOKEN,
+      api_open_decide_parse, api_open_decide },
+    { "PUT", "/v1/calendar/{year}", API_WRITE | API_TOKEN,
+      api_calendar_put_parse, api_calendar_put },
+    { "GET", "/v1/calendar/{year}", API_READ, api_calendar_get_parse,
+      api_calendar_get },
+    /* objections.c */
+    { "POST", "/v1/objections", API_WRITE | API_TOKEN,
+      api_objections_file_parse, api_objections_file },
+    { "GET", "/v1/objections", API_READ | API_TOKEN, api_objections_list_parse,
+      api_objections_list },
+    { "GET", "/v1/objections/{id}", API_READ | API_TOKEN,
+      api_objections_id_parse, api_objections_get },
+    { "POST", "/v1/objections/{id}/decide", API_WRITE | API_TOKEN,
+      api_objections_decide_parse, api_objections_decide },
+    { "POST", "/v1/catalog/{id}/records/{key}/versions/{n}/redact",
+      API_WRITE | API_TOKEN, api_records_redact_parse, api_records_redact },
+    { "GET", "/v1/redactions", API_READ | API_TOKEN, api_redactions_list_parse,
+      api_redactions_list },
 };
 
 /* History is never deleted: DELETE on any data path is 405 immutable (a
@@ -146,6 +172,7 @@ static const char *const immutable_paths[] = {
     "/v1/ledger",
     "/v1/share-requests/{}",
     "/v1/grants/{}",
+    "/v1/objections/{}",
 };
 
 #define N_ROUTES    (sizeof(routes) / sizeof(routes[0]))

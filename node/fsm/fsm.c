@@ -119,6 +119,8 @@ derived_release(struct fsm *f)
     pc_map_each(&f->idem, free_plain_cb, NULL);
     pc_map_release(&f->idem);
     fsm_share_reset(f->share);
+    fsm_open_clear(f->open);
+    fsm_objections_clear(f->obj);
     pc_free(f->cluster_id);
     f->cluster_id = NULL;
     pc_free(f->org_ids);
@@ -313,6 +315,10 @@ fsm_derives(uint32_t kind)
     case FACT_ENTRY:
     case FACT_SHARE_REQUEST:
     case FACT_GRANT:
+    case FACT_CALENDAR:
+    case FACT_OPEN_REQUEST:
+    case FACT_OBJECTION:
+    case FACT_REDACTION:
         return true;
     default:
         return false;
@@ -366,6 +372,16 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     case FACT_GRANT:
         rc = fsm_derive_share(f, fact, p);
         break;
+    case FACT_CALENDAR:
+    case FACT_OPEN_REQUEST:
+        rc = fsm_derive_open(f, fact, p);
+        break;
+    case FACT_OBJECTION:
+        rc = fsm_derive_objection(f, fact, p);
+        break;
+    case FACT_REDACTION:
+        rc = fsm_derive_redaction(f, fact, p);
+        break;
     }
     jcs_doc_free(d);
     return rc;
@@ -390,6 +406,7 @@ rebuild(struct fsm *f, char *errmsg)
                               (unsigned long long)rev, pc_strerror(rc));
         }
     }
+    fsm_redactions_reapply(f);
     return PC_OK;
 }
 
@@ -491,7 +508,15 @@ fsm_new(struct fsm **out)
     if (f == NULL) {
         return PC_ENOMEM;
     }
-    if (led_new(&f->led) != PC_OK) {
+    f->open = fsm_open_new();
+    if (f->open == NULL || led_new(&f->led) != PC_OK) {
+        pc_free(f->open);
+        pc_free(f);
+        return PC_ENOMEM;
+    }
+    if (fsm_objections_new(&f->obj) != PC_OK) {
+        led_free(f->led);
+        fsm_open_free(f->open);
         pc_free(f);
         return PC_ENOMEM;
     }
@@ -519,6 +544,8 @@ fsm_free(struct fsm *f)
     }
     derived_release(f);
     fsm_share_free(f->share);
+    fsm_open_free(f->open);
+    fsm_objections_free(f->obj);
     led_free(f->led);
     pc_free(f->results);
     pc_free(f);
@@ -963,6 +990,7 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
         }
         f->derived_broken = false;
     }
+    fsm_redactions_forget(f);
     rc = cmd_entry_open(&it, entry, len, errmsg);
     if (rc != PC_OK) {
         return rc;
@@ -990,10 +1018,12 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
         goto undo;
     }
     f->n_results = n;
+    fsm_redactions_commit(f);
     return PC_OK;
 
 undo:
     /* All or nothing per entry: raft offers the entry again later. */
+    fsm_redactions_forget(f);
     led_truncate(f->led, start);
     if (rebuild(f, NULL) != PC_OK) {
         derived_release(f);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/hash.h"
+#include "node/fsm/calendar.h"
 #include "storage/led.h"
 
 #define FSM_IDEM_WINDOW_MS (24 * 3600 * 1000LL)
@@ -589,4 +590,253 @@ size_t fsm_audit_doc_bytes(const struct fsm_audit_doc *d);
 /* Write the document (appended to `out`) and empty the batch. PC_OK or
  * PC_ENOMEM (the batch kept). */
 int fsm_audit_doc_finish(struct fsm_audit_doc *d, struct pc_buf *out);
+
+/* ---- open data: requests, calendars, reports (rules_open.c) ----------- */
+
+enum fsm_open_status {
+    FSM_OPEN_PENDING = 0,
+    FSM_OPEN_APPROVED,
+    FSM_OPEN_REJECTED,
+};
+
+/* "pending", "approved", "rejected". */
+const char *fsm_open_status_name(enum fsm_open_status s);
+
+/*
+ * An open request (article 23), derived from its OPEN_REQUEST facts. While
+ * it is pending its due date follows the calendars in force (recomputed
+ * when a year it consults changes); a decision freezes it.
+ */
+struct fsm_open_request {
+    char *id;          /* "or-<rev>" */
+    char *entry;       /* the catalog entry asked for */
+    char *provider;    /* the entry's provider org: it decides */
+    char *requester;   /* the principal that filed it; approval is its */
+    uint64_t rev;      /* creating revision */
+    uint64_t last_rev; /* revision of the latest version */
+    enum fsm_open_status status;
+    int64_t submitted_ms; /* ledger time of the request */
+    int64_t decided_ms;   /* ledger time of the decision; 0 while pending */
+    struct cal_due due;   /* the due day, its last ms, provisional */
+    bool answered_late;   /* decided after due.at_ms */
+};
+
+/* The open request `id` ("or-<rev>"), or NULL. */
+const struct fsm_open_request *fsm_open_request(const struct fsm *f,
+                                                const char *id);
+
+/*
+ * Whether `p` may see open request `r`: the principal that filed it, any
+ * principal of the entry's provider org, an authority in the entry's scope.
+ */
+bool fsm_open_request_visible(const struct fsm *f,
+                              const struct fsm_principal *p,
+                              const struct fsm_open_request *r);
+
+/* Whether `r` is pending and ledger time `at_ms` is past its due_at. */
+bool fsm_open_overdue(const struct fsm_open_request *r, int64_t at_ms);
+
+/* What GET /v1/open-requests filters on. */
+struct fsm_open_filter {
+    int status;        /* enum fsm_open_status, or -1 for any */
+    int overdue;       /* 1 overdue only, 0 not overdue only, -1 any */
+    const char *entry; /* NULL for any */
+    int64_t at_ms;     /* ledger time for `overdue` */
+};
+
+/*
+ * The open requests `p` (NULL, the public: none) may see that pass `flt`,
+ * in creating-revision
+ * order, after revision `after` (0: from the start), at most `limit`:
+ * `*out` (pc_free the array; the requests are borrowed until the next
+ * apply) holds `*n`, and `*more` says whether more follow. PC_OK or
+ * PC_ENOMEM. The principal's own requests and its org's come from their
+ * own lists; an authority's listing walks every request.
+ */
+int fsm_open_list(const struct fsm *f, const struct fsm_principal *p,
+                  const struct fsm_open_filter *flt, uint64_t after,
+                  size_t limit, const struct fsm_open_request ***out, size_t *n,
+                  bool *more);
+
+/*
+ * The id of the approved open request through which `p` may read the
+ * records of `e` (the first approved, by revision), or NULL. It counts
+ * only while the open class in force is conditional
+ * (fsm_may_read_records).
+ */
+const char *fsm_open_grant(const struct fsm *f, const struct fsm_principal *p,
+                           const struct fsm_entry *e);
+
+/* Histogram buckets of response times in working days; the last one holds
+ * FSM_OPEN_HIST_MAX and more. */
+#define FSM_OPEN_HIST_MAX 64
+
+/*
+ * Open requests by status for the evaluation report (article 25), kept
+ * per provider org, per entry and overall as requests are filed and
+ * decided (counters, never a scan of requests).
+ */
+struct fsm_open_stats {
+    uint64_t pending, approved, rejected;
+    uint64_t answered_late; /* decided after their due_at */
+    uint64_t overdue;       /* pending and past due at the asked time */
+    /* Response time of decided requests: working days from the day of
+     * receipt (not counted) to the day of decision, under the calendars
+     * in force at the decision. The lower median, capped at
+     * FSM_OPEN_HIST_MAX; -1 when nothing was decided. */
+    int64_t median_days;
+    int64_t mean_ms; /* mean ms from filing to decision; -1: none */
+};
+
+/*
+ * The counters of provider org `org`'s requests, or of entry `entry`'s, or
+ * of all (both NULL; `entry` wins when both are given), with `overdue`
+ * counted at ledger time `at_ms` (pending requests whose due_at is before
+ * it: O(overdue requests)). An org or entry without requests gets zeros
+ * and -1s.
+ */
+void fsm_open_stats(const struct fsm *f, const char *org, const char *entry,
+                    int64_t at_ms, struct fsm_open_stats *out);
+
+/*
+ * How many pending requests' due dates consulted `year`'s calendar: the
+ * requests a change of that calendar recomputes (and no others).
+ */
+size_t fsm_open_pending_in_year(const struct fsm *f, int32_t year);
+
+/* A year's calendar in force (the latest CALENDAR fact of that year). */
+struct fsm_calendar {
+    struct cal_year cal; /* its year, holidays and make-up working days */
+    uint64_t rev;        /* the fact that set it */
+};
+
+/* The calendar of `year`, or NULL when none was set (Mon-Fri). */
+const struct fsm_calendar *fsm_calendar(const struct fsm *f, int32_t year);
+
+/* A calendar year in a path: 4 digits, CAL_YEAR_MIN..CAL_YEAR_MAX. */
+bool fsm_calendar_year_parse(const char *s, int32_t *year);
+
+/* An open request id: "or-" and a revision (digits, no leading zero). */
+bool fsm_open_id_valid(const char *s, size_t len);
+
+/*
+ * Syntax of the open-data bodies (400 before proposing, checked again in
+ * apply); on failure a message in `msg` (200 bytes) and the offending
+ * member in `field` (FSM_FIELD_LEN bytes) and false:
+ * - a request {"entry", "applicant", "data_type", "description",
+ *   "purpose"}: all required, non-blank; entry an id; applicant and
+ *   data_type at most 256 bytes, description and purpose 4096;
+ * - a decision {"decision": "approve"|"reject", "reason"}: a reason of at
+ *   most 4096 bytes, required (non-blank) for a rejection;
+ * - a calendar of `year` {"holidays"?: [...], "workdays"?: [...]}: valid
+ *   dates of that year, no repeats, no day in both lists, make-up working
+ *   days on a Saturday or Sunday, and at least CAL_MIN_WORKDAYS working
+ *   days left in the year.
+ */
+bool fsm_open_request_body_valid(const void *body, size_t len, char *msg,
+                                 char *field);
+bool fsm_open_decide_body_valid(const void *body, size_t len, char *msg,
+                                char *field);
+bool fsm_calendar_body_valid(int32_t year, const void *body, size_t len,
+                             char *msg, char *field);
+
+/*
+ * Check a --holidays file: a JSON object whose keys are years and whose
+ * values are calendars as PUT /v1/calendar/{year} takes them, e.g.
+ * {"2027": {"holidays": ["2027-01-01"], "workdays": ["2027-02-07"]}}, at
+ * most 100 years. PC_OK with its canonical form (lists sorted) appended
+ * to `canon` (what genesis carries); PC_EINVAL with the first problem in
+ * `errmsg` (PC_ERRMSG_SIZE), naming the place ("2027".workdays[0]: ...);
+ * PC_ENOMEM.
+ */
+int fsm_holidays_check(const void *text, size_t len, struct pc_buf *canon,
+                       char *errmsg);
+/* ---- objections and redaction (rules_objections.c) -------------------- */
+
+enum fsm_objection_kind {
+    FSM_OBJECTION_ERROR = 0,
+    FSM_OBJECTION_OMISSION,
+    FSM_OBJECTION_PERSONAL_INFORMATION,
+    FSM_OBJECTION_TRADE_SECRET,
+};
+
+/* open -> accepted -> resolved, or open -> rejected (docs/rules.md). */
+enum fsm_objection_status {
+    FSM_OBJECTION_OPEN = 0,
+    FSM_OBJECTION_ACCEPTED,
+    FSM_OBJECTION_REJECTED,
+    FSM_OBJECTION_RESOLVED,
+};
+
+/* An objection's current state, derived from its OBJECTION facts (the whole
+ * object is the payload of the fact at `rev`). */
+struct fsm_objection {
+    char *id;    /* "ob-<first_rev>" */
+    char *entry; /* the entry it names */
+    char *key;   /* the record key it names (maybe a missing one) */
+    char *filer; /* the principal who filed it */
+    enum fsm_objection_kind kind;
+    enum fsm_objection_status status;
+    uint64_t first_rev; /* revision of version 1 */
+    uint64_t rev;       /* revision of the current version */
+};
+
+/* The objection `id`, or NULL. */
+const struct fsm_objection *fsm_objection(const struct fsm *f, const char *id);
+
+/*
+ * Every objection in the order of creation (`*out` borrows fsm memory valid
+ * until the next apply or restore): listings page over it.
+ */
+size_t fsm_objections(const struct fsm *f,
+                      const struct fsm_objection *const **out);
+
+/*
+ * Whether `p` may see objection `o` (GET /v1/objections): its filer, any
+ * principal of the entry's provider org, an authority whose scope holds the
+ * entry, and auditors. `sees_existence` (may be NULL) is set for those
+ * who may also see whether the named record existed when it was filed
+ * (all of them but the filer from outside the provider org: no existence
+ * oracle for record keys, docs/rules.md).
+ */
+bool fsm_objection_visible(const struct fsm *f, const struct fsm_principal *p,
+                           const struct fsm_objection *o, bool *sees_existence);
+
+/*
+ * Objections of entry `entry` not yet settled (open or accepted), for the
+ * quality report: a counter maintained in apply, O(1).
+ */
+uint64_t fsm_objections_open(const struct fsm *f, const char *entry);
+
+/*
+ * The accepted, unresolved objections on record (`entry`, `key`): the
+ * record is disputed while there is one. Writes up to `max` of them into
+ * `out` in the order of creation and returns how many there are.
+ */
+size_t fsm_record_disputes(const struct fsm *f, struct pc_slice entry,
+                           struct pc_slice key,
+                           const struct fsm_objection **out, size_t max);
+
+/*
+ * Revisions of the ledger's redaction facts, oldest first (`*revs`
+ * borrows fsm memory valid until the next apply or restore).
+ */
+size_t fsm_redactions(const struct fsm *f, const uint64_t **revs);
+
+/*
+ * Check an objection-filing body {"entry", "key", "kind", "description"}:
+ * false with a message (200 bytes) and the field (FSM_FIELD_LEN) on error.
+ */
+bool fsm_objection_body_valid(const void *body, size_t len, char *msg,
+                              char *field);
+/* A decision body {"decision": "accept"|"reject", "reason"}: the same. */
+bool fsm_objection_decision_valid(const void *body, size_t len, char *msg,
+                                  char *field);
+/* A redaction body {"objection", "reason"}: the same. */
+bool fsm_redaction_body_valid(const void *body, size_t len, char *msg,
+                              char *field);
+/* A server-assigned objection id: "ob-" and a revision (1-19 digits, no
+ * leading zero). */
+bool fsm_objection_id_valid(const char *s, size_t len);
+
 #endif

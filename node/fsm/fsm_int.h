@@ -28,6 +28,9 @@ struct fsm {
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
     struct fsm_share *share;  /* requests, grants, counters (rules_share.c) */
+    struct fsm_open *open;    /* open requests, calendars (rules_open.c) */
+    struct fsm_objections
+        *obj; /* objections, redactions (rules_objections.c) */
     struct fsm_result *results;
     size_t n_results, cap_results;
     const char **org_ids; /* sorted cache for listings */
@@ -178,6 +181,57 @@ int fsm_audit_apply_doc(struct fsm_ctx *c);
 
 /* The operator's cluster operations (rules_ops.c). */
 int fsm_rules_ops(struct fsm_ctx *c, const struct fsm_principal *actor);
+
+/* Open data (rules_open.c): requests, decisions, calendars. The state
+ * lives behind `f->open`; fsm_open_clear empties it for a rebuild. */
+struct fsm_open *fsm_open_new(void);
+void fsm_open_clear(struct fsm_open *o);
+void fsm_open_free(struct fsm_open *o);
+int fsm_rules_open(struct fsm_ctx *c, const struct fsm_principal *actor);
+/* Derive an OPEN_REQUEST or CALENDAR fact. */
+int fsm_derive_open(struct fsm *f, const struct fact *fact,
+                    const struct jcs_val *payload);
+/* Genesis's "calendar" member (a --holidays file): PC_OK when valid,
+ * PC_EINVAL, PC_ENOMEM; then append its CALENDAR facts, years ascending. */
+int fsm_open_genesis_check(const struct jcs_val *cal);
+int fsm_open_genesis_calendars(struct fsm_ctx *c, const struct jcs_val *cal);
+/*
+ * Objections and redaction (rules_objections.c): the commands
+ * objection.file, objection.decide and record.redact; the derived state
+ * (struct fsm_objections: objections by id and in order of creation,
+ * per-entry counts of unsettled ones, per-record lists, the redaction
+ * facts), created by fsm_objections_new and emptied on a rebuild.
+ */
+struct fsm_objections;
+int fsm_rules_objections(struct fsm_ctx *c, const struct fsm_principal *actor);
+int fsm_objections_new(struct fsm_objections **out);
+void fsm_objections_free(struct fsm_objections *o);
+void fsm_objections_clear(struct fsm_objections *o);
+int fsm_derive_objection(struct fsm *f, const struct fact *fact,
+                         const struct jcs_val *payload);
+int fsm_derive_redaction(struct fsm *f, const struct fact *fact,
+                         const struct jcs_val *payload);
+/* After a rebuild: drop the document of every version a redaction fact
+ * names (a no-op for those a snapshot already holds redacted). */
+void fsm_redactions_reapply(struct fsm *f);
+/* The documents this entry's redactions drop, once it applied whole:
+ * deferred so that a failed entry, undone and applied again, never loses
+ * a document without its redaction fact. Called by fsm_apply. */
+void fsm_redactions_commit(struct fsm *f);
+void fsm_redactions_forget(struct fsm *f);
+/*
+ * Whether objection `id` (`len` bytes) is accepted and names record
+ * (`e`, `key`); with `missing` (the record has no version) only an
+ * omission may: it lets a correction create the record.
+ */
+bool fsm_objection_accepted(const struct fsm *f, const char *id, size_t len,
+                            const struct fsm_entry *e, struct pc_slice key,
+                            bool missing);
+/* Append the next version of accepted objection `id`: resolved by `op`
+ * ("correct") at record version `version`, fact `revision`. PC_OK,
+ * PC_ENOMEM, PC_EINVAL. */
+int fsm_objection_resolve(struct fsm_ctx *c, const char *id, size_t len,
+                          const char *op, uint64_t revision, uint64_t version);
 
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);

@@ -1149,6 +1149,32 @@ check_provider_scope(struct fsm_ctx *c, const struct fsm_principal *actor,
     return 0;
 }
 
+/*
+ * Article 23: only the provider org sets an entry's open class, so data an
+ * org did not collect never enters its open list. An editor outside the
+ * provider org (a city authority writing its supplementary catalog) keeps
+ * the class of the current version `e`, `none` for a new entry: 403
+ * otherwise. Returns 0 or the status it refused with (`*rc` set).
+ */
+static int
+check_open_class(struct fsm_ctx *c, const struct fsm_principal *actor,
+                 const struct jcs_val *o, const struct fsm_entry *e,
+                 const char *id, int *rc)
+{
+    enum fsm_class keep = e == NULL ? FSM_CLASS_NONE : e->open;
+
+    if ((actor->org != NULL &&
+         strcmp(actor->org, str_or_empty(o, "provider")) == 0) ||
+        class_of(o, "open") == keep) {
+        return 0;
+    }
+    *rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+                     "only the provider org sets the open class (article "
+                     "23): \"open.class\" must stay \"%s\"",
+                     class_names[keep]);
+    return 403;
+}
+
 static int
 entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
@@ -1169,7 +1195,8 @@ entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     }
     o = jcs_root(od);
     id = str_or_empty(o, "id");
-    if (check_provider_scope(c, actor, o, id, &rc) != 0) {
+    if (check_provider_scope(c, actor, o, id, &rc) != 0 ||
+        check_open_class(c, actor, o, NULL, id, &rc) != 0) {
         jcs_doc_free(od);
         return rc;
     }
@@ -1367,7 +1394,8 @@ entry_update(struct fsm_ctx *c, const struct fsm_principal *actor)
                         "only the provider side edits entry \"%s\"", e->id);
         goto out;
     }
-    if (check_provider_scope(c, actor, o, e->id, &rc) != 0) {
+    if (check_provider_scope(c, actor, o, e->id, &rc) != 0 ||
+        check_open_class(c, actor, o, e, e->id, &rc) != 0) {
         goto out;
     }
     if (if_match <= 0) {

@@ -205,6 +205,8 @@ fsm_success_status(uint32_t type)
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
     case CMD_SHARE_REQUEST:
+    case CMD_OPEN_REQUEST:
+    case CMD_OBJECTION_FILE:
         return 201;
     default:
         return 200;
@@ -275,6 +277,7 @@ hex_hash_ok(const char *s, size_t len)
 static int
 genesis(struct fsm_ctx *c)
 {
+    const struct jcs_val *cal;
     struct jcs_writer w;
     struct pc_buf p;
     struct jcs_doc *x;
@@ -295,7 +298,15 @@ genesis(struct fsm_ctx *c)
     }
     cid = fsm_get_str(root_of(x), "cluster_id", &cid_len);
     th = fsm_get_str(root_of(x), "token_hash", &th_len);
-    if (cid == NULL || cid_len != 32 || !hex_hash_ok(th, th_len)) {
+    /* A --holidays file's calendars, checked by the node before. */
+    cal = fsm_get(root_of(x), "calendar");
+    rc = cal == NULL ? PC_OK : fsm_open_genesis_check(cal);
+    if (rc == PC_ENOMEM) {
+        jcs_doc_free(x);
+        return rc;
+    }
+    if (cid == NULL || cid_len != 32 || !hex_hash_ok(th, th_len) ||
+        rc != PC_OK) {
         jcs_doc_free(x);
         c->status = 400;
         snprintf(c->code, sizeof(c->code), "bad_request");
@@ -339,6 +350,9 @@ genesis(struct fsm_ctx *c)
         jcs_w_strn(&w, th, th_len);
         jcs_w_obj_end(&w);
         rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice("admin"), &w);
+    }
+    if (rc == PC_OK && cal != NULL) {
+        rc = fsm_open_genesis_calendars(c, cal);
     }
     pc_buf_release(&p);
     jcs_doc_free(x);
@@ -837,6 +851,14 @@ fsm_rules_apply(struct fsm_ctx *c)
     case CMD_SHARE_DECIDE:
     case CMD_GRANT_REVOKE:
         return fsm_rules_share(c, actor);
+    case CMD_OPEN_REQUEST:
+    case CMD_OPEN_DECIDE:
+    case CMD_CALENDAR_SET:
+        return fsm_rules_open(c, actor);
+    case CMD_OBJECTION_FILE:
+    case CMD_OBJECTION_DECIDE:
+    case CMD_RECORD_REDACT:
+        return fsm_rules_objections(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

@@ -579,8 +579,8 @@ fsm_batch_release(struct fsm_batch *b)
 
 /*
  * Whether an active grant lets `p` read `e` (such a read then waits for its
- * audit fact to commit: FSM_READ_GRANTED), filling `via`. Share grants are
- * rules_share.c's; open requests are a later piece of work.
+ * audit fact to commit: FSM_READ_GRANTED), filling `via`: a share grant
+ * (rules_share.c) or an approved open request (rules_open.c).
  */
 static bool
 share_grant_active(const struct fsm *f, const struct fsm_principal *p,
@@ -593,8 +593,17 @@ static bool
 open_grant_active(const struct fsm *f, const struct fsm_principal *p,
                   const struct fsm_entry *e, struct fsm_read_via *via)
 {
-    (void)f, (void)p, (void)e, (void)via;
-    return false;
+    const char *id = fsm_open_grant(f, p, e);
+
+    if (id == NULL) {
+        return false;
+    }
+    if (via != NULL) {
+        snprintf(via->id, sizeof(via->id), "%s", id);
+        via->fields = NULL;
+        via->n_fields = 0;
+    }
+    return true;
 }
 
 enum fsm_read_access
@@ -700,16 +709,19 @@ split_target(struct pc_slice t, struct pc_slice *entry, struct pc_slice *key)
 }
 
 /*
- * Whether objection `obj` is accepted and names this record. Objections are
- * a later issue; until they exist none is, so a correction citing one is
- * refused and an authority cannot correct.
+ * Whether objection `obj` (a string) is accepted and names this record
+ * (rules_objections.c); with `missing` (the record has no version yet),
+ * only an accepted omission does: a correction citing it creates the
+ * record.
  */
 static bool
 objection_accepted(const struct fsm *f, const struct jcs_val *obj,
-                   const struct fsm_entry *e, struct pc_slice key)
+                   const struct fsm_entry *e, struct pc_slice key, bool missing)
 {
-    (void)f, (void)obj, (void)e, (void)key;
-    return false;
+    size_t len;
+    const char *id = obj != NULL ? jcs_string(obj, &len) : NULL;
+
+    return id != NULL && fsm_objection_accepted(f, id, len, e, key, missing);
 }
 
 /* A `provider` of the entry's provider org. */
@@ -757,7 +769,7 @@ writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
     }
     if (!provider_of(actor, e) &&
         !(objection != NULL && fsm_entry_authority(c->f, actor, e) &&
-          objection_accepted(c->f, objection, e, key))) {
+          objection_accepted(c->f, objection, e, key, false))) {
         return fsm_reject_detail(
             c, 403, "forbidden", eid, key, NULL,
             "writing records of \"%s\" needs role provider in org "
@@ -1525,13 +1537,15 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         /* refused, or rc says why */
     } else if ((rc = record_state(c->f, entry, key, &st)) != PC_OK) {
         /* rc says why */
-    } else if (st.version == 0) {
+    } else if (st.version == 0 &&
+               !objection_accepted(c->f, obj, e, key, true)) {
+        /* Only an accepted omission lets a correction create a record. */
         rc = fsm_reject_detail(c, 404, "not_found", entry, key, NULL,
                                "no such record");
     } else if (x.if_match > 0 && x.if_match != st.version) {
         rc = conflict(c, entry, key, -1, st.version,
                       "If-Match names a version that is not current");
-    } else if (obj != NULL && !objection_accepted(c->f, obj, e, key)) {
+    } else if (obj != NULL && !objection_accepted(c->f, obj, e, key, false)) {
         rc = field_reject(c, 409, entry, key, "objection",
                           "the objection is not an accepted objection on "
                           "this record");
@@ -1542,6 +1556,12 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = emit_version(c, entry, key, "correct", actor->org, reason, obj,
                           st.retired, x.salt,
                           &(struct pc_slice){ canon.data, canon.len });
+        if (rc == PC_OK && obj != NULL) {
+            /* The correction resolves the objection it names, citing the
+             * correcting version. */
+            rc = fsm_objection_resolve(c, os, olen, "correct",
+                                       led_count(c->f->led), st.version + 1);
+        }
     }
     pc_buf_release(&canon);
     jcs_doc_free(d);

@@ -11,12 +11,17 @@
 #include "node/raft/clu.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <raft/uv.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
@@ -44,8 +49,30 @@ struct clu {
     uint64_t start_index; /* last log index at start: later ones are live */
     int64_t live_time;    /* ledger time after the last live entry (0: none) */
     uint64_t live_mono;   /* uv_now() when it applied */
+    uint64_t catch_up_ms; /* raft's snapshot and catch-up limits, as set */
+    uint64_t catch_up_base_ms; /* CLU_CATCH_UP_BASE_MS, or the test's */
+    uint64_t joining;          /* the id clu_add works on until its cb, or 0 */
+    /* Redactions' forced compactions (rfsm_purge_start). */
+    char *raft_dir;
+    char *purge_file;       /* exists while one is not done; NULL: none */
+    unsigned purge_retries; /* checks in a row that found files left */
+    uint64_t purges_checked;
+    uint64_t nudge_until; /* uv_now() before which a leader nudges */
+    uint64_t nudge_index; /* raft's last index after the last nudge */
+    uint64_t nudges;      /* empty entries appended */
+    bool nudge_in_flight;
+    bool nudge_leader; /* leader at the last tick */
     char errmsg[PC_ERRMSG_SIZE];
 };
+
+/* How long a leader keeps the log moving for other nodes' compactions. */
+#define PURGE_NUDGE_MS 20000
+/* A redaction this recent (ledger time) when a node takes over may have
+ * left other nodes mid-compaction. */
+#define PURGE_RECENT_MS (24 * 3600 * 1000LL)
+/* Compactions started again in a row when files remain, before giving up
+ * until the next start (the file stays). */
+#define PURGE_RETRIES 3
 
 struct clu_req {
     union {
@@ -137,6 +164,8 @@ no_delay(struct uv_stream_s *stream)
     }
 }
 
+static bool recent_redaction(struct clu *c);
+
 static void
 accepted(struct raft_uv_transport *t, raft_id id, const char *address,
          struct uv_stream_s *stream)
@@ -144,6 +173,11 @@ accepted(struct raft_uv_transport *t, raft_id id, const char *address,
     struct clu *c = clu_of(t);
 
     no_delay(stream);
+    /* A peer (re)connecting may have restarted mid-way through a
+     * redaction's compaction: a leader keeps the log moving a while. */
+    if (recent_redaction(c)) {
+        c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    }
     c->accept_cb(t, id, address, stream);
 }
 
@@ -154,6 +188,46 @@ listen_nodelay(struct raft_uv_transport *t, raft_uv_accept_cb cb)
 
     c->accept_cb = cb;
     return c->tcp_listen(t, accepted);
+}
+
+/*
+ * raft_start answers a --peer port it cannot listen on with a bare I/O
+ * error and no message: bind a socket of our own to `address` to name the
+ * reason (a busy port). NULL when the probe succeeds or cannot tell.
+ */
+static const char *
+listen_failure(const char *address, char *buf, size_t size)
+{
+    const char *colon = strrchr(address, ':');
+    struct sockaddr_in sa;
+    char host[64];
+    int fd, one = 1, e = 0;
+
+    if (colon == NULL || (size_t)(colon - address) >= sizeof(host)) {
+        return NULL;
+    }
+    memcpy(host, address, (size_t)(colon - address));
+    host[colon - address] = '\0';
+    if (uv_ip4_addr(host, atoi(colon + 1), &sa) != 0) {
+        return NULL;
+    }
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return NULL;
+    }
+    /* As libuv binds: a port in TIME_WAIT is not busy. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        listen(fd, 1) != 0) {
+        e = errno;
+    }
+    close(fd);
+    if (e == 0) {
+        return NULL;
+    }
+    snprintf(buf, size, "listen on %s: %s", address,
+             uv_strerror(uv_translate_sys_error(e)));
+    return buf;
 }
 
 /*
@@ -182,13 +256,212 @@ connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
     return c->tcp_connect(t, req, id, address, connected);
 }
 
+/* ---- redactions' compactions ---------------------------------------- */
+
+/* fsync the directory holding `path`. */
+static void
+sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    int fd;
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Create the purge file (durably: it must outlive a crash mid-way). */
+static void
+purge_file_write(struct clu *c)
+{
+    static const char text[] =
+        "a redaction's compaction is not finished: provcat-node compacts "
+        "again when it starts\n";
+    int fd;
+
+    if (c->purge_file == NULL) {
+        return;
+    }
+    fd = open(c->purge_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, sizeof(text) - 1) < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "provcat-node: write '%s': %s\n", c->purge_file,
+                strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    sync_parent(c->purge_file);
+}
+
+/*
+ * Whether raft's directory still holds a snapshot below index `bound` or
+ * a closed log segment that starts at or below it (file names say:
+ * snapshot-TERM-INDEX-TIME[.meta], FIRST-LAST; open segments hold only
+ * entries appended after the last snapshot began). True when it cannot
+ * tell.
+ */
+static bool
+raft_dir_holds_before(const char *dir, uint64_t bound)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool held = false;
+
+    if (d == NULL) {
+        return true;
+    }
+    while (!held && (e = readdir(d)) != NULL) {
+        unsigned long long a, b, t;
+        int len = 0;
+
+        if (sscanf(e->d_name, "snapshot-%llu-%llu-%llu%n", &t, &b, &a, &len) ==
+                3 &&
+            len > 0) {
+            held = b < bound;
+        } else if (strlen(e->d_name) == 33 && e->d_name[16] == '-' &&
+                   sscanf(e->d_name, "%llu-%llu", &a, &b) == 2) {
+            held = a <= bound;
+        }
+    }
+    closedir(d);
+    return held;
+}
+
+/*
+ * rfsm's hook: a compaction starts (write the purge file first) or its
+ * second snapshot is written (check the files, then remove the purge
+ * file, or start over). A leader keeps the log moving meanwhile.
+ */
+static void
+purge_changed(void *arg, bool done, uint64_t bound)
+{
+    struct clu *c = arg;
+
+    c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    if (!done) {
+        purge_file_write(c);
+        return;
+    }
+    if (c->closing) {
+        return; /* raft gave the snapshot up: the file stays */
+    }
+    if (raft_dir_holds_before(c->raft_dir, bound)) {
+        /* UNTESTED: raft gave the second snapshot's put up (out of
+         * memory) after finalize, or deleted less than it should. */
+        if (c->purge_retries++ < PURGE_RETRIES) {
+            rfsm_purge_start(&c->rfsm);
+        } else {
+            fprintf(stderr,
+                    "provcat-node: a redaction's compaction left files from "
+                    "before raft index %llu in '%s'; it runs again at the "
+                    "next start\n",
+                    (unsigned long long)bound, c->raft_dir);
+        }
+        return;
+    }
+    c->purge_retries = 0;
+    c->purges_checked++;
+    if (c->purge_file != NULL && unlink(c->purge_file) == 0) {
+        sync_parent(c->purge_file);
+    }
+}
+
+/* Whether the ledger's last redaction is recent (ledger time). */
+static bool
+recent_redaction(struct clu *c)
+{
+    const struct led *l = fsm_led(c->fsm);
+    const uint64_t *revs;
+    size_t n = fsm_redactions(c->fsm, &revs);
+    struct fact f;
+
+    return n > 0 && led_get(l, revs[n - 1], &f) == PC_OK &&
+           f.time_ms + PURGE_RECENT_MS >= led_time(l);
+}
+
+static void
+nudge_done(void *arg, int rc)
+{
+    struct clu *c = arg;
+
+    (void)rc;
+    c->nudge_in_flight = false;
+}
+
+/* See clu_tick. */
+static void
+nudge(struct clu *c)
+{
+    uint64_t now = uv_now(c->loop), last = raft_last_index(&c->raft);
+    bool leader = raft_state(&c->raft) == RAFT_LEADER;
+
+    if (leader && !c->nudge_leader && recent_redaction(c)) {
+        c->nudge_until = now + PURGE_NUDGE_MS;
+    }
+    c->nudge_leader = leader;
+    if (c->rfsm.purge != RFSM_PURGE_NONE) {
+        c->nudge_until = now + PURGE_NUDGE_MS;
+    }
+    if (!leader || now >= c->nudge_until || c->nudge_in_flight ||
+        last != c->nudge_index) {
+        c->nudge_index = last; /* moving, or not ours to move */
+        return;
+    }
+    if (clu_barrier(c, nudge_done, c) == PC_OK) {
+        c->nudge_in_flight = true;
+        c->nudges++;
+        c->nudge_index = raft_last_index(&c->raft);
+    }
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
+
+/*
+ * How long raft waits for a snapshot to be installed, and for a joining
+ * node's first catch-up round, which is that snapshot: 30 s, plus 1 s per
+ * CLU_CATCH_UP_BYTES of the ledger's raw bytes (encodings and documents),
+ * what the joiner receives, writes and decodes on its loop (decoding takes
+ * ~1 s of CPU per 100 MB of them: a 10x margin; docs/bench.md). With a
+ * fixed 30 s a node joining a ledger of a few million records was given up
+ * on while it decoded, and a node given up on stays a spare, to which raft
+ * sends no new entries. Retuned as the ledger grows (clu_tick).
+ */
+#define CLU_CATCH_UP_BASE_MS 30000
+#define CLU_CATCH_UP_BYTES   (10u << 20)
+
+static void
+catch_up_limits(struct clu *c)
+{
+    struct led_mem m;
+    uint64_t ms;
+
+    led_mem(fsm_led(c->fsm), &m);
+    ms = c->catch_up_base_ms +
+         (uint64_t)(m.enc + m.doc_raw) / (CLU_CATCH_UP_BYTES / 1000);
+    ms = ms > 24u * 3600 * 1000 ? 24u * 3600 * 1000 : ms;
+    if (ms != c->catch_up_ms) {
+        c->catch_up_ms = ms;
+        /* Never below the 60 s it has always had. */
+        raft_set_install_snapshot_timeout(&c->raft,
+                                          (unsigned)(ms > 60000 ? ms : 60000));
+        raft_set_max_catch_up_round_duration(&c->raft, (unsigned)ms);
+    }
+}
 
 int
 clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
           clu_fatal_cb fatal, void *fatal_arg, struct clu **out, char *errmsg)
 {
     struct clu *c;
+    const char *test_ms;
     int rv;
 
     if (o->heartbeat_ms == 0 || o->heartbeat_ms >= o->election_ms) {
@@ -206,9 +479,19 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     }
     c->loop = loop;
     c->fsm = fsm;
+    c->raft_dir = pc_strdup(o->raft_dir);
+    c->purge_file = o->purge_file != NULL ? pc_strdup(o->purge_file) : NULL;
+    if (c->raft_dir == NULL || (o->purge_file != NULL && !c->purge_file)) {
+        pc_free(c->raft_dir);
+        pc_free(c->purge_file);
+        pc_free(c);
+        return PC_ENOMEM;
+    }
     rfsm_init(&c->rfsm, fsm, fatal, fatal_arg);
     c->rfsm.applied = applied_cb;
     c->rfsm.applied_arg = c;
+    c->rfsm.purge_cb = purge_changed;
+    c->rfsm.purge_arg = c;
     pc_map_init(&c->pending);
 
 #if PC_RAFT_HAS_017
@@ -252,9 +535,13 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     rfsm_snapshot_policy(&c->rfsm, o->raft_log_budget, o->snapshot_threshold,
                          o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
     c->rfsm.cache_limit = o->snapshot_cache;
-    raft_set_install_snapshot_timeout(&c->raft, 60000);
     raft_set_max_catch_up_rounds(&c->raft, 50);
-    raft_set_max_catch_up_round_duration(&c->raft, 30000);
+    /* Tests only: a joiner given up on within a second. */
+    test_ms = getenv("PROVCAT_TEST_CATCH_UP_BASE_MS");
+    c->catch_up_base_ms = test_ms != NULL && atoi(test_ms) > 0
+                              ? (uint64_t)atoi(test_ms)
+                              : CLU_CATCH_UP_BASE_MS;
+    catch_up_limits(c);
 #if RAFT_VERSION_NUMBER >= 1701
     raft_set_max_inflight_entries(&c->raft, o->max_inflight);
 #endif
@@ -288,10 +575,21 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     }
     rv = raft_start(&c->raft);
     if (rv != 0) {
-        pc_errmsgf(errmsg, PC_EIO, "raft start: %s", raft_errmsg(&c->raft));
+        char why[128];
+        const char *msg = raft_errmsg(&c->raft);
+
+        if (*msg == '\0') {
+            msg = listen_failure(o->address, why, sizeof(why));
+        }
+        pc_errmsgf(errmsg, PC_EIO, "raft start: %s",
+                   msg != NULL ? msg : raft_strerror(rv));
         goto err_raft;
     }
     c->start_index = raft_last_index(&c->raft);
+    if (c->purge_file != NULL && access(c->purge_file, F_OK) == 0) {
+        /* Stopped before a redaction's compaction was done. */
+        rfsm_purge_start(&c->rfsm);
+    }
     *out = c;
     return PC_OK;
 
@@ -303,6 +601,8 @@ err_raft:
     return PC_EIO;
 err_transport:
     raft_uv_tcp_close(&c->transport);
+    pc_free(c->raft_dir);
+    pc_free(c->purge_file);
     pc_free(c);
     return PC_EIO;
 }
@@ -318,6 +618,8 @@ close_cb(struct raft *r)
     raft_uv_tcp_close(&c->transport);
     rfsm_release(&c->rfsm);
     pc_map_release(&c->pending);
+    pc_free(c->raft_dir);
+    pc_free(c->purge_file);
     pc_free(c);
     if (cb != NULL) {
         cb(arg);
@@ -521,6 +823,8 @@ clu_tick(struct clu *c)
 {
     if (!c->closing) {
         rfsm_retune(&c->rfsm);
+        catch_up_limits(c);
+        nudge(c);
     }
 }
 
@@ -548,6 +852,7 @@ clu_members(struct clu *c, struct clu_member *out, size_t max)
             }
         }
         out[n].match_index = match;
+        out[n].joining = leader && c->joining == s->id;
         n++;
     }
     return n;
@@ -569,6 +874,9 @@ change_done(struct raft_change *req, int status)
             return;
         }
         status = rv;
+    }
+    if (q->c->joining == q->id) {
+        q->c->joining = 0;
     }
     if (q->cb != NULL) {
         ((clu_change_cb)q->cb)(q->arg, from_raft(status));
@@ -600,12 +908,31 @@ clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
     if (q == NULL) {
         return PC_ENOMEM;
     }
+    catch_up_limits(c);
     q->promote = true;
+    for (unsigned i = 0; i < c->raft.configuration.n; i++) {
+        const struct raft_server *s = &c->raft.configuration.servers[i];
+        if (s->id == id && s->role != RAFT_VOTER &&
+            strcmp(s->address, address) == 0) {
+            /* Added before, and its promotion given up on (raft leaves it
+             * a spare): adding it again is promoting it again. */
+            q->promote = false;
+            rv = raft_assign(&c->raft, &q->u.change, id, RAFT_VOTER,
+                             change_done);
+            if (rv != 0) {
+                pc_free(q);
+                return from_raft(rv);
+            }
+            c->joining = id;
+            return PC_OK;
+        }
+    }
     rv = raft_add(&c->raft, &q->u.change, id, address, change_done);
     if (rv != 0) {
         pc_free(q);
         return from_raft(rv);
     }
+    c->joining = id;
     return PC_OK;
 }
 
@@ -669,4 +996,10 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->apply_errors = c->rfsm.apply_errors;
     out->snapshot_threshold = c->rfsm.threshold;
     out->snapshot_trailing = c->rfsm.trailing;
+    out->purge_pending =
+        c->rfsm.purge != RFSM_PURGE_NONE ||
+        (c->purge_file != NULL && access(c->purge_file, F_OK) == 0);
+    out->purges_started = c->rfsm.purges_started;
+    out->purges_done = c->purges_checked;
+    out->purge_nudges = c->nudges;
 }

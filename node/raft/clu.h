@@ -38,6 +38,11 @@ struct clu_opts {
     uint64_t raft_log_budget; /* bytes of log between snapshots, 0: off */
     uint64_t snapshot_cache;  /* bytes of cached snapshot frames, 0: none */
     size_t segment_size;
+    /* A file that exists while a redaction's forced compaction is not
+     * done (created before it starts, removed once raft's directory holds
+     * no snapshot or log segment from before it); found at start, the
+     * compaction runs again. NULL: none. */
+    const char *purge_file;
 };
 
 /*
@@ -92,8 +97,17 @@ uint64_t clu_start_index(struct clu *c);
 bool clu_live_time(struct clu *c, int64_t *now_ms);
 /* Whether a leadership transfer is under way. */
 bool clu_transferring(struct clu *c);
-/* Periodic upkeep (the node's watch timer): retune the snapshot threshold,
- * which barriers move without any apply (rfsm_retune). */
+/*
+ * Periodic upkeep (the node's watch timer, every 50 ms): retune the
+ * snapshot threshold, which barriers move without any apply
+ * (rfsm_retune); and, on a leader while a redaction's forced compaction
+ * may be under way on any node (its own, for 20 s after it started or
+ * ended, or after this node took over or a peer connected to it with a
+ * redaction less than a day old in the ledger: that peer may have
+ * restarted mid-way), append an empty entry (a raft barrier) when the log
+ * has not moved since the last call, so that every node reaches the
+ * snapshots the compaction needs on an idle cluster too.
+ */
 void clu_tick(struct clu *c);
 
 struct clu_member {
@@ -101,14 +115,17 @@ struct clu_member {
     const char *address;  /* borrowed until the configuration changes */
     const char *role;     /* voter | standby | spare */
     uint64_t match_index; /* on the leader; 0 elsewhere */
+    bool joining;         /* on the leader: clu_add of it not finished yet
+                           * (catching up, or its promotion uncommitted) */
 };
 /* The current configuration; `*n` members, valid until the next loop turn. */
 size_t clu_members(struct clu *c, struct clu_member *out, size_t max);
 
 typedef void (*clu_change_cb)(void *arg, int rc);
 /* Add `id` at `address` as a spare, then promote it to voter once it has
- * caught up. `cb` fires once at the end. PC_OK, PC_ENOTLEADER, PC_ECONFLICT
- * (a change in flight), PC_EEXIST (duplicate id or address). */
+ * caught up; a spare already at `address` (whose promotion raft gave up
+ * on) is promoted again. `cb` fires once at the end. PC_OK, PC_ENOTLEADER,
+ * PC_ECONFLICT (a change in flight), PC_EEXIST (duplicate id or address). */
 int clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
             void *arg);
 int clu_remove(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
@@ -127,6 +144,10 @@ struct clu_stats {
     uint64_t apply_errors;
     unsigned snapshot_threshold; /* now in force (--raft-log-budget) */
     unsigned snapshot_trailing;
+    bool purge_pending;      /* a redaction's compaction is under way */
+    uint64_t purges_started; /* forced compactions started */
+    uint64_t purges_done;    /* finished, files checked */
+    uint64_t purge_nudges;   /* empty entries appended for them */
 };
 void clu_stats(struct clu *c, struct clu_stats *out);
 

@@ -493,6 +493,9 @@ def test_backup_restore_same_root(c):
         x.start("existing", extra=["--restore", path])
         wait_for(lambda: (x.status() or {}).get("revision", 0) >= rev, 20,
                  "restored node")
+        # Ready: it can judge tokens (until then a token gets 503, retry).
+        wait_for(lambda: x.req("GET", "/readyz").status == 200, 20,
+                 "restored node ready")
         r = x.req("GET", "/v1/ledger?tree_size=%d" % rev, token=c.token)
         assert r.status == 200 and r.json["root"] == root, r
     finally:

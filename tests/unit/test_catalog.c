@@ -94,12 +94,15 @@ create(struct fsmfx *fx, const char *who, const char *id, const char *provider,
 {
     char b[1024], fields[128];
 
-    /* Field names of its own: not a possible duplicate of another entry. */
+    /* Field names of its own: not a possible duplicate of another entry.
+     * City entries stay closed: a city authority writing them may not
+     * open them (article 23, test_catalog_open_class_by_provider_only). */
     snprintf(fields, sizeof(fields),
              "[{\"name\":\"%s\",\"type\":\"string\",\"required\":true}]", id);
     return run(fx, CMD_ENTRY_CREATE, who, NULL,
                body(b, sizeof(b), id, provider, id, scope, "unconditional",
-                    "unconditional", fields),
+                    strncmp(scope, "city:", 5) == 0 ? "none" : "unconditional",
+                    fields),
                NULL)
         .status;
 }
@@ -793,6 +796,44 @@ test_catalog_no_self_review(void **state)
     assert_int_equal(fsm_entry(fx->f, "self")->status, FSM_ENTRY_PUBLISHED);
 }
 
+/* Article 23: only the provider org sets an entry's open class. A city
+ * authority writing its city's supplementary entries keeps the class of
+ * the current version (none for a new entry), a refusal being a 403
+ * rejection fact; the provider org changes it freely. */
+static void
+test_catalog_open_class_by_provider_only(void **state)
+{
+    struct fsmfx *fx = *state;
+    struct fsm_result r;
+    char b[1024];
+
+#define OC(title, open)                                                      \
+    body(b, sizeof(b), "oc", "county", title, "city:cityA", "unconditional", \
+         open, NULL)
+    r = run(fx, CMD_ENTRY_CREATE, "ca", NULL, OC("oc", "conditional"), NULL);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(r.message, "article 23"));
+    assert_null(fsm_entry(fx->f, "oc"));
+    r = run(fx, CMD_ENTRY_CREATE, "ca", NULL, OC("oc", "unconditional"), NULL);
+    assert_int_equal(r.status, 403);
+    assert_int_equal(
+        run(fx, CMD_ENTRY_CREATE, "ca", NULL, OC("oc", "none"), NULL).status,
+        201);
+    assert_int_equal(update(fx, "ca", "oc", OC("oc", "conditional"), 1), 403);
+    assert_int_equal(fsm_entry(fx->f, "oc")->version, 1);
+    assert_int_equal(update(fx, "ca", "oc", OC("oc2", "none"), 1), 200);
+    /* The provider org opens it; the authority may keep that class. */
+    assert_int_equal(update(fx, "cprov", "oc", OC("oc2", "conditional"), 2),
+                     200);
+    assert_int_equal(fsm_entry(fx->f, "oc")->open, FSM_CLASS_CONDITIONAL);
+    assert_int_equal(update(fx, "ca", "oc", OC("oc3", "conditional"), 3), 200);
+    assert_int_equal(update(fx, "ca", "oc", OC("oc4", "none"), 4), 403);
+    assert_int_equal(fsm_entry(fx->f, "oc")->open, FSM_CLASS_CONDITIONAL);
+    assert_int_equal(update(fx, "cprov", "oc", OC("oc4", "none"), 4), 200);
+    assert_int_equal(fsm_entry(fx->f, "oc")->open, FSM_CLASS_NONE);
+#undef OC
+}
+
 /* Visibility: drafts to the provider side and the authority in scope;
  * published to principals; open class not none to the public. */
 static void
@@ -1007,6 +1048,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_catalog_if_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog_no_self_review, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_catalog_open_class_by_provider_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog_visibility, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_catalog_rebuild_same_entries,

@@ -27,13 +27,18 @@
  * the jcs-only apply reproduced. Changed once since, on purpose, by a rules
  * change: a token reissue for a principal the caller neither is nor manages
  * is refused 404 (it may not learn that the principal exists), not 403, so
- * that one rejection fact differs. Any later build must reproduce it; never
+ * that one rejection fact differs. Changed a second time by a rules
+ * change: a city authority writing its city's entries may not set their
+ * open class (article 23: only the provider org does), so e3 is refused
+ * 403 with its conditional open class and created closed; one rejection
+ * fact more, and e3's versions say open class none. Any later build must
+ * reproduce it; never
  * update it to make a change pass: a different root means facts changed,
  * and only a deliberate rules change (named here) may do that.
  */
 #define GOLDEN_ROOT \
-    "49858eefa9050f10873dcae1bf796f3549f0af1339ec29a9e65b8055f27183de"
-#define GOLDEN_FACTS 138
+    "a1bc3531ae162928f91781fda7f225ee94f106329517d5b036ad2bd238815d6d"
+#define GOLDEN_FACTS 139
 
 #define H1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -122,12 +127,13 @@
     "\"update_frequency\":\"monthly\",\"security_level\":4,"          \
     "\"scope\":\"province\"}"
 
-/* A city-scope entry written by the city authority. */
-#define E3_BODY                                                          \
+/* A city-scope entry written by the city authority, which may not open
+ * it (article 23: only the provider org sets the open class). */
+#define E3_BODY(open)                                                    \
     "{\"id\":\"e3\",\"title\":\"Parks\",\"provider\":\"county\","        \
     "\"description\":\"\",\"theme\":\"\",\"keywords\":[],\"fields\":[]," \
     "\"share\":{\"class\":\"conditional\",\"conditions\":\"ask\"},"      \
-    "\"open\":{\"class\":\"conditional\"},\"update_frequency\":"         \
+    "\"open\":{\"class\":\"" open "\"},\"update_frequency\":"            \
     "\"yearly\",\"security_level\":1,\"scope\":\"city:cityA\"}"
 
 /* The record entry: published, records follow its schema. */
@@ -358,7 +364,9 @@ static const struct step steps[] = {
       404 },
 
     /* e3: a city's supplementary catalog. */
-    { CMD_ENTRY_CREATE, "ca", NULL, E3_BODY, NULL, NULL, 201 },
+    { CMD_ENTRY_CREATE, "ca", NULL, E3_BODY("conditional"), NULL, NULL,
+      403 },
+    { CMD_ENTRY_CREATE, "ca", NULL, E3_BODY("none"), NULL, NULL, 201 },
     { CMD_ENTRY_CREATE, "prov", NULL,
       "{\"id\":\"e4\",\"title\":\"t\",\"provider\":\"dept\",\"fields\":[],"
       "\"share\":{\"class\":\"none\",\"basis\":\"b\"},\"open\":"
@@ -614,11 +622,135 @@ test_golden_root(void **state)
     fsmfx_free(fx);
 }
 
+/*
+ * Open data (articles 22-23) has a root of its own: genesis carrying
+ * calendars (a --holidays file), calendars set and refused, open requests
+ * filed, refused, decided out of turn and in turn. First obtained from the
+ * build that introduced these commands; the same rules for changing it.
+ */
+#define GOLDEN_OPEN_ROOT \
+    "be6f887984b7bbcfb8ba65eecc0cd8e9f053d3f5e09e551d690ff8d98d4f3788"
+#define GOLDEN_OPEN_FACTS 25
+
+/* clang-format off */
+static const struct step open_steps[] = {
+    { CMD_ORG_CREATE, "admin", NULL,
+      "{\"id\":\"dept\",\"name\":\"D\\u00e9pt\",\"level\":\"province\","
+      "\"kind\":\"agency\",\"parent\":\"authority\"}", NULL, NULL, 201 },
+    { CMD_PRINCIPAL_CREATE, "admin", NULL,
+      "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}",
+      "{\"token_hash\":\"" H1 "\"}", NULL, 201 },
+    { CMD_PRINCIPAL_CREATE, "admin", NULL, "{\"id\":\"cit\"}",
+      "{\"token_hash\":\"" H2 "\"}", NULL, 201 },
+    { CMD_ENTRY_CREATE, "prov", NULL,
+      "{\"id\":\"c\",\"title\":\"C\",\"provider\":\"dept\",\"fields\":[],"
+      "\"share\":{\"class\":\"conditional\"},\"open\":{\"class\":"
+      "\"conditional\",\"conditions\":\"ask \\u00e9\"},"
+      "\"update_frequency\":\"daily\",\"security_level\":1,"
+      "\"scope\":\"province\"}", NULL, NULL, 201 },
+    { CMD_ENTRY_SUBMIT, "prov", "c", NULL, NULL, NULL, 200 },
+    { CMD_ENTRY_REVIEW, "admin", "c", "{\"decision\":\"approve\"}", NULL,
+      NULL, 200 },
+    /* Calendars. */
+    { CMD_CALENDAR_SET, "admin", "2027",
+      "{\"workdays\":[\"2027-02-20\",\"2027-02-07\"],\"holidays\":"
+      "[\"2027-02-10\",\"2027-02-09\",\"2027-02-08\"]}", NULL, NULL, 200 },
+    { CMD_CALENDAR_SET, "prov", "2027", "{}", NULL, NULL, 403 },
+    { CMD_CALENDAR_SET, "admin", "2027",
+      "{\"workdays\":[\"2027-02-08\"]}", NULL, NULL, 400 },
+    { CMD_CALENDAR_SET, "admin", "1969", "{}", NULL, NULL, 400 },
+    /* Requests: refused, filed (idempotently), decided. */
+    { CMD_OPEN_REQUEST, "cit", NULL,
+      "{\"entry\":\"c\",\"applicant\":\"\\u5f20\\u4e09\","
+      "\"data_type\":\"t\",\"description\":\"\\\"d\\\"\\n\","
+      "\"purpose\":\"p\"}", NULL, "file-1", 201 },
+    { CMD_OPEN_REQUEST, "cit", NULL,
+      "{\"entry\":\"c\",\"applicant\":\"\\u5f20\\u4e09\","
+      "\"data_type\":\"t\",\"description\":\"\\\"d\\\"\\n\","
+      "\"purpose\":\"p\"}", NULL, "file-1", 201 },
+    { CMD_OPEN_REQUEST, "prov", NULL,
+      "{\"entry\":\"c\",\"applicant\":\"a\",\"data_type\":\"t\","
+      "\"description\":\"d\",\"purpose\":\"p\"}", NULL, NULL, 201 },
+    { CMD_OPEN_REQUEST, "cit", NULL,
+      "{\"entry\":\"nope\",\"applicant\":\"a\",\"data_type\":\"t\","
+      "\"description\":\"d\",\"purpose\":\"p\"}", NULL, NULL, 404 },
+    { CMD_OPEN_REQUEST, "cit", NULL, "{\"entry\":\"c\"}", NULL, NULL, 400 },
+    { CMD_OPEN_DECIDE, "cit", "or-16", "{\"decision\":\"approve\"}", NULL,
+      NULL, 403 },
+    { CMD_OPEN_DECIDE, "prov", "or-17", "{\"decision\":\"approve\"}", NULL,
+      NULL, 403 },
+    { CMD_OPEN_DECIDE, "prov", "or-99", "{\"decision\":\"approve\"}", NULL,
+      NULL, 404 },
+    { CMD_OPEN_DECIDE, "prov", "or-16",
+      "{\"decision\":\"approve\",\"reason\":\"ok \\u2713\"}", NULL, NULL,
+      200 },
+    { CMD_OPEN_DECIDE, "prov", "or-16",
+      "{\"decision\":\"reject\",\"reason\":\"late\"}", NULL, NULL, 409 },
+    { CMD_CALENDAR_SET, "admin", "2027", "{\"holidays\":[\"2027-01-01\"]}",
+      NULL, NULL, 200 },
+};
+/* clang-format on */
+
+static void
+test_golden_open(void **state)
+{
+    struct fsmfx *fx = test_calloc(1, sizeof(*fx));
+    uint8_t root[PC_HASH_LEN], again[PC_HASH_LEN];
+    char hex[PC_HASH_HEX_LEN + 1];
+    struct fsmfx twin;
+    struct fsm_result r;
+
+    (void)state;
+    assert_int_equal(fsm_new(&fx->f), PC_OK);
+    fx->now = FSMFX_EPOCH_MS;
+    fx->step_ms = 1000;
+    r = fsmfx_run(fx, CMD_GENESIS, NULL, NULL, NULL,
+                  "{\"calendar\":{\"2026\":{\"holidays\":[\"2026-10-01\","
+                  "\"2026-10-02\"],\"workdays\":[\"2026-09-27\"]},\"2028\":"
+                  "{\"holidays\":[],\"workdays\":[]}},\"cluster_id\":"
+                  "\"00112233445566778899aabbccddeeff\",\"token_hash\":\"" H3
+                  "\"}",
+                  NULL);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(r.n_facts, 5);
+    run_steps(fx, open_steps, sizeof(open_steps) / sizeof(open_steps[0]));
+    led_root(fsm_led(fx->f), root);
+    pc_hex(hex, root, PC_HASH_LEN);
+    if (strcmp(hex, GOLDEN_OPEN_ROOT) != 0 ||
+        led_count(fsm_led(fx->f)) != GOLDEN_OPEN_FACTS) {
+        print_facts(fsm_led(fx->f));
+        fail_msg("root %s over %llu facts; golden %s over %d", hex,
+                 (unsigned long long)led_count(fsm_led(fx->f)),
+                 GOLDEN_OPEN_ROOT, GOLDEN_OPEN_FACTS);
+    }
+    /* Rebuilt from the facts, the state carries on alike. */
+    twin = *fx;
+    twin.f = fsmfx_rebuilt(fx);
+    static const struct step more[] = {
+        { CMD_CALENDAR_SET, "admin", "2026", "{\"workdays\":[\"2026-10-10\"]}",
+          NULL, NULL, 200 },
+        { CMD_OPEN_DECIDE, "prov", "or-16", "{\"decision\":\"approve\"}", NULL,
+          NULL, 409 },
+        { CMD_OPEN_REQUEST, "cit", NULL,
+          "{\"entry\":\"c\",\"applicant\":\"a\",\"data_type\":\"t\","
+          "\"description\":\"d\",\"purpose\":\"p\"}",
+          NULL, NULL, 201 },
+    };
+    run_steps(fx, more, sizeof(more) / sizeof(more[0]));
+    run_steps(&twin, more, sizeof(more) / sizeof(more[0]));
+    led_root(fsm_led(fx->f), root);
+    led_root(fsm_led(twin.f), again);
+    assert_memory_equal(root, again, PC_HASH_LEN);
+    fsm_free(twin.f);
+    fsmfx_free(fx);
+}
+
 int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_root),
+        cmocka_unit_test(test_golden_open),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

@@ -465,8 +465,11 @@ test_snap_rejects_truncation_and_garbage(void **state)
     assert_int_equal(pc_buf_put_u8(&s, 0), PC_OK);
     expect_corrupt(s.data, s.len, "garbage", len);
     assert_int_equal(decode_ways(s.data, s.len, &ok, errmsg), PC_ECORRUPT);
-    assert_string_equal(errmsg,
-                        "snapshot: 1 bytes of garbage after the trailer");
+    char want[96];
+    snprintf(want, sizeof(want),
+             "snapshot: 1 bytes of garbage after the trailer, at byte %zu",
+             len);
+    assert_string_equal(errmsg, want);
     assert_int_equal(pc_buf_reserve(&s, len), PC_OK); /* no self-overlap */
     assert_int_equal(pc_buf_put(&s, s.data, len), PC_OK);
     expect_corrupt(s.data, s.len, "appended snapshot", len);
@@ -617,12 +620,12 @@ test_snap_rejects_rule_breaks(void **state)
     uint64_t swapped[6] = { 1, 3, 2, 4, 5, 6 };
     assert_int_equal(decode_crafted(l, swapped, 6, 6, 6, root, errmsg),
                      PC_ECORRUPT);
-    assert_non_null(strstr(errmsg, "snapshot: fact 2: "));
+    assert_non_null(strstr(errmsg, "snapshot: frame 1 at byte 68: fact 2: "));
 
     /* Fewer and more facts than the header says. */
     assert_int_equal(decode_crafted(l, revs, 5, 6, 6, root, errmsg),
                      PC_ECORRUPT);
-    assert_string_equal(errmsg, "snapshot: 5 facts, header says 6");
+    assert_non_null(strstr(errmsg, ": 5 facts, header says 6"));
     assert_int_equal(decode_crafted(l, revs, 6, 6, 5, root, errmsg),
                      PC_ECORRUPT);
     assert_non_null(strstr(errmsg, "more facts than the header's 5"));
@@ -657,7 +660,8 @@ test_snap_rejects_rule_breaks(void **state)
     craft_frame(&c, raw.data + raw.len - 3, 3, false);
     craft_end(&c, 1, 1, root);
     assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
-    assert_non_null(strstr(errmsg, "snapshot: fact 1 in frame 1"));
+    assert_non_null(strstr(errmsg, "snapshot: frame 1 at byte 68: fact 1 at "
+                                   "raw byte 0: bad or truncated"));
     assert_non_null(strstr(errmsg, "must end inside its frame"));
     pc_buf_release(&c.b);
 
@@ -754,7 +758,7 @@ test_snap_rejects_broken_chain(void **state)
     craft_end(&c, 2, 2, root);
     assert_int_equal(decode_ways(c.b.data, c.b.len, &out, errmsg), PC_ECORRUPT);
     assert_null(out);
-    assert_non_null(strstr(errmsg, "snapshot: fact 2: "));
+    assert_non_null(strstr(errmsg, "snapshot: frame 1 at byte 68: fact 2: "));
     assert_non_null(strstr(errmsg, "prev_hash"));
     pc_buf_release(&c.b);
     pc_buf_release(&raw);
@@ -1416,6 +1420,258 @@ test_snap_parallel_refuses_multi_frame_corruption(void **state)
     led_free(l);
 }
 
+/*
+ * The offsets of the frames of snapshot `s` in `offs` (at most `max`),
+ * then the trailer's; returns how many offsets that is (frames + 1).
+ */
+static size_t
+frame_offsets(const struct pc_buf *s, size_t *offs, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t off = SNAP_HEADER_LEN;;) {
+        uint32_t raw, clen;
+        assert_true(n < max);
+        memcpy(&raw, s->data + off, 4);
+        offs[n++] = off;
+        if (raw == SNAP_TRAILER_MARKER) {
+            return n;
+        }
+        memcpy(&clen, s->data + off + 4, 4);
+        off += SNAP_FRAME_HEADER_LEN + (clen ? clen : raw);
+    }
+}
+
+/*
+ * snap_verify accepts a good snapshot and says what it holds: its counts
+ * equal the ones read fact by fact from the ledger it came from, and the
+ * ledger it keeps on request is that ledger.
+ */
+static void
+test_snap_verify_summarises(void **state)
+{
+    (void)state;
+    char errmsg[PC_ERRMSG_SIZE];
+    uint64_t facts_of[FACT_KIND_MAX] = { 0 }, first_of[FACT_KIND_MAX] = { 0 };
+    uint64_t docs = 0, redacted = 0;
+    uint8_t root[PC_HASH_LEN];
+    struct snap_summary sum;
+    struct snap_damage dmg = { SNAP_PART_FRAME, 7, 7, 7 };
+    struct pc_buf s;
+    struct gen g;
+    struct led *l, *kept = NULL;
+    size_t n_big;
+
+    gen_init(&g, test_seed() + 21);
+    g.doc_max = 8000;
+    g.redact_pct = 10;
+    l = gen_ledger(&g, 3000);
+    pc_buf_init(&s);
+    encode_all(l, &s);
+    for (uint64_t rev = 1; rev <= led_count(l); rev++) {
+        struct fact f;
+        assert_int_equal(led_get(l, rev, &f), PC_OK);
+        facts_of[f.kind]++;
+        first_of[f.kind] += f.version == 1;
+        docs += led_doc_state(l, rev) == LED_DOC_PRESENT;
+        redacted += led_doc_state(l, rev) == LED_DOC_REDACTED;
+    }
+    assert_true(first_of[FACT_ENTRY] > 0 && first_of[FACT_RECORD] > 0);
+    assert_true(facts_of[FACT_RECORD] > first_of[FACT_RECORD]);
+    assert_true(redacted > 0);
+
+    assert_int_equal(snap_verify(s.data, s.len, NULL, &sum, &dmg, errmsg),
+                     PC_OK);
+    assert_int_equal(dmg.frame, 7); /* written only on damage */
+    led_root(l, root);
+    assert_int_equal(sum.bytes, s.len);
+    assert_int_equal(sum.frames, count_frames(&s, &n_big));
+    assert_true(sum.frames >= 3);
+    assert_int_equal(sum.count, led_count(l));
+    assert_int_equal(sum.revision, led_count(l));
+    assert_memory_equal(sum.root, root, PC_HASH_LEN);
+    assert_memory_equal(sum.facts_of, facts_of, sizeof(facts_of));
+    assert_memory_equal(sum.entities_of, first_of, sizeof(first_of));
+    assert_int_equal(sum.documents, docs);
+    assert_int_equal(sum.redacted, redacted);
+
+    assert_int_equal(snap_verify(s.data, s.len, &kept, NULL, NULL, errmsg),
+                     PC_OK);
+    assert_null(ledgers_differ(l, kept));
+    led_free(kept);
+    pc_buf_release(&s);
+    led_free(l);
+}
+
+/*
+ * Verify `len` bytes at `p`, which must be damaged in `part`, frame
+ * `frame`, starting at byte `byte`, at fact `fact`; the message must say
+ * "frame F at byte B" for a frame, `what` in any case. The summary and
+ * the kept ledger stay untouched.
+ */
+static void
+expect_damage(const uint8_t *p, size_t len, enum snap_part part, uint64_t frame,
+              uint64_t byte, uint64_t fact, const char *what)
+{
+    char errmsg[PC_ERRMSG_SIZE] = "", at[64];
+    struct snap_summary sum;
+    struct snap_damage dmg;
+    struct led *kept = (struct led *)&at; /* sentinel: must stay */
+    int rc;
+
+    memset(&sum, 0x5a, sizeof(sum));
+    rc = snap_verify(p, len, &kept, &sum, &dmg, errmsg);
+    if (rc != PC_ECORRUPT || dmg.part != part || dmg.frame != frame ||
+        dmg.byte != byte || dmg.fact != fact || strstr(errmsg, what) == NULL) {
+        fail_msg("%s: rc %s, damage part %d frame %" PRIu64 " byte %" PRIu64
+                 " fact %" PRIu64 " (want %d %" PRIu64 " %" PRIu64 " %" PRIu64
+                 "), \"%s\"",
+                 what, pc_errname(rc), (int)dmg.part, dmg.frame, dmg.byte,
+                 dmg.fact, (int)part, frame, byte, fact, errmsg);
+    }
+    if (part == SNAP_PART_FRAME) {
+        snprintf(at, sizeof(at), "frame %" PRIu64 " at byte %" PRIu64, frame,
+                 byte);
+        if (strstr(errmsg, at) == NULL) {
+            fail_msg("\"%s\" does not name \"%s\"", errmsg, at);
+        }
+    }
+    assert_ptr_equal(kept, (struct led *)&at);
+    assert_int_equal(sum.count, 0x5a5a5a5a5a5a5a5aull);
+}
+
+/*
+ * A damaged snapshot is refused with the place named: a byte flipped in
+ * any frame (its number and where it starts), in the header or the
+ * trailer; a file cut inside a frame, between frames or inside the
+ * trailer; bytes after the trailer; a broken chain (the frame and the
+ * fact); facts rewritten with every checksum (no single place).
+ */
+static void
+test_snap_verify_names_damage(void **state)
+{
+    (void)state;
+    size_t offs[64], n;
+    struct pc_buf s;
+    struct gen g;
+    struct led *l;
+
+    gen_init(&g, test_seed() + 23);
+    g.doc_max = 8000;
+    l = gen_ledger(&g, 3000);
+    pc_buf_init(&s);
+    encode_all(l, &s);
+    n = frame_offsets(&s, offs, 64);
+    assert_true(n >= 4); /* three frames or more, then the trailer */
+    size_t trailer = offs[n - 1];
+
+    for (size_t k = 0; k + 1 < n; k++) {
+        /* A byte in the middle of the frame's stored bytes. */
+        size_t mid = (offs[k] + SNAP_FRAME_HEADER_LEN + offs[k + 1]) / 2;
+        s.data[mid] ^= 0x10;
+        expect_damage(s.data, s.len, SNAP_PART_FRAME, k + 1, offs[k], 0,
+                      "checksum mismatch");
+        s.data[mid] ^= 0x10;
+        /* Its last byte, and the checksum in its header. */
+        s.data[offs[k + 1] - 1] ^= 0x01;
+        expect_damage(s.data, s.len, SNAP_PART_FRAME, k + 1, offs[k], 0,
+                      "checksum mismatch");
+        s.data[offs[k + 1] - 1] ^= 0x01;
+        s.data[offs[k] + 8] ^= 0x80;
+        expect_damage(s.data, s.len, SNAP_PART_FRAME, k + 1, offs[k], 0,
+                      "checksum mismatch");
+        s.data[offs[k] + 8] ^= 0x80;
+        /* Cut inside the frame, and just before it. */
+        expect_damage(s.data, offs[k] + SNAP_FRAME_HEADER_LEN + 5,
+                      SNAP_PART_FRAME, k + 1, offs[k], 0, "truncated");
+        expect_damage(s.data, offs[k], SNAP_PART_FRAME, k + 1, offs[k], 0,
+                      "truncated");
+    }
+
+    /* The header: its root (checksum mismatch), its version field. */
+    s.data[40] ^= 0x01;
+    expect_damage(s.data, s.len, SNAP_PART_HEADER, 0, 0, 0,
+                  "header: checksum mismatch");
+    s.data[40] ^= 0x01;
+    expect_damage(s.data, 30, SNAP_PART_HEADER, 0, 0, 0, "truncated header");
+
+    /* The trailer: each field (its checksum catches them), a cut, more. */
+    for (size_t i = 0; i < SNAP_TRAILER_LEN; i += 7) {
+        s.data[trailer + i] ^= 0x04;
+        expect_damage(s.data, s.len,
+                      i < 4 ? SNAP_PART_FRAME : SNAP_PART_TRAILER,
+                      i < 4 ? n : 0, trailer, 0, i < 4 ? "" : "trailer at");
+        s.data[trailer + i] ^= 0x04;
+    }
+    expect_damage(s.data, s.len - 1, SNAP_PART_TRAILER, 0, trailer, 0,
+                  "trailer at byte");
+    assert_int_equal(pc_buf_put_u8(&s, 0), PC_OK);
+    expect_damage(s.data, s.len, SNAP_PART_TRAILER, 0, s.len - 1, 0,
+                  "garbage after the trailer");
+    s.len--;
+    pc_buf_release(&s);
+
+    led_free(l);
+
+    /* Org "o" version 2 in a second frame, naming a wrong predecessor. */
+    char errmsg[PC_ERRMSG_SIZE];
+    uint8_t root[PC_HASH_LEN], leaf[PC_HASH_LEN];
+    struct pc_buf enc, raw;
+    struct craft c;
+    struct fact f;
+    memset(root, 0, sizeof(root));
+    pc_buf_init(&enc);
+    pc_buf_init(&raw);
+    memset(&f, 0, sizeof(f));
+    f.format = FACT_FORMAT_VERSION;
+    f.kind = FACT_ORG;
+    f.time_ms = 1000;
+    f.principal = PC_SLICE_STR("system");
+    f.request_id = PC_SLICE_STR("r");
+    f.id = PC_SLICE_STR("o");
+    f.payload = PC_SLICE_STR("{}");
+    assert_int_equal(led_new(&l), PC_OK);
+    craft_begin(&c, SNAP_VERSION, 2, 2, root);
+    for (uint64_t rev = 1; rev <= 2; rev++) {
+        f.revision = f.version = rev;
+        f.has_prev = rev > 1;
+        memset(f.prev_hash, 0x42, PC_HASH_LEN);
+        enc.len = raw.len = 0;
+        assert_int_equal(fact_encode(&f, &enc, errmsg), PC_OK);
+        if (rev == 1) {
+            assert_int_equal(led_append(l, &f, NULL, 1, leaf, errmsg), PC_OK);
+        }
+        pc_buf_put_uvarint(&raw, rev);
+        pc_buf_put_lp(&raw, enc.data, enc.len);
+        pc_buf_put_u8(&raw, LED_DOC_NONE);
+        if (rev == 2) {
+            offs[1] = c.b.len;
+        }
+        craft_frame(&c, raw.data, raw.len, false);
+    }
+    craft_end(&c, 2, 2, root); /* the header's root: never reached */
+    expect_damage(c.b.data, c.b.len, SNAP_PART_FRAME, 2, offs[1], 2,
+                  "fact 2: ");
+    expect_damage(c.b.data, c.b.len, SNAP_PART_FRAME, 2, offs[1], 2,
+                  "prev_hash");
+    pc_buf_release(&c.b);
+
+    /* Good facts under a root they do not give: no single place. */
+    uint8_t bad[PC_HASH_LEN];
+    memset(bad, 0x33, PC_HASH_LEN);
+    craft_begin(&c, SNAP_VERSION, 1, 1, bad);
+    raw.len = 0;
+    put_record(&raw, l, 1);
+    craft_frame(&c, raw.data, raw.len, false);
+    craft_end(&c, 1, 1, bad);
+    expect_damage(c.b.data, c.b.len, SNAP_PART_LEDGER, 0, 0, 0,
+                  "differs from the header's");
+    pc_buf_release(&c.b);
+    pc_buf_release(&raw);
+    pc_buf_release(&enc);
+    led_free(l);
+}
+
 static void
 write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
@@ -1508,6 +1764,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_snap_encode_stops_on_write_error),
         cmocka_unit_test(test_snap_multi_frame_roundtrip),
         cmocka_unit_test(test_snap_parallel_refuses_multi_frame_corruption),
+        cmocka_unit_test(test_snap_verify_summarises),
+        cmocka_unit_test(test_snap_verify_names_damage),
     };
 
     if (argc > 1) {

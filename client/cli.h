@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The provcat CLI's internals shared by cli.c (options, output, the small
+ * commands) and cli_data.c (import, export, backup, verify-backup).
+ * Exit codes: 0 done, 1 the operation failed (the server's message on
+ * stderr), 2 usage.
+ */
+#ifndef PC_CLI_H
+#define PC_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/provcat.h"
+
+#define CLI_OK    0
+#define CLI_FAIL  1
+#define CLI_USAGE 2
+
+/* What every command gets: the global settings and its arguments. */
+struct cli {
+    const char *endpoints;
+    const char *token_file;
+    const char *state_file;
+    bool json; /* -o json */
+    long timeout_ms;
+    bool timeout_set;
+    bool stale;
+    struct provcat *c; /* made on first use by cli_client() */
+    const struct cli_cmd *cmd;
+};
+
+typedef int (*cli_fn)(struct cli *g, int argc, char **argv);
+
+struct cli_cmd {
+    const char *name; /* "put", "catalog create", ... */
+    cli_fn fn;
+    const char *usage;   /* after "provcat NAME " */
+    const char *summary; /* one line */
+    const char *help;    /* options, one per line */
+    const char *example;
+};
+
+/* Options of a command: `name` is "--x" (and `alt` "-x" or NULL); `arg`
+ * says whether it takes a value. After cli_parse: `set`, `val`. */
+struct cli_opt {
+    const char *name;
+    const char *alt;
+    bool arg;
+    bool set;
+    const char *val;
+};
+
+/*
+ * Split argv into options (`opts`, NULL-name terminated) and positionals
+ * (`pos`, at most `max_pos`); "--help" prints the command's help and gives
+ * -1 with `*rc` CLI_OK; a bad option or count gives -1 with `*rc`
+ * CLI_USAGE. Returns the number of positionals otherwise.
+ */
+int cli_parse(struct cli *g, int argc, char **argv, struct cli_opt *opts,
+              char **pos, int min_pos, int max_pos, int *rc);
+/* The command's usage line on stderr with `why`; returns CLI_USAGE. */
+int cli_usage(struct cli *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The client, made from the global settings on first use; NULL after
+ * printing why (then return CLI_FAIL or CLI_USAGE as `*rc` says). */
+struct provcat *cli_client(struct cli *g, int *rc);
+/* Print the client's last error ("provcat: what: message"); CLI_FAIL. */
+int cli_fail(struct cli *g);
+/* The client's last error with the HTTP status and API code, if any. */
+void cli_errtext(struct provcat *c, char *buf, size_t cap);
+/* Print a local failure; CLI_FAIL. */
+int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a decimal >= `min`; false if not one. */
+bool cli_u64(const char *s, uint64_t min, uint64_t *out);
+
+/* "ENTRY/KEY" or ENTRY KEY from the positionals. */
+bool cli_entry_key(char **pos, int n, const char **entry, const char **key);
+
+/* Read a whole file ("-" is stdin) into a NUL-terminated buffer. */
+char *cli_read_file(const char *path, size_t *len);
+
+/* Print `json` (server JSON text): as it is with -o json, else as
+ * "member: value" lines. */
+void cli_print_object(struct cli *g, const char *json);
+
+/* A table of rows of strings, printed with aligned columns. */
+struct cli_table {
+    size_t n_cols;
+    size_t n_rows, cap;
+    char **cells; /* row-major, n_cols per row, owned */
+};
+void cli_table_init(struct cli_table *t, size_t n_cols, const char *const *hdr);
+/* Add a row of n_cols strings (copied; NULL shows as "-"). */
+void cli_table_row(struct cli_table *t, const char *const *row);
+void cli_table_print(struct cli_table *t);
+void cli_table_release(struct cli_table *t);
+
+/* A terminal progress line on stderr: [####....] pct, done/total, rate,
+ * ETA; `unit` names what is counted ("records", "bytes"). */
+struct cli_progress {
+    bool on;
+    long long start_ms, last_ms;
+    const char *unit;
+};
+void cli_progress_start(struct cli_progress *p, const char *unit, bool on);
+void cli_progress_show(struct cli_progress *p, uint64_t done, uint64_t total,
+                       bool final);
+long long cli_now_ms(void);
+
+/* Commands of cli_data.c. */
+int cli_import(struct cli *g, int argc, char **argv);
+int cli_export(struct cli *g, int argc, char **argv);
+int cli_backup(struct cli *g, int argc, char **argv);
+int cli_verify_backup(struct cli *g, int argc, char **argv);
+
+#endif

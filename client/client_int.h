@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libprovcat internals shared by its files (never installed, never included
+ * from outside client/): the client struct, the request loop every call
+ * goes through, and small JSON helpers (a validating scanner that gives
+ * raw spans, so documents travel byte for byte, and string escaping).
+ */
+#ifndef PCL_CLIENT_INT_H
+#define PCL_CLIENT_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/provcat.h"
+#include "common/buf.h"
+
+#define PCL_DEFAULT_TIMEOUT_MS 10000
+#define PCL_CONNECT_TIMEOUT_MS                                             \
+    2000                         /* per attempt, so a dead host fails over \
+                                  */
+#define PCL_DOWN_MS         1000 /* an unreachable node is skipped so long */
+#define PCL_MAX_REDIRECTS   5    /* per attempt round */
+#define PCL_BACKOFF_BASE_MS 25
+#define PCL_BACKOFF_CAP_MS  1000
+#define PCL_PAGE_LIMIT      1000
+
+/* One node this client may talk to: an endpoint, or a member learnt from
+ * one. Only these origins ever see the token. */
+struct pcl_node {
+    char *origin;          /* "http://host:port", normalised */
+    bool configured;       /* from the endpoint list */
+    int64_t down_until_ms; /* skipped until then after a failed connect */
+};
+
+/* Request flags. */
+enum {
+    PCL_WRITE = 1u << 0,   /* changes state: goes to the leader */
+    PCL_IDEM = 1u << 1,    /* carries an Idempotency-Key: safe to retry */
+    PCL_READ = 1u << 2,    /* linearizable unless the client reads stale */
+    PCL_LOCAL = 1u << 3,   /* node-local: any node, never redirected */
+    PCL_NO_STALE = 1u << 4 /* a read that never takes consistency=stale */
+};
+
+struct pcl_req {
+    const char *method;
+    const char *path; /* percent-encoded path and query */
+    const char *body; /* NULL: none */
+    size_t body_len;
+    unsigned flags;
+    int64_t if_version; /* PROVCAT_ANY_VERSION, PROVCAT_CREATE_ONLY, n */
+    const char *origin; /* a fixed node: no failover, no redirect */
+    provcat_write_cb sink;
+    provcat_progress_cb progress;
+    void *arg;
+};
+
+struct provcat {
+    struct pcl_node *nodes; /* configured endpoints first */
+    size_t n_nodes, n_configured;
+    const char **origins_view;
+    long leader;   /* index in `nodes` of the leader as last learnt, or -1 */
+    size_t cur;    /* node tried first by requests any node may serve */
+    long answered; /* index of the node that gave the last answer */
+    char *token;
+    long timeout_ms;
+    bool stale;
+    uint64_t min_revision; /* the highest revision this client wrote */
+    uint64_t last_revision;
+    char idem_next[65]; /* a caller's key for the next write, or "" */
+    void *curl;
+
+    /* The answer of the last attempt. */
+    int status;
+    struct pc_buf body;
+    char *location;
+    bool replayed;
+    uint64_t backup_revision;
+    char backup_root[PROVCAT_HASH_HEX_LEN + 1];
+    const struct pcl_req *req; /* the request in flight (streams) */
+    uint64_t delivered;        /* bytes handed to req->sink */
+    bool sink_failed;
+
+    /* The last failure. */
+    struct provcat_error err;
+    char errmsg[PROVCAT_ERRMSG_SIZE];
+    char message[384];
+    char server_code[64];
+    char *err_json, *err_field, *err_key;
+
+    /* Verification state. */
+    char *state_path;
+    bool has_trusted;
+    struct provcat_root trusted;
+};
+
+/*
+ * Send `r` with leader finding, redirects, failover and retries until
+ * `c->timeout_ms`. PROVCAT_OK on a 2xx answer (body in c->body,
+ * NUL-terminated, status in c->status); else the error, recorded in
+ * c->err with `what` as the message's context.
+ */
+int pcl_call(struct provcat *c, const struct pcl_req *r, const char *what);
+
+/* Add the members' client URLs listed in the /v1/status answer `status`
+ * to the known nodes, if a configured endpoint gave it (c->answered). */
+void pcl_learn_members(struct provcat *c, json_t *status);
+
+/* Clear the last error (every public call starts with it). */
+void pcl_reset(struct provcat *c);
+
+/* Record a local failure with its message; returns `rc`. */
+int pcl_fail(struct provcat *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parse c->body as JSON (an object); PROVCAT_EPROTO when it is not. */
+int pcl_body_json(struct provcat *c, json_t **out, const char *what);
+
+/* A malloc'ed copy of string member `name` of `o`, or NULL (absent, null
+ * or not a string). `*rc` becomes PROVCAT_ENOMEM if a copy failed. */
+char *pcl_jstrdup(json_t *o, const char *name, int *rc);
+/* Integer member `name` of `o` (0 when absent or not an integer). */
+uint64_t pcl_juint(json_t *o, const char *name);
+/* Copy hex string member `name` (at most `cap` - 1 chars) into `out`. */
+void pcl_jhex(json_t *o, const char *name, char *out, size_t cap);
+
+/* Append `s` (`len` bytes) as a JSON string. PC_OK or PC_ENOMEM. */
+int pcl_json_str(struct pc_buf *b, const char *s, size_t len);
+/* Append `s` percent-encoded for a path segment or query value. */
+int pcl_url_enc(struct pc_buf *b, const char *s);
+/*
+ * Build "/v1/..." in `b` from a format whose "%s" are segments (encoded)
+ * and "%u" are uint64_t. NUL-terminated. PC_OK or PC_ENOMEM.
+ */
+int pcl_path(struct pc_buf *b, const char *fmt, ...);
+/* Append "?" or "&", then name=value (value encoded). */
+int pcl_query(struct pc_buf *b, const char *name, const char *value);
+int pcl_query_u64(struct pc_buf *b, const char *name, uint64_t value);
+
+/*
+ * Skip one JSON value at `p` (leading whitespace allowed), checking its
+ * syntax: returns the first byte after it, or NULL if malformed or nested
+ * deeper than 64.
+ */
+const char *pcl_json_skip(const char *p, const char *end);
+
+/*
+ * Call `fn` for each member of the object at `p..end` with its name (the
+ * raw bytes between the quotes, escapes included) and its value's raw
+ * span; `fn` returns 0 to go on. Returns 0, the first non-zero from `fn`,
+ * or -1 if the text is not one well-formed object.
+ */
+typedef int (*pcl_member_fn)(void *arg, const char *name, size_t name_len,
+                             const char *val, size_t val_len);
+int pcl_json_members(const char *p, const char *end, pcl_member_fn fn,
+                     void *arg);
+
+/* Unescape the JSON string body `raw` (between the quotes) into a new
+ * NUL-terminated string; NULL on a bad escape or no memory. */
+char *pcl_json_unescape(const char *raw, size_t len);
+/* The same into `out` (room for `len` + 1 bytes); the length written, or
+ * -1 on a bad escape. */
+long pcl_json_unescape_to(const char *raw, size_t len, char *out);
+
+/* A list iterator over `base` (taken over): of record versions when
+ * `records`, else of keys. */
+int pcl_list(struct provcat *c, bool records, struct pc_buf *base,
+             const char *what, struct provcat_iter **out);
+
+/*
+ * Parse a records:batch answer (`len` bytes at `body`, which is scanned in
+ * place) into `*out`. PROVCAT_OK, PROVCAT_EPROTO or PROVCAT_ENOMEM.
+ */
+int pcl_batch_parse(const char *body, size_t len, const char *entry,
+                    bool replayed, struct provcat_batch_result **out);
+
+/* Fill `rec` from the record object `o` whose text is `text..end`. */
+int pcl_record_parse(const char *text, const char *end,
+                     struct provcat_record *rec);
+/* Release what `rec` points to (not `rec` itself). */
+void pcl_record_release(struct provcat_record *rec);
+
+#endif
