@@ -42,6 +42,9 @@
     X(18, AUDIT, "audit")                       \
     X(19, RECORD_BATCH2, "record.batch2")       \
     X(20, OPERATION, "operation")               \
+    X(21, SHARE_REQUEST, "share.request")       \
+    X(22, SHARE_DECIDE, "share.decide")         \
+    X(23, GRANT_REVOKE, "grant.revoke")         \
     X(24, OPEN_REQUEST, "open.request")         \
     X(25, OPEN_DECIDE, "open.decide")           \
     X(26, CALENDAR_SET, "calendar.set")         \

@@ -14,7 +14,7 @@
  *   read.c        linearizable reads, the shared barrier, min_revision
  *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
  *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
- *   open.c objections.c:
+ *   share.c lists.c open.c objections.c:
  *                 one route family each
  */
 #ifndef PC_API_INT_H
@@ -64,6 +64,10 @@ enum api_need {
      * status: what an operator looks at); every other route, /readyz
      * included, answers 503 removed there. */
     API_WHEN_REMOVED = 1 << 7,
+    /* An API_READ of an entry's records (the entry in caps[0]): a
+     * linearizable read through a grant skips the barrier, as its audit
+     * fact linearizes it (api_audit_first). */
+    API_GRANT = 1 << 8,
 };
 
 /*
@@ -271,6 +275,13 @@ typedef void (*api_system_arg_cb)(struct node *n, int rc,
 int api_propose_system_arg(struct node *n, uint32_t type, const char *target,
                            json_t *extra, api_system_arg_cb cb, void *arg);
 
+/* A node-internal command with a `body` (copied; may be NULL) and `extra`
+ * JSON text (may be NULL): what an audit batch of encoding 2 is. On an
+ * error `cb` is not called. */
+int api_propose_system_body(struct node *n, uint32_t type,
+                            const struct pc_slice *body, const char *extra,
+                            api_system_arg_cb cb, void *arg);
+
 /* Flush the read-audit queue into the batch (read_audit.c; propose.c). */
 void api_audit_flush(struct node *n);
 
@@ -300,17 +311,25 @@ void api_audit_add(struct node *n, struct http_request *req, const char *action,
                    long count);
 
 /*
- * Queue the audit event of a read through a grant (FSM_READ_GRANTED) and
- * hold its answer `answer` (taken: 200 JSON) until the batch holding the
- * event has committed; the event names the grant as member `via`
- * ("open_request") = `via_id`. If the batch is lost (leadership, a failed
- * proposal), the read is answered 503 instead: fail closed. The caller
- * checked api_audited_read_ok.
+ * Queue the event of a read through a grant (`via`, the grant's id) and
+ * hold its answer, `status` and the JSON in `body` (taken over; `body` is
+ * left empty), until the audit fact holding the event has committed; if it
+ * does not, the read is answered 503 (or 507) instead: fail closed. The
+ * caller checked api_audited_read_ok.
  */
 void api_audit_hold(struct node *n, struct http_request *req,
                     const char *action, const char *entry, const char *key,
-                    uint64_t version, long count, const char *via,
-                    const char *via_id, struct pc_buf *answer);
+                    uint64_t version, long count, const char *via, int status,
+                    struct pc_buf *body);
+
+/*
+ * Whether a linearizable read of an API_GRANT route (the entry in
+ * caps[0]) goes through a grant on this leader now, so that its audit
+ * fact linearizes it and it needs no barrier: the common handler then runs
+ * it at once (its answer waits for that fact). Looks the token up without
+ * counting or answering anything.
+ */
+bool api_audit_first(struct node *n, struct http_request *req);
 
 /* Append the read-audit counters to a /metrics body. */
 void api_audit_metrics(struct node *n, struct pc_buf *b);
@@ -388,6 +407,29 @@ bool api_records_history_parse(struct node *n, struct http_request *req);
 void api_records_history(struct node *n, struct http_request *req);
 bool api_records_list_parse(struct node *n, struct http_request *req);
 void api_records_list(struct node *n, struct http_request *req);
+
+/* share.c: share requests and grants. */
+bool api_share_create_parse(struct node *n, struct http_request *req);
+void api_share_create(struct node *n, struct http_request *req);
+bool api_share_decide_parse(struct node *n, struct http_request *req);
+void api_share_decide(struct node *n, struct http_request *req);
+bool api_share_list_parse(struct node *n, struct http_request *req);
+void api_share_list(struct node *n, struct http_request *req);
+bool api_share_id_parse(struct node *n, struct http_request *req);
+void api_share_get(struct node *n, struct http_request *req);
+bool api_grant_list_parse(struct node *n, struct http_request *req);
+void api_grant_list(struct node *n, struct http_request *req);
+bool api_grant_id_parse(struct node *n, struct http_request *req);
+void api_grant_get(struct node *n, struct http_request *req);
+bool api_grant_revoke_parse(struct node *n, struct http_request *req);
+void api_grant_revoke(struct node *n, struct http_request *req);
+
+/* lists.c: the responsibility, demand, negative and open lists. */
+bool api_lists_parse(struct node *n, struct http_request *req);
+void api_lists_responsibility(struct node *n, struct http_request *req);
+void api_lists_demand(struct node *n, struct http_request *req);
+void api_lists_negative(struct node *n, struct http_request *req);
+void api_lists_open(struct node *n, struct http_request *req);
 
 /* open.c: open requests and calendars (articles 22-23). */
 bool api_open_create_parse(struct node *n, struct http_request *req);

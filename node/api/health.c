@@ -172,6 +172,7 @@ api_metrics(struct node *n, struct http_request *req)
                   "provcat_proposed_commands_total %llu\n",
                   (unsigned long long)n->batch.entries,
                   (unsigned long long)n->batch.commands);
+    pc_buf_printf(&b, "provcat_ledger_bytes{part=\"encodings\"} %zu\n", lm.enc);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
     pc_buf_printf(&b, "provcat_idempotency_keys %zu\n", fsm_idem_count(n->fsm));
     pc_buf_printf(&b, "provcat_removed %d\n",

@@ -17,7 +17,9 @@
  *   3. 307/503 not the leader: API_WRITE, and API_READ unless
  *      ?consistency=stale
  *   4. API_READ: the shared barrier when linearizable (507 on a full
- *      disk), then ?min_revision (503 after 1 s)
+ *      disk), then ?min_revision (503 after 1 s). An API_GRANT read
+ *      through a grant skips the barrier: its audit fact, which it
+ *      waits for, linearizes it (read_audit.c)
  *   5. 401/429, or 503 while this node cannot judge tokens
  *      (api_authenticate; API_NOAUTH skips it); 401 for the public on an
  *      API_TOKEN route
@@ -103,14 +105,14 @@ static const struct api_route routes[] = {
     /* records.c */
     { "POST", "/v1/catalog/{id}/records:batch", API_WRITE | API_TOKEN,
       api_records_batch_parse, api_records_batch },
-    { "GET", "/v1/catalog/{id}/records", API_READ, api_records_list_parse,
-      api_records_list },
+    { "GET", "/v1/catalog/{id}/records", API_READ | API_GRANT,
+      api_records_list_parse, api_records_list },
     { "PUT", "/v1/catalog/{id}/records/{key}",
       API_WRITE | API_TOKEN | API_IF_MATCH | API_IF_NONE_MATCH,
       api_records_put_parse, api_records_put },
-    { "GET", "/v1/catalog/{id}/records/{key}", API_READ, api_records_get_parse,
-      api_records_get },
-    { "GET", "/v1/catalog/{id}/records/{key}/history", API_READ,
+    { "GET", "/v1/catalog/{id}/records/{key}", API_READ | API_GRANT,
+      api_records_get_parse, api_records_get },
+    { "GET", "/v1/catalog/{id}/records/{key}/history", API_READ | API_GRANT,
       api_records_history_parse, api_records_history },
     { "POST", "/v1/catalog/{id}/records/{key}/retire",
       API_WRITE | API_TOKEN | API_IF_MATCH, api_records_retire_parse,
@@ -118,6 +120,29 @@ static const struct api_route routes[] = {
     { "POST", "/v1/catalog/{id}/records/{key}/correct",
       API_WRITE | API_TOKEN | API_IF_MATCH, api_records_correct_parse,
       api_records_correct },
+    /* share.c */
+    { "POST", "/v1/share-requests", API_WRITE | API_TOKEN,
+      api_share_create_parse, api_share_create },
+    { "GET", "/v1/share-requests", API_READ | API_TOKEN, api_share_list_parse,
+      api_share_list },
+    { "GET", "/v1/share-requests/{id}", API_READ | API_TOKEN,
+      api_share_id_parse, api_share_get },
+    { "POST", "/v1/share-requests/{id}/decide", API_WRITE | API_TOKEN,
+      api_share_decide_parse, api_share_decide },
+    { "GET", "/v1/grants", API_READ | API_TOKEN, api_grant_list_parse,
+      api_grant_list },
+    { "GET", "/v1/grants/{id}", API_READ | API_TOKEN, api_grant_id_parse,
+      api_grant_get },
+    { "POST", "/v1/grants/{id}/revoke", API_WRITE | API_TOKEN,
+      api_grant_revoke_parse, api_grant_revoke },
+    /* lists.c */
+    { "GET", "/v1/lists/responsibility", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_responsibility },
+    { "GET", "/v1/lists/demand", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_demand },
+    { "GET", "/v1/lists/negative", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_negative },
+    { "GET", "/v1/lists/open", API_READ, api_lists_parse, api_lists_open },
     /* open.c */
     { "POST", "/v1/open-requests", API_WRITE | API_TOKEN, api_open_create_parse,
       api_open_create },
@@ -155,6 +180,8 @@ static const char *const immutable_paths[] = {
     "/v1/catalog/{}/records/{}",
     "/v1/catalog/{}/records/{}/versions/{}",
     "/v1/ledger",
+    "/v1/share-requests/{}",
+    "/v1/grants/{}",
     "/v1/objections/{}",
 };
 
@@ -169,7 +196,8 @@ needs_valid(unsigned needs)
     return (kind == API_WRITE || kind == API_READ || kind == API_LOCAL) &&
            (needs & (API_TOKEN | API_NOAUTH)) != (API_TOKEN | API_NOAUTH) &&
            (kind == API_WRITE ||
-            (needs & (API_IF_MATCH | API_IF_NONE_MATCH)) == 0);
+            (needs & (API_IF_MATCH | API_IF_NONE_MATCH)) == 0) &&
+           (!(needs & API_GRANT) || kind == API_READ);
 }
 
 /* The router only matches: api_handle dispatches itself, from the row the
@@ -283,6 +311,8 @@ dispatch(struct node *n, struct http_request *req, const struct api_route *r)
          ((r->needs & API_READ) && !api_stale(req))) &&
         !api_leader_or_redirect(n, req)) {
         /* answered 307 or 503 */
+    } else if ((r->needs & API_GRANT) && api_audit_first(n, req)) {
+        read_run(n, req); /* its audit fact linearizes it: no barrier */
     } else if (r->needs & API_READ) {
         api_read_start(n, req, read_run);
     } else if (authenticated(n, req, r->needs)) {

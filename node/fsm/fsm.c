@@ -122,6 +122,7 @@ derived_release(struct fsm *f)
     pc_free(f->idem_q.v);
     memset(&f->idem_q, 0, sizeof(f->idem_q));
     pc_map_release(&f->idem); /* its values were the queue's */
+    fsm_share_reset(f->share);
     fsm_open_clear(f->open);
     fsm_objections_clear(f->obj);
     pc_free(f->cluster_id);
@@ -374,6 +375,8 @@ fsm_derives(uint32_t kind)
     case FACT_PRINCIPAL:
     case FACT_MEMBER:
     case FACT_ENTRY:
+    case FACT_SHARE_REQUEST:
+    case FACT_GRANT:
     case FACT_CALENDAR:
     case FACT_OPEN_REQUEST:
     case FACT_OBJECTION:
@@ -423,6 +426,13 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         break;
     case FACT_ENTRY:
         rc = fsm_derive_entry(f, fact, p);
+        if (rc == PC_OK) {
+            rc = fsm_share_entry_changed(f, fact); /* may end grants */
+        }
+        break;
+    case FACT_SHARE_REQUEST:
+    case FACT_GRANT:
+        rc = fsm_derive_share(f, fact, p);
         break;
     case FACT_CALENDAR:
     case FACT_OPEN_REQUEST:
@@ -573,6 +583,11 @@ fsm_new(struct fsm **out)
         pc_free(f);
         return PC_ENOMEM;
     }
+    if (fsm_share_new(&f->share) != PC_OK) {
+        led_free(f->led);
+        pc_free(f);
+        return PC_ENOMEM;
+    }
     pc_map_init(&f->orgs);
     pc_map_init(&f->principals);
     pc_map_init(&f->tokens);
@@ -591,6 +606,7 @@ fsm_free(struct fsm *f)
         return;
     }
     derived_release(f);
+    fsm_share_free(f->share);
     fsm_open_free(f->open);
     fsm_objections_free(f->obj);
     led_free(f->led);

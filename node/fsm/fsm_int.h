@@ -35,6 +35,8 @@ struct fsm_idem_queue {
     size_t head, len, cap;
 };
 
+struct fsm_share;
+
 struct fsm {
     struct led *led;
     char *cluster_id;
@@ -44,6 +46,7 @@ struct fsm {
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
+    struct fsm_share *share;  /* requests, grants, counters (rules_share.c) */
     struct fsm_open *open;    /* open requests, calendars (rules_open.c) */
     struct fsm_objections
         *obj; /* objections, redactions (rules_objections.c) */
@@ -183,6 +186,22 @@ int fsm_rules_audit(struct fsm_ctx *c);
  * PC_ECORRUPT. */
 int fsm_records_replay_status(uint32_t type, const struct fact *first,
                               int *status);
+
+/* Sharing (rules_share.c): the derived state's life, the derivation of
+ * SHARE_REQUEST and GRANT facts, grants ended by an ENTRY fact, the grant
+ * a read goes through (`via` may be NULL), and the share commands. */
+int fsm_share_new(struct fsm_share **out);
+void fsm_share_reset(struct fsm_share *s);
+void fsm_share_free(struct fsm_share *s);
+int fsm_derive_share(struct fsm *f, const struct fact *fact,
+                     const struct jcs_val *payload);
+int fsm_share_entry_changed(struct fsm *f, const struct fact *fact);
+bool fsm_share_grant_for(const struct fsm *f, const struct fsm_principal *p,
+                         const struct fsm_entry *e, struct fsm_read_via *via);
+int fsm_rules_share(struct fsm_ctx *c, const struct fsm_principal *actor);
+
+/* Audit batches in encoding 2 (audit.c): a CMD_AUDIT with a body. */
+int fsm_audit_apply_doc(struct fsm_ctx *c);
 
 /* The operator's cluster operations (rules_ops.c). */
 int fsm_rules_ops(struct fsm_ctx *c, const struct fsm_principal *actor);

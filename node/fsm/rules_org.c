@@ -204,6 +204,7 @@ fsm_success_status(uint32_t type)
     case CMD_PRINCIPAL_CREATE:
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
+    case CMD_SHARE_REQUEST:
     case CMD_OPEN_REQUEST:
     case CMD_OBJECTION_FILE:
         return 201;
@@ -846,6 +847,10 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_audit(c);
     case CMD_OPERATION:
         return fsm_rules_ops(c, actor);
+    case CMD_SHARE_REQUEST:
+    case CMD_SHARE_DECIDE:
+    case CMD_GRANT_REVOKE:
+        return fsm_rules_share(c, actor);
     case CMD_OPEN_REQUEST:
     case CMD_OPEN_DECIDE:
     case CMD_CALENDAR_SET:

@@ -24,7 +24,7 @@
 
 #define NO_SLICE   ((struct pc_slice){ NULL, 0 })
 #define REASON_MAX 4096
-#define AUDIT_MAX  10000 /* events in one audit fact (SPEC-NOTES 57) */
+#define AUDIT_MAX  FSM_AUDIT_MAX
 #define MSG_LEN    200
 
 /* ---- syntax ----------------------------------------------------------- */
@@ -597,33 +597,45 @@ fsm_batch_release(struct fsm_batch *b)
 /* ---- read access ------------------------------------------------------ */
 
 /*
- * Whether an active grant lets `p` read `e` (such a read then waits for
- * its audit fact to commit: FSM_READ_GRANTED). Share grants are a later
- * issue; an open request's approval is rules_open.c's (fsm_open_grant).
+ * Whether an active grant lets `p` read `e` (such a read then waits for its
+ * audit fact to commit: FSM_READ_GRANTED), filling `via`: a share grant
+ * (rules_share.c) or an approved open request (rules_open.c).
  */
 static bool
 share_grant_active(const struct fsm *f, const struct fsm_principal *p,
-                   const struct fsm_entry *e)
+                   const struct fsm_entry *e, struct fsm_read_via *via)
 {
-    (void)f, (void)p, (void)e;
-    return false;
+    return fsm_share_grant_for(f, p, e, via);
 }
 
 static bool
 open_grant_active(const struct fsm *f, const struct fsm_principal *p,
-                  const struct fsm_entry *e)
+                  const struct fsm_entry *e, struct fsm_read_via *via)
 {
-    return fsm_open_grant(f, p, e) != NULL;
+    const char *id = fsm_open_grant(f, p, e);
+
+    if (id == NULL) {
+        return false;
+    }
+    if (via != NULL) {
+        snprintf(via->id, sizeof(via->id), "%s", id);
+        via->fields = NULL;
+        via->n_fields = 0;
+    }
+    return true;
 }
 
 enum fsm_read_access
-fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
-                     const struct fsm_entry *e)
+fsm_may_read_records_via(const struct fsm *f, const struct fsm_principal *p,
+                         const struct fsm_entry *e, struct fsm_read_via *via)
 {
     /* Other principals live by the published version's classes. */
     enum fsm_class open = e->public_rev > 0 ? e->public_open : e->open;
     enum fsm_class share = e->public_rev > 0 ? e->public_share : e->share;
 
+    if (via != NULL) {
+        memset(via, 0, sizeof(*via));
+    }
     if (p != NULL) {
         if (p->org != NULL && strcmp(p->org, e->provider) == 0) {
             return FSM_READ_OWN;
@@ -635,7 +647,8 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
             if (share == FSM_CLASS_UNCONDITIONAL) {
                 return FSM_READ_AUDITED;
             }
-            if (share == FSM_CLASS_CONDITIONAL && share_grant_active(f, p, e)) {
+            if (share == FSM_CLASS_CONDITIONAL &&
+                share_grant_active(f, p, e, via)) {
                 return FSM_READ_GRANTED;
             }
         }
@@ -645,10 +658,17 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
         return p == NULL ? FSM_READ_OPEN : FSM_READ_AUDITED;
     }
     if (open == FSM_CLASS_CONDITIONAL && p != NULL &&
-        open_grant_active(f, p, e)) {
+        open_grant_active(f, p, e, via)) {
         return FSM_READ_GRANTED;
     }
     return FSM_READ_DENIED;
+}
+
+enum fsm_read_access
+fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
+                     const struct fsm_entry *e)
+{
+    return fsm_may_read_records_via(f, p, e, NULL);
 }
 
 /* ---- apply helpers ---------------------------------------------------- */
@@ -1599,6 +1619,10 @@ fsm_rules_audit(struct fsm_ctx *c)
     size_t n;
     int rc = PC_OK;
 
+    /* Encoding 2: the events are the document (audit.c). */
+    if (c->cmd->body.len > 0) {
+        return fsm_audit_apply_doc(c);
+    }
     /* No extra reads as an object without events. */
     if (c->cmd->extra.len > 0) {
         rc = fsm_parse(c->cmd->extra.p, c->cmd->extra.len, &x, NULL);
