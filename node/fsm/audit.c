@@ -599,12 +599,13 @@ fsm_audit_apply_doc(struct fsm_ctx *c)
     }
     pc_buf_init(&doc);
     rc = jcs_emit(d, &doc);
-    jcs_doc_free(d);
     if (rc != PC_OK) {
+        jcs_doc_free(d);
         pc_buf_release(&doc);
         return rc;
     }
     if (doc.len > FACT_MAX_DOC) {
+        jcs_doc_free(d);
         pc_buf_release(&doc);
         return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                           "an audit document is at most %u bytes",
@@ -619,9 +620,14 @@ fsm_audit_apply_doc(struct fsm_ctx *c)
     rc = jcs_w_finish(&w);
     if (rc == PC_OK) {
         ld = (struct led_doc){ salt, doc.data, doc.len };
+        /* The audit log indexes the fact from this parse of its document
+         * rather than reading it back (fsm_audit_strings). */
+        c->f->audit_hint = jcs_root(d);
         rc = fsm_emit_canonical(c, FACT_AUDIT, NO_SLICE, NO_SLICE,
                                 (struct pc_slice){ p.data, p.len }, &ld);
+        c->f->audit_hint = NULL;
     }
+    jcs_doc_free(d);
     pc_buf_release(&p);
     pc_buf_release(&doc);
     return rc;
@@ -752,5 +758,95 @@ fsm_audit_events(const struct led *l, uint64_t rev, fsm_audit_event_cb cb,
         rc = PC_ECORRUPT;
     }
     jcs_doc_free(d);
+    return rc;
+}
+
+/* ---- the strings an audit fact names (for the audit log's index) ------- */
+
+static bool
+strings_of(const struct jcs_val *arr, int which, fsm_audit_string_cb cb,
+           void *arg)
+{
+    for (size_t i = 0; i < jcs_len(arr); i++) {
+        size_t len;
+        const char *s = jcs_string(jcs_at(arr, i), &len);
+
+        if (s != NULL && !cb(arg, which, s, len)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The dictionaries of an encoding-2 document: every event's strings. */
+static int
+strings_doc(const struct jcs_val *root, fsm_audit_string_cb cb, void *arg)
+{
+    static const char *const dicts[] = { "principals", "orgs", "entries",
+                                         "actions" };
+
+    for (int w = 0; w < 4; w++) {
+        const struct jcs_val *a = fsm_get(root, dicts[w]);
+
+        if (a == NULL || jcs_type(a) != JCS_ARRAY) {
+            return PC_ECORRUPT;
+        }
+        if (!strings_of(a, w, cb, arg)) {
+            return PC_OK;
+        }
+    }
+    return PC_OK;
+}
+
+int
+fsm_audit_strings(const struct fsm *f, const struct fact *fact,
+                  fsm_audit_string_cb cb, void *arg)
+{
+    static const char *const members[] = { "principal", "org", "entry",
+                                           "action" };
+    const struct jcs_val *enc, *ev;
+    struct jcs_doc *d, *x;
+    struct pc_buf json;
+    int rc;
+
+    rc = jcs_parse((const char *)fact->payload.p, fact->payload.len, &d, NULL);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
+    }
+    enc = fsm_get(jcs_root(d), "encoding");
+    if (enc == NULL) {
+        /* The first encoding: the events in the payload. */
+        ev = fsm_get(jcs_root(d), "events");
+        for (size_t i = 0; ev != NULL && i < jcs_len(ev); i++) {
+            for (int w = 0; w < 4; w++) {
+                size_t len;
+                const char *s = fsm_get_str(jcs_at(ev, i), members[w], &len);
+
+                if (s != NULL && !cb(arg, w, s, len)) {
+                    jcs_doc_free(d);
+                    return PC_OK;
+                }
+            }
+        }
+        jcs_doc_free(d);
+        return PC_OK;
+    }
+    jcs_doc_free(d);
+    if (f->audit_hint != NULL) {
+        return strings_doc(f->audit_hint, cb, arg);
+    }
+    pc_buf_init(&json);
+    rc = led_doc_get(f->led, fact->revision, &json, NULL);
+    if (rc != PC_OK) {
+        pc_buf_release(&json);
+        return rc == PC_ENOTFOUND ? PC_ECORRUPT : rc;
+    }
+    rc = jcs_parse((const char *)json.data, json.len, &x, NULL);
+    pc_buf_release(&json);
+    if (rc != PC_OK) {
+        return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
+    }
+    rc = strings_doc(jcs_root(x), cb, arg);
+    jcs_doc_free(x);
     return rc;
 }

@@ -125,6 +125,8 @@ derived_release(struct fsm *f)
     fsm_share_reset(f->share);
     fsm_open_clear(f->open);
     fsm_objections_clear(f->obj);
+    fsm_reports_clear(f->rep);
+    fsm_audit_log_clear(f->alog);
     pc_free(f->cluster_id);
     f->cluster_id = NULL;
     pc_free(f->org_ids);
@@ -363,9 +365,9 @@ fsm_idem_key(struct pc_buf *out, struct pc_slice principal, struct pc_slice key)
     return PC_OK;
 }
 
-/* Update the derived state for one appended (or loaded) fact. */
-/* Whether fsm_derive keeps state for facts of `kind` (besides an
- * Idempotency-Key, which any fact may carry). */
+/* Whether fsm_derive parses the payload of facts of `kind` for state of
+ * their own (every fact also feeds the reports' counters and the audit
+ * log's index, and may carry an Idempotency-Key). */
 static bool
 fsm_derives(uint32_t kind)
 {
@@ -381,17 +383,19 @@ fsm_derives(uint32_t kind)
     case FACT_OPEN_REQUEST:
     case FACT_OBJECTION:
     case FACT_REDACTION:
+    case FACT_REJECTION:
         return true;
     default:
         return false;
     }
 }
 
+/* Update the derived state for one appended (or loaded) fact. */
 int
 fsm_derive(struct fsm *f, const struct fact *fact)
 {
-    const struct jcs_val *p;
-    struct jcs_doc *d;
+    const struct jcs_val *p = NULL;
+    struct jcs_doc *d = NULL;
     int rc = PC_OK;
 
     if (fact->idem_key.len > 0) {
@@ -401,7 +405,8 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         }
     }
     if (!fsm_derives(fact->kind)) {
-        return PC_OK;
+        rc = fsm_reports_fact(f, fact, NULL);
+        return rc == PC_OK ? fsm_audit_log_fact(f, fact, NULL) : rc;
     }
     rc = jcs_parse((const char *)fact->payload.p, fact->payload.len, &d, NULL);
     if (rc != PC_OK) {
@@ -429,6 +434,9 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         if (rc == PC_OK) {
             rc = fsm_share_entry_changed(f, fact); /* may end grants */
         }
+        if (rc == PC_OK) {
+            rc = fsm_reports_entry(f, fact, p);
+        }
         break;
     case FACT_SHARE_REQUEST:
     case FACT_GRANT:
@@ -444,6 +452,12 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     case FACT_REDACTION:
         rc = fsm_derive_redaction(f, fact, p);
         break;
+    }
+    if (rc == PC_OK) {
+        rc = fsm_reports_fact(f, fact, p);
+    }
+    if (rc == PC_OK) {
+        rc = fsm_audit_log_fact(f, fact, p);
     }
     jcs_doc_free(d);
     return rc;
@@ -585,6 +599,18 @@ fsm_new(struct fsm **out)
     }
     if (fsm_share_new(&f->share) != PC_OK) {
         led_free(f->led);
+        fsm_open_free(f->open);
+        fsm_objections_free(f->obj);
+        pc_free(f);
+        return PC_ENOMEM;
+    }
+    if (fsm_reports_new(&f->rep) != PC_OK ||
+        fsm_audit_log_new(&f->alog) != PC_OK) {
+        fsm_reports_free(f->rep);
+        fsm_share_free(f->share);
+        led_free(f->led);
+        fsm_open_free(f->open);
+        fsm_objections_free(f->obj);
         pc_free(f);
         return PC_ENOMEM;
     }
@@ -609,6 +635,8 @@ fsm_free(struct fsm *f)
     fsm_share_free(f->share);
     fsm_open_free(f->open);
     fsm_objections_free(f->obj);
+    fsm_reports_free(f->rep);
+    fsm_audit_log_free(f->alog);
     led_free(f->led);
     pc_free(f->results);
     pc_free(f);
@@ -811,6 +839,13 @@ fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
         rc = led_get(c->f->led, fact.revision, &stored);
         if (rc == PC_OK) {
             rc = fsm_derive(c->f, &stored);
+        }
+    } else {
+        /* Only counted and indexed (what fsm_derive does for such facts),
+         * from `fact`, which holds what was stored (led_append_next). */
+        rc = fsm_reports_fact(c->f, &fact, NULL);
+        if (rc == PC_OK) {
+            rc = fsm_audit_log_fact(c->f, &fact, NULL);
         }
     }
 out:

@@ -868,4 +868,171 @@ bool fsm_redaction_body_valid(const void *body, size_t len, char *msg,
  * leading zero). */
 bool fsm_objection_id_valid(const char *s, size_t len);
 
+/* ---- reports: quality and evaluation counters (reports.c) ------------- */
+
+/* Refused record writes are counted by error code; FSM_REJECT_N - 1 is
+ * "other" (a code none of the others names). */
+#define FSM_REJECT_N 8
+/* "bad_request", "unauthorized", "forbidden", "not_found", "conflict",
+ * "too_large", "invalid", "other"; NULL beyond. */
+const char *fsm_reject_code_name(unsigned i);
+
+/* An entry's timeliness against its update frequency (SPEC-NOTES 35). */
+enum fsm_timeliness {
+    FSM_TIMELY_NONE = 0, /* not judged: not in force, or no frequency */
+    FSM_TIMELY_ON_TIME,
+    FSM_TIMELY_LATE,  /* no write within the frequency's period */
+    FSM_TIMELY_NEVER, /* no write at all since publication */
+};
+
+/* "on_time", "late", "never"; NULL for FSM_TIMELY_NONE. */
+const char *fsm_timeliness_name(enum fsm_timeliness t);
+
+/*
+ * The period after which an entry of update frequency `freq` without a
+ * record write is late, in ms of ledger time: realtime 1 h, daily 2 d,
+ * weekly 8 d, monthly 32 d, quarterly 93 d, yearly 366 d; 0 for
+ * irregular (never late); -1 for NULL or an unknown name.
+ */
+int64_t fsm_frequency_period_ms(const char *freq);
+
+/*
+ * Timeliness at ledger time `now` of an entry of frequency `freq` whose
+ * last record write was at `last_ms` (-1: none): never without a write,
+ * late when more than the period has passed since it, else on time
+ * (exactly the period is on time). FSM_TIMELY_NONE for an unknown `freq`.
+ */
+enum fsm_timeliness fsm_timeliness(const char *freq, int64_t last_ms,
+                                   int64_t now);
+
+/* The quality counters of one entry (GET /v1/quality). */
+struct fsm_quality {
+    const char *entry;       /* borrowed until the next apply */
+    uint64_t records;        /* live records: keys whose current version is not
+                              * retired */
+    uint64_t retired;        /* keys whose current version is retired */
+    uint64_t versions;       /* record versions written, retirements included */
+    int64_t last_write_ms;   /* ledger time of the last; -1: none */
+    uint64_t last_write_rev; /* its revision; 0: none */
+    const char *frequency;   /* of the version in force; NULL: none yet */
+    enum fsm_timeliness timeliness; /* NONE unless the entry is in force */
+    /* Completeness: of the live records whose completeness is known
+     * (`known`), those whose current document holds every required field
+     * of the schema in force (`complete`); `unchecked` live records were
+     * written before the required fields last changed (at revision
+     * `schema_rev`) and wait for the recount (fsm_reports_step). */
+    uint64_t known, complete, unchecked;
+    uint64_t schema_rev;
+    uint64_t rejected[FSM_REJECT_N]; /* refused record writes by code */
+    uint64_t rejected_total;
+    uint64_t open_objections; /* fsm_objections_open */
+};
+
+/*
+ * The quality counters of entry `entry` at ledger time `now` (for the
+ * timeliness). PC_OK, or PC_ENOTFOUND when there is no such entry. O(1):
+ * counters kept as facts are applied, never a scan of the records.
+ */
+int fsm_quality(const struct fsm *f, const char *entry, int64_t now,
+                struct fsm_quality *out);
+
+/*
+ * Go on with the recount of completeness after a change of an entry's
+ * required fields, checking at most `max_keys` keys' current documents
+ * (some microseconds each). Returns the number of keys walked. Not
+ * replicated state: a node calls it from its loop, outside apply, while
+ * fsm_reports_pending() (the fsm's tests call it until that is false).
+ * Loop thread.
+ */
+size_t fsm_reports_step(struct fsm *f, size_t max_keys);
+bool fsm_reports_pending(const struct fsm *f);
+
+/* Entries in force (published, not retired) by share and open class
+ * (indexed by enum fsm_class). */
+struct fsm_entry_classes {
+    uint64_t total;
+    uint64_t share[3];
+    uint64_t open[3];
+};
+
+/* Those of provider org `org` (NULL: every org). O(1). */
+void fsm_entry_classes(const struct fsm *f, const char *org,
+                       struct fsm_entry_classes *out);
+
+/*
+ * Call `cb` for each pending open request past due at ledger time `at_ms`
+ * (fsm_open_overdue), most overdue first, until it returns false: the
+ * evaluation counts them per provider org in one pass. O(overdue).
+ */
+typedef bool (*fsm_open_request_cb)(void *arg,
+                                    const struct fsm_open_request *r);
+void fsm_open_overdue_each(const struct fsm *f, int64_t at_ms,
+                           fsm_open_request_cb cb, void *arg);
+
+/* ---- the audit log (audit_log.c) ---------------------------------------- */
+
+/* Facts and audit batches one fsm_audit_query call looks at, at most. */
+#define FSM_AUDIT_SCAN_FACTS   20000
+#define FSM_AUDIT_SCAN_BATCHES 16
+
+/*
+ * One event of the audit log: a write fact (every fact but ticks and audit
+ * batches: its kind's name is the action), or one read-audit event of an
+ * audit batch. Strings and `fact` are valid during the callback only.
+ */
+struct fsm_audit_item {
+    uint64_t rev;   /* the fact */
+    uint32_t index; /* the event's place in its batch; 0 for a write */
+    bool read;      /* a read-audit event */
+    const char *action;
+    struct pc_slice principal;
+    struct pc_slice org;   /* empty: none (a citizen, the system) */
+    struct pc_slice entry; /* empty: none */
+    struct pc_slice key;   /* empty: none */
+    uint64_t version;      /* 0: none */
+    int64_t count;         /* a listing's count; -1: none */
+    int64_t at_ms;   /* a write: its ledger time; a read: when it was served */
+    const char *via; /* a read through a grant: its id; else NULL */
+    const struct fact *fact; /* the fact holding the event */
+};
+
+/* What GET /v1/audit filters on (NULL: any); times inclusive. */
+struct fsm_audit_filter {
+    const char *principal, *org, *entry, *action;
+    int64_t since_ms, until_ms; /* INT64_MIN, INT64_MAX: unbounded */
+};
+
+/* Where a listing stands: the next event to look at is event `index` of
+ * fact `rev` (0, 0: the start). */
+struct fsm_audit_pos {
+    uint64_t rev;
+    uint32_t index;
+};
+
+/* Called for each event a query gives; false: out of memory (the query
+ * stops with PC_ENOMEM). */
+typedef bool (*fsm_audit_item_cb)(void *arg, const struct fsm_audit_item *it);
+
+/*
+ * The audit log's events that pass `flt` and that `viewer` may see (an
+ * auditor or the provincial authority every event; a city authority those
+ * of orgs in its subtree or of entries in its scope), in ledger order from
+ * `*pos`: `cb` gets up to `limit` (>= 1) of them. Looks at most at
+ * FSM_AUDIT_SCAN_FACTS facts and FSM_AUDIT_SCAN_BATCHES audit batches,
+ * walking the posting list of the filter that names the fewest facts.
+ * On return `*more` says whether the listing goes on from `*pos` (a full
+ * page, or the work bound; a page may then hold fewer than `limit`
+ * events, even none). PC_OK, PC_ENOMEM, PC_ECORRUPT. Loop thread.
+ */
+int fsm_audit_query(const struct fsm *f, const struct fsm_principal *viewer,
+                    const struct fsm_audit_filter *flt, size_t limit,
+                    struct fsm_audit_pos *pos, bool *more, fsm_audit_item_cb cb,
+                    void *arg);
+
+/* Whether `action` is one the audit log has: a fact kind's name (but
+ * "tick" and "audit") or a read action (fsm_audit_read_actions). */
+bool fsm_audit_action_valid(const char *action);
+/* "record.read", "record.history", "record.list", "audit.read", NULL. */
+const char *const *fsm_audit_read_actions(void);
+
 #endif

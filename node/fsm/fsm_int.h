@@ -49,7 +49,12 @@ struct fsm {
     struct fsm_share *share;  /* requests, grants, counters (rules_share.c) */
     struct fsm_open *open;    /* open requests, calendars (rules_open.c) */
     struct fsm_objections
-        *obj; /* objections, redactions (rules_objections.c) */
+        *obj;                /* objections, redactions (rules_objections.c) */
+    struct fsm_reports *rep; /* quality and evaluation (reports.c) */
+    struct fsm_audit_log *alog; /* the audit log's index (audit_log.c) */
+    /* While apply appends an audit batch: the document it just checked,
+     * which the audit log indexes instead of reading it back. */
+    const struct jcs_val *audit_hint;
     struct fsm_result *results;
     size_t n_results, cap_results;
     const char **org_ids; /* sorted cache for listings */
@@ -259,5 +264,45 @@ int fsm_objection_resolve(struct fsm_ctx *c, const char *id, size_t len,
 
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);
+
+/*
+ * Reports (reports.c): the counters of the quality and evaluation reports,
+ * emptied by fsm_reports_clear for a rebuild. fsm_reports_entry follows an
+ * ENTRY fact (after fsm_derive_entry; `p` its payload); fsm_reports_fact
+ * any other fact (`p` its parsed payload, or NULL for kinds fsm_derive
+ * does not parse). PC_OK, PC_ENOMEM, PC_ECORRUPT.
+ */
+struct fsm_reports;
+int fsm_reports_new(struct fsm_reports **out);
+void fsm_reports_clear(struct fsm_reports *r);
+void fsm_reports_free(struct fsm_reports *r);
+int fsm_reports_entry(struct fsm *f, const struct fact *fact,
+                      const struct jcs_val *p);
+int fsm_reports_fact(struct fsm *f, const struct fact *fact,
+                     const struct jcs_val *p);
+
+/*
+ * The audit log's index (audit_log.c): posting lists of the facts holding
+ * events of each principal, org, entry and action, derived from every
+ * fact (`p` as for fsm_reports_fact).
+ */
+struct fsm_audit_log;
+int fsm_audit_log_new(struct fsm_audit_log **out);
+void fsm_audit_log_clear(struct fsm_audit_log *a);
+void fsm_audit_log_free(struct fsm_audit_log *a);
+int fsm_audit_log_fact(struct fsm *f, const struct fact *fact,
+                       const struct jcs_val *p);
+
+/*
+ * The strings audit fact `fact` names (audit.c): `which` 0 a reader, 1 its
+ * org, 2 an entry, 3 an action; each string of its dictionaries (encoding
+ * 2: from f->audit_hint while apply appends it, else from the ledger) or
+ * of its events (the first encoding). Stops when `cb` returns false.
+ * PC_OK, PC_ENOMEM, PC_ECORRUPT, PC_EFORBIDDEN (redacted).
+ */
+typedef bool (*fsm_audit_string_cb)(void *arg, int which, const char *s,
+                                    size_t len);
+int fsm_audit_strings(const struct fsm *f, const struct fact *fact,
+                      fsm_audit_string_cb cb, void *arg);
 
 #endif

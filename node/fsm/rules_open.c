@@ -1084,6 +1084,21 @@ fsm_open_stats(const struct fsm *f, const char *org, const char *entry,
     }
 }
 
+void
+fsm_open_overdue_each(const struct fsm *f, int64_t at_ms,
+                      fsm_open_request_cb cb, void *arg)
+{
+    const struct fsm_open *o = f->open;
+
+    /* The pending requests sorted by due time: the overdue ones first. */
+    for (size_t i = 0; i < o->pending.n; i++) {
+        if (!fsm_open_overdue(o->pending.v[i], at_ms) ||
+            !cb(arg, o->pending.v[i])) {
+            break;
+        }
+    }
+}
+
 size_t
 fsm_open_pending_in_year(const struct fsm *f, int32_t year)
 {
