@@ -30,6 +30,8 @@
 #define WATCH_MS               50
 #define DISK_CHECK_TICKS       20 /* a second */
 #define DISK_HANDOVER_EVERY_MS 60000
+#define REPORTS_STEP_US        5000 /* of each watch tick, at most */
+#define REPORTS_STEP_KEYS      256
 
 static void stop_now(struct node *n);
 #define TICK_IDLE_MS        60000
@@ -54,11 +56,32 @@ node_log(struct node *n, int level, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+const char *
+node_sec_kind_name(unsigned k)
+{
+    static const char *const names[] = {
+#define NODE_SEC_NAME(name, str) str,
+        NODE_SEC_KINDS(NODE_SEC_NAME)
+#undef NODE_SEC_NAME
+    };
+
+    return k < NODE_SEC_N ? names[k] : NULL;
+}
+
 void
 node_security_event(struct node *n, const char *kind, const char *client,
                     const char *detail)
 {
+    node_security_event_by(n, kind, client, NULL, NULL, detail);
+}
+
+void
+node_security_event_by(struct node *n, const char *kind, const char *client,
+                       const char *principal, const char *route,
+                       const char *detail)
+{
     char t[PC_TIME_STR_LEN];
+    unsigned k = 0;
     json_t *o;
     char *s;
 
@@ -67,6 +90,10 @@ node_security_event(struct node *n, const char *kind, const char *client,
     } else if (strcmp(kind, "malformed") == 0) {
         n->sec.malformed++;
     }
+    while (k < NODE_SEC_OTHER && strcmp(kind, node_sec_kind_name(k)) != 0) {
+        k++;
+    }
+    n->sec.events[k]++;
     if (n->sec.log == NULL) {
         return;
     }
@@ -75,6 +102,12 @@ node_security_event(struct node *n, const char *kind, const char *client,
     o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "at", t, "node",
                   (json_int_t)n->o.id, "kind", kind, "client",
                   client ? client : "", "detail", detail ? detail : "");
+    if (o != NULL && principal != NULL && principal[0] != '\0') {
+        json_object_set_new(o, "principal", json_string(principal));
+    }
+    if (o != NULL && route != NULL && route[0] != '\0') {
+        json_object_set_new(o, "route", json_string(route));
+    }
     s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (s != NULL) {
         fprintf(n->sec.log, "%s\n", s);
@@ -527,6 +560,25 @@ clock_watch(struct node *n, bool leader)
     node_log(n, 1, "%s", detail);
 }
 
+/*
+ * The recount of completeness after an entry's required fields changed
+ * (fsm_reports_step): keys a few hundred at a time, for at most
+ * REPORTS_STEP_US of each watch tick, so that it never holds the loop up
+ * for long (SPEC-NOTES 64).
+ */
+static void
+reports_step(struct node *n)
+{
+    uint64_t start = uv_hrtime();
+
+    while (fsm_reports_pending(n->fsm) &&
+           uv_hrtime() - start < REPORTS_STEP_US * 1000) {
+        if (fsm_reports_step(n->fsm, REPORTS_STEP_KEYS) == 0) {
+            break; /* out of memory: the next tick tries again */
+        }
+    }
+}
+
 static void
 watch_cb(uv_timer_t *t)
 {
@@ -570,6 +622,7 @@ watch_cb(uv_timer_t *t)
         node_disk_check(n);
     }
     api_waiters_check(n, false);
+    reports_step(n);
     if (leader) {
         leader_duties(n);
     }
@@ -583,6 +636,16 @@ batch_check_cb(uv_check_t *h)
 }
 
 /* ---- start and stop --------------------------------------------------- */
+
+/* A request the HTTP layer refused (400/413): a malformed request. */
+static void
+http_rejected(void *arg, const char *client, int status, const char *why)
+{
+    char detail[256];
+
+    snprintf(detail, sizeof(detail), "%d %s", status, why);
+    node_security_event(arg, "malformed", client, detail);
+}
 
 static void
 fatal_cb(void *arg, int rc, const char *msg)
@@ -691,6 +754,7 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     if (rc != PC_OK) {
         return rc;
     }
+    http_server_on_reject(n->http, http_rejected, n);
     uv_check_init(loop, &n->batch.check);
     n->batch.check.data = n;
     n->batch.check_open = true;

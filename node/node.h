@@ -126,15 +126,34 @@ struct node_reads {
     uint64_t served, barriers; /* for metrics */
 };
 
+/* The kinds of security event counted one by one in /metrics; any other
+ * kind is counted as "other". */
+#define NODE_SEC_KINDS(X)                          \
+    X(AUTH_FAILURE, "auth_failure") /* 401 */      \
+    X(DENIED, "denied")             /* 403 */      \
+    X(RATE_LIMITED, "rate_limited") /* 429 */      \
+    X(MALFORMED, "malformed")       /* 400, 413 */ \
+    X(CLOCK_SKEW, "clock_skew")     /* node.c */   \
+    X(OTHER, "other")
+enum node_sec_kind {
+#define NODE_SEC_ENUM(name, str) NODE_SEC_##name,
+    NODE_SEC_KINDS(NODE_SEC_ENUM)
+#undef NODE_SEC_ENUM
+    NODE_SEC_N
+};
+/* "auth_failure" ... "other"; NULL beyond. */
+const char *node_sec_kind_name(unsigned k);
+
 /* Security: the failed-login limiter, the node-local log and counters
  * (api/auth.c; the log and the summary fact are node.c's). */
 struct node_security {
     struct pc_map fails; /* client address -> struct node_fail */
     FILE *log;           /* DATA_DIR/security.log */
     uint64_t auth_failures, denials, rate_limited, malformed;
-    int64_t last_summary_ms; /* when the leader last proposed a summary */
-    uint64_t reported[4];    /* the counters in that summary */
-    bool judges_tokens;      /* latched by api_auth_ready (api/auth.c) */
+    uint64_t events[NODE_SEC_N]; /* security events by kind */
+    int64_t last_summary_ms;     /* when the leader last proposed a summary */
+    uint64_t reported[4];        /* the counters in that summary */
+    bool judges_tokens;          /* latched by api_auth_ready (api/auth.c) */
 };
 
 /* Ledger time against this node's clock (node.c's clock watch). */
@@ -224,6 +243,15 @@ bool node_disk_check(struct node *n);
 /* A security event: counted, appended to the node-local log. */
 void node_security_event(struct node *n, const char *kind, const char *client,
                          const char *detail);
+/*
+ * The same with who and what, when known (NULL or "" when not): the
+ * authenticated `principal` and the `route` ("GET /v1/catalog/{id}": the
+ * route's pattern, never the path, which may hold a record key). The log
+ * line then has "principal" and "route" too.
+ */
+void node_security_event_by(struct node *n, const char *kind,
+                            const char *client, const char *principal,
+                            const char *route, const char *detail);
 
 /* Fill `out` with a new request id "<node>-<nonce>-<seq>". */
 void node_request_id(struct node *n, char out[64]);

@@ -97,6 +97,9 @@ verror(struct node *n, struct http_request *req, int status, const char *code,
     char msg[256];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (status == 400) {
+        api_security_event(n, req, "malformed", msg);
+    }
     add_state_headers(n, req, 0);
     finish_stats(n, req, status);
     if (status == 401) {
@@ -131,6 +134,9 @@ api_error_with(struct node *n, struct http_request *req, int status,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (status == 400 && err != NULL && extra != NULL) {
+        api_security_event(n, req, "malformed", msg);
+    }
     if (err == NULL || extra == NULL ||
         json_object_update_missing(err, extra) != 0) {
         json_decref(err);
@@ -160,6 +166,22 @@ api_bad_field(struct node *n, struct http_request *req, const char *field,
 }
 
 void
+api_security_event(struct node *n, struct http_request *req, const char *kind,
+                   const char *detail)
+{
+    const struct api_req *a = api_req(req);
+    char route[200] = "";
+
+    if (a != NULL && a->route != NULL) {
+        snprintf(route, sizeof(route), "%s %s", a->route->method,
+                 a->route->pattern);
+    }
+    node_security_event_by(n, kind, req->client_ip,
+                           a != NULL && a->authed ? a->principal : NULL, route,
+                           detail);
+}
+
+void
 api_denied(struct node *n, struct http_request *req, const char *fmt, ...)
 {
     char msg[256];
@@ -169,7 +191,7 @@ api_denied(struct node *n, struct http_request *req, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     n->sec.denials++;
-    node_security_event(n, "denied", req->client_ip, msg);
+    api_security_event(n, req, "denied", msg);
     api_error(n, req, 403, "forbidden", "%s", msg);
 }
 

@@ -14,7 +14,7 @@
  *   read.c        linearizable reads, the shared barrier, min_revision
  *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
  *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
- *   share.c lists.c open.c objections.c:
+ *   share.c lists.c open.c objections.c reports.c audit.c:
  *                 one route family each
  */
 #ifndef PC_API_INT_H
@@ -140,6 +140,13 @@ void api_error_with(struct node *n, struct http_request *req, int status,
 /* 400 bad_request naming `field` (none when NULL or ""). */
 void api_bad_field(struct node *n, struct http_request *req, const char *field,
                    const char *msg);
+
+/*
+ * Record a security event of `kind` for `req` (node_security_event_by):
+ * its client address, its principal when authenticated, its route.
+ */
+void api_security_event(struct node *n, struct http_request *req,
+                        const char *kind, const char *detail);
 
 /*
  * 403 forbidden for a read an fsm access rule refused: counted as a denial
@@ -457,5 +464,17 @@ bool api_records_redact_parse(struct node *n, struct http_request *req);
 void api_records_redact(struct node *n, struct http_request *req);
 bool api_redactions_list_parse(struct node *n, struct http_request *req);
 void api_redactions_list(struct node *n, struct http_request *req);
+
+/* reports.c: the quality and evaluation reports. */
+bool api_quality_parse(struct node *n, struct http_request *req);
+void api_quality(struct node *n, struct http_request *req);
+bool api_evaluation_parse(struct node *n, struct http_request *req);
+void api_evaluation(struct node *n, struct http_request *req);
+
+/* audit.c: the audit log and this node's security events. */
+bool api_audit_parse(struct node *n, struct http_request *req);
+void api_audit(struct node *n, struct http_request *req);
+bool api_security_events_parse(struct node *n, struct http_request *req);
+void api_security_events(struct node *n, struct http_request *req);
 
 #endif

@@ -109,8 +109,8 @@ api_authenticate(struct node *n, struct http_request *req)
     }
     if (rate_limited(n, req->client_ip)) {
         n->sec.rate_limited++;
-        node_security_event(n, "rate_limited", req->client_ip,
-                            "too many failed authentications");
+        api_security_event(n, req, "rate_limited",
+                           "too many failed authentications");
         api_error(n, req, 429, "rate_limited",
                   "too many failed authentications from this address");
         return false;
@@ -123,8 +123,8 @@ api_authenticate(struct node *n, struct http_request *req)
     }
     if (strncasecmp(h, "Bearer ", 7) != 0) {
         count_failure(n, req->client_ip);
-        node_security_event(n, "auth_failure", req->client_ip,
-                            "malformed Authorization header");
+        api_security_event(n, req, "auth_failure",
+                           "malformed Authorization header");
         api_error(n, req, 401, "unauthorized",
                   "the Authorization header must be \"Bearer <token>\"");
         return false;
@@ -137,8 +137,7 @@ api_authenticate(struct node *n, struct http_request *req)
     p = fsm_principal_by_token(n->fsm, th);
     if (p == NULL) {
         count_failure(n, req->client_ip);
-        node_security_event(n, "auth_failure", req->client_ip,
-                            "unknown or revoked token");
+        api_security_event(n, req, "auth_failure", "unknown or revoked token");
         api_error(n, req, 401, "unauthorized",
                   "the token is unknown or revoked");
         return false;

@@ -192,6 +192,13 @@ api_metrics(struct node *n, struct http_request *req)
         pc_buf_printf(&b, "provcat_ledger_time_ahead_ms %lld\n",
                       (long long)n->clock.ahead_ms);
     }
+    for (unsigned k = 0; k < NODE_SEC_N; k++) {
+        pc_buf_printf(&b, "provcat_security_events_total{kind=\"%s\"} %llu\n",
+                      node_sec_kind_name(k),
+                      (unsigned long long)n->sec.events[k]);
+    }
+    pc_buf_printf(&b, "provcat_reports_recount_pending %d\n",
+                  fsm_reports_pending(n->fsm) ? 1 : 0);
     api_audit_metrics(n, &b);
     for (int i = 1; i <= 5; i++) {
         pc_buf_printf(&b, "provcat_http_responses_total{class=\"%dxx\"} %llu\n",

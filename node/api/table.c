@@ -169,6 +169,15 @@ static const struct api_route routes[] = {
       API_WRITE | API_TOKEN, api_records_redact_parse, api_records_redact },
     { "GET", "/v1/redactions", API_READ | API_TOKEN, api_redactions_list_parse,
       api_redactions_list },
+    /* reports.c */
+    { "GET", "/v1/quality", API_READ | API_TOKEN, api_quality_parse,
+      api_quality },
+    { "GET", "/v1/evaluation", API_READ | API_TOKEN, api_evaluation_parse,
+      api_evaluation },
+    /* audit.c */
+    { "GET", "/v1/audit", API_READ | API_TOKEN, api_audit_parse, api_audit },
+    { "GET", "/v1/security-events", API_LOCAL | API_TOKEN,
+      api_security_events_parse, api_security_events },
 };
 
 /* History is never deleted: DELETE on any data path is 405 immutable (a

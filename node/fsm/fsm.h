@@ -947,6 +947,24 @@ int fsm_quality(const struct fsm *f, const char *entry, int64_t now,
 size_t fsm_reports_step(struct fsm *f, size_t max_keys);
 bool fsm_reports_pending(const struct fsm *f);
 
+/*
+ * Who may ask for the reports (docs/rules.md, Reports):
+ * - the quality report: auditors, authorities and any principal of an org
+ *   (fsm_may_report_quality); of entry `e` (fsm_quality_visible), one it
+ *   may see (fsm_entry_visible_rev) as an auditor, the authority in its
+ *   scope or a principal of its provider org;
+ * - the evaluation: auditors and authorities (every org; article 25 has
+ *   the results published);
+ * - the audit log: auditors and authorities, a city authority within its
+ *   scope (fsm_audit_query).
+ */
+bool fsm_may_report_quality(const struct fsm *f, const struct fsm_principal *p);
+bool fsm_quality_visible(const struct fsm *f, const struct fsm_principal *p,
+                         const struct fsm_entry *e);
+bool fsm_may_read_evaluation(const struct fsm *f,
+                             const struct fsm_principal *p);
+bool fsm_may_read_audit(const struct fsm *f, const struct fsm_principal *p);
+
 /* Entries in force (published, not retired) by share and open class
  * (indexed by enum fsm_class). */
 struct fsm_entry_classes {

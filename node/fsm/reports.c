@@ -879,3 +879,45 @@ fsm_entry_classes(const struct fsm *f, const char *org,
     memcpy(out->share, c->share, sizeof(out->share));
     memcpy(out->open, c->open, sizeof(out->open));
 }
+
+/* ---- who may ask ----------------------------------------------------------
+ */
+
+static bool
+active(const struct fsm_principal *p)
+{
+    return p != NULL && p->active;
+}
+
+bool
+fsm_may_report_quality(const struct fsm *f, const struct fsm_principal *p)
+{
+    (void)f;
+    return active(p) && ((p->roles & (FSM_ROLE_AUDITOR | FSM_ROLE_AUTHORITY)) ||
+                         p->org != NULL);
+}
+
+bool
+fsm_quality_visible(const struct fsm *f, const struct fsm_principal *p,
+                    const struct fsm_entry *e)
+{
+    if (!active(p) || fsm_entry_visible_rev(f, e, p) == 0) {
+        return false;
+    }
+    return (p->roles & FSM_ROLE_AUDITOR) || fsm_entry_authority(f, p, e) ||
+           (p->org != NULL && strcmp(p->org, e->provider) == 0);
+}
+
+bool
+fsm_may_read_evaluation(const struct fsm *f, const struct fsm_principal *p)
+{
+    (void)f;
+    return active(p) && (p->roles & (FSM_ROLE_AUDITOR | FSM_ROLE_AUTHORITY));
+}
+
+bool
+fsm_may_read_audit(const struct fsm *f, const struct fsm_principal *p)
+{
+    (void)f;
+    return active(p) && (p->roles & (FSM_ROLE_AUDITOR | FSM_ROLE_AUTHORITY));
+}

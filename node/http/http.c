@@ -76,6 +76,8 @@ struct http_server {
     struct http_limits limits;
     http_handler_cb handler;
     void *arg;
+    http_reject_cb reject_cb; /* requests refused here (node's log) */
+    void *reject_arg;
     struct http_stats stats;
     struct http_conn *conns;
     size_t n_alive; /* listener + connections not yet freed */
@@ -603,6 +605,11 @@ conn_parse_error(struct http_conn *c, int rc)
     }
     r->close_after = true;
     conn_enqueue(c, r);
+    if (rc != PC_ENOMEM && c->srv->reject_cb != NULL) {
+        c->srv->reject_cb(c->srv->reject_arg, c->ip,
+                          rc == PC_ETOOLARGE ? 413 : 400,
+                          http_reader_error(c->rd));
+    }
     if (rc == PC_ETOOLARGE) {
         c->srv->stats.parse_errors++;
         http_respond_error(&r->pub, 413, "too_large", http_reader_error(c->rd));
@@ -613,6 +620,13 @@ conn_parse_error(struct http_conn *c, int rc)
         http_respond_error(&r->pub, 400, "bad_request",
                            http_reader_error(c->rd));
     }
+}
+
+void
+http_server_on_reject(struct http_server *srv, http_reject_cb cb, void *arg)
+{
+    srv->reject_cb = cb;
+    srv->reject_arg = arg;
 }
 
 /* Parse and dispatch requests from `data`; returns the bytes consumed. */

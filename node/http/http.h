@@ -231,6 +231,16 @@ int http_server_start(uv_loop_t *loop, const char *host, int port,
                       const struct http_limits *limits, http_handler_cb handler,
                       void *arg, struct http_server **out, char *errmsg);
 
+/*
+ * Call `cb` (on the loop thread) for each request this layer refuses as
+ * malformed (answered 400) or too large (413), with the client's address,
+ * the status and why; once, before any connection. NULL stops it.
+ */
+typedef void (*http_reject_cb)(void *arg, const char *client, int status,
+                               const char *why);
+void http_server_on_reject(struct http_server *srv, http_reject_cb cb,
+                           void *arg);
+
 /* The port the server listens on. */
 int http_server_port(const struct http_server *srv);
 
