@@ -778,13 +778,25 @@ strings_of(const struct jcs_val *arr, int which, fsm_audit_string_cb cb,
     return true;
 }
 
-/* The dictionaries of an encoding-2 document: every event's strings. */
+/* The dictionaries of an encoding-2 document: every event's strings; and
+ * its events' earliest and latest times. */
 static int
-strings_doc(const struct jcs_val *root, fsm_audit_string_cb cb, void *arg)
+strings_doc(const struct jcs_val *root, fsm_audit_string_cb cb, void *arg,
+            int64_t span[2])
 {
     static const char *const dicts[] = { "principals", "orgs", "entries",
                                          "actions" };
+    const struct jcs_val *t0 = fsm_get(root, "t0"), *t = fsm_get(root, "t");
 
+    if (t0 == NULL || t == NULL || jcs_type(t) != JCS_ARRAY) {
+        return PC_ECORRUPT;
+    }
+    span[0] = span[1] = (int64_t)jcs_number(t0);
+    for (size_t i = 0; i < jcs_len(t); i++) {
+        int64_t at = span[0] + (int64_t)jcs_number(jcs_at(t, i));
+
+        span[1] = at > span[1] ? at : span[1];
+    }
     for (int w = 0; w < 4; w++) {
         const struct jcs_val *a = fsm_get(root, dicts[w]);
 
@@ -800,7 +812,7 @@ strings_doc(const struct jcs_val *root, fsm_audit_string_cb cb, void *arg)
 
 int
 fsm_audit_strings(const struct fsm *f, const struct fact *fact,
-                  fsm_audit_string_cb cb, void *arg)
+                  fsm_audit_string_cb cb, void *arg, int64_t span[2])
 {
     static const char *const members[] = { "principal", "org", "entry",
                                            "action" };
@@ -817,7 +829,16 @@ fsm_audit_strings(const struct fsm *f, const struct fact *fact,
     if (enc == NULL) {
         /* The first encoding: the events in the payload. */
         ev = fsm_get(jcs_root(d), "events");
+        span[0] = INT64_MAX;
+        span[1] = INT64_MIN;
         for (size_t i = 0; ev != NULL && i < jcs_len(ev); i++) {
+            const char *at = fsm_get_str(jcs_at(ev, i), "at", NULL);
+            int64_t ms;
+
+            if (at != NULL && pc_time_parse(at, &ms) == PC_OK) {
+                span[0] = ms < span[0] ? ms : span[0];
+                span[1] = ms > span[1] ? ms : span[1];
+            }
             for (int w = 0; w < 4; w++) {
                 size_t len;
                 const char *s = fsm_get_str(jcs_at(ev, i), members[w], &len);
@@ -833,7 +854,7 @@ fsm_audit_strings(const struct fsm *f, const struct fact *fact,
     }
     jcs_doc_free(d);
     if (f->audit_hint != NULL) {
-        return strings_doc(f->audit_hint, cb, arg);
+        return strings_doc(f->audit_hint, cb, arg, span);
     }
     pc_buf_init(&json);
     rc = led_doc_get(f->led, fact->revision, &json, NULL);
@@ -846,7 +867,7 @@ fsm_audit_strings(const struct fsm *f, const struct fact *fact,
     if (rc != PC_OK) {
         return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
     }
-    rc = strings_doc(jcs_root(x), cb, arg);
+    rc = strings_doc(jcs_root(x), cb, arg, span);
     jcs_doc_free(x);
     return rc;
 }

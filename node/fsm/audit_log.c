@@ -185,12 +185,23 @@ enum {
     N_BY
 };
 
+/* An audit batch's events' earliest and latest times. */
+struct batch_span {
+    uint64_t rev;
+    int64_t lo, hi; /* ms */
+};
+
 struct fsm_audit_log {
     struct pc_map by[N_BY]; /* string -> struct post */
     /* The last list each map gave, for the run of facts of one writer. */
     struct post *last[N_BY];
     char last_key[N_BY][64];
     size_t last_len[N_BY];
+    /* Every audit batch with its events' earliest and latest times, in
+     * revision order: a query skips a batch outside its times without
+     * decoding it. */
+    struct batch_span *spans;
+    size_t n_spans, cap_spans;
     /* The org of the last writer looked up (a principal's org never
      * changes): `org_len` 0 for none. */
     char last_writer[64], last_org[FACT_MAX_ID];
@@ -234,6 +245,9 @@ fsm_audit_log_clear(struct fsm_audit_log *a)
         a->last_len[i] = 0;
     }
     a->writer_known = false;
+    pc_free(a->spans);
+    a->spans = NULL;
+    a->n_spans = a->cap_spans = 0;
 }
 
 void
@@ -421,10 +435,25 @@ fsm_audit_log_fact(struct fsm *f, const struct fact *fact,
     }
     if (fact->kind == FACT_AUDIT) {
         struct strings_ctx c = { a, fact->revision, PC_OK };
+        int64_t span[2];
 
-        rc = fsm_audit_strings(f, fact, string_cb, &c);
+        if (a->n_spans == a->cap_spans) {
+            size_t cap = a->cap_spans ? 2 * a->cap_spans : 64;
+            struct batch_span *v = pc_realloc(a->spans, cap * sizeof(*v));
+
+            if (v == NULL) {
+                return PC_ENOMEM;
+            }
+            a->spans = v;
+            a->cap_spans = cap;
+        }
+        rc = fsm_audit_strings(f, fact, string_cb, &c, span);
         if (rc == PC_EFORBIDDEN) {
             return PC_OK; /* no events to index */
+        }
+        if (rc == PC_OK && c.rc == PC_OK) {
+            a->spans[a->n_spans++] =
+                (struct batch_span){ fact->revision, span[0], span[1] };
         }
         return rc != PC_OK ? rc : c.rc;
     }
@@ -596,6 +625,28 @@ read_event_cb(void *arg, const struct fsm_audit_event *e)
     return offer(q, &it);
 }
 
+/* Whether audit batch `rev` may hold events in `flt`'s times. */
+static bool
+span_meets(const struct fsm_audit_log *a, uint64_t rev,
+           const struct fsm_audit_filter *flt)
+{
+    size_t lo = 0, hi = a->n_spans;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (a->spans[mid].rev < rev) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo == a->n_spans || a->spans[lo].rev != rev) {
+        return true; /* not known: look */
+    }
+    return a->spans[lo].hi >= flt->since_ms && a->spans[lo].lo <= flt->until_ms;
+}
+
 /* The events of fact `fact` from event `from` on: false to stop. */
 static bool
 fact_events(struct query *q, const struct fact *fact, uint32_t from,
@@ -612,6 +663,9 @@ fact_events(struct query *q, const struct fact *fact, uint32_t from,
         return true;
     }
     if (fact->kind == FACT_AUDIT) {
+        if (!span_meets(q->f->alog, fact->revision, q->flt)) {
+            return true; /* no event in the times asked */
+        }
         (*batches)++;
         rc = fsm_audit_events(q->f->led, fact->revision, read_event_cb, q);
         if (rc != PC_OK && rc != PC_EFORBIDDEN) {
@@ -624,6 +678,13 @@ fact_events(struct query *q, const struct fact *fact, uint32_t from,
         return true;
     }
     q->index = 1;
+    /* What costs nothing first: a write's time is its fact's. */
+    if (fact->time_ms < q->flt->since_ms || fact->time_ms > q->flt->until_ms ||
+        !slice_is(fact->principal, q->flt->principal) ||
+        (q->flt->action != NULL &&
+         strcmp(fact_kind_name(fact->kind), q->flt->action) != 0)) {
+        return true;
+    }
     rc = write_event(q->f, fact, NULL, &w);
     if (rc != PC_OK) {
         q->rc = rc;

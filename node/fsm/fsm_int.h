@@ -297,12 +297,13 @@ int fsm_audit_log_fact(struct fsm *f, const struct fact *fact,
  * The strings audit fact `fact` names (audit.c): `which` 0 a reader, 1 its
  * org, 2 an entry, 3 an action; each string of its dictionaries (encoding
  * 2: from f->audit_hint while apply appends it, else from the ledger) or
- * of its events (the first encoding). Stops when `cb` returns false.
- * PC_OK, PC_ENOMEM, PC_ECORRUPT, PC_EFORBIDDEN (redacted).
+ * of its events (the first encoding). Stops when `cb` returns false. On
+ * PC_OK `span` holds its events' earliest and latest times. PC_OK,
+ * PC_ENOMEM, PC_ECORRUPT, PC_EFORBIDDEN (redacted).
  */
 typedef bool (*fsm_audit_string_cb)(void *arg, int which, const char *s,
                                     size_t len);
 int fsm_audit_strings(const struct fsm *f, const struct fact *fact,
-                      fsm_audit_string_cb cb, void *arg);
+                      fsm_audit_string_cb cb, void *arg, int64_t span[2]);
 
 #endif

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reports at scale, in the state machine alone: a catalog of 100
+ * entries of 50 orgs holding BENCH_REPORTS_RECORDS records (default
+ * 1,000,000; updates and retirements besides), with share requests and
+ * grants, open requests, objections, refused writes and read-audit batches
+ * (200,000 events), built through fsm_apply as replicas build it. Then
+ * times, each the best of BENCH_REPORTS_RUNS (default 20):
+ *
+ *   - the quality counters of every entry (what GET /v1/quality reads);
+ *   - the evaluation's rows, overall and per org (GET /v1/evaluation);
+ *   - audit-log pages of 100 events: unfiltered, one reader's reads
+ *     (inside audit batches), one entry's writes, refusals, the newest;
+ *   - for comparison, a recount of every record by scanning (what the
+ *     reports would cost without counters), once;
+ *   - the completeness recount after a change of one entry's required
+ *     fields (apply of the change, then the walk, per key).
+ *
+ * Prints one line per result. The HTTP layer's JSON is not included.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/jcs.h"
+#include "node/cmd.h"
+#include "node/fsm/fsm.h"
+#include "storage/idx.h"
+#include "storage/led.h"
+
+#define N_ORGS    50
+#define N_ENTRIES 100
+#define PER_BATCH 1000
+#define SALT      "{\"salt\":\"00112233445566778899aabbccddeeff\"}"
+
+static struct fsm *fsm;
+static uint64_t raft_index;
+static int64_t now_ms = 1790000000000LL;
+
+static double
+secs(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what)
+{
+    fprintf(stderr, "bench_reports: %s\n", what);
+    exit(1);
+}
+
+static void
+encode_len(struct pc_buf *entry, uint32_t type, const char *principal,
+           const char *target, const void *body, size_t len, const char *extra)
+{
+    struct pc_buf one;
+    struct cmd c;
+
+    memset(&c, 0, sizeof(c));
+    c.type = type;
+    c.rules = CMD_RULES_VERSION;
+    c.time_ms = now_ms;
+    now_ms += 10;
+    c.principal = PC_SLICE_STR(principal ? principal : "");
+    c.request_id = PC_SLICE_STR("bench");
+    c.target = PC_SLICE_STR(target ? target : "");
+    c.body = (struct pc_slice){ body, len };
+    c.extra = PC_SLICE_STR(extra ? extra : "");
+    pc_buf_init(&one);
+    if (cmd_encode(&c, &one) != PC_OK || cmd_entry_begin(entry, 1) != PC_OK ||
+        cmd_entry_add(entry, &one) != PC_OK || cmd_entry_end(entry) != PC_OK) {
+        die("encode failed");
+    }
+    pc_buf_release(&one);
+}
+
+/* Apply one command: its result. */
+static struct fsm_result
+run_len(uint32_t type, const char *principal, const char *target,
+        const void *body, size_t len, const char *extra, int want)
+{
+    char errmsg[PC_ERRMSG_SIZE];
+    const struct fsm_result *res;
+    struct pc_buf e;
+
+    pc_buf_init(&e);
+    encode_len(&e, type, principal, target, body, len, extra);
+    if (fsm_apply(fsm, e.data, e.len, ++raft_index, errmsg) != PC_OK ||
+        fsm_results(fsm, &res) != 1) {
+        die(errmsg);
+    }
+    pc_buf_release(&e);
+    if (want != 0 && res[0].status != want) {
+        fprintf(stderr, "bench_reports: %s: status %d (%s), wanted %d\n",
+                cmd_type_name(type), res[0].status, res[0].message, want);
+        exit(1);
+    }
+    return res[0];
+}
+
+static struct fsm_result
+run(uint32_t type, const char *principal, const char *target, const char *body,
+    const char *extra, int want)
+{
+    return run_len(type, principal, target, body ? body : "",
+                   body ? strlen(body) : 0, extra, want);
+}
+
+static void
+token_extra(char *out, size_t size, const char *more, const char *token)
+{
+    uint8_t h[PC_HASH_LEN];
+    char hex[PC_HASH_HEX_LEN + 1];
+
+    pc_hash(h, token, strlen(token));
+    pc_hex(hex, h, PC_HASH_LEN);
+    snprintf(out, size, "{%s\"token_hash\":\"%s\"}", more, hex);
+}
+
+static const char *const classes[] = { "none", "conditional", "unconditional" };
+static const char *const freqs[] = { "realtime", "daily",  "weekly",
+                                     "monthly",  "yearly", "irregular" };
+
+/* Entry j: provider org-(j % N_ORGS); share class j % 3 (none,
+ * conditional, unconditional), the open class at most that. */
+static void
+entry_body(char *b, size_t cap, int j, bool require_n)
+{
+    int share = j % 3, open = share == 2 ? (j / 3) % 3 : share == 1 ? 1 : 0;
+
+    snprintf(b, cap,
+             "{\"id\":\"ent-%d\",\"title\":\"entry %d\",\"provider\":"
+             "\"org-%d\",\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+             "\"required\":true},{\"name\":\"n\",\"type\":\"integer\","
+             "\"required\":%s}],\"share\":{\"class\":\"%s\"%s},\"open\":"
+             "{\"class\":\"%s\"},\"update_frequency\":\"%s\","
+             "\"security_level\":2,\"scope\":\"province\"}",
+             j, j, j % N_ORGS, require_n ? "true" : "false", classes[share],
+             share == 0 ? ",\"basis\":\"law\"" : "", classes[open],
+             freqs[j % 6]);
+}
+
+static void
+setup(void)
+{
+    char extra[256], body[1024], id[64];
+
+    token_extra(extra, sizeof(extra),
+                "\"cluster_id\":\"00112233445566778899aabbccddeeff\",",
+                "admin");
+    run(CMD_GENESIS, NULL, NULL, NULL, extra, 201);
+    token_extra(extra, sizeof(extra), "", "aud");
+    run(CMD_PRINCIPAL_CREATE, "admin", NULL,
+        "{\"id\":\"aud\",\"org\":\"authority\",\"roles\":[\"auditor\"]}", extra,
+        201);
+    for (int i = 0; i < N_ORGS; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"id\":\"org-%d\",\"name\":\"n\",\"level\":\"province\","
+                 "\"kind\":\"agency\",\"parent\":\"authority\"}",
+                 i);
+        run(CMD_ORG_CREATE, "admin", NULL, body, NULL, 201);
+        for (int r = 0; r < 2; r++) {
+            snprintf(id, sizeof(id), "%s-%d", r ? "cons" : "prov", i);
+            snprintf(body, sizeof(body),
+                     "{\"id\":\"%s\",\"org\":\"org-%d\",\"roles\":[\"%s\"]}",
+                     id, i, r ? "consumer" : "provider");
+            token_extra(extra, sizeof(extra), "", id);
+            run(CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra, 201);
+        }
+    }
+    for (int j = 0; j < N_ENTRIES; j++) {
+        char prov[32], eid[32];
+
+        entry_body(body, sizeof(body), j, false);
+        snprintf(prov, sizeof(prov), "prov-%d", j % N_ORGS);
+        snprintf(eid, sizeof(eid), "ent-%d", j);
+        run(CMD_ENTRY_CREATE, prov, NULL, body, NULL, 201);
+        run(CMD_ENTRY_SUBMIT, prov, eid, NULL, NULL, 200);
+        run(CMD_ENTRY_REVIEW, "admin", eid,
+            "{\"decision\":\"approve\",\"override_duplicate\":true,"
+            "\"reason\":\"r\"}",
+            NULL, 200);
+    }
+}
+
+/* `n` records of entry j in batches of PER_BATCH, prepared as a leader
+ * does (keys k-<i>; every tenth without "n"). */
+static void
+records(int j, long n)
+{
+    char prov[32], eid[32], key[64], d[128];
+
+    snprintf(prov, sizeof(prov), "prov-%d", j % N_ORGS);
+    snprintf(eid, sizeof(eid), "ent-%d", j);
+    for (long at = 0; at < n; at += PER_BATCH) {
+        uint8_t salts[PER_BATCH * PC_SALT_LEN] = { 0 };
+        char msg[200], field[FSM_FIELD_LEN];
+        struct pc_buf body, prep;
+        struct fsm_batch b;
+        long index, m = n - at < PER_BATCH ? n - at : PER_BATCH;
+
+        pc_buf_init(&body);
+        pc_buf_init(&prep);
+        pc_buf_put(&body, "{\"records\":[", 12);
+        for (long i = 0; i < m; i++) {
+            snprintf(key, sizeof(key), "k-%ld", at + i);
+            if ((at + i) % 10 == 0) {
+                snprintf(d, sizeof(d), "{\"name\":\"record %ld of %d\"}",
+                         at + i, j);
+            } else {
+                snprintf(d, sizeof(d),
+                         "{\"name\":\"record %ld of %d\",\"n\":%ld}", at + i, j,
+                         at + i);
+            }
+            pc_buf_printf(&body, "%s{\"key\":\"%s\",\"value\":%s}",
+                          i ? "," : "", key, d);
+            memcpy(salts + i * PC_SALT_LEN, &i, sizeof(i));
+        }
+        pc_buf_put(&body, "]}", 2);
+        if (fsm_batch_parse(body.data, body.len, &b, msg, field, &index) !=
+                PC_OK ||
+            fsm_batch_prepare(fsm, eid, &b, salts, &prep) != PC_OK) {
+            die(msg);
+        }
+        fsm_batch_release(&b);
+        run_len(CMD_RECORD_BATCH2, prov, eid, prep.data, prep.len, NULL, 200);
+        pc_buf_release(&body);
+        pc_buf_release(&prep);
+    }
+}
+
+/* Updates, retirements and refused writes of entry j's first keys. */
+static void
+churn(int j, long updates, long retires, long refused)
+{
+    char prov[32], target[96], d[128];
+
+    snprintf(prov, sizeof(prov), "prov-%d", j % N_ORGS);
+    for (long i = 0; i < updates; i++) {
+        snprintf(target, sizeof(target), "ent-%d/k-%ld", j, i);
+        snprintf(d, sizeof(d), "{\"name\":\"updated\",\"n\":%ld}", i);
+        run(CMD_RECORD_PUT, prov, target, d, SALT, 200);
+    }
+    for (long i = 0; i < retires; i++) {
+        snprintf(target, sizeof(target), "ent-%d/k-%ld", j, updates + i);
+        run(CMD_RECORD_RETIRE, prov, target, "{\"reason\":\"gone\"}", NULL,
+            200);
+    }
+    for (long i = 0; i < refused; i++) {
+        snprintf(target, sizeof(target), "ent-%d/bad-%ld", j, i);
+        run(CMD_RECORD_PUT, prov, target, "{\"n\":1}", SALT, 422);
+    }
+}
+
+/* Share requests on the conditional entries by consumers of other orgs,
+ * half decided; open requests on the conditionally open ones, half
+ * decided; objections, some accepted. */
+static void
+workflows(int n)
+{
+    char body[512], id[64], cons[32], prov[32];
+
+    for (int i = 0; i < n; i++) {
+        int j = 1 + 3 * (i % (N_ENTRIES / 3)); /* share class conditional */
+        int other = (j % N_ORGS + 1 + i % (N_ORGS - 1)) % N_ORGS;
+        struct fsm_result r;
+
+        snprintf(cons, sizeof(cons), "cons-%d", other);
+        snprintf(prov, sizeof(prov), "prov-%d", j % N_ORGS);
+        snprintf(body, sizeof(body),
+                 "{\"entry\":\"ent-%d\",\"purpose\":\"duty\",\"days\":%d}", j,
+                 1 + i % 365);
+        r = run(CMD_SHARE_REQUEST, cons, NULL, body, NULL, 201);
+        if (i % 2 == 0) {
+            snprintf(id, sizeof(id), "sr-%llu",
+                     (unsigned long long)r.first_rev);
+            run(CMD_SHARE_DECIDE, prov, id, "{\"decision\":\"approve\"}", NULL,
+                200);
+            run(CMD_SHARE_DECIDE, "admin", id,
+                i % 4 == 0 ? "{\"decision\":\"approve\"}"
+                           : "{\"decision\":\"reject\",\"reason\":\"no\"}",
+                NULL, 200);
+        }
+        snprintf(body, sizeof(body),
+                 "{\"entry\":\"ent-%d\",\"applicant\":\"a\",\"data_type\":"
+                 "\"t\",\"description\":\"d\",\"purpose\":\"p\"}",
+                 j);
+        r = run(CMD_OPEN_REQUEST, cons, NULL, body, NULL, 201);
+        if (i % 2 == 1) {
+            snprintf(id, sizeof(id), "or-%llu",
+                     (unsigned long long)r.first_rev);
+            run(CMD_OPEN_DECIDE, prov, id, "{\"decision\":\"approve\"}", NULL,
+                200);
+        }
+        snprintf(body, sizeof(body),
+                 "{\"entry\":\"ent-%d\",\"key\":\"k-%d\",\"kind\":\"error\","
+                 "\"description\":\"wrong\"}",
+                 2 + 3 * (i % (N_ENTRIES / 3)), i);
+        r = run(CMD_OBJECTION_FILE, cons, NULL, body, NULL, 201);
+        if (i % 3 == 0) {
+            snprintf(id, sizeof(id), "ob-%llu",
+                     (unsigned long long)r.first_rev);
+            run(CMD_OBJECTION_DECIDE, "admin", id,
+                "{\"decision\":\"accept\",\"reason\":\"yes\"}", NULL, 200);
+        }
+    }
+}
+
+/* `batches` audit batches of PER_BATCH reads by the consumers. */
+static void
+audit(int batches)
+{
+    for (int b = 0; b < batches; b++) {
+        struct fsm_audit_doc *d;
+        struct pc_buf doc;
+
+        pc_buf_init(&doc);
+        if (fsm_audit_doc_new(&d) != PC_OK) {
+            die("audit doc");
+        }
+        for (int i = 0; i < PER_BATCH; i++) {
+            char who[32], org[32], entry[32], key[32];
+            int c = (b * 7 + i) % N_ORGS;
+            struct fsm_audit_event e = { who, org, "record.read", entry, key, 0,
+                                         1,   -1,  now_ms,        NULL };
+
+            snprintf(who, sizeof(who), "cons-%d", c);
+            snprintf(org, sizeof(org), "org-%d", c);
+            snprintf(entry, sizeof(entry), "ent-%d", 2 + 3 * (i % 33));
+            snprintf(key, sizeof(key), "k-%d", i * 7 + b);
+            e.key_len = strlen(key);
+            if (fsm_audit_doc_add(d, &e) != PC_OK) {
+                die("audit add");
+            }
+        }
+        if (fsm_audit_doc_finish(d, &doc) != PC_OK) {
+            die("audit finish");
+        }
+        fsm_audit_doc_free(d);
+        run_len(CMD_AUDIT, NULL, NULL, doc.data, doc.len, SALT, 200);
+        pc_buf_release(&doc);
+    }
+}
+
+static double best_s;
+
+static void
+best(double t0)
+{
+    double t = secs() - t0;
+
+    best_s = t < best_s ? t : best_s;
+}
+
+static uint64_t sink; /* keeps the timed reads from being optimised out */
+
+static void
+time_quality(int runs, int64_t now)
+{
+    best_s = 1e9;
+    for (int r = 0; r < runs; r++) {
+        double t0 = secs();
+
+        for (int j = 0; j < N_ENTRIES; j++) {
+            char eid[32];
+            struct fsm_quality q;
+
+            snprintf(eid, sizeof(eid), "ent-%d", j);
+            if (fsm_quality(fsm, eid, now, &q) != PC_OK) {
+                die("quality");
+            }
+            sink += q.records + q.complete + q.rejected_total + q.timeliness;
+        }
+        best(t0);
+    }
+    printf("quality, %d entries              %10.3f ms  (%.2f us/entry)\n",
+           N_ENTRIES, best_s * 1e3, best_s * 1e6 / N_ENTRIES);
+}
+
+static bool
+overdue_cb(void *arg, const struct fsm_open_request *r)
+{
+    (void)r;
+    (*(uint64_t *)arg)++;
+    return true;
+}
+
+static void
+time_evaluation(int runs, int64_t now)
+{
+    best_s = 1e9;
+    for (int r = 0; r < runs; r++) {
+        double t0 = secs();
+        uint64_t overdue = 0;
+        struct fsm_entry_classes ec;
+        struct fsm_share_stats ss;
+        struct fsm_open_stats os;
+
+        fsm_open_overdue_each(fsm, now, overdue_cb, &overdue);
+        fsm_entry_classes(fsm, NULL, &ec);
+        fsm_share_stats(fsm, FSM_SHARE_ALL, NULL, now, &ss);
+        fsm_open_stats(fsm, NULL, NULL, INT64_MIN, &os);
+        sink += overdue + ec.total + ss.grants_active + os.pending;
+        for (int i = 0; i < N_ORGS; i++) {
+            char org[32];
+
+            snprintf(org, sizeof(org), "org-%d", i);
+            fsm_entry_classes(fsm, org, &ec);
+            fsm_share_stats(fsm, FSM_SHARE_PROVIDER, org, now, &ss);
+            sink += ec.total + ss.grants_active + ss.requests_total;
+            fsm_share_stats(fsm, FSM_SHARE_REQUESTER, org, now, &ss);
+            fsm_open_stats(fsm, org, NULL, INT64_MIN, &os);
+            sink += ss.grants_active + os.pending + os.approved;
+        }
+        best(t0);
+    }
+    printf("evaluation, overall + %d orgs    %10.3f ms\n", N_ORGS,
+           best_s * 1e3);
+}
+
+static bool
+count_cb(void *arg, const struct fsm_audit_item *it)
+{
+    (void)it;
+    (*(size_t *)arg)++;
+    return true;
+}
+
+static void
+time_audit(int runs, const char *name, const struct fsm_audit_filter *flt)
+{
+    const struct fsm_principal *aud = fsm_principal(fsm, "aud");
+    size_t got = 0;
+
+    best_s = 1e9;
+    for (int r = 0; r < runs; r++) {
+        struct fsm_audit_pos pos = { 0, 0 };
+        double t0 = secs();
+        bool more;
+
+        got = 0;
+        if (fsm_audit_query(fsm, aud, flt, 100, &pos, &more, count_cb, &got) !=
+            PC_OK) {
+            die("audit query");
+        }
+        best(t0);
+    }
+    printf("audit page of 100, %-14s %10.3f ms  (%zu events)\n", name,
+           best_s * 1e3, got);
+}
+
+/* What a report would cost without counters: every record read back. */
+struct scan {
+    uint64_t live, complete;
+};
+
+static bool
+scan_cb(void *arg, struct pc_slice key, uint64_t latest, uint64_t rev)
+{
+    struct scan *s = arg;
+    struct pc_buf json;
+    struct jcs_doc *d;
+    struct fact f;
+
+    (void)key, (void)latest;
+    if (led_get(fsm_led(fsm), rev, &f) != PC_OK || !f.has_content) {
+        return true;
+    }
+    s->live++;
+    pc_buf_init(&json);
+    if (led_doc_get(fsm_led(fsm), rev, &json, NULL) == PC_OK &&
+        jcs_parse((const char *)json.data, json.len, &d, NULL) == PC_OK) {
+        s->complete += jcs_get(jcs_root(d), "name", 4) != NULL;
+        jcs_doc_free(d);
+    }
+    pc_buf_release(&json);
+    return true;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *env = getenv("BENCH_REPORTS_RECORDS");
+    const char *renv = getenv("BENCH_REPORTS_RUNS");
+    long total = env != NULL ? atol(env) : 1000000;
+    int runs = renv != NULL ? atoi(renv) : 20;
+    long per_entry = total / N_ENTRIES;
+    double t0;
+    int64_t now;
+    char body[1024];
+    struct fsm_audit_filter all = {
+        NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX
+    };
+
+    if (argc > 1 || per_entry < 100 || runs < 1) {
+        printf("usage: bench_reports (env BENCH_REPORTS_RECORDS, default "
+               "1000000, at least 10000; BENCH_REPORTS_RUNS, default 20)\n");
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    if (fsm_new(&fsm) != PC_OK) {
+        die("fsm_new failed");
+    }
+    t0 = secs();
+    setup();
+    for (int j = 0; j < N_ENTRIES; j++) {
+        records(j, per_entry);
+        churn(j, per_entry / 20, per_entry / 100, 10);
+    }
+    workflows(2000);
+    audit(200);
+    now = led_time(fsm_led(fsm));
+    printf("built: %ld records in %d entries, %llu facts, in %.1f s\n",
+           per_entry * N_ENTRIES, N_ENTRIES,
+           (unsigned long long)led_count(fsm_led(fsm)), secs() - t0);
+    time_quality(runs, now);
+    time_evaluation(runs, now);
+    time_audit(runs, "unfiltered", &all);
+    {
+        struct fsm_audit_filter f = all;
+
+        f.principal = "cons-7";
+        time_audit(runs, "one reader", &f);
+        f = all;
+        f.entry = "ent-42";
+        time_audit(runs, "one entry", &f);
+        f = all;
+        f.action = "rejection";
+        time_audit(runs, "refusals", &f);
+        f = all;
+        f.since_ms = now - 1000;
+        time_audit(runs, "the newest", &f);
+    }
+    /* Without counters: every record of every entry read back. */
+    {
+        struct scan s = { 0, 0 };
+
+        t0 = secs();
+        for (int j = 0; j < N_ENTRIES; j++) {
+            char eid[32];
+
+            snprintf(eid, sizeof(eid), "ent-%d", j);
+            idx_scan(led_idx(fsm_led(fsm)), FACT_RECORD, PC_SLICE_STR(eid),
+                     (struct pc_slice){ NULL, 0 }, (struct pc_slice){ NULL, 0 },
+                     scan_cb, &s);
+        }
+        printf("recount by scanning, all records %10.1f ms  (%llu live)\n",
+               (secs() - t0) * 1e3, (unsigned long long)s.live);
+    }
+    /* A change of required fields of one entry: "n" required. */
+    {
+        struct fsm_quality q;
+        double apply_s;
+        size_t keys = 0;
+
+        entry_body(body, sizeof(body), 1, true);
+        t0 = secs();
+        run(CMD_ENTRY_UPDATE, "prov-1", "ent-1", body, "{\"if_match\":3}", 200);
+        run(CMD_ENTRY_REVIEW, "admin", "ent-1",
+            "{\"decision\":\"approve\",\"override_duplicate\":true,"
+            "\"reason\":\"r\"}",
+            NULL, 200);
+        apply_s = secs() - t0;
+        t0 = secs();
+        while (fsm_reports_pending(fsm)) {
+            keys += fsm_reports_step(fsm, 256);
+        }
+        if (fsm_quality(fsm, "ent-1", now, &q) != PC_OK || q.unchecked != 0) {
+            die("recount");
+        }
+        printf("schema change, apply (update+review) %7.3f ms\n",
+               apply_s * 1e3);
+        printf("completeness recount, %zu keys  %10.1f ms  (%.2f us/key; "
+               "%llu of %llu complete)\n",
+               keys, (secs() - t0) * 1e3, (secs() - t0) * 1e6 / (double)keys,
+               (unsigned long long)q.complete, (unsigned long long)q.records);
+    }
+    fsm_free(fsm);
+    return sink == 42 ? 1 : 0;
+}
