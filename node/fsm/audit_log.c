@@ -348,7 +348,9 @@ write_event(const struct fsm *f, const struct fact *fact,
             a->writer_len = fact->principal.len;
             memcpy(a->last_writer, fact->principal.p, a->writer_len);
             a->org_len = w->org.len;
-            memcpy(a->last_org, w->org.p, w->org.len);
+            if (w->org.len > 0) {
+                memcpy(a->last_org, w->org.p, w->org.len);
+            }
             w->org =
                 (struct pc_slice){ (const uint8_t *)a->last_org, a->org_len };
         }

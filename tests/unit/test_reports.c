@@ -393,6 +393,46 @@ assert_quality_sane(const struct fsm *f, const char *entry)
     assert_true(q.complete <= q.known);
 }
 
+/* Every quality counter of every entry, and the classes, the same in two
+ * state machines (a live one and one rebuilt from its ledger). */
+static void
+assert_same_reports(const struct fsm *a, const struct fsm *b, int64_t now)
+{
+    static const char *const orgs[] = { "dept", "dept2", "cdept", NULL };
+
+    for (size_t i = 0; i < 4; i++) {
+        static const char *const ids[] = { "e", "c", "d", "ce" };
+        struct fsm_quality x, y;
+
+        assert_int_equal(fsm_quality(a, ids[i], now, &x), PC_OK);
+        assert_int_equal(fsm_quality(b, ids[i], now, &y), PC_OK);
+        assert_string_equal(x.entry, y.entry);
+        assert_int_equal(x.records, y.records);
+        assert_int_equal(x.retired, y.retired);
+        assert_int_equal(x.versions, y.versions);
+        assert_int_equal(x.last_write_ms, y.last_write_ms);
+        assert_int_equal(x.last_write_rev, y.last_write_rev);
+        assert_true((x.frequency == NULL) == (y.frequency == NULL));
+        if (x.frequency != NULL) {
+            assert_string_equal(x.frequency, y.frequency);
+        }
+        assert_int_equal(x.timeliness, y.timeliness);
+        assert_int_equal(x.known, y.known);
+        assert_int_equal(x.complete, y.complete);
+        assert_int_equal(x.unchecked, y.unchecked);
+        assert_int_equal(x.schema_rev, y.schema_rev);
+        assert_memory_equal(x.rejected, y.rejected, sizeof(x.rejected));
+        assert_int_equal(x.open_objections, y.open_objections);
+    }
+    for (size_t o = 0; o < sizeof(orgs) / sizeof(orgs[0]); o++) {
+        struct fsm_entry_classes x, y;
+
+        fsm_entry_classes(a, orgs[o], &x);
+        fsm_entry_classes(b, orgs[o], &y);
+        assert_memory_equal(&x, &y, sizeof(x));
+    }
+}
+
 static void
 step_all(struct fsm *f)
 {
@@ -1256,6 +1296,62 @@ test_reports_audit_bounded(void **state)
     lines_free(&got);
 }
 
+/*
+ * A rebuild from the ledger (what a replica does after a snapshot
+ * install) gives every counter the live state machine has, also when the
+ * live one was in the middle of a recount (the rebuilt one starts its own
+ * walk over), after writes of every kind, refusals, objections and a
+ * redaction.
+ */
+static void
+test_reports_rebuild_same(void **state)
+{
+    struct fsmfx *fx = *state;
+    char ob[32], b[256];
+    struct fsm_result r;
+    struct fsm *g;
+
+    audit_history(fx);
+    r = run(fx, CMD_OBJECTION_FILE, "cit", NULL,
+            "{\"entry\":\"e\",\"key\":\"k1\",\"kind\":"
+            "\"trade_secret\",\"description\":\"ours\"}",
+            NULL);
+    assert_int_equal(r.status, 201);
+    snprintf(ob, sizeof(ob), "ob-%llu", (unsigned long long)r.first_rev);
+    assert_int_equal(run(fx, CMD_OBJECTION_DECIDE, "admin", ob,
+                         "{\"decision\":\"accept\",\"reason\":\"yes\"}", NULL)
+                         .status,
+                     200);
+    snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"art. 16\"}", ob);
+    assert_int_equal(
+        run(fx, CMD_RECORD_REDACT, "admin", "e/k1", b, "{\"version\":1}")
+            .status,
+        200);
+    for (int i = 0; i < 12; i++) {
+        char t[32];
+
+        snprintf(t, sizeof(t), "e/m%d", i);
+        assert_int_equal(
+            put(fx, t, i % 3 ? "{\"a\":\"x\",\"b\":1}" : "{\"a\":\"x\"}"), 201);
+    }
+    reschema(fx, "e",
+             "{\"name\":\"a\",\"type\":\"string\",\"required\":true},"
+             "{\"name\":\"b\",\"type\":\"integer\",\"required\":true}");
+    fsm_reports_step(fx->f, 5); /* mid-way */
+    assert_int_equal(put(fx, "e/m0", "{\"a\":\"y\",\"b\":2}"), 200);
+    assert_int_equal(retire(fx, "e/m1"), 200);
+    g = fsmfx_rebuilt(fx);
+    assert_true(fsm_reports_pending(g));
+    step_all(fx->f);
+    step_all(g);
+    assert_same_reports(fx->f, g, led_time(fsm_led(fx->f)) + 3 * DAY);
+    assert_same_reports(fx->f, g, led_time(fsm_led(fx->f)));
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        assert_quality_recount(g, entries[i]);
+    }
+    fsm_free(g);
+}
+
 /* Allocation failures in apply, of a record write during a recount and
  * of an audit batch, change nothing; the counters stay right. */
 static void
@@ -1326,6 +1422,8 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_reports_audit_scope, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reports_audit_bounded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reports_rebuild_same, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reports_oom, setup, teardown),
     };
