@@ -4,7 +4,8 @@
  * entries of 50 orgs holding BENCH_REPORTS_RECORDS records (default
  * 1,000,000; updates and retirements besides), with share requests and
  * grants, open requests, objections, refused writes and read-audit batches
- * (200,000 events), built through fsm_apply as replicas build it. Then
+ * (200,000 events; BENCH_REPORTS_BATCHES batches of 1000), built through
+ * fsm_apply as replicas build it. Then
  * times, each the best of BENCH_REPORTS_RUNS (default 20):
  *
  *   - the quality counters of every entry (what GET /v1/quality reads);
@@ -14,7 +15,9 @@
  *   - for comparison, a recount of every record by scanning (what the
  *     reports would cost without counters), once;
  *   - the completeness recount after a change of one entry's required
- *     fields (apply of the change, then the walk, per key).
+ *     fields (apply of the change, then the walk, per key);
+ *   - a rebuild of the derived state from the ledger, as a snapshot
+ *     install does, once.
  *
  * Prints one line per result. The HTTP layer's JSON is not included.
  */
@@ -516,7 +519,9 @@ main(int argc, char **argv)
         churn(j, per_entry / 20, per_entry / 100, 10);
     }
     workflows(2000);
-    audit(200);
+    audit(getenv("BENCH_REPORTS_BATCHES") != NULL
+              ? atoi(getenv("BENCH_REPORTS_BATCHES"))
+              : 200);
     now = led_time(fsm_led(fsm));
     printf("built: %ld records in %d entries, %llu facts, in %.1f s\n",
            per_entry * N_ENTRIES, N_ENTRIES,
@@ -582,6 +587,52 @@ main(int argc, char **argv)
                "%llu of %llu complete)\n",
                keys, (secs() - t0) * 1e3, (secs() - t0) * 1e6 / (double)keys,
                (unsigned long long)q.complete, (unsigned long long)q.records);
+    }
+    /* What a replica installing a snapshot does: rebuild the derived
+     * state (counters and indexes included) from the ledger. */
+    {
+        struct led *copy;
+        struct fsm *g;
+        char errmsg[PC_ERRMSG_SIZE];
+        double copy_s;
+
+        t0 = secs();
+        if (led_new(&copy) != PC_OK) {
+            die("led_new");
+        }
+        for (uint64_t r = 1; r <= led_count(fsm_led(fsm)); r++) {
+            uint8_t salt[PC_SALT_LEN];
+            struct pc_slice enc;
+            struct pc_buf doc;
+            struct led_doc d = { NULL, NULL, 0 };
+            bool has = led_doc_state(fsm_led(fsm), r) != LED_DOC_NONE;
+
+            pc_buf_init(&doc);
+            if (led_encoding(fsm_led(fsm), r, &enc) != PC_OK) {
+                die("encoding");
+            }
+            if (led_doc_get(fsm_led(fsm), r, &doc, salt) == PC_OK) {
+                d = (struct led_doc){ salt, doc.data, doc.len };
+            }
+            if (led_append_encoded(copy, enc.p, enc.len, has ? &d : NULL, r,
+                                   errmsg) != PC_OK) {
+                die(errmsg);
+            }
+            pc_buf_release(&doc);
+        }
+        copy_s = secs() - t0;
+        if (fsm_new(&g) != PC_OK) {
+            die("fsm_new");
+        }
+        t0 = secs();
+        if (fsm_restore(g, copy, errmsg) != PC_OK) {
+            die(errmsg);
+        }
+        printf("rebuild of the derived state     %10.1f ms  (%llu facts; "
+               "the ledger copy %.1f ms)\n",
+               (secs() - t0) * 1e3, (unsigned long long)led_count(fsm_led(g)),
+               copy_s * 1e3);
+        fsm_free(g);
     }
     fsm_free(fsm);
     return sink == 42 ? 1 : 0;
