@@ -539,6 +539,26 @@ def test_reports_security_events(c):
         after_c = r.json["next"]
     assert first + rest == whole, (first + rest, whole)
 
+    # A page reads at most 1 MiB: an older file of 3 MiB takes several
+    # pages, each going on exactly where the last stopped.
+    big = [{"at": "2019-01-01T00:00:%02d.%03dZ" % (i // 1000 % 60, i % 1000),
+            "node": fol.id, "kind": "denied", "client": "10.1.%d.%d" % (
+                i // 250, i % 250), "detail": "x" * 200 + str(i)}
+           for i in range(12000)]
+    big.sort(key=lambda x: x["at"])
+    with open(os.path.join(d, "security.log.4"), "w") as f:
+        for x in big:
+            f.write(json.dumps(x) + "\n")
+    assert os.path.getsize(os.path.join(d, "security.log.4")) > 3 << 20
+    items, pages = _all_pages(fol, "/v1/security-events?kind=denied",
+                              tok["aud"], 1000)
+    assert items[-len(big):] == big[::-1], "the big file, newest first"
+    # Only its 5 oldest lines pass: pages of none until the last.
+    items, pages = _all_pages(
+        fol, "/v1/security-events?until=" + big[4]["at"], tok["aud"], 1000)
+    assert items == big[:5][::-1], items
+    assert pages >= 4, pages  # 3 MiB and more, at most 1 MiB a page
+
 
 TESTS = [
     (test_reports_quality_and_evaluation, {}),

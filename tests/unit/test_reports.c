@@ -870,6 +870,66 @@ test_reports_open_overdue_each(void **state)
     assert_int_equal(st.overdue, 2);
 }
 
+/* Who may ask for which report, principal by principal (docs/rules.md,
+ * Reports): quality of each entry, the evaluation, the audit log. */
+static void
+test_reports_who_may(void **state)
+{
+    struct fsmfx *fx = *state;
+    static const struct {
+        const char *who;
+        bool quality;     /* fsm_may_report_quality */
+        const char *sees; /* entries whose quality it sees, in order */
+        bool evaluation, audit;
+    } cases[] = {
+        { "admin", true, "e c d ce", true, true },
+        { "aud", true, "e c ce", true, true }, /* not the draft d */
+        { "cityauth", true, "ce", true, true },
+        { "prov", true, "e c", false, false },
+        { "prov2", true, "d", false, false },
+        { "cons", true, "d", false, false }, /* its org provides d */
+        { "cprov", true, "ce", false, false },
+        { "cit", false, "", false, false },
+    };
+
+    fsmfx_principal(fx, "gone", "dept", "\"auditor\"");
+    assert_int_equal(
+        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct fsm_principal *p = fsm_principal(fx->f, cases[i].who);
+        char sees[64] = "";
+
+        for (size_t j = 0; j < N_ENTRIES; j++) {
+            if (fsm_quality_visible(fx->f, p, fsm_entry(fx->f, entries[j]))) {
+                snprintf(sees + strlen(sees), sizeof(sees) - strlen(sees),
+                         "%s%s", sees[0] ? " " : "", entries[j]);
+            }
+        }
+        if (fsm_may_report_quality(fx->f, p) != cases[i].quality ||
+            strcmp(sees, cases[i].sees) != 0 ||
+            fsm_may_read_evaluation(fx->f, p) != cases[i].evaluation ||
+            fsm_may_read_audit(fx->f, p) != cases[i].audit) {
+            fail_msg("%s: quality %d sees \"%s\" evaluation %d audit %d",
+                     cases[i].who, fsm_may_report_quality(fx->f, p), sees,
+                     fsm_may_read_evaluation(fx->f, p),
+                     fsm_may_read_audit(fx->f, p));
+        }
+    }
+    /* A revoked auditor, and the public: nothing. */
+    {
+        const struct fsm_principal *g = fsm_principal(fx->f, "gone");
+
+        assert_false(fsm_may_report_quality(fx->f, g));
+        assert_false(fsm_quality_visible(fx->f, g, fsm_entry(fx->f, "e")));
+        assert_false(fsm_may_read_evaluation(fx->f, g));
+        assert_false(fsm_may_read_audit(fx->f, g));
+        assert_false(fsm_may_report_quality(fx->f, NULL));
+        assert_false(fsm_quality_visible(fx->f, NULL, fsm_entry(fx->f, "e")));
+        assert_false(fsm_may_read_evaluation(fx->f, NULL));
+        assert_false(fsm_may_read_audit(fx->f, NULL));
+    }
+}
+
 /* ---- the audit log ---------------------------------------------------- */
 
 /* Every event of the ledger as a line, by brute force. */
@@ -1419,6 +1479,7 @@ main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reports_open_overdue_each, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reports_who_may, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_audit_matches_scan, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reports_audit_scope, setup,
