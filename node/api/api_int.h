@@ -350,7 +350,7 @@ void api_members_remove(struct node *n, struct http_request *req);
 bool api_leader_transfer_parse(struct node *n, struct http_request *req);
 void api_leader_transfer(struct node *n, struct http_request *req);
 
-/* ledger.c: root, proofs, facts, backup. */
+/* ledger.c: root, proofs, facts, digests, backup. */
 bool api_ledger_parse(struct node *n, struct http_request *req);
 void api_ledger(struct node *n, struct http_request *req);
 bool api_ledger_proof_parse(struct node *n, struct http_request *req);
@@ -359,6 +359,8 @@ bool api_ledger_consistency_parse(struct node *n, struct http_request *req);
 void api_ledger_consistency(struct node *n, struct http_request *req);
 bool api_ledger_facts_parse(struct node *n, struct http_request *req);
 void api_ledger_facts(struct node *n, struct http_request *req);
+bool api_ledger_digests_parse(struct node *n, struct http_request *req);
+void api_ledger_digests(struct node *n, struct http_request *req);
 void api_backup(struct node *n, struct http_request *req);
 
 /* orgs.c */

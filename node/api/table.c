@@ -72,6 +72,8 @@ static const struct api_route routes[] = {
       api_ledger_consistency_parse, api_ledger_consistency },
     { "GET", "/v1/ledger/facts", API_READ | API_TOKEN, api_ledger_facts_parse,
       api_ledger_facts },
+    { "GET", "/v1/ledger/digests", API_READ | API_TOKEN,
+      api_ledger_digests_parse, api_ledger_digests },
     /* orgs.c */
     { "POST", "/v1/orgs", API_WRITE | API_TOKEN, api_orgs_create_parse,
       api_orgs_create },
