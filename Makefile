@@ -355,4 +355,36 @@ openapi-check:
 	$(Q)tests/openapi/check.sh
 # ---- end of client/ -------------------------------------------------------
 
+# ---- provcat-reconcile (tools/reconcile/) --------------------------------
+# One program from tools/reconcile/*.c (docs/reconcile.md): it talks to a
+# cluster through libprovcat (the library's sources built as usual, as the
+# CLI links them) and reads backups offline with storage/. Its unit test,
+# tests/unit/test_reconcile.c, links the same objects but main.c.
+RECONCILE_SRC  := $(wildcard tools/reconcile/*.c)
+RECONCILE_OBJ  := $(call obj,$(filter-out tools/reconcile/main.c, \
+                    $(RECONCILE_SRC)) $(filter client/%,$(CLIENT_LIB_SRC)))
+RECONCILE_BIN  := $(BUILD)/provcat-reconcile
+
+.PHONY: install-reconcile
+
+all: $(RECONCILE_BIN)
+
+$(RECONCILE_BIN): $(call obj,tools/reconcile/main.c) $(RECONCILE_OBJ) \
+                  $(call obj,$(SRC_CORE))
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tests/test_reconcile: $(BUILD)/obj/tests/unit/test_reconcile.o \
+                               $(RECONCILE_OBJ) $(call obj,$(SRC_TLIB)) \
+                               $(LIB_SERVER)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
+
+install: install-reconcile
+install-reconcile: $(RECONCILE_BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(RECONCILE_BIN) $(DESTDIR)$(BINDIR)/
+# ---- end of provcat-reconcile ---------------------------------------------
+
 -include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
