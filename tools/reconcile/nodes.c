@@ -563,6 +563,7 @@ report_text(FILE *f, const struct result *r)
     struct rcl_table t;
 
     rcl_table_init(&t, 4, hdr);
+    t.max_width = 80; /* whole hashes */
     for (size_t k = 0; k < r->n; k++) {
         const struct node *n = &r->nodes[k];
         char rev[24], at[24];
@@ -617,9 +618,10 @@ report_text(FILE *f, const struct result *r)
         if (e->n_keys == 0) {
             continue;
         }
-        fprintf(f, "  %zu key%s differ:\n", e->n_keys,
-                e->n_keys == 1 ? "" : "s");
+        fprintf(f, "  %zu key%s:\n", e->n_keys,
+                e->n_keys == 1 ? " differs" : "s differ");
         rcl_table_init(&kt, 5, kh);
+        kt.max_width = 80;
         for (size_t j = 0; j < e->n_keys; j++) {
             for (size_t k = 0; k < r->n; k++) {
                 const struct khead *h = &e->keys[j].h[k];

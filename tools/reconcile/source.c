@@ -67,6 +67,7 @@ struct src_cmp {
     bool first_item;
     struct rcl_table shown; /* the first differences, for stdout */
     size_t show, n_shown;
+    uint64_t n_items; /* items reported, invalid rows aside */
     struct counts n;
     struct rcl_changes ch;
     struct rcl_progress prog;
@@ -472,6 +473,7 @@ emit(struct src_cmp *c, const char *key, size_t klen, const char *status,
 
     each_json(c, item_json, &it);
     c->first_item = false;
+    c->n_items++;
     if (strcmp(status, "differs") == 0) {
         for (size_t i = 0; i < c->ch.n; i++) {
             const struct rcl_change *ch = &c->ch.v[i];
@@ -1010,8 +1012,9 @@ rcl_cmd_source(const struct rcl_opts *o, int argc, char **argv)
         counts_text(stdout, &c);
         if (c.n_shown > 0) {
             rcl_table_print(&c.shown, stdout);
-            if (c.n_shown == c.show) {
-                printf("... (the first %zu shown)\n", c.show);
+            if (c.n_items > c.n_shown) {
+                printf("... and %llu more (the report has them all)\n",
+                       (unsigned long long)(c.n_items - c.n_shown));
             }
         }
         if (c.n_inv > 0) {
