@@ -381,6 +381,12 @@ $(BUILD)/tests/test_reconcile: $(BUILD)/obj/tests/unit/test_reconcile.o \
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
 
+# Its fuzz target (make fuzz) links the export readers and comparisons.
+build/fuzz/fuzz_reconcile: build/fuzz/obj/tests/fuzz/fuzz_reconcile.o \
+    $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) tools/reconcile/csv.c \
+      tools/reconcile/diff.c)
+	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
 install: install-reconcile
 install-reconcile: $(RECONCILE_BIN)
 	install -d $(DESTDIR)$(BINDIR)

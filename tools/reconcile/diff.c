@@ -441,8 +441,11 @@ text_value(enum rcl_type t, const char *s, size_t len, struct pc_buf *scratch,
         if (rc == PC_ENOMEM) {
             return rc;
         }
-        if (rc == PC_OK && jcs_type(jcs_root(d)) ==
-                               (t == RCL_T_OBJECT ? JCS_OBJECT : JCS_ARRAY)) {
+        if (rc != PC_OK) {
+            break; /* not JSON: not of the type (`d` was not written) */
+        }
+        if (jcs_type(jcs_root(d)) ==
+            (t == RCL_T_OBJECT ? JCS_OBJECT : JCS_ARRAY)) {
             scratch->len = 0;
             rc = jcs_emit(d, scratch);
             if (rc != PC_OK) {

@@ -189,7 +189,11 @@ read_csv(struct src_cmp *c, FILE *f, char delim)
         size_t len;
         const char *name = rcl_csv_cell(&r, i, &len);
 
-        c->cols[i] = strdup(name);
+        /* A name may hold NUL bytes (valid UTF-8): copied by length. */
+        c->cols[i] = malloc(len + 1);
+        if (c->cols[i] != NULL) {
+            memcpy(c->cols[i], name, len + 1);
+        }
         c->col_lens[i] = len;
         if (c->cols[i] == NULL) {
             rc = pc_errmsgf(c->err, PC_ENOMEM, "out of memory");
@@ -202,14 +206,16 @@ read_csv(struct src_cmp *c, FILE *f, char delim)
             goto out;
         }
         for (size_t k = 0; k < i; k++) {
-            if (strcmp(c->cols[k], c->cols[i]) == 0) {
+            if (c->col_lens[k] == len &&
+                memcmp(c->cols[k], c->cols[i], len) == 0) {
                 rc = pc_errmsgf(c->err, PC_EINVAL,
                                 "%s: line %llu: column '%s' appears twice",
                                 c->file, (unsigned long long)r.line, name);
                 goto out;
             }
         }
-        if (strcmp(name, c->key_field) == 0) {
+        if (len == strlen(c->key_field) &&
+            memcmp(name, c->key_field, len) == 0) {
             key_col = i;
         }
         c->skip[i] = ignored(c, name, len);
@@ -719,7 +725,9 @@ counts_json(FILE *f, void *arg)
             bool in = false;
 
             for (size_t k = 0; k < c->n_cols; k++) {
-                in |= strcmp(c->cols[k], c->schema.names[i]) == 0;
+                in |=
+                    c->col_lens[k] == strlen(c->schema.names[i]) &&
+                    memcmp(c->cols[k], c->schema.names[i], c->col_lens[k]) == 0;
             }
             if (!in) {
                 fputs(first ? "" : ",", f);
@@ -729,6 +737,7 @@ counts_json(FILE *f, void *arg)
         }
         fputs("]", f);
     }
+    fprintf(f, ",\"sort_runs\":%u", rcl_sorter_runs(c->sorter));
     fprintf(f, ",\"agree\":%s}\n",
             n->missing + n->extra + n->differs + n->duplicate + n->invalid == 0
                 ? "true"

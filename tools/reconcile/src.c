@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,15 +564,125 @@ scan_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
     return go_on;
 }
 
+/*
+ * A live scan: one thread fetches and parses the pages in order (each
+ * page's cursor is in the one before it) while the caller's thread
+ * compares the page before, so the node's time serving a page and the
+ * tool's time comparing one overlap. One page is handed over at a time.
+ */
+struct pager {
+    struct rcl_src *s;
+    const char *entry;
+    bool values, retired;
+    uint64_t at; /* asked (0: now), then the listing's */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct jcs_doc *slot; /* a page ready for the caller, or NULL */
+    bool done;            /* the fetcher ended (rc says how) */
+    bool stop;            /* the caller wants no more pages */
+    int rc;
+    char err[RCL_ERR_SIZE];
+};
+
+/* Hand page `d` over (NULL: the end); false when the caller stopped. */
+static bool
+pager_put(struct pager *pg, struct jcs_doc *d)
+{
+    bool taken;
+
+    pthread_mutex_lock(&pg->mu);
+    while (pg->slot != NULL && !pg->stop) {
+        pthread_cond_wait(&pg->cv, &pg->mu);
+    }
+    taken = !pg->stop;
+    if (taken && d != NULL) {
+        pg->slot = d;
+    }
+    if (d == NULL) {
+        pg->done = true;
+    }
+    pthread_cond_broadcast(&pg->cv);
+    pthread_mutex_unlock(&pg->mu);
+    if (!taken) {
+        jcs_doc_free(d);
+    }
+    return taken;
+}
+
+static void *
+pager_run(void *arg)
+{
+    struct pager *pg = arg;
+    size_t limit = PAGE_LIMIT;
+    struct pc_buf path;
+    char *after = NULL;
+    int rc = PC_OK;
+
+    pc_buf_init(&path);
+    for (;;) {
+        const struct jcs_val *next;
+        struct jcs_doc *d;
+
+        path.len = 0;
+        rc = record_path(&path, pg->entry, NULL, "/records");
+        rc |= pc_buf_printf(&path, "?limit=%zu&include_retired=%s&values=%s",
+                            limit, pg->retired ? "true" : "false",
+                            pg->values ? "true" : "false");
+        if (after != NULL) {
+            rc |= pc_buf_printf(&path, "&after=%s", after);
+        } else if (pg->at > 0) {
+            rc |= pc_buf_printf(&path, "&at_revision=%llu",
+                                (unsigned long long)pg->at);
+        }
+        if (rc != PC_OK) {
+            rc = pc_errmsgf(pg->err, PC_ENOMEM, "out of memory");
+            break;
+        }
+        rc = live_get(pg->s, (const char *)path.data, &d, pg->err);
+        if (rc == PC_EPROTO && limit > 1 && too_many_values(pg->err)) {
+            limit /= 2; /* the same page, in smaller pieces */
+            continue;
+        }
+        if (rc == PC_ENOTFOUND) {
+            snprintf(pg->err, RCL_ERR_SIZE, "no catalog entry '%s' in %s",
+                     pg->entry, pg->s->name);
+        }
+        if (rc != PC_OK) {
+            break;
+        }
+        if (after == NULL) {
+            pg->at = get_u64(jcs_root(d), "revision");
+        }
+        next = jcs_get(jcs_root(d), "next", 4);
+        free(after);
+        after = NULL;
+        if (next != NULL && jcs_type(next) == JCS_STRING) {
+            after = pc_strdup(jcs_string(next, NULL));
+            if (after == NULL) {
+                jcs_doc_free(d);
+                rc = pc_errmsgf(pg->err, PC_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        if (!pager_put(pg, d) || after == NULL) {
+            break;
+        }
+    }
+    pg->rc = rc;
+    free(after);
+    pc_buf_release(&path);
+    pager_put(pg, NULL);
+    return NULL;
+}
+
 int
 rcl_src_scan(struct rcl_src *s, const char *entry, uint64_t *at, bool values,
              bool retired, rcl_rec_cb cb, void *arg, char *err)
 {
-    size_t limit = PAGE_LIMIT;
-    struct pc_buf path;
-    char *after = NULL;
+    struct pager pg;
+    pthread_t th;
     bool go_on = true;
-    int rc = PC_OK;
+    int rc;
 
     if (!s->live) {
         struct scan_ctx c = { s->led, entry, *at,   values, retired,
@@ -587,64 +698,64 @@ rcl_src_scan(struct rcl_src *s, const char *entry, uint64_t *at, bool values,
         pc_buf_release(&c.json);
         return c.rc;
     }
-    pc_buf_init(&path);
+    memset(&pg, 0, sizeof(pg));
+    pg.s = s;
+    pg.entry = entry;
+    pg.values = values;
+    pg.retired = retired;
+    pg.at = *at;
+    pthread_mutex_init(&pg.mu, NULL);
+    pthread_cond_init(&pg.cv, NULL);
+    if (pthread_create(&th, NULL, pager_run, &pg) != 0) {
+        pthread_mutex_destroy(&pg.mu);
+        pthread_cond_destroy(&pg.cv);
+        return pc_errmsgf(err, PC_ENOMEM, "could not start a thread");
+    }
     for (;;) {
-        const struct jcs_val *items, *next;
+        const struct jcs_val *items;
         struct jcs_doc *d;
 
-        path.len = 0;
-        rc = record_path(&path, entry, NULL, "/records");
-        rc |= pc_buf_printf(&path, "?limit=%zu&include_retired=%s&values=%s",
-                            limit, retired ? "true" : "false",
-                            values ? "true" : "false");
-        if (after != NULL) {
-            rc |= pc_buf_printf(&path, "&after=%s", after);
-        } else if (*at > 0) {
-            rc |= pc_buf_printf(&path, "&at_revision=%llu",
-                                (unsigned long long)*at);
+        pthread_mutex_lock(&pg.mu);
+        while (pg.slot == NULL && !pg.done) {
+            pthread_cond_wait(&pg.cv, &pg.mu);
         }
-        if (rc != PC_OK) {
-            rc = pc_errmsgf(err, PC_ENOMEM, "out of memory");
+        d = pg.slot;
+        pg.slot = NULL;
+        if (!go_on) {
+            pg.stop = true;
+        }
+        pthread_cond_broadcast(&pg.cv);
+        pthread_mutex_unlock(&pg.mu);
+        if (d == NULL) {
             break;
         }
-        rc = live_get(s, (const char *)path.data, &d, err);
-        if (rc == PC_EPROTO && limit > 1 && too_many_values(err)) {
-            limit /= 2; /* the same page, in smaller pieces */
-            continue;
-        }
-        if (rc == PC_ENOTFOUND) {
-            snprintf(err, RCL_ERR_SIZE, "no catalog entry '%s' in %s", entry,
-                     s->name);
-        }
-        if (rc != PC_OK) {
-            break;
-        }
-        if (*at == 0 || after == NULL) {
-            *at = get_u64(jcs_root(d), "revision");
-        }
-        items = jcs_get(jcs_root(d), "items", 5);
-        for (size_t i = 0; go_on && i < jcs_len(items); i++) {
-            struct rcl_rec r;
+        if (go_on) {
+            *at = pg.at;
+            items = jcs_get(jcs_root(d), "items", 5);
+            for (size_t i = 0; go_on && i < jcs_len(items); i++) {
+                struct rcl_rec r;
 
-            rec_from_json(d, jcs_at(items, i), &r);
-            go_on = cb(arg, &r);
-        }
-        next = jcs_get(jcs_root(d), "next", 4);
-        free(after);
-        after = NULL;
-        if (go_on && next != NULL && jcs_type(next) == JCS_STRING) {
-            after = pc_strdup(jcs_string(next, NULL));
-            if (after == NULL) {
-                rc = pc_errmsgf(err, PC_ENOMEM, "out of memory");
+                rec_from_json(d, jcs_at(items, i), &r);
+                go_on = cb(arg, &r);
             }
         }
         jcs_doc_free(d);
-        if (after == NULL) {
-            break;
+        if (!go_on) {
+            pthread_mutex_lock(&pg.mu);
+            pg.stop = true;
+            pthread_cond_broadcast(&pg.cv);
+            pthread_mutex_unlock(&pg.mu);
         }
     }
-    free(after);
-    pc_buf_release(&path);
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&pg.mu);
+    pthread_cond_destroy(&pg.cv);
+    rc = pg.rc;
+    if (rc != PC_OK) {
+        snprintf(err, RCL_ERR_SIZE, "%s", pg.err);
+    } else if (*at == 0) {
+        *at = pg.at;
+    }
     return rc;
 }
 
