@@ -621,6 +621,9 @@ def test_reconcile_source(c):
     same from a backup with the cluster stopped; an export that matches
     exits 0; progress on a terminal."""
     lead, tok = _source_world(c)
+    # The revision just before r0007 was retired.
+    loaded = lead.req("GET", _rp("e1", "r0007"),
+                      token=tok["prov"]).json["revision"] - 1
     rows = _export_rows()
     csv = os.path.join(c.dir, "export.csv")
     bad = _write_csv(csv, rows)
@@ -644,6 +647,13 @@ def test_reconcile_source(c):
               "--ignore", "note")
     assert p.returncode == 1 and _json(p) == live, p
     assert os.path.exists(os.path.join(c.dir, "reconcile-e1.json"))
+    # As of a revision before r0007 was retired: it is the same then.
+    # (r0009's document is gone whatever the revision: redacted.)
+    p = _tool(c, "-o", "json", "source", "e1", csv, "--key", "id",
+              "--ignore", "note", "--no-report", "--at-revision",
+              str(loaded))
+    n = _json(p)["counts"]
+    assert (n["missing"], n["same"], n["redacted"]) == (5, 287, 1), n
     # Without --ignore the note column is compared as text: every row.
     p = _tool(c, "-o", "json", "source", "e1", csv, "--key", "id",
               "--no-report")
@@ -667,6 +677,27 @@ def test_reconcile_source(c):
         assert t.wait(60) == 1
     finally:
         t.close()
+    # The records list as the tool reads it: values=true gives each item
+    # as a read of the record answers; at_revision lists the past.
+    r = lead.req("GET", "/v1/catalog/e1/records?values=true&limit=3"
+                 "&include_retired=true", token=tok["prov"])
+    assert r.status == 200 and len(r.json["items"]) == 3, r
+    for it in r.json["items"]:
+        one = lead.req("GET", _rp("e1", it["key"]), token=tok["prov"]).json
+        assert it == one, (it, one)
+    r = lead.req("GET", "/v1/catalog/e1/records?values=true&after=" +
+                 urllib.parse.quote(r.json["next"]), token=tok["prov"])
+    assert r.status == 200 and r.json["items"][0]["key"] == "r0003", r
+    r = lead.req("GET", "/v1/catalog/e1/records?at_revision=%d&limit=1000"
+                 % loaded, token=tok["prov"])
+    assert r.status == 200 and r.json["revision"] == loaded, r
+    r7 = next(it for it in r.json["items"] if it["key"] == "r0007")
+    assert r7["version"] == 1 and not r7["retired"], r7
+    for q, field in (("values=yes", "values"), ("at_revision=0",
+                                                "at_revision"),
+                     ("at_revision=%d" % (loaded + 1000), "at_revision")):
+        r = lead.req("GET", "/v1/catalog/e1/records?" + q, token=tok["prov"])
+        assert r.status == 400 and r.json["error"]["field"] == field, (q, r)
     # An export that matches: the retired record left out, the redacted
     # one in (not compared, and not a difference).
     same = [("r%04d" % i, _src_value(i)) for i in range(N_SRC) if i != 7]
