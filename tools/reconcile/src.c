@@ -491,7 +491,7 @@ rcl_src_history(struct rcl_src *s, const char *entry, const char *key,
         if (rc == PC_OK && after != NULL) {
             rc = pc_buf_printf(&path, "&after=%s", after);
         }
-        free(after);
+        pc_free(after);
         after = NULL;
         if (rc != PC_OK) {
             break;
@@ -518,7 +518,7 @@ rcl_src_history(struct rcl_src *s, const char *entry, const char *key,
         }
         jcs_doc_free(d);
     } while (rc == PC_OK && after != NULL);
-    free(after);
+    pc_free(after);
     pc_buf_release(&path);
     pc_buf_release(&json);
     return rc;
@@ -654,7 +654,7 @@ pager_run(void *arg)
             pg->at = get_u64(jcs_root(d), "revision");
         }
         next = jcs_get(jcs_root(d), "next", 4);
-        free(after);
+        pc_free(after);
         after = NULL;
         if (next != NULL && jcs_type(next) == JCS_STRING) {
             after = pc_strdup(jcs_string(next, NULL));
@@ -669,7 +669,7 @@ pager_run(void *arg)
         }
     }
     pg->rc = rc;
-    free(after);
+    pc_free(after);
     pc_buf_release(&path);
     pager_put(pg, NULL);
     return NULL;
