@@ -114,6 +114,16 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(filter 0,$(V)),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# The git commit /metrics names (provcat_build_info): only metrics.o sees
+# it, so a new commit recompiles that one file; "unknown" outside git.
+$(BUILD)/commit.txt: FORCE
+	@mkdir -p $(dir $@) && \
+	c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown) && \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$c" ]; then echo "$$c" >$@; fi
+$(BUILD)/obj/node/api/metrics.o: $(BUILD)/commit.txt
+$(BUILD)/obj/node/api/metrics.o: CFLAGS_ALL += \
+	-DPC_COMMIT=\"$$(cat $(BUILD)/commit.txt)\"
+
 # Also after raft is rebuilt (tools/deps.sh, a new patch), so that every
 # binary is linked again.
 $(LIB_SERVER): $(call obj,$(SRC_CORE) $(SRC_NODE)) $(filter %.a,$(RAFT_LIBS))

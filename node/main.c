@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "node/config.h"
+#include "node/log.h"
 #include "node/node.h"
 #include "node/offline.h"
 #include "node/raft/restore.h"
@@ -27,6 +28,32 @@ struct main_state {
     uv_signal_t sigterm, sigint;
     bool stopped;
 };
+
+/* The effective configuration at start: as the config file's lines, or
+ * one JSON line each (event "config") for --log-format json. */
+static void
+log_config(const struct cfg *c)
+{
+    char *text = NULL, *line, *next;
+    size_t len = 0;
+    FILE *f;
+
+    if (log_format() == LOG_FORMAT_TEXT ||
+        (f = open_memstream(&text, &len)) == NULL) {
+        cfg_describe(c, stderr);
+        return;
+    }
+    cfg_describe(c, f);
+    fclose(f);
+    for (line = text; line != NULL && *line != '\0'; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL) {
+            *next++ = '\0';
+        }
+        log_write(LOG_LEVEL_INFO, "config", NULL, "%s", line);
+    }
+    free(text);
+}
 
 static void
 closed_cb(uv_handle_t *h)
@@ -92,6 +119,9 @@ main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    log_setup((enum log_level)c.log_level,
+              c.log_format == CFG_LOG_JSON ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT,
+              c.id);
     if (c.restore != NULL) {
         rc = restore_data_dir(&c, errmsg);
         if (rc != PC_OK) {
@@ -135,9 +165,11 @@ main(int argc, char **argv)
     o.limits.idle_timeout_ms = c.idle_timeout_ms;
     o.limits.request_timeout_ms = c.request_timeout_ms;
     o.rate_limit = c.rate_limit;
+    o.trusted = c.trusted;
+    o.n_trusted = c.n_trusted;
     o.log_level = (int)c.log_level;
     if (c.log_level >= CFG_LOG_INFO) {
-        cfg_describe(&c, stderr);
+        log_config(&c);
     }
 
     uv_loop_init(&loop);

@@ -25,6 +25,7 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "node/api/api.h"
+#include "node/log.h"
 #include "node/notify.h"
 
 #define WATCH_MS               50
@@ -34,25 +35,6 @@
 static void stop_now(struct node *n);
 #define TICK_IDLE_MS        60000
 #define SECURITY_SUMMARY_MS 60000
-
-void
-node_log(struct node *n, int level, const char *fmt, ...)
-{
-    static const char *const names[] = { "error", "warn", "info", "debug" };
-    char t[PC_TIME_STR_LEN];
-    va_list ap;
-
-    if (level > n->o.log_level) {
-        return;
-    }
-    pc_time_format(t, pc_now_ms());
-    fprintf(stderr, "%s node=%llu %s: ", t, (unsigned long long)n->o.id,
-            names[level & 3]);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 void
 node_security_event(struct node *n, const char *kind, const char *client,
@@ -298,7 +280,10 @@ leader_duties(struct node *n)
         /* Stamp nothing (not even a tick) and hand over. */
         if (!clu_transferring(n->clu)) {
             node_security_event(n, "clock_skew", "", skew);
-            node_log(n, 1, "%s: handing over leadership", skew);
+            log_write(LOG_LEVEL_WARN, "leadership_transfer",
+                      LOG_FIELDS(LOG_STR("reason", "clock_skew"),
+                                 LOG_U64("from", n->o.id), LOG_U64("to", 0)),
+                      "%s: handing over leadership", skew);
             clu_transfer(n->clu, 0, NULL, NULL);
         }
         return;
@@ -310,7 +295,11 @@ leader_duties(struct node *n)
         if (!clu_transferring(n->clu) &&
             once_per(&n->disk.handover_ms, pc_now_ms(),
                      DISK_HANDOVER_EVERY_MS)) {
-            node_log(n, 1, "disk nearly full: handing over leadership");
+            log_write(LOG_LEVEL_WARN, "leadership_transfer",
+                      LOG_FIELDS(LOG_STR("reason", "disk_full"),
+                                 LOG_U64("from", n->o.id), LOG_U64("to", 0),
+                                 LOG_U64("free_bytes", n->disk.free)),
+                      "disk nearly full: handing over leadership");
             clu_transfer(n->clu, 0, NULL, NULL);
         }
         return;
@@ -428,12 +417,20 @@ node_disk_check(struct node *n)
     }
     low = free_bytes < n->o.segment_size;
     if (low != n->disk.low) {
-        node_log(n, low ? 1 : 2,
-                 low ? "disk nearly full: %llu bytes free, less than one raft "
-                       "segment; writes and linearizable reads are refused "
-                       "(507), stale reads served"
-                     : "disk space back: %llu bytes free; writes accepted",
-                 (unsigned long long)free_bytes);
+        const struct log_field *f =
+            LOG_FIELDS(LOG_U64("free_bytes", free_bytes),
+                       LOG_U64("segment_bytes", n->o.segment_size));
+        if (low) {
+            log_write(LOG_LEVEL_WARN, "disk_full", f,
+                      "disk nearly full: %llu bytes free, less than one raft "
+                      "segment; writes and linearizable reads are refused "
+                      "(507), stale reads served",
+                      (unsigned long long)free_bytes);
+        } else {
+            log_write(LOG_LEVEL_INFO, "disk_recovered", f,
+                      "disk space back: %llu bytes free; writes accepted",
+                      (unsigned long long)free_bytes);
+        }
     }
     n->disk.free = free_bytes;
     n->disk.low = low;
@@ -470,7 +467,10 @@ clock_watch(struct node *n, bool leader)
              "leader's clock is ahead, or this one behind; it could not lead)",
              (long long)n->clock.ahead_ms);
     node_security_event(n, "clock_skew", "", detail);
-    node_log(n, 1, "%s", detail);
+    log_write(LOG_LEVEL_WARN, "clock_skew",
+              LOG_FIELDS(LOG_I64("ahead_ms", n->clock.ahead_ms),
+                         LOG_U64("leader", clu_leader(n->clu, NULL))),
+              "%s", detail);
 }
 
 static void
@@ -631,6 +631,7 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     if (rc != PC_OK) {
         return rc;
     }
+    http_server_on_answer(n->http, api_on_answer, n);
     uv_check_init(loop, &n->batch.check);
     n->batch.check.data = n;
     n->batch.check_open = true;
@@ -764,7 +765,10 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
         clu_transfer(n->clu, 0, handover_cb, n) == PC_OK) {
         /* A transfer to a dead voter may never report: the watch timer
          * stops us anyway after two election timeouts. */
-        node_log(n, 2, "handing leadership over before stopping");
+        log_write(LOG_LEVEL_INFO, "leadership_transfer",
+                  LOG_FIELDS(LOG_STR("reason", "stopping"),
+                             LOG_U64("from", n->o.id), LOG_U64("to", 0)),
+                  "handing leadership over before stopping");
         n->stop.handover_deadline_ms =
             pc_now_ms() + 2 * (int64_t)n->o.election_ms;
         return;

@@ -15,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/map.h"
+#include "common/prom.h"
 #include "node/fsm/fsm.h"
 #include "node/http/http.h"
 #include "node/raft/clu.h"
@@ -42,7 +43,9 @@ struct node_opts {
     size_t segment_size;
     struct http_limits limits;
     unsigned rate_limit; /* failed authentications per minute per address */
-    int log_level;       /* 0 error, 1 warn, 2 info, 3 debug */
+    const struct http_cidr *trusted; /* --trusted-proxy: `n_trusted` nets */
+    size_t n_trusted;
+    int log_level; /* 0 error, 1 warn, 2 info, 3 debug (node/log.h) */
     const char *restore_file;
     const char *holidays_file; /* --holidays: calendars for genesis */
 };
@@ -151,12 +154,26 @@ struct node_disk {
     int64_t handover_ms; /* when a full disk last handed over */
 };
 
-/* Request counters for /metrics (api/answer.c, api/records.c). */
+/* Answers of one route by status (api/metrics.c). */
+#define NODE_ROUTES_MAX      96 /* rows of the route table, at most */
+#define NODE_CODES_PER_ROUTE 24 /* statuses counted apart; more: "other" */
+#define NODE_FAMILIES_MAX    32 /* route families (api/metrics.c) */
+struct node_route_stats {
+    uint16_t code[NODE_CODES_PER_ROUTE]; /* 0: a free slot */
+    uint64_t n[NODE_CODES_PER_ROUTE];
+    uint64_t other; /* answers with a status that found no slot */
+};
+
+/* Request counters for /metrics (api/metrics.c, api/records.c). */
 struct node_stats {
-    uint64_t by_status[6];        /* answers by status / 100 */
-    uint64_t latency_buckets[16]; /* 0.5 ms doubling, last open-ended */
-    uint64_t latency_count;
-    double latency_sum_ms;
+    /* By route-table row; row n_routes: requests that matched none. */
+    struct node_route_stats route[NODE_ROUTES_MAX + 1];
+    size_t n_routes;
+    /* Latency by route family and kind (write, read, local). */
+    char family[NODE_FAMILIES_MAX][24];
+    size_t n_families;
+    uint8_t route_family[NODE_ROUTES_MAX + 1];
+    struct pc_hist latency[NODE_FAMILIES_MAX][3];
     uint64_t reads_open_anon; /* anonymous open-data reads: counted only */
 };
 
@@ -207,7 +224,8 @@ void node_release(struct node *n);
 
 /* ---- shared with node/api/ ------------------------------------------- */
 
-/* Log a line at `level` (0 error ... 3 debug) to stderr. */
+/* Log a line at `level` (0 error ... 3 debug) to stderr (node/log.c;
+ * log_write there takes fields: an event's ids). */
 void node_log(struct node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -14,13 +14,17 @@
 #include <uv.h>
 
 #include "common/buf.h"
+#include "common/prom.h"
 #include "node/fsm/fsm.h"
 
 struct clu;
 
+/* Room for a raft address "host:port" and its NUL. */
+#define CLU_ADDRESS_SIZE 64
+
 struct clu_peer {
     uint64_t id;
-    char address[64]; /* IPv4 a.b.c.d:port */
+    char address[CLU_ADDRESS_SIZE]; /* host:port (IPv4 literal or name) */
 };
 
 struct clu_opts {
@@ -130,7 +134,33 @@ struct clu_stats {
     uint64_t apply_errors;
     unsigned snapshot_threshold; /* now in force (--raft-log-budget) */
     unsigned snapshot_trailing;
+    uint64_t elections_won;  /* elections this node started and won */
+    uint64_t elections_lost; /* ... and did not */
+    uint64_t leader_changes; /* a new leader seen (clu_tick) */
+    struct pc_hist append;   /* raft_io appends: write and sync */
+    struct pc_hist commit;   /* our proposals: raft_apply to applied */
+    struct pc_hist apply;    /* each entry's fsm_apply */
 };
 void clu_stats(struct clu *c, struct clu_stats *out);
+
+/* The peers raft dialled: connected now, and how often so far. */
+#define CLU_MAX_PEERS 64
+struct clu_peer_state {
+    uint64_t id;
+    char address[CLU_ADDRESS_SIZE]; /* as last dialled */
+    bool up;                        /* the last dial connected */
+    uint64_t connects;              /* successful dials */
+    uint64_t losses;                /* connections lost */
+};
+/* The peers (`*out` valid until the next loop turn) and their count. */
+size_t clu_peers(struct clu *c, const struct clu_peer_state **out);
+
+/*
+ * The raft address to give raft for `address` ("host:port"): itself with
+ * raft 0.17.2 or later, which resolves names when it dials; with 0.15.0
+ * (make RAFT=system), the name resolved to an IPv4 address now (blocking).
+ * PC_OK, or PC_EINVAL with errmsg (may be NULL) when it does not resolve.
+ */
+int clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg);
 
 #endif

@@ -29,6 +29,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "node/log.h"
 #include "node/raft/raft_compat.h"
 #include "node/raft/rfsm.h"
 #include "storage/fact.h"
@@ -522,10 +523,12 @@ restore_data_dir(const struct cfg *c, char *errmsg)
      * dir; the backup has gone since. The data dir is what counts. */
     snprintf(rec, sizeof(rec), "%s/%s", c->data_dir, RESTORE_RECORD);
     if (!exists(c->restore) && dir_state(c->data_dir) == DIR_RESTORED) {
-        fprintf(stderr,
-                "provcat-node: --restore: '%s' is gone; data dir '%s' was "
-                "restored before (%s), starting on it\n",
-                c->restore, c->data_dir, rec);
+        log_write(LOG_LEVEL_WARN, "restore_skipped",
+                  LOG_FIELDS(LOG_STR("backup", c->restore),
+                             LOG_STR("data_dir", c->data_dir)),
+                  "--restore: '%s' is gone; data dir '%s' was restored "
+                  "before (%s), starting on it",
+                  c->restore, c->data_dir, rec);
         return PC_OK;
     }
     rc = restore_run(&o, true, &res, errmsg);
@@ -534,19 +537,27 @@ restore_data_dir(const struct cfg *c, char *errmsg)
     }
     pc_hex(hex, res.root, PC_HASH_LEN);
     if (res.already) {
-        fprintf(stderr,
-                "provcat-node: --restore: data dir '%s' was restored from "
-                "this backup (revision %" PRIu64 ") already; starting on it\n",
-                c->data_dir, res.revision);
+        log_write(LOG_LEVEL_INFO, "restore_skipped",
+                  LOG_FIELDS(LOG_STR("backup", c->restore),
+                             LOG_STR("data_dir", c->data_dir),
+                             LOG_U64("revision", res.revision),
+                             LOG_STR("root", hex)),
+                  "--restore: data dir '%s' was restored from this backup "
+                  "(revision %" PRIu64 ") already; starting on it",
+                  c->data_dir, res.revision);
     } else {
-        fprintf(stderr,
-                "provcat-node: backup verified and restored into '%s': "
-                "revision %" PRIu64 ", root %s, %" PRIu64 " entries, %" PRIu64
-                " records; node %" PRIu32
-                " is a one-voter cluster, add the others with POST "
-                "/v1/members\n",
-                c->data_dir, res.revision, hex, res.entries, res.records,
-                c->id);
+        log_write(
+            LOG_LEVEL_INFO, "restored",
+            LOG_FIELDS(LOG_STR("backup", c->restore),
+                       LOG_STR("data_dir", c->data_dir),
+                       LOG_U64("revision", res.revision), LOG_STR("root", hex),
+                       LOG_U64("entries", res.entries),
+                       LOG_U64("records", res.records)),
+            "backup verified and restored into '%s': revision %" PRIu64
+            ", root %s, %" PRIu64 " entries, %" PRIu64 " records; node %" PRIu32
+            " is a one-voter cluster, add the others with POST "
+            "/v1/members",
+            c->data_dir, res.revision, hex, res.entries, res.records, c->id);
     }
     return PC_OK;
 }

@@ -153,5 +153,5 @@ sleep 1
 for i in 1 2 3; do
     kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "bench: node $i died" >&2; exit 1; }
 done
-curl -fsS "$leader/metrics" | grep provcat_raft_follower_lag | sed 's/^/# /'
+curl -fsS "$leader/metrics" | grep '^provcat_raft_follower_lag_entries' | sed 's/^/# /'
 printf "%s\n" "${results[@]}"

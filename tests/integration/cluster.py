@@ -187,6 +187,11 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here; the runner prints the reason
+    as [SKIP] and counts it (never silently)."""
+
+
 def wait_for(fn, timeout, what):
     deadline = time.time() + timeout
     last = None
@@ -216,8 +221,11 @@ def appends_nothing(node, act, tries=5):
 
 
 def metric(node, name):
-    """The value of an unlabelled metric in the node's /metrics."""
+    """The value of a metric sample in the node's /metrics: `name` is the
+    sample as written before its value ('provcat_x' or 'provcat_x{a="b"}');
+    an int when the value is whole, else a float."""
     for line in node.req("GET", "/metrics").body.decode().splitlines():
         if line.startswith(name + " "):
-            return int(line.split()[1])
+            v = line.split()[-1]
+            return int(v) if v.lstrip("-").isdigit() else float(v)
     raise AssertionError("no metric " + name)

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import glob  # noqa: E402
 import importlib  # noqa: E402
 
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, Skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The directory of the test_*.py modules; another only to test this runner.
@@ -27,7 +27,7 @@ TEST_DIR = os.environ.get("INTEGRATION_TEST_DIR", HERE)
 LIMIT = float(os.environ.get("INTEGRATION_TIMEOUT", "300"))
 # Seconds after LIMIT before the watchdog ends the run.
 GRACE = float(os.environ.get("INTEGRATION_GRACE", "30"))
-counts = {"passed": 0, "failed": 0}
+counts = {"passed": 0, "failed": 0, "skipped": 0}
 
 
 class Hung(BaseException):
@@ -65,7 +65,9 @@ def watchdog(name, done, cluster):
 
 
 def summary(passed, failed):
-    print("integration: %d passed, %d failed" % (passed, failed))
+    skipped = ", %d skipped (see [SKIP] above)" % counts["skipped"] \
+        if counts["skipped"] else ""
+    print("integration: %d passed, %d failed%s" % (passed, failed, skipped))
     print("%d passed, %d failed" % (passed, failed), flush=True)
 
 
@@ -103,6 +105,11 @@ def main():
             counts["passed"] += 1
             print("[ OK ] %s (%.1fs)" % (fn.__name__, time.time() - t0),
                   flush=True)
+        except Skip as e:
+            # Never silent: the reason is printed and counted.
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            counts["skipped"] += 1
+            print("[SKIP] %s: %s" % (fn.__name__, e), flush=True)
         except (Exception, Hung) as e:
             signal.setitimer(signal.ITIMER_REAL, 0)
             counts["failed"] += 1
