@@ -77,11 +77,13 @@ class Node:
         self.log = os.path.join(cluster.dir, "node%d.log" % nid)
 
     def start(self, state="new", extra=(), env=None):
+        more = list(self.cluster.extra) + list(extra)
+        # At info unless the test asks for another level.
+        level = [] if "--log-level" in more else ["--log-level", "info"]
         args = [NODE, "--id", str(self.id), "--data-dir", self.dir,
                 "--peer", self.peer, "--client", self.client,
                 "--initial-cluster-state", state,
-                "--admin-token-file", self.cluster.token_file,
-                "--log-level", "info"] + list(self.cluster.extra) + list(extra)
+                "--admin-token-file", self.cluster.token_file] + level + more
         if self.cluster.spec:
             args += ["--cluster", self.cluster.spec]
         logf = open(self.log, "ab")
