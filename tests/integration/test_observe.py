@@ -92,7 +92,10 @@ def test_metrics_pass_promtool(c):
     assert lead.req("DELETE", "/v1/orgs/m1", token=t).status == 405
     assert lead.req("GET", "/no/such/route").status == 404
     assert lead.req("GET", "/v1/status").status == 200
-    r = fol.req("POST", "/v1/orgs", org("m2"), token=t)
+    # 503 until the follower has applied the leader's client URL.
+    r = wait_for(lambda: (lambda r: r if r.status != 503 else None)(
+        fol.req("POST", "/v1/orgs", org("m2"), token=t)), 10,
+        "a redirect from the follower")
     assert r.status == 307, r
     assert fol.req("GET", "/v1/orgs?consistency=stale",
                    token=t).status == 200
@@ -140,9 +143,11 @@ def test_metrics_pass_promtool(c):
         assert metric(x, "provcat_raft_term") >= 1
         assert metric(x, "process_open_fds") > 5
         assert metric(x, "process_resident_memory_bytes") > 1 << 20
-        assert abs(metric(x, "process_start_time_seconds") - time.time()) \
-            < 600
-        assert metric(x, "process_cpu_seconds_total") > 0
+        started = metric(x, "process_start_time_seconds")
+        assert 0 <= time.time() - started < 600, started
+        # CPU time counts in clock ticks: a few ms may still read 0.
+        cpu = metric(x, "process_cpu_seconds_total")
+        assert 0 <= cpu <= 2 * (time.time() - started) + 0.1, cpu
         assert metric(x, "provcat_raft_append_duration_seconds_count") > 0
         assert metric(x, "provcat_raft_apply_duration_seconds_count") > 0
     lm = lead.req("GET", "/metrics").body.decode()
@@ -183,14 +188,23 @@ def test_host_names_and_https_advertise_urls(c):
     lead = start_named(c, c.nodes,
                        lambda x: "http://localhost:" + x.client.split(":")[1])
     st = lead.status()
-    assert sorted(m["address"] for m in st["members"]) == \
-        sorted(x.peer for x in c.nodes), st
-    assert all(m["address"].startswith("localhost:") for m in st["members"])
+    if 'raft="0.15.0"' in lead.req("GET", "/metrics").body.decode():
+        # make RAFT=system: names resolved once, at start (docs/node.md).
+        want = [x.peer.replace("localhost:", "127.0.0.1:") for x in c.nodes]
+        for x in c.nodes:
+            res = lines_with(x, "resolved")
+            assert res and field(res[0], "address").startswith("127.0.0.1:")
+    else:
+        want = [x.peer for x in c.nodes]
+    assert sorted(m["address"] for m in st["members"]) == sorted(want), st
+    assert st["address"] == lead.peer, st
     r = lead.req("POST", "/v1/orgs", org("h1"), token=c.token)
     assert r.status == 201, r
     c.converged()
     fol = [x for x in c.nodes if x is not lead][0]
-    r = fol.req("POST", "/v1/orgs", org("h2"), token=c.token)
+    r = wait_for(lambda: (lambda r: r if r.status != 503 else None)(
+        fol.req("POST", "/v1/orgs", org("h2"), token=c.token)), 10,
+        "a redirect from the follower")
     assert r.status == 307, r
     assert r.headers["location"] == "http://localhost:%s/v1/orgs" % \
         lead.client.split(":")[1], r.headers
