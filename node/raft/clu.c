@@ -468,6 +468,12 @@ watch_leadership(struct clu *c)
     }
 }
 
+/* Raft resolves DNS names itself (0.17.2 on) when it listens and dials. */
+#define CLU_RAFT_RESOLVES (RAFT_VERSION_NUMBER >= 1702)
+
+static int resolve_v4(const char *address, char out[CLU_ADDRESS_SIZE],
+                      char *errmsg);
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 /*
@@ -506,7 +512,7 @@ int
 clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
           clu_fatal_cb fatal, void *fatal_arg, struct clu **out, char *errmsg)
 {
-    char address[CLU_ADDRESS_SIZE];
+    char address[CLU_ADDRESS_SIZE], bad[PC_ERRMSG_SIZE];
     struct raft_tracer *tracer;
     struct clu *c;
     const char *test_ms;
@@ -521,10 +527,21 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     if (mkdir(o->raft_dir, 0700) != 0 && errno != EEXIST) {
         return pc_errmsg_sys(errmsg, errno, "create '%s'", o->raft_dir);
     }
-    rv = clu_resolve(o->address, address, errmsg);
+    /* This node's own name must resolve now (raft binds it at start): a
+     * precise error (exit 2) rather than raft's bare I/O error; with raft
+     * 0.15 every founder's too, as it is resolved once, now. */
+    rv = resolve_v4(o->address, address, bad);
     if (rv != PC_OK) {
-        return rv;
+        return pc_errmsgf(errmsg, rv, "--peer: %s", bad);
     }
+    for (unsigned i = 0; !CLU_RAFT_RESOLVES && o->bootstrap && i < o->n_peers;
+         i++) {
+        rv = resolve_v4(o->peers[i].address, address, bad);
+        if (rv != PC_OK) {
+            return pc_errmsgf(errmsg, rv, "--cluster: %s", bad);
+        }
+    }
+    clu_resolve(o->address, address, NULL); /* resolved above */
     c = pc_calloc(1, sizeof(*c));
     if (c == NULL) {
         return PC_ENOMEM;
@@ -1090,20 +1107,11 @@ clu_peers(struct clu *c, const struct clu_peer_state **out)
     return c->n_peers;
 }
 
-/*
- * raft 0.17.2 and later resolve DNS names themselves, when they listen and
- * each time they dial; 0.15.0 (make RAFT=system) takes IPv4 literals only,
- * so there names are resolved here, once. Blocking: at start, and for a
- * member added (rare, an operator's request).
- */
-int
-clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
+/* `address` ("host:port") with its host resolved to an IPv4 address now
+ * (blocking): PC_OK, or PC_EINVAL naming the name. */
+static int
+resolve_v4(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
 {
-#if RAFT_VERSION_NUMBER >= 1702
-    (void)errmsg;
-    snprintf(out, CLU_ADDRESS_SIZE, "%s", address);
-    return PC_OK;
-#else
     const char *colon = strrchr(address, ':');
     struct addrinfo hints, *ai = NULL;
     char host[CLU_ADDRESS_SIZE], ip[INET_ADDRSTRLEN];
@@ -1128,17 +1136,37 @@ clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
             freeaddrinfo(ai);
         }
         return pc_errmsgf(errmsg, PC_EINVAL,
-                          "cannot resolve '%s' (raft 0.15 takes IPv4 "
-                          "addresses; names are resolved once, at start): %s",
-                          host, gai_strerror(rv));
+                          "cannot resolve '%s' in raft address '%s': %s", host,
+                          address, rv != 0 ? gai_strerror(rv) : "no address");
     }
     inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, ip,
               sizeof(ip));
     freeaddrinfo(ai);
     snprintf(out, CLU_ADDRESS_SIZE, "%s%s", ip, colon);
-    log_write(LOG_LEVEL_INFO, "resolved",
-              LOG_FIELDS(LOG_STR("name", address), LOG_STR("address", out)),
-              "resolved raft address %s to %s (once: raft 0.15)", address, out);
     return PC_OK;
-#endif
+}
+
+/*
+ * With raft 0.15.0 (make RAFT=system), which takes IPv4 literals only,
+ * names are resolved here, once: at start, and for a member added (rare,
+ * an operator's request). Blocking.
+ */
+int
+clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
+{
+    int rc;
+
+    if (CLU_RAFT_RESOLVES) {
+        snprintf(out, CLU_ADDRESS_SIZE, "%s", address);
+        return PC_OK;
+    }
+    rc = resolve_v4(address, out, errmsg);
+    if (rc == PC_OK && strcmp(out, address) != 0) {
+        log_write(LOG_LEVEL_INFO, "resolved",
+                  LOG_FIELDS(LOG_STR("name", address),
+                             LOG_STR("address", out)),
+                  "resolved raft address %s to %s (once: raft 0.15)", address,
+                  out);
+    }
+    return rc;
 }

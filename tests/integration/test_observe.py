@@ -165,6 +165,45 @@ def test_metrics_pass_promtool(c):
     for x in c.nodes:
         log = log_of(x)
         assert " event=request " not in log and " event=raft " not in log
+    check_docs_and_dashboard(tool, families(lm)[0], c.dir)
+
+
+def check_docs_and_dashboard(tool, types, tmp):
+    """docs/node.md lists every family a node exports; the PromQL of its
+    alert table and of docker/grafana-dashboard.json parses (promtool check
+    rules) and names only families that exist."""
+    with open(os.path.join(TOP, "docs", "node.md")) as f:
+        doc = f.read()
+    metrics = doc[doc.index("### Metrics"):doc.index("### Logs")]
+    table, alerts = metrics.split("What to alert on")
+    listed = set(re.findall(r"`((?:provcat|process)_[a-z_]+)", table))
+    assert set(types) <= listed, "not in docs/node.md: %s" % (
+        set(types) - listed)
+    exprs = []
+    for ln in alerts.splitlines():
+        cols = ln.split("|")
+        if len(cols) > 3 and "`" in cols[2]:
+            exprs += re.findall(r"`([^`]+)`", cols[2])
+    assert len(exprs) >= 10, exprs
+    with open(os.path.join(TOP, "docker", "grafana-dashboard.json")) as f:
+        dash = json.load(f)
+    for p in dash["panels"]:
+        for t in p.get("targets", []):
+            assert "$instance" in t["expr"], t["expr"]
+            exprs.append(t["expr"].replace("$instance", ".*"))
+    rules = {"groups": [{"name": "check", "rules": [
+        {"record": "provcat_check:expr_%d" % i, "expr": e}
+        for i, e in enumerate(exprs)]}]}
+    path = os.path.join(tmp, "rules.yml")
+    with open(path, "w") as f:
+        json.dump(rules, f)  # JSON is YAML
+    p = subprocess.run([tool, "check", "rules", path], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    for e in exprs:
+        for name in re.findall(r"\b((?:provcat|process)_[a-z_]+)", e):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            assert name in types or base in types, (name, e)
 
 
 def start_named(c, nodes, advertise):
