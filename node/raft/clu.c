@@ -1163,8 +1163,7 @@ clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
     rc = resolve_v4(address, out, errmsg);
     if (rc == PC_OK && strcmp(out, address) != 0) {
         log_write(LOG_LEVEL_INFO, "resolved",
-                  LOG_FIELDS(LOG_STR("name", address),
-                             LOG_STR("address", out)),
+                  LOG_FIELDS(LOG_STR("name", address), LOG_STR("address", out)),
                   "resolved raft address %s to %s (once: raft 0.15)", address,
                   out);
     }

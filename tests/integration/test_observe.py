@@ -294,6 +294,17 @@ def test_host_names_and_https_advertise_urls(c):
         "a redirect to node 4")
     assert r.headers["location"] == https + "/v1/orgs", r.headers
     assert r.json["error"]["leader"]["client_url"] == https
+    # A --peer name that does not resolve stops the node at start, saying so.
+    pp, cp = free_ports(2)
+    p = subprocess.run([os.path.join(TOP, os.environ.get("BUILD", "build"),
+                                     "provcat-node"),
+                        "--id", "5", "--data-dir", os.path.join(c.dir, "n5"),
+                        "--peer", "no-such-host.invalid:%d" % pp,
+                        "--client", "127.0.0.1:%d" % cp],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "provcat-node: --peer: cannot resolve 'no-such-host.invalid'" \
+        in p.stderr, p.stderr
 
 
 def test_trusted_proxy_and_fair_limiter(c):
