@@ -30,6 +30,7 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "node/log.h"
+#include "node/raft/clu.h"
 #include "node/raft/raft_compat.h"
 #include "node/raft/rfsm.h"
 #include "storage/fact.h"
@@ -355,9 +356,15 @@ write_raft_dir(const char *raft_dir, const struct restore_opts *o,
     struct raft_io_snapshot_put req;
     struct raft_buffer buf;
     struct put_state st = { false, 0 };
+    char peer[CLU_ADDRESS_SIZE];
     uv_loop_t loop;
     int rc = PC_OK, rv;
 
+    /* A name as it is, or resolved now for raft 0.15 (clu_resolve). */
+    rc = clu_resolve(o->peer, peer, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
     if (mkdir(raft_dir, 0700) != 0) {
         return pc_errmsg_sys(errmsg, errno, "create '%s'", raft_dir);
     }
@@ -372,7 +379,7 @@ write_raft_dir(const char *raft_dir, const struct restore_opts *o,
         rv = raft_uv_init(&io, &loop, raft_dir, &transport);
     }
     if (rv == 0) {
-        rv = io.init(&io, o->id, o->peer);
+        rv = io.init(&io, o->id, peer);
     }
     if (rv == 0) {
         rv = io.set_term(&io, RESTORE_SNAPSHOT_TERM);
@@ -386,8 +393,7 @@ write_raft_dir(const char *raft_dir, const struct restore_opts *o,
     snap.term = RESTORE_SNAPSHOT_TERM;
     snap.configuration_index = RESTORE_SNAPSHOT_INDEX;
     raft_configuration_init(&snap.configuration);
-    rv =
-        raft_configuration_add(&snap.configuration, o->id, o->peer, RAFT_VOTER);
+    rv = raft_configuration_add(&snap.configuration, o->id, peer, RAFT_VOTER);
     buf.base = bytes->data;
     buf.len = bytes->len;
     snap.bufs = &buf;
