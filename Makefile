@@ -348,6 +348,13 @@ build/fuzz/fuzz_client: build/fuzz/obj/tests/fuzz/fuzz_client.o \
       $(filter client/%,$(CLIENT_LIB_SRC)))
 	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 
+# make bench's import row (tests/bench/cluster.sh) runs the CLI of the
+# same -O2 build as the nodes.
+.PHONY: bench-cli
+bench bench-compare: bench-cli
+bench-cli: deps
+	$(Q)$(MAKE) --no-print-directory OPT=-O2 BUILD=build/rel build/rel/provcat
+
 # docs/openapi.yaml: valid OpenAPI 3.1, and the router's table and the
 # spec name the same routes (tests/openapi/check.sh).
 test: openapi-check
