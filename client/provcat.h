@@ -545,10 +545,12 @@ PROVCAT_API int provcat_records_batch(struct provcat *c, const char *entry,
 /* ---- sharing (docs/rules.md, Sharing) ---------------------------------- */
 
 /*
- * Workflow objects (share requests, grants, open requests, objections)
- * come back as structs whose strings belong to the struct (free the whole
- * with its _free function) and whose `json` is the whole object as the
- * server sent it, members this header does not name included. Absent
+ * Workflow objects (share requests, grants, open requests, calendars,
+ * objections, redactions) come back as structs whose strings and arrays
+ * belong to the struct (free the whole with its _free function, which
+ * accepts NULL) and whose `json` is the whole object as the server sent
+ * it, members this header does not name included. Their `**out` may be
+ * NULL when only success matters. Absent
  * optional members are NULL (strings), 0 (numbers) or "" (hashes).
  * Their ids are assigned by the server: "sr-<rev>", "gr-<rev>",
  * "or-<rev>", "ob-<rev>", the revision of the object's first fact.
