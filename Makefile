@@ -210,13 +210,17 @@ unit: all
 integration: all
 	$(Q)BUILD=$(BUILD) tests/integration/run.sh
 
-# The CI gate: formatting, -Werror build, unit tests under ASan+UBSan, short
-# fuzz runs.
+# The CI gate: formatting, -Werror build, unit tests under ASan+UBSan, the
+# node's start-up (every failure it can be given), SIGHUP and clean stop
+# under ASan+UBSan with leak detection (tests/integration/test_startup.py),
+# short fuzz runs.
 check: fmt-check
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san CC=clang OPT=-O1 \
 		SANITIZE=address,undefined all
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit.sh build/san/tests
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		BUILD=build/san python3 tests/integration/run.py test_startup
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 
 valgrind:
