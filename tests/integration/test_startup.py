@@ -188,6 +188,17 @@ def test_startup_failures(c):
     case("unknown flag", base_args(os.path.join(d, "t"), ports,
                                    ["--no-such-flag"]), 2,
          "unknown flag \"--no-such-flag\" (see --help)", "an unknown flag")
+    args = base_args(os.path.join(d, "t"), ports)
+    case("missing --id", args[2:], 2, "--id is required", "a bad or missing "
+         "value")
+    conf = write(os.path.join(d, "node.conf"), "id = 1\nno-such-key = 2\n")
+    case("config file", base_args(os.path.join(d, "t"), ports,
+                                  ["--config", conf]), 2,
+         "%s:2: unknown key" % conf, "an error in the --config file")
+    hol = write(os.path.join(d, "holidays.json"), "{\"2027\": [}\n")
+    case("holidays", base_args(os.path.join(d, "t"), ports,
+                               ["--holidays", hol]), 2,
+         "--holidays '%s'" % hol, "a bad --holidays file")
     # Ports: busy, and not this machine's (TEST-NET-1).
     hold = [socket.socket(), socket.socket()]
     busy = free_ports(2)
