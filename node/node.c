@@ -85,7 +85,6 @@ static int
 lock_data_dir(struct node *n, char *errmsg)
 {
     char path[4096];
-
     struct stat st;
 
     if (mkdir(n->o.data_dir, 0700) != 0 && errno != EEXIST) {
@@ -151,7 +150,7 @@ static bool
 is_token_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || strchr("-._~+/=", c) != NULL;
+           (c >= '0' && c <= '9') || (c != '\0' && strchr("-._~+/=", c));
 }
 
 /*

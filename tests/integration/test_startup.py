@@ -152,6 +152,9 @@ def test_startup_failures(c):
             "byte 24", "token characters"),
            ("two lines", tok + tok, "admin token file '%s' holds more than "
             "one line", "not one line"),
+           ("nul byte", "pct_" + "a" * 20 + "\0b\n",
+            "admin token in '%s' has a character a token cannot have at "
+            "byte 24", "token characters"),
            ("too long", "pct_" + "a" * 300 + "\n",
             "admin token in '%s' is too long (256 bytes at most)",
             "16 to 256")]
@@ -253,6 +256,14 @@ def test_startup_failures(c):
             assert lines[0].startswith("provcat-node: " + message), \
                 (name, lines[0], message)
             assert table in rows[code], (name, table, rows[code])
+        # With --log-file the line is in the file and on the first stderr.
+        log = os.path.join(d, "node.log")
+        got, err = run_node(base_args(held, ports, ["--log-file", log]))
+        line = "provcat-node: data dir '%s' is in use by another process\n" \
+            % held
+        assert (got, err) == (1, line), (got, err)
+        with open(log) as f:
+            assert f.read() == line
     finally:
         lock.close()
         for s in hold:
@@ -358,9 +369,13 @@ def test_startup_clean_stop_and_sighup(c):
         os.rename(seclog, seclog + ".old")
         for _ in range(3):
             p.send_signal(signal.SIGHUP)
-        wait_for(lambda: os.path.exists(log), 10, "a new log file")
-        with open(log) as f:
-            assert "SIGHUP: log files opened again" in f.read()
+
+        def reopened():
+            if not os.path.exists(log):
+                return False
+            with open(log) as f:
+                return "SIGHUP: log files opened again" in f.read()
+        wait_for(reopened, 10, "a new log file, with the SIGHUP's line")
         assert request(url, path="/v1/whoami", token="pct_wrong2").status == 401
         wait_for(lambda: os.path.exists(seclog), 5, "a new security.log")
         with open(seclog) as f:
