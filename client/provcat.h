@@ -79,7 +79,8 @@ extern "C" {
     X(ENOTLEADER, -23, "not_leader", "not the leader")                  \
     X(EMETHOD, -24, "method_not_allowed", "method not allowed")         \
     X(EINTERNAL, -25, "internal", "internal server error")              \
-    X(ESERVER, -26, NULL, "unexpected answer from the server")
+    X(ESERVER, -26, NULL, "unexpected answer from the server")          \
+    X(EREMOVED, -27, "removed", "the node was removed from the cluster")
 
 enum {
     PROVCAT_OK = 0,

@@ -39,6 +39,7 @@ enum opt_id {
     O_CLUSTER,
     O_INITIAL_CLUSTER_STATE,
     O_ADMIN_TOKEN_FILE,
+    O_EXIT_WHEN_REMOVED,
     O_SNAPSHOT_THRESHOLD,
     O_SNAPSHOT_TRAILING,
     O_RAFT_LOG_BUDGET,
@@ -59,6 +60,7 @@ enum opt_id {
     O_SECURITY_LOG_RATE,
     O_HOLIDAYS,
     O_RESTORE,
+    O_REDACTIONS,
     O_CONFIG,
     O_HELP,
     O_VERSION,
@@ -74,6 +76,7 @@ enum opt_kind {
     K_CLUSTER, /* id=addr,... */
     K_STATE,   /* new | existing */
     K_LEVEL,   /* error | warn | info | debug */
+    K_BOOL,    /* true | false */
     K_SWITCH,  /* --help, --version: no value, command line only */
 };
 
@@ -164,6 +167,18 @@ static const struct opt opts[N_OPTS] = {
                 "propose genesis, which carries only the token's hash. Give "
                 "every founder the same file; losing it loses the admin "
                 "token.",
+    },
+    [O_EXIT_WHEN_REMOVED] = {
+        .name = "exit-when-removed", .metavar = "true|false", .kind = K_BOOL,
+        FIELD(exit_when_removed), .def = "true",
+        .help = "What this node does once it learns that it was removed "
+                "from the cluster (the configuration it applies no longer "
+                "lists it, or a leader of its cluster says so): it logs it "
+                "and answers 503 removed on every data route and /readyz; "
+                "with true it then stops and exits 0, as etcd does, so that "
+                "a supervisor restarting on failure leaves it down; with "
+                "false it stays up answering 503. To come back, it needs a "
+                "fresh data dir and POST /v1/members.",
     },
     [O_SNAPSHOT_THRESHOLD] = {
         .name = "snapshot-threshold", .metavar = "N", .kind = K_NUM,
@@ -323,6 +338,15 @@ static const struct opt opts[N_OPTS] = {
                 "provcat-node restore --help). On a data dir restored from "
                 "FILE before, or once FILE is gone, start on the data dir as "
                 "it is; any other data dir is refused.",
+    },
+    [O_REDACTIONS] = {
+        .name = "redactions", .metavar = "FILE", .kind = K_PATH,
+        FIELD(redactions),
+        .help = "With --restore: the pages of GET /v1/redactions from the "
+                "live cluster, one JSON object per line; their documents "
+                "are dropped from the backup before it is restored "
+                "(a backup older than a redaction still holds its "
+                "document).",
     },
     [O_CONFIG] = {
         .name = "config", .metavar = "FILE", .kind = K_PATH,
@@ -872,6 +896,21 @@ set_choice(struct parse *p, const struct opt *o, const char *val,
                       show(shown, val));
 }
 
+static int
+set_bool(struct parse *p, const struct opt *o, const char *val,
+         const char *where)
+{
+    char shown[SHOW_MAX + 4];
+    bool v = strcmp(val, "true") == 0;
+
+    if (!v && strcmp(val, "false") != 0) {
+        return pc_errmsgf(p->msg, PC_EINVAL, "%s: \"%s\" is not true or false",
+                          where, show(shown, val));
+    }
+    memcpy((char *)&p->t + o->off, &v, sizeof(v));
+    return PC_OK;
+}
+
 /* Validate `val` for `o` and store it in p->t; `where` names the source. */
 static int
 set_value(struct parse *p, const struct opt *o, const char *val,
@@ -929,6 +968,8 @@ set_value(struct parse *p, const struct opt *o, const char *val,
     case K_STATE:
     case K_LEVEL:
         return set_choice(p, o, val, where);
+    case K_BOOL:
+        return set_bool(p, o, val, where);
     case K_SWITCH:
         break;
     }
@@ -1262,6 +1303,10 @@ check_whole(struct parse *p)
                             &t->client_port);
     assert(rc == PC_OK);
     (void)rc;
+    if (t->redactions != NULL && t->restore == NULL) {
+        return pc_errmsgf(p->msg, PC_EINVAL,
+                          "--redactions is read only with --restore");
+    }
     if (t->heartbeat_timeout_ms >= t->election_timeout_ms) {
         return pc_errmsgf(p->msg, PC_EINVAL,
                           "--heartbeat-timeout-ms (%u) must be below "
@@ -1380,6 +1425,7 @@ cfg_release(struct cfg *c)
     pc_free(c->log_file);
     pc_free(c->holidays);
     pc_free(c->restore);
+    pc_free(c->redactions);
     pc_free(c->config);
     memset(c, 0, sizeof(*c));
 }
@@ -1441,6 +1487,9 @@ cfg_describe(const struct cfg *c, FILE *out)
                     : e == CFG_CLUSTER_NEW ? "new"
                                            : "existing");
             break;
+        case K_BOOL:
+            fprintf(out, "%s = %s\n", o->name, *field ? "true" : "false");
+            break;
         case K_SWITCH:
             break;
         }
@@ -1457,7 +1506,9 @@ cfg_describe(const struct cfg *c, FILE *out)
  */
 static const char *const exit_status[] = {
     "0   A clean stop: SIGTERM or SIGINT (a leader hands leadership over",
-    "    first), or --help, --version.",
+    "    first), or --help, --version; or this member was removed from the",
+    "    cluster (with --exit-when-removed, the default): an intended end,",
+    "    so systemd does not restart it (Restart=on-failure).",
     "1   A runtime failure: something the node was configured to use could",
     "    not be used, or failed while it ran. The same start may succeed",
     "    later, so systemd restarts the unit (Restart=on-failure):",
@@ -1481,8 +1532,6 @@ static const char *const exit_status[] = {
     "    - --restore: the backup is missing or damaged, or the data dir is",
     "      not empty and was not restored from that backup;",
     "    - the data dir belongs to another cluster.",
-    /* TODO(#14): the row of a member that exits because it was removed
-     * from the cluster (its code is chosen with that change). */
     "A start that fails says why in one line on stderr: \"provcat-node: \"",
     "and the cause (with --log-file, in that file too). A node that fails",
     "later, or finds once it has read its log that the data dir belongs to",

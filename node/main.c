@@ -179,6 +179,7 @@ fill_opts(struct node_opts *o, const struct cfg *c, struct clu_peer *peers)
     o->limits.request_timeout_ms = c->request_timeout_ms;
     o->rate_limit = c->rate_limit;
     o->log_level = (int)c->log_level;
+    o->exit_when_removed = c->exit_when_removed;
     o->seclog_max_bytes = c->security_log_max_bytes;
     o->seclog_keep = c->security_log_keep;
     o->seclog_rate = c->security_log_rate;

@@ -374,6 +374,59 @@ once_per(int64_t *last_ms, int64_t now, int64_t every_ms)
     return true;
 }
 
+/* A member told this leader its client URL over the peer port (it is not
+ * in the ledger, or another is): record it, one at a time. */
+static void
+record_claimed_url(struct node *n)
+{
+    const char *url, *address, *cur;
+    char id[24];
+    uint64_t mid;
+
+    if (n->watch.member_in_flight ||
+        clu_url_claim(n->clu, &mid, &url, &address) != PC_OK) {
+        return;
+    }
+    cur = fsm_member_url(n->fsm, mid);
+    if (cur != NULL && strcmp(cur, url) == 0) {
+        return;
+    }
+    snprintf(id, sizeof(id), "%llu", (unsigned long long)mid);
+    n->watch.member_in_flight =
+        api_propose_system(
+            n, CMD_MEMBER_URL, id,
+            json_pack("{s:s, s:s}", "client_url", url, "address", address),
+            member_cb) == PC_OK;
+    if (n->watch.member_in_flight) {
+        node_log(n, 2, "member %s told its client URL %s: recording it", id,
+                 url);
+    }
+}
+
+/* Once this node learns it was removed from the cluster: say so, and stop
+ * when asked to (exit status 0: a removal is an end, not a failure). */
+static bool
+removed_watch(struct node *n)
+{
+    const char *why;
+
+    if (n->watch.removed || !clu_removed(n->clu, &why)) {
+        return false;
+    }
+    n->watch.removed = true;
+    node_log(n, 0,
+             "this node was removed from the cluster (%s): every data route "
+             "and /readyz answer 503 removed%s",
+             why,
+             n->o.exit_when_removed ? "; stopping (--exit-when-removed)" : "");
+    if (!n->o.exit_when_removed) {
+        return false;
+    }
+    n->exit_code = 0;
+    node_stop(n, NULL, NULL);
+    return true;
+}
+
 static void
 leader_duties(struct node *n)
 {
@@ -438,6 +491,7 @@ leader_duties(struct node *n)
                                          n->o.client_url, "address", n->o.peer),
                                member_cb) == PC_OK;
     }
+    record_claimed_url(n);
     if (pc_now_ms() - n->sec.last_summary_ms >= SECURITY_SUMMARY_MS) {
         uint64_t now[4] = { n->sec.auth_failures, n->sec.denials,
                             n->sec.rate_limited, n->sec.malformed };
@@ -590,6 +644,9 @@ watch_cb(uv_timer_t *t)
         return;
     }
     clu_tick(n->clu);
+    if (removed_watch(n)) {
+        return;
+    }
     if (leader && !n->watch.was_leader) {
         /* A new leader serves no read before its first barrier. */
         n->reads.leader_ready = false;
@@ -638,7 +695,7 @@ int
 node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
            char *errmsg)
 {
-    char raft_dir[4096], seclog_path[4096], host[64];
+    char raft_dir[4096], seclog_path[4096], purge[4096], host[64];
     struct seclog_opts so;
     struct clu_opts co;
     uint8_t nonce[4];
@@ -704,6 +761,9 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     co.snapshot_cache = o->snapshot_cache;
     co.max_inflight = o->max_inflight;
     co.segment_size = o->segment_size;
+    co.client_url = o->client_url;
+    snprintf(purge, sizeof(purge), "%s/redaction-compaction", o->data_dir);
+    co.purge_file = purge;
     rc = clu_start(loop, &co, n->fsm, fatal_cb, n, &n->clu, errmsg);
     if (rc != PC_OK) {
         return rc;

@@ -45,6 +45,7 @@ struct node_opts {
     unsigned rate_limit; /* failed authentications per minute per address */
     int log_level;       /* 0 error, 1 warn, 2 info, 3 debug */
     const char *restore_file;
+    bool exit_when_removed;    /* stop (exit 0) once removed from the cluster */
     const char *holidays_file; /* --holidays: calendars for genesis */
     uint64_t seclog_max_bytes; /* security.log rotates at this size */
     unsigned seclog_keep;      /* rotated files kept */
@@ -100,6 +101,7 @@ struct node_watch {
     bool timer_open;
     bool was_leader; /* at the previous tick */
     bool genesis_in_flight, member_in_flight, tick_in_flight;
+    bool removed; /* clu_removed seen (and logged) */
 };
 
 #define NODE_BATCH_MAX 256 /* commands in one raft entry */

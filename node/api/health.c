@@ -84,6 +84,10 @@ api_status(struct node *n, struct http_request *req)
                   (json_int_t)led_count(fsm_led(n->fsm)), "root",
                   hex_json(root), "members", members, "version", NODE_VERSION,
                   "cluster_id", fsm_cluster_id(n->fsm));
+    if (o != NULL) {
+        json_object_set_new(o, "removed",
+                            json_boolean(clu_removed(n->clu, NULL)));
+    }
     api_json(n, req, 200, o);
 }
 
@@ -169,7 +173,20 @@ api_metrics(struct node *n, struct http_request *req)
                   "provcat_proposed_commands_total %llu\n",
                   (unsigned long long)n->batch.entries,
                   (unsigned long long)n->batch.commands);
+    pc_buf_printf(&b, "provcat_ledger_bytes{part=\"encodings\"} %zu\n", lm.enc);
     pc_buf_printf(&b, "provcat_auth_ready %d\n", api_auth_ready(n) ? 1 : 0);
+    pc_buf_printf(&b, "provcat_idempotency_keys %zu\n", fsm_idem_count(n->fsm));
+    pc_buf_printf(&b, "provcat_removed %d\n",
+                  clu_removed(n->clu, NULL) ? 1 : 0);
+    pc_buf_printf(&b,
+                  "provcat_redaction_compaction_pending %d\n"
+                  "provcat_redaction_compactions_started_total %llu\n"
+                  "provcat_redaction_compactions_total %llu\n"
+                  "provcat_redaction_compaction_nudges_total %llu\n",
+                  cs.purge_pending ? 1 : 0,
+                  (unsigned long long)cs.purges_started,
+                  (unsigned long long)cs.purges_done,
+                  (unsigned long long)cs.purge_nudges);
     pc_buf_printf(&b, "provcat_disk_free_bytes %llu\nprovcat_disk_full %d\n",
                   (unsigned long long)n->disk.free, n->disk.low ? 1 : 0);
     if (n->clock.known) {

@@ -429,6 +429,11 @@ def test_runners_name_what_hung(c):
     assert time.time() - t0 < 20
 
 
+
+# Takes fixed ports (make run), the terminal, the systemd notify socket and
+# runs the runners themselves: alone (run.py).
+SERIAL = True
+
 TESTS = [
     (test_notify_ready_then_stopping, {"start": False}),
     (test_install_unit_as_systemd_runs_it, {"n": 0, "start": False}),

@@ -123,6 +123,7 @@ static const struct {
     { "security-log-rate", "7" },
     { "holidays", "/etc/pc/holidays.json" },
     { "restore", "/backup/x.pcb" },
+    { "exit-when-removed", "false" },
 };
 #define N_ALL (sizeof(all_flags) / sizeof(all_flags[0]))
 
@@ -164,6 +165,7 @@ check_all_flags(const struct cfg *c)
     assert_int_equal(c->security_log_rate, 7);
     assert_string_equal(c->holidays, "/etc/pc/holidays.json");
     assert_string_equal(c->restore, "/backup/x.pcb");
+    assert_false(c->exit_when_removed);
     assert_false(c->help);
     assert_false(c->version);
 }
@@ -207,6 +209,7 @@ test_config_defaults(void **state)
     assert_int_equal(c.security_log_rate, 30);
     assert_null(c.holidays);
     assert_null(c.restore);
+    assert_true(c.exit_when_removed);
     assert_null(c.config);
     assert_false(c.help);
     assert_false(c.version);
@@ -476,6 +479,14 @@ test_config_usage_errors(void **state)
                ARGS("--a", "--b"));
     expect_err(NULL, "provcat-node: --holidays: empty value",
                ARGS(BASE, "--holidays="));
+    expect_err(NULL,
+               "provcat-node: --exit-when-removed: \"yes\" is not true or "
+               "false",
+               ARGS(BASE, "--exit-when-removed", "yes"));
+    expect_err(NULL,
+               "provcat-node: --exit-when-removed: \"0\" is not true or "
+               "false",
+               ARGS(BASE, "--exit-when-removed=0"));
 }
 
 /* Each required flag missing is named. */
