@@ -54,6 +54,10 @@ enum opt_id {
     O_REQUEST_TIMEOUT_MS,
     O_RATE_LIMIT,
     O_LOG_LEVEL,
+    O_LOG_FILE,
+    O_SECURITY_LOG_MAX_BYTES,
+    O_SECURITY_LOG_KEEP,
+    O_SECURITY_LOG_RATE,
     O_HOLIDAYS,
     O_RESTORE,
     O_REDACTIONS,
@@ -155,9 +159,11 @@ static const struct opt opts[N_OPTS] = {
     [O_ADMIN_TOKEN_FILE] = {
         .name = "admin-token-file", .metavar = "FILE", .kind = K_PATH,
         FIELD(admin_token_file),
-        .help = "File holding the admin token, one line. A founder on an "
-                "empty data dir needs it: if the file is missing the node "
-                "creates it (a random token, mode 0600) before it may "
+        .help = "File holding the admin token: one line of 16 to 256 "
+                "characters (letters, digits, -._~+/=), in a file no other "
+                "user may read (mode 0600 or 0400; else exit 2). A founder "
+                "on an empty data dir needs it: if the file is missing the "
+                "node creates it (a random token, mode 0600) before it may "
                 "propose genesis, which carries only the token's hash. Give "
                 "every founder the same file; losing it loses the admin "
                 "token.",
@@ -279,6 +285,39 @@ static const struct opt opts[N_OPTS] = {
         .group = "Files and logging",
         .help = "Least severe messages logged. The effective configuration "
                 "is logged at info at start-up.",
+    },
+    [O_LOG_FILE] = {
+        .name = "log-file", .metavar = "FILE", .kind = K_PATH,
+        FIELD(log_file),
+        .help = "Append the node's log to FILE (created with mode 0640) "
+                "instead of writing it to stderr, and open FILE again on "
+                "SIGHUP, so that logrotate can move it away. Default: "
+                "stderr (the journal under systemd).",
+    },
+    [O_SECURITY_LOG_MAX_BYTES] = {
+        .name = "security-log-max-bytes", .metavar = "BYTES",
+        .kind = K_SIZE, .min = 64 * KIB, .max = GIB,
+        FIELD(security_log_max_bytes), .def = "16M",
+        .help = "Size at which DATA_DIR/security.log is rotated: renamed "
+                "security.log.1 (the older ones shift to .2, .3, ...) "
+                "before a line would take it past BYTES. With "
+                "--security-log-keep, this bounds the disk the security "
+                "log takes to (keep + 1) x BYTES.",
+    },
+    [O_SECURITY_LOG_KEEP] = {
+        .name = "security-log-keep", .metavar = "N", .kind = K_NUM,
+        .min = 0, .max = 100, FIELD(security_log_keep), .def = "4",
+        .help = "Rotated security logs kept (security.log.1 is the newest); "
+                "the oldest beyond N is deleted. 0 keeps none.",
+    },
+    [O_SECURITY_LOG_RATE] = {
+        .name = "security-log-rate", .metavar = "N", .kind = K_NUM,
+        .min = 1, .max = 1000000, FIELD(security_log_rate), .def = "30",
+        .help = "Lines per minute that one client address may add to the "
+                "security log (each 401, 429 and 403 is a line); the events "
+                "past it are counted in /metrics "
+                "(provcat_security_log_suppressed_total) and summed up in "
+                "one log_suppressed line when the minute is over.",
     },
     [O_HOLIDAYS] = {
         .name = "holidays", .metavar = "FILE", .kind = K_PATH,
@@ -1383,6 +1422,7 @@ cfg_release(struct cfg *c)
     pc_free(c->advertise_client_url);
     pc_free(c->cluster);
     pc_free(c->admin_token_file);
+    pc_free(c->log_file);
     pc_free(c->holidays);
     pc_free(c->restore);
     pc_free(c->redactions);
@@ -1457,6 +1497,46 @@ cfg_describe(const struct cfg *c, FILE *out)
 }
 
 #define USAGE_WIDTH 79
+
+/*
+ * The exit statuses, as --help prints them (each line indented 4) and
+ * docs/node.md ("Exit status") shows them; tests/integration/
+ * test_startup.py checks that the two agree and that each failure it
+ * provokes exits as the table says.
+ */
+static const char *const exit_status[] = {
+    "0   A clean stop: SIGTERM or SIGINT (a leader hands leadership over",
+    "    first), or --help, --version; or this member was removed from the",
+    "    cluster (with --exit-when-removed, the default): an intended end,",
+    "    so systemd does not restart it (Restart=on-failure).",
+    "1   A runtime failure: something the node was configured to use could",
+    "    not be used, or failed while it ran. The same start may succeed",
+    "    later, so systemd restarts the unit (Restart=on-failure):",
+    "    - the data dir cannot be created, opened or written, is not a",
+    "      directory, or another process holds it (DATA_DIR/LOCK);",
+    "    - --client or --peer cannot be listened on (in use, or not an",
+    "      address of this machine);",
+    "    - the data dir's files cannot be read or fail their checksums;",
+    "    - --log-file or DATA_DIR/security.log cannot be opened;",
+    "    - out of memory; a fatal error while running.",
+    "2   A usage or configuration error: the same start fails the same way",
+    "    until the configuration, or a file it names, is fixed, so systemd",
+    "    does not restart the unit (RestartPreventExitStatus=2):",
+    "    - an unknown flag, a bad or missing value, a bad --cluster, an",
+    "      error in the --config file;",
+    "    - --initial-cluster-state new without --admin-token-file;",
+    "    - the admin token file cannot be read or created, is empty, is",
+    "      not one line of 16 to 256 token characters, or any user can",
+    "      read it;",
+    "    - a bad --holidays file;",
+    "    - --restore: the backup is missing or damaged, or the data dir is",
+    "      not empty and was not restored from that backup;",
+    "    - the data dir belongs to another cluster.",
+    "A start that fails says why in one line on stderr: \"provcat-node: \"",
+    "and the cause (with --log-file, in that file too). A node that fails",
+    "later, or finds once it has read its log that the data dir belongs to",
+    "another cluster, says why in its log.",
+};
 
 /* Print `text` as a paragraph wrapped at USAGE_WIDTH, indented `indent`. */
 static void
@@ -1592,21 +1672,17 @@ cfg_usage(FILE *out)
          "Once the data dir holds a cluster, --cluster and "
          "--initial-cluster-state are ignored: the data dir rules. A node "
          "whose data dir belongs to another cluster id refuses to start.");
-    fputs("\nEXIT STATUS\n"
-          "    0   clean stop (after SIGTERM or SIGINT), or --help, "
-          "--version,\n"
-          "        or removed from the cluster (--exit-when-removed)\n"
-          "    1   runtime failure, e.g. the data dir is held by another "
-          "process or\n"
-          "        its files fail their checksums\n"
-          "    2   usage or configuration error; the reason is one line on "
-          "stderr\n"
-          "\nSIGNALS\n",
-          out);
+    fputs("\nEXIT STATUS\n", out);
+    for (size_t i = 0; i < sizeof(exit_status) / sizeof(exit_status[0]); i++) {
+        fprintf(out, "    %s\n", exit_status[i]);
+    }
+    fputs("\nSIGNALS\n", out);
     wrap(out, 4,
          "SIGTERM and SIGINT shut the node down cleanly; when it leads, it "
-         "first hands leadership over to another voter. SIGKILL at any "
-         "moment loses no acknowledged write.");
+         "first hands leadership over to another voter. SIGHUP opens "
+         "--log-file and DATA_DIR/security.log again (after logrotate moved "
+         "them away) and changes nothing else: it never stops the node. "
+         "SIGKILL at any moment loses no acknowledged write.");
     fputs("\nEXAMPLES\n", out);
     wrap(out, 4,
          "A three-node cluster on one machine, each node in its own "

@@ -73,6 +73,10 @@ struct cfg {
     uint32_t request_timeout_ms;   /* one request, read to reply */
     uint32_t rate_limit; /* failed authentications/min/address before 429 */
     enum cfg_log_level log_level;
+    char *log_file;                  /* --log-file FILE, or NULL: stderr */
+    uint64_t security_log_max_bytes; /* security.log rotates at this size */
+    uint32_t security_log_keep;      /* rotated security logs kept */
+    uint32_t security_log_rate;      /* lines per client address per minute */
     char *holidays;   /* --holidays FILE, read by the genesis proposer */
     char *restore;    /* --restore FILE */
     char *redactions; /* --redactions FILE (with --restore) */

@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/hash.h"
 #include "node/api/api_int.h"
+#include "node/seclog.h"
 #include "storage/led.h"
 
 static json_t *
@@ -193,6 +194,7 @@ api_metrics(struct node *n, struct http_request *req)
                       (long long)n->clock.ahead_ms);
     }
     api_audit_metrics(n, &b);
+    seclog_metrics(n->sec.log, &b);
     for (int i = 1; i <= 5; i++) {
         pc_buf_printf(&b, "provcat_http_responses_total{class=\"%dxx\"} %llu\n",
                       i, (unsigned long long)n->stats.by_status[i]);

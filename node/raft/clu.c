@@ -708,6 +708,10 @@ nudge(struct clu *c)
 #define CLU_CATCH_UP_BASE_MS 30000
 #define CLU_CATCH_UP_BYTES   (10u << 20)
 
+#ifdef PC_TEST_HOOKS
+uint64_t clu_test_hook_catch_up_base_ms;
+#endif
+
 static void
 catch_up_limits(struct clu *c)
 {
@@ -732,7 +736,6 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
           clu_fatal_cb fatal, void *fatal_arg, struct clu **out, char *errmsg)
 {
     struct clu *c;
-    const char *test_ms;
     int rv;
 
     if (o->heartbeat_ms == 0 || o->heartbeat_ms >= o->election_ms) {
@@ -818,11 +821,12 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
                          o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
     c->rfsm.cache_limit = o->snapshot_cache;
     raft_set_max_catch_up_rounds(&c->raft, 50);
-    /* Tests only: a joiner given up on within a second. */
-    test_ms = getenv("PROVCAT_TEST_CATCH_UP_BASE_MS");
-    c->catch_up_base_ms = test_ms != NULL && atoi(test_ms) > 0
-                              ? (uint64_t)atoi(test_ms)
-                              : CLU_CATCH_UP_BASE_MS;
+    c->catch_up_base_ms = CLU_CATCH_UP_BASE_MS;
+#ifdef PC_TEST_HOOKS
+    if (clu_test_hook_catch_up_base_ms > 0) {
+        c->catch_up_base_ms = clu_test_hook_catch_up_base_ms;
+    }
+#endif
     catch_up_limits(c);
 #if RAFT_VERSION_NUMBER >= 1701
     raft_set_max_inflight_entries(&c->raft, o->max_inflight);

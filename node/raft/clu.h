@@ -58,6 +58,12 @@ typedef void (*clu_barrier_cb)(void *arg, int rc);
 /* Called for fatal conditions (an unknown rules version, I/O errors). */
 typedef void (*clu_fatal_cb)(void *arg, int rc, const char *msg);
 
+#ifdef PC_TEST_HOOKS
+/* Test builds only (node/testhooks.c sets it before main): when not 0,
+ * replaces the 30 s a joiner's first catch-up round is given. */
+extern uint64_t clu_test_hook_catch_up_base_ms;
+#endif
+
 /*
  * Start raft on `loop` with `fsm` (borrowed; must outlive the clu). Returns
  * PC_OK, PC_EIO or PC_EINVAL with errmsg.

@@ -583,6 +583,12 @@ restore_data_dir(const struct cfg *c, char *errmsg)
                 c->restore, c->data_dir, rec);
         return PC_OK;
     }
+    if (!exists(c->restore)) { /* the flag names a file that is not there */
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "backup '%s' does not exist, and data dir '%s' "
+                          "was not restored from it",
+                          c->restore, c->data_dir);
+    }
     rc = restore_run(&o, true, &res, errmsg);
     if (rc != PC_OK) {
         return rc == PC_ECORRUPT || rc == PC_EEXIST ? PC_EINVAL : rc;

@@ -803,6 +803,12 @@ def test_cli_every_command_driven(c):
     assert not missing, missing
 
 
+
+# The last test checks what the others drove: one process. 100k records
+# through import and export are CPU-bound: alone.
+ONE_PROCESS = True
+SERIAL_TESTS = {"test_cli_import_export"}
+
 TESTS = [
     (test_cli_usage_and_help, {}),
     (test_cli_cluster, {}),

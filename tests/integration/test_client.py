@@ -138,6 +138,10 @@ def test_client_install_and_example(c):
         assert p.stderr == 'hello: put record: no catalog entry "nope"\n', p.stderr
 
 
+
+# Kills leaders during a write loop with time bounds: alone.
+SERIAL_TESTS = {"test_client_library"}
+
 TESTS = [
     (test_client_library, {"n": 0, "start": False}),
     (test_client_workflow_library, {"n": 0, "start": False}),

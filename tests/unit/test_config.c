@@ -117,6 +117,10 @@ static const struct {
     { "request-timeout-ms", "7000" },
     { "rate-limit", "5" },
     { "log-level", "debug" },
+    { "log-file", "/var/log/pc.log" },
+    { "security-log-max-bytes", "1M" },
+    { "security-log-keep", "0" },
+    { "security-log-rate", "7" },
     { "holidays", "/etc/pc/holidays.json" },
     { "restore", "/backup/x.pcb" },
     { "exit-when-removed", "false" },
@@ -155,6 +159,10 @@ check_all_flags(const struct cfg *c)
     assert_int_equal(c->request_timeout_ms, 7000);
     assert_int_equal(c->rate_limit, 5);
     assert_int_equal(c->log_level, CFG_LOG_DEBUG);
+    assert_string_equal(c->log_file, "/var/log/pc.log");
+    assert_true(c->security_log_max_bytes == 1024 * 1024);
+    assert_int_equal(c->security_log_keep, 0);
+    assert_int_equal(c->security_log_rate, 7);
     assert_string_equal(c->holidays, "/etc/pc/holidays.json");
     assert_string_equal(c->restore, "/backup/x.pcb");
     assert_false(c->exit_when_removed);
@@ -195,6 +203,10 @@ test_config_defaults(void **state)
     assert_int_equal(c.request_timeout_ms, 30000);
     assert_int_equal(c.rate_limit, 20);
     assert_int_equal(c.log_level, CFG_LOG_INFO);
+    assert_null(c.log_file);
+    assert_true(c.security_log_max_bytes == 16 * 1024 * 1024);
+    assert_int_equal(c.security_log_keep, 4);
+    assert_int_equal(c.security_log_rate, 30);
     assert_null(c.holidays);
     assert_null(c.restore);
     assert_true(c.exit_when_removed);
@@ -1103,6 +1115,10 @@ test_config_usage_text(void **state)
         "request-timeout-ms",
         "rate-limit",
         "log-level",
+        "log-file",
+        "security-log-max-bytes",
+        "security-log-keep",
+        "security-log-rate",
         "holidays",
         "restore",
         "config",
@@ -1153,7 +1169,8 @@ test_config_usage_text(void **state)
     assert_non_null(strstr(text, "--initial-cluster-state new"));
     assert_non_null(strstr(text, "POST /v1/members"));
     assert_non_null(strstr(text, "SIGTERM"));
-    assert_non_null(strstr(text, "    2   usage or configuration error"));
+    assert_non_null(strstr(text, "    2   A usage or configuration error"));
+    assert_non_null(strstr(text, "SIGHUP opens"));
     /* Fits an 80-column terminal. */
     for (char *line = text; *line != '\0';) {
         size_t n = strcspn(line, "\n");
