@@ -9,13 +9,13 @@
  * Location is the origin of a known node (an endpoint, or a member listed by
  * an endpoint's /v1/status), so the token never leaves the cluster. A node
  * that cannot be reached is skipped for a while and the next one tried; an
- * answer that says nothing was done (503 unavailable or clock_skew, 507)
- * is retried elsewhere; after each round over the nodes the loop sleeps an
- * exponential backoff with jitter. A write is re-sent after it may have
- * reached a server (a connection lost mid-request, 503 outcome_unknown)
- * only when it carries an Idempotency-Key this client generated, so the
- * server applies it once whatever happens. Everything stops at the call's
- * deadline.
+ * answer that says nothing was done (503 unavailable, clock_skew or
+ * removed, 507) is retried elsewhere; after each round over the nodes the
+ * loop sleeps an exponential backoff with jitter. A write is re-sent after
+ * it may have reached a server (a connection lost mid-request, 503
+ * outcome_unknown) only when it carries an Idempotency-Key this client
+ * generated, so the server applies it once whatever happens. Everything
+ * stops at the call's deadline.
  */
 #include "client/client_int.h"
 
@@ -1117,6 +1117,7 @@ pcl_call(struct provcat *c, const struct pcl_req *r, const char *what)
         case PROVCAT_ECLOCKSKEW:
         case PROVCAT_ENOSPACE:
         case PROVCAT_ENOTLEADER:
+        case PROVCAT_EREMOVED:
             /* Nothing was done: try elsewhere. */
             break;
         case PROVCAT_EOUTCOMEUNKNOWN:

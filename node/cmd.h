@@ -21,30 +21,36 @@
 #define CMD_MAX_PER_ENTRY   4096
 
 /* Command types. Append only: codes are never reused. */
-#define CMD_TYPE_MAP(X)                        \
-    X(1, GENESIS, "genesis")                   \
-    X(2, TICK, "tick")                         \
-    X(3, MEMBER_URL, "member.url")             \
-    X(4, SECURITY_SUMMARY, "security.summary") \
-    X(5, ORG_CREATE, "org.create")             \
-    X(6, PRINCIPAL_CREATE, "principal.create") \
-    X(7, PRINCIPAL_TOKEN, "principal.token")   \
-    X(8, PRINCIPAL_REVOKE, "principal.revoke") \
-    X(9, ENTRY_CREATE, "entry.create")         \
-    X(10, ENTRY_UPDATE, "entry.update")        \
-    X(11, ENTRY_SUBMIT, "entry.submit")        \
-    X(12, ENTRY_REVIEW, "entry.review")        \
-    X(13, ENTRY_RETIRE, "entry.retire")        \
-    X(14, RECORD_PUT, "record.put")            \
-    X(15, RECORD_BATCH, "record.batch")        \
-    X(16, RECORD_RETIRE, "record.retire")      \
-    X(17, RECORD_CORRECT, "record.correct")    \
-    X(18, AUDIT, "audit")                      \
-    X(19, RECORD_BATCH2, "record.batch2")      \
-    X(20, OPERATION, "operation")              \
-    X(24, OPEN_REQUEST, "open.request")        \
-    X(25, OPEN_DECIDE, "open.decide")          \
-    X(26, CALENDAR_SET, "calendar.set")
+#define CMD_TYPE_MAP(X)                         \
+    X(1, GENESIS, "genesis")                    \
+    X(2, TICK, "tick")                          \
+    X(3, MEMBER_URL, "member.url")              \
+    X(4, SECURITY_SUMMARY, "security.summary")  \
+    X(5, ORG_CREATE, "org.create")              \
+    X(6, PRINCIPAL_CREATE, "principal.create")  \
+    X(7, PRINCIPAL_TOKEN, "principal.token")    \
+    X(8, PRINCIPAL_REVOKE, "principal.revoke")  \
+    X(9, ENTRY_CREATE, "entry.create")          \
+    X(10, ENTRY_UPDATE, "entry.update")         \
+    X(11, ENTRY_SUBMIT, "entry.submit")         \
+    X(12, ENTRY_REVIEW, "entry.review")         \
+    X(13, ENTRY_RETIRE, "entry.retire")         \
+    X(14, RECORD_PUT, "record.put")             \
+    X(15, RECORD_BATCH, "record.batch")         \
+    X(16, RECORD_RETIRE, "record.retire")       \
+    X(17, RECORD_CORRECT, "record.correct")     \
+    X(18, AUDIT, "audit")                       \
+    X(19, RECORD_BATCH2, "record.batch2")       \
+    X(20, OPERATION, "operation")               \
+    X(21, SHARE_REQUEST, "share.request")       \
+    X(22, SHARE_DECIDE, "share.decide")         \
+    X(23, GRANT_REVOKE, "grant.revoke")         \
+    X(24, OPEN_REQUEST, "open.request")         \
+    X(25, OPEN_DECIDE, "open.decide")           \
+    X(26, CALENDAR_SET, "calendar.set")         \
+    X(27, OBJECTION_FILE, "objection.file")     \
+    X(28, OBJECTION_DECIDE, "objection.decide") \
+    X(29, RECORD_REDACT, "record.redact")
 
 enum cmd_type {
 #define CMD_TYPE_ENUM(code, name, str) CMD_##name = code,

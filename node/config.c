@@ -39,6 +39,7 @@ enum opt_id {
     O_CLUSTER,
     O_INITIAL_CLUSTER_STATE,
     O_ADMIN_TOKEN_FILE,
+    O_EXIT_WHEN_REMOVED,
     O_SNAPSHOT_THRESHOLD,
     O_SNAPSHOT_TRAILING,
     O_RAFT_LOG_BUDGET,
@@ -55,8 +56,13 @@ enum opt_id {
     O_TRUSTED_PROXY,
     O_LOG_LEVEL,
     O_LOG_FORMAT,
+    O_LOG_FILE,
+    O_SECURITY_LOG_MAX_BYTES,
+    O_SECURITY_LOG_KEEP,
+    O_SECURITY_LOG_RATE,
     O_HOLIDAYS,
     O_RESTORE,
+    O_REDACTIONS,
     O_CONFIG,
     O_HELP,
     O_VERSION,
@@ -74,6 +80,7 @@ enum opt_kind {
     K_LEVEL,   /* error | warn | info | debug */
     K_FORMAT,  /* text | json */
     K_CIDRS,   /* networks: a.b.c.d/n,... */
+    K_BOOL,    /* true | false */
     K_SWITCH,  /* --help, --version: no value, command line only */
 };
 
@@ -160,12 +167,26 @@ static const struct opt opts[N_OPTS] = {
     [O_ADMIN_TOKEN_FILE] = {
         .name = "admin-token-file", .metavar = "FILE", .kind = K_PATH,
         FIELD(admin_token_file),
-        .help = "File holding the admin token, one line. A founder on an "
-                "empty data dir needs it: if the file is missing the node "
-                "creates it (a random token, mode 0600) before it may "
+        .help = "File holding the admin token: one line of 16 to 256 "
+                "characters (letters, digits, -._~+/=), in a file no other "
+                "user may read (mode 0600 or 0400; else exit 2). A founder "
+                "on an empty data dir needs it: if the file is missing the "
+                "node creates it (a random token, mode 0600) before it may "
                 "propose genesis, which carries only the token's hash. Give "
                 "every founder the same file; losing it loses the admin "
                 "token.",
+    },
+    [O_EXIT_WHEN_REMOVED] = {
+        .name = "exit-when-removed", .metavar = "true|false", .kind = K_BOOL,
+        FIELD(exit_when_removed), .def = "true",
+        .help = "What this node does once it learns that it was removed "
+                "from the cluster (the configuration it applies no longer "
+                "lists it, or a leader of its cluster says so): it logs it "
+                "and answers 503 removed on every data route and /readyz; "
+                "with true it then stops and exits 0, as etcd does, so that "
+                "a supervisor restarting on failure leaves it down; with "
+                "false it stays up answering 503. To come back, it needs a "
+                "fresh data dir and POST /v1/members.",
     },
     [O_SNAPSHOT_THRESHOLD] = {
         .name = "snapshot-threshold", .metavar = "N", .kind = K_NUM,
@@ -292,6 +313,39 @@ static const struct opt opts[N_OPTS] = {
                 "<message> key=value ...\") or as one JSON object per "
                 "line, for log shippers.",
     },
+    [O_LOG_FILE] = {
+        .name = "log-file", .metavar = "FILE", .kind = K_PATH,
+        FIELD(log_file),
+        .help = "Append the node's log to FILE (created with mode 0640) "
+                "instead of writing it to stderr, and open FILE again on "
+                "SIGHUP, so that logrotate can move it away. Default: "
+                "stderr (the journal under systemd).",
+    },
+    [O_SECURITY_LOG_MAX_BYTES] = {
+        .name = "security-log-max-bytes", .metavar = "BYTES",
+        .kind = K_SIZE, .min = 64 * KIB, .max = GIB,
+        FIELD(security_log_max_bytes), .def = "16M",
+        .help = "Size at which DATA_DIR/security.log is rotated: renamed "
+                "security.log.1 (the older ones shift to .2, .3, ...) "
+                "before a line would take it past BYTES. With "
+                "--security-log-keep, this bounds the disk the security "
+                "log takes to (keep + 1) x BYTES.",
+    },
+    [O_SECURITY_LOG_KEEP] = {
+        .name = "security-log-keep", .metavar = "N", .kind = K_NUM,
+        .min = 0, .max = 100, FIELD(security_log_keep), .def = "4",
+        .help = "Rotated security logs kept (security.log.1 is the newest); "
+                "the oldest beyond N is deleted. 0 keeps none.",
+    },
+    [O_SECURITY_LOG_RATE] = {
+        .name = "security-log-rate", .metavar = "N", .kind = K_NUM,
+        .min = 1, .max = 1000000, FIELD(security_log_rate), .def = "30",
+        .help = "Lines per minute that one client address may add to the "
+                "security log (each 401, 429 and 403 is a line); the events "
+                "past it are counted in /metrics "
+                "(provcat_security_log_suppressed_total) and summed up in "
+                "one log_suppressed line when the minute is over.",
+    },
     [O_HOLIDAYS] = {
         .name = "holidays", .metavar = "FILE", .kind = K_PATH,
         FIELD(holidays),
@@ -311,6 +365,15 @@ static const struct opt opts[N_OPTS] = {
                 "provcat-node restore --help). On a data dir restored from "
                 "FILE before, or once FILE is gone, start on the data dir as "
                 "it is; any other data dir is refused.",
+    },
+    [O_REDACTIONS] = {
+        .name = "redactions", .metavar = "FILE", .kind = K_PATH,
+        FIELD(redactions),
+        .help = "With --restore: the pages of GET /v1/redactions from the "
+                "live cluster, one JSON object per line; their documents "
+                "are dropped from the backup before it is restored "
+                "(a backup older than a redaction still holds its "
+                "document).",
     },
     [O_CONFIG] = {
         .name = "config", .metavar = "FILE", .kind = K_PATH,
@@ -897,6 +960,21 @@ set_choice(struct parse *p, const struct opt *o, const char *val,
                       show(shown, val));
 }
 
+static int
+set_bool(struct parse *p, const struct opt *o, const char *val,
+         const char *where)
+{
+    char shown[SHOW_MAX + 4];
+    bool v = strcmp(val, "true") == 0;
+
+    if (!v && strcmp(val, "false") != 0) {
+        return pc_errmsgf(p->msg, PC_EINVAL, "%s: \"%s\" is not true or false",
+                          where, show(shown, val));
+    }
+    memcpy((char *)&p->t + o->off, &v, sizeof(v));
+    return PC_OK;
+}
+
 /* Validate `val` for `o` and store it in p->t; `where` names the source. */
 static int
 set_value(struct parse *p, const struct opt *o, const char *val,
@@ -975,6 +1053,8 @@ set_value(struct parse *p, const struct opt *o, const char *val,
     case K_LEVEL:
     case K_FORMAT:
         return set_choice(p, o, val, where);
+    case K_BOOL:
+        return set_bool(p, o, val, where);
     case K_SWITCH:
         break;
     }
@@ -1308,6 +1388,10 @@ check_whole(struct parse *p)
                             &t->client_port);
     assert(rc == PC_OK);
     (void)rc;
+    if (t->redactions != NULL && t->restore == NULL) {
+        return pc_errmsgf(p->msg, PC_EINVAL,
+                          "--redactions is read only with --restore");
+    }
     if (t->heartbeat_timeout_ms >= t->election_timeout_ms) {
         return pc_errmsgf(p->msg, PC_EINVAL,
                           "--heartbeat-timeout-ms (%u) must be below "
@@ -1425,8 +1509,10 @@ cfg_release(struct cfg *c)
     pc_free(c->trusted_proxy);
     pc_free(c->trusted);
     pc_free(c->admin_token_file);
+    pc_free(c->log_file);
     pc_free(c->holidays);
     pc_free(c->restore);
+    pc_free(c->redactions);
     pc_free(c->config);
     memset(c, 0, sizeof(*c));
 }
@@ -1492,6 +1578,9 @@ cfg_describe(const struct cfg *c, FILE *out)
                     : e == CFG_CLUSTER_NEW ? "new"
                                            : "existing");
             break;
+        case K_BOOL:
+            fprintf(out, "%s = %s\n", o->name, *field ? "true" : "false");
+            break;
         case K_SWITCH:
             break;
         }
@@ -1499,6 +1588,46 @@ cfg_describe(const struct cfg *c, FILE *out)
 }
 
 #define USAGE_WIDTH 79
+
+/*
+ * The exit statuses, as --help prints them (each line indented 4) and
+ * docs/node.md ("Exit status") shows them; tests/integration/
+ * test_startup.py checks that the two agree and that each failure it
+ * provokes exits as the table says.
+ */
+static const char *const exit_status[] = {
+    "0   A clean stop: SIGTERM or SIGINT (a leader hands leadership over",
+    "    first), or --help, --version; or this member was removed from the",
+    "    cluster (with --exit-when-removed, the default): an intended end,",
+    "    so systemd does not restart it (Restart=on-failure).",
+    "1   A runtime failure: something the node was configured to use could",
+    "    not be used, or failed while it ran. The same start may succeed",
+    "    later, so systemd restarts the unit (Restart=on-failure):",
+    "    - the data dir cannot be created, opened or written, is not a",
+    "      directory, or another process holds it (DATA_DIR/LOCK);",
+    "    - --client or --peer cannot be listened on (in use, or not an",
+    "      address of this machine);",
+    "    - the data dir's files cannot be read or fail their checksums;",
+    "    - --log-file or DATA_DIR/security.log cannot be opened;",
+    "    - out of memory; a fatal error while running.",
+    "2   A usage or configuration error: the same start fails the same way",
+    "    until the configuration, or a file it names, is fixed, so systemd",
+    "    does not restart the unit (RestartPreventExitStatus=2):",
+    "    - an unknown flag, a bad or missing value, a bad --cluster, an",
+    "      error in the --config file;",
+    "    - --initial-cluster-state new without --admin-token-file;",
+    "    - the admin token file cannot be read or created, is empty, is",
+    "      not one line of 16 to 256 token characters, or any user can",
+    "      read it;",
+    "    - a bad --holidays file;",
+    "    - --restore: the backup is missing or damaged, or the data dir is",
+    "      not empty and was not restored from that backup;",
+    "    - the data dir belongs to another cluster.",
+    "A start that fails says why in one line on stderr: \"provcat-node: \"",
+    "and the cause (with --log-file, in that file too). A node that fails",
+    "later, or finds once it has read its log that the data dir belongs to",
+    "another cluster, says why in its log.",
+};
 
 /* Print `text` as a paragraph wrapped at USAGE_WIDTH, indented `indent`. */
 static void
@@ -1634,20 +1763,17 @@ cfg_usage(FILE *out)
          "Once the data dir holds a cluster, --cluster and "
          "--initial-cluster-state are ignored: the data dir rules. A node "
          "whose data dir belongs to another cluster id refuses to start.");
-    fputs("\nEXIT STATUS\n"
-          "    0   clean stop (after SIGTERM or SIGINT), or --help, "
-          "--version\n"
-          "    1   runtime failure, e.g. the data dir is held by another "
-          "process or\n"
-          "        its files fail their checksums\n"
-          "    2   usage or configuration error; the reason is one line on "
-          "stderr\n"
-          "\nSIGNALS\n",
-          out);
+    fputs("\nEXIT STATUS\n", out);
+    for (size_t i = 0; i < sizeof(exit_status) / sizeof(exit_status[0]); i++) {
+        fprintf(out, "    %s\n", exit_status[i]);
+    }
+    fputs("\nSIGNALS\n", out);
     wrap(out, 4,
          "SIGTERM and SIGINT shut the node down cleanly; when it leads, it "
-         "first hands leadership over to another voter. SIGKILL at any "
-         "moment loses no acknowledged write.");
+         "first hands leadership over to another voter. SIGHUP opens "
+         "--log-file and DATA_DIR/security.log again (after logrotate moved "
+         "them away) and changes nothing else: it never stops the node. "
+         "SIGKILL at any moment loses no acknowledged write.");
     fputs("\nEXAMPLES\n", out);
     wrap(out, 4,
          "A three-node cluster on one machine, each node in its own "

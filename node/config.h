@@ -85,11 +85,18 @@ struct cfg {
     size_t n_trusted;
     enum cfg_log_level log_level;
     enum cfg_log_format log_format;
-    char *holidays; /* --holidays FILE, read by the genesis proposer */
-    char *restore;  /* --restore FILE */
-    char *config;   /* --config FILE that was read, if any */
-    bool help;      /* --help given: print cfg_usage(), exit 0 */
-    bool version;   /* --version given: print the version, exit 0 */
+    char *log_file;                  /* --log-file FILE, or NULL: stderr */
+    uint64_t security_log_max_bytes; /* security.log rotates at this size */
+    uint32_t security_log_keep;      /* rotated security logs kept */
+    uint32_t security_log_rate;      /* lines per client address per minute */
+    char *holidays;   /* --holidays FILE, read by the genesis proposer */
+    char *restore;    /* --restore FILE */
+    char *redactions; /* --redactions FILE (with --restore) */
+    char *config;     /* --config FILE that was read, if any */
+    bool help;        /* --help given: print cfg_usage(), exit 0 */
+    bool version;     /* --version given: print the version, exit 0 */
+    /* --exit-when-removed: stop once removed from the cluster (true). */
+    bool exit_when_removed;
 };
 
 /*

@@ -23,6 +23,7 @@
 #define NODE_VERSION "0.1.0"
 
 struct node;
+struct seclog;
 struct api_write;
 struct api_audit;
 
@@ -47,7 +48,11 @@ struct node_opts {
     size_t n_trusted;
     int log_level; /* 0 error, 1 warn, 2 info, 3 debug (node/log.h) */
     const char *restore_file;
+    bool exit_when_removed;    /* stop (exit 0) once removed from the cluster */
     const char *holidays_file; /* --holidays: calendars for genesis */
+    uint64_t seclog_max_bytes; /* security.log rotates at this size */
+    unsigned seclog_keep;      /* rotated files kept */
+    unsigned seclog_rate;      /* lines per client address per minute */
 };
 
 /* A read waiting for the next barrier (api/read.c). */
@@ -99,6 +104,7 @@ struct node_watch {
     bool timer_open;
     bool was_leader; /* at the previous tick */
     bool genesis_in_flight, member_in_flight, tick_in_flight;
+    bool removed; /* clu_removed seen (and logged) */
 };
 
 #define NODE_BATCH_MAX 256 /* commands in one raft entry */
@@ -128,10 +134,11 @@ struct node_reads {
 };
 
 /* Security: the failed-login limiter, the node-local log and counters
- * (api/auth.c; the log and the summary fact are node.c's). */
+ * (api/auth.c; the log is seclog.c's, opened and closed by node.c, which
+ * also proposes the summary fact). */
 struct node_security {
     struct pc_map fails; /* client address -> struct node_fail */
-    FILE *log;           /* DATA_DIR/security.log */
+    struct seclog *log;  /* DATA_DIR/security.log */
     uint64_t auth_failures, denials, rate_limited, malformed;
     int64_t last_summary_ms; /* when the leader last proposed a summary */
     uint64_t reported[4];    /* the counters in that summary */
@@ -237,9 +244,23 @@ void node_log(struct node *n, int level, const char *fmt, ...)
  */
 bool node_disk_check(struct node *n);
 
-/* A security event: counted, appended to the node-local log. */
+#ifdef PC_TEST_HOOKS
+/* Test builds only (node/testhooks.c sets it before main): a file whose
+ * number node_disk_check() takes for the free bytes, when it exists. */
+extern const char *node_test_hook_disk_free_file;
+#endif
+
+/* A security event: counted, appended to the node-local log (at most
+ * --security-log-rate lines a minute per client address). */
 void node_security_event(struct node *n, const char *kind, const char *client,
                          const char *detail);
+
+/*
+ * Open the node's own log files again by name (SIGHUP: after logrotate
+ * moved them): DATA_DIR/security.log. PC_OK, or PC_EIO with `errmsg` (the
+ * old file stays in use).
+ */
+int node_reopen_logs(struct node *n, char *errmsg);
 
 /* Fill `out` with a new request id "<node>-<nonce>-<seq>". */
 void node_request_id(struct node *n, char out[64]);

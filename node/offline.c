@@ -83,7 +83,7 @@ static const char restore_usage[] =
     "\n"
     "SYNOPSIS\n"
     "    provcat-node restore --backup FILE --data-dir DIR --id N\n"
-    "                         --peer A.B.C.D:PORT\n"
+    "                         --peer A.B.C.D:PORT [--redactions LIST]\n"
     "    provcat-node restore --help\n"
     "\n"
     "DESCRIPTION\n"
@@ -268,8 +268,9 @@ from_env(const char **v, char **envp, const char *env)
 static int
 restore(int argc, char **argv, char **envp, FILE *out, FILE *err)
 {
-    static const char *const names[] = { "backup", "data-dir", "id", "peer" };
-    const char *val[4] = { NULL, NULL, NULL, NULL };
+    static const char *const names[] = { "backup", "data-dir", "id", "peer",
+                                         "redactions" };
+    const char *val[5] = { NULL, NULL, NULL, NULL, NULL };
     char errmsg[PC_ERRMSG_SIZE] = "", hex[PC_HASH_HEX_LEN + 1];
     struct restore_opts o;
     struct restore_result res;
@@ -285,7 +286,7 @@ restore(int argc, char **argv, char **envp, FILE *out, FILE *err)
     }
     for (int i = 1; i < argc; i++) {
         bool bad = false, known = false;
-        for (size_t k = 0; k < 4 && !known; k++) {
+        for (size_t k = 0; k < 5 && !known; k++) {
             const char *v = flag_value(argc, argv, &i, names[k], &bad);
             if (bad) {
                 return usage_error(err, "restore", "a value is missing after",
@@ -338,6 +339,7 @@ restore(int argc, char **argv, char **envp, FILE *out, FILE *err)
     o.data_dir = val[1];
     o.id = (uint32_t)id;
     o.peer = val[3];
+    o.redactions = val[4];
     rc = restore_run(&o, false, &res, errmsg);
     if (rc != PC_OK) {
         fprintf(err, "provcat-node restore: %s\n", errmsg);

@@ -38,7 +38,11 @@ static const char *const kind_names[FACT_KIND_MAX] = {
     [FACT_AUDIT] = "audit",
     [FACT_CALENDAR] = "calendar",
     [FACT_OPERATION] = "operation",
+    [FACT_SHARE_REQUEST] = "share_request",
+    [FACT_GRANT] = "grant",
     [FACT_OPEN_REQUEST] = "open_request",
+    [FACT_OBJECTION] = "objection",
+    [FACT_REDACTION] = "redaction",
 };
 
 const char *

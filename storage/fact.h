@@ -43,8 +43,11 @@
     X(10, AUDIT, false)     /* a batch of read-audit events */               \
     X(11, CALENDAR, true)   /* a year's holidays; id = year */               \
     X(12, OPERATION, false) /* an operator's cluster operation */            \
-    /* an open request (article 23); id = "or-<rev>" */                      \
-    X(15, OPEN_REQUEST, true)
+    X(13, SHARE_REQUEST, true) /* a share request version; id sr-<rev> */    \
+    X(14, GRANT, true)         /* a share grant version; id gr-<rev> */      \
+    X(15, OPEN_REQUEST, true)  /* an open request; id = or-<rev> */          \
+    X(16, OBJECTION, true)     /* an objection version; id = ob-<rev> */     \
+    X(17, REDACTION, false)    /* a redaction; parent = entry, id = key */
 
 enum fact_kind {
 #define FACT_KIND_ENUM(code, name, versioned) FACT_##name = code,

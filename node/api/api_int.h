@@ -16,7 +16,8 @@
  *   metrics.c     GET /metrics, the per-route counters and latencies,
  *                 request ids and the per-request log line
  *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
- *   open.c:       one route family each
+ *   share.c lists.c open.c objections.c:
+ *                 one route family each
  */
 #ifndef PC_API_INT_H
 #define PC_API_INT_H
@@ -56,6 +57,20 @@ enum api_need {
     /* Node-local: answered from this node's own state, never redirected,
      * no barrier. */
     API_LOCAL = 1 << 4,
+    /* Preconditions an API_WRITE route honours (parse.c, api_precond_parse):
+     * If-Match: "<version>" and If-None-Match: *. A write route without the
+     * flag refuses the header with 400 rather than ignore it, so no
+     * precondition is ever dropped; reads ignore both. */
+    API_IF_MATCH = 1 << 5,
+    API_IF_NONE_MATCH = 1 << 6,
+    /* Still served by a node removed from the cluster (health, metrics,
+     * status: what an operator looks at); every other route, /readyz
+     * included, answers 503 removed there. */
+    API_WHEN_REMOVED = 1 << 7,
+    /* An API_READ of an entry's records (the entry in caps[0]): a
+     * linearizable read through a grant skips the barrier, as its audit
+     * fact linearizes it (api_audit_first). */
+    API_GRANT = 1 << 8,
 };
 
 /*
@@ -106,6 +121,8 @@ struct api_req {
     unsigned retry_after_s;
     char principal[129]; /* the authenticated principal; "" = public */
     bool authed;         /* a token was presented and accepted */
+    uint64_t if_match;   /* If-Match's version; 0: none (API_IF_MATCH) */
+    bool if_none_match;  /* If-None-Match: * (API_IF_NONE_MATCH) */
     void *parsed;        /* what `parse` stashed for `run` */
     void (*release)(void *parsed);
 };
@@ -203,11 +220,36 @@ bool api_param_limit(struct node *n, struct http_request *req, size_t *out);
 /* Whether the request asked for consistency=stale. */
 bool api_stale(struct http_request *req);
 
+/* The preconditions of a write, as api_precond_parse read them. */
+struct api_precond {
+    uint64_t if_match;  /* 0: none */
+    bool if_none_match; /* If-None-Match: * */
+};
+
 /*
- * If-Match: "<n>" (or a bare n >= 1): 1 with `*out` set, 0 when absent, or
- * -1 when malformed (nothing answered).
+ * The preconditions of `req` to a route with `needs`, by one rule for
+ * every route: on an API_WRITE route, If-Match ("<n>" or n, n by
+ * fsm_version_parse from 1) and If-None-Match (`*`) are taken, each at
+ * most once and not both, only where the route honours them (API_IF_MATCH,
+ * API_IF_NONE_MATCH); If-Unmodified-Since never (there are no dates to
+ * compare). Other routes ignore them (a cache's conditional GET). True with
+ * `*out` set, or false with the header in `*field` and why in `*msg`:
+ * a precondition is taken exactly or the request refused, never dropped.
  */
-int api_if_match(struct http_request *req, uint64_t *out);
+bool api_precond_parse(const struct http_request *req, unsigned needs,
+                       struct api_precond *out, const char **field,
+                       const char **msg);
+
+/* api_precond_parse into api_req(req), or answer 400 and return false
+ * (the common handler's step 2). */
+bool api_preconditions(struct node *n, struct http_request *req,
+                       unsigned needs);
+
+/*
+ * Put the preconditions `p` into the leader's extra `x` as apply reads
+ * them ("if_match": n, "if_none_match": true). 0 or -1 (out of memory).
+ */
+int api_precond_extra(json_t *x, const struct api_precond *p);
 
 /* ---- authentication (auth.c) ------------------------------------------- */
 
@@ -254,6 +296,13 @@ typedef void (*api_system_arg_cb)(struct node *n, int rc,
 int api_propose_system_arg(struct node *n, uint32_t type, const char *target,
                            json_t *extra, api_system_arg_cb cb, void *arg);
 
+/* A node-internal command with a `body` (copied; may be NULL) and `extra`
+ * JSON text (may be NULL): what an audit batch of encoding 2 is. On an
+ * error `cb` is not called. */
+int api_propose_system_body(struct node *n, uint32_t type,
+                            const struct pc_slice *body, const char *extra,
+                            api_system_arg_cb cb, void *arg);
+
 /* Flush the read-audit queue into the batch (read_audit.c; propose.c). */
 void api_audit_flush(struct node *n);
 
@@ -283,17 +332,25 @@ void api_audit_add(struct node *n, struct http_request *req, const char *action,
                    long count);
 
 /*
- * Queue the audit event of a read through a grant (FSM_READ_GRANTED) and
- * hold its answer `answer` (taken: 200 JSON) until the batch holding the
- * event has committed; the event names the grant as member `via`
- * ("open_request") = `via_id`. If the batch is lost (leadership, a failed
- * proposal), the read is answered 503 instead: fail closed. The caller
- * checked api_audited_read_ok.
+ * Queue the event of a read through a grant (`via`, the grant's id) and
+ * hold its answer, `status` and the JSON in `body` (taken over; `body` is
+ * left empty), until the audit fact holding the event has committed; if it
+ * does not, the read is answered 503 (or 507) instead: fail closed. The
+ * caller checked api_audited_read_ok.
  */
 void api_audit_hold(struct node *n, struct http_request *req,
                     const char *action, const char *entry, const char *key,
-                    uint64_t version, long count, const char *via,
-                    const char *via_id, struct pc_buf *answer);
+                    uint64_t version, long count, const char *via, int status,
+                    struct pc_buf *body);
+
+/*
+ * Whether a linearizable read of an API_GRANT route (the entry in
+ * caps[0]) goes through a grant on this leader now, so that its audit
+ * fact linearizes it and it needs no barrier: the common handler then runs
+ * it at once (its answer waits for that fact). Looks the token up without
+ * counting or answering anything.
+ */
+bool api_audit_first(struct node *n, struct http_request *req);
 
 /* Append the read-audit counters to a /metrics body (as metrics.c's
  * conventions say). */
@@ -398,6 +455,29 @@ void api_records_history(struct node *n, struct http_request *req);
 bool api_records_list_parse(struct node *n, struct http_request *req);
 void api_records_list(struct node *n, struct http_request *req);
 
+/* share.c: share requests and grants. */
+bool api_share_create_parse(struct node *n, struct http_request *req);
+void api_share_create(struct node *n, struct http_request *req);
+bool api_share_decide_parse(struct node *n, struct http_request *req);
+void api_share_decide(struct node *n, struct http_request *req);
+bool api_share_list_parse(struct node *n, struct http_request *req);
+void api_share_list(struct node *n, struct http_request *req);
+bool api_share_id_parse(struct node *n, struct http_request *req);
+void api_share_get(struct node *n, struct http_request *req);
+bool api_grant_list_parse(struct node *n, struct http_request *req);
+void api_grant_list(struct node *n, struct http_request *req);
+bool api_grant_id_parse(struct node *n, struct http_request *req);
+void api_grant_get(struct node *n, struct http_request *req);
+bool api_grant_revoke_parse(struct node *n, struct http_request *req);
+void api_grant_revoke(struct node *n, struct http_request *req);
+
+/* lists.c: the responsibility, demand, negative and open lists. */
+bool api_lists_parse(struct node *n, struct http_request *req);
+void api_lists_responsibility(struct node *n, struct http_request *req);
+void api_lists_demand(struct node *n, struct http_request *req);
+void api_lists_negative(struct node *n, struct http_request *req);
+void api_lists_open(struct node *n, struct http_request *req);
+
 /* open.c: open requests and calendars (articles 22-23). */
 bool api_open_create_parse(struct node *n, struct http_request *req);
 void api_open_create(struct node *n, struct http_request *req);
@@ -411,5 +491,18 @@ bool api_calendar_put_parse(struct node *n, struct http_request *req);
 void api_calendar_put(struct node *n, struct http_request *req);
 bool api_calendar_get_parse(struct node *n, struct http_request *req);
 void api_calendar_get(struct node *n, struct http_request *req);
+/* objections.c: objections, redaction, the list of redactions */
+bool api_objections_file_parse(struct node *n, struct http_request *req);
+void api_objections_file(struct node *n, struct http_request *req);
+bool api_objections_decide_parse(struct node *n, struct http_request *req);
+void api_objections_decide(struct node *n, struct http_request *req);
+bool api_objections_list_parse(struct node *n, struct http_request *req);
+void api_objections_list(struct node *n, struct http_request *req);
+bool api_objections_id_parse(struct node *n, struct http_request *req);
+void api_objections_get(struct node *n, struct http_request *req);
+bool api_records_redact_parse(struct node *n, struct http_request *req);
+void api_records_redact(struct node *n, struct http_request *req);
+bool api_redactions_list_parse(struct node *n, struct http_request *req);
+void api_redactions_list(struct node *n, struct http_request *req);
 
 #endif

@@ -83,8 +83,6 @@ bool
 api_catalog_update_parse(struct node *n, struct http_request *req)
 {
     char msg[200], field[FSM_FIELD_LEN];
-    uint64_t want;
-    int im;
 
     if (!api_catalog_id_parse(n, req)) {
         return false;
@@ -94,11 +92,9 @@ api_catalog_update_parse(struct node *n, struct http_request *req)
         api_bad_field(n, req, field, msg);
         return false;
     }
-    im = api_if_match(req, &want);
-    if (im <= 0) {
-        api_error(n, req, 400, "bad_request",
-                  im < 0 ? "If-Match must be \"<version>\""
-                         : "If-Match required");
+    /* Its syntax was checked by the common handler (API_IF_MATCH). */
+    if (api_req(req)->if_match == 0) {
+        api_bad_field(n, req, "If-Match", "If-Match required");
         return false;
     }
     return true;
@@ -108,11 +104,15 @@ api_catalog_update_parse(struct node *n, struct http_request *req)
 void
 api_catalog_update(struct node *n, struct http_request *req)
 {
-    uint64_t want = 0;
+    struct api_precond pre = { api_req(req)->if_match, false };
+    json_t *x = json_object();
 
-    api_if_match(req, &want);
-    api_propose(n, req, CMD_ENTRY_UPDATE, req->caps[0], true,
-                json_pack("{s:I}", "if_match", (json_int_t)want), entry_written,
+    if (x == NULL || api_precond_extra(x, &pre) != 0) {
+        json_decref(x);
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    api_propose(n, req, CMD_ENTRY_UPDATE, req->caps[0], true, x, entry_written,
                 NULL);
 }
 

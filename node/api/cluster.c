@@ -377,25 +377,31 @@ member_remove_allowed(struct node *n, struct http_request *req,
     struct clu_member m[64];
     struct member_ctx *c;
     size_t nm, voters = 0;
-    bool found = false;
+    bool found = false, voter = false;
     int rc;
 
     (void)res;
     nm = clu_members(n->clu, m, 64);
     for (size_t i = 0; i < nm; i++) {
-        voters += strcmp(m[i].role, "voter") == 0 && m[i].id != a->id;
+        bool v = strcmp(m[i].role, "voter") == 0;
+
+        voters += v;
         found |= m[i].id == a->id;
+        voter |= v && m[i].id == a->id;
     }
     if (!found) {
         api_error(n, req, 404, "not_found", "no member %llu",
                   (unsigned long long)a->id);
         return;
     }
-    if (voters < 3 && !a->force) {
+    /* Only a voter's removal lowers the count: a spare or standby (one
+     * that never caught up, say) goes without ?force. */
+    if (voter && voters - 1 < 3 && !a->force) {
         api_error(n, req, 409, "conflict",
-                  "removing member %llu would leave %zu voters (fewer than "
+                  "removing voter %llu would leave %zu voter%s (fewer than "
                   "3); add ?force=true to insist",
-                  (unsigned long long)a->id, voters);
+                  (unsigned long long)a->id, voters - 1,
+                  voters - 1 == 1 ? "" : "s");
         return;
     }
     c = ctx_new(n, req, a->id);

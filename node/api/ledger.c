@@ -199,8 +199,75 @@ put_str(struct pc_buf *b, const char *name, struct pc_slice s)
                : PC_OK;
 }
 
+struct events_out {
+    struct pc_buf *b;
+    size_t n;
+    int rc;
+};
+
+/* One read-audit event as the first encoding wrote it, plus the grant a
+ * read went through ("grant" or "open_request"). */
+static bool
+event_cb(void *arg, const struct fsm_audit_event *e)
+{
+    struct events_out *o = arg;
+    char t[PC_TIME_STR_LEN];
+    struct pc_buf *b = o->b;
+    int rc;
+
+    pc_time_format(t, e->at_ms);
+    rc = o->n++ > 0 ? pc_buf_put_u8(b, ',') : PC_OK;
+    rc |= pc_buf_put(b, "{\"principal\":", 13);
+    rc |= http_json_string(b, e->principal, strlen(e->principal));
+    if (e->org != NULL) {
+        rc |= put_str(b, "org", PC_SLICE_STR(e->org));
+    } else {
+        rc |= pc_buf_put(b, ",\"org\":null", 11);
+    }
+    rc |= put_str(b, "action", PC_SLICE_STR(e->action));
+    rc |= put_str(b, "entry", PC_SLICE_STR(e->entry));
+    if (e->key != NULL) {
+        rc |= put_str(b, "key",
+                      (struct pc_slice){ (const uint8_t *)e->key, e->key_len });
+    }
+    if (e->version > 0) {
+        rc |= pc_buf_printf(b, ",\"version\":%llu",
+                            (unsigned long long)e->version);
+    }
+    if (e->count >= 0) {
+        rc |= pc_buf_printf(b, ",\"count\":%lld", (long long)e->count);
+    }
+    if (e->via != NULL) {
+        rc |= put_str(b,
+                      strncmp(e->via, "gr-", 3) == 0 ? "grant" : "open_request",
+                      PC_SLICE_STR(e->via));
+    }
+    rc |= pc_buf_printf(b, ",\"at\":\"%s\"}", t);
+    o->rc |= rc;
+    return o->rc == PC_OK;
+}
+
+/* `,"events":[...]` of an audit fact whose events are its document
+ * (encoding 2; the first encoding's are in its payload already). */
+static int
+put_events(struct node *n, struct pc_buf *b, uint64_t rev)
+{
+    struct events_out o = { b, 0, PC_OK };
+    int rc = pc_buf_put(b, ",\"events\":[", 11);
+
+    if (rc == PC_OK) {
+        rc = fsm_audit_events(fsm_led(n->fsm), rev, event_cb, &o);
+    }
+    if (rc == PC_EFORBIDDEN) {
+        rc = PC_OK; /* redacted: no events to show */
+    }
+    rc |= o.rc;
+    rc |= pc_buf_put_u8(b, ']');
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+}
+
 /* Fact `rev` as one JSON object; its payload spliced in verbatim (it is
- * canonical JSON already). */
+ * canonical JSON already); an audit fact's events decoded. */
 static int
 put_fact(struct node *n, struct pc_buf *b, uint64_t rev)
 {
@@ -240,6 +307,9 @@ put_fact(struct node *n, struct pc_buf *b, uint64_t rev)
     rc |= pc_buf_put(b, ",\"payload\":", 11);
     rc |= f.payload.len > 0 ? pc_buf_put(b, f.payload.p, f.payload.len)
                             : pc_buf_put(b, "null", 4);
+    if (rc == PC_OK && f.kind == FACT_AUDIT && f.has_content) {
+        rc = put_events(n, b, rev);
+    }
     rc |= pc_buf_put_u8(b, '}');
     return rc == PC_OK ? PC_OK : PC_ENOMEM;
 }

@@ -47,6 +47,7 @@
 #include "common/prom.h"
 #include "node/api/api_int.h"
 #include "node/raft/raft_compat.h"
+#include "node/seclog.h"
 #include "storage/led.h"
 
 #ifndef PC_COMMIT
@@ -407,14 +408,16 @@ raft_metrics(struct node *n, struct pc_buf *b)
 static int
 ledger_metrics(struct node *n, struct pc_buf *b)
 {
-    static const char *const parts[] = { "facts", "docs", "merkle", "index" };
+    static const char *const parts[] = { "facts", "docs", "merkle", "index",
+                                         "encodings" };
     struct led *led = fsm_led(n->fsm);
     struct led_mem lm;
-    size_t v[4];
+    size_t v[5];
     int rc;
 
     led_mem(led, &lm);
     v[0] = lm.facts, v[1] = lm.docs, v[2] = lm.merkle, v[3] = lm.index;
+    v[4] = lm.enc;
     rc = one_u64(b, "provcat_ledger_revision", "gauge",
                  "Facts in this node's ledger", led_count(led));
     rc |= one_f64(b, "provcat_ledger_time_seconds",
@@ -430,7 +433,7 @@ ledger_metrics(struct node *n, struct pc_buf *b)
     }
     rc |= pc_prom_family(b, "provcat_ledger_bytes", "gauge",
                          "Memory the ledger holds, by part");
-    for (size_t i = 0; rc == PC_OK && i < 4; i++) {
+    for (size_t i = 0; rc == PC_OK && i < 5; i++) {
         char lab[24];
         snprintf(lab, sizeof(lab), "part=\"%s\"", parts[i]);
         rc = pc_prom_u64(b, "provcat_ledger_bytes", lab, v[i]);
@@ -462,6 +465,36 @@ ledger_metrics(struct node *n, struct pc_buf *b)
                   n->sec.rate_limited);
     rc |= one_u64(b, "provcat_auth_ready", "gauge",
                   "1 once this node can judge tokens", api_auth_ready(n));
+    rc |= one_u64(b, "provcat_idempotency_keys", "gauge",
+                  "Idempotency keys remembered (those of the last 24 h of "
+                  "ledger time)",
+                  fsm_idem_count(n->fsm));
+    return rc == PC_OK ? PC_OK : PC_ENOMEM;
+}
+
+/* Membership as this node sees it, and redactions' forced compactions. */
+static int
+member_metrics(struct node *n, struct pc_buf *b)
+{
+    struct clu_stats cs;
+    int rc;
+
+    clu_stats(n->clu, &cs);
+    rc = one_u64(b, "provcat_removed", "gauge",
+                 "1 once this node learnt it was removed from the cluster",
+                 clu_removed(n->clu, NULL) ? 1 : 0);
+    rc |= one_u64(b, "provcat_redaction_compaction_pending", "gauge",
+                  "1 while a redaction's forced compaction is under way",
+                  cs.purge_pending ? 1 : 0);
+    rc |=
+        one_u64(b, "provcat_redaction_compactions_started_total", "counter",
+                "Forced compactions started for redactions", cs.purges_started);
+    rc |= one_u64(b, "provcat_redaction_compactions_total", "counter",
+                  "Forced compactions finished, raft's files checked",
+                  cs.purges_done);
+    rc |= one_u64(b, "provcat_redaction_compaction_nudges_total", "counter",
+                  "Empty entries a leader appended to move a compaction on",
+                  cs.purge_nudges);
     return rc == PC_OK ? PC_OK : PC_ENOMEM;
 }
 
@@ -662,7 +695,9 @@ api_metrics(struct node *n, struct http_request *req)
     rc |= raft_metrics(n, &b);
     rc |= ledger_metrics(n, &b);
     rc |= http_metrics(n, &b);
+    rc |= member_metrics(n, &b);
     api_audit_metrics(n, &b);
+    seclog_metrics(n->sec.log, &b);
     rc |= process_metrics(&b);
     if (rc != PC_OK) {
         pc_buf_release(&b);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Request syntax shared by the routes' `parse` and `run`: JSON bodies,
- * whole-number query parameters, list limits, consistency and If-Match.
+ * whole-number query parameters, list limits, consistency and the
+ * preconditions of writes (If-Match, If-None-Match).
  * Nothing here looks at replicated state.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "node/api/api_int.h"
@@ -86,29 +88,110 @@ api_stale(struct http_request *req)
     return c != NULL && strcmp(c, "stale") == 0;
 }
 
-int
-api_if_match(struct http_request *req, uint64_t *out)
+/* The value of header `name` when it appears once (NULL when absent);
+ * false when it appears more than once. */
+static bool
+header_once(const struct http_request *req, const char *name,
+            const char **value)
 {
-    const char *h = http_req_header(req, "If-Match");
-    unsigned long long v;
-    char *end;
+    *value = NULL;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (strcasecmp(req->headers[i].name, name) == 0) {
+            if (*value != NULL) {
+                return false;
+            }
+            *value = req->headers[i].value;
+        }
+    }
+    return true;
+}
+
+bool
+api_precond_parse(const struct http_request *req, unsigned needs,
+                  struct api_precond *out, const char **field, const char **msg)
+{
+    const char *im, *inm, *ius;
     size_t len;
 
-    if (h == NULL) {
-        return 0;
+    memset(out, 0, sizeof(*out));
+    if (!(needs & API_WRITE)) {
+        return true;
     }
-    len = strlen(h);
-    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
-        h++;
-        len -= 2;
+    *field = "If-Match";
+    if (!header_once(req, "If-Match", &im)) {
+        *msg = "If-Match may be given once";
+        return false;
     }
-    if (len == 0 || len > 19 || h[0] < '1' || h[0] > '9') {
+    if (im != NULL && !(needs & API_IF_MATCH)) {
+        *msg = "this route takes no If-Match";
+        return false;
+    }
+    if (im != NULL) {
+        len = strlen(im);
+        if (len >= 2 && im[0] == '"' && im[len - 1] == '"') {
+            im++;
+            len -= 2;
+        }
+        if (!fsm_version_parse(im, len, 1, &out->if_match)) {
+            *msg = "If-Match must be \"<version>\", a version from 1 to "
+                   "9007199254740991 written as digits";
+            return false;
+        }
+    }
+    *field = "If-None-Match";
+    if (!header_once(req, "If-None-Match", &inm)) {
+        *msg = "If-None-Match may be given once";
+        return false;
+    }
+    if (inm != NULL && !(needs & API_IF_NONE_MATCH)) {
+        *msg = "this route takes no If-None-Match";
+        return false;
+    }
+    if (inm != NULL && strcmp(inm, "*") != 0) {
+        *msg = "only If-None-Match: * (create only) is supported";
+        return false;
+    }
+    if (inm != NULL && im != NULL) {
+        *msg = "If-Match and If-None-Match exclude each other";
+        return false;
+    }
+    out->if_none_match = inm != NULL;
+    *field = "If-Unmodified-Since";
+    ius = http_req_header(req, "If-Unmodified-Since");
+    if (ius != NULL) {
+        *msg = "If-Unmodified-Since is not supported: use If-Match with a "
+               "version";
+        return false;
+    }
+    return true;
+}
+
+bool
+api_preconditions(struct node *n, struct http_request *req, unsigned needs)
+{
+    struct api_precond p;
+    const char *field = NULL, *msg = NULL;
+
+    if (!api_precond_parse(req, needs, &p, &field, &msg)) {
+        api_bad_field(n, req, field, msg);
+        return false;
+    }
+    api_req(req)->if_match = p.if_match;
+    api_req(req)->if_none_match = p.if_none_match;
+    return true;
+}
+
+int
+api_precond_extra(json_t *x, const struct api_precond *p)
+{
+    if (p->if_match > 0 &&
+        json_object_set_new(x, "if_match",
+                            json_integer((json_int_t)p->if_match)) != 0) {
         return -1;
     }
-    v = strtoull(h, &end, 10);
-    if ((size_t)(end - h) != len) {
+    if (p->if_none_match &&
+        json_object_set_new(x, "if_none_match", json_true()) != 0) {
         return -1;
     }
-    *out = v;
-    return 1;
+    return 0;
 }

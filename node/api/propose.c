@@ -337,12 +337,15 @@ api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
     }
 }
 
-/* A node-internal command: principal "system", no HTTP request. */
+/* A node-internal command: principal "system", no HTTP request; `body`
+ * (may be NULL) and `xs` (the extra as text, may be NULL) are copied into
+ * the batch. */
 static int
-propose_system(struct node *n, uint32_t type, const char *target, json_t *extra,
-               struct api_write *w)
+propose_system_raw(struct node *n, uint32_t type, const char *target,
+                   const struct pc_slice *body, const char *xs,
+                   struct api_write *w)
 {
-    char rid[64], *xs = NULL;
+    char rid[64];
     struct cmd c;
     int rc;
 
@@ -356,6 +359,26 @@ propose_system(struct node *n, uint32_t type, const char *target, json_t *extra,
     if (target != NULL) {
         c.target = PC_SLICE_STR(target);
     }
+    if (body != NULL) {
+        c.body = *body;
+    }
+    if (xs != NULL) {
+        c.extra = PC_SLICE_STR(xs);
+    }
+    rc = propose(n, &c, w);
+    if (rc != PC_OK) {
+        pc_free(w);
+    }
+    return rc;
+}
+
+static int
+propose_system(struct node *n, uint32_t type, const char *target, json_t *extra,
+               struct api_write *w)
+{
+    char *xs = NULL;
+    int rc;
+
     if (extra != NULL) {
         xs = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(extra);
@@ -363,14 +386,25 @@ propose_system(struct node *n, uint32_t type, const char *target, json_t *extra,
             pc_free(w);
             return PC_ENOMEM;
         }
-        c.extra = PC_SLICE_STR(xs);
     }
-    rc = propose(n, &c, w);
+    rc = propose_system_raw(n, type, target, NULL, xs, w);
     free(xs);
-    if (rc != PC_OK) {
-        pc_free(w);
-    }
     return rc;
+}
+
+int
+api_propose_system_body(struct node *n, uint32_t type,
+                        const struct pc_slice *body, const char *extra,
+                        api_system_arg_cb cb, void *arg)
+{
+    struct api_write *w = pc_calloc(1, sizeof(*w));
+
+    if (w == NULL) {
+        return PC_ENOMEM;
+    }
+    w->sys_arg_cb = cb;
+    w->sys_arg = arg;
+    return propose_system_raw(n, type, NULL, body, extra, w);
 }
 
 int

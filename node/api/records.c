@@ -61,18 +61,6 @@ target_of(struct http_request *req)
     return t;
 }
 
-/* If-Match: "<n>" or n; 0 when absent. False (answered 400) if malformed. */
-static bool
-if_match(struct node *n, struct http_request *req, uint64_t *out)
-{
-    *out = 0;
-    if (api_if_match(req, out) < 0) {
-        api_bad_field(n, req, "If-Match", "If-Match must be \"<version>\"");
-        return false;
-    }
-    return true;
-}
-
 /* Parse the body; answers 400 and returns NULL when it is not JSON. */
 static struct jcs_doc *
 body_doc(struct node *n, struct http_request *req)
@@ -252,17 +240,103 @@ put_member(struct pc_buf *b, const struct rec_meta *m, const char *name,
     return pc_buf_printf(b, ",\"%s\":", name) | jcs_emit_value(m->d, v, b);
 }
 
+/* Whether `name` (`len` bytes) is one of the grant's fields. */
+static bool
+granted_field(const struct fsm_read_via *via, const char *name, size_t len)
+{
+    for (size_t i = 0; i < via->n_fields; i++) {
+        if (strlen(via->fields[i]) == len &&
+            memcmp(via->fields[i], name, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * `,"filtered":true,"fields":[...],"value":{...}` for a grantee limited to
+ * some fields: the document's members named by the grant, in canonical
+ * order (so no longer the bytes `content_hash` covers: the answer leaves
+ * out content_hash and salt).
+ */
+static int
+put_filtered(struct pc_buf *out, const struct pc_buf *doc,
+             const struct fsm_read_via *via)
+{
+    static const char head[] = ",\"filtered\":true,\"fields\":[";
+    const struct jcs_val *root;
+    struct jcs_writer w;
+    struct jcs_doc *d;
+    int rc;
+
+    rc = pc_buf_put(out, head, sizeof(head) - 1);
+    for (size_t i = 0; rc == PC_OK && i < via->n_fields; i++) {
+        rc = (i > 0 ? pc_buf_put_u8(out, ',') : PC_OK) |
+             http_json_string(out, via->fields[i], strlen(via->fields[i]));
+    }
+    rc |= pc_buf_put(out, "],\"value\":", 10);
+    if (rc != PC_OK) {
+        return PC_ENOMEM;
+    }
+    rc = jcs_parse((const char *)doc->data, doc->len, &d, NULL);
+    if (rc != PC_OK) {
+        return PC_ENOMEM;
+    }
+    root = jcs_root(d);
+    jcs_w_init(&w, out);
+    jcs_w_obj(&w);
+    for (size_t i = 0; i < jcs_len(root); i++) {
+        size_t kl;
+        const char *k = jcs_key(root, i, &kl);
+
+        if (granted_field(via, k, kl)) {
+            jcs_w_keyn(&w, k, kl);
+            jcs_w_val(&w, d, jcs_at(root, i));
+        }
+    }
+    jcs_w_obj_end(&w);
+    rc = jcs_w_finish(&w);
+    jcs_doc_free(d);
+    return rc;
+}
+
+/*
+ * `,"disputed":true,"disputed_by":[ids]` while accepted objections on the
+ * record await a correction (docs/rules.md, Objections); nothing else.
+ */
+static int
+put_disputes(struct node *n, struct pc_buf *out, const struct fact *fact)
+{
+    const struct fsm_objection *d[16];
+    size_t nd = fsm_record_disputes(n->fsm, fact->parent, fact->id, d, 16);
+    int rc;
+
+    if (nd == 0) {
+        return PC_OK;
+    }
+    rc = pc_buf_put(out, ",\"disputed\":true,\"disputed_by\":[", 32);
+    for (size_t i = 0; i < nd && i < 16; i++) {
+        rc |= i > 0 ? pc_buf_put_u8(out, ',') : PC_OK;
+        rc |= http_json_string(out, d[i]->id, strlen(d[i]->id));
+    }
+    return rc | pc_buf_put_u8(out, ']');
+}
+
 /*
  * The full view of record version `rev` as one JSON object written
  * straight into `out` (reads are the hot path: no jansson tree): entry,
  * key, version, op, author, org, at, revision, hash, prev_hash,
  * content_hash, retired, reason, objection, then salt and value, the
  * stored canonical bytes spliced in verbatim (clients hash exactly them),
- * or "redacted": true.
+ * or "redacted": true. Read through a grant limited to some fields
+ * (`via`, may be NULL), the value holds only those and content_hash and
+ * salt are left out (put_filtered).
  */
 static int
-put_version(struct node *n, struct pc_buf *out, uint64_t rev)
+put_version(struct node *n, struct pc_buf *out, uint64_t rev,
+            const struct fsm_read_via *via)
 {
+    bool filtered = via != NULL && via->fields != NULL;
     struct led *l = fsm_led(n->fsm);
     uint8_t h[PC_HASH_LEN], salt[PC_SALT_LEN];
     char t[PC_TIME_STR_LEN];
@@ -294,7 +368,7 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev)
     if (fact.has_prev) {
         rc |= put_hash(out, "prev_hash", fact.prev_hash, PC_HASH_LEN);
     }
-    if (fact.has_content) {
+    if (fact.has_content && !filtered) {
         rc |= put_hash(out, "content_hash", fact.content_hash, PC_HASH_LEN);
     }
     if (m.retired) {
@@ -302,12 +376,15 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev)
     }
     rc |= put_member(out, &m, "reason", m.reason);
     rc |= put_member(out, &m, "objection", m.objection);
+    rc |= put_disputes(n, out, &fact);
     jcs_doc_free(m.d);
     if (rc == PC_OK && fact.has_content) {
         pc_buf_init(&doc);
         rc = led_doc_get(l, rev, &doc, salt);
         if (rc == PC_EFORBIDDEN) {
             rc = pc_buf_put(out, ",\"redacted\":true", 16);
+        } else if (rc == PC_OK && filtered) {
+            rc = put_filtered(out, &doc, via);
         } else if (rc == PC_OK) {
             rc = put_hash(out, "salt", salt, PC_SALT_LEN);
             rc |= pc_buf_put(out, ",\"value\":", 9);
@@ -407,16 +484,15 @@ static void
 propose_version(struct node *n, struct http_request *req, uint32_t type,
                 bool salted)
 {
+    struct api_precond pre = { api_req(req)->if_match,
+                               api_req(req)->if_none_match };
     char salt[2 * PC_SALT_LEN + 1];
-    bool create_only = http_req_header(req, "If-None-Match") != NULL;
     const char *target;
-    uint64_t im = 0;
     json_t *x;
 
-    api_if_match(req, &im);
     target = target_of(req);
     x = json_object();
-    if (target == NULL || x == NULL) {
+    if (target == NULL || x == NULL || api_precond_extra(x, &pre) != 0) {
         json_decref(x);
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
@@ -425,12 +501,6 @@ propose_version(struct node *n, struct http_request *req, uint32_t type,
         salt_hex(salt);
         json_object_set_new(x, "salt", json_string(salt));
     }
-    if (im > 0) {
-        json_object_set_new(x, "if_match", json_integer((json_int_t)im));
-    }
-    if (create_only) {
-        json_object_set_new(x, "if_none_match", json_true());
-    }
     if (json_object_size(x) == 0) {
         json_decref(x);
         x = NULL;
@@ -438,25 +508,14 @@ propose_version(struct node *n, struct http_request *req, uint32_t type,
     api_propose(n, req, type, target, true, x, version_written, NULL);
 }
 
+/* Its If-Match and If-None-Match were taken by the common handler. */
 bool
 api_records_put_parse(struct node *n, struct http_request *req)
 {
-    const char *inm = http_req_header(req, "If-None-Match");
     struct jcs_doc *d;
-    uint64_t im;
     bool ok;
 
-    if (!key_ok(n, req) || !if_match(n, req, &im)) {
-        return false;
-    }
-    if (inm != NULL && strcmp(inm, "*") != 0) {
-        api_bad_field(n, req, "If-None-Match",
-                      "only If-None-Match: * (create only) is supported");
-        return false;
-    }
-    if (inm != NULL && im > 0) {
-        api_bad_field(n, req, "If-None-Match",
-                      "If-Match and If-None-Match exclude each other");
+    if (!key_ok(n, req)) {
         return false;
     }
     d = body_doc(n, req);
@@ -638,10 +697,9 @@ bool
 api_records_retire_parse(struct node *n, struct http_request *req)
 {
     struct jcs_doc *d;
-    uint64_t im;
     bool ok;
 
-    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+    if (!key_ok(n, req)) {
         return false;
     }
     d = body_doc(n, req);
@@ -669,9 +727,8 @@ api_records_correct_parse(struct node *n, struct http_request *req)
 {
     const struct jcs_val *obj;
     struct jcs_doc *d;
-    uint64_t im;
 
-    if (!key_ok(n, req) || !if_match(n, req, &im)) {
+    if (!key_ok(n, req)) {
         return false;
     }
     d = body_doc(n, req);
@@ -716,7 +773,8 @@ api_records_correct(struct node *n, struct http_request *req)
  */
 static bool
 read_access(struct node *n, struct http_request *req,
-            const struct fsm_entry **out, enum fsm_read_access *acc)
+            const struct fsm_entry **out, enum fsm_read_access *acc,
+            struct fsm_read_via *via)
 {
     const struct fsm_principal *p;
     const struct fsm_entry *e;
@@ -728,14 +786,15 @@ read_access(struct node *n, struct http_request *req,
                   req->caps[0]);
         return false;
     }
-    *acc = fsm_may_read_records(n->fsm, p, e);
+    *acc = fsm_may_read_records_via(n->fsm, p, e, via);
     if (*acc == FSM_READ_DENIED) {
         api_denied(n, req, "you may not read the records of entry \"%s\"",
                    req->caps[0]);
         return false;
     }
-    /* A read through a grant is answered once its audit event committed
-     * (answer_read): audited, so served by the leader only. */
+    /* Audited reads, through a grant or not, are the leader's: a read
+     * through a grant is answered once its audit fact has committed
+     * (api_audit_hold: fail closed). */
     if (*acc == FSM_READ_AUDITED || *acc == FSM_READ_GRANTED) {
         if (!api_audited_read_ok(n, req)) {
             return false;
@@ -747,27 +806,27 @@ read_access(struct node *n, struct http_request *req,
     return true;
 }
 
-/*
- * Answer a read of entry `e` whose body `b` was built (`rc`: how that
- * went): audited reads queue their event; a read through an approved open
- * request (FSM_READ_GRANTED) is held until its event, naming the request,
- * has committed (fail closed).
- */
+/* Answer a read: at once, audited or not, or held until its audit event
+ * (through grant `via`) commits. */
 static void
 answer_read(struct node *n, struct http_request *req, enum fsm_read_access acc,
-            const struct fsm_entry *e, const char *action, const char *key,
-            uint64_t version, long count, struct pc_buf *b, int rc)
+            const struct fsm_read_via *via, const char *action,
+            const char *entry, const char *key, uint64_t version, long count,
+            struct pc_buf *b, int rc)
 {
-    if (rc == PC_OK && acc == FSM_READ_GRANTED) {
-        api_audit_hold(n, req, action, e->id, key, version, count,
-                       "open_request",
-                       fsm_open_grant(n->fsm, api_principal(n, req), e), b);
+    if (rc != PC_OK) {
+        api_json_buf(n, req, 200, b, rc);
         return;
     }
-    if (rc == PC_OK && acc == FSM_READ_AUDITED) {
-        api_audit_add(n, req, action, e->id, key, version, count);
+    if (acc == FSM_READ_GRANTED) {
+        api_audit_hold(n, req, action, entry, key, version, count, via->id, 200,
+                       b);
+        return;
     }
-    api_json_buf(n, req, 200, b, rc);
+    if (acc == FSM_READ_AUDITED) {
+        api_audit_add(n, req, action, entry, key, version, count);
+    }
+    api_json_buf(n, req, 200, b, PC_OK);
 }
 
 static bool
@@ -819,6 +878,7 @@ api_records_get(struct node *n, struct http_request *req)
                          PC_SLICE_STR(req->caps[1]) };
     const struct idx *x = led_idx(fsm_led(n->fsm));
     enum fsm_read_access acc;
+    struct fsm_read_via via;
     const struct fsm_entry *e;
     uint64_t version, at, ver = 0, rev = 0;
     struct pc_buf b;
@@ -828,7 +888,7 @@ api_records_get(struct node *n, struct http_request *req)
         !uint_param(n, req, "at_revision", &at)) {
         return;
     }
-    if (!read_access(n, req, &e, &acc)) {
+    if (!read_access(n, req, &e, &acc, &via)) {
         return;
     }
     if (version > 0) {
@@ -850,9 +910,10 @@ api_records_get(struct node *n, struct http_request *req)
         return;
     }
     pc_buf_init(&b);
-    rc = put_version(n, &b, rev);
+    rc = put_version(n, &b, rev, &via);
     api_set_etag(req, ver);
-    answer_read(n, req, acc, e, "record.read", req->caps[1], ver, -1, &b, rc);
+    answer_read(n, req, acc, &via, "record.read", e->id, req->caps[1], ver, -1,
+                &b, rc);
 }
 
 bool
@@ -872,6 +933,7 @@ api_records_history(struct node *n, struct http_request *req)
                          PC_SLICE_STR(req->caps[1]) };
     const struct idx *x = led_idx(fsm_led(n->fsm));
     enum fsm_read_access acc;
+    struct fsm_read_via via;
     const struct fsm_entry *e;
     uint64_t latest, after = 0, v, rev;
     const char *a = http_req_param(req, "after");
@@ -882,7 +944,7 @@ api_records_history(struct node *n, struct http_request *req)
 
     if (!api_param_limit(n, req, &limit) ||
         (a != NULL && !uint_param(n, req, "after", &after)) ||
-        !read_access(n, req, &e, &acc)) {
+        !read_access(n, req, &e, &acc, &via)) {
         return;
     }
     latest = idx_latest(x, &k, NULL);
@@ -898,7 +960,7 @@ api_records_history(struct node *n, struct http_request *req)
         }
         rc |= idx_version_rev(x, &k, v, &rev);
         if (rc == PC_OK) {
-            rc = put_version(n, &b, rev);
+            rc = put_version(n, &b, rev, &via);
         }
     }
     v--; /* the last version listed */
@@ -908,7 +970,7 @@ api_records_history(struct node *n, struct http_request *req)
         snprintf(next, sizeof(next), "null");
     }
     rc |= pc_buf_printf(&b, "],\"next\":%s}", next);
-    answer_read(n, req, acc, e, "record.history", req->caps[1], 0,
+    answer_read(n, req, acc, &via, "record.history", e->id, req->caps[1], 0,
                 (long)(v - after), &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
 }
 
@@ -1069,6 +1131,7 @@ api_records_list(struct node *n, struct http_request *req)
     uint8_t akey[FSM_RECORD_KEY_MAX];
     size_t alen = 0;
     enum fsm_read_access acc;
+    struct fsm_read_via via;
     const struct fsm_entry *e;
     struct list_ctx c;
     struct pc_buf b;
@@ -1077,7 +1140,7 @@ api_records_list(struct node *n, struct http_request *req)
     memset(&c, 0, sizeof(c));
     c.snap = led_count(fsm_led(n->fsm));
     if (!list_params(n, req, &c.limit, &c.snap, akey, &alen) ||
-        !read_access(n, req, &e, &acc)) {
+        !read_access(n, req, &e, &acc, &via)) {
         return;
     }
     if (c.snap > led_count(fsm_led(n->fsm))) {
@@ -1109,5 +1172,6 @@ api_records_list(struct node *n, struct http_request *req)
         rc = pc_buf_printf(&b, ",\"revision\":%llu}",
                            (unsigned long long)c.snap);
     }
-    answer_read(n, req, acc, e, "record.list", NULL, 0, (long)c.count, &b, rc);
+    answer_read(n, req, acc, &via, "record.list", e->id, NULL, 0, (long)c.count,
+                &b, rc);
 }

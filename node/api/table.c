@@ -8,12 +8,18 @@
  * applies the needs in the contract's order, so no route repeats them:
  *
  *   1. 503 while the node stops; 404/405 for no route (DELETE on a data
- *      path: 405 immutable)
- *   2. 400: ?min_revision's syntax (API_READ), then the route's `parse`
+ *      path: 405 immutable); 503 removed on a node removed from the
+ *      cluster (but API_WHEN_REMOVED routes: health, metrics, status)
+ *   2. 400: ?min_revision's syntax (API_READ), the preconditions of a
+ *      write (If-Match, If-None-Match: taken exactly where the route
+ *      honours them, API_IF_MATCH / API_IF_NONE_MATCH, else refused), then
+ *      the route's `parse`
  *   3. 307/503 not the leader: API_WRITE, and API_READ unless
  *      ?consistency=stale
  *   4. API_READ: the shared barrier when linearizable (507 on a full
- *      disk), then ?min_revision (503 after 1 s)
+ *      disk), then ?min_revision (503 after 1 s). An API_GRANT read
+ *      through a grant skips the barrier: its audit fact, which it
+ *      waits for, linearizes it (read_audit.c)
  *   5. 401/429, or 503 while this node cannot judge tokens
  *      (api_authenticate; API_NOAUTH skips it); 401 for the public on an
  *      API_TOKEN route
@@ -43,10 +49,13 @@
  * first match wins. */
 static const struct api_route routes[] = {
     /* health.c */
-    { "GET", "/healthz", API_LOCAL | API_NOAUTH, NULL, api_healthz },
+    { "GET", "/healthz", API_LOCAL | API_NOAUTH | API_WHEN_REMOVED, NULL,
+      api_healthz },
     { "GET", "/readyz", API_LOCAL | API_NOAUTH, NULL, api_readyz },
-    { "GET", "/metrics", API_LOCAL | API_NOAUTH, NULL, api_metrics },
-    { "GET", "/v1/status", API_LOCAL | API_NOAUTH, NULL, api_status },
+    { "GET", "/metrics", API_LOCAL | API_NOAUTH | API_WHEN_REMOVED, NULL,
+      api_metrics },
+    { "GET", "/v1/status", API_LOCAL | API_NOAUTH | API_WHEN_REMOVED, NULL,
+      api_status },
     /* cluster.c */
     { "POST", "/v1/members", API_WRITE | API_TOKEN, api_members_add_parse,
       api_members_add },
@@ -84,7 +93,7 @@ static const struct api_route routes[] = {
       api_catalog_list },
     { "GET", "/v1/catalog/{id}", API_READ, api_catalog_id_parse,
       api_catalog_get },
-    { "PUT", "/v1/catalog/{id}", API_WRITE | API_TOKEN,
+    { "PUT", "/v1/catalog/{id}", API_WRITE | API_TOKEN | API_IF_MATCH,
       api_catalog_update_parse, api_catalog_update },
     { "GET", "/v1/catalog/{id}/history", API_READ, api_catalog_history_parse,
       api_catalog_history },
@@ -97,18 +106,44 @@ static const struct api_route routes[] = {
     /* records.c */
     { "POST", "/v1/catalog/{id}/records:batch", API_WRITE | API_TOKEN,
       api_records_batch_parse, api_records_batch },
-    { "GET", "/v1/catalog/{id}/records", API_READ, api_records_list_parse,
-      api_records_list },
-    { "PUT", "/v1/catalog/{id}/records/{key}", API_WRITE | API_TOKEN,
+    { "GET", "/v1/catalog/{id}/records", API_READ | API_GRANT,
+      api_records_list_parse, api_records_list },
+    { "PUT", "/v1/catalog/{id}/records/{key}",
+      API_WRITE | API_TOKEN | API_IF_MATCH | API_IF_NONE_MATCH,
       api_records_put_parse, api_records_put },
-    { "GET", "/v1/catalog/{id}/records/{key}", API_READ, api_records_get_parse,
-      api_records_get },
-    { "GET", "/v1/catalog/{id}/records/{key}/history", API_READ,
+    { "GET", "/v1/catalog/{id}/records/{key}", API_READ | API_GRANT,
+      api_records_get_parse, api_records_get },
+    { "GET", "/v1/catalog/{id}/records/{key}/history", API_READ | API_GRANT,
       api_records_history_parse, api_records_history },
-    { "POST", "/v1/catalog/{id}/records/{key}/retire", API_WRITE | API_TOKEN,
-      api_records_retire_parse, api_records_retire },
-    { "POST", "/v1/catalog/{id}/records/{key}/correct", API_WRITE | API_TOKEN,
-      api_records_correct_parse, api_records_correct },
+    { "POST", "/v1/catalog/{id}/records/{key}/retire",
+      API_WRITE | API_TOKEN | API_IF_MATCH, api_records_retire_parse,
+      api_records_retire },
+    { "POST", "/v1/catalog/{id}/records/{key}/correct",
+      API_WRITE | API_TOKEN | API_IF_MATCH, api_records_correct_parse,
+      api_records_correct },
+    /* share.c */
+    { "POST", "/v1/share-requests", API_WRITE | API_TOKEN,
+      api_share_create_parse, api_share_create },
+    { "GET", "/v1/share-requests", API_READ | API_TOKEN, api_share_list_parse,
+      api_share_list },
+    { "GET", "/v1/share-requests/{id}", API_READ | API_TOKEN,
+      api_share_id_parse, api_share_get },
+    { "POST", "/v1/share-requests/{id}/decide", API_WRITE | API_TOKEN,
+      api_share_decide_parse, api_share_decide },
+    { "GET", "/v1/grants", API_READ | API_TOKEN, api_grant_list_parse,
+      api_grant_list },
+    { "GET", "/v1/grants/{id}", API_READ | API_TOKEN, api_grant_id_parse,
+      api_grant_get },
+    { "POST", "/v1/grants/{id}/revoke", API_WRITE | API_TOKEN,
+      api_grant_revoke_parse, api_grant_revoke },
+    /* lists.c */
+    { "GET", "/v1/lists/responsibility", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_responsibility },
+    { "GET", "/v1/lists/demand", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_demand },
+    { "GET", "/v1/lists/negative", API_READ | API_TOKEN, api_lists_parse,
+      api_lists_negative },
+    { "GET", "/v1/lists/open", API_READ, api_lists_parse, api_lists_open },
     /* open.c */
     { "POST", "/v1/open-requests", API_WRITE | API_TOKEN, api_open_create_parse,
       api_open_create },
@@ -122,6 +157,19 @@ static const struct api_route routes[] = {
       api_calendar_put_parse, api_calendar_put },
     { "GET", "/v1/calendar/{year}", API_READ, api_calendar_get_parse,
       api_calendar_get },
+    /* objections.c */
+    { "POST", "/v1/objections", API_WRITE | API_TOKEN,
+      api_objections_file_parse, api_objections_file },
+    { "GET", "/v1/objections", API_READ | API_TOKEN, api_objections_list_parse,
+      api_objections_list },
+    { "GET", "/v1/objections/{id}", API_READ | API_TOKEN,
+      api_objections_id_parse, api_objections_get },
+    { "POST", "/v1/objections/{id}/decide", API_WRITE | API_TOKEN,
+      api_objections_decide_parse, api_objections_decide },
+    { "POST", "/v1/catalog/{id}/records/{key}/versions/{n}/redact",
+      API_WRITE | API_TOKEN, api_records_redact_parse, api_records_redact },
+    { "GET", "/v1/redactions", API_READ | API_TOKEN, api_redactions_list_parse,
+      api_redactions_list },
 };
 
 /* History is never deleted: DELETE on any data path is 405 immutable (a
@@ -133,6 +181,9 @@ static const char *const immutable_paths[] = {
     "/v1/catalog/{}/records/{}",
     "/v1/catalog/{}/records/{}/versions/{}",
     "/v1/ledger",
+    "/v1/share-requests/{}",
+    "/v1/grants/{}",
+    "/v1/objections/{}",
 };
 
 #define N_ROUTES    (sizeof(routes) / sizeof(routes[0]))
@@ -144,7 +195,10 @@ needs_valid(unsigned needs)
     unsigned kind = needs & (API_WRITE | API_READ | API_LOCAL);
 
     return (kind == API_WRITE || kind == API_READ || kind == API_LOCAL) &&
-           (needs & (API_TOKEN | API_NOAUTH)) != (API_TOKEN | API_NOAUTH);
+           (needs & (API_TOKEN | API_NOAUTH)) != (API_TOKEN | API_NOAUTH) &&
+           (kind == API_WRITE ||
+            (needs & (API_IF_MATCH | API_IF_NONE_MATCH)) == 0) &&
+           (!(needs & API_GRANT) || kind == API_READ);
 }
 
 /* The router only matches: api_handle dispatches itself, from the row the
@@ -280,6 +334,9 @@ dispatch(struct node *n, struct http_request *req, const struct api_route *r)
     if ((r->needs & API_READ) && !min_revision_ok(n, req)) {
         return;
     }
+    if (!api_preconditions(n, req, r->needs)) {
+        return;
+    }
     if (r->parse != NULL && !r->parse(n, req)) {
         return;
     }
@@ -291,6 +348,8 @@ dispatch(struct node *n, struct http_request *req, const struct api_route *r)
          ((r->needs & API_READ) && !api_stale(req))) &&
         !api_leader_or_redirect(n, req)) {
         /* answered 307 or 503 */
+    } else if ((r->needs & API_GRANT) && api_audit_first(n, req)) {
+        read_run(n, req); /* its audit fact linearizes it: no barrier */
     } else if (r->needs & API_READ) {
         api_read_start(n, req, read_run);
     } else if (authenticated(n, req, r->needs)) {
@@ -307,6 +366,7 @@ api_handle(struct http_request *req, void *arg)
     struct node *n = arg;
     struct api_req *a = http_req_alloc(req, sizeof(*a));
     const struct http_route *route;
+    const char *why;
     char allow[64];
     int status;
 
@@ -345,5 +405,14 @@ api_handle(struct http_request *req, void *arg)
         return;
     }
     a->route = route->arg;
+    if (!(a->route->needs & API_WHEN_REMOVED) && clu_removed(n->clu, &why)) {
+        /* Its state is stale for good and no leader will serve it. */
+        http_req_add_header(req, "Retry-After", "1");
+        api_error(n, req, 503, "removed",
+                  "this node was removed from the cluster (%s): use another "
+                  "member",
+                  why);
+        return;
+    }
     dispatch(n, req, a->route);
 }

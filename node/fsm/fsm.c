@@ -116,9 +116,15 @@ derived_release(struct fsm *f)
     pc_map_release(&f->tokens); /* values are owned by `principals` */
     pc_map_each(&f->members, free_plain_cb, NULL);
     pc_map_release(&f->members);
-    pc_map_each(&f->idem, free_plain_cb, NULL);
-    pc_map_release(&f->idem);
+    for (size_t i = 0; i < f->idem_q.len; i++) {
+        pc_free(f->idem_q.v[(f->idem_q.head + i) % f->idem_q.cap]);
+    }
+    pc_free(f->idem_q.v);
+    memset(&f->idem_q, 0, sizeof(f->idem_q));
+    pc_map_release(&f->idem); /* its values were the queue's */
+    fsm_share_reset(f->share);
     fsm_open_clear(f->open);
+    fsm_objections_clear(f->obj);
     pc_free(f->cluster_id);
     f->cluster_id = NULL;
     pc_free(f->org_ids);
@@ -250,6 +256,54 @@ derive_member(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
     return PC_OK;
 }
 
+/* Room for one more entry at the queue's tail: PC_OK or PC_ENOMEM. */
+static int
+idem_reserve(struct fsm_idem_queue *q)
+{
+    struct fsm_idem **v;
+    size_t cap;
+
+    if (q->len < q->cap) {
+        return PC_OK;
+    }
+    cap = q->cap < 64 ? 64 : 2 * q->cap;
+    v = pc_malloc(cap * sizeof(*v));
+    if (v == NULL) {
+        return PC_ENOMEM;
+    }
+    for (size_t i = 0; i < q->len; i++) {
+        v[i] = q->v[(q->head + i) % q->cap];
+    }
+    pc_free(q->v);
+    q->v = v;
+    q->cap = cap;
+    q->head = 0;
+    return PC_OK;
+}
+
+void
+fsm_idem_expire(struct fsm *f, int64_t now_ms)
+{
+    struct fsm_idem_queue *q = &f->idem_q;
+
+    while (q->len > 0) {
+        struct fsm_idem *e = q->v[q->head];
+
+        if (now_ms - e->time_ms < FSM_IDEM_WINDOW_MS) {
+            break;
+        }
+        if (!e->superseded) {
+            pc_map_del(&f->idem, e->key, e->key_len);
+        }
+        pc_free(e);
+        q->head = (q->head + 1) % q->cap;
+        q->len--;
+    }
+    if (q->len == 0) {
+        q->head = 0;
+    }
+}
+
 /* The fact's idem_key field is "<key>#<hex fingerprint>" (docs/format.md). */
 static int
 derive_idem(struct fsm *f, const struct fact *fact)
@@ -259,33 +313,43 @@ derive_idem(struct fsm *f, const struct fact *fact)
     size_t klen, hlen;
     struct pc_buf k;
     void *old = NULL;
+    int rc;
 
     if (hash == NULL) {
         return PC_OK;
     }
     klen = (size_t)(hash - fact->idem_key.p);
     hlen = fact->idem_key.len - klen - 1;
-    e = pc_calloc(1, sizeof(*e));
+    pc_buf_init(&k);
+    rc = fsm_idem_key(&k, fact->principal,
+                      (struct pc_slice){ fact->idem_key.p, klen });
+    rc = rc == PC_OK ? idem_reserve(&f->idem_q) : rc;
+    e = rc == PC_OK ? pc_calloc(1, sizeof(*e) + k.len) : NULL;
     if (e == NULL) {
+        pc_buf_release(&k);
         return PC_ENOMEM;
     }
     if (!pc_unhex(e->fingerprint, CMD_FINGERPRINT_LEN, (const char *)hash + 1,
                   hlen)) {
+        pc_buf_release(&k);
         pc_free(e);
         return PC_OK;
     }
     e->rev = fact->revision;
     e->time_ms = fact->time_ms;
-    pc_buf_init(&k);
-    if (fsm_idem_key(&k, fact->principal,
-                     (struct pc_slice){ fact->idem_key.p, klen }) ||
-        pc_map_put(&f->idem, k.data, k.len, e, &old)) {
-        pc_buf_release(&k);
+    e->key_len = k.len;
+    memcpy(e->key, k.data, k.len);
+    pc_buf_release(&k);
+    if (pc_map_put(&f->idem, e->key, e->key_len, e, &old) != PC_OK) {
         pc_free(e);
         return PC_ENOMEM;
     }
-    pc_buf_release(&k);
-    pc_free(old);
+    if (old != NULL) {
+        /* Still in the queue, which frees it in its turn. */
+        ((struct fsm_idem *)old)->superseded = true;
+    }
+    f->idem_q.v[(f->idem_q.head + f->idem_q.len) % f->idem_q.cap] = e;
+    f->idem_q.len++;
     return PC_OK;
 }
 
@@ -311,8 +375,12 @@ fsm_derives(uint32_t kind)
     case FACT_PRINCIPAL:
     case FACT_MEMBER:
     case FACT_ENTRY:
+    case FACT_SHARE_REQUEST:
+    case FACT_GRANT:
     case FACT_CALENDAR:
     case FACT_OPEN_REQUEST:
+    case FACT_OBJECTION:
+    case FACT_REDACTION:
         return true;
     default:
         return false;
@@ -358,10 +426,23 @@ fsm_derive(struct fsm *f, const struct fact *fact)
         break;
     case FACT_ENTRY:
         rc = fsm_derive_entry(f, fact, p);
+        if (rc == PC_OK) {
+            rc = fsm_share_entry_changed(f, fact); /* may end grants */
+        }
+        break;
+    case FACT_SHARE_REQUEST:
+    case FACT_GRANT:
+        rc = fsm_derive_share(f, fact, p);
         break;
     case FACT_CALENDAR:
     case FACT_OPEN_REQUEST:
         rc = fsm_derive_open(f, fact, p);
+        break;
+    case FACT_OBJECTION:
+        rc = fsm_derive_objection(f, fact, p);
+        break;
+    case FACT_REDACTION:
+        rc = fsm_derive_redaction(f, fact, p);
         break;
     }
     jcs_doc_free(d);
@@ -381,12 +462,14 @@ rebuild(struct fsm *f, char *errmsg)
             return pc_errmsgf(errmsg, PC_ECORRUPT, "fact %llu missing",
                               (unsigned long long)rev);
         }
+        fsm_idem_expire(f, fact.time_ms);
         int rc = fsm_derive(f, &fact);
         if (rc != PC_OK) {
             return pc_errmsgf(errmsg, rc, "rebuild at fact %llu: %s",
                               (unsigned long long)rev, pc_strerror(rc));
         }
     }
+    fsm_redactions_reapply(f);
     return PC_OK;
 }
 
@@ -494,6 +577,17 @@ fsm_new(struct fsm **out)
         pc_free(f);
         return PC_ENOMEM;
     }
+    if (fsm_objections_new(&f->obj) != PC_OK) {
+        led_free(f->led);
+        fsm_open_free(f->open);
+        pc_free(f);
+        return PC_ENOMEM;
+    }
+    if (fsm_share_new(&f->share) != PC_OK) {
+        led_free(f->led);
+        pc_free(f);
+        return PC_ENOMEM;
+    }
     pc_map_init(&f->orgs);
     pc_map_init(&f->principals);
     pc_map_init(&f->tokens);
@@ -512,7 +606,9 @@ fsm_free(struct fsm *f)
         return;
     }
     derived_release(f);
+    fsm_share_free(f->share);
     fsm_open_free(f->open);
+    fsm_objections_free(f->obj);
     led_free(f->led);
     pc_free(f->results);
     pc_free(f);
@@ -585,6 +681,12 @@ fsm_member_url(const struct fsm *f, uint64_t id)
 
     snprintf(key, sizeof(key), "%llu", (unsigned long long)id);
     return pc_map_get(&f->members, key, strlen(key));
+}
+
+size_t
+fsm_idem_count(const struct fsm *f)
+{
+    return f->idem.len;
 }
 
 static bool
@@ -702,6 +804,7 @@ fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
         c->first_rev = fact.revision;
     }
     c->n_facts++;
+    fsm_idem_expire(c->f, fact.time_ms); /* as rebuild does, fact by fact */
     if (fact.idem_key.len > 0 || fsm_derives(kind)) {
         /* Derive from the stored copy: `fact` borrows buffers freed below. */
         struct fact stored;
@@ -957,6 +1060,7 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
         }
         f->derived_broken = false;
     }
+    fsm_redactions_forget(f);
     rc = cmd_entry_open(&it, entry, len, errmsg);
     if (rc != PC_OK) {
         return rc;
@@ -984,10 +1088,12 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
         goto undo;
     }
     f->n_results = n;
+    fsm_redactions_commit(f);
     return PC_OK;
 
 undo:
     /* All or nothing per entry: raft offers the entry again later. */
+    fsm_redactions_forget(f);
     led_truncate(f->led, start);
     if (rebuild(f, NULL) != PC_OK) {
         derived_release(f);

@@ -169,6 +169,13 @@ const struct fsm_entry *fsm_entry(const struct fsm *f, const char *id);
 /* The client URL the ledger records for node `id`, or NULL. */
 const char *fsm_member_url(const struct fsm *f, uint64_t id);
 
+/*
+ * How many Idempotency-Keys are remembered: those first used less than
+ * FSM_IDEM_WINDOW_MS of ledger time before the last fact (older ones are
+ * dropped as facts are appended, the same on every replica).
+ */
+size_t fsm_idem_count(const struct fsm *f);
+
 /* Sorted ids of all orgs (for listing); `*n` entries, borrowed. */
 int fsm_org_ids(const struct fsm *f, const char ***ids, size_t *n);
 
@@ -254,6 +261,28 @@ struct jcs_val;
 #define FSM_RECORD_KEY_MAX 512          /* bytes of UTF-8 */
 #define FSM_RECORD_DOC_MAX (256u << 10) /* canonical bytes of a document */
 #define FSM_BATCH_MAX      1000         /* records in one batch */
+
+/* ---- version preconditions (precond.c) -------------------------------- */
+
+/* The largest version a precondition may name: 2^53 - 1, the largest
+ * integer every JSON reader holds exactly. */
+#define FSM_VERSION_MAX 9007199254740991ULL
+
+/*
+ * The one rule for the version a precondition names (If-Match's "<n>", a
+ * batch item's "if_version"): the `len` bytes of `s` are ASCII digits with
+ * no leading zero ("0" itself is a number), and their value is from `min`
+ * to FSM_VERSION_MAX. True with `*out` set, or false: the request is then
+ * refused (400) before anything is proposed, never applied without it.
+ */
+bool fsm_version_parse(const char *s, size_t len, uint64_t min, uint64_t *out);
+/*
+ * fsm_version_parse of the literal JSON number `v` was written as in
+ * `text` (the `len` bytes `v` was parsed from): so `1.0`, `1e0`, `-0` and
+ * `9007199254740993` (read as 2^53 by a double) are refused, not rounded.
+ */
+bool fsm_version_literal(const char *text, size_t len, const struct jcs_val *v,
+                         uint64_t min, uint64_t *out);
 
 /*
  * A record key: 1-512 bytes of well-formed UTF-8 without C0 controls, DEL
@@ -349,17 +378,247 @@ enum fsm_read_access {
     FSM_READ_GRANTED, /* through a grant: answered once its audit commits */
 };
 
+/* Through which grant a FSM_READ_GRANTED read goes (the audit event names
+ * it; a share grant may limit the fields the reader gets). */
+struct fsm_read_via {
+    char id[32]; /* "gr-<rev>" (a share grant) or "or-<rev>" (an open
+                  * request); "" when the read needs no grant */
+    /* A share grant's field subset (borrowed from the grant, valid until
+     * the next apply); NULL: every field. */
+    char *const *fields;
+    size_t n_fields;
+};
+
 /*
  * Whether `p` (NULL: the public) may read the records of entry `e`, which
  * it may see (fsm_entry_visible_rev): the provider org always; an
  * authority in the entry's scope and auditors always; another org's
- * consumer when the share class is unconditional; anyone when the open
- * class is unconditional. Conditional classes need a grant (not yet
- * implemented: denied). Loop thread.
+ * consumer when the share class is unconditional, or when it is
+ * conditional and the consumer's org holds an active share grant on `e`
+ * (FSM_READ_GRANTED, the grant in `via`); anyone when the open class is
+ * unconditional. `via` may be NULL; it is always written when given
+ * ("" id and no fields unless FSM_READ_GRANTED). Loop thread.
  */
+enum fsm_read_access fsm_may_read_records_via(const struct fsm *f,
+                                              const struct fsm_principal *p,
+                                              const struct fsm_entry *e,
+                                              struct fsm_read_via *via);
+/* fsm_may_read_records_via without the grant. */
 enum fsm_read_access fsm_may_read_records(const struct fsm *f,
                                           const struct fsm_principal *p,
                                           const struct fsm_entry *e);
+
+/* ---- sharing: requests, grants, counters (rules_share.c) -------------- */
+
+/* A share request's state: the provider org's opinion comes first, then
+ * the authority in the entry's scope decides. */
+enum fsm_share_status {
+    FSM_SHARE_PENDING_PROVIDER = 0,
+    FSM_SHARE_PENDING_AUTHORITY,
+    FSM_SHARE_APPROVED,
+    FSM_SHARE_REJECTED,
+    FSM_SHARE_N_STATUS,
+};
+
+/* "pending_provider" etc.; NULL when out of range. */
+const char *fsm_share_status_name(unsigned s);
+/* The status named `name`, or -1. */
+int fsm_share_status_parse(const char *name);
+
+/* A share request as derived from its facts; read-only for callers. */
+struct fsm_share_request {
+    uint64_t id;      /* its creating revision: the id is "sr-<id>" */
+    char *entry;      /* the entry asked for */
+    char *org;        /* the requesting org */
+    char *requester;  /* the principal who asked */
+    char *provider;   /* the entry's provider org */
+    char *opinion_by; /* who gave the provider's opinion; NULL before */
+    enum fsm_share_status status;
+    int64_t submitted_ms; /* ledger time of each step; -1 before it */
+    int64_t opinion_ms;
+    int64_t decided_ms;
+    uint64_t grant; /* once approved: the grant "gr-<grant>"; else 0 */
+    uint64_t rev;   /* revision of the current version */
+};
+
+/* A grant's state at a given ledger time. */
+enum fsm_grant_status {
+    FSM_GRANT_ACTIVE = 0,
+    FSM_GRANT_EXPIRED, /* its `days` have run out */
+    FSM_GRANT_REVOKED, /* by the authority */
+    FSM_GRANT_ENDED,   /* the entry's share class stopped being conditional
+                        * or the entry was retired */
+};
+
+/* "active" etc.; NULL when out of range. */
+const char *fsm_grant_status_name(unsigned s);
+int fsm_grant_status_parse(const char *name);
+
+/* A share grant as derived from its facts; read-only for callers. */
+struct fsm_grant {
+    uint64_t id;      /* its creating revision: "gr-<id>" */
+    uint64_t request; /* the request it answers: "sr-<request>" */
+    char *entry;
+    char *org; /* the grantee org: its consumers may read the entry */
+    char *provider;
+    char **fields; /* the field subset granted; NULL: every field */
+    size_t n_fields;
+    int64_t granted_ms, ends_ms; /* ledger time; active while now < ends */
+    bool revoked;
+    int64_t revoked_ms;
+    bool ended;             /* by a change of the entry (FSM_GRANT_ENDED) */
+    int64_t ended_ms;       /* the time of the entry fact that ended it */
+    uint64_t ended_rev;     /* that fact's revision */
+    const char *end_reason; /* "share_class_changed" | "entry_retired" */
+    uint64_t rev;           /* revision of the current version */
+};
+
+/* The grant's state at ledger time `now`. */
+enum fsm_grant_status fsm_grant_status(const struct fsm_grant *g, int64_t now);
+
+/* Request "sr-<id>" / grant "gr-<id>", or NULL. Borrowed: valid until the
+ * next apply or restore. */
+const struct fsm_share_request *fsm_share_request(const struct fsm *f,
+                                                  uint64_t id);
+const struct fsm_grant *fsm_grant(const struct fsm *f, uint64_t id);
+
+/*
+ * Every request / grant in the order they were made (by id), `*n` of them;
+ * borrowed as fsm_share_request's. Lists page through them by id.
+ */
+size_t fsm_share_requests(const struct fsm *f,
+                          struct fsm_share_request *const **out);
+size_t fsm_grants(const struct fsm *f, struct fsm_grant *const **out);
+
+/*
+ * Whether `p` may see a request or grant on entry `entry` between
+ * requesting org `org` and provider org `provider`: principals of either
+ * org, the authority in the entry's scope and auditors. Others get 404.
+ */
+bool fsm_share_visible(const struct fsm *f, const struct fsm_principal *p,
+                       const char *entry, const char *org,
+                       const char *provider);
+
+/*
+ * Parse a server-assigned id "<prefix>-<rev>" (prefix "sr", "gr", ...;
+ * rev 1..2^63-1 in decimal without leading zeros): true with `*rev`.
+ */
+bool fsm_server_id_parse(const char *s, const char *prefix, uint64_t *rev);
+
+/*
+ * Syntax of the sharing bodies, checked before proposing and again in
+ * apply. On failure write a message into `msg` (200 bytes) and the
+ * offending member into `field` (FSM_FIELD_LEN bytes) and return false.
+ *   request: {"entry", "purpose", "fields"?: [...], "days": 1..3650}
+ *   decide:  {"decision": "approve"|"reject", "reason"} (reason required,
+ *            non-blank, for "reject")
+ *   revoke:  {"reason"} (required, non-blank)
+ */
+bool fsm_share_request_body_valid(const void *body, size_t len, char *msg,
+                                  char *field);
+bool fsm_share_decide_body_valid(const void *body, size_t len, char *msg,
+                                 char *field);
+bool fsm_grant_revoke_body_valid(const void *body, size_t len, char *msg,
+                                 char *field);
+
+/*
+ * Sharing counters, kept in apply (and rebuilt with the rest of the
+ * derived state), so reports read them in O(log n): for the whole catalog,
+ * one entry, one provider org (requests for its entries) or one
+ * requesting org.
+ */
+enum fsm_share_scope {
+    FSM_SHARE_ALL = 0,
+    FSM_SHARE_ENTRY,     /* `id` is an entry id */
+    FSM_SHARE_PROVIDER,  /* `id` is the provider org */
+    FSM_SHARE_REQUESTER, /* `id` is the requesting org */
+};
+
+struct fsm_share_stats {
+    uint64_t requests[FSM_SHARE_N_STATUS]; /* by current status */
+    uint64_t requests_total;
+    /* Response times in ms of ledger time: submission to the provider's
+     * opinion, and submission to the authority's decision; the median of
+     * each (the lower middle of an even count) and how many there were.
+     * -1 when there were none. */
+    uint64_t n_opinions, n_decisions;
+    int64_t median_opinion_ms, median_decision_ms;
+    /* Grants made, and their state at `now` (they add up). */
+    uint64_t grants_total, grants_active, grants_expired, grants_revoked,
+        grants_ended;
+    size_t n_orgs; /* FSM_SHARE_ENTRY: distinct requesting orgs */
+};
+
+/*
+ * Fill `out` with the counters of scope `scope` (`id` NULL for
+ * FSM_SHARE_ALL) at ledger time `now` (grants active then). PC_OK, or
+ * PC_ENOTFOUND when nothing was ever asked in that scope (`out` zeroed,
+ * medians -1). Never allocates. Context: loop thread, as every fsm read.
+ */
+int fsm_share_stats(const struct fsm *f, enum fsm_share_scope scope,
+                    const char *id, int64_t now, struct fsm_share_stats *out);
+
+/*
+ * The entries that were ever asked for (the demand list), in id byte
+ * order, and the requesting orgs of one of them (sorted). Borrowed until
+ * the next apply. PC_OK or PC_ENOMEM (the sorted cache could not be made).
+ */
+int fsm_share_demand_entries(const struct fsm *f, const char *const **ids,
+                             size_t *n);
+size_t fsm_share_entry_orgs(const struct fsm *f, const char *entry,
+                            char *const **orgs);
+
+/* ---- read-audit events (audit.c) -------------------------------------- */
+
+#define FSM_AUDIT_MAX 10000 /* events in one audit fact (SPEC-NOTES 57) */
+
+/* One read-audit event as an audit fact holds it (docs/format.md). */
+struct fsm_audit_event {
+    const char *principal;
+    const char *org;    /* NULL for a citizen */
+    const char *action; /* "record.read", "record.history", "record.list" */
+    const char *entry;
+    const char *key; /* NULL for a listing */
+    size_t key_len;
+    uint64_t version; /* 0: none */
+    int64_t count;    /* -1: none */
+    int64_t at_ms;    /* the serving node's clock, >= the ledger time */
+    const char *via;  /* "gr-<rev>" or "or-<rev>" for a read through a
+                       * grant, else NULL */
+};
+
+/* Called for each event in order; return false to stop. */
+typedef bool (*fsm_audit_event_cb)(void *arg, const struct fsm_audit_event *e);
+
+/*
+ * Decode the events of audit fact `rev` of ledger `l`, whichever encoding
+ * it has (events in the payload, or the columns document of encoding 2),
+ * calling `cb` for each; the strings are valid only during the call.
+ * PC_OK; PC_ENOTFOUND (no such fact, or not an audit fact); PC_EFORBIDDEN
+ * (its document was redacted); PC_ECORRUPT (a payload or document this
+ * code did not write); PC_ENOMEM. Loop thread (reads the ledger).
+ */
+int fsm_audit_events(const struct led *l, uint64_t rev, fsm_audit_event_cb cb,
+                     void *arg);
+
+/*
+ * A batch of audit events in encoding 2, built by the leader and proposed
+ * as a CMD_AUDIT whose body is the document (docs/format.md):
+ * fsm_audit_doc_init, one fsm_audit_doc_add per event, then
+ * fsm_audit_doc_finish writes the canonical document into `out`.
+ */
+struct fsm_audit_doc;
+int fsm_audit_doc_new(struct fsm_audit_doc **out);
+void fsm_audit_doc_free(struct fsm_audit_doc *d);
+/* Add `e` (strings copied). PC_OK or PC_ENOMEM (the batch unchanged). */
+int fsm_audit_doc_add(struct fsm_audit_doc *d, const struct fsm_audit_event *e);
+/* Events added so far, and the most bytes the document could take (an
+ * upper bound: the leader keeps a batch under FACT_MAX_DOC with it). */
+size_t fsm_audit_doc_count(const struct fsm_audit_doc *d);
+size_t fsm_audit_doc_bytes(const struct fsm_audit_doc *d);
+/* Write the document (appended to `out`) and empty the batch. PC_OK or
+ * PC_ENOMEM (the batch kept). */
+int fsm_audit_doc_finish(struct fsm_audit_doc *d, struct pc_buf *out);
 
 /* ---- open data: requests, calendars, reports (rules_open.c) ----------- */
 
@@ -521,5 +780,92 @@ bool fsm_calendar_body_valid(int32_t year, const void *body, size_t len,
  */
 int fsm_holidays_check(const void *text, size_t len, struct pc_buf *canon,
                        char *errmsg);
+/* ---- objections and redaction (rules_objections.c) -------------------- */
+
+enum fsm_objection_kind {
+    FSM_OBJECTION_ERROR = 0,
+    FSM_OBJECTION_OMISSION,
+    FSM_OBJECTION_PERSONAL_INFORMATION,
+    FSM_OBJECTION_TRADE_SECRET,
+};
+
+/* open -> accepted -> resolved, or open -> rejected (docs/rules.md). */
+enum fsm_objection_status {
+    FSM_OBJECTION_OPEN = 0,
+    FSM_OBJECTION_ACCEPTED,
+    FSM_OBJECTION_REJECTED,
+    FSM_OBJECTION_RESOLVED,
+};
+
+/* An objection's current state, derived from its OBJECTION facts (the whole
+ * object is the payload of the fact at `rev`). */
+struct fsm_objection {
+    char *id;    /* "ob-<first_rev>" */
+    char *entry; /* the entry it names */
+    char *key;   /* the record key it names (maybe a missing one) */
+    char *filer; /* the principal who filed it */
+    enum fsm_objection_kind kind;
+    enum fsm_objection_status status;
+    uint64_t first_rev; /* revision of version 1 */
+    uint64_t rev;       /* revision of the current version */
+};
+
+/* The objection `id`, or NULL. */
+const struct fsm_objection *fsm_objection(const struct fsm *f, const char *id);
+
+/*
+ * Every objection in the order of creation (`*out` borrows fsm memory valid
+ * until the next apply or restore): listings page over it.
+ */
+size_t fsm_objections(const struct fsm *f,
+                      const struct fsm_objection *const **out);
+
+/*
+ * Whether `p` may see objection `o` (GET /v1/objections): its filer, any
+ * principal of the entry's provider org, an authority whose scope holds the
+ * entry, and auditors. `sees_existence` (may be NULL) is set for those
+ * who may also see whether the named record existed when it was filed
+ * (all of them but the filer from outside the provider org: no existence
+ * oracle for record keys, docs/rules.md).
+ */
+bool fsm_objection_visible(const struct fsm *f, const struct fsm_principal *p,
+                           const struct fsm_objection *o, bool *sees_existence);
+
+/*
+ * Objections of entry `entry` not yet settled (open or accepted), for the
+ * quality report: a counter maintained in apply, O(1).
+ */
+uint64_t fsm_objections_open(const struct fsm *f, const char *entry);
+
+/*
+ * The accepted, unresolved objections on record (`entry`, `key`): the
+ * record is disputed while there is one. Writes up to `max` of them into
+ * `out` in the order of creation and returns how many there are.
+ */
+size_t fsm_record_disputes(const struct fsm *f, struct pc_slice entry,
+                           struct pc_slice key,
+                           const struct fsm_objection **out, size_t max);
+
+/*
+ * Revisions of the ledger's redaction facts, oldest first (`*revs`
+ * borrows fsm memory valid until the next apply or restore).
+ */
+size_t fsm_redactions(const struct fsm *f, const uint64_t **revs);
+
+/*
+ * Check an objection-filing body {"entry", "key", "kind", "description"}:
+ * false with a message (200 bytes) and the field (FSM_FIELD_LEN) on error.
+ */
+bool fsm_objection_body_valid(const void *body, size_t len, char *msg,
+                              char *field);
+/* A decision body {"decision": "accept"|"reject", "reason"}: the same. */
+bool fsm_objection_decision_valid(const void *body, size_t len, char *msg,
+                                  char *field);
+/* A redaction body {"objection", "reason"}: the same. */
+bool fsm_redaction_body_valid(const void *body, size_t len, char *msg,
+                              char *field);
+/* A server-assigned objection id: "ob-" and a revision (1-19 digits, no
+ * leading zero). */
+bool fsm_objection_id_valid(const char *s, size_t len);
 
 #endif

@@ -10,11 +10,32 @@
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
 
+/*
+ * A principal's Idempotency-Key: the command that first used it. Owned by
+ * the queue (struct fsm_idem_queue); the map borrows it while it is live.
+ */
 struct fsm_idem {
     uint64_t rev;    /* the command's first fact (or its rejection) */
     int64_t time_ms; /* ledger time of that fact */
     uint8_t fingerprint[CMD_FINGERPRINT_LEN];
+    bool superseded; /* a later use of the key replaced it in the map */
+    size_t key_len;
+    uint8_t key[]; /* the map key: principal NUL key */
 };
+
+/*
+ * Every struct fsm_idem in the order of its fact, so of ledger time: a
+ * ring of `len` entries from `head`. Each appended fact first drops the
+ * entries FSM_IDEM_WINDOW_MS or more older than it (fsm_idem_expire),
+ * which apply no longer consults anyway: what stays is a function of the
+ * ledger alone, the same on every replica and after a rebuild.
+ */
+struct fsm_idem_queue {
+    struct fsm_idem **v;
+    size_t head, len, cap;
+};
+
+struct fsm_share;
 
 struct fsm {
     struct led *led;
@@ -25,13 +46,18 @@ struct fsm {
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
+    struct fsm_share *share;  /* requests, grants, counters (rules_share.c) */
     struct fsm_open *open;    /* open requests, calendars (rules_open.c) */
+    struct fsm_objections
+        *obj; /* objections, redactions (rules_objections.c) */
     struct fsm_result *results;
     size_t n_results, cap_results;
     const char **org_ids; /* sorted cache for listings */
     size_t n_org_ids;
     bool org_ids_stale;
     bool derived_broken; /* a rebuild ran out of memory: redo first */
+    /* Owns the entries of `idem`, oldest first. */
+    struct fsm_idem_queue idem_q;
 };
 
 /* One command being applied. */
@@ -135,6 +161,9 @@ int fsm_derive(struct fsm *f, const struct fact *fact);
 
 int fsm_idem_key(struct pc_buf *out, struct pc_slice principal,
                  struct pc_slice key);
+/* Drop the idempotency keys used FSM_IDEM_WINDOW_MS or more before
+ * `now_ms` (a fact's ledger time). Never allocates. */
+void fsm_idem_expire(struct fsm *f, int64_t now_ms);
 
 /* The status a successful command of `type` answers (201 for creations;
  * a record PUT says itself: 201 created, 200 updated). */
@@ -158,6 +187,22 @@ int fsm_rules_audit(struct fsm_ctx *c);
 int fsm_records_replay_status(uint32_t type, const struct fact *first,
                               int *status);
 
+/* Sharing (rules_share.c): the derived state's life, the derivation of
+ * SHARE_REQUEST and GRANT facts, grants ended by an ENTRY fact, the grant
+ * a read goes through (`via` may be NULL), and the share commands. */
+int fsm_share_new(struct fsm_share **out);
+void fsm_share_reset(struct fsm_share *s);
+void fsm_share_free(struct fsm_share *s);
+int fsm_derive_share(struct fsm *f, const struct fact *fact,
+                     const struct jcs_val *payload);
+int fsm_share_entry_changed(struct fsm *f, const struct fact *fact);
+bool fsm_share_grant_for(const struct fsm *f, const struct fsm_principal *p,
+                         const struct fsm_entry *e, struct fsm_read_via *via);
+int fsm_rules_share(struct fsm_ctx *c, const struct fsm_principal *actor);
+
+/* Audit batches in encoding 2 (audit.c): a CMD_AUDIT with a body. */
+int fsm_audit_apply_doc(struct fsm_ctx *c);
+
 /* The operator's cluster operations (rules_ops.c). */
 int fsm_rules_ops(struct fsm_ctx *c, const struct fsm_principal *actor);
 
@@ -174,6 +219,43 @@ int fsm_derive_open(struct fsm *f, const struct fact *fact,
  * PC_EINVAL, PC_ENOMEM; then append its CALENDAR facts, years ascending. */
 int fsm_open_genesis_check(const struct jcs_val *cal);
 int fsm_open_genesis_calendars(struct fsm_ctx *c, const struct jcs_val *cal);
+/*
+ * Objections and redaction (rules_objections.c): the commands
+ * objection.file, objection.decide and record.redact; the derived state
+ * (struct fsm_objections: objections by id and in order of creation,
+ * per-entry counts of unsettled ones, per-record lists, the redaction
+ * facts), created by fsm_objections_new and emptied on a rebuild.
+ */
+struct fsm_objections;
+int fsm_rules_objections(struct fsm_ctx *c, const struct fsm_principal *actor);
+int fsm_objections_new(struct fsm_objections **out);
+void fsm_objections_free(struct fsm_objections *o);
+void fsm_objections_clear(struct fsm_objections *o);
+int fsm_derive_objection(struct fsm *f, const struct fact *fact,
+                         const struct jcs_val *payload);
+int fsm_derive_redaction(struct fsm *f, const struct fact *fact,
+                         const struct jcs_val *payload);
+/* After a rebuild: drop the document of every version a redaction fact
+ * names (a no-op for those a snapshot already holds redacted). */
+void fsm_redactions_reapply(struct fsm *f);
+/* The documents this entry's redactions drop, once it applied whole:
+ * deferred so that a failed entry, undone and applied again, never loses
+ * a document without its redaction fact. Called by fsm_apply. */
+void fsm_redactions_commit(struct fsm *f);
+void fsm_redactions_forget(struct fsm *f);
+/*
+ * Whether objection `id` (`len` bytes) is accepted and names record
+ * (`e`, `key`); with `missing` (the record has no version) only an
+ * omission may: it lets a correction create the record.
+ */
+bool fsm_objection_accepted(const struct fsm *f, const char *id, size_t len,
+                            const struct fsm_entry *e, struct pc_slice key,
+                            bool missing);
+/* Append the next version of accepted objection `id`: resolved by `op`
+ * ("correct") at record version `version`, fact `revision`. PC_OK,
+ * PC_ENOMEM, PC_EINVAL. */
+int fsm_objection_resolve(struct fsm_ctx *c, const char *id, size_t len,
+                          const char *op, uint64_t revision, uint64_t version);
 
 /* The acting principal if active, else NULL. */
 const struct fsm_principal *fsm_actor(struct fsm_ctx *c);

@@ -204,7 +204,9 @@ fsm_success_status(uint32_t type)
     case CMD_PRINCIPAL_CREATE:
     case CMD_GENESIS:
     case CMD_ENTRY_CREATE:
+    case CMD_SHARE_REQUEST:
     case CMD_OPEN_REQUEST:
+    case CMD_OBJECTION_FILE:
         return 201;
     default:
         return 200;
@@ -845,10 +847,18 @@ fsm_rules_apply(struct fsm_ctx *c)
         return fsm_rules_audit(c);
     case CMD_OPERATION:
         return fsm_rules_ops(c, actor);
+    case CMD_SHARE_REQUEST:
+    case CMD_SHARE_DECIDE:
+    case CMD_GRANT_REVOKE:
+        return fsm_rules_share(c, actor);
     case CMD_OPEN_REQUEST:
     case CMD_OPEN_DECIDE:
     case CMD_CALENDAR_SET:
         return fsm_rules_open(c, actor);
+    case CMD_OBJECTION_FILE:
+    case CMD_OBJECTION_DECIDE:
+    case CMD_RECORD_REDACT:
+        return fsm_rules_objections(c, actor);
     }
     return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE,
                       "unknown command type %u", c->cmd->type);

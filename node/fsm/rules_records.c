@@ -24,7 +24,7 @@
 
 #define NO_SLICE   ((struct pc_slice){ NULL, 0 })
 #define REASON_MAX 4096
-#define AUDIT_MAX  10000 /* events in one audit fact (SPEC-NOTES 57) */
+#define AUDIT_MAX  FSM_AUDIT_MAX
 #define MSG_LEN    200
 
 /* ---- syntax ----------------------------------------------------------- */
@@ -267,11 +267,16 @@ first_duplicate(const struct fsm_batch_item *items, size_t n)
     return n;
 }
 
-/* Check item `i`; PC_OK, or PC_EINVAL / PC_ETOOLARGE with the details. */
+/*
+ * Check item `i` of the body `text` (`len` bytes); PC_OK, or PC_EINVAL /
+ * PC_ETOOLARGE with the details. `legacy`: the rule for "if_version" that
+ * apply kept for JSON batches in older logs (any integral number from 0,
+ * read as a double), which must replay as they did.
+ */
 static int
-batch_item(const struct jcs_doc *d, const struct jcs_val *it,
-           struct fsm_batch_item *out, struct pc_buf *canon, char *msg,
-           char *field)
+batch_item(const char *text, size_t len, bool legacy, const struct jcs_doc *d,
+           const struct jcs_val *it, struct fsm_batch_item *out,
+           struct pc_buf *canon, char *msg, char *field)
 {
     static const char *const allowed[] = { "key", "value", "if_version", NULL };
     const struct jcs_val *k, *v, *iv;
@@ -326,21 +331,26 @@ batch_item(const struct jcs_doc *d, const struct jcs_val *it,
     out->if_version = -1;
     iv = jcs_get(it, "if_version", 10);
     if (iv != NULL) {
-        if (!jcs_is_integer(iv) || jcs_number(iv) < 0) {
+        uint64_t ver;
+        bool ok_ver = legacy ? jcs_is_integer(iv) && jcs_number(iv) >= 0
+                             : fsm_version_literal(text, len, iv, 0, &ver);
+
+        if (!ok_ver) {
             snprintf(field, FSM_FIELD_LEN, "if_version");
             snprintf(msg, MSG_LEN,
-                     "\"if_version\" must be a version number (0: the key "
-                     "must not exist)");
+                     "\"if_version\" must be a version number from 0 (the "
+                     "key must not exist) to 9007199254740991, written as "
+                     "digits");
             return PC_EINVAL;
         }
-        out->if_version = (int64_t)jcs_number(iv);
+        out->if_version = legacy ? (int64_t)jcs_number(iv) : (int64_t)ver;
     }
     return PC_OK;
 }
 
-int
-fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
-                char *field, long *index)
+static int
+batch_parse(const void *body, size_t len, bool legacy, struct fsm_batch *out,
+            char *msg, char *field, long *index)
 {
     static const char *const allowed[] = { "records", "on_conflict", NULL };
     char em[PC_ERRMSG_SIZE];
@@ -406,7 +416,8 @@ fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
     pc_buf_init(&canon);
     rc = pc_buf_reserve(&canon, len);
     for (i = 0; rc == PC_OK && i < n; i++) {
-        rc = batch_item(d, jcs_at(recs, i), &items[i], &canon, msg, field);
+        rc = batch_item(body, len, legacy, d, jcs_at(recs, i), &items[i],
+                        &canon, msg, field);
         if (rc != PC_OK) {
             break;
         }
@@ -450,6 +461,13 @@ err_items:
 err_doc:
     jcs_doc_free(d);
     return rc;
+}
+
+int
+fsm_batch_parse(const void *body, size_t len, struct fsm_batch *out, char *msg,
+                char *field, long *index)
+{
+    return batch_parse(body, len, false, out, msg, field, index);
 }
 
 /* ---- prepared batches ------------------------------------------------- */
@@ -521,6 +539,7 @@ fsm_batch_read(const void *body, size_t len, struct fsm_batch *out, char *msg,
     for (; i < n; i++) {
         if (pc_rd_lp(&r, FSM_RECORD_KEY_MAX, &key) != PC_OK ||
             pc_rd_svarint(&r, &iv) != PC_OK || iv < -1 ||
+            iv > (int64_t)FSM_VERSION_MAX ||
             pc_rd_bytes(&r, PC_SALT_LEN, &salt) != PC_OK ||
             pc_rd_lp(&r, FSM_RECORD_DOC_MAX, &doc) != PC_OK) {
             snprintf(msg, MSG_LEN, "malformed command: bad prepared item");
@@ -578,33 +597,45 @@ fsm_batch_release(struct fsm_batch *b)
 /* ---- read access ------------------------------------------------------ */
 
 /*
- * Whether an active grant lets `p` read `e` (such a read then waits for
- * its audit fact to commit: FSM_READ_GRANTED). Share grants are a later
- * issue; an open request's approval is rules_open.c's (fsm_open_grant).
+ * Whether an active grant lets `p` read `e` (such a read then waits for its
+ * audit fact to commit: FSM_READ_GRANTED), filling `via`: a share grant
+ * (rules_share.c) or an approved open request (rules_open.c).
  */
 static bool
 share_grant_active(const struct fsm *f, const struct fsm_principal *p,
-                   const struct fsm_entry *e)
+                   const struct fsm_entry *e, struct fsm_read_via *via)
 {
-    (void)f, (void)p, (void)e;
-    return false;
+    return fsm_share_grant_for(f, p, e, via);
 }
 
 static bool
 open_grant_active(const struct fsm *f, const struct fsm_principal *p,
-                  const struct fsm_entry *e)
+                  const struct fsm_entry *e, struct fsm_read_via *via)
 {
-    return fsm_open_grant(f, p, e) != NULL;
+    const char *id = fsm_open_grant(f, p, e);
+
+    if (id == NULL) {
+        return false;
+    }
+    if (via != NULL) {
+        snprintf(via->id, sizeof(via->id), "%s", id);
+        via->fields = NULL;
+        via->n_fields = 0;
+    }
+    return true;
 }
 
 enum fsm_read_access
-fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
-                     const struct fsm_entry *e)
+fsm_may_read_records_via(const struct fsm *f, const struct fsm_principal *p,
+                         const struct fsm_entry *e, struct fsm_read_via *via)
 {
     /* Other principals live by the published version's classes. */
     enum fsm_class open = e->public_rev > 0 ? e->public_open : e->open;
     enum fsm_class share = e->public_rev > 0 ? e->public_share : e->share;
 
+    if (via != NULL) {
+        memset(via, 0, sizeof(*via));
+    }
     if (p != NULL) {
         if (p->org != NULL && strcmp(p->org, e->provider) == 0) {
             return FSM_READ_OWN;
@@ -616,7 +647,8 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
             if (share == FSM_CLASS_UNCONDITIONAL) {
                 return FSM_READ_AUDITED;
             }
-            if (share == FSM_CLASS_CONDITIONAL && share_grant_active(f, p, e)) {
+            if (share == FSM_CLASS_CONDITIONAL &&
+                share_grant_active(f, p, e, via)) {
                 return FSM_READ_GRANTED;
             }
         }
@@ -626,10 +658,17 @@ fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
         return p == NULL ? FSM_READ_OPEN : FSM_READ_AUDITED;
     }
     if (open == FSM_CLASS_CONDITIONAL && p != NULL &&
-        open_grant_active(f, p, e)) {
+        open_grant_active(f, p, e, via)) {
         return FSM_READ_GRANTED;
     }
     return FSM_READ_DENIED;
+}
+
+enum fsm_read_access
+fsm_may_read_records(const struct fsm *f, const struct fsm_principal *p,
+                     const struct fsm_entry *e)
+{
+    return fsm_may_read_records_via(f, p, e, NULL);
 }
 
 /* ---- apply helpers ---------------------------------------------------- */
@@ -689,16 +728,19 @@ split_target(struct pc_slice t, struct pc_slice *entry, struct pc_slice *key)
 }
 
 /*
- * Whether objection `obj` is accepted and names this record. Objections are
- * a later issue; until they exist none is, so a correction citing one is
- * refused and an authority cannot correct.
+ * Whether objection `obj` (a string) is accepted and names this record
+ * (rules_objections.c); with `missing` (the record has no version yet),
+ * only an accepted omission does: a correction citing it creates the
+ * record.
  */
 static bool
 objection_accepted(const struct fsm *f, const struct jcs_val *obj,
-                   const struct fsm_entry *e, struct pc_slice key)
+                   const struct fsm_entry *e, struct pc_slice key, bool missing)
 {
-    (void)f, (void)obj, (void)e, (void)key;
-    return false;
+    size_t len;
+    const char *id = obj != NULL ? jcs_string(obj, &len) : NULL;
+
+    return id != NULL && fsm_objection_accepted(f, id, len, e, key, missing);
 }
 
 /* A `provider` of the entry's provider org. */
@@ -746,7 +788,7 @@ writable_entry(struct fsm_ctx *c, const struct fsm_principal *actor,
     }
     if (!provider_of(actor, e) &&
         !(objection != NULL && fsm_entry_authority(c->f, actor, e) &&
-          objection_accepted(c->f, objection, e, key))) {
+          objection_accepted(c->f, objection, e, key, false))) {
         return fsm_reject_detail(
             c, 403, "forbidden", eid, key, NULL,
             "writing records of \"%s\" needs role provider in org "
@@ -1207,8 +1249,10 @@ read_batch(struct fsm_ctx *c, struct fsm_batch *b,
         *ok = rc == PC_OK;
         return rc;
     }
-    rc = fsm_batch_parse(c->cmd->body.p, c->cmd->body.len, b, msg, field,
-                         &index);
+    /* A JSON batch (CMD_RECORD_BATCH), which no leader proposes any more:
+     * read by the rules it was proposed under. */
+    rc = batch_parse(c->cmd->body.p, c->cmd->body.len, true, b, msg, field,
+                     &index);
     if (rc == PC_ENOMEM) {
         return rc;
     }
@@ -1514,13 +1558,15 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         /* refused, or rc says why */
     } else if ((rc = record_state(c->f, entry, key, &st)) != PC_OK) {
         /* rc says why */
-    } else if (st.version == 0) {
+    } else if (st.version == 0 &&
+               !objection_accepted(c->f, obj, e, key, true)) {
+        /* Only an accepted omission lets a correction create a record. */
         rc = fsm_reject_detail(c, 404, "not_found", entry, key, NULL,
                                "no such record");
     } else if (x.if_match > 0 && x.if_match != st.version) {
         rc = conflict(c, entry, key, -1, st.version,
                       "If-Match names a version that is not current");
-    } else if (obj != NULL && !objection_accepted(c->f, obj, e, key)) {
+    } else if (obj != NULL && !objection_accepted(c->f, obj, e, key, false)) {
         rc = field_reject(c, 409, entry, key, "objection",
                           "the objection is not an accepted objection on "
                           "this record");
@@ -1531,6 +1577,12 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = emit_version(c, entry, key, "correct", actor->org, reason, obj,
                           st.retired, x.salt,
                           &(struct pc_slice){ canon.data, canon.len });
+        if (rc == PC_OK && obj != NULL) {
+            /* The correction resolves the objection it names, citing the
+             * correcting version. */
+            rc = fsm_objection_resolve(c, os, olen, "correct",
+                                       led_count(c->f->led), st.version + 1);
+        }
     }
     pc_buf_release(&canon);
     jcs_doc_free(d);
@@ -1567,6 +1619,10 @@ fsm_rules_audit(struct fsm_ctx *c)
     size_t n;
     int rc = PC_OK;
 
+    /* Encoding 2: the events are the document (audit.c). */
+    if (c->cmd->body.len > 0) {
+        return fsm_audit_apply_doc(c);
+    }
     /* No extra reads as an object without events. */
     if (c->cmd->extra.len > 0) {
         rc = fsm_parse(c->cmd->extra.p, c->cmd->extra.len, &x, NULL);

@@ -19,7 +19,9 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <raft/uv.h>
 #include <stddef.h>
@@ -35,6 +37,7 @@
 #include "common/map.h"
 #include "common/prom.h"
 #include "node/log.h"
+#include "node/raft/hello.h"
 #include "node/raft/raft_compat.h"
 #include "node/raft/rfsm.h"
 #include "storage/led.h"
@@ -72,11 +75,31 @@ struct clu {
     uint64_t start_index; /* last log index at start: later ones are live */
     int64_t live_time;    /* ledger time after the last live entry (0: none) */
     uint64_t live_mono;   /* uv_now() when it applied */
-    uint64_t catch_up_ms; /* raft's snapshot and catch-up limits, as set */
+    struct clu_members_state *mem; /* the peer-port hello (below) */
+    uint64_t catch_up_ms;      /* raft's snapshot and catch-up limits, as set */
     uint64_t catch_up_base_ms; /* CLU_CATCH_UP_BASE_MS, or the test's */
     uint64_t joining;          /* the id clu_add works on until its cb, or 0 */
+    /* Redactions' forced compactions (rfsm_purge_start). */
+    char *raft_dir;
+    char *purge_file;       /* exists while one is not done; NULL: none */
+    unsigned purge_retries; /* checks in a row that found files left */
+    uint64_t purges_checked;
+    uint64_t nudge_until; /* uv_now() before which a leader nudges */
+    uint64_t nudge_index; /* raft's last index after the last nudge */
+    uint64_t nudges;      /* empty entries appended */
+    bool nudge_in_flight;
+    bool nudge_leader; /* leader at the last tick */
     char errmsg[PC_ERRMSG_SIZE];
 };
+
+/* How long a leader keeps the log moving for other nodes' compactions. */
+#define PURGE_NUDGE_MS 20000
+/* A redaction this recent (ledger time) when a node takes over may have
+ * left other nodes mid-compaction. */
+#define PURGE_RECENT_MS (24 * 3600 * 1000LL)
+/* Compactions started again in a row when files remain, before giving up
+ * until the next start (the file stays). */
+#define PURGE_RETRIES 3
 
 struct clu_req {
     union { /* first: raft's callbacks hand back its address */
@@ -198,17 +221,31 @@ no_delay(struct uv_stream_s *stream)
     }
 }
 
+static void hello_received(struct clu *c, uint64_t id, const char *address,
+                           uv_stream_t *stream);
+
+static bool recent_redaction(struct clu *c);
+
 static void
 accepted(struct raft_uv_transport *t, raft_id id, const char *address,
          struct uv_stream_s *stream)
 {
     struct clu *c = clu_of(t);
 
+    if (strncmp(address, HELLO_PREFIX, strlen(HELLO_PREFIX)) == 0) {
+        hello_received(c, id, address, stream); /* not raft's */
+        return;
+    }
     no_delay(stream);
     log_write(LOG_LEVEL_DEBUG, "peer_accepted",
               LOG_FIELDS(LOG_U64("peer", id), LOG_STR("address", address)),
               "peer %llu connected to us from %s", (unsigned long long)id,
               address);
+    /* A peer (re)connecting may have restarted mid-way through a
+     * redaction's compaction: a leader keeps the log moving a while. */
+    if (recent_redaction(c)) {
+        c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    }
     c->accept_cb(t, id, address, stream);
 }
 
@@ -474,6 +511,434 @@ watch_leadership(struct clu *c)
 static int resolve_v4(const char *address, char out[CLU_ADDRESS_SIZE],
                       char *errmsg);
 
+/* ---- the peer-port hello (hello.h) ------------------------------------ */
+
+#define HELLO_TIMEOUT_MS 1000
+#define HELLO_EVERY_MS   1000 /* a follower's URL, at most */
+#define PROBE_EVERY_MS   2000 /* a leaderless node's probe, at most */
+#define HELLOS_MAX       16   /* in flight; one per peer */
+#define CLAIMS_MAX       8
+
+/* URLs members told this leader, waiting for clu_url_claim. */
+struct clu_claim {
+    uint64_t id;
+    char url[HELLO_URL_MAX + 1];
+    char address[64];
+};
+
+struct clu_members_state {
+    char client_url[HELLO_URL_MAX + 1]; /* ours, "" when unknown */
+    unsigned election_ms;
+    bool was_member;        /* a configuration listed us at some point */
+    bool removed;           /* latched */
+    char why[160];          /* how we learnt it */
+    uint64_t leaderless_ms; /* uv_now() since no leader is known; 0 */
+    uint64_t next_url_ms;   /* earliest next hello to the leader */
+    uint64_t next_probe_ms; /* earliest next probe of every member */
+    struct {
+        struct hello_conn *hc;
+        uint64_t peer;
+    } hellos[HELLOS_MAX];
+    struct clu_claim claims[CLAIMS_MAX];
+    size_t n_claims;
+    struct clu_claim taken; /* the one clu_url_claim handed out */
+};
+
+static const struct raft_server *
+server_of(const struct clu *c, uint64_t id)
+{
+    const struct raft_configuration *conf = &c->raft.configuration;
+
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id == id) {
+            return &conf->servers[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+config_committed(const struct clu *c)
+{
+    return c->raft.configuration.n > 0 &&
+           c->raft.configuration_uncommitted_index == 0;
+}
+
+static void
+set_removed(struct clu *c, const char *why)
+{
+    if (!c->mem->removed) {
+        c->mem->removed = true;
+        snprintf(c->mem->why, sizeof(c->mem->why), "%s", why);
+    }
+}
+
+/* The answering side: state of this node as the asker sees it, and a
+ * member's URL claim kept when this node leads. */
+static void
+hello_received(struct clu *c, uint64_t id, const char *address,
+               uv_stream_t *stream)
+{
+    const char *cid = fsm_cluster_id(c->fsm), *cur;
+    const struct raft_server *s = server_of(c, id);
+    struct hello_reply r;
+    struct hello h;
+    char line[256];
+    bool malformed;
+
+    if (!hello_parse(address, &h, &malformed)) {
+        hello_answer(stream, ""); /* malformed: closed unanswered */
+        return;
+    }
+    memset(&r, 0, sizeof(r));
+    snprintf(r.state, sizeof(r.state), "%s", clu_state_name(c));
+    r.term = raft_current_term(&c->raft);
+    r.member = s != NULL;
+    r.committed = config_committed(c);
+    snprintf(r.cluster, sizeof(r.cluster), "%s", cid != NULL ? cid : "");
+    if (hello_reply_format(line, sizeof(line), &r) != PC_OK) {
+        line[0] = '\0';
+    }
+    hello_answer(stream, line);
+    cur = fsm_member_url(c->fsm, id);
+    if (raft_state(&c->raft) != RAFT_LEADER || s == NULL || cid == NULL ||
+        strcmp(h.cluster, cid) != 0 ||
+        (cur != NULL && strcmp(cur, h.url) == 0)) {
+        return;
+    }
+    for (size_t i = 0; i < c->mem->n_claims; i++) {
+        if (c->mem->claims[i].id == id) {
+            snprintf(c->mem->claims[i].url, sizeof(c->mem->claims[i].url), "%s",
+                     h.url);
+            return;
+        }
+    }
+    if (c->mem->n_claims < CLAIMS_MAX) {
+        struct clu_claim *k = &c->mem->claims[c->mem->n_claims++];
+
+        k->id = id;
+        snprintf(k->url, sizeof(k->url), "%s", h.url);
+        snprintf(k->address, sizeof(k->address), "%s", s->address);
+    }
+}
+
+int
+clu_url_claim(struct clu *c, uint64_t *id, const char **url,
+              const char **address)
+{
+    struct clu_members_state *m = c->mem;
+
+    if (m->n_claims == 0) {
+        return PC_ENOTFOUND;
+    }
+    m->taken = m->claims[0];
+    memmove(&m->claims[0], &m->claims[1],
+            (m->n_claims - 1) * sizeof(m->claims[0]));
+    m->n_claims--;
+    *id = m->taken.id;
+    *url = m->taken.url;
+    *address = m->taken.address;
+    return PC_OK;
+}
+
+bool
+clu_removed(struct clu *c, const char **why)
+{
+    if (why != NULL) {
+        *why = c->mem->why;
+    }
+    return c->mem->removed;
+}
+
+/* An answer to one of our hellos: only a leader of our cluster, in our
+ * term or a later one, whose committed configuration lacks us, says that
+ * we were removed (a deposed leader's older configuration, or one whose
+ * change is still uncommitted, does not). */
+static void
+hello_answered(void *arg, uint64_t peer, const struct hello_reply *r)
+{
+    struct clu *c = arg;
+    const char *cid = fsm_cluster_id(c->fsm);
+    char why[160];
+
+    for (int i = 0; i < HELLOS_MAX; i++) {
+        if (c->mem->hellos[i].hc != NULL && c->mem->hellos[i].peer == peer) {
+            c->mem->hellos[i].hc = NULL;
+        }
+    }
+    if (r == NULL || cid == NULL || strcmp(r->state, "leader") != 0 ||
+        strcmp(r->cluster, cid) != 0 || !r->committed || r->member ||
+        r->term < raft_current_term(&c->raft) ||
+        server_of(c, c->raft.id) == NULL) {
+        return;
+    }
+    snprintf(why, sizeof(why),
+             "leader %llu (term %llu) no longer lists this node",
+             (unsigned long long)peer, (unsigned long long)r->term);
+    set_removed(c, why);
+}
+
+static void
+hello_to(struct clu *c, uint64_t peer, const char *address)
+{
+    const char *cid = fsm_cluster_id(c->fsm);
+    struct hello h;
+    int free_slot = -1;
+
+    for (int i = 0; i < HELLOS_MAX; i++) {
+        if (c->mem->hellos[i].hc != NULL && c->mem->hellos[i].peer == peer) {
+            return; /* one at a time */
+        }
+        if (c->mem->hellos[i].hc == NULL && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    if (free_slot < 0 || cid == NULL || strlen(cid) > HELLO_CID_MAX) {
+        return;
+    }
+    memset(&h, 0, sizeof(h));
+    snprintf(h.cluster, sizeof(h.cluster), "%s", cid);
+    snprintf(h.url, sizeof(h.url), "%s", c->mem->client_url);
+    if (hello_send(c->loop, address, peer, c->raft.id, &h, HELLO_TIMEOUT_MS,
+                   hello_answered, c, &c->mem->hellos[free_slot].hc) == PC_OK) {
+        c->mem->hellos[free_slot].peer = peer;
+    } else {
+        c->mem->hellos[free_slot].hc = NULL;
+    }
+}
+
+static void
+hellos_cancel(struct clu *c)
+{
+    for (int i = 0; i < HELLOS_MAX; i++) {
+        if (c->mem->hellos[i].hc != NULL) {
+            hello_cancel(c->mem->hellos[i].hc);
+            c->mem->hellos[i].hc = NULL;
+        }
+    }
+}
+
+/*
+ * Every watch tick: learn from the configuration whether this node was
+ * removed; as a follower whose URL the ledger lacks, tell the leader; as
+ * a node that has heard from no leader for two election timeouts, ask the
+ * members of its configuration whether it still belongs.
+ */
+static void
+membership_watch(struct clu *c)
+{
+    struct clu_members_state *m = c->mem;
+    const struct raft_configuration *conf = &c->raft.configuration;
+    uint64_t now = uv_now(c->loop), leader;
+    const char *laddr = NULL, *url;
+    bool me = server_of(c, c->raft.id) != NULL;
+
+    m->was_member |= me;
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        m->n_claims = 0; /* a later leader hears them again */
+    }
+    if (m->removed) {
+        return;
+    }
+    if (m->was_member && !me && config_committed(c)) {
+        set_removed(c, "the committed configuration no longer lists this "
+                       "node");
+        return;
+    }
+    leader = clu_leader(c, &laddr);
+    if (leader != 0) {
+        m->leaderless_ms = 0;
+    } else if (m->leaderless_ms == 0) {
+        m->leaderless_ms = now;
+    }
+    if (!me || m->client_url[0] == '\0' || fsm_cluster_id(c->fsm) == NULL) {
+        return;
+    }
+    url = fsm_member_url(c->fsm, c->raft.id);
+    if (leader != 0 && leader != c->raft.id && laddr != NULL &&
+        (url == NULL || strcmp(url, m->client_url) != 0) &&
+        now >= m->next_url_ms) {
+        m->next_url_ms = now + HELLO_EVERY_MS;
+        hello_to(c, leader, laddr);
+    }
+    if (leader == 0 && m->leaderless_ms != 0 &&
+        now - m->leaderless_ms >= 2 * (uint64_t)m->election_ms &&
+        now >= m->next_probe_ms) {
+        m->next_probe_ms = now + PROBE_EVERY_MS;
+        for (unsigned i = 0; i < conf->n; i++) {
+            if (conf->servers[i].id != c->raft.id) {
+                hello_to(c, conf->servers[i].id, conf->servers[i].address);
+            }
+        }
+    }
+}
+
+/* ---- redactions' compactions ---------------------------------------- */
+
+/* fsync the directory holding `path`. */
+static void
+sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    int fd;
+
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Create the purge file (durably: it must outlive a crash mid-way). */
+static void
+purge_file_write(struct clu *c)
+{
+    static const char text[] =
+        "a redaction's compaction is not finished: provcat-node compacts "
+        "again when it starts\n";
+    int fd;
+
+    if (c->purge_file == NULL) {
+        return;
+    }
+    fd = open(c->purge_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, text, sizeof(text) - 1) < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "provcat-node: write '%s': %s\n", c->purge_file,
+                strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    sync_parent(c->purge_file);
+}
+
+/*
+ * Whether raft's directory still holds a snapshot below index `bound` or
+ * a closed log segment that starts at or below it (file names say:
+ * snapshot-TERM-INDEX-TIME[.meta], FIRST-LAST; open segments hold only
+ * entries appended after the last snapshot began). True when it cannot
+ * tell.
+ */
+static bool
+raft_dir_holds_before(const char *dir, uint64_t bound)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool held = false;
+
+    if (d == NULL) {
+        return true;
+    }
+    while (!held && (e = readdir(d)) != NULL) {
+        unsigned long long a, b, t;
+        int len = 0;
+
+        if (sscanf(e->d_name, "snapshot-%llu-%llu-%llu%n", &t, &b, &a, &len) ==
+                3 &&
+            len > 0) {
+            held = b < bound;
+        } else if (strlen(e->d_name) == 33 && e->d_name[16] == '-' &&
+                   sscanf(e->d_name, "%llu-%llu", &a, &b) == 2) {
+            held = a <= bound;
+        }
+    }
+    closedir(d);
+    return held;
+}
+
+/*
+ * rfsm's hook: a compaction starts (write the purge file first) or its
+ * second snapshot is written (check the files, then remove the purge
+ * file, or start over). A leader keeps the log moving meanwhile.
+ */
+static void
+purge_changed(void *arg, bool done, uint64_t bound)
+{
+    struct clu *c = arg;
+
+    c->nudge_until = uv_now(c->loop) + PURGE_NUDGE_MS;
+    if (!done) {
+        purge_file_write(c);
+        return;
+    }
+    if (c->closing) {
+        return; /* raft gave the snapshot up: the file stays */
+    }
+    if (raft_dir_holds_before(c->raft_dir, bound)) {
+        /* UNTESTED: raft gave the second snapshot's put up (out of
+         * memory) after finalize, or deleted less than it should. */
+        if (c->purge_retries++ < PURGE_RETRIES) {
+            rfsm_purge_start(&c->rfsm);
+        } else {
+            fprintf(stderr,
+                    "provcat-node: a redaction's compaction left files from "
+                    "before raft index %llu in '%s'; it runs again at the "
+                    "next start\n",
+                    (unsigned long long)bound, c->raft_dir);
+        }
+        return;
+    }
+    c->purge_retries = 0;
+    c->purges_checked++;
+    if (c->purge_file != NULL && unlink(c->purge_file) == 0) {
+        sync_parent(c->purge_file);
+    }
+}
+
+/* Whether the ledger's last redaction is recent (ledger time). */
+static bool
+recent_redaction(struct clu *c)
+{
+    const struct led *l = fsm_led(c->fsm);
+    const uint64_t *revs;
+    size_t n = fsm_redactions(c->fsm, &revs);
+    struct fact f;
+
+    return n > 0 && led_get(l, revs[n - 1], &f) == PC_OK &&
+           f.time_ms + PURGE_RECENT_MS >= led_time(l);
+}
+
+static void
+nudge_done(void *arg, int rc)
+{
+    struct clu *c = arg;
+
+    (void)rc;
+    c->nudge_in_flight = false;
+}
+
+/* See clu_tick. */
+static void
+nudge(struct clu *c)
+{
+    uint64_t now = uv_now(c->loop), last = raft_last_index(&c->raft);
+    bool leader = raft_state(&c->raft) == RAFT_LEADER;
+
+    if (leader && !c->nudge_leader && recent_redaction(c)) {
+        c->nudge_until = now + PURGE_NUDGE_MS;
+    }
+    c->nudge_leader = leader;
+    if (c->rfsm.purge != RFSM_PURGE_NONE) {
+        c->nudge_until = now + PURGE_NUDGE_MS;
+    }
+    if (!leader || now >= c->nudge_until || c->nudge_in_flight ||
+        last != c->nudge_index) {
+        c->nudge_index = last; /* moving, or not ours to move */
+        return;
+    }
+    if (clu_barrier(c, nudge_done, c) == PC_OK) {
+        c->nudge_in_flight = true;
+        c->nudges++;
+        c->nudge_index = raft_last_index(&c->raft);
+    }
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 /*
@@ -488,6 +953,10 @@ static int resolve_v4(const char *address, char out[CLU_ADDRESS_SIZE],
  */
 #define CLU_CATCH_UP_BASE_MS 30000
 #define CLU_CATCH_UP_BYTES   (10u << 20)
+
+#ifdef PC_TEST_HOOKS
+uint64_t clu_test_hook_catch_up_base_ms;
+#endif
 
 static void
 catch_up_limits(struct clu *c)
@@ -515,7 +984,6 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     char address[CLU_ADDRESS_SIZE], bad[PC_ERRMSG_SIZE];
     struct raft_tracer *tracer;
     struct clu *c;
-    const char *test_ms;
     int rv;
 
     if (o->heartbeat_ms == 0 || o->heartbeat_ms >= o->election_ms) {
@@ -546,11 +1014,31 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     if (c == NULL) {
         return PC_ENOMEM;
     }
+    c->mem = pc_calloc(1, sizeof(*c->mem));
+    if (c->mem == NULL) {
+        pc_free(c);
+        return PC_ENOMEM;
+    }
+    if (o->client_url != NULL) {
+        snprintf(c->mem->client_url, sizeof(c->mem->client_url), "%s",
+                 o->client_url);
+    }
+    c->mem->election_ms = o->election_ms;
     c->loop = loop;
     c->fsm = fsm;
+    c->raft_dir = pc_strdup(o->raft_dir);
+    c->purge_file = o->purge_file != NULL ? pc_strdup(o->purge_file) : NULL;
+    if (c->raft_dir == NULL || (o->purge_file != NULL && !c->purge_file)) {
+        pc_free(c->raft_dir);
+        pc_free(c->purge_file);
+        pc_free(c);
+        return PC_ENOMEM;
+    }
     rfsm_init(&c->rfsm, fsm, fatal, fatal_arg);
     c->rfsm.applied = applied_cb;
     c->rfsm.applied_arg = c;
+    c->rfsm.purge_cb = purge_changed;
+    c->rfsm.purge_arg = c;
     pc_map_init(&c->pending);
 
 #if PC_RAFT_HAS_017
@@ -559,6 +1047,7 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     c->transport.data = c;
     rv = raft_uv_tcp_init(&c->transport, loop);
     if (rv != 0) {
+        pc_free(c->mem);
         pc_free(c);
         return pc_errmsgf(errmsg, PC_EIO, "raft transport: %s",
                           raft_strerror(rv));
@@ -608,11 +1097,12 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
                          o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
     c->rfsm.cache_limit = o->snapshot_cache;
     raft_set_max_catch_up_rounds(&c->raft, 50);
-    /* Tests only: a joiner given up on within a second. */
-    test_ms = getenv("PROVCAT_TEST_CATCH_UP_BASE_MS");
-    c->catch_up_base_ms = test_ms != NULL && atoi(test_ms) > 0
-                              ? (uint64_t)atoi(test_ms)
-                              : CLU_CATCH_UP_BASE_MS;
+    c->catch_up_base_ms = CLU_CATCH_UP_BASE_MS;
+#ifdef PC_TEST_HOOKS
+    if (clu_test_hook_catch_up_base_ms > 0) {
+        c->catch_up_base_ms = clu_test_hook_catch_up_base_ms;
+    }
+#endif
     catch_up_limits(c);
 #if RAFT_VERSION_NUMBER >= 1701
     raft_set_max_inflight_entries(&c->raft, o->max_inflight);
@@ -679,6 +1169,10 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
                   (unsigned long long)c->rfsm.restore_bytes,
                   (unsigned long long)c->rfsm.restore_ms);
     }
+    if (c->purge_file != NULL && access(c->purge_file, F_OK) == 0) {
+        /* Stopped before a redaction's compaction was done. */
+        rfsm_purge_start(&c->rfsm);
+    }
     *out = c;
     return PC_OK;
 
@@ -690,6 +1184,9 @@ err_raft:
     return PC_EIO;
 err_transport:
     raft_uv_tcp_close(&c->transport);
+    pc_free(c->mem);
+    pc_free(c->raft_dir);
+    pc_free(c->purge_file);
     pc_free(c);
     return PC_EIO;
 }
@@ -705,6 +1202,9 @@ close_cb(struct raft *r)
     raft_uv_tcp_close(&c->transport);
     rfsm_release(&c->rfsm);
     pc_map_release(&c->pending);
+    pc_free(c->mem);
+    pc_free(c->raft_dir);
+    pc_free(c->purge_file);
     pc_free(c);
     if (cb != NULL) {
         cb(arg);
@@ -720,6 +1220,7 @@ clu_stop(struct clu *c, void (*cb)(void *arg), void *arg)
     c->closing = true;
     c->stop_cb = cb;
     c->stop_arg = arg;
+    hellos_cancel(c);
     raft_close(&c->raft, close_cb);
 }
 
@@ -912,8 +1413,10 @@ clu_tick(struct clu *c)
 {
     if (!c->closing) {
         rfsm_retune(&c->rfsm);
+        membership_watch(c);
         catch_up_limits(c);
         watch_leadership(c);
+        nudge(c);
     }
 }
 
@@ -1098,6 +1601,12 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->append = c->append_hist;
     out->commit = c->commit_hist;
     out->apply = c->rfsm.apply_hist;
+    out->purge_pending =
+        c->rfsm.purge != RFSM_PURGE_NONE ||
+        (c->purge_file != NULL && access(c->purge_file, F_OK) == 0);
+    out->purges_started = c->rfsm.purges_started;
+    out->purges_done = c->purges_checked;
+    out->purge_nudges = c->nudges;
 }
 
 size_t

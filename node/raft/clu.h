@@ -42,6 +42,12 @@ struct clu_opts {
     uint64_t raft_log_budget; /* bytes of log between snapshots, 0: off */
     uint64_t snapshot_cache;  /* bytes of cached snapshot frames, 0: none */
     size_t segment_size;
+    const char *client_url; /* this node's advertised URL (hello.h) */
+    /* A file that exists while a redaction's forced compaction is not
+     * done (created before it starts, removed once raft's directory holds
+     * no snapshot or log segment from before it); found at start, the
+     * compaction runs again. NULL: none. */
+    const char *purge_file;
 };
 
 /*
@@ -55,6 +61,12 @@ typedef void (*clu_apply_cb)(void *arg, int rc, const struct fsm_result *res,
 typedef void (*clu_barrier_cb)(void *arg, int rc);
 /* Called for fatal conditions (an unknown rules version, I/O errors). */
 typedef void (*clu_fatal_cb)(void *arg, int rc, const char *msg);
+
+#ifdef PC_TEST_HOOKS
+/* Test builds only (node/testhooks.c sets it before main): when not 0,
+ * replaces the 30 s a joiner's first catch-up round is given. */
+extern uint64_t clu_test_hook_catch_up_base_ms;
+#endif
 
 /*
  * Start raft on `loop` with `fsm` (borrowed; must outlive the clu). Returns
@@ -96,8 +108,17 @@ uint64_t clu_start_index(struct clu *c);
 bool clu_live_time(struct clu *c, int64_t *now_ms);
 /* Whether a leadership transfer is under way. */
 bool clu_transferring(struct clu *c);
-/* Periodic upkeep (the node's watch timer): retune the snapshot threshold,
- * which barriers move without any apply (rfsm_retune). */
+/*
+ * Periodic upkeep (the node's watch timer, every 50 ms): retune the
+ * snapshot threshold, which barriers move without any apply
+ * (rfsm_retune); and, on a leader while a redaction's forced compaction
+ * may be under way on any node (its own, for 20 s after it started or
+ * ended, or after this node took over or a peer connected to it with a
+ * redaction less than a day old in the ledger: that peer may have
+ * restarted mid-way), append an empty entry (a raft barrier) when the log
+ * has not moved since the last call, so that every node reaches the
+ * snapshots the compaction needs on an idle cluster too.
+ */
 void clu_tick(struct clu *c);
 
 struct clu_member {
@@ -122,6 +143,24 @@ int clu_remove(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
 /* Move leadership to `id` (0: any up-to-date voter). */
 int clu_transfer(struct clu *c, uint64_t id, clu_change_cb cb, void *arg);
 
+/*
+ * Whether this node learnt that it was removed from the cluster: the
+ * committed configuration it applied no longer lists it, or a leader of
+ * its cluster told it so over the peer port (hello.h). Latched for the
+ * life of the process; `*why` (may be NULL) says how, borrowed.
+ */
+bool clu_removed(struct clu *c, const char **why);
+
+/*
+ * On the leader: a member's client URL, as the member itself told it over
+ * the peer port because the ledger holds another (or none). PC_OK with
+ * `*id`, `*url` and the member's raft `*address` (borrowed until the next
+ * call), or PC_ENOTFOUND when none waits. The caller records it (a member
+ * fact).
+ */
+int clu_url_claim(struct clu *c, uint64_t *id, const char **url,
+                  const char **address);
+
 /* Counters for /metrics. */
 struct clu_stats {
     uint64_t snapshots;        /* taken */
@@ -140,6 +179,10 @@ struct clu_stats {
     struct pc_hist append;   /* raft_io appends: write and sync */
     struct pc_hist commit;   /* our proposals: raft_apply to applied */
     struct pc_hist apply;    /* each entry's fsm_apply */
+    bool purge_pending;      /* a redaction's compaction is under way */
+    uint64_t purges_started; /* forced compactions started */
+    uint64_t purges_done;    /* finished, files checked */
+    uint64_t purge_nudges;   /* empty entries appended for them */
 };
 void clu_stats(struct clu *c, struct clu_stats *out);
 

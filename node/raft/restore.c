@@ -8,6 +8,10 @@
  * DATA_DIR/restored is written, then raft.restoring becomes raft/. A data
  * dir without raft/ is therefore fresh, whatever an interrupted restore
  * left, and one with both is a finished restore.
+ * With --redactions, the documents the live cluster redacted after the
+ * backup was taken are dropped first (matched by entry, key, version and
+ * content hash) and the ledger is encoded again, so no document a
+ * redaction removed comes back.
  */
 #include "node/raft/restore.h"
 
@@ -32,6 +36,7 @@
 #include "node/log.h"
 #include "node/raft/clu.h"
 #include "node/raft/raft_compat.h"
+#include "node/raft/redactions.h"
 #include "node/raft/rfsm.h"
 #include "storage/fact.h"
 #include "storage/led.h"
@@ -321,6 +326,45 @@ check_same(const struct restore_opts *o, struct restore_result *res,
     return PC_OK;
 }
 
+/*
+ * Apply the redaction list `path` to `l` (node/raft/redactions.c) and
+ * encode it again into `out`. PC_OK, PC_EINVAL (a bad list), PC_ENOMEM,
+ * PC_EIO.
+ */
+static int
+apply_redactions(struct led *l, const char *path, struct pc_buf *out,
+                 char *errmsg)
+{
+    struct redactions_count n = { 0, 0 };
+    struct pc_buf text;
+    struct led_view *v;
+    int rc;
+
+    pc_buf_init(&text);
+    rc = restore_read_file(path, &text, errmsg);
+    if (rc == PC_OK) {
+        rc = redactions_apply(l, (const char *)text.data, text.len, &n, errmsg);
+    }
+    pc_buf_release(&text);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    rc = led_view_open(l, &v);
+    if (rc == PC_OK) {
+        rc = snap_encode_buf(v, out, errmsg);
+        led_view_close(l, v);
+    }
+    if (rc != PC_OK) {
+        return pc_errmsgf(errmsg, rc, "encode the redacted backup: %s",
+                          pc_strerror(rc));
+    }
+    fprintf(stderr,
+            "provcat-node: %lu documents redacted since the backup dropped "
+            "(%lu listed versions are not in it)\n",
+            n.dropped, n.absent);
+    return PC_OK;
+}
+
 struct put_state {
     bool done;
     int status;
@@ -449,11 +493,21 @@ restore_fresh(const struct restore_opts *o, bool preload,
     if (rc != PC_OK) {
         goto out;
     }
-    rc = snap_verify(file.data, file.len, preload ? &l : NULL, &sum, NULL,
+    rc = snap_verify(file.data, file.len,
+                     preload || o->redactions != NULL ? &l : NULL, &sum, NULL,
                      errmsg);
     if (rc != PC_OK) {
         pc_errmsg_wrap(errmsg, rc, "backup '%s'", o->backup);
         goto out;
+    }
+    if (o->redactions != NULL) {
+        /* What raft writes is the backup with those documents dropped:
+         * the same facts, the same root. */
+        file.len = 0;
+        rc = apply_redactions(l, o->redactions, &file, errmsg);
+        if (rc != PC_OK) {
+            goto out;
+        }
     }
     if (preload) {
         digest = XXH3_64bits(file.data, file.len);
@@ -520,7 +574,8 @@ restore_run(const struct restore_opts *o, bool preload,
 int
 restore_data_dir(const struct cfg *c, char *errmsg)
 {
-    struct restore_opts o = { c->restore, c->data_dir, c->id, c->peer };
+    struct restore_opts o = { c->restore, c->data_dir, c->id, c->peer,
+                              c->redactions };
     struct restore_result res;
     char hex[PC_HASH_HEX_LEN + 1], rec[PATH_SIZE];
     int rc;
@@ -536,6 +591,12 @@ restore_data_dir(const struct cfg *c, char *errmsg)
                   "before (%s), starting on it",
                   c->restore, c->data_dir, rec);
         return PC_OK;
+    }
+    if (!exists(c->restore)) { /* the flag names a file that is not there */
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "backup '%s' does not exist, and data dir '%s' "
+                          "was not restored from it",
+                          c->restore, c->data_dir);
     }
     rc = restore_run(&o, true, &res, errmsg);
     if (rc != PC_OK) {

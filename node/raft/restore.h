@@ -45,6 +45,10 @@ struct restore_opts {
     const char *data_dir; /* fresh, or restored from this backup */
     uint32_t id;          /* this node, the one voter */
     const char *peer;     /* its raft address */
+    /* The live cluster's redaction list (GET /v1/redactions pages, one a
+     * line; node/raft/redactions.h), or NULL: documents redacted since
+     * the backup are dropped before the snapshot is written. */
+    const char *redactions;
 };
 
 /* What restore_run found and did. */

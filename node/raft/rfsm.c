@@ -69,6 +69,7 @@ struct rfsm_job {
     struct pc_buf body;  /* frames of every round */
     uint64_t redactions; /* led_redactions() at the first round */
     uint64_t reused;     /* facts in cached frames at the start */
+    uint64_t purge_gen;  /* rfsm's purge_gen when it started */
     unsigned rounds;
     uint64_t work_us;   /* worker time over the rounds */
     uint64_t loop_us;   /* loop time spent in snapshot() for this job */
@@ -140,6 +141,18 @@ log_track(struct rfsm *s, uint64_t index, size_t len)
     return gap > 0 ? bytes / gap : len;
 }
 
+/* The policy's counts back after a forced compaction. */
+static void
+purge_restore(struct rfsm *s)
+{
+    s->purge_restore = false;
+    /* raft's own defaults when no policy was set (tests). */
+    s->threshold = staggered(s, s->threshold_max ? s->threshold_max : 1024);
+    s->trailing = s->trailing_max ? s->trailing_max : 2048;
+    raft_set_snapshot_threshold(s->raft, s->threshold);
+    raft_set_snapshot_trailing(s->raft, s->trailing);
+}
+
 void
 rfsm_retune(struct rfsm *s)
 {
@@ -147,6 +160,12 @@ rfsm_retune(struct rfsm *s)
     struct led_mem m;
     unsigned tr;
 
+    if (s->purge != RFSM_PURGE_NONE) {
+        return; /* a forced compaction sets the counts */
+    }
+    if (s->purge_restore) {
+        purge_restore(s);
+    }
     if (s->log_budget == 0) {
         return;
     }
@@ -213,6 +232,27 @@ rfsm_snapshot_policy(struct rfsm *s, uint64_t budget, unsigned threshold,
     raft_set_snapshot_trailing(s->raft, s->trailing);
 }
 
+void
+rfsm_purge_start(struct rfsm *s)
+{
+    unsigned tr = s->trailing_max < RFSM_PURGE_TRAILING && s->trailing_max > 0
+                      ? s->trailing_max
+                      : RFSM_PURGE_TRAILING;
+
+    s->purge_gen++;
+    s->purge = RFSM_PURGE_FIRST;
+    s->purge_restore = false;
+    s->purges_started++;
+    /* Due as soon as anything was committed since the last snapshot. */
+    s->threshold = 1;
+    s->trailing = tr;
+    raft_set_snapshot_threshold(s->raft, 1);
+    raft_set_snapshot_trailing(s->raft, tr);
+    if (s->purge_cb != NULL) {
+        s->purge_cb(s->purge_arg, false, 0);
+    }
+}
+
 static int
 apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
 {
@@ -220,11 +260,16 @@ apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
     uint64_t index = raft_last_applied(s->raft) + 1;
     char errmsg[PC_ERRMSG_SIZE] = "";
     uint64_t t0 = pc_mono_ns();
+    uint64_t redactions = led_redactions(fsm_led(s->fsm));
     int rc = fsm_apply(s->fsm, buf->base, buf->len, index, errmsg);
 
     pc_hist_observe_ns(&s->apply_hist, pc_mono_ns() - t0);
     *result = NULL;
     budget_track(s, buf->len, index);
+    if (rc == PC_OK && led_redactions(fsm_led(s->fsm)) != redactions) {
+        /* A document was dropped: it must leave the disk too. */
+        rfsm_purge_start(s);
+    }
     if (rc == PC_OK) {
         *result = s->fsm;
         if (s->applied != NULL) {
@@ -347,6 +392,7 @@ job_start(struct rfsm *s, struct led *l, struct rfsm_job **out)
     pc_buf_init(&j->body);
     j->led = l;
     j->redactions = led_redactions(l);
+    j->purge_gen = s->purge_gen;
     j->reused = cache != NULL ? snap_cache_facts(cache) : 0;
     atomic_init(&j->done, false);
     atomic_init(&j->cancel, false);
@@ -470,6 +516,17 @@ snapshot_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
         rv = RAFT_NOMEM;
         goto err_job;
     }
+    if (s->purge != RFSM_PURGE_NONE && j->purge_gen == s->purge_gen) {
+        /* raft snapshots at its last applied index. */
+        uint64_t index = raft_last_applied(s->raft);
+
+        if (s->purge == RFSM_PURGE_FIRST) {
+            s->purge = RFSM_PURGE_FIRST_PUT;
+            s->purge_first = index;
+        } else if (s->purge == RFSM_PURGE_SECOND && index >= s->purge_need) {
+            s->purge = RFSM_PURGE_SECOND_PUT;
+        }
+    }
     s->snapshot_loop_us = j->loop_us + (now_us() - t0);
     job_free(j);
     s->job = NULL;
@@ -514,11 +571,47 @@ freer_join(struct rfsm *s)
     }
 }
 
+/*
+ * A forced compaction's snapshot was written (finalize runs once raft
+ * has written it, just before raft drops the log it covers): after the
+ * first, the second is due once the log reaches the last index now plus
+ * the trailing count, so that the segments closed for the first (they
+ * hold every entry up to its index) fall out; after the second, done. The
+ * trailing count stays low until the next turn, so that raft's in-memory
+ * log drops those entries too.
+ */
+static void
+purge_written(struct rfsm *s)
+{
+    uint64_t need;
+
+    if (s->purge == RFSM_PURGE_FIRST_PUT) {
+        need = raft_last_index(s->raft) + s->trailing;
+        s->purge = RFSM_PURGE_SECOND;
+        s->purge_need = need;
+        s->threshold = need > s->purge_first
+                           ? (unsigned)(need - s->purge_first < INT32_MAX
+                                            ? need - s->purge_first
+                                            : INT32_MAX)
+                           : 1;
+        raft_set_snapshot_threshold(s->raft, s->threshold);
+    } else if (s->purge == RFSM_PURGE_SECOND_PUT) {
+        s->purge = RFSM_PURGE_NONE;
+        s->purge_restore = true;
+        s->purges_done++;
+        if (s->purge_cb != NULL) {
+            s->purge_cb(s->purge_arg, true, s->purge_first);
+        }
+    }
+}
+
 static int
 finalize_cb(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
     struct rfsm *s = rf->data;
     struct rfsm_freer *f;
+
+    purge_written(s);
 
     freer_join(s);
     f = *n_bufs == 3 ? pc_calloc(1, sizeof(*f)) : NULL;
@@ -590,6 +683,8 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     struct led *l = NULL;
     char errmsg[PC_ERRMSG_SIZE] = "";
     uint64_t t0 = pc_mono_ns();
+    const uint64_t *revs;
+    size_t redactions = fsm_redactions(s->fsm, &revs);
     int rc;
 
     /* A snapshot of the ledger being replaced is given up (its thread
@@ -638,6 +733,15 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     }
     s->snap_index = RFSM_INDEX_UNKNOWN; /* the next apply follows it */
     s->since_bytes = 0;
+    /* A node that had state (not the load at start: raft has applied
+     * nothing then) and installs redactions it never applied may hold
+     * their documents in its older snapshots and log; and a compaction
+     * under way starts over on the new ledger. */
+    if (s->raft != NULL && (s->purge != RFSM_PURGE_NONE ||
+                            (raft_last_applied(s->raft) > 0 &&
+                             fsm_redactions(s->fsm, &revs) > redactions))) {
+        rfsm_purge_start(s);
+    }
     raft_free(buf->base); /* on success the FSM owns the buffer */
     return 0;
 }

@@ -27,6 +27,28 @@ typedef void (*rfsm_fatal_cb)(void *arg, int rc, const char *msg);
 typedef void (*rfsm_applied_cb)(void *arg, uint64_t index,
                                 const struct fsm_result *res, size_t n);
 
+/*
+ * Told when a forced compaction starts (`done` false) and when its second
+ * snapshot has been written (`done` true, `bound` the first snapshot's
+ * index: no snapshot below it and no log segment starting at or below it
+ * should remain; the caller checks its files and may start another).
+ */
+typedef void (*rfsm_purge_cb)(void *arg, bool done, uint64_t bound);
+
+/* Forced compaction stages (rfsm_purge_start). */
+enum rfsm_purge {
+    RFSM_PURGE_NONE = 0,
+    RFSM_PURGE_FIRST,      /* waiting for a snapshot begun after the start */
+    RFSM_PURGE_FIRST_PUT,  /* raft is writing it */
+    RFSM_PURGE_SECOND,     /* waiting for one past the first's last index */
+    RFSM_PURGE_SECOND_PUT, /* raft is writing it */
+};
+
+/* Raft's trailing count during a forced compaction (at most the
+ * configured one): the entries it keeps in memory and on disk behind a
+ * snapshot, so also how far the second snapshot must be past the first. */
+#define RFSM_PURGE_TRAILING 64
+
 struct rfsm_job;
 struct rfsm_freer;
 struct snap_cache;
@@ -82,6 +104,16 @@ struct rfsm {
      * per-entry overhead. */
     uint64_t snap_index, last_index;
     uint64_t since_bytes;
+    /* A forced compaction after a redaction (rfsm_purge_start). */
+    enum rfsm_purge purge;
+    uint64_t purge_gen;   /* bumped at each start: older jobs do not count */
+    uint64_t purge_first; /* the first snapshot's index */
+    uint64_t purge_need;  /* the second's at least: first's last index +
+                             the trailing count */
+    bool purge_restore;   /* put the policy's counts back at the next turn */
+    uint64_t purges_started, purges_done;
+    rfsm_purge_cb purge_cb; /* may be NULL */
+    void *purge_arg;
 };
 
 /*
@@ -122,6 +154,21 @@ void rfsm_snapshot_policy(struct rfsm *s, uint64_t budget, unsigned threshold,
  * that never reach apply.
  */
 void rfsm_retune(struct rfsm *s);
+
+/*
+ * Force the compaction a redaction needs: two snapshots taken after now,
+ * the second at least RFSM_PURGE_TRAILING entries past the last log index
+ * when the first was written, with raft's threshold and trailing count
+ * lowered meanwhile. Then no snapshot taken before (they keep the
+ * document) and no log segment holding an entry up to the first snapshot
+ * (a redacted version's write among them) is left, and raft's in-memory
+ * log has dropped them too. Started by apply when a redaction applies, by
+ * restore when an installed snapshot brings redactions to a node that had
+ * state, and by the node at start when a compaction was cut short; a start
+ * while one runs starts over. Tells `purge_cb` when it starts and ends.
+ * Once s->raft is set.
+ */
+void rfsm_purge_start(struct rfsm *s);
 
 /*
  * Give up a snapshot being encoded (waits for its thread, about a frame's

@@ -92,4 +92,9 @@ row "GET stale / range serial. c64" cluster_record_get_stale_c64 "range serializ
 recs=$(ours cluster_record_batch100_c32_records)
 printf '%-34s %9s %38s  batch >= 100000 records/s: %s\n' "records:batch (100/request) c32" \
     "${recs:--}" "records/s" "$(verdict "${recs:--}" ">=" 100000)"
+grant=$(ours cluster_record_get_grant_c64_ops); lin=$(ours cluster_record_get_lin_c64_ops)
+gr=$(ratio "$grant" "$lin"); bpr=$(ours cluster_record_get_grant_c64_ledger_bytes_per_read)
+printf '%-34s %9s %38s  >= 0.70 of GET lin: %s; %s ledger bytes per read < 64: %s\n' \
+    "GET through a grant c64 (audited)" "${grant:--}" "x $gr of GET linearizable" \
+    "$(verdict "$gr" ">=" 0.70)" "${bpr:--}" "$(verdict "${bpr:--}" "<=" 63.99)"
 echo "(x thr = ours/etcd throughput; x p99 = ours/etcd p99, lower is better)"

@@ -17,6 +17,17 @@ import time
 
 BUILD = os.environ.get("BUILD", "build")
 NODE = os.path.abspath(os.path.join(BUILD, "provcat-node"))
+# The build with test hooks (node/testhooks.c: PROVCAT_TEST_* variables);
+# make install does not install it, and provcat-node has none.
+NODE_TEST = os.path.abspath(os.path.join(BUILD, "provcat-node-test"))
+
+
+def node_program(env):
+    """provcat-node-test for a node given a PROVCAT_TEST_* variable (a test
+    hook), else provcat-node, the program make install installs."""
+    if any(k.startswith("PROVCAT_TEST_") for k in (env or {})):
+        return NODE_TEST
+    return NODE
 
 
 def free_ports(n):
@@ -80,7 +91,8 @@ class Node:
         more = list(self.cluster.extra) + list(extra)
         # At info unless the test asks for another level.
         level = [] if "--log-level" in more else ["--log-level", "info"]
-        args = [NODE, "--id", str(self.id), "--data-dir", self.dir,
+        args = [node_program(env), "--id", str(self.id), "--data-dir",
+                self.dir,
                 "--peer", self.peer, "--client", self.client,
                 "--initial-cluster-state", state,
                 "--admin-token-file", self.cluster.token_file] + level + more

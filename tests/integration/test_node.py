@@ -582,6 +582,14 @@ def test_clock_skew_seen_by_followers(c):
     c.converged()
 
 
+
+# Load and clock tests measure how the cluster behaves in time: alone.
+SERIAL_TESTS = {"test_kill_leader_under_load",
+                "test_sigstop_leader_then_follower_under_load",
+                "test_sustained_load_followers_keep_up",
+                "test_clock_skew_leader_hands_over",
+                "test_clock_skew_seen_by_followers"}
+
 TESTS = [
     (test_cluster_start_and_genesis, {}),
     (test_auth_errors, {}),

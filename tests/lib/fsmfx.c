@@ -231,9 +231,14 @@ fsmfx_rebuilt(const struct fsmfx *fx)
 
         pc_buf_init(&doc);
         assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        /* Record versions carry a document (a retire version none). */
-        has_doc = led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK;
-        d = (struct led_doc){ salt, doc.data, doc.len };
+        /* Record versions carry a document (a retire version none), or
+         * one redacted since (no salt, no bytes: a snapshot's state 2). */
+        has_doc = led_doc_state(fsm_led(fx->f), r) != LED_DOC_NONE;
+        if (led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK) {
+            d = (struct led_doc){ salt, doc.data, doc.len };
+        } else {
+            d = (struct led_doc){ NULL, NULL, 0 };
+        }
         assert_int_equal(led_append_encoded(copy, enc.p, enc.len,
                                             has_doc ? &d : NULL, r, NULL),
                          PC_OK);

@@ -119,8 +119,13 @@ static const struct {
     { "trusted-proxy", "10.0.0.0/8,192.168.1.7" },
     { "log-level", "debug" },
     { "log-format", "json" },
+    { "log-file", "/var/log/pc.log" },
+    { "security-log-max-bytes", "1M" },
+    { "security-log-keep", "0" },
+    { "security-log-rate", "7" },
     { "holidays", "/etc/pc/holidays.json" },
     { "restore", "/backup/x.pcb" },
+    { "exit-when-removed", "false" },
 };
 #define N_ALL (sizeof(all_flags) / sizeof(all_flags[0]))
 
@@ -161,8 +166,13 @@ check_all_flags(const struct cfg *c)
     assert_int_equal(c->trusted[1].bits, 32);
     assert_int_equal(c->log_level, CFG_LOG_DEBUG);
     assert_int_equal(c->log_format, CFG_LOG_JSON);
+    assert_string_equal(c->log_file, "/var/log/pc.log");
+    assert_true(c->security_log_max_bytes == 1024 * 1024);
+    assert_int_equal(c->security_log_keep, 0);
+    assert_int_equal(c->security_log_rate, 7);
     assert_string_equal(c->holidays, "/etc/pc/holidays.json");
     assert_string_equal(c->restore, "/backup/x.pcb");
+    assert_false(c->exit_when_removed);
     assert_false(c->help);
     assert_false(c->version);
 }
@@ -200,8 +210,13 @@ test_config_defaults(void **state)
     assert_int_equal(c.request_timeout_ms, 30000);
     assert_int_equal(c.rate_limit, 20);
     assert_int_equal(c.log_level, CFG_LOG_INFO);
+    assert_null(c.log_file);
+    assert_true(c.security_log_max_bytes == 16 * 1024 * 1024);
+    assert_int_equal(c.security_log_keep, 4);
+    assert_int_equal(c.security_log_rate, 30);
     assert_null(c.holidays);
     assert_null(c.restore);
+    assert_true(c.exit_when_removed);
     assert_null(c.config);
     assert_false(c.help);
     assert_false(c.version);
@@ -471,6 +486,14 @@ test_config_usage_errors(void **state)
                ARGS("--a", "--b"));
     expect_err(NULL, "provcat-node: --holidays: empty value",
                ARGS(BASE, "--holidays="));
+    expect_err(NULL,
+               "provcat-node: --exit-when-removed: \"yes\" is not true or "
+               "false",
+               ARGS(BASE, "--exit-when-removed", "yes"));
+    expect_err(NULL,
+               "provcat-node: --exit-when-removed: \"0\" is not true or "
+               "false",
+               ARGS(BASE, "--exit-when-removed=0"));
 }
 
 /* Each required flag missing is named. */
@@ -1219,6 +1242,10 @@ test_config_usage_text(void **state)
         "request-timeout-ms",
         "rate-limit",
         "log-level",
+        "log-file",
+        "security-log-max-bytes",
+        "security-log-keep",
+        "security-log-rate",
         "holidays",
         "restore",
         "config",
@@ -1269,7 +1296,8 @@ test_config_usage_text(void **state)
     assert_non_null(strstr(text, "--initial-cluster-state new"));
     assert_non_null(strstr(text, "POST /v1/members"));
     assert_non_null(strstr(text, "SIGTERM"));
-    assert_non_null(strstr(text, "    2   usage or configuration error"));
+    assert_non_null(strstr(text, "    2   A usage or configuration error"));
+    assert_non_null(strstr(text, "SIGHUP opens"));
     /* Fits an 80-column terminal. */
     for (char *line = text; *line != '\0';) {
         size_t n = strcspn(line, "\n");

@@ -140,10 +140,11 @@ applied_cb(struct raft_apply *req, int status, void *result)
     a->status = status;
 }
 
-/* Propose one command on server `i`; returns the raft index or 0. */
+/* Propose one command with a target on server `i`; the raft index or 0. */
 static raft_index
-propose(struct fixture *fx, unsigned i, uint32_t type, const char *principal,
-        const char *body, const char *extra, struct apply_req *a)
+propose_at(struct fixture *fx, unsigned i, uint32_t type, const char *principal,
+           const char *target, const char *body, const char *extra,
+           struct apply_req *a)
 {
     struct raft *r = raft_fixture_get(&fx->f, i);
     struct cmd c;
@@ -158,6 +159,7 @@ propose(struct fixture *fx, unsigned i, uint32_t type, const char *principal,
     c.principal = PC_SLICE_STR(principal);
     snprintf(rid, sizeof(rid), "q%u", ++fx->seq);
     c.request_id = PC_SLICE_STR(rid);
+    c.target = PC_SLICE_STR(target);
     c.body = PC_SLICE_STR(body);
     c.extra = PC_SLICE_STR(extra);
     pc_buf_init(&one);
@@ -177,6 +179,14 @@ propose(struct fixture *fx, unsigned i, uint32_t type, const char *principal,
         return 0;
     }
     return a->req.index;
+}
+
+/* Propose one command on server `i`; returns the raft index or 0. */
+static raft_index
+propose(struct fixture *fx, unsigned i, uint32_t type, const char *principal,
+        const char *body, const char *extra, struct apply_req *a)
+{
+    return propose_at(fx, i, type, principal, "", body, extra, a);
 }
 
 static void
@@ -345,6 +355,182 @@ test_replication_snapshot_install(void **state)
     assert_true(fx->rfsm[l].snapshot_tail <= fx->rfsm[l].tail_max ||
                 fx->rfsm[l].snapshot_rounds > 1);
     assert_non_null(fsm_org(fx->fsm[lag], "s39"));
+}
+
+/* Run one command through the leader until every live server applied it;
+ * the leader's ledger revision afterwards. */
+static uint64_t
+run_all(struct fixture *fx, uint32_t type, const char *principal,
+        const char *target, const char *body, const char *extra)
+{
+    struct apply_req a;
+    unsigned l = leader(fx);
+    raft_index idx =
+        propose_at(fx, l, type, principal, target, body, extra, &a);
+    const struct fsm_result *res;
+
+    assert_true(idx > 0);
+    assert_true(raft_fixture_step_until_applied(&fx->f, l, idx, 10000));
+    assert_true(a.done);
+    assert_int_equal(a.status, 0);
+    /* The leader's results are of the last entry it applied: ours, unless
+     * a later one applied in the same step (none is proposed here). */
+    assert_int_equal(fsm_results(fx->fsm[l], &res), 1);
+    assert_true(res[0].status < 300);
+    return led_count(fsm_led(fx->fsm[l]));
+}
+
+/* A published entry e with record e/k (the document to redact), an
+ * objection on it accepted; returns the objection id in `id` (32 bytes)
+ * and the record version's revision. */
+static uint64_t
+redaction_world(struct fixture *fx, char *id)
+{
+    char h[PC_HASH_HEX_LEN + 1], extra[120];
+    uint8_t th[PC_HASH_LEN];
+    uint64_t rec;
+
+    pc_hash(th, "prov", 4);
+    pc_hex(h, th, PC_HASH_LEN);
+    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
+    run_all(fx, CMD_ORG_CREATE, "admin", "",
+            "{\"id\":\"dept\",\"name\":\"n\",\"level\":\"province\","
+            "\"kind\":\"agency\",\"parent\":\"authority\"}",
+            "");
+    run_all(fx, CMD_PRINCIPAL_CREATE, "admin", "",
+            "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}",
+            extra);
+    run_all(fx, CMD_ENTRY_CREATE, "prov", "",
+            "{\"id\":\"e\",\"title\":\"e\",\"provider\":\"dept\","
+            "\"fields\":[],\"share\":{\"class\":\"unconditional\"},"
+            "\"open\":{\"class\":\"none\"},\"update_frequency\":\"daily\","
+            "\"security_level\":1,\"scope\":\"province\"}",
+            "");
+    run_all(fx, CMD_ENTRY_SUBMIT, "prov", "e", "", "");
+    run_all(fx, CMD_ENTRY_REVIEW, "admin", "e", "{\"decision\":\"approve\"}",
+            "");
+    rec = run_all(fx, CMD_RECORD_PUT, "prov", "e/k",
+                  "{\"secret\":\"personal data\"}",
+                  "{\"salt\":\"00112233445566778899aabbccddeeff\"}");
+    snprintf(id, 32, "ob-%llu",
+             (unsigned long long)run_all(
+                 fx, CMD_OBJECTION_FILE, "admin", "",
+                 "{\"entry\":\"e\",\"key\":\"k\",\"kind\":"
+                 "\"personal_information\",\"description\":\"mine\"}",
+                 ""));
+    run_all(fx, CMD_OBJECTION_DECIDE, "admin", id,
+            "{\"decision\":\"accept\",\"reason\":\"yes\"}", "");
+    return rec;
+}
+
+/* Write orgs until every live server finished `want` forced compactions;
+ * false if it takes more than `rounds` rounds of ten. */
+static bool
+until_compacted(struct fixture *fx, uint64_t want, int rounds)
+{
+    char prefix[16];
+
+    for (int r = 0; r < rounds; r++) {
+        bool all = true;
+
+        for (unsigned i = 0; i < fx->n; i++) {
+            all = all && (!raft_fixture_alive(&fx->f, i) ||
+                          fx->rfsm[i].purges_done >= want);
+        }
+        if (all) {
+            return true;
+        }
+        snprintf(prefix, sizeof(prefix), "c%d_", r);
+        write_orgs(fx, prefix, 10);
+    }
+    return false;
+}
+
+/*
+ * A redaction forces the compaction it needs on every server, whatever
+ * its snapshot threshold (4096 entries here, never reached): two
+ * snapshots taken after it, the second at least the purge trailing count
+ * past the log's last index when the first was written, then raft's
+ * threshold and trailing count back to the policy's. The snapshots after
+ * it hold the document redacted.
+ */
+static void
+test_replication_redaction_compacts(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t snaps[MAX_SERVERS], rec;
+    char id[32], body[120];
+
+    for (unsigned i = 0; i < fx->n; i++) {
+        rfsm_snapshot_policy(&fx->rfsm[i], 0, 4096, 1024, 0);
+    }
+    genesis(fx);
+    rec = redaction_world(fx, id);
+    write_orgs(fx, "w", 20);
+    for (unsigned i = 0; i < fx->n; i++) {
+        snaps[i] = fx->rfsm[i].snapshots;
+        assert_int_equal(fx->rfsm[i].purges_started, 0);
+        assert_int_equal(led_doc_state(fsm_led(fx->fsm[i]), rec),
+                         LED_DOC_PRESENT);
+    }
+    snprintf(body, sizeof(body), "{\"objection\":\"%s\",\"reason\":\"r\"}", id);
+    run_all(fx, CMD_RECORD_REDACT, "admin", "e/k", body, "{\"version\":1}");
+    assert_true(until_compacted(fx, 1, 100));
+    for (unsigned i = 0; i < fx->n; i++) {
+        struct rfsm *s = &fx->rfsm[i];
+
+        assert_int_equal(led_doc_state(fsm_led(fx->fsm[i]), rec),
+                         LED_DOC_REDACTED);
+        assert_int_equal(s->purges_started, 1);
+        assert_int_equal(s->purge, RFSM_PURGE_NONE);
+        assert_true(s->snapshots >= snaps[i] + 2);
+        assert_true(s->purge_first > rec);
+        assert_true(s->purge_need >= s->purge_first + RFSM_PURGE_TRAILING);
+        /* The trailing count stays low until the next turn (raft's log in
+         * memory drops the entries too), then the policy is back. */
+        rfsm_retune(s);
+        assert_int_equal(s->threshold, 4096);
+        assert_int_equal(s->trailing, 1024);
+    }
+    /* Writes go on: no further compaction without a redaction. */
+    write_orgs(fx, "after", 30);
+    for (unsigned i = 0; i < fx->n; i++) {
+        assert_int_equal(fx->rfsm[i].purges_started, 1);
+        assert_int_equal(fx->rfsm[i].purges_done, 1);
+    }
+}
+
+/* A server down during the redaction gets it inside an installed
+ * snapshot (the others' compaction dropped the log it needed): holding
+ * state from before, it compacts too. */
+static void
+test_replication_redaction_installed(void **state)
+{
+    struct fixture *fx = *state;
+    char id[32], body[120];
+    uint64_t rec;
+    unsigned l, lag;
+
+    for (unsigned i = 0; i < fx->n; i++) {
+        rfsm_snapshot_policy(&fx->rfsm[i], 0, 4096, 1024, 0);
+    }
+    genesis(fx);
+    rec = redaction_world(fx, id);
+    l = leader(fx);
+    lag = (l + 1) % fx->n;
+    assert_true(raft_fixture_step_until_applied(&fx->f, lag, rec, 10000));
+    raft_fixture_kill(&fx->f, lag);
+    snprintf(body, sizeof(body), "{\"objection\":\"%s\",\"reason\":\"r\"}", id);
+    run_all(fx, CMD_RECORD_REDACT, "admin", "e/k", body, "{\"version\":1}");
+    assert_true(until_compacted(fx, 1, 100));
+    write_orgs(fx, "more", 100); /* past the leader's trailing entries */
+    raft_fixture_revive(&fx->f, lag);
+    assert_true(until_compacted(fx, 1, 200));
+    assert_converged(fx, raft_last_applied(raft_fixture_get(&fx->f, l)));
+    assert_true(fx->rfsm[lag].restores >= 1);
+    assert_true(fx->rfsm[lag].purges_started >= 1);
+    assert_int_equal(led_doc_state(fsm_led(fx->fsm[lag]), rec),
+                     LED_DOC_REDACTED);
 }
 
 /* The same with every tail handed to another worker round (up to the
@@ -658,6 +844,10 @@ main(int argc, char **argv)
                                         setup5, teardown),
         cmocka_unit_test(test_replication_restored_leader_sends_snapshot),
         cmocka_unit_test(test_replication_snapshot_at_index_1),
+        cmocka_unit_test_setup_teardown(test_replication_redaction_compacts,
+                                        setup3, teardown),
+        cmocka_unit_test_setup_teardown(test_replication_redaction_installed,
+                                        setup3, teardown),
 #ifdef PC_RAFT_built
         cmocka_unit_test(test_replication_raft_crc),
         cmocka_unit_test_setup_teardown(test_replication_commit_notify, setup3,
