@@ -84,5 +84,9 @@ api_status(struct node *n, struct http_request *req)
                   (json_int_t)led_count(fsm_led(n->fsm)), "root",
                   hex_json(root), "members", members, "version", NODE_VERSION,
                   "cluster_id", fsm_cluster_id(n->fsm));
+    if (o != NULL) {
+        json_object_set_new(o, "removed",
+                            json_boolean(clu_removed(n->clu, NULL)));
+    }
     api_json(n, req, 200, o);
 }

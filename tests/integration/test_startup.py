@@ -186,7 +186,7 @@ def test_startup_failures(c):
     # Usage.
     case("bad --cluster", base_args(os.path.join(d, "t"), ports,
                                     ["--cluster", "1=x"]), 2,
-         "--cluster: \"x\" has no port (expected a.b.c.d:port)",
+         "--cluster: \"x\" has no port (expected host:port)",
          "a bad --cluster")
     case("unknown flag", base_args(os.path.join(d, "t"), ports,
                                    ["--no-such-flag"]), 2,
