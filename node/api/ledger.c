@@ -786,9 +786,26 @@ backup_after(uv_work_t *w, int status)
              (unsigned long long)led_view_count(j->view));
     led_view_close(j->led, j->view);
     if (status != 0 || j->rc != PC_OK) {
+        struct log_field f[6];
+
+        log_write(LOG_LEVEL_WARN, "backup_failed",
+                  api_log_fields(j->req, NULL, f, 6), "backup failed: %s",
+                  j->errmsg);
         api_error(n, j->req, 500, "internal", "backup failed: %s", j->errmsg);
     } else {
-        n->stats.by_status[2]++;
+        struct log_field f[8];
+
+        log_write(
+            LOG_LEVEL_INFO, "backup_served",
+            api_log_fields(
+                j->req,
+                LOG_FIELDS(LOG_STR("client", api_req(j->req)->client),
+                           LOG_STR("revision", rev),
+                           LOG_U64("bytes", j->out.len), LOG_STR("root", hex)),
+                f, 8),
+            "backup served to %s at %s: revision %s, %zu bytes",
+            api_req(j->req)->principal, api_req(j->req)->client, rev,
+            j->out.len);
         http_respond(j->req, 200, hdr, j->out.data, j->out.len);
     }
     pc_buf_release(&j->out);
