@@ -63,7 +63,9 @@ LIBS_ALL += -fsanitize=$(SANITIZE)
 endif
 
 SRC_CORE   := $(wildcard common/*.c storage/*.c)
-SRC_NODE   := $(filter-out node/main.c,$(wildcard node/*.c node/*/*.c))
+# node/testhooks.c goes into provcat-node-test only (below).
+SRC_NODE   := $(filter-out node/main.c node/testhooks.c,\
+                $(wildcard node/*.c node/*/*.c))
 SRC_CLIENT := $(filter-out client/cli.c,$(wildcard client/*.c))
 SRC_TLIB   := $(wildcard tests/lib/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -79,13 +81,30 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOL_BINS  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRC))
 NODE_BIN   := $(if $(wildcard node/main.c),$(BUILD)/provcat-node)
 
+# Test hooks: the sources with `#ifdef PC_TEST_HOOKS` blocks (a wrong
+# clock, a fake free-space figure, a short catch-up, the allocation fault
+# injector) are compiled a second time with -DPC_TEST_HOOKS into
+# libpchooks.a. The unit tests and provcat-node-test (the node plus
+# node/testhooks.c, which sets the hooks from PROVCAT_TEST_* variables; the
+# integration tests run it for the tests that need one) link it before
+# libpcserver.a, so the linker takes a member from it wherever a test uses
+# a hook. provcat-node, the tools and libprovcat never link it:
+# $(BUILD)/node-no-hooks fails the build if provcat-node has a trace of
+# one. Hooks are global variables only (never struct fields), so objects
+# built with and without them agree on every layout.
+HOOK_SRC      := $(shell grep -l PC_TEST_HOOKS $(SRC_CORE) $(SRC_NODE))
+HOOK_OBJ      := $(patsubst %.c,$(BUILD)/obj-hooks/%.o,$(HOOK_SRC))
+LIB_HOOKS     := $(BUILD)/libpchooks.a
+NODE_TEST_BIN := $(if $(NODE_BIN),$(BUILD)/provcat-node-test)
+
 .PHONY: all deps test unit integration check bench fuzz run clean install \
         fmt fmt-check valgrind bench-compare fresh-check docker-test FORCE
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(LIB_SERVER) $(NODE_BIN) $(TOOL_BINS) $(UNIT_BINS) \
-     $(BUILD)/fsm-no-jansson
+     $(BUILD)/fsm-no-jansson $(NODE_TEST_BIN) \
+     $(if $(NODE_BIN),$(BUILD)/node-no-hooks)
 
 # Install missing packages and build raft only when something is missing
 # (tools/deps.sh --check takes well under a second), then write the flags;
@@ -114,6 +133,16 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(filter 0,$(V)),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# The git commit /metrics names (provcat_build_info): only metrics.o sees
+# it, so a new commit recompiles that one file; "unknown" outside git.
+$(BUILD)/commit.txt: FORCE
+	@mkdir -p $(dir $@) && \
+	c=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown) && \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$c" ]; then echo "$$c" >$@; fi
+$(BUILD)/obj/node/api/metrics.o: $(BUILD)/commit.txt
+$(BUILD)/obj/node/api/metrics.o: CFLAGS_ALL += \
+	-DPC_COMMIT=\"$$(cat $(BUILD)/commit.txt)\"
+
 # Also after raft is rebuilt (tools/deps.sh, a new patch), so that every
 # binary is linked again.
 $(LIB_SERVER): $(call obj,$(SRC_CORE) $(SRC_NODE)) $(filter %.a,$(RAFT_LIBS))
@@ -136,11 +165,40 @@ $(BUILD)/provcat-node: $(call obj,node/main.c) $(LIB_SERVER)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
 
+$(BUILD)/obj-hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(filter 0,$(V)),echo "  CC      $< (test hooks)")
+	$(Q)$(CC) $(CFLAGS_ALL) -DPC_TEST_HOOKS -MMD -MP -c $< -o $@
+
+$(LIB_HOOKS): $(HOOK_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The test objects see the hooks' declarations.
+$(call obj,$(UNIT_SRC) $(SRC_TLIB)): CFLAGS_ALL += -DPC_TEST_HOOKS
+
+$(BUILD)/provcat-node-test: $(call obj,node/main.c) \
+                            $(BUILD)/obj-hooks/node/testhooks.o \
+                            $(LIB_HOOKS) $(LIB_SERVER)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
+
+# The program make install installs has no test hook: no hook's symbol,
+# no PROVCAT_TEST_ variable's name.
+$(BUILD)/node-no-hooks: $(BUILD)/provcat-node
+	$(Q)rm -f $@
+	$(Q)if nm $< | grep -E 'test_hook|pc_alloc_fault|pc_alloc_count'; then \
+		echo "$<: test hooks in the installed program"; exit 1; fi
+	$(Q)if grep -a -o 'PROVCAT_TEST_[A-Z_]*' $<; then \
+		echo "$<: test hooks in the installed program"; exit 1; fi
+	$(Q)touch $@
+
 $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB_SERVER)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(SRC_TLIB)) $(LIB_SERVER)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(SRC_TLIB)) \
+                  $(LIB_HOOKS) $(LIB_SERVER)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
@@ -162,13 +220,17 @@ unit: all
 integration: all
 	$(Q)BUILD=$(BUILD) tests/integration/run.sh
 
-# The CI gate: formatting, -Werror build, unit tests under ASan+UBSan, short
-# fuzz runs.
+# The CI gate: formatting, -Werror build, unit tests under ASan+UBSan, the
+# node's start-up (every failure it can be given), SIGHUP and clean stop
+# under ASan+UBSan with leak detection (tests/integration/test_startup.py),
+# short fuzz runs.
 check: fmt-check
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san CC=clang OPT=-O1 \
 		SANITIZE=address,undefined all
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		tests/run-unit.sh build/san/tests
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		BUILD=build/san python3 tests/integration/run.py test_startup
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-10}
 
 valgrind:
@@ -348,6 +410,13 @@ build/fuzz/fuzz_client: build/fuzz/obj/tests/fuzz/fuzz_client.o \
       $(filter client/%,$(CLIENT_LIB_SRC)))
 	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 
+# make bench's import row (tests/bench/cluster.sh) runs the CLI of the
+# same -O2 build as the nodes.
+.PHONY: bench-cli
+bench bench-compare: bench-cli
+bench-cli: deps
+	$(Q)$(MAKE) --no-print-directory OPT=-O2 BUILD=build/rel build/rel/provcat
+
 # docs/openapi.yaml: valid OpenAPI 3.1, and the router's table and the
 # spec name the same routes (tests/openapi/check.sh).
 test: openapi-check
@@ -355,4 +424,43 @@ openapi-check:
 	$(Q)tests/openapi/check.sh
 # ---- end of client/ -------------------------------------------------------
 
--include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
+# ---- provcat-reconcile (tools/reconcile/) --------------------------------
+# One program from tools/reconcile/*.c (docs/reconcile.md): it talks to a
+# cluster through libprovcat (the library's sources built as usual, as the
+# CLI links them) and reads backups offline with storage/. Its unit test,
+# tests/unit/test_reconcile.c, links the same objects but main.c.
+RECONCILE_SRC  := $(wildcard tools/reconcile/*.c)
+RECONCILE_OBJ  := $(call obj,$(filter-out tools/reconcile/main.c, \
+                    $(RECONCILE_SRC)) $(filter client/%,$(CLIENT_LIB_SRC)))
+RECONCILE_BIN  := $(BUILD)/provcat-reconcile
+
+.PHONY: install-reconcile
+
+all: $(RECONCILE_BIN)
+
+$(RECONCILE_BIN): $(call obj,tools/reconcile/main.c) $(RECONCILE_OBJ) \
+                  $(call obj,$(SRC_CORE))
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tests/test_reconcile: $(BUILD)/obj/tests/unit/test_reconcile.o \
+                               $(RECONCILE_OBJ) $(call obj,$(SRC_TLIB)) \
+                               $(LIB_HOOKS) $(LIB_SERVER)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
+
+# Its fuzz target (make fuzz) links the export readers and comparisons.
+build/fuzz/fuzz_reconcile: build/fuzz/obj/tests/fuzz/fuzz_reconcile.o \
+    $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) tools/reconcile/csv.c \
+      tools/reconcile/diff.c)
+	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
+
+install: install-reconcile
+install-reconcile: $(RECONCILE_BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(RECONCILE_BIN) $(DESTDIR)$(BINDIR)/
+# ---- end of provcat-reconcile ---------------------------------------------
+
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-hooks build/fuzz/obj \
+            -name '*.d' 2>/dev/null)

@@ -31,11 +31,10 @@ answer_json(struct provcat *c, char **json, const char *what)
     return PROVCAT_OK;
 }
 
-/* A call whose answer is a JSON document. */
-static int
-call_json(struct provcat *c, const char *method, const struct pc_buf *path,
-          const char *body, size_t body_len, unsigned flags, int64_t if_version,
-          char **json, const char *what)
+int
+pcl_call_json(struct provcat *c, const char *method, const struct pc_buf *path,
+              const char *body, size_t body_len, unsigned flags,
+              int64_t if_version, char **json, const char *what)
 {
     struct pcl_req r = { 0 };
     int rc;
@@ -99,8 +98,8 @@ call_with_object(struct provcat *c, const char *method,
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: the body must be one JSON object", what);
     }
-    return call_json(c, method, path, obj, strlen(obj), flags, if_version, json,
-                     what);
+    return pcl_call_json(c, method, path, obj, strlen(obj), flags, if_version,
+                         json, what);
 }
 
 /* POST with a body of one optional string member, e.g. {"reason": "..."}. */
@@ -123,8 +122,8 @@ post_member(struct provcat *c, const struct pc_buf *path, const char *name,
         pc_buf_release(&b);
         return oom(c, what);
     }
-    rc = call_json(c, "POST", path, (const char *)b.data, b.len, WRITE_IDEM,
-                   PROVCAT_ANY_VERSION, json, what);
+    rc = pcl_call_json(c, "POST", path, (const char *)b.data, b.len, WRITE_IDEM,
+                       PROVCAT_ANY_VERSION, json, what);
     pc_buf_release(&b);
     return rc;
 }
@@ -249,9 +248,10 @@ provcat_member_add(struct provcat *c, uint64_t id, const char *address,
     rc |= pc_buf_put(&b, ",\"client_url\":", 14);
     rc |= pcl_json_str(&b, client_url, strlen(client_url));
     rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK ? call_json(c, "POST", &path, (const char *)b.data, b.len,
-                                 PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
-                     : oom(c, what);
+    rc = rc == PC_OK
+             ? pcl_call_json(c, "POST", &path, (const char *)b.data, b.len,
+                             PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
+             : oom(c, what);
     pc_buf_release(&path);
     pc_buf_release(&b);
     return rc;
@@ -273,8 +273,8 @@ provcat_member_remove(struct provcat *c, uint64_t id, bool force, char **json)
     if (rc == PC_OK && force) {
         rc = pcl_query(&path, "force", "true");
     }
-    rc = rc == PC_OK ? call_json(c, "DELETE", &path, NULL, 0, PCL_WRITE,
-                                 PROVCAT_ANY_VERSION, json, what)
+    rc = rc == PC_OK ? pcl_call_json(c, "DELETE", &path, NULL, 0, PCL_WRITE,
+                                     PROVCAT_ANY_VERSION, json, what)
                      : oom(c, what);
     pc_buf_release(&path);
     return rc;
@@ -296,8 +296,8 @@ provcat_leader_transfer(struct provcat *c, uint64_t id, char **json)
         snprintf(body, sizeof(body), "{}");
     }
     rc = pcl_path(&path, "/v1/leader/transfer");
-    rc = rc == PC_OK ? call_json(c, "POST", &path, body, strlen(body),
-                                 PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
+    rc = rc == PC_OK ? pcl_call_json(c, "POST", &path, body, strlen(body),
+                                     PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
                      : oom(c, what);
     pc_buf_release(&path);
     return rc;
@@ -373,8 +373,8 @@ get_by_id(struct provcat *c, const char *fmt, const char *id, char **json,
     }
     pc_buf_init(&path);
     rc = pcl_path(&path, fmt, id);
-    rc = rc == PC_OK ? call_json(c, "GET", &path, NULL, 0, PCL_READ,
-                                 PROVCAT_ANY_VERSION, json, what)
+    rc = rc == PC_OK ? pcl_call_json(c, "GET", &path, NULL, 0, PCL_READ,
+                                     PROVCAT_ANY_VERSION, json, what)
                      : oom(c, what);
     pc_buf_release(&path);
     return rc;
@@ -421,9 +421,10 @@ post_on(struct provcat *c, const char *fmt, const char *id, const char *body,
     if (body == NULL) {
         body = "{}";
     }
-    rc = rc == PC_OK ? call_json(c, "POST", &path, body, strlen(body),
-                                 WRITE_IDEM, PROVCAT_ANY_VERSION, json, what)
-                     : oom(c, what);
+    rc = rc == PC_OK
+             ? pcl_call_json(c, "POST", &path, body, strlen(body), WRITE_IDEM,
+                             PROVCAT_ANY_VERSION, json, what)
+             : oom(c, what);
     pc_buf_release(&path);
     return rc;
 }
@@ -472,8 +473,8 @@ provcat_whoami(struct provcat *c, char **json)
     pcl_reset(c);
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/whoami");
-    rc = rc == PC_OK ? call_json(c, "GET", &path, NULL, 0, PCL_READ,
-                                 PROVCAT_ANY_VERSION, json, "whoami")
+    rc = rc == PC_OK ? pcl_call_json(c, "GET", &path, NULL, 0, PCL_READ,
+                                     PROVCAT_ANY_VERSION, json, "whoami")
                      : oom(c, "whoami");
     pc_buf_release(&path);
     return rc;
@@ -586,16 +587,11 @@ provcat_entry_get(struct provcat *c, const char *id, char **json)
 /* ---- lists -----------------------------------------------------------------
  */
 
-enum iter_kind {
-    ITER_JSON,
-    ITER_RECORDS,
-    ITER_KEYS
-};
-
 struct provcat_iter {
     struct provcat *c;
-    enum iter_kind kind;
-    struct pc_buf base; /* path and query, without after and limit */
+    enum pcl_iter_kind kind;
+    struct pc_buf base; /* path and query, without the cursor and limit */
+    const char *cursor; /* the query parameter of the cursor: "after" */
     char *next;         /* cursor of the next page, NULL when none */
     bool started;
     uint64_t revision;
@@ -606,6 +602,8 @@ struct provcat_iter {
     struct provcat_record rec;
     json_t *key_obj;
     struct provcat_key key;
+    void *held; /* the current typed item of the workflow kinds */
+    void (*held_free)(void *);
     const char *what;
 };
 
@@ -655,7 +653,7 @@ iter_fetch(struct provcat_iter *it)
         rc = pcl_query_u64(&path, "limit", PCL_PAGE_LIMIT);
     }
     if (rc == PC_OK && it->next != NULL) {
-        rc = pcl_query(&path, "after", it->next);
+        rc = pcl_query(&path, it->cursor, it->next);
     }
     if (rc != PC_OK) {
         pc_buf_release(&path);
@@ -765,7 +763,7 @@ provcat_iter_record(struct provcat_iter *it, const struct provcat_record **rec)
     const char *a, *b;
     int rc;
 
-    if (it->kind != ITER_RECORDS) {
+    if (it->kind != PCL_ITER_RECORDS) {
         return pcl_fail(it->c, PROVCAT_EINVAL,
                         "%s: not a list of record versions", it->what);
     }
@@ -789,7 +787,7 @@ provcat_iter_key(struct provcat_iter *it, const struct provcat_key **key)
     json_t *o;
     int rc;
 
-    if (it->kind != ITER_KEYS) {
+    if (it->kind != PCL_ITER_KEYS) {
         return pcl_fail(it->c, PROVCAT_EINVAL, "%s: not a list of keys",
                         it->what);
     }
@@ -833,19 +831,26 @@ provcat_iter_free(struct provcat_iter *it)
     pc_free(it->item);
     pcl_record_release(&it->rec);
     json_decref(it->key_obj);
+    if (it->held_free != NULL) {
+        it->held_free(it->held);
+    }
     pc_free(it);
 }
 
-/*
- * A new iterator over the list at `base` (a path built by the caller, its
- * query filters included; taken over on success).
- */
-static int
-iter_new(struct provcat *c, enum iter_kind kind, struct pc_buf *base,
-         const char *what, struct provcat_iter **out)
+int
+pcl_iter_new(struct provcat *c, enum pcl_iter_kind kind, struct pc_buf *base,
+             const char *cursor, const char *first, const char *what,
+             struct provcat_iter **out)
 {
     struct provcat_iter *it = pc_calloc(1, sizeof(*it));
 
+    if (it != NULL && first != NULL) {
+        it->next = pc_strdup(first);
+        if (it->next == NULL) {
+            pc_free(it);
+            it = NULL;
+        }
+    }
     if (it == NULL) {
         pc_buf_release(base);
         return oom(c, what);
@@ -853,15 +858,55 @@ iter_new(struct provcat *c, enum iter_kind kind, struct pc_buf *base,
     it->c = c;
     it->kind = kind;
     it->base = *base;
+    it->cursor = cursor != NULL ? cursor : "after";
     it->what = what;
     pc_buf_init(base);
     *out = it;
     return PROVCAT_OK;
 }
 
-/* Append NULL-terminated name/value pairs as query parameters. */
 static int
-add_filters(struct pc_buf *b, const char *const *filters)
+iter_new(struct provcat *c, enum pcl_iter_kind kind, struct pc_buf *base,
+         const char *what, struct provcat_iter **out)
+{
+    return pcl_iter_new(c, kind, base, NULL, NULL, what, out);
+}
+
+int
+pcl_iter_item(struct provcat_iter *it, enum pcl_iter_kind kind,
+              const char **json)
+{
+    if (it->kind != kind) {
+        return pcl_fail(it->c, PROVCAT_EINVAL, "%s: a list of another kind",
+                        it->what);
+    }
+    return provcat_iter_next(it, json);
+}
+
+void
+pcl_iter_hold(struct provcat_iter *it, void *obj, void (*free_fn)(void *))
+{
+    if (it->held_free != NULL) {
+        it->held_free(it->held);
+    }
+    it->held = obj;
+    it->held_free = free_fn;
+}
+
+struct provcat *
+pcl_iter_client(struct provcat_iter *it)
+{
+    return it->c;
+}
+
+const char *
+pcl_iter_what(const struct provcat_iter *it)
+{
+    return it->what;
+}
+
+int
+pcl_add_filters(struct pc_buf *b, const char *const *filters)
 {
     int rc = PC_OK;
 
@@ -879,7 +924,8 @@ int
 pcl_list(struct provcat *c, bool records, struct pc_buf *base, const char *what,
          struct provcat_iter **out)
 {
-    return iter_new(c, records ? ITER_RECORDS : ITER_KEYS, base, what, out);
+    return iter_new(c, records ? PCL_ITER_RECORDS : PCL_ITER_KEYS, base, what,
+                    out);
 }
 
 PROVCAT_API int
@@ -893,7 +939,7 @@ provcat_orgs_list(struct provcat *c, struct provcat_iter **out)
         pc_buf_release(&path);
         return oom(c, "list orgs");
     }
-    return iter_new(c, ITER_JSON, &path, "list orgs", out);
+    return iter_new(c, PCL_ITER_JSON, &path, "list orgs", out);
 }
 
 PROVCAT_API int
@@ -911,7 +957,7 @@ provcat_entry_history(struct provcat *c, const char *id,
         pc_buf_release(&path);
         return oom(c, "entry history");
     }
-    return iter_new(c, ITER_JSON, &path, "entry history", out);
+    return iter_new(c, PCL_ITER_JSON, &path, "entry history", out);
 }
 
 PROVCAT_API int
@@ -924,7 +970,7 @@ provcat_entries_list(struct provcat *c, const char *const *filters,
     pcl_reset(c);
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/catalog");
-    rc = rc == PC_OK ? add_filters(&path, filters) : rc;
+    rc = rc == PC_OK ? pcl_add_filters(&path, filters) : rc;
     if (rc != PC_OK) {
         pc_buf_release(&path);
         return rc == PC_EINVAL
@@ -932,5 +978,5 @@ provcat_entries_list(struct provcat *c, const char *const *filters,
                               "list entries: filters are name/value pairs")
                    : oom(c, "list entries");
     }
-    return iter_new(c, ITER_JSON, &path, "list entries", out);
+    return iter_new(c, PCL_ITER_JSON, &path, "list entries", out);
 }

@@ -162,9 +162,8 @@ cli_read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* The document of -f FILE, or stdin when it is not a terminal. */
-static char *
-read_doc(struct cli *g, const char *file, int *rc)
+char *
+cli_read_doc(struct cli *g, const char *file, int *rc)
 {
     size_t len;
     char *doc;
@@ -417,9 +416,8 @@ cli_table_release(struct cli_table *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* A member's value for a table or a "member: value" line. */
-static char *
-show(json_t *v)
+char *
+cli_show(json_t *v)
 {
     if (json_is_string(v)) {
         return strdup(json_string_value(v));
@@ -427,7 +425,45 @@ show(json_t *v)
     if (v == NULL || json_is_null(v)) {
         return strdup("-");
     }
+    if (json_is_array(v) && json_array_size(v) > 0) {
+        /* A list of strings reads best as "a,b,c". */
+        size_t len = 1, i;
+        json_t *x;
+        char *s;
+
+        json_array_foreach(v, i, x)
+        {
+            if (!json_is_string(x)) {
+                return json_dumps(v, JSON_COMPACT);
+            }
+            len += json_string_length(x) + 1;
+        }
+        s = calloc(1, len);
+        json_array_foreach(v, i, x)
+        {
+            if (s != NULL) {
+                strcat(s, i > 0 ? "," : "");
+                strcat(s, json_string_value(x));
+            }
+        }
+        return s;
+    }
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+json_t *
+cli_member(json_t *o, const char *path)
+{
+    const char *dot;
+
+    while (o != NULL && (dot = strchr(path, '.')) != NULL) {
+        char name[64];
+
+        snprintf(name, sizeof(name), "%.*s", (int)(dot - path), path);
+        o = json_object_get(o, name);
+        path = dot + 1;
+    }
+    return json_object_get(o, path);
 }
 
 void
@@ -453,7 +489,7 @@ cli_print_object(struct cli *g, const char *json)
     }
     json_object_foreach(o, k, v)
     {
-        char *s = show(v);
+        char *s = cli_show(v);
 
         printf("%s:%*s%s\n", k, (int)(w - strlen(k) + 1), "", s ? s : "");
         free(s);
@@ -461,14 +497,22 @@ cli_print_object(struct cli *g, const char *json)
     json_decref(o);
 }
 
-/* Print a list: JSON array of items, or a table of the `cols` members. */
-static int
-print_list(struct cli *g, struct provcat_iter *it, const char *const *cols,
-           const char *const *hdr, size_t n_cols)
+int
+cli_print_list(struct cli *g, struct provcat_iter *it, const char *const *cols,
+               const char *const *hdr, size_t n_cols)
+{
+    return cli_print_list_max(g, it, cols, hdr, n_cols, 0);
+}
+
+int
+cli_print_list_max(struct cli *g, struct provcat_iter *it,
+                   const char *const *cols, const char *const *hdr,
+                   size_t n_cols, uint64_t max)
 {
     struct cli_table t;
     const char *item;
     bool first = true;
+    uint64_t n = 0;
     int rc;
 
     if (!g->json) {
@@ -476,7 +520,15 @@ print_list(struct cli *g, struct provcat_iter *it, const char *const *cols,
     } else {
         fputs("[", stdout);
     }
-    while ((rc = provcat_iter_next(it, &item)) == 1) {
+    for (;;) {
+        if (max > 0 && n >= max) {
+            rc = 0; /* enough */
+            break;
+        }
+        if ((rc = provcat_iter_next(it, &item)) != 1) {
+            break;
+        }
+        n++;
         if (g->json) {
             printf("%s%s", first ? "" : ",\n", item);
             first = false;
@@ -486,7 +538,7 @@ print_list(struct cli *g, struct provcat_iter *it, const char *const *cols,
         char *row[16];
 
         for (size_t i = 0; i < n_cols && i < 16; i++) {
-            row[i] = show(json_object_get(o, cols[i]));
+            row[i] = cli_show(cli_member(o, cols[i]));
         }
         cli_table_row(&t, (const char *const *)row);
         for (size_t i = 0; i < n_cols && i < 16; i++) {
@@ -506,9 +558,8 @@ print_list(struct cli *g, struct provcat_iter *it, const char *const *cols,
     return rc == 0 ? CLI_OK : cli_fail(g);
 }
 
-/* Print the JSON answer of a call that returned PROVCAT_OK or fail. */
-static int
-answer(struct cli *g, int rc, char *json)
+int
+cli_answer(struct cli *g, int rc, char *json)
 {
     if (rc != PROVCAT_OK) {
         return cli_fail(g);
@@ -719,7 +770,7 @@ cmd_members_add(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_member_add(c, id, pos[1], pos[2], &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -742,7 +793,7 @@ cmd_members_remove(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_member_remove(c, id, o[0].set, &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -763,7 +814,7 @@ cmd_leader_transfer(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_leader_transfer(c, id, &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 /* ---- organisations and principals ------------------------------------- */
@@ -787,7 +838,7 @@ cmd_org_create(struct cli *g, int argc, char **argv)
         return rc;
     }
     if (o[5].set) {
-        if ((body = read_doc(g, o[5].val, &rc)) == NULL) {
+        if ((body = cli_read_doc(g, o[5].val, &rc)) == NULL) {
             return rc;
         }
     } else {
@@ -810,7 +861,7 @@ cmd_org_create(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_org_create(c, body, &json);
-    rc = answer(g, rc, json);
+    rc = cli_answer(g, rc, json);
     free(body);
     return rc;
 }
@@ -835,7 +886,7 @@ cmd_org_list(struct cli *g, int argc, char **argv)
     if (provcat_orgs_list(c, &it) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    return print_list(g, it, cols, hdr, 6);
+    return cli_print_list(g, it, cols, hdr, 6);
 }
 
 static int
@@ -852,7 +903,7 @@ cmd_org_get(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_org_get(c, pos[0], &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -898,7 +949,7 @@ cmd_principal_create(struct cli *g, int argc, char **argv)
                 "'provcat principal token %s'\n",
                 pos[0]);
     }
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -915,7 +966,7 @@ cmd_principal_revoke(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_principal_revoke(c, pos[0], &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -957,7 +1008,7 @@ cmd_whoami(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_whoami(c, &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 /* ---- catalog --------------------------------------------------------------
@@ -975,7 +1026,7 @@ cmd_catalog_create(struct cli *g, int argc, char **argv)
     if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
         return rc;
     }
-    if ((body = read_doc(g, o[0].val, &rc)) == NULL) {
+    if ((body = cli_read_doc(g, o[0].val, &rc)) == NULL) {
         return rc;
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -983,7 +1034,7 @@ cmd_catalog_create(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_entry_create(c, body, &json);
-    rc = answer(g, rc, json);
+    rc = cli_answer(g, rc, json);
     free(body);
     return rc;
 }
@@ -1006,7 +1057,7 @@ cmd_catalog_update(struct cli *g, int argc, char **argv)
         return cli_usage(g, "--if-version N (the version you edited) is "
                             "required");
     }
-    if ((body = read_doc(g, o[0].val, &rc)) == NULL) {
+    if ((body = cli_read_doc(g, o[0].val, &rc)) == NULL) {
         return rc;
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -1014,7 +1065,7 @@ cmd_catalog_update(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_entry_update(c, pos[0], body, (int64_t)v, &json);
-    rc = answer(g, rc, json);
+    rc = cli_answer(g, rc, json);
     free(body);
     return rc;
 }
@@ -1033,7 +1084,7 @@ cmd_catalog_submit(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_entry_submit(c, pos[0], &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -1057,7 +1108,7 @@ cmd_catalog_review(struct cli *g, int argc, char **argv)
     }
     rc = provcat_entry_review(c, pos[0], pos[1], o[0].val,
                               o[1].set ? PROVCAT_OVERRIDE_DUPLICATE : 0, &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -1079,7 +1130,7 @@ cmd_catalog_retire(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_entry_retire(c, pos[0], o[0].val, &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static int
@@ -1096,7 +1147,7 @@ cmd_catalog_get(struct cli *g, int argc, char **argv)
         return rc;
     }
     rc = provcat_entry_get(c, pos[0], &json);
-    return answer(g, rc, json);
+    return cli_answer(g, rc, json);
 }
 
 static const char *entry_cols[] = { "id",    "version", "status", "provider",
@@ -1114,7 +1165,7 @@ print_entries(struct cli *g, struct provcat_iter *it)
     int rc;
 
     if (g->json) {
-        return print_list(g, it, entry_cols, entry_hdr, 7);
+        return cli_print_list(g, it, entry_cols, entry_hdr, 7);
     }
     (void)first;
     cli_table_init(&t, 7, entry_hdr);
@@ -1128,7 +1179,7 @@ print_entries(struct cli *g, struct provcat_iter *it)
             if (json_is_object(v)) {
                 v = json_object_get(v, "class");
             }
-            row[i] = show(v);
+            row[i] = cli_show(v);
         }
         cli_table_row(&t, (const char *const *)row);
         for (size_t i = 0; i < 7; i++) {
@@ -1255,7 +1306,7 @@ cmd_put(struct cli *g, int argc, char **argv)
         return cli_usage(g, "name the record as ENTRY/KEY");
     }
     if (!precondition(g, &o[1], &o[2], &v, &rc) ||
-        (doc = read_doc(g, o[0].val, &rc)) == NULL) {
+        (doc = cli_read_doc(g, o[0].val, &rc)) == NULL) {
         return rc;
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -1289,10 +1340,27 @@ print_record(struct cli *g, const struct provcat_record *r)
         printf("retired:   yes\n");
     }
     if (r->redacted) {
-        printf("redacted:  yes\n");
+        printf("redacted:  yes (the document was removed; its hashes stay)\n");
+    }
+    if (r->disputed) {
+        printf("disputed:  yes, by");
+        for (size_t i = 0; i < r->n_disputed_by; i++) {
+            printf("%s%s", i > 0 ? "," : " ", r->disputed_by[i]);
+        }
+        printf(" (an accepted objection awaits its correction)\n");
+    }
+    if (r->filtered) {
+        printf("filtered:  yes, to the grant's fields");
+        for (size_t i = 0; i < r->n_fields; i++) {
+            printf("%s%s", i > 0 ? "," : " ", r->fields[i]);
+        }
+        printf("\n");
     }
     if (r->reason != NULL) {
         printf("reason:    %s\n", r->reason);
+    }
+    if (r->objection != NULL) {
+        printf("objection: %s\n", r->objection);
     }
     if (r->value != NULL) {
         printf("value:     %s\n", r->value);
@@ -1338,7 +1406,8 @@ cmd_get(struct cli *g, int argc, char **argv)
         struct provcat_root t;
 
         provcat_trusted_root(c, &t);
-        printf("verified:  content hash, and inclusion at revision %llu\n",
+        printf("verified:  %sinclusion at revision %llu\n",
+               r->value != NULL ? "content hash, and " : "",
                (unsigned long long)t.revision);
     }
     provcat_record_free(r);
@@ -1462,7 +1531,7 @@ cmd_correct(struct cli *g, int argc, char **argv)
         return cli_usage(g, "--reason is required");
     }
     if (!precondition(g, &o[3], NULL, &v, &rc) ||
-        (doc = read_doc(g, o[0].val, &rc)) == NULL) {
+        (doc = cli_read_doc(g, o[0].val, &rc)) == NULL) {
         return rc;
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -1504,7 +1573,7 @@ cmd_list(struct cli *g, int argc, char **argv)
         PROVCAT_OK) {
         return cli_fail(g);
     }
-    return print_list(g, it, cols, hdr, 5);
+    return cli_print_list(g, it, cols, hdr, 5);
 }
 
 /* ---- ledger ----------------------------------------------------------------
@@ -1737,7 +1806,7 @@ cmd_request(struct cli *g, int argc, char **argv)
     if (cli_parse(g, argc, argv, o, pos, 2, 2, &rc) < 0) {
         return rc;
     }
-    if (o[0].set && (body = read_doc(g, o[0].val, &rc)) == NULL) {
+    if (o[0].set && (body = cli_read_doc(g, o[0].val, &rc)) == NULL) {
         return rc;
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -1875,6 +1944,116 @@ static const struct cli_cmd commands[] = {
       "the current versions (which import reads back), or with --all every "
       "version.",
       "", "provcat export licences -f licences.jsonl" },
+    { "share request", cli_share_request,
+      "ENTRY --purpose P --days N [--fields F1,F2]",
+      "Ask to read another org's conditionally shared entry (role "
+      "consumer). The provider org gives its opinion, then the authority "
+      "decides.",
+      "  --purpose P      why (required)\n"
+      "  --days N         how long a grant lasts, 1-3650 (required)\n"
+      "  --fields F1,F2   only these fields (default: the whole document)\n",
+      "provcat share request licences --purpose 'benefit checks' --days 90 "
+      "--fields name,issued" },
+    { "share decide", cli_share_decide, "ID approve|reject [--reason R]",
+      "Give the provider org's opinion on a share request, or the "
+      "authority's decision. An approval makes a grant.",
+      "  --reason R   why (required to reject)\n",
+      "provcat share decide sr-1207 reject --reason 'purpose too broad'" },
+    { "share list", cli_share_list, "[--status S] [--entry E] [--org O]",
+      "List the share requests you may see, oldest first.",
+      "  --status S   pending_provider, pending_authority, approved or "
+      "rejected\n"
+      "  --org O      the requesting org\n",
+      "provcat share list --status pending_authority" },
+    { "share get", cli_share_get, "ID", "Show a share request.", "",
+      "provcat share get sr-1207" },
+    { "grants list", cli_grants_list, "[--status S] [--entry E] [--org O]",
+      "List the grants you may see, with their status at ledger time.",
+      "  --status S   active, expired, revoked or ended\n"
+      "  --org O      the grantee org\n",
+      "provcat grants list --status active --entry licences" },
+    { "grants get", cli_grants_get, "ID", "Show a grant.", "",
+      "provcat grants get gr-1213" },
+    { "grants revoke", cli_grants_revoke, "ID --reason R",
+      "End a grant early (the authority).", "",
+      "provcat grants revoke gr-1213 --reason 'purpose met'" },
+    { "lists responsibility", cli_lists_responsibility, "[--provider P]",
+      "Every entry in force with its provider org. With theme, scope, "
+      "update frequency and classes.",
+      "", "provcat lists responsibility --provider health" },
+    { "lists demand", cli_lists_demand, "[--provider P] [--entry E]",
+      "Share requests per entry asked for. By status, with the orgs asking "
+      "and the grants active now.",
+      "", "provcat lists demand --entry licences" },
+    { "lists negative", cli_lists_negative, "[--provider P]",
+      "Entries never shared (share class none). With the basis stated for "
+      "not sharing.",
+      "", "provcat lists negative" },
+    { "lists open", cli_lists_open, "[--provider P]",
+      "The open data list (no token needed). Entries whose open class is "
+      "not none, with its conditions.",
+      "", "provcat lists open" },
+    { "open request", cli_open_request,
+      "ENTRY --applicant A --data-type T --description D --purpose P",
+      "Apply to read a conditionally open entry. The provider org answers "
+      "within 10 working days.",
+      "",
+      "provcat open request licences --applicant 'Ada Lovelace' --data-type "
+      "'licence records' --description 'licences issued in 2026' --purpose "
+      "research" },
+    { "open decide", cli_open_decide, "ID approve|reject [--reason R]",
+      "Decide an open request (a provider of the entry's org).",
+      "  --reason R   why (required to reject)\n",
+      "provcat open decide or-1301 approve --reason 'public interest'" },
+    { "open list", cli_open_list,
+      "[--status S] [--overdue true|false] [--entry E]",
+      "List the open requests you may see, with their due dates.",
+      "  --status S         pending, approved or rejected\n"
+      "  --overdue true     pending and past their due date\n",
+      "provcat open list --overdue true" },
+    { "open get", cli_open_get, "ID",
+      "Show an open request, its due date as now derived.", "",
+      "provcat open get or-1301" },
+    { "calendar get", cli_calendar_get, "YEAR",
+      "A year's holidays and make-up working days (anyone).", "",
+      "provcat calendar get 2027" },
+    { "calendar set", cli_calendar_set,
+      "YEAR [--holidays D1,D2] [--workdays D1,D2] | -f CALENDAR.json",
+      "Replace a year's calendar (the provincial authority). Due dates of "
+      "pending open requests follow.",
+      "  --holidays D1,D2   days off (YYYY-MM-DD)\n"
+      "  --workdays D1,D2   weekend days that are make-up working days\n"
+      "  -f FILE            {\"holidays\": [...], \"workdays\": [...]}\n",
+      "provcat calendar set 2027 --holidays 2027-01-01,2027-02-05 --workdays "
+      "2027-02-13" },
+    { "objection file", cli_objection_file,
+      "ENTRY/KEY --kind K --description D",
+      "Object to a record (any principal).",
+      "  --kind K   error, omission, personal_information or trade_secret\n",
+      "provcat objection file licences/L-0001 --kind error --description "
+      "'the name is misspelt'" },
+    { "objection decide", cli_objection_decide, "ID accept|reject --reason R",
+      "Accept or reject an open objection (the authority in scope). An "
+      "accepted one waits for a correction naming it.",
+      "", "provcat objection decide ob-1402 accept --reason 'checked'" },
+    { "objection list", cli_objection_list,
+      "[--status S] [--kind K] [--entry E]",
+      "List the objections you may see, oldest first.",
+      "  --status S   open, accepted, rejected or resolved\n",
+      "provcat objection list --status accepted" },
+    { "objection get", cli_objection_get, "ID", "Show an objection.", "",
+      "provcat objection get ob-1402" },
+    { "redact", cli_redact, "ENTRY/KEY VERSION --objection ID --reason R",
+      "Remove a version's document for good (the authority). It names an "
+      "accepted personal_information or trade_secret objection on the "
+      "record; the version's hashes stay.",
+      "",
+      "provcat redact licences/L-0001 1 --objection ob-1402 --reason "
+      "'personal information'" },
+    { "redactions", cli_redactions, "",
+      "List every redaction, oldest first. For operators, auditors and the "
+      "provincial authority: what a restore of an older backup takes.",
+      "", "provcat -o json redactions" },
     { "backup", cli_backup, "FILE",
       "Write a consistent backup of the whole ledger to FILE (role "
       "operator), with progress on a terminal.",
@@ -1893,6 +2072,12 @@ static const struct cli_cmd commands[] = {
     { "ledger consistency", cmd_ledger_consistency, "FROM TO",
       "The consistency proof between two tree sizes, checked.", "",
       "provcat ledger consistency 1000 1207" },
+    { "ledger facts", cli_ledger_facts, "[--from R] [--limit N]",
+      "The ledger's facts in revision order. For operators, auditors and "
+      "the provincial authority.",
+      "  --from R    the first revision (default 1)\n"
+      "  --limit N   at most N facts (default all)\n",
+      "provcat ledger facts --from 1200 --limit 20" },
     { "ledger verify", cmd_ledger_verify, "[ENTRY/KEY [--version N]]",
       "Check that the ledger extends the root trusted in --state-file (and "
       "keep the new one); with a record, also check its content hash and "

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The provcat CLI's internals shared by cli.c (options, output, the small
- * commands) and cli_data.c (import, export, backup, verify-backup).
+ * commands), cli_data.c (import, export, backup, verify-backup) and
+ * cli_flow.c (sharing, open data, objections, redaction, the facts).
  * Exit codes: 0 done, 1 the operation failed (the server's message on
  * stderr), 2 usage.
  */
@@ -88,6 +89,33 @@ char *cli_read_file(const char *path, size_t *len);
  * "member: value" lines. */
 void cli_print_object(struct cli *g, const char *json);
 
+/* The document of -f FILE, or stdin when it is not a terminal; NULL after
+ * printing why (`*rc` the exit status). */
+char *cli_read_doc(struct cli *g, const char *file, int *rc);
+
+/* A member's value for a table cell or a "member: value" line (malloc'ed):
+ * strings as they are, lists of strings as "a,b", null or absent as "-",
+ * anything else as compact JSON. */
+char *cli_show(json_t *v);
+/* The member at `path` of `o`, "a.b" for member b of member a, or NULL. */
+json_t *cli_member(json_t *o, const char *path);
+
+/* Print a list and free `it`: with -o json one JSON array of the items as
+ * they came, else a table of the `cols` members (paths as cli_member
+ * takes) under `hdr`. CLI_OK, or CLI_FAIL with the error printed. */
+int cli_print_list(struct cli *g, struct provcat_iter *it,
+                   const char *const *cols, const char *const *hdr,
+                   size_t n_cols);
+
+/* The same, stopping after `max` items (0: all). */
+int cli_print_list_max(struct cli *g, struct provcat_iter *it,
+                       const char *const *cols, const char *const *hdr,
+                       size_t n_cols, uint64_t max);
+
+/* Print the JSON answer `json` of a call that returned `rc` and free it:
+ * CLI_OK, or CLI_FAIL with the client's error printed. */
+int cli_answer(struct cli *g, int rc, char *json);
+
 /* A table of rows of strings, printed with aligned columns. */
 struct cli_table {
     size_t n_cols;
@@ -117,5 +145,31 @@ int cli_import(struct cli *g, int argc, char **argv);
 int cli_export(struct cli *g, int argc, char **argv);
 int cli_backup(struct cli *g, int argc, char **argv);
 int cli_verify_backup(struct cli *g, int argc, char **argv);
+
+/* Commands of cli_flow.c. */
+int cli_share_request(struct cli *g, int argc, char **argv);
+int cli_share_decide(struct cli *g, int argc, char **argv);
+int cli_share_get(struct cli *g, int argc, char **argv);
+int cli_share_list(struct cli *g, int argc, char **argv);
+int cli_grants_list(struct cli *g, int argc, char **argv);
+int cli_grants_get(struct cli *g, int argc, char **argv);
+int cli_grants_revoke(struct cli *g, int argc, char **argv);
+int cli_lists_responsibility(struct cli *g, int argc, char **argv);
+int cli_lists_demand(struct cli *g, int argc, char **argv);
+int cli_lists_negative(struct cli *g, int argc, char **argv);
+int cli_lists_open(struct cli *g, int argc, char **argv);
+int cli_open_request(struct cli *g, int argc, char **argv);
+int cli_open_decide(struct cli *g, int argc, char **argv);
+int cli_open_get(struct cli *g, int argc, char **argv);
+int cli_open_list(struct cli *g, int argc, char **argv);
+int cli_calendar_get(struct cli *g, int argc, char **argv);
+int cli_calendar_set(struct cli *g, int argc, char **argv);
+int cli_objection_file(struct cli *g, int argc, char **argv);
+int cli_objection_decide(struct cli *g, int argc, char **argv);
+int cli_objection_get(struct cli *g, int argc, char **argv);
+int cli_objection_list(struct cli *g, int argc, char **argv);
+int cli_redact(struct cli *g, int argc, char **argv);
+int cli_redactions(struct cli *g, int argc, char **argv);
+int cli_ledger_facts(struct cli *g, int argc, char **argv);
 
 #endif

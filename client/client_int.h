@@ -163,6 +163,54 @@ char *pcl_json_unescape(const char *raw, size_t len);
  * -1 on a bad escape. */
 long pcl_json_unescape_to(const char *raw, size_t len, char *out);
 
+/* A call whose answer is a JSON document: PROVCAT_OK with a copy of the
+ * body in `*json` (may be NULL), or the error. */
+int pcl_call_json(struct provcat *c, const char *method,
+                  const struct pc_buf *path, const char *body, size_t body_len,
+                  unsigned flags, int64_t if_version, char **json,
+                  const char *what);
+
+/* What the items of a list iterator are. */
+enum pcl_iter_kind {
+    PCL_ITER_JSON,    /* JSON alone */
+    PCL_ITER_RECORDS, /* record versions (provcat_iter_record) */
+    PCL_ITER_KEYS,    /* keys of a record list (provcat_iter_key) */
+    PCL_ITER_SHARE,   /* share requests */
+    PCL_ITER_GRANT,
+    PCL_ITER_OPEN, /* open requests */
+    PCL_ITER_OBJECTION,
+    PCL_ITER_REDACTION
+};
+
+/*
+ * A new iterator of `kind` over the list at `base` (a path with its query
+ * filters; taken over, also on error). `cursor` is the query parameter
+ * that carries a page's `next` to the next request (NULL: "after"), and
+ * `first` (or NULL) its value for the first page.
+ */
+int pcl_iter_new(struct provcat *c, enum pcl_iter_kind kind,
+                 struct pc_buf *base, const char *cursor, const char *first,
+                 const char *what, struct provcat_iter **out);
+/* The next item's JSON of an iterator that must be of `kind`: 1, 0 at
+ * the end, or an error (PROVCAT_EINVAL for another kind). */
+int pcl_iter_item(struct provcat_iter *it, enum pcl_iter_kind kind,
+                  const char **json);
+/* Make `obj` the iterator's current typed item: `free_fn` frees it at
+ * the next pcl_iter_hold or with the iterator. */
+void pcl_iter_hold(struct provcat_iter *it, void *obj, void (*free_fn)(void *));
+struct provcat *pcl_iter_client(struct provcat_iter *it);
+const char *pcl_iter_what(const struct provcat_iter *it);
+/* Append NULL-terminated name/value pairs as query parameters: PC_OK,
+ * PC_ENOMEM, or PC_EINVAL for a name without a value. */
+int pcl_add_filters(struct pc_buf *b, const char *const *filters);
+
+/* The string array member `name` of `o` as a NULL-free array of `*n`
+ * copies (NULL and 0 when absent, empty or not an array of strings).
+ * `*rc` becomes PROVCAT_ENOMEM if a copy failed. */
+char **pcl_jstrv(json_t *o, const char *name, size_t *n, int *rc);
+/* Free what pcl_jstrv returned. */
+void pcl_strv_free(char **v, size_t n);
+
 /* A list iterator over `base` (taken over): of record versions when
  * `records`, else of keys. */
 int pcl_list(struct provcat *c, bool records, struct pc_buf *base,

@@ -546,3 +546,47 @@ pcl_jhex(json_t *o, const char *name, char *out, size_t cap)
         memcpy(out, json_string_value(v), json_string_length(v) + 1);
     }
 }
+
+char **
+pcl_jstrv(json_t *o, const char *name, size_t *n, int *rc)
+{
+    json_t *a = json_object_get(o, name);
+    size_t len = json_array_size(a);
+    char **v;
+
+    *n = 0;
+    if (len == 0) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!json_is_string(json_array_get(a, i))) {
+            return NULL;
+        }
+    }
+    v = pc_calloc(len, sizeof(*v));
+    if (v == NULL) {
+        *rc = PROVCAT_ENOMEM;
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        json_t *x = json_array_get(a, i);
+
+        v[i] = pc_strndup(json_string_value(x), json_string_length(x));
+        if (v[i] == NULL) {
+            pcl_strv_free(v, i);
+            *rc = PROVCAT_ENOMEM;
+            return NULL;
+        }
+    }
+    *n = len;
+    return v;
+}
+
+void
+pcl_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++) {
+        pc_free(v[i]);
+    }
+    pc_free(v);
+}

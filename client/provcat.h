@@ -427,6 +427,18 @@ struct provcat_record {
     char *reason;    /* or NULL */
     char *objection; /* or NULL */
     char *json;      /* the whole answer */
+    /*
+     * Read through a share grant limited to some fields: `value` holds
+     * only the members `fields` names (of those present), and `salt` and
+     * `content_hash` are "" (a partial document cannot match them).
+     */
+    bool filtered;
+    size_t n_fields;
+    char **fields; /* the grant's fields, or NULL */
+    /* An accepted objection on the record awaits its correction. */
+    bool disputed;
+    size_t n_disputed_by;
+    char **disputed_by; /* the objections' ids ("ob-12"), or NULL */
 };
 PROVCAT_API void provcat_record_free(struct provcat_record *r);
 
@@ -530,6 +542,401 @@ PROVCAT_API int provcat_records_batch(struct provcat *c, const char *entry,
                                       size_t n, unsigned flags,
                                       struct provcat_batch_result **out);
 
+/* ---- sharing (docs/rules.md, Sharing) ---------------------------------- */
+
+/*
+ * Workflow objects (share requests, grants, open requests, calendars,
+ * objections, redactions) come back as structs whose strings and arrays
+ * belong to the struct (free the whole with its _free function, which
+ * accepts NULL) and whose `json` is the whole object as the server sent
+ * it, members this header does not name included. Their `**out` may be
+ * NULL when only success matters. Absent
+ * optional members are NULL (strings), 0 (numbers) or "" (hashes).
+ * Their ids are assigned by the server: "sr-<rev>", "gr-<rev>",
+ * "or-<rev>", "ob-<rev>", the revision of the object's first fact.
+ */
+
+/* A step of a workflow: who, when, what and why. `by` is NULL when the
+ * step has not happened. */
+struct provcat_step {
+    char *by;       /* principal */
+    char *at;       /* RFC 3339 UTC */
+    char *decision; /* "approve", "reject", "accept"; NULL for a revocation */
+    char *reason;   /* or NULL */
+};
+
+struct provcat_share_request {
+    char *id;     /* "sr-<rev>" */
+    char *status; /* "pending_provider", "pending_authority", "approved" or
+                     "rejected" */
+    char *entry;
+    char *org;       /* the requesting org */
+    char *requester; /* the principal that asked */
+    char *provider;  /* the entry's provider org */
+    char *purpose;
+    size_t n_fields;
+    char **fields; /* the fields asked for, or NULL: the whole document */
+    uint64_t days;
+    char *submitted_at;
+    struct provcat_step provider_opinion; /* the provider org's opinion */
+    struct provcat_step decision;         /* the authority's decision */
+    char *grant;                          /* "gr-<rev>" once approved */
+    uint64_t version;
+    uint64_t revision; /* of this version's fact */
+    char *updated_at;
+    char hash[PROVCAT_HASH_HEX_LEN + 1];
+    char *json;
+};
+PROVCAT_API void provcat_share_request_free(struct provcat_share_request *r);
+
+/*
+ * POST /v1/share-requests: a consumer asks to read `entry` (share class
+ * conditional, another org's) for `purpose` during `days` (1-3650),
+ * limited to the NULL-terminated `fields` (NULL: the whole document).
+ * PROVCAT_OK with `*out` (may be NULL) in status "pending_provider";
+ * PROVCAT_EBADREQUEST (`field` names the member), PROVCAT_ENOTFOUND (an
+ * entry the caller may not see), PROVCAT_EFORBIDDEN (not a consumer of
+ * another org), PROVCAT_ECONFLICT (the class is not conditional, or the
+ * entry retired), PROVCAT_EINVALID (a field the schema lacks).
+ */
+PROVCAT_API int
+provcat_share_request_create(struct provcat *c, const char *entry,
+                             const char *purpose, const char *const *fields,
+                             uint64_t days, struct provcat_share_request **out);
+
+/*
+ * POST /v1/share-requests/{id}/decide: `decision` "approve" or "reject"
+ * (else PROVCAT_EINVAL, nothing sent), `reason` (may be NULL; the server
+ * requires one to reject). First the provider org gives its opinion
+ * (-> "pending_authority"), then the authority decides (-> "approved",
+ * with `grant`, or "rejected"). PROVCAT_ECONFLICT out of turn,
+ * PROVCAT_EFORBIDDEN for anyone else who may see it.
+ */
+PROVCAT_API int
+provcat_share_request_decide(struct provcat *c, const char *id,
+                             const char *decision, const char *reason,
+                             struct provcat_share_request **out);
+
+/* GET /v1/share-requests/{id} (PROVCAT_ENOTFOUND for those who may not
+ * see it). */
+PROVCAT_API int provcat_share_request_get(struct provcat *c, const char *id,
+                                          struct provcat_share_request **out);
+
+/*
+ * GET /v1/share-requests: the requests the caller may see, oldest first;
+ * filters `status`, `entry`, `org` (the requesting org). Items as JSON
+ * (provcat_iter_next) or structs (provcat_iter_share_request).
+ */
+PROVCAT_API int provcat_share_requests_list(struct provcat *c,
+                                            const char *const *filters,
+                                            struct provcat_iter **out);
+/* The iterator's next request (borrowed until the next call on it); 1, 0
+ * at the end, or an error (PROVCAT_EINVAL on a list of another kind). */
+PROVCAT_API int
+provcat_iter_share_request(struct provcat_iter *it,
+                           const struct provcat_share_request **out);
+
+struct provcat_grant {
+    char *id;      /* "gr-<rev>" */
+    char *request; /* the share request it came from */
+    char *entry;
+    char *org;      /* the grantee org */
+    char *provider; /* the entry's provider org */
+    char *purpose;
+    size_t n_fields;
+    char **fields; /* the fields granted, or NULL: the whole document */
+    uint64_t days;
+    char *status; /* at ledger time: "active", "expired", "revoked" or
+                     "ended" */
+    char *granted_at;
+    char *ends_at;
+    struct provcat_step revoked; /* `by` NULL unless revoked */
+    char *ended_reason; /* "share_class_changed", "entry_retired" or NULL */
+    char *ended_at;
+    uint64_t ended_revision;
+    uint64_t version;
+    uint64_t revision;
+    char *updated_at;
+    char hash[PROVCAT_HASH_HEX_LEN + 1];
+    char *json;
+};
+PROVCAT_API void provcat_grant_free(struct provcat_grant *g);
+
+/* GET /v1/grants/{id}. */
+PROVCAT_API int provcat_grant_get(struct provcat *c, const char *id,
+                                  struct provcat_grant **out);
+/*
+ * POST /v1/grants/{id}/revoke with `reason` (required: PROVCAT_EINVAL
+ * without one, nothing sent): the authority ends an active grant.
+ * PROVCAT_EFORBIDDEN for anyone else, PROVCAT_ECONFLICT unless active.
+ */
+PROVCAT_API int provcat_grant_revoke(struct provcat *c, const char *id,
+                                     const char *reason,
+                                     struct provcat_grant **out);
+/* GET /v1/grants: filters `status`, `entry`, `org` (the grantee). */
+PROVCAT_API int provcat_grants_list(struct provcat *c,
+                                    const char *const *filters,
+                                    struct provcat_iter **out);
+/* The iterator's next grant (borrowed); 1, 0 at the end, or an error. */
+PROVCAT_API int provcat_iter_grant(struct provcat_iter *it,
+                                   const struct provcat_grant **out);
+
+/*
+ * The public lists of articles 19 and 23 (GET /v1/lists/...), each in
+ * entry id order, items as JSON (provcat_iter_next); filter `provider`
+ * (and `entry` for the demand list):
+ * - RESPONSIBILITY: every entry in force, its provider, theme, scope,
+ *   update frequency and classes (any principal);
+ * - DEMAND: per entry asked for, its share requests by status, the
+ *   requesting orgs and the grants active now (any principal);
+ * - NEGATIVE: entries never shared (class none) with the basis stated
+ *   (any principal);
+ * - OPEN: entries whose open class is not none, with its conditions
+ *   (anyone: no token needed).
+ */
+enum provcat_list_kind {
+    PROVCAT_LIST_RESPONSIBILITY = 1,
+    PROVCAT_LIST_DEMAND = 2,
+    PROVCAT_LIST_NEGATIVE = 3,
+    PROVCAT_LIST_OPEN = 4
+};
+PROVCAT_API int provcat_list(struct provcat *c, enum provcat_list_kind kind,
+                             const char *const *filters,
+                             struct provcat_iter **out);
+
+/* ---- open data (docs/rules.md, Open data) -------------------------------- */
+
+struct provcat_open_request {
+    char *id;     /* "or-<rev>" */
+    char *status; /* "pending", "approved" or "rejected" */
+    char *entry;
+    char *provider;  /* the entry's provider org */
+    char *requester; /* the principal that filed it (who may read) */
+    char *org;       /* the requester's org, NULL for a citizen */
+    char *applicant; /* who the requester acts for */
+    char *data_type;
+    char *description;
+    char *purpose;
+    char *submitted_at;
+    char due[11]; /* "YYYY-MM-DD": the 10th working day after receipt */
+    char *due_at; /* the last millisecond of `due` */
+    bool calendar_provisional; /* a year consulted has no calendar */
+    bool overdue;              /* pending, and ledger time past `due_at` */
+    char *decided_at;          /* NULL while pending */
+    char *decided_by;
+    char *reason;
+    bool answered_late; /* decided after `due_at` */
+    uint64_t version;
+    uint64_t revision;
+    char *updated_at;
+    char hash[PROVCAT_HASH_HEX_LEN + 1];
+    char *json;
+};
+PROVCAT_API void provcat_open_request_free(struct provcat_open_request *r);
+
+/*
+ * POST /v1/open-requests: apply to read `entry` (open class conditional)
+ * for `applicant`, with a `data_type`, `description` and `purpose` (all
+ * required, else PROVCAT_EINVAL, nothing sent). Any principal; the public
+ * gets PROVCAT_EUNAUTHORIZED. PROVCAT_ENOTFOUND for an entry the caller
+ * may not see, PROVCAT_ECONFLICT when its open class is not conditional.
+ * `*out` (may be NULL) is "pending" with its `due` date.
+ */
+PROVCAT_API int
+provcat_open_request_create(struct provcat *c, const char *entry,
+                            const char *applicant, const char *data_type,
+                            const char *description, const char *purpose,
+                            struct provcat_open_request **out);
+/*
+ * POST /v1/open-requests/{id}/decide: a provider of the entry's org
+ * (not the one who filed it) approves or rejects (`reason` required by the
+ * server to reject). PROVCAT_ECONFLICT once decided.
+ */
+PROVCAT_API int provcat_open_request_decide(struct provcat *c, const char *id,
+                                            const char *decision,
+                                            const char *reason,
+                                            struct provcat_open_request **out);
+/* GET /v1/open-requests/{id}: its due date as now derived, `overdue`. */
+PROVCAT_API int provcat_open_request_get(struct provcat *c, const char *id,
+                                         struct provcat_open_request **out);
+/*
+ * GET /v1/open-requests: the requests the caller may see (its own, its
+ * org's as provider, the authority's scope), oldest first; filters
+ * `status` (pending|approved|rejected), `overdue` (true|false), `entry`.
+ */
+PROVCAT_API int provcat_open_requests_list(struct provcat *c,
+                                           const char *const *filters,
+                                           struct provcat_iter **out);
+/* The iterator's next open request (borrowed); 1, 0 at the end, or an
+ * error. */
+PROVCAT_API int
+provcat_iter_open_request(struct provcat_iter *it,
+                          const struct provcat_open_request **out);
+
+/* A year's working-day calendar (Asia/Shanghai days). */
+struct provcat_calendar {
+    unsigned year;
+    size_t n_holidays;
+    char **holidays; /* "YYYY-MM-DD", sorted; NULL when none */
+    size_t n_workdays;
+    char **workdays;  /* weekend days that are make-up working days */
+    bool provisional; /* never set: Monday to Friday assumed (version 0) */
+    uint64_t version;
+    uint64_t revision;
+    char *updated_at;
+    char hash[PROVCAT_HASH_HEX_LEN + 1];
+    char *json;
+};
+PROVCAT_API void provcat_calendar_free(struct provcat_calendar *cal);
+
+/*
+ * PUT /v1/calendar/{year}: replace the year's calendar with the
+ * NULL-terminated date lists `holidays` and `workdays` (NULL: none). The
+ * provincial authority only (PROVCAT_EFORBIDDEN); PROVCAT_EBADREQUEST
+ * naming the member ("workdays[0]") for a date of another year, twice, in
+ * both lists, a make-up day not on a weekend, or too few working days
+ * left. Pending open requests' due dates follow.
+ */
+PROVCAT_API int provcat_calendar_put(struct provcat *c, unsigned year,
+                                     const char *const *holidays,
+                                     const char *const *workdays,
+                                     struct provcat_calendar **out);
+/* GET /v1/calendar/{year} (anyone): `provisional` for a year never set. */
+PROVCAT_API int provcat_calendar_get(struct provcat *c, unsigned year,
+                                     struct provcat_calendar **out);
+
+/* ---- objections and redaction (docs/rules.md) ---------------------------- */
+
+/* What resolved an objection. `op` is NULL while unresolved. */
+struct provcat_resolution {
+    char *op; /* "correct" or "redact" */
+    char *by;
+    char *at;
+    uint64_t revision; /* the correcting version's or the redaction's */
+    uint64_t version;  /* the record version corrected or redacted */
+};
+
+struct provcat_objection {
+    char *id;     /* "ob-<rev>" */
+    char *status; /* "open", "accepted", "rejected" or "resolved" */
+    char *entry;
+    char *key;
+    char *kind; /* "error", "omission", "personal_information" or
+                   "trade_secret" */
+    char *description;
+    char *filer;
+    char *filer_org; /* NULL for a citizen */
+    char *filed_at;
+    int record_exists;            /* 1 or 0; -1 when not shown (to a
+                                     filer outside the provider org) */
+    struct provcat_step decision; /* "accept" or "reject", by the
+                                     authority */
+    struct provcat_resolution resolution;
+    uint64_t version;
+    uint64_t revision;
+    char *updated_at;
+    char hash[PROVCAT_HASH_HEX_LEN + 1];
+    char *json;
+};
+PROVCAT_API void provcat_objection_free(struct provcat_objection *o);
+
+/*
+ * POST /v1/objections: object to record `key` of `entry`, `kind` one of
+ * the four above, with a `description`. Any principal (the public:
+ * PROVCAT_EUNAUTHORIZED). Accepted for any well-formed key of an entry
+ * the caller may see, whether the record exists or not;
+ * PROVCAT_ENOTFOUND for an entry it may not see. `*out` is "open".
+ */
+PROVCAT_API int provcat_objection_file(struct provcat *c, const char *entry,
+                                       const char *key, const char *kind,
+                                       const char *description,
+                                       struct provcat_objection **out);
+/*
+ * POST /v1/objections/{id}/decide: `decision` "accept" or "reject", with
+ * a `reason` (both required, else PROVCAT_EINVAL, nothing sent); the
+ * authority in the entry's scope. An accepted objection marks the record
+ * `disputed` until a correction naming it (provcat_record_correct's
+ * `objection`) or a redaction resolves it. PROVCAT_EFORBIDDEN for others
+ * who see it, PROVCAT_ECONFLICT unless open.
+ */
+PROVCAT_API int provcat_objection_decide(struct provcat *c, const char *id,
+                                         const char *decision,
+                                         const char *reason,
+                                         struct provcat_objection **out);
+/* GET /v1/objections/{id}. */
+PROVCAT_API int provcat_objection_get(struct provcat *c, const char *id,
+                                      struct provcat_objection **out);
+/* GET /v1/objections: filters `status`, `kind`, `entry`. */
+PROVCAT_API int provcat_objections_list(struct provcat *c,
+                                        const char *const *filters,
+                                        struct provcat_iter **out);
+/* The iterator's next objection (borrowed); 1, 0 at the end, or an
+ * error. */
+PROVCAT_API int provcat_iter_objection(struct provcat_iter *it,
+                                       const struct provcat_objection **out);
+
+/* A redaction fact: version `version` of `entry`/`key` lost its document. */
+struct provcat_redaction {
+    char *entry;
+    char *key;
+    uint64_t version;
+    char content_hash[PROVCAT_HASH_HEX_LEN + 1]; /* kept: it still verifies */
+    char *objection;
+    char *reason;
+    uint64_t record_revision; /* the redacted version's revision */
+    uint64_t revision;        /* the redaction fact's */
+    char hash[PROVCAT_HASH_HEX_LEN + 1];
+    char *updated_at;
+    char *json;
+};
+PROVCAT_API void provcat_redaction_free(struct provcat_redaction *r);
+
+/*
+ * POST /v1/catalog/{entry}/records/{key}/versions/{version}/redact: the
+ * authority in scope drops version `version`'s document, naming an
+ * accepted (or resolved) `personal_information` or `trade_secret`
+ * `objection` on this record, with a `reason` (both required, else
+ * PROVCAT_EINVAL). Reads of the version then answer `redacted` without
+ * `value`; its hashes stay. PROVCAT_EFORBIDDEN for anyone else,
+ * PROVCAT_ENOTFOUND without such a version, PROVCAT_ECONFLICT for an
+ * objection that does not allow it, a retire version or one already
+ * redacted.
+ */
+PROVCAT_API int provcat_record_redact(struct provcat *c, const char *entry,
+                                      const char *key, uint64_t version,
+                                      const char *objection, const char *reason,
+                                      struct provcat_redaction **out);
+/* GET /v1/redactions: every redaction, oldest first (operators, auditors,
+ * the provincial authority). */
+PROVCAT_API int provcat_redactions_list(struct provcat *c,
+                                        struct provcat_iter **out);
+/* The iterator's next redaction (borrowed); 1, 0 at the end, or an
+ * error. */
+PROVCAT_API int provcat_iter_redaction(struct provcat_iter *it,
+                                       const struct provcat_redaction **out);
+
+/* ---- reports (docs/openapi.yaml, tag reports) ---------------------------- */
+
+/*
+ * GET /v1/quality: per entry records, versions, retired, timeliness,
+ * completeness, rejected writes and open objections, as `{"items":
+ * [...]}` in `*json`; filters `entry`, `provider`. The authority, auditors,
+ * or a provider org for its own entries.
+ */
+PROVCAT_API int provcat_quality(struct provcat *c, const char *const *filters,
+                                char **json);
+/* GET /v1/evaluation: per org and overall, `{"overall", "orgs"}` in
+ * `*json` (the authority, auditors). */
+PROVCAT_API int provcat_evaluation(struct provcat *c, char **json);
+/* GET /v1/audit: audit events, oldest first; filters `principal`, `org`,
+ * `entry`, `since`, `until` (RFC 3339), `action`. Items as JSON. */
+PROVCAT_API int provcat_audit(struct provcat *c, const char *const *filters,
+                              struct provcat_iter **out);
+/* GET /v1/security-events: authentication failures, denials, rate
+ * limiting. Items as JSON. */
+PROVCAT_API int provcat_security_events(struct provcat *c,
+                                        struct provcat_iter **out);
+
 /* ---- ledger and verification ------------------------------------------ */
 
 /* A ledger revision and its Merkle root. */
@@ -571,6 +978,26 @@ struct provcat_consistency {
 PROVCAT_API int provcat_ledger_consistency(struct provcat *c, uint64_t from,
                                            uint64_t to,
                                            struct provcat_consistency **out);
+
+/*
+ * GET /v1/ledger/facts: every fact from revision `from` (>= 1) in
+ * revision order, each as JSON (provcat_iter_next): kind, time, principal,
+ * request id, entity, version, hashes and payload (a document appears only
+ * as its content hash). Operators, auditors and the provincial authority;
+ * others get PROVCAT_EFORBIDDEN. The iterator ends at the revision the
+ * last page reached.
+ */
+PROVCAT_API int provcat_ledger_facts(struct provcat *c, uint64_t from,
+                                     struct provcat_iter **out);
+
+/*
+ * GET /v1/ledger/digests[?entry=E]: per entry a digest over its records'
+ * chain heads, or with `entry` (may be NULL) per record, as `{"items":
+ * [...]}` in `*json` (docs/format.md; the authority, auditors, operators).
+ * For comparing replicas (provcat-reconcile).
+ */
+PROVCAT_API int provcat_ledger_digests(struct provcat *c, const char *entry,
+                                       char **json);
 
 /*
  * Check that `leaf` is leaf `leaf_index` of the tree of `tree_size` leaves
@@ -628,7 +1055,11 @@ PROVCAT_API int provcat_ledger_sync(struct provcat *c,
  * leaf `revision - 1` of the ledger at the trusted root (an inclusion
  * proof is fetched and checked; the trusted root is brought up to date
  * with provcat_ledger_sync() first when the record is newer than it).
- * PROVCAT_OK or PROVCAT_EVERIFY (what failed in provcat_errmsg()).
+ * PROVCAT_OK or PROVCAT_EVERIFY (what failed in provcat_errmsg()). A
+ * redacted version has no document: its inclusion alone is checked. A
+ * `filtered` one has a partial document that no hash covers: after its
+ * inclusion is checked the call returns PROVCAT_EVERIFY saying so, since
+ * its `value` cannot be verified.
  */
 PROVCAT_API int provcat_record_verify(struct provcat *c,
                                       const struct provcat_record *rec);

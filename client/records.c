@@ -119,6 +119,8 @@ pcl_record_release(struct provcat_record *r)
     pc_free(r->reason);
     pc_free(r->objection);
     pc_free(r->json);
+    pcl_strv_free(r->fields, r->n_fields);
+    pcl_strv_free(r->disputed_by, r->n_disputed_by);
     memset(r, 0, sizeof(*r));
 }
 
@@ -187,6 +189,10 @@ pcl_record_parse(const char *text, const char *end, struct provcat_record *r)
     r->redacted = json_is_true(json_object_get(o, "redacted"));
     r->reason = pcl_jstrdup(o, "reason", &rc);
     r->objection = pcl_jstrdup(o, "objection", &rc);
+    r->filtered = json_is_true(json_object_get(o, "filtered"));
+    r->fields = pcl_jstrv(o, "fields", &r->n_fields, &rc);
+    r->disputed = json_is_true(json_object_get(o, "disputed"));
+    r->disputed_by = pcl_jstrv(o, "disputed_by", &r->n_disputed_by, &rc);
     r->json = pc_strndup(text, (size_t)(end - text));
     json_decref(o);
     if (r->json == NULL) {

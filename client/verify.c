@@ -400,7 +400,7 @@ provcat_record_verify(struct provcat *c, const struct provcat_record *rec)
         !pc_unhex(leaf, PC_HASH_LEN, rec->hash, strlen(rec->hash))) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: a record with its hash", what);
     }
-    if (rec->value != NULL) {
+    if (rec->value != NULL && !rec->filtered) {
         if (!pc_unhex(salt, sizeof(salt), rec->salt, strlen(rec->salt)) ||
             !pc_unhex(h, PC_HASH_LEN, rec->content_hash,
                       strlen(rec->content_hash))) {
@@ -448,6 +448,14 @@ provcat_record_verify(struct provcat *c, const struct provcat_record *rec)
                         what, rec->key, (unsigned long long)rec->version,
                         (unsigned long long)rec->revision,
                         (unsigned long long)c->trusted.revision);
+    }
+    if (rec->filtered) {
+        /* The hash is in, but nothing covers the partial document. */
+        return pcl_fail(c, PROVCAT_EVERIFY,
+                        "%s: '%s' version %llu is in the ledger, but its "
+                        "document is filtered to the grant's fields and no "
+                        "hash covers it",
+                        what, rec->key, (unsigned long long)rec->version);
     }
     return PROVCAT_OK;
 }

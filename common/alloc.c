@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocation wrappers with a countdown fault injector for tests. */
+/* Allocation wrappers, with a countdown fault injector in test builds
+ * (PC_TEST_HOOKS) only. */
 #include "common/alloc.h"
 
 #include <stdatomic.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef PC_TEST_HOOKS
 static atomic_bool fault_on;
 static atomic_long fault_skip; /* allocations still allowed to succeed */
 static atomic_long fault_fail; /* failures still to inject; <0 = forever */
@@ -34,6 +36,9 @@ should_fail(void)
     atomic_fetch_sub(&fault_fail, 1);
     return true;
 }
+#else
+#define should_fail() false
+#endif
 
 void *
 pc_malloc(size_t size)
@@ -87,6 +92,7 @@ pc_strdup(const char *s)
     return pc_strndup(s, strlen(s));
 }
 
+#ifdef PC_TEST_HOOKS
 void
 pc_alloc_fault(long successes, long failures)
 {
@@ -106,3 +112,4 @@ pc_alloc_count(void)
 {
     return n_allocs;
 }
+#endif

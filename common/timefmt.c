@@ -139,23 +139,21 @@ pc_time_parse(const char *s, int64_t *ms)
     return PC_OK;
 }
 
-/* Test hook: a wrong clock, for the tests of the clock-skew guard. Read
- * before main so that threads only ever read it. */
-static int64_t clock_offset_ms;
-
-__attribute__((constructor)) static void
-clock_offset_init(void)
-{
-    const char *e = getenv("PROVCAT_TEST_CLOCK_OFFSET_MS");
-
-    clock_offset_ms = e != NULL ? strtoll(e, NULL, 10) : 0;
-}
+#ifdef PC_TEST_HOOKS
+/* Set before main, so threads only ever read it. */
+int64_t pc_test_hook_clock_offset_ms;
+#endif
 
 int64_t
 pc_now_ms(void)
 {
     struct timespec ts;
+    int64_t ms;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + clock_offset_ms;
+    ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#ifdef PC_TEST_HOOKS
+    ms += pc_test_hook_clock_offset_ms;
+#endif
+    return ms;
 }

@@ -19,6 +19,12 @@ int pc_time_parse(const char *s, int64_t *ms);
 /* Wall clock in ms since the epoch (never used by apply). */
 int64_t pc_now_ms(void);
 
+#ifdef PC_TEST_HOOKS
+/* Test builds only (node/testhooks.c sets it before main): added to
+ * pc_now_ms(), a wrong clock for the tests of the clock-skew guard. */
+extern int64_t pc_test_hook_clock_offset_ms;
+#endif
+
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
 int64_t pc_days_from_civil(int64_t y, unsigned m, unsigned d);
 void pc_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);

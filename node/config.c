@@ -53,7 +53,13 @@ enum opt_id {
     O_IDLE_TIMEOUT_MS,
     O_REQUEST_TIMEOUT_MS,
     O_RATE_LIMIT,
+    O_TRUSTED_PROXY,
     O_LOG_LEVEL,
+    O_LOG_FORMAT,
+    O_LOG_FILE,
+    O_SECURITY_LOG_MAX_BYTES,
+    O_SECURITY_LOG_KEEP,
+    O_SECURITY_LOG_RATE,
     O_HOLIDAYS,
     O_RESTORE,
     O_REDACTIONS,
@@ -67,11 +73,13 @@ enum opt_kind {
     K_NUM,     /* decimal integer within [min, max] */
     K_SIZE,    /* K_NUM with an optional K, M or G suffix */
     K_PATH,    /* non-empty string */
-    K_ADDR,    /* a.b.c.d:port */
-    K_URL,     /* http://host:port */
+    K_ADDR,    /* a.b.c.d:port (--peer: host:port) */
+    K_URL,     /* http(s)://host:port */
     K_CLUSTER, /* id=addr,... */
     K_STATE,   /* new | existing */
     K_LEVEL,   /* error | warn | info | debug */
+    K_FORMAT,  /* text | json */
+    K_CIDRS,   /* networks: a.b.c.d/n,... */
     K_BOOL,    /* true | false */
     K_SWITCH,  /* --help, --version: no value, command line only */
 };
@@ -112,12 +120,14 @@ static const struct opt opts[N_OPTS] = {
                 "repaired or overwritten. Required.",
     },
     [O_PEER] = {
-        .name = "peer", .metavar = "A.B.C.D:PORT", .kind = K_ADDR,
+        .name = "peer", .metavar = "HOST:PORT", .kind = K_ADDR,
         .flags = F_REQUIRED, FIELD(peer),
         .help = "Address of this node's raft traffic, which the other nodes "
-                "connect to: an IPv4 literal and a port (no hostnames, not "
-                "0.0.0.0). It must equal this node's entry in --cluster when "
-                "that lists --id. Required.",
+                "connect to: an IPv4 literal or a DNS name (as compose and "
+                "Kubernetes give; raft resolves names when it listens and "
+                "each time it dials, or once at start with make "
+                "RAFT=system), and a port; not 0.0.0.0. It must equal this "
+                "node's entry in --cluster when that lists --id. Required.",
     },
     [O_CLIENT] = {
         .name = "client", .metavar = "A.B.C.D:PORT", .kind = K_ADDR,
@@ -132,15 +142,17 @@ static const struct opt opts[N_OPTS] = {
         .help = "The URL at which clients and the other nodes reach this "
                 "node's API: followers redirect clients to the leader's "
                 "URL, and the leader records its members' URLs in the "
-                "ledger. Either http://A.B.C.D:PORT or http://HOST:PORT, "
-                "with nothing after the port. Default: http:// followed by "
-                "--client.",
+                "ledger. http:// or https:// (a TLS-terminating proxy in "
+                "front; the node itself never serves TLS), then an IPv4 "
+                "address or a DNS name and a port, with nothing after the "
+                "port. Default: http:// followed by --client.",
     },
     [O_CLUSTER] = {
-        .name = "cluster", .metavar = "ID=A.B.C.D:PORT,...",
+        .name = "cluster", .metavar = "ID=HOST:PORT,...",
         .kind = K_CLUSTER, FIELD(cluster),
-        .help = "The founding voters of a new cluster by raft address, "
-                "separated by commas; ids and addresses must be unique. "
+        .help = "The founding voters of a new cluster by raft address (as "
+                "--peer: IPv4 literals or DNS names), separated by commas; "
+                "ids and addresses must be unique. "
                 "Used only with --initial-cluster-state new on an empty "
                 "data dir (see BOOTSTRAP AND JOIN).",
     },
@@ -155,9 +167,11 @@ static const struct opt opts[N_OPTS] = {
     [O_ADMIN_TOKEN_FILE] = {
         .name = "admin-token-file", .metavar = "FILE", .kind = K_PATH,
         FIELD(admin_token_file),
-        .help = "File holding the admin token, one line. A founder on an "
-                "empty data dir needs it: if the file is missing the node "
-                "creates it (a random token, mode 0600) before it may "
+        .help = "File holding the admin token: one line of 16 to 256 "
+                "characters (letters, digits, -._~+/=), in a file no other "
+                "user may read (mode 0600 or 0400; else exit 2). A founder "
+                "on an empty data dir needs it: if the file is missing the "
+                "node creates it (a random token, mode 0600) before it may "
                 "propose genesis, which carries only the token's hash. Give "
                 "every founder the same file; losing it loses the admin "
                 "token.",
@@ -271,14 +285,66 @@ static const struct opt opts[N_OPTS] = {
         .name = "rate-limit", .metavar = "N", .kind = K_NUM, .min = 1,
         .max = 1000000, FIELD(rate_limit), .def = "20",
         .help = "Failed authentications per minute from one client address "
-                "before its requests are answered 429.",
+                "before its requests with no valid token are answered 429 "
+                "(a valid token is always served).",
+    },
+    [O_TRUSTED_PROXY] = {
+        .name = "trusted-proxy", .metavar = "CIDR,...", .kind = K_CIDRS,
+        FIELD(trusted_proxy),
+        .help = "Networks of the proxies in front of the API (e.g. "
+                "10.0.0.0/8,192.168.1.7), separated by commas: for a "
+                "connection from one of them, the rate limiter and the "
+                "logs take the client's address from X-Forwarded-For (the "
+                "right-most entry that is not a trusted proxy). Without it, "
+                "X-Forwarded-For is ignored.",
     },
     [O_LOG_LEVEL] = {
         .name = "log-level", .metavar = "error|warn|info|debug",
         .kind = K_LEVEL, FIELD(log_level), .def = "info",
         .group = "Files and logging",
         .help = "Least severe messages logged. The effective configuration "
-                "is logged at info at start-up.",
+                "is logged at info at start-up; debug adds raft's own "
+                "tracing and a line per request.",
+    },
+    [O_LOG_FORMAT] = {
+        .name = "log-format", .metavar = "text|json", .kind = K_FORMAT,
+        FIELD(log_format), .def = "text",
+        .help = "Lines on stderr as text (\"<time> node=<id> <level>: "
+                "<message> key=value ...\") or as one JSON object per "
+                "line, for log shippers.",
+    },
+    [O_LOG_FILE] = {
+        .name = "log-file", .metavar = "FILE", .kind = K_PATH,
+        FIELD(log_file),
+        .help = "Append the node's log to FILE (created with mode 0640) "
+                "instead of writing it to stderr, and open FILE again on "
+                "SIGHUP, so that logrotate can move it away. Default: "
+                "stderr (the journal under systemd).",
+    },
+    [O_SECURITY_LOG_MAX_BYTES] = {
+        .name = "security-log-max-bytes", .metavar = "BYTES",
+        .kind = K_SIZE, .min = 64 * KIB, .max = GIB,
+        FIELD(security_log_max_bytes), .def = "16M",
+        .help = "Size at which DATA_DIR/security.log is rotated: renamed "
+                "security.log.1 (the older ones shift to .2, .3, ...) "
+                "before a line would take it past BYTES. With "
+                "--security-log-keep, this bounds the disk the security "
+                "log takes to (keep + 1) x BYTES.",
+    },
+    [O_SECURITY_LOG_KEEP] = {
+        .name = "security-log-keep", .metavar = "N", .kind = K_NUM,
+        .min = 0, .max = 100, FIELD(security_log_keep), .def = "4",
+        .help = "Rotated security logs kept (security.log.1 is the newest); "
+                "the oldest beyond N is deleted. 0 keeps none.",
+    },
+    [O_SECURITY_LOG_RATE] = {
+        .name = "security-log-rate", .metavar = "N", .kind = K_NUM,
+        .min = 1, .max = 1000000, FIELD(security_log_rate), .def = "30",
+        .help = "Lines per minute that one client address may add to the "
+                "security log (each 401, 429 and 403 is a line); the events "
+                "past it are counted in /metrics "
+                "(provcat_security_log_suppressed_total) and summed up in "
+                "one log_suppressed line when the minute is over.",
     },
     [O_HOLIDAYS] = {
         .name = "holidays", .metavar = "FILE", .kind = K_PATH,
@@ -338,6 +404,11 @@ static const char *const level_names[] = {
     [CFG_LOG_DEBUG] = "debug",
 };
 
+static const char *const format_names[] = {
+    [CFG_LOG_TEXT] = "text",
+    [CFG_LOG_JSON] = "json",
+};
+
 /* Parsing state; `t` becomes the caller's struct cfg only on success. */
 struct parse {
     struct cfg t;
@@ -347,6 +418,15 @@ struct parse {
     const char *config_where;   /* "--config" or "PROVCAT_CONFIG" */
     char msg[PC_ERRMSG_SIZE];
 };
+
+const char *
+cfg_log_format_name(enum cfg_log_format format)
+{
+    if ((unsigned)format >= sizeof(format_names) / sizeof(format_names[0])) {
+        return "?";
+    }
+    return format_names[format];
+}
 
 const char *
 cfg_log_level_name(enum cfg_log_level level)
@@ -585,23 +665,38 @@ read_port(const char *s, uint16_t *port)
     return true;
 }
 
+static bool is_dns_name(const char *s, size_t len);
+
 /*
- * Parse an IPv4 "a.b.c.d:port". Returns PC_OK or PC_EINVAL with `*why`
+ * Parse an IPv4 "a.b.c.d:port", or with `names` also "name:port" (a DNS
+ * name, 63 bytes in all at most). Returns PC_OK or PC_EINVAL with `*why`
  * completing the sentence `"<s>" ...`.
  */
 static int
 hostport(const char *s, char host[CFG_HOST_SIZE], uint16_t *port,
-         const char **why)
+         const char **why, bool names)
 {
     const char *colon = strchr(s, ':');
+    bool dotted = true;
     size_t hlen;
 
     if (colon == NULL) {
-        *why = "has no port (expected a.b.c.d:port)";
+        *why = names ? "has no port (expected host:port)"
+                     : "has no port (expected a.b.c.d:port)";
         return PC_EINVAL;
     }
     hlen = (size_t)(colon - s);
-    if (!is_ipv4(s, hlen)) {
+    for (size_t i = 0; i < hlen; i++) {
+        dotted &= isdigit((unsigned char)s[i]) || s[i] == '.';
+    }
+    if (names && !dotted) {
+        /* All digits and dots cannot be a DNS name: an address then. */
+        if (strlen(s) >= CFG_ADDR_SIZE || !is_dns_name(s, hlen)) {
+            *why = "has a bad host (expected an IPv4 address or a DNS "
+                   "name, host:port in 63 bytes at most)";
+            return PC_EINVAL;
+        }
+    } else if (!is_ipv4(s, hlen)) {
         for (const char *q = s; q < colon; q++) {
             if (isalpha((unsigned char)*q)) {
                 *why = "is not an IPv4 address:port (hostnames are not "
@@ -629,7 +724,7 @@ cfg_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
     uint16_t pt;
 
     if (s == NULL || host == NULL || port == NULL ||
-        hostport(s, h, &pt, &why) != PC_OK || strlen(h) >= hostlen) {
+        hostport(s, h, &pt, &why, false) != PC_OK || strlen(h) >= hostlen) {
         return PC_EINVAL;
     }
     memcpy(host, h, strlen(h) + 1);
@@ -644,7 +739,7 @@ cfg_check_peer(const char *s, char *errmsg)
     const char *why;
     uint16_t port;
 
-    if (hostport(s, host, &port, &why) != PC_OK) {
+    if (hostport(s, host, &port, &why, true) != PC_OK) {
         return pc_errmsgf(errmsg, PC_EINVAL, "\"%s\" %s", show(shown, s), why);
     }
     if (strcmp(host, "0.0.0.0") == 0) {
@@ -685,20 +780,22 @@ is_dns_name(const char *s, size_t len)
 int
 cfg_check_client_url(const char *url, char *errmsg)
 {
-    static const char scheme[] = "http://";
     char shown[SHOW_MAX + 4];
     const char *host, *colon;
     bool dotted = true;
     uint16_t port;
     size_t hlen;
 
-    if (strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
+    if (strncmp(url, "http://", 7) == 0) {
+        host = url + 7;
+    } else if (strncmp(url, "https://", 8) == 0) {
+        host = url + 8;
+    } else {
         return pc_errmsgf(errmsg, PC_EINVAL,
-                          "\"%s\" does not start with http:// (expected "
-                          "http://HOST:PORT)",
+                          "\"%s\" does not start with http:// or https:// "
+                          "(expected http://HOST:PORT)",
                           show(shown, url));
     }
-    host = url + sizeof(scheme) - 1;
     colon = strchr(host, ':');
     if (strpbrk(host, "/?#") != NULL) {
         return pc_errmsgf(errmsg, PC_EINVAL,
@@ -751,7 +848,7 @@ cfg_parse_cluster(const char *s, struct cfg_member **members, size_t *n_members,
     }
     if (*s == '\0') {
         return pc_errmsgf(errmsg, PC_EINVAL,
-                          "empty list (expected ID=a.b.c.d:port,...)");
+                          "empty list (expected ID=HOST:PORT,...)");
     }
     m = pc_calloc(n, sizeof(*m));
     if (m == NULL) {
@@ -772,7 +869,7 @@ cfg_parse_cluster(const char *s, struct cfg_member **members, size_t *n_members,
             goto err;
         }
         if (eq == NULL) {
-            pc_errmsgf(errmsg, PC_EINVAL, "\"%s\" is not ID=a.b.c.d:port",
+            pc_errmsgf(errmsg, PC_EINVAL, "\"%s\" is not ID=HOST:PORT",
                        show(shown, item));
             goto err;
         }
@@ -785,7 +882,7 @@ cfg_parse_cluster(const char *s, struct cfg_member **members, size_t *n_members,
         }
         alen = len - (size_t)(eq + 1 - p);
         if (alen >= CFG_ADDR_SIZE) {
-            pc_errmsgf(errmsg, PC_EINVAL, "\"%s\" is not ID=a.b.c.d:port",
+            pc_errmsgf(errmsg, PC_EINVAL, "\"%s\" is not ID=HOST:PORT",
                        show(shown, item));
             goto err;
         }
@@ -836,8 +933,10 @@ static int
 set_choice(struct parse *p, const struct opt *o, const char *val,
            const char *where)
 {
-    const char *const *names = o->kind == K_STATE ? state_names : level_names;
-    size_t n = o->kind == K_STATE ? 2 : 4;
+    const char *const *names = o->kind == K_STATE    ? state_names
+                               : o->kind == K_FORMAT ? format_names
+                                                     : level_names;
+    size_t n = o->kind == K_STATE || o->kind == K_FORMAT ? 2 : 4;
     char shown[SHOW_MAX + 4];
 
     for (size_t i = 0; i < n; i++) {
@@ -851,6 +950,10 @@ set_choice(struct parse *p, const struct opt *o, const char *val,
         return pc_errmsgf(p->msg, PC_EINVAL,
                           "%s: \"%s\" is not new or existing", where,
                           show(shown, val));
+    }
+    if (o->kind == K_FORMAT) {
+        return pc_errmsgf(p->msg, PC_EINVAL, "%s: \"%s\" is not text or json",
+                          where, show(shown, val));
     }
     return pc_errmsgf(p->msg, PC_EINVAL,
                       "%s: \"%s\" is not error, warn, info or debug", where,
@@ -898,7 +1001,7 @@ set_value(struct parse *p, const struct opt *o, const char *val,
             char host[CFG_HOST_SIZE], shown[SHOW_MAX + 4];
             const char *reason;
             uint16_t port;
-            rc = hostport(val, host, &port, &reason);
+            rc = hostport(val, host, &port, &reason, false);
             if (rc != PC_OK) {
                 snprintf(why, sizeof(why), "\"%s\" %s", show(shown, val),
                          reason);
@@ -926,8 +1029,29 @@ set_value(struct parse *p, const struct opt *o, const char *val,
         p->t.cluster = m;
         p->t.n_cluster = n;
         return PC_OK;
+    case K_CIDRS: {
+        struct http_cidr *nets;
+
+        rc = http_cidr_list_parse(val, &nets, &n, why);
+        if (rc == PC_ENOMEM) {
+            return pc_errmsgf(p->msg, rc, "out of memory");
+        }
+        if (rc != PC_OK) {
+            return pc_errmsgf(p->msg, rc, "%s: %s", where, why);
+        }
+        rc = set_string(p, o, val);
+        if (rc != PC_OK) {
+            pc_free(nets);
+            return rc;
+        }
+        pc_free(p->t.trusted);
+        p->t.trusted = nets;
+        p->t.n_trusted = n;
+        return PC_OK;
+    }
     case K_STATE:
     case K_LEVEL:
+    case K_FORMAT:
         return set_choice(p, o, val, where);
     case K_BOOL:
         return set_bool(p, o, val, where);
@@ -1249,6 +1373,7 @@ check_whole(struct parse *p)
 {
     struct cfg *t = &p->t;
     const struct cfg_member *self = NULL;
+    const char *why;
     int rc;
 
     for (int i = 0; i < N_OPTS; i++) {
@@ -1257,8 +1382,7 @@ check_whole(struct parse *p)
                               opts[i].name);
         }
     }
-    rc = cfg_parse_hostport(t->peer, t->peer_host, sizeof(t->peer_host),
-                            &t->peer_port);
+    rc = hostport(t->peer, t->peer_host, &t->peer_port, &why, true);
     assert(rc == PC_OK); /* validated when it was set */
     rc = cfg_parse_hostport(t->client, t->client_host, sizeof(t->client_host),
                             &t->client_port);
@@ -1382,7 +1506,10 @@ cfg_release(struct cfg *c)
     pc_free(c->client);
     pc_free(c->advertise_client_url);
     pc_free(c->cluster);
+    pc_free(c->trusted_proxy);
+    pc_free(c->trusted);
     pc_free(c->admin_token_file);
+    pc_free(c->log_file);
     pc_free(c->holidays);
     pc_free(c->restore);
     pc_free(c->redactions);
@@ -1415,6 +1542,7 @@ cfg_describe(const struct cfg *c, FILE *out)
         case K_PATH:
         case K_ADDR:
         case K_URL:
+        case K_CIDRS:
             memcpy(&s, field, sizeof(s));
             if (o->flags & F_NO_FILE) {
                 if (s != NULL) {
@@ -1440,10 +1568,13 @@ cfg_describe(const struct cfg *c, FILE *out)
             break;
         case K_STATE:
         case K_LEVEL:
+        case K_FORMAT:
             memcpy(&e, field, sizeof(e));
             fprintf(out, "%s = %s\n", o->name,
                     o->kind == K_LEVEL
                         ? cfg_log_level_name((enum cfg_log_level)e)
+                    : o->kind == K_FORMAT
+                        ? cfg_log_format_name((enum cfg_log_format)e)
                     : e == CFG_CLUSTER_NEW ? "new"
                                            : "existing");
             break;
@@ -1457,6 +1588,46 @@ cfg_describe(const struct cfg *c, FILE *out)
 }
 
 #define USAGE_WIDTH 79
+
+/*
+ * The exit statuses, as --help prints them (each line indented 4) and
+ * docs/node.md ("Exit status") shows them; tests/integration/
+ * test_startup.py checks that the two agree and that each failure it
+ * provokes exits as the table says.
+ */
+static const char *const exit_status[] = {
+    "0   A clean stop: SIGTERM or SIGINT (a leader hands leadership over",
+    "    first), or --help, --version; or this member was removed from the",
+    "    cluster (with --exit-when-removed, the default): an intended end,",
+    "    so systemd does not restart it (Restart=on-failure).",
+    "1   A runtime failure: something the node was configured to use could",
+    "    not be used, or failed while it ran. The same start may succeed",
+    "    later, so systemd restarts the unit (Restart=on-failure):",
+    "    - the data dir cannot be created, opened or written, is not a",
+    "      directory, or another process holds it (DATA_DIR/LOCK);",
+    "    - --client or --peer cannot be listened on (in use, or not an",
+    "      address of this machine);",
+    "    - the data dir's files cannot be read or fail their checksums;",
+    "    - --log-file or DATA_DIR/security.log cannot be opened;",
+    "    - out of memory; a fatal error while running.",
+    "2   A usage or configuration error: the same start fails the same way",
+    "    until the configuration, or a file it names, is fixed, so systemd",
+    "    does not restart the unit (RestartPreventExitStatus=2):",
+    "    - an unknown flag, a bad or missing value, a bad --cluster, an",
+    "      error in the --config file;",
+    "    - --initial-cluster-state new without --admin-token-file;",
+    "    - the admin token file cannot be read or created, is empty, is",
+    "      not one line of 16 to 256 token characters, or any user can",
+    "      read it;",
+    "    - a bad --holidays file;",
+    "    - --restore: the backup is missing or damaged, or the data dir is",
+    "      not empty and was not restored from that backup;",
+    "    - the data dir belongs to another cluster.",
+    "A start that fails says why in one line on stderr: \"provcat-node: \"",
+    "and the cause (with --log-file, in that file too). A node that fails",
+    "later, or finds once it has read its log that the data dir belongs to",
+    "another cluster, says why in its log.",
+};
 
 /* Print `text` as a paragraph wrapped at USAGE_WIDTH, indented `indent`. */
 static void
@@ -1592,21 +1763,17 @@ cfg_usage(FILE *out)
          "Once the data dir holds a cluster, --cluster and "
          "--initial-cluster-state are ignored: the data dir rules. A node "
          "whose data dir belongs to another cluster id refuses to start.");
-    fputs("\nEXIT STATUS\n"
-          "    0   clean stop (after SIGTERM or SIGINT), or --help, "
-          "--version,\n"
-          "        or removed from the cluster (--exit-when-removed)\n"
-          "    1   runtime failure, e.g. the data dir is held by another "
-          "process or\n"
-          "        its files fail their checksums\n"
-          "    2   usage or configuration error; the reason is one line on "
-          "stderr\n"
-          "\nSIGNALS\n",
-          out);
+    fputs("\nEXIT STATUS\n", out);
+    for (size_t i = 0; i < sizeof(exit_status) / sizeof(exit_status[0]); i++) {
+        fprintf(out, "    %s\n", exit_status[i]);
+    }
+    fputs("\nSIGNALS\n", out);
     wrap(out, 4,
          "SIGTERM and SIGINT shut the node down cleanly; when it leads, it "
-         "first hands leadership over to another voter. SIGKILL at any "
-         "moment loses no acknowledged write.");
+         "first hands leadership over to another voter. SIGHUP opens "
+         "--log-file and DATA_DIR/security.log again (after logrotate moved "
+         "them away) and changes nothing else: it never stops the node. "
+         "SIGKILL at any moment loses no acknowledged write.");
     fputs("\nEXAMPLES\n", out);
     wrap(out, 4,
          "A three-node cluster on one machine, each node in its own "

@@ -13,10 +13,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Room for an IPv4 literal "255.255.255.255" and its NUL. */
-#define CFG_HOST_SIZE 16
-/* Room for "255.255.255.255:65535" and its NUL. */
-#define CFG_ADDR_SIZE 22
+#include "node/http/http.h"
+
+/* Room for a raft address "host:port" (an IPv4 literal or a DNS name;
+ * the API's members take 63 bytes at most) and its NUL, and so for its
+ * host part. */
+#define CFG_HOST_SIZE 64
+#define CFG_ADDR_SIZE 64
 
 /* The largest node id raft and the ledger accept (ids start at 1). */
 #define CFG_ID_MAX 2147483647u
@@ -28,6 +31,11 @@ enum cfg_log_level {
     CFG_LOG_DEBUG,
 };
 
+enum cfg_log_format {
+    CFG_LOG_TEXT = 0, /* "<time> node=<id> <level>: <message> key=value" */
+    CFG_LOG_JSON,     /* one JSON object per line */
+};
+
 enum cfg_cluster_state {
     CFG_CLUSTER_EXISTING = 0, /* an empty data dir waits to be added */
     CFG_CLUSTER_NEW,          /* an empty data dir bootstraps --cluster */
@@ -36,7 +44,7 @@ enum cfg_cluster_state {
 /* One voter of the initial configuration given by --cluster. */
 struct cfg_member {
     uint32_t id;              /* 1..CFG_ID_MAX */
-    char addr[CFG_ADDR_SIZE]; /* raft address "a.b.c.d:port", canonical */
+    char addr[CFG_ADDR_SIZE]; /* raft address "host:port", as given */
 };
 
 /*
@@ -48,7 +56,7 @@ struct cfg_member {
 struct cfg {
     uint32_t id;                     /* --id, 1..CFG_ID_MAX */
     char *data_dir;                  /* --data-dir */
-    char *peer;                      /* --peer "a.b.c.d:port" (raft) */
+    char *peer;                      /* --peer "host:port" (raft) */
     char peer_host[CFG_HOST_SIZE];   /* host part of `peer` */
     uint16_t peer_port;              /* port part of `peer` */
     char *client;                    /* --client "a.b.c.d:port" (HTTP) */
@@ -72,7 +80,15 @@ struct cfg {
     uint32_t idle_timeout_ms;      /* idle keep-alive connection lifetime */
     uint32_t request_timeout_ms;   /* one request, read to reply */
     uint32_t rate_limit; /* failed authentications/min/address before 429 */
+    char *trusted_proxy; /* --trusted-proxy as given, NULL when not */
+    struct http_cidr *trusted; /* it parsed: `n_trusted` networks */
+    size_t n_trusted;
     enum cfg_log_level log_level;
+    enum cfg_log_format log_format;
+    char *log_file;                  /* --log-file FILE, or NULL: stderr */
+    uint64_t security_log_max_bytes; /* security.log rotates at this size */
+    uint32_t security_log_keep;      /* rotated security logs kept */
+    uint32_t security_log_rate;      /* lines per client address per minute */
     char *holidays;   /* --holidays FILE, read by the genesis proposer */
     char *restore;    /* --restore FILE */
     char *redactions; /* --redactions FILE (with --restore) */
@@ -128,8 +144,8 @@ void cfg_describe(const struct cfg *c, FILE *out);
 
 /*
  * Parse "a.b.c.d:port" with a dotted-decimal IPv4 literal (four parts
- * 0..255, no leading zeros) and a port 1..65535 (no leading zeros).
- * Hostnames and IPv6 are refused: raft 0.15 only takes IPv4 literals.
+ * 0..255, no leading zeros) and a port 1..65535 (no leading zeros): the
+ * HTTP listener's address. Hostnames and IPv6 are refused.
  * 0.0.0.0 is accepted here (a bind address); see cfg_check_peer().
  *
  * Returns PC_OK, writing the host part to `host` (`hostlen` >=
@@ -139,21 +155,23 @@ int cfg_parse_hostport(const char *s, char *host, size_t hostlen,
                        uint16_t *port);
 
 /*
- * Check that `s` can be a raft address that other nodes connect to: as
- * cfg_parse_hostport(), and not 0.0.0.0. Used for --peer, --cluster and the
- * "address" of POST /v1/members.
+ * Check that `s` can be a raft address that other nodes connect to:
+ * "host:port" where host is an IPv4 literal as cfg_parse_hostport() takes
+ * it (not 0.0.0.0) or a DNS name (resolved by raft when it dials, or at
+ * start with make RAFT=system: docs/node.md), 63 bytes at most. Used for
+ * --peer, --cluster and `provcat-node restore --peer`.
  *
  * Returns PC_OK or PC_EINVAL with a reason in `errmsg` (may be NULL), e.g.
- * `"localhost:7001" is not an IPv4 address:port (hostnames are not
- * supported)`.
+ * `"n_1:7001" has a bad host (expected an IPv4 address or a DNS name)`.
  */
 int cfg_check_peer(const char *s, char *errmsg);
 
 /*
  * Check a client URL as --advertise-client-url and the "client_url" of
- * POST /v1/members take it: "http://a.b.c.d:port" or "http://host:port"
- * (DNS name), port 1..65535, nothing after the port (no path, no trailing
- * slash), host not 0.0.0.0.
+ * POST /v1/members take it: "http://" or "https://" (a TLS-terminating
+ * proxy in front: the node never serves TLS, it only sends clients there),
+ * then an IPv4 address or a DNS name, port 1..65535, nothing after the
+ * port (no path, no trailing slash), host not 0.0.0.0.
  *
  * Returns PC_OK or PC_EINVAL with a reason in `errmsg` (may be NULL).
  */
@@ -174,5 +192,8 @@ int cfg_parse_cluster(const char *s, struct cfg_member **members,
 
 /* "error", "warn", "info" or "debug". */
 const char *cfg_log_level_name(enum cfg_log_level level);
+
+/* "text" or "json". */
+const char *cfg_log_format_name(enum cfg_log_format format);
 
 #endif

@@ -25,7 +25,9 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "node/api/api.h"
+#include "node/log.h"
 #include "node/notify.h"
+#include "node/seclog.h"
 
 #define WATCH_MS               50
 #define DISK_CHECK_TICKS       20 /* a second */
@@ -36,25 +38,6 @@
 static void stop_now(struct node *n);
 #define TICK_IDLE_MS        60000
 #define SECURITY_SUMMARY_MS 60000
-
-void
-node_log(struct node *n, int level, const char *fmt, ...)
-{
-    static const char *const names[] = { "error", "warn", "info", "debug" };
-    char t[PC_TIME_STR_LEN];
-    va_list ap;
-
-    if (level > n->o.log_level) {
-        return;
-    }
-    pc_time_format(t, pc_now_ms());
-    fprintf(stderr, "%s node=%llu %s: ", t, (unsigned long long)n->o.id,
-            names[level & 3]);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 const char *
 node_sec_kind_name(unsigned k)
@@ -80,10 +63,7 @@ node_security_event_by(struct node *n, const char *kind, const char *client,
                        const char *principal, const char *route,
                        const char *detail)
 {
-    char t[PC_TIME_STR_LEN];
     unsigned k = 0;
-    json_t *o;
-    char *s;
 
     if (strcmp(kind, "auth_failure") == 0) {
         n->sec.auth_failures++;
@@ -94,27 +74,19 @@ node_security_event_by(struct node *n, const char *kind, const char *client,
         k++;
     }
     n->sec.events[k]++;
+    if (n->sec.log != NULL) { /* limited per address, rotated: seclog.c */
+        seclog_event_by(n->sec.log, (int64_t)uv_now(n->loop), kind, client,
+                        principal, route, detail);
+    }
+}
+
+int
+node_reopen_logs(struct node *n, char *errmsg)
+{
     if (n->sec.log == NULL) {
-        return;
+        return PC_OK;
     }
-    /* One JSON line per event; never a token or its hash. */
-    pc_time_format(t, pc_now_ms());
-    o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "at", t, "node",
-                  (json_int_t)n->o.id, "kind", kind, "client",
-                  client ? client : "", "detail", detail ? detail : "");
-    if (o != NULL && principal != NULL && principal[0] != '\0') {
-        json_object_set_new(o, "principal", json_string(principal));
-    }
-    if (o != NULL && route != NULL && route[0] != '\0') {
-        json_object_set_new(o, "route", json_string(route));
-    }
-    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (s != NULL) {
-        fprintf(n->sec.log, "%s\n", s);
-        fflush(n->sec.log);
-        free(s);
-    }
-    json_decref(o);
+    return seclog_reopen(n->sec.log, errmsg);
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -123,10 +95,18 @@ static int
 lock_data_dir(struct node *n, char *errmsg)
 {
     char path[4096];
+    struct stat st;
 
     if (mkdir(n->o.data_dir, 0700) != 0 && errno != EEXIST) {
         return pc_errmsg_sys(errmsg, errno, "create data dir '%s'",
                              n->o.data_dir);
+    }
+    if (stat(n->o.data_dir, &st) != 0) {
+        return pc_errmsg_sys(errmsg, errno, "data dir '%s'", n->o.data_dir);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return pc_errmsgf(errmsg, PC_EIO, "data dir '%s' is not a directory",
+                          n->o.data_dir);
     }
     snprintf(path, sizeof(path), "%s/LOCK", n->o.data_dir);
     n->files.lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -172,35 +152,115 @@ fsync_dir(const char *path)
     return rc;
 }
 
+#define TOKEN_MIN 16
+#define TOKEN_MAX 256
+
+/* A character of RFC 6750's b64token, what a Bearer token may hold. */
+static bool
+is_token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || (c != '\0' && strchr("-._~+/=", c));
+}
+
+/*
+ * Read the admin token from the open file `fd` into `tok`: one line, a
+ * Bearer token of TOKEN_MIN..TOKEN_MAX characters, in a regular file that
+ * others cannot read. PC_OK or PC_EINVAL with `errmsg`.
+ */
+static int
+read_admin_token(int fd, const char *path, char tok[TOKEN_MAX + 2],
+                 char *errmsg)
+{
+    struct stat st;
+    ssize_t len;
+    size_t n;
+
+    if (fstat(fd, &st) != 0) {
+        pc_errmsg_sys(errmsg, errno, "admin token file '%s'", path);
+        return PC_EINVAL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "admin token file '%s' is not a regular file", path);
+    }
+    if (st.st_mode & (S_IROTH | S_IWOTH)) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "admin token file '%s' can be read or written by "
+                          "any user (mode %04o): make it private, e.g. "
+                          "chmod 600 '%s'",
+                          path, (unsigned)(st.st_mode & 07777), path);
+    }
+    len = read(fd, tok, TOKEN_MAX + 2);
+    if (len < 0) {
+        pc_errmsg_sys(errmsg, errno, "read admin token file '%s'", path);
+        return PC_EINVAL;
+    }
+    n = (size_t)len;
+    if (n > 0 && tok[n - 1] == '\n') {
+        n--;
+    }
+    if (n > 0 && tok[n - 1] == '\r') {
+        n--;
+    }
+    if (n == 0) {
+        return pc_errmsgf(errmsg, PC_EINVAL, "admin token file '%s' is empty",
+                          path);
+    }
+    if (n > TOKEN_MAX) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "admin token in '%s' is too long (%d bytes at most)",
+                          path, TOKEN_MAX);
+    }
+    tok[n] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (tok[i] == '\n') {
+            return pc_errmsgf(errmsg, PC_EINVAL,
+                              "admin token file '%s' holds more than one line",
+                              path);
+        }
+        if (!is_token_char(tok[i])) {
+            return pc_errmsgf(errmsg, PC_EINVAL,
+                              "admin token in '%s' has a character a token "
+                              "cannot have at byte %zu (letters, digits and "
+                              "-._~+/= only)",
+                              path, i);
+        }
+    }
+    if (n < TOKEN_MIN) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "admin token in '%s' is too short (%d bytes at "
+                          "least)",
+                          path, TOKEN_MIN);
+    }
+    return PC_OK;
+}
+
 /*
  * Read the admin token (one line) or create it: "pct_" + 32 random bytes,
  * mode 0600, file and directory fsynced before genesis may be proposed.
+ * Every failure is PC_EINVAL (exit 2: the file named by the configuration
+ * must be fixed) but PC_ENOMEM.
  */
 static int
 admin_token(struct node *n, char *errmsg)
 {
     const char *path = n->o.admin_token_file;
-    char tok[256];
+    char tok[TOKEN_MAX + 2];
     uint8_t h[PC_HASH_LEN];
-    FILE *f = fopen(path, "r");
+    int fd, rc;
 
-    if (f != NULL) {
-        if (fgets(tok, sizeof(tok), f) == NULL) {
-            fclose(f);
-            return pc_errmsgf(errmsg, PC_EINVAL,
-                              "admin token file '%s' is empty", path);
-        }
-        fclose(f);
-        tok[strcspn(tok, "\r\n")] = '\0';
-        if (strlen(tok) < 16) {
-            return pc_errmsgf(errmsg, PC_EINVAL,
-                              "admin token in '%s' is too short (16 bytes "
-                              "at least)",
-                              path);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        rc = read_admin_token(fd, path, tok, errmsg);
+        close(fd);
+        if (rc != PC_OK) {
+            sodium_memzero(tok, sizeof(tok));
+            return rc;
         }
     } else if (errno == ENOENT) {
         uint8_t raw[32];
-        int fd;
+        size_t len;
 
         randombytes_buf(raw, sizeof(raw));
         memcpy(tok, "pct_", 4);
@@ -208,39 +268,46 @@ admin_token(struct node *n, char *errmsg)
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
-            return pc_errmsg_sys(errmsg, errno, "create '%s'", path);
+            pc_errmsg_sys(errmsg, errno, "create admin token file '%s'", path);
+            return PC_EINVAL;
         }
-        size_t len = strlen(tok);
+        len = strlen(tok);
         tok[len] = '\n';
         if (write(fd, tok, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0) {
             int e = errno;
             close(fd);
             unlink(path);
-            return pc_errmsg_sys(errmsg, e, "write '%s'", path);
+            sodium_memzero(tok, sizeof(tok));
+            pc_errmsg_sys(errmsg, e, "write admin token file '%s'", path);
+            return PC_EINVAL;
         }
         close(fd);
         tok[len] = '\0';
         if (fsync_dir(path) != 0) {
-            return pc_errmsg_sys(errmsg, errno, "fsync the directory of '%s'",
-                                 path);
+            sodium_memzero(tok, sizeof(tok));
+            pc_errmsg_sys(errmsg, errno,
+                          "fsync the directory of admin token file '%s'", path);
+            return PC_EINVAL;
         }
         node_log(n, 2, "created admin token file '%s' (mode 0600)", path);
     } else {
-        return pc_errmsg_sys(errmsg, errno, "open '%s'", path);
+        pc_errmsg_sys(errmsg, errno, "open admin token file '%s'", path);
+        return PC_EINVAL;
     }
     pc_hash(h, tok, strlen(tok));
     sodium_memzero(tok, sizeof(tok));
     n->files.admin_token_hash = pc_malloc(PC_HASH_HEX_LEN + 1);
     if (n->files.admin_token_hash == NULL) {
-        return PC_ENOMEM;
+        return pc_errmsgf(errmsg, PC_ENOMEM, "out of memory");
     }
     pc_hex(n->files.admin_token_hash, h, PC_HASH_LEN);
     return PC_OK;
 }
 
-/* The cluster id this data dir belongs to ("" if none recorded yet). */
+/* Record the log's cluster id in DATA_DIR/cluster-id, or find there that
+ * the data dir belongs to another cluster: PC_ECONFLICT with `errmsg`. */
 static int
-check_cluster_id(struct node *n)
+check_cluster_id(struct node *n, char *errmsg)
 {
     const char *cid = fsm_cluster_id(n->fsm);
     char have[128] = "";
@@ -261,11 +328,11 @@ check_cluster_id(struct node *n)
             return PC_OK;
         }
         if (have[0] != '\0') {
-            node_log(n, 0,
-                     "this data dir belongs to cluster %s but the log is of "
-                     "cluster %s: refusing to go on",
-                     have, cid);
-            return PC_ECONFLICT;
+            return pc_errmsgf(errmsg, PC_ECONFLICT,
+                              "data dir '%s' belongs to cluster %s (its "
+                              "cluster-id) but its log is of cluster %s: "
+                              "refusing to go on",
+                              n->o.data_dir, have, cid);
         }
     }
     f = fopen(n->files.cluster_id_path, "w");
@@ -384,7 +451,10 @@ leader_duties(struct node *n)
         /* Stamp nothing (not even a tick) and hand over. */
         if (!clu_transferring(n->clu)) {
             node_security_event(n, "clock_skew", "", skew);
-            node_log(n, 1, "%s: handing over leadership", skew);
+            log_write(LOG_LEVEL_WARN, "leadership_transfer",
+                      LOG_FIELDS(LOG_STR("reason", "clock_skew"),
+                                 LOG_U64("from", n->o.id), LOG_U64("to", 0)),
+                      "%s: handing over leadership", skew);
             clu_transfer(n->clu, 0, NULL, NULL);
         }
         return;
@@ -396,7 +466,11 @@ leader_duties(struct node *n)
         if (!clu_transferring(n->clu) &&
             once_per(&n->disk.handover_ms, pc_now_ms(),
                      DISK_HANDOVER_EVERY_MS)) {
-            node_log(n, 1, "disk nearly full: handing over leadership");
+            log_write(LOG_LEVEL_WARN, "leadership_transfer",
+                      LOG_FIELDS(LOG_STR("reason", "disk_full"),
+                                 LOG_U64("from", n->o.id), LOG_U64("to", 0),
+                                 LOG_U64("free_bytes", n->disk.free)),
+                      "disk nearly full: handing over leadership");
             clu_transfer(n->clu, 0, NULL, NULL);
         }
         return;
@@ -474,16 +548,16 @@ first_barrier_cb(void *arg, int rc)
     api_reads_kick(n);
 }
 
-/*
- * Test hook, like PROVCAT_TEST_CLOCK_OFFSET_MS: with
- * PROVCAT_TEST_DISK_FREE_FILE set, the free bytes are read from that file
- * (when it exists) instead of the file system, so that tests without the
- * privilege to mount a small one can fill a disk.
- */
+#ifdef PC_TEST_HOOKS
+const char *node_test_hook_disk_free_file;
+
+/* The free bytes from node_test_hook_disk_free_file, when it names a file
+ * that holds a number: tests without the privilege to mount a small file
+ * system fill a disk this way. */
 static bool
 disk_free_hook(uint64_t *free_bytes)
 {
-    const char *path = getenv("PROVCAT_TEST_DISK_FREE_FILE");
+    const char *path = node_test_hook_disk_free_file;
     unsigned long long v;
     FILE *f;
     bool ok;
@@ -498,6 +572,9 @@ disk_free_hook(uint64_t *free_bytes)
     }
     return ok;
 }
+#else
+#define disk_free_hook(free_bytes) false
+#endif
 
 bool
 node_disk_check(struct node *n)
@@ -515,12 +592,20 @@ node_disk_check(struct node *n)
     }
     low = free_bytes < n->o.segment_size;
     if (low != n->disk.low) {
-        node_log(n, low ? 1 : 2,
-                 low ? "disk nearly full: %llu bytes free, less than one raft "
-                       "segment; writes and linearizable reads are refused "
-                       "(507), stale reads served"
-                     : "disk space back: %llu bytes free; writes accepted",
-                 (unsigned long long)free_bytes);
+        const struct log_field *f =
+            LOG_FIELDS(LOG_U64("free_bytes", free_bytes),
+                       LOG_U64("segment_bytes", n->o.segment_size));
+        if (low) {
+            log_write(LOG_LEVEL_WARN, "disk_full", f,
+                      "disk nearly full: %llu bytes free, less than one raft "
+                      "segment; writes and linearizable reads are refused "
+                      "(507), stale reads served",
+                      (unsigned long long)free_bytes);
+        } else {
+            log_write(LOG_LEVEL_INFO, "disk_recovered", f,
+                      "disk space back: %llu bytes free; writes accepted",
+                      (unsigned long long)free_bytes);
+        }
     }
     n->disk.free = free_bytes;
     n->disk.low = low;
@@ -557,7 +642,10 @@ clock_watch(struct node *n, bool leader)
              "leader's clock is ahead, or this one behind; it could not lead)",
              (long long)n->clock.ahead_ms);
     node_security_event(n, "clock_skew", "", detail);
-    node_log(n, 1, "%s", detail);
+    log_write(LOG_LEVEL_WARN, "clock_skew",
+              LOG_FIELDS(LOG_I64("ahead_ms", n->clock.ahead_ms),
+                         LOG_U64("leader", clu_leader(n->clu, NULL))),
+              "%s", detail);
 }
 
 /*
@@ -584,6 +672,7 @@ watch_cb(uv_timer_t *t)
 {
     struct node *n = t->data;
     bool leader = clu_is_leader(n->clu);
+    char errmsg[PC_ERRMSG_SIZE];
 
     if (n->stop.fatal) {
         node_stop(n, NULL, NULL);
@@ -595,7 +684,8 @@ watch_cb(uv_timer_t *t)
         }
         return;
     }
-    if (check_cluster_id(n) == PC_ECONFLICT) {
+    if (check_cluster_id(n, errmsg) == PC_ECONFLICT) {
+        node_log(n, 0, "%s", errmsg);
         n->exit_code = 2;
         node_stop(n, NULL, NULL);
         return;
@@ -618,6 +708,7 @@ watch_cb(uv_timer_t *t)
     n->watch.was_leader = leader;
     api_auth_ready(n); /* latched as soon as it holds */
     clock_watch(n, leader);
+    seclog_tick(n->sec.log, (int64_t)uv_now(n->loop));
     if (++n->disk.ticks >= DISK_CHECK_TICKS) {
         node_disk_check(n);
     }
@@ -662,7 +753,8 @@ int
 node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
            char *errmsg)
 {
-    char raft_dir[4096], seclog[4096], purge[4096], host[64];
+    char raft_dir[4096], seclog_path[4096], purge[4096], host[64];
+    struct seclog_opts so;
     struct clu_opts co;
     uint8_t nonce[4];
     char nhex[9];
@@ -691,10 +783,12 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     snprintf(n->files.cluster_id_path, sizeof(n->files.cluster_id_path),
              "%s/cluster-id", o->data_dir);
     snprintf(raft_dir, sizeof(raft_dir), "%s/raft", o->data_dir);
-    snprintf(seclog, sizeof(seclog), "%s/security.log", o->data_dir);
-    n->sec.log = fopen(seclog, "a");
-    if (n->sec.log == NULL) {
-        return pc_errmsg_sys(errmsg, errno, "open '%s'", seclog);
+    snprintf(seclog_path, sizeof(seclog_path), "%s/security.log", o->data_dir);
+    so = (struct seclog_opts){ seclog_path, o->id, o->seclog_max_bytes,
+                               o->seclog_keep, o->seclog_rate };
+    rc = seclog_open(&so, &n->sec.log, errmsg);
+    if (rc != PC_OK) {
+        return rc;
     }
     if (o->initial_new && o->admin_token_file != NULL) {
         rc = admin_token(n, errmsg);
@@ -732,11 +826,8 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     if (rc != PC_OK) {
         return rc;
     }
-    rc = check_cluster_id(n);
-    if (rc == PC_ECONFLICT) {
-        return pc_errmsgf(errmsg, PC_EINVAL,
-                          "data dir '%s' belongs to another cluster",
-                          o->data_dir);
+    if (check_cluster_id(n, errmsg) == PC_ECONFLICT) {
+        return PC_EINVAL;
     }
     rc = api_router_new(n, &n->router, errmsg);
     if (rc != PC_OK) {
@@ -755,6 +846,7 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
         return rc;
     }
     http_server_on_reject(n->http, http_rejected, n);
+    http_server_on_answer(n->http, api_on_answer, n);
     uv_check_init(loop, &n->batch.check);
     n->batch.check.data = n;
     n->batch.check_open = true;
@@ -778,10 +870,8 @@ maybe_done(struct node *n)
         n->batch.check_open) {
         return;
     }
-    if (n->sec.log != NULL) {
-        fclose(n->sec.log);
-        n->sec.log = NULL;
-    }
+    seclog_close(n->sec.log);
+    n->sec.log = NULL;
     if (n->files.lock_fd >= 0) {
         close(n->files.lock_fd);
         n->files.lock_fd = -1;
@@ -888,7 +978,10 @@ node_stop(struct node *n, void (*cb)(void *arg), void *arg)
         clu_transfer(n->clu, 0, handover_cb, n) == PC_OK) {
         /* A transfer to a dead voter may never report: the watch timer
          * stops us anyway after two election timeouts. */
-        node_log(n, 2, "handing leadership over before stopping");
+        log_write(LOG_LEVEL_INFO, "leadership_transfer",
+                  LOG_FIELDS(LOG_STR("reason", "stopping"),
+                             LOG_U64("from", n->o.id), LOG_U64("to", 0)),
+                  "handing leadership over before stopping");
         n->stop.handover_deadline_ms =
             pc_now_ms() + 2 * (int64_t)n->o.election_ms;
         return;

@@ -15,6 +15,7 @@
 
 #include "common/buf.h"
 #include "common/map.h"
+#include "common/prom.h"
 #include "node/fsm/fsm.h"
 #include "node/http/http.h"
 #include "node/raft/clu.h"
@@ -22,6 +23,7 @@
 #define NODE_VERSION "0.1.0"
 
 struct node;
+struct seclog;
 struct api_write;
 struct api_audit;
 
@@ -42,10 +44,15 @@ struct node_opts {
     size_t segment_size;
     struct http_limits limits;
     unsigned rate_limit; /* failed authentications per minute per address */
-    int log_level;       /* 0 error, 1 warn, 2 info, 3 debug */
+    const struct http_cidr *trusted; /* --trusted-proxy: `n_trusted` nets */
+    size_t n_trusted;
+    int log_level; /* 0 error, 1 warn, 2 info, 3 debug (node/log.h) */
     const char *restore_file;
     bool exit_when_removed;    /* stop (exit 0) once removed from the cluster */
     const char *holidays_file; /* --holidays: calendars for genesis */
+    uint64_t seclog_max_bytes; /* security.log rotates at this size */
+    unsigned seclog_keep;      /* rotated files kept */
+    unsigned seclog_rate;      /* lines per client address per minute */
 };
 
 /* A read waiting for the next barrier (api/read.c). */
@@ -145,10 +152,11 @@ enum node_sec_kind {
 const char *node_sec_kind_name(unsigned k);
 
 /* Security: the failed-login limiter, the node-local log and counters
- * (api/auth.c; the log and the summary fact are node.c's). */
+ * (api/auth.c; the log is seclog.c's, opened and closed by node.c, which
+ * also proposes the summary fact). */
 struct node_security {
     struct pc_map fails; /* client address -> struct node_fail */
-    FILE *log;           /* DATA_DIR/security.log */
+    struct seclog *log;  /* DATA_DIR/security.log */
     uint64_t auth_failures, denials, rate_limited, malformed;
     uint64_t events[NODE_SEC_N]; /* security events by kind */
     int64_t last_summary_ms;     /* when the leader last proposed a summary */
@@ -172,12 +180,26 @@ struct node_disk {
     int64_t handover_ms; /* when a full disk last handed over */
 };
 
-/* Request counters for /metrics (api/answer.c, api/records.c). */
+/* Answers of one route by status (api/metrics.c). */
+#define NODE_ROUTES_MAX      96 /* rows of the route table, at most */
+#define NODE_CODES_PER_ROUTE 24 /* statuses counted apart; more: "other" */
+#define NODE_FAMILIES_MAX    32 /* route families (api/metrics.c) */
+struct node_route_stats {
+    uint16_t code[NODE_CODES_PER_ROUTE]; /* 0: a free slot */
+    uint64_t n[NODE_CODES_PER_ROUTE];
+    uint64_t other; /* answers with a status that found no slot */
+};
+
+/* Request counters for /metrics (api/metrics.c, api/records.c). */
 struct node_stats {
-    uint64_t by_status[6];        /* answers by status / 100 */
-    uint64_t latency_buckets[16]; /* 0.5 ms doubling, last open-ended */
-    uint64_t latency_count;
-    double latency_sum_ms;
+    /* By route-table row; row n_routes: requests that matched none. */
+    struct node_route_stats route[NODE_ROUTES_MAX + 1];
+    size_t n_routes;
+    /* Latency by route family and kind (write, read, local). */
+    char family[NODE_FAMILIES_MAX][24];
+    size_t n_families;
+    uint8_t route_family[NODE_ROUTES_MAX + 1];
+    struct pc_hist latency[NODE_FAMILIES_MAX][3];
     uint64_t reads_open_anon; /* anonymous open-data reads: counted only */
 };
 
@@ -228,7 +250,8 @@ void node_release(struct node *n);
 
 /* ---- shared with node/api/ ------------------------------------------- */
 
-/* Log a line at `level` (0 error ... 3 debug) to stderr. */
+/* Log a line at `level` (0 error ... 3 debug) to stderr (node/log.c;
+ * log_write there takes fields: an event's ids). */
 void node_log(struct node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -240,7 +263,14 @@ void node_log(struct node *n, int level, const char *fmt, ...)
  */
 bool node_disk_check(struct node *n);
 
-/* A security event: counted, appended to the node-local log. */
+#ifdef PC_TEST_HOOKS
+/* Test builds only (node/testhooks.c sets it before main): a file whose
+ * number node_disk_check() takes for the free bytes, when it exists. */
+extern const char *node_test_hook_disk_free_file;
+#endif
+
+/* A security event: counted, appended to the node-local log (at most
+ * --security-log-rate lines a minute per client address). */
 void node_security_event(struct node *n, const char *kind, const char *client,
                          const char *detail);
 /*
@@ -252,6 +282,13 @@ void node_security_event(struct node *n, const char *kind, const char *client,
 void node_security_event_by(struct node *n, const char *kind,
                             const char *client, const char *principal,
                             const char *route, const char *detail);
+
+/*
+ * Open the node's own log files again by name (SIGHUP: after logrotate
+ * moved them): DATA_DIR/security.log. PC_OK, or PC_EIO with `errmsg` (the
+ * old file stays in use).
+ */
+int node_reopen_logs(struct node *n, char *errmsg);
 
 /* Fill `out` with a new request id "<node>-<nonce>-<seq>". */
 void node_request_id(struct node *n, char out[64]);

@@ -71,12 +71,15 @@ function emit(l, prev, next_,    n, text) {
         print ".TP"; print "\\fB" substr(text, 1, RLENGTH) "\\fR" 
         print esc(substr(text, RLENGTH + 1)); tp = 1
     } else {
-        if (brk) print ".PP"
+        # Text at 4 after a status row ends the list.
+        if (brk || (tp && sec == "EXIT STATUS")) print ".PP"
         print esc(text); tp = 0
     }
     brk = 0
     return
     }
+    # In a status row, "- " at 8 starts an item on a line of its own.
+    if (tp && n == 8 && text ~ /^- /) { print ".br"; print esc(text); return }
     if (tp) { print esc(text); return }
     if (!code) { print ".PP"; print ".RS 4"; print ".nf"; code = 1 }
     print esc(substr(l, 9))

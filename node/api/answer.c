@@ -2,8 +2,8 @@
 /*
  * Answers: JSON bodies with the revision and time headers every answer
  * carries, the error body and its variants, redirects to the leader, and
- * facts turned into answers. Every answer is counted here by status class
- * and latency (/metrics).
+ * facts turned into answers. Every answer is counted by route, status and
+ * latency in metrics.c's answer hook, whichever way it leaves.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,24 +29,19 @@ add_state_headers(struct node *n, struct http_request *req, uint64_t rev)
     http_req_add_header(req, "X-Provcat-Time", t);
 }
 
+/* Retry-After of a 429 or 503: the limiter's window, else a second. */
 static void
-finish_stats(struct node *n, struct http_request *req, int status)
+add_retry_after(struct http_request *req, int status)
 {
     struct api_req *a = api_req(req);
+    char s[16];
 
-    n->stats.by_status[status / 100 % 6]++;
-    if (a != NULL) {
-        double ms = (double)(pc_now_ms() - a->start_ms);
-        unsigned b = 0;
-
-        /* Buckets: 0.5 ms doubling, the last one open-ended. */
-        for (double lim = 0.5; b < 15 && ms > lim; lim *= 2) {
-            b++;
-        }
-        n->stats.latency_buckets[b]++;
-        n->stats.latency_count++;
-        n->stats.latency_sum_ms += ms;
+    if (status != 503 && status != 429) {
+        return;
     }
+    snprintf(s, sizeof(s), "%u",
+             a != NULL && a->retry_after_s > 0 ? a->retry_after_s : 1);
+    http_req_add_header(req, "Retry-After", s);
 }
 
 void
@@ -56,7 +51,6 @@ api_json(struct node *n, struct http_request *req, int status, json_t *o)
 
     json_decref(o);
     add_state_headers(n, req, 0);
-    finish_stats(n, req, status);
     if (s == NULL) {
         http_respond_error(req, 500, "internal", "out of memory");
         return;
@@ -70,7 +64,6 @@ api_json_text(struct node *n, struct http_request *req, int status,
               const char *json, size_t len)
 {
     add_state_headers(n, req, 0);
-    finish_stats(n, req, status);
     http_respond_json(req, status, json, len);
 }
 
@@ -101,13 +94,10 @@ verror(struct node *n, struct http_request *req, int status, const char *code,
         api_security_event(n, req, "malformed", msg);
     }
     add_state_headers(n, req, 0);
-    finish_stats(n, req, status);
     if (status == 401) {
         http_req_add_header(req, "WWW-Authenticate", "Bearer");
     }
-    if (status == 503 || status == 429) {
-        http_req_add_header(req, "Retry-After", "1");
-    }
+    add_retry_after(req, status);
     http_respond_error(req, status, code, msg);
 }
 
@@ -148,9 +138,7 @@ api_error_with(struct node *n, struct http_request *req, int status,
     if (status == 401) {
         http_req_add_header(req, "WWW-Authenticate", "Bearer");
     }
-    if (status == 503 || status == 429) {
-        http_req_add_header(req, "Retry-After", "1");
-    }
+    add_retry_after(req, status);
     api_json(n, req, status, json_pack("{s:o}", "error", err));
 }
 
@@ -176,9 +164,9 @@ api_security_event(struct node *n, struct http_request *req, const char *kind,
         snprintf(route, sizeof(route), "%s %s", a->route->method,
                  a->route->pattern);
     }
-    node_security_event_by(n, kind, req->client_ip,
-                           a != NULL && a->authed ? a->principal : NULL, route,
-                           detail);
+    node_security_event_by(
+        n, kind, a != NULL && a->client != NULL ? a->client : req->client_ip,
+        a != NULL && a->authed ? a->principal : NULL, route, detail);
 }
 
 void

@@ -27,6 +27,14 @@ int api_router_new(struct node *n, struct http_router **out, char *errmsg);
  */
 void api_handle(struct http_request *req, void *arg);
 
+/*
+ * The HTTP server's answer hook (`arg` the node; http_server_on_answer):
+ * counts the answer by route and status and its latency by route family,
+ * echoes X-Request-Id, and at debug logs one line for the request
+ * (metrics.c).
+ */
+void api_on_answer(struct http_request *req, int status, void *arg);
+
 /* Propose the commands gathered this loop turn as one raft entry
  * (propose.c); the node's check handle calls it after each turn. */
 void api_batch_flush(struct node *n);

@@ -13,6 +13,8 @@
  *   propose.c     proposals and the per-loop-turn command batch
  *   read.c        linearizable reads, the shared barrier, min_revision
  *   read_audit.c  the read-audit queue (audited reads, CMD_AUDIT)
+ *   metrics.c     GET /metrics, the per-route counters and latencies,
+ *                 request ids and the per-request log line
  *   health.c cluster.c ledger.c orgs.c principals.c catalog.c records.c
  *   share.c lists.c open.c objections.c reports.c audit.c:
  *                 one route family each
@@ -28,6 +30,7 @@
 #include "node/api/api.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
+#include "node/log.h"
 #include "node/node.h"
 
 /* ---- the route table (table.c) ----------------------------------------- */
@@ -93,11 +96,29 @@ struct api_route {
     api_run_fn run;
 };
 
+/* X-Request-Id: 1-128 bytes of [A-Za-z0-9._:/@+=-] (else ignored). */
+#define API_REQUEST_ID_MAX 128
+
 /* Per-request state, in the request's arena (api_handle sets it up). */
 struct api_req {
     struct node *n;
     const struct api_route *route; /* NULL before a route matched */
-    int64_t start_ms;
+    /* When it arrived (pc_mono_ns). */
+    uint64_t start_ns;
+    /* The client's address: the socket's peer, or X-Forwarded-For's
+     * behind --trusted-proxy. */
+    const char *client;
+    /* X-Request-Id as the client sent it (request_id_given), or one made
+     * here; echoed in the answer and in every log line about the request.
+     * A client's id may repeat, so a write's facts then get one made here
+     * (fact_request_id), as does a request's second command
+     * (request_id_used). */
+    char request_id[API_REQUEST_ID_MAX + 1];
+    bool request_id_given;
+    bool request_id_used;
+    char fact_request_id[64];
+    /* Retry-After of a 429 or 503 in seconds (0: 1). */
+    unsigned retry_after_s;
     char principal[129]; /* the authenticated principal; "" = public */
     bool authed;         /* a token was presented and accepted */
     uint64_t if_match;   /* If-Match's version; 0: none (API_IF_MATCH) */
@@ -338,8 +359,34 @@ void api_audit_hold(struct node *n, struct http_request *req,
  */
 bool api_audit_first(struct node *n, struct http_request *req);
 
-/* Append the read-audit counters to a /metrics body. */
+/* Append the read-audit counters to a /metrics body (as metrics.c's
+ * conventions say). */
 void api_audit_metrics(struct node *n, struct pc_buf *b);
+
+/* ---- metrics and request ids (metrics.c) ------------------------------- */
+
+/* The route table: `*out` its rows, returns their count (table.c). */
+size_t api_routes(const struct api_route **out);
+
+/* Group the routes into families for the latency histograms; once, from
+ * api_router_new. */
+void api_metrics_setup(struct node *n);
+
+/* Take a valid X-Request-Id from `req`, or make one (api_handle). */
+void api_request_id(struct node *n, struct http_request *req,
+                    struct api_req *a);
+
+/* Whether `id` is a request id a client may give (X-Request-Id). */
+bool api_request_id_ok(const char *id);
+
+/*
+ * The fields every log line about `req` carries (request_id, and the
+ * principal once known), then `more` (may be NULL): a LOG_END-terminated
+ * array in `out` (room for `cap`, at least 3 + those of `more`).
+ */
+const struct log_field *api_log_fields(struct http_request *req,
+                                       const struct log_field *more,
+                                       struct log_field *out, size_t cap);
 
 /* ---- route families: `parse` and `run` of every route in the table ---- */
 
@@ -357,7 +404,7 @@ void api_members_remove(struct node *n, struct http_request *req);
 bool api_leader_transfer_parse(struct node *n, struct http_request *req);
 void api_leader_transfer(struct node *n, struct http_request *req);
 
-/* ledger.c: root, proofs, facts, backup. */
+/* ledger.c: root, proofs, facts, digests, backup. */
 bool api_ledger_parse(struct node *n, struct http_request *req);
 void api_ledger(struct node *n, struct http_request *req);
 bool api_ledger_proof_parse(struct node *n, struct http_request *req);
@@ -366,6 +413,8 @@ bool api_ledger_consistency_parse(struct node *n, struct http_request *req);
 void api_ledger_consistency(struct node *n, struct http_request *req);
 bool api_ledger_facts_parse(struct node *n, struct http_request *req);
 void api_ledger_facts(struct node *n, struct http_request *req);
+bool api_ledger_digests_parse(struct node *n, struct http_request *req);
+void api_ledger_digests(struct node *n, struct http_request *req);
 void api_backup(struct node *n, struct http_request *req);
 
 /* orgs.c */

@@ -24,6 +24,13 @@
  * It then stays able (latched): later it lags as any follower does. The
  * public (no Authorization header) is served meanwhile, as it needs no
  * principal.
+ *
+ * The failed-login limiter counts failures per client address (the
+ * socket's, or X-Forwarded-For's behind --trusted-proxy) in a fixed
+ * window of a minute. It only ever refuses requests whose token fails: a
+ * valid token is checked first and served, so clients behind one address
+ * (a NAT, a proxy) are not locked out by another's failures. A refused
+ * request is told the real rest of the window in Retry-After.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,15 +66,46 @@ api_auth_ready(struct node *n)
     return n->sec.judges_tokens;
 }
 
-static bool
+static void count_failure(struct node *n, const char *ip);
+
+/* 0 when `ip` may still fail, else the seconds left of its window. */
+static unsigned
 rate_limited(struct node *n, const char *ip)
 {
     struct node_fail *f = pc_map_get(&n->sec.fails, ip, strlen(ip));
+    int64_t left;
 
-    if (f == NULL || pc_now_ms() - f->window_start_ms >= FAIL_WINDOW_MS) {
-        return false;
+    if (f == NULL || f->failures < n->o.rate_limit) {
+        return 0;
     }
-    return f->failures >= n->o.rate_limit;
+    left = f->window_start_ms + FAIL_WINDOW_MS - pc_now_ms();
+    return left <= 0 ? 0 : (unsigned)((left + 999) / 1000);
+}
+
+/* A failed authentication: 429 when the address is over the limit (the
+ * failure is not counted then: the window does not grow), else counted
+ * and answered 401 with `why`. */
+static void
+refuse(struct node *n, struct http_request *req, const char *why,
+       const char *message)
+{
+    struct api_req *a = api_req(req);
+    unsigned wait_s = rate_limited(n, a->client);
+
+    if (wait_s > 0) {
+        n->sec.rate_limited++;
+        api_security_event(n, req, "rate_limited",
+                           "too many failed authentications");
+        a->retry_after_s = wait_s;
+        api_error(n, req, 429, "rate_limited",
+                  "too many failed authentications from this address; "
+                  "retry in %u s",
+                  wait_s);
+        return;
+    }
+    count_failure(n, a->client);
+    api_security_event(n, req, "auth_failure", why);
+    api_error(n, req, 401, "unauthorized", "%s", message);
 }
 
 static void
@@ -107,14 +145,6 @@ api_authenticate(struct node *n, struct http_request *req)
     if (h == NULL) {
         return true; /* the anonymous public */
     }
-    if (rate_limited(n, req->client_ip)) {
-        n->sec.rate_limited++;
-        api_security_event(n, req, "rate_limited",
-                           "too many failed authentications");
-        api_error(n, req, 429, "rate_limited",
-                  "too many failed authentications from this address");
-        return false;
-    }
     if (!api_auth_ready(n)) {
         api_error(n, req, 503, "unavailable",
                   "this node has not yet applied what it needs to check "
@@ -122,11 +152,8 @@ api_authenticate(struct node *n, struct http_request *req)
         return false;
     }
     if (strncasecmp(h, "Bearer ", 7) != 0) {
-        count_failure(n, req->client_ip);
-        api_security_event(n, req, "auth_failure",
-                           "malformed Authorization header");
-        api_error(n, req, 401, "unauthorized",
-                  "the Authorization header must be \"Bearer <token>\"");
+        refuse(n, req, "malformed Authorization header",
+               "the Authorization header must be \"Bearer <token>\"");
         return false;
     }
     tok = h + 7;
@@ -136,10 +163,8 @@ api_authenticate(struct node *n, struct http_request *req)
     pc_hash(th, tok, strlen(tok));
     p = fsm_principal_by_token(n->fsm, th);
     if (p == NULL) {
-        count_failure(n, req->client_ip);
-        api_security_event(n, req, "auth_failure", "unknown or revoked token");
-        api_error(n, req, 401, "unauthorized",
-                  "the token is unknown or revoked");
+        refuse(n, req, "unknown or revoked token",
+               "the token is unknown or revoked");
         return false;
     }
     snprintf(a->principal, sizeof(a->principal), "%s", p->id);

@@ -8,12 +8,18 @@
  * raft's configuration rather than the ledger (a change in flight, an
  * unknown member, too few voters left) is answered afterwards, from this
  * node's view of it.
+ *
+ * Each change is logged twice, when it is asked (who, which member) and
+ * when raft finished it (the result), with the request's id: a join that
+ * never completes shows as an "asked" line without its "finished" one.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/err.h"
+#include "common/timefmt.h"
 #include "node/api/api_int.h"
 
 #define NODE_ID_MAX 2147483647
@@ -31,7 +37,68 @@ struct member_ctx {
     struct node *n;
     struct http_request *req;
     uint64_t id;
+    struct change_log *log; /* a removal's, until it finished */
 };
+
+/* What a membership change's log lines name; outlives the request, as
+ * raft may finish the change after it was answered. */
+struct change_log {
+    struct node *n;
+    uint64_t member;
+    const char *op; /* "add", "remove" */
+    char request_id[API_REQUEST_ID_MAX + 1];
+    char principal[129];
+    int64_t start_ms;
+};
+
+/* Log that a change was asked: PC_OK with `*out` (pc_free'd by
+ * change_finished), or PC_ENOMEM. */
+static struct change_log *
+change_asked(struct node *n, struct http_request *req, const char *op,
+             uint64_t member, const char *address)
+{
+    struct api_req *a = api_req(req);
+    struct change_log *l = pc_calloc(1, sizeof(*l));
+    struct log_field f[8];
+
+    log_write(
+        LOG_LEVEL_INFO, "membership_change_asked",
+        api_log_fields(req,
+                       LOG_FIELDS(LOG_STR("op", op), LOG_U64("member", member),
+                                  LOG_STR("address", address)),
+                       f, 8),
+        "membership change asked by %s: %s member %llu%s%s", a->principal, op,
+        (unsigned long long)member, address != NULL ? " at " : "",
+        address != NULL ? address : "");
+    if (l != NULL) {
+        l->n = n;
+        l->member = member;
+        l->op = op;
+        l->start_ms = pc_now_ms();
+        snprintf(l->request_id, sizeof(l->request_id), "%s", a->request_id);
+        snprintf(l->principal, sizeof(l->principal), "%s", a->principal);
+    }
+    return l;
+}
+
+/* Log how a change ended, and free `l` (NULL: nothing to log). */
+static void
+change_finished(struct change_log *l, int rc)
+{
+    if (l == NULL) {
+        return;
+    }
+    log_write(rc == PC_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
+              "membership_change_finished",
+              LOG_FIELDS(LOG_STR("request_id", l->request_id),
+                         LOG_STR("principal", l->principal),
+                         LOG_STR("op", l->op), LOG_U64("member", l->member),
+                         LOG_STR("result", pc_errname(rc)),
+                         LOG_I64("ms", pc_now_ms() - l->start_ms)),
+              "membership change finished: %s: %s member %llu", pc_strerror(rc),
+              l->op, (unsigned long long)l->member);
+    pc_free(l);
+}
 
 static struct member_args *
 args_new(struct node *n, struct http_request *req)
@@ -84,6 +151,41 @@ propose_op(struct node *n, struct http_request *req, json_t *x,
     api_propose(n, req, CMD_OPERATION, NULL, false, x, done, a);
 }
 
+/* Who asked to move leadership, from this node to `to` (0: any voter). */
+static void
+transfer_asked(struct node *n, struct http_request *req, const char *reason,
+               uint64_t to)
+{
+    struct log_field f[8];
+
+    log_write(
+        LOG_LEVEL_INFO, "leadership_transfer",
+        api_log_fields(req,
+                       LOG_FIELDS(LOG_STR("reason", reason),
+                                  LOG_U64("from", n->o.id), LOG_U64("to", to)),
+                       f, 8),
+        "leadership transfer asked by %s (%s): from node %llu to %s%llu",
+        api_req(req)->principal, reason, (unsigned long long)n->o.id,
+        to == 0 ? "any voter, " : "node ", (unsigned long long)to);
+}
+
+static void
+transfer_done(struct node *n, struct http_request *req, int rc)
+{
+    uint64_t lid = clu_leader(n->clu, NULL);
+    struct log_field f[8];
+
+    log_write(
+        lid != n->o.id && rc == PC_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN,
+        "leadership_transfer_finished",
+        api_log_fields(req,
+                       LOG_FIELDS(LOG_U64("from", n->o.id), LOG_U64("to", lid),
+                                  LOG_STR("result", pc_errname(rc))),
+                       f, 8),
+        "leadership transfer finished: %s; the leader is node %llu",
+        pc_strerror(rc), (unsigned long long)lid);
+}
+
 /* ---- POST /v1/members ------------------------------------------------- */
 
 bool
@@ -101,12 +203,12 @@ api_members_add_parse(struct node *n, struct http_request *req)
     addr = json_string_value(json_object_get(b, "address"));
     url = json_string_value(json_object_get(b, "client_url"));
     if (id < 1 || id > NODE_ID_MAX || addr == NULL || url == NULL ||
-        strncmp(url, "http://", 7) != 0 || strlen(addr) == 0 ||
-        strlen(addr) > 63) {
+        (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+        strlen(addr) == 0 || strlen(addr) > 63) {
         json_decref(b);
         api_error(n, req, 400, "bad_request",
-                  "need {\"id\": 1..2^31-1, \"address\": \"a.b.c.d:port\", "
-                  "\"client_url\": \"http://...\"}");
+                  "need {\"id\": 1..2^31-1, \"address\": \"host:port\", "
+                  "\"client_url\": \"http(s)://...\"}");
         return false;
     }
     a = args_new(n, req);
@@ -126,10 +228,7 @@ api_members_add_parse(struct node *n, struct http_request *req)
 static void
 member_change_cb(void *arg, int rc)
 {
-    struct node *n = arg;
-
-    node_log(n, rc == PC_OK ? 2 : 1, "membership change finished: %s",
-             pc_strerror(rc));
+    change_finished(arg, rc);
 }
 
 /* The joiner's client URL is in the ledger: every node can redirect to it
@@ -158,15 +257,18 @@ member_add_allowed(struct node *n, struct http_request *req,
                    const struct fsm_result *res, void *ctx)
 {
     struct member_args *a = ctx;
+    struct change_log *l;
     struct member_ctx *c;
     char target[24];
     int rc;
 
     (void)res;
-    rc = clu_add(n->clu, a->id, a->address, member_change_cb, n);
+    l = change_asked(n, req, "add", a->id, a->address);
+    rc = clu_add(n->clu, a->id, a->address, member_change_cb, l);
     if (rc != PC_OK) {
         bool conflict = rc == PC_ECONFLICT || rc == PC_EEXIST;
 
+        change_finished(l, rc);
         api_error(n, req, conflict ? 409 : 503,
                   conflict ? "conflict" : "unavailable",
                   "cannot add member %llu: %s", (unsigned long long)a->id,
@@ -242,6 +344,8 @@ removed_cb(void *arg, int rc)
 {
     struct member_ctx *c = arg;
 
+    change_finished(c->log, rc);
+    c->log = NULL;
     if (rc != PC_OK) {
         api_error(c->n, c->req, 503, "unavailable", "removal failed: %s",
                   pc_strerror(rc));
@@ -257,7 +361,7 @@ handed_over_cb(void *arg, int rc)
 {
     struct member_ctx *c = arg;
 
-    (void)rc;
+    transfer_done(c->n, c->req, rc);
     /* No longer the leader: send the client to the one that is. */
     if (api_leader_or_redirect(c->n, c->req)) {
         api_error(c->n, c->req, 503, "unavailable",
@@ -306,9 +410,15 @@ member_remove_allowed(struct node *n, struct http_request *req,
         return;
     }
     if (a->id == n->o.id) {
+        transfer_asked(n, req, "removal of the leader", 0);
         rc = clu_transfer(n->clu, 0, handed_over_cb, c);
     } else {
+        c->log = change_asked(n, req, "remove", a->id, NULL);
         rc = clu_remove(n->clu, a->id, removed_cb, c);
+        if (rc != PC_OK) {
+            change_finished(c->log, rc);
+            c->log = NULL;
+        }
     }
     if (rc != PC_OK) {
         api_error(n, req, rc == PC_ECONFLICT ? 409 : 503,
@@ -366,6 +476,7 @@ transferred_cb(void *arg, int rc)
     struct member_ctx *c = arg;
     uint64_t lid = clu_leader(c->n->clu, NULL);
 
+    transfer_done(c->n, c->req, rc);
     if (rc != PC_OK || lid == c->n->o.id) {
         api_error(c->n, c->req, 503, "unavailable",
                   "leadership did not move; retry");
@@ -385,6 +496,7 @@ transfer_allowed(struct node *n, struct http_request *req,
     int rc;
 
     (void)res;
+    transfer_asked(n, req, "asked", a->id);
     rc = c == NULL ? PC_ENOMEM : clu_transfer(n->clu, a->id, transferred_cb, c);
     if (rc != PC_OK) {
         api_error(n, req, rc == PC_ENOTFOUND ? 404 : 503,

@@ -2,10 +2,12 @@
 /*
  * Ledger routes: the root (GET /v1/ledger), RFC 6962 inclusion and
  * consistency proofs, the facts one by one for those who may inspect the
- * whole ledger (fsm_may_inspect_ledger), and backups: an operation apply
- * decides (CMD_OPERATION, the role operator), then encoded on a worker
- * thread over a frozen view of the ledger.
+ * whole ledger (fsm_may_inspect_ledger), reconciliation digests
+ * (fsm_may_read_digests, from state node/fsm/digest.c keeps), and backups:
+ * an operation apply decides (CMD_OPERATION, the role operator), then
+ * encoded on a worker thread over a frozen view of the ledger.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,8 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "node/api/api_int.h"
+#include "storage/idx.h"
+#include "storage/led.h"
 #include "storage/mrk.h"
 #include "storage/snap.h"
 
@@ -352,6 +356,395 @@ api_ledger_facts(struct node *n, struct http_request *req)
     api_json_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
 }
 
+/* ---- digests ---------------------------------------------------------- */
+
+/* Ids and keys a digest page visits without listing them (keys created
+ * after the page's revision), per item asked: bounds a page's work. */
+#define DIGEST_VISITS_PER_ITEM 16
+
+/*
+ * Cursor of a digest page: base64url of (8-byte big-endian revision, the
+ * last entry id or record key visited), so that every page of a listing
+ * reflects the first page's revision.
+ */
+static bool
+digest_cursor_decode(const char *s, uint64_t *rev, uint8_t *key,
+                     size_t *key_len)
+{
+    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
+    size_t len;
+
+    if (sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        len <= 8) {
+        return false;
+    }
+    *rev = 0;
+    for (int i = 0; i < 8; i++) {
+        *rev = *rev << 8 | raw[i];
+    }
+    memcpy(key, raw + 8, len - 8);
+    *key_len = len - 8;
+    return *rev > 0;
+}
+
+static int
+digest_cursor_put(struct pc_buf *out, uint64_t rev, const uint8_t *key,
+                  size_t key_len)
+{
+    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
+    char s[sodium_base64_ENCODED_LEN(8 + FSM_RECORD_KEY_MAX,
+                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
+    for (int i = 0; i < 8; i++) {
+        raw[i] = (uint8_t)(rev >> (56 - 8 * i));
+    }
+    memcpy(raw + 8, key, key_len);
+    sodium_bin2base64(s, sizeof(s), raw, 8 + key_len,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return pc_buf_printf(out, "\"%s\"", s);
+}
+
+/* The parameters of GET /v1/ledger/digests, as parse and run read them. */
+struct digest_params {
+    const char *entry; /* NULL: every entry */
+    const char *prefix;
+    uint64_t at; /* 0: the applied revision */
+    size_t limit;
+    uint8_t after[FSM_RECORD_KEY_MAX];
+    size_t after_len;
+};
+
+/* Read the parameters; false once answered 400. */
+static bool
+digest_params(struct node *n, struct http_request *req, struct digest_params *d)
+{
+    const char *after = http_req_param(req, "after");
+    uint64_t crev = 0;
+
+    memset(d, 0, sizeof(*d));
+    d->entry = http_req_param(req, "entry");
+    d->prefix = http_req_param(req, "prefix");
+    if (d->entry != NULL && !fsm_id_valid(d->entry, strlen(d->entry))) {
+        api_bad_field(n, req, "entry",
+                      "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        return false;
+    }
+    if (d->prefix != NULL &&
+        (d->entry == NULL || strlen(d->prefix) > FSM_RECORD_KEY_MAX)) {
+        api_bad_field(n, req, "prefix",
+                      "prefix (at most 512 bytes) goes with entry");
+        return false;
+    }
+    if (api_param_u64(n, req, "at_revision", 1, &d->at) == PC_EINVAL ||
+        !api_param_limit(n, req, &d->limit)) {
+        return false;
+    }
+    if (after != NULL) {
+        if (!digest_cursor_decode(after, &crev, d->after, &d->after_len)) {
+            api_bad_field(n, req, "after",
+                          "after must be the cursor of a page");
+            return false;
+        }
+        if (d->at != 0 && d->at != crev) {
+            api_bad_field(n, req, "at_revision",
+                          "at_revision differs from the cursor's revision");
+            return false;
+        }
+        d->at = crev;
+    }
+    return true;
+}
+
+bool
+api_ledger_digests_parse(struct node *n, struct http_request *req)
+{
+    struct digest_params d;
+
+    return digest_params(n, req, &d);
+}
+
+static int
+put_digest_fields(struct pc_buf *b, const struct pc_digest *d)
+{
+    uint8_t h[PC_HASH_LEN];
+
+    pc_digest_final(d, h);
+    return pc_buf_printf(b, "\"records\":%llu,\"versions\":%llu",
+                         (unsigned long long)d->records,
+                         (unsigned long long)d->versions) |
+                   put_hex(b, "digest", h, PC_HASH_LEN)
+               ? PC_ENOMEM
+               : PC_OK;
+}
+
+/* One page of entries: the ids that existed at the revision and that the
+ * caller may see, in byte order. */
+struct entries_page {
+    struct node *n;
+    const struct fsm_principal *p;
+    uint64_t at;
+    size_t limit, visits;
+    char **ids;
+    size_t n_ids;
+    uint8_t last[FSM_RECORD_KEY_MAX]; /* the last id visited */
+    size_t last_len;
+    bool more;
+    int rc;
+};
+
+static bool
+entries_page_cb(void *arg, struct pc_slice id, uint64_t latest,
+                uint64_t latest_rev)
+{
+    struct entries_page *pg = arg;
+    struct idx_key k = { FACT_ENTRY, { NULL, 0 }, id };
+    const struct fsm_entry *e;
+    uint64_t v, rev;
+    char *s;
+
+    (void)latest, (void)latest_rev;
+    if (pg->n_ids == pg->limit ||
+        pg->visits == pg->limit * DIGEST_VISITS_PER_ITEM) {
+        pg->more = true;
+        return false;
+    }
+    pg->visits++;
+    memcpy(pg->last, id.p, id.len);
+    pg->last_len = id.len;
+    if (idx_version_at(led_idx(fsm_led(pg->n->fsm)), &k, pg->at, &v, &rev) !=
+        PC_OK) {
+        return true; /* created after the page's revision */
+    }
+    s = pc_strndup((const char *)id.p, id.len);
+    if (s == NULL) {
+        pg->rc = PC_ENOMEM;
+        return false;
+    }
+    e = fsm_entry(pg->n->fsm, s);
+    if (e == NULL || !fsm_may_read_digests(pg->n->fsm, pg->p, e)) {
+        pc_free(s);
+        return true;
+    }
+    pg->ids[pg->n_ids++] = s;
+    return true;
+}
+
+/* GET /v1/ledger/digests: every entry's digest at the revision. */
+static void
+digests_all(struct node *n, struct http_request *req,
+            const struct digest_params *d, const struct fsm_principal *p)
+{
+    struct entries_page pg;
+    struct pc_digest *dg = NULL;
+    struct pc_buf b;
+    int rc;
+
+    memset(&pg, 0, sizeof(pg));
+    pg.n = n;
+    pg.p = p;
+    pg.at = d->at;
+    pg.limit = d->limit;
+    pg.ids = pc_calloc(d->limit, sizeof(*pg.ids));
+    dg = pc_calloc(d->limit, sizeof(*dg));
+    pc_buf_init(&b);
+    if (pg.ids == NULL || dg == NULL) {
+        rc = PC_ENOMEM;
+        goto out;
+    }
+    idx_scan(led_idx(fsm_led(n->fsm)), FACT_ENTRY, (struct pc_slice){ 0 },
+             (struct pc_slice){ 0 },
+             (struct pc_slice){ d->after, d->after_len }, entries_page_cb, &pg);
+    rc = pg.rc;
+    if (rc == PC_OK) {
+        rc = fsm_digests_at(n->fsm, d->at, (const char *const *)pg.ids,
+                            pg.n_ids, dg);
+    }
+    if (rc == PC_OK) {
+        rc = pc_buf_printf(&b, "{\"revision\":%llu,\"items\":[",
+                           (unsigned long long)d->at);
+    }
+    for (size_t i = 0; rc == PC_OK && i < pg.n_ids; i++) {
+        rc = pc_buf_put(&b,
+                        i > 0 ? ",{\"entry\":" : "{\"entry\":", i > 0 ? 10 : 9);
+        rc |= http_json_string(&b, pg.ids[i], strlen(pg.ids[i]));
+        rc |= pc_buf_put_u8(&b, ',');
+        rc |= put_digest_fields(&b, &dg[i]);
+        rc |= pc_buf_put_u8(&b, '}');
+    }
+    if (rc == PC_OK) {
+        rc = pc_buf_put(&b, "],\"next\":", 9);
+        rc |= pg.more ? digest_cursor_put(&b, d->at, pg.last, pg.last_len)
+                      : pc_buf_put(&b, "null", 4);
+        rc |= pc_buf_put_u8(&b, '}');
+    }
+out:
+    for (size_t i = 0; i < pg.n_ids; i++) {
+        pc_free(pg.ids[i]);
+    }
+    pc_free(pg.ids);
+    pc_free(dg);
+    api_json_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
+}
+
+/* One page of an entry's records as of a revision. */
+struct records_page {
+    struct node *n;
+    struct pc_slice entry;
+    uint64_t at;
+    size_t limit, visits, count;
+    struct pc_buf *out;
+    uint8_t last[FSM_RECORD_KEY_MAX];
+    size_t last_len;
+    bool more;
+    int rc;
+};
+
+static bool
+records_page_cb(void *arg, struct pc_slice id, uint64_t latest,
+                uint64_t latest_rev)
+{
+    struct records_page *pg = arg;
+    struct led *l = fsm_led(pg->n->fsm);
+    struct idx_key k = { FACT_RECORD, pg->entry, id };
+    uint8_t h[PC_HASH_LEN];
+    uint64_t v, rev;
+    int rc;
+
+    (void)latest, (void)latest_rev;
+    if (pg->count == pg->limit ||
+        pg->visits == pg->limit * DIGEST_VISITS_PER_ITEM) {
+        pg->more = true;
+        return false;
+    }
+    pg->visits++;
+    memcpy(pg->last, id.p, id.len);
+    pg->last_len = id.len;
+    if (idx_version_at(led_idx(l), &k, pg->at, &v, &rev) != PC_OK) {
+        return true; /* created after the page's revision */
+    }
+    if (led_hash(l, rev, h) != PC_OK) {
+        pg->rc = PC_ECORRUPT;
+        return false;
+    }
+    rc = pc_buf_put(pg->out, pg->count > 0 ? ",{\"key\":" : "{\"key\":",
+                    pg->count > 0 ? 8 : 7);
+    rc |= http_json_string(pg->out, (const char *)id.p, id.len);
+    rc |= pc_buf_printf(pg->out, ",\"version\":%llu,\"revision\":%llu",
+                        (unsigned long long)v, (unsigned long long)rev);
+    rc |= put_hex(pg->out, "hash", h, PC_HASH_LEN);
+    rc |= pc_buf_put_u8(pg->out, '}');
+    pg->count++;
+    pg->rc = rc == PC_OK ? PC_OK : PC_ENOMEM;
+    return pg->rc == PC_OK;
+}
+
+/* GET /v1/ledger/digests?entry=: the entry's digest and its records. */
+static void
+digests_entry(struct node *n, struct http_request *req,
+              const struct digest_params *d, const struct fsm_entry *e)
+{
+    struct idx_key k = { FACT_ENTRY, { NULL, 0 }, PC_SLICE_STR(e->id) };
+    const char *ids[1] = { e->id };
+    struct records_page pg;
+    struct pc_digest dg;
+    uint64_t v, rev;
+    struct pc_buf b;
+    int rc;
+
+    if (idx_version_at(led_idx(fsm_led(n->fsm)), &k, d->at, &v, &rev) !=
+        PC_OK) {
+        api_error(n, req, 404, "not_found",
+                  "no catalog entry \"%s\" at revision %llu", e->id,
+                  (unsigned long long)d->at);
+        return;
+    }
+    rc = fsm_digests_at(n->fsm, d->at, ids, 1, &dg);
+    if (rc != PC_OK) {
+        api_error(n, req, 503, "unavailable", "digests: %s", pc_strerror(rc));
+        return;
+    }
+    pc_buf_init(&b);
+    rc = pc_buf_put(&b, "{\"entry\":", 9);
+    rc |= http_json_string(&b, e->id, strlen(e->id));
+    rc |= pc_buf_printf(&b, ",\"revision\":%llu,", (unsigned long long)d->at);
+    rc |= put_digest_fields(&b, &dg);
+    rc |= pc_buf_put(&b, ",\"items\":[", 10);
+    memset(&pg, 0, sizeof(pg));
+    pg.n = n;
+    pg.entry = PC_SLICE_STR(e->id);
+    pg.at = d->at;
+    pg.limit = d->limit;
+    pg.out = &b;
+    if (rc == PC_OK) {
+        idx_scan(led_idx(fsm_led(n->fsm)), FACT_RECORD, pg.entry,
+                 PC_SLICE_STR(d->prefix != NULL ? d->prefix : ""),
+                 (struct pc_slice){ d->after, d->after_len }, records_page_cb,
+                 &pg);
+        rc = pg.rc;
+    }
+    if (rc == PC_OK) {
+        rc = pc_buf_put(&b, "],\"next\":", 9);
+        rc |= pg.more ? digest_cursor_put(&b, d->at, pg.last, pg.last_len)
+                      : pc_buf_put(&b, "null", 4);
+        rc |= pc_buf_put_u8(&b, '}');
+    }
+    api_json_buf(n, req, 200, &b, rc == PC_OK ? PC_OK : PC_ENOMEM);
+}
+
+/*
+ * GET /v1/ledger/digests[?entry=E]: reconciliation digests at one revision
+ * (?at_revision=, at most FSM_DIGEST_WINDOW behind this node's applied
+ * revision; the applied one by default; a cursor keeps the first page's).
+ * Every entry's digest, or entry E's with its records' heads in key order.
+ */
+void
+api_ledger_digests(struct node *n, struct http_request *req)
+{
+    const struct fsm_principal *p = api_principal(n, req);
+    uint64_t count = led_count(fsm_led(n->fsm));
+    const struct fsm_entry *e = NULL;
+    struct digest_params d;
+
+    if (!digest_params(n, req, &d)) {
+        return;
+    }
+    if (d.entry != NULL) {
+        e = fsm_entry(n->fsm, d.entry);
+        if (e == NULL || fsm_entry_visible_rev(n->fsm, e, p) == 0) {
+            api_error(n, req, 404, "not_found", "no catalog entry \"%s\"",
+                      d.entry);
+            return;
+        }
+    }
+    if (!fsm_may_read_digests(n->fsm, p, e)) {
+        api_denied(n, req,
+                   "digests need role operator or auditor, or an authority "
+                   "whose scope holds the entry");
+        return;
+    }
+    if (d.at == 0) {
+        d.at = count;
+    }
+    if (d.at > count || count - d.at > FSM_DIGEST_WINDOW) {
+        api_error_with(n, req, 400, "bad_request",
+                       json_pack("{s:s}", "field", "at_revision"),
+                       "at_revision must be from %llu to this node's applied "
+                       "revision %llu (digests go back %u revisions; ask "
+                       "min_revision to wait for a later one)",
+                       (unsigned long long)(count > FSM_DIGEST_WINDOW
+                                                ? count - FSM_DIGEST_WINDOW
+                                                : 1),
+                       (unsigned long long)count, FSM_DIGEST_WINDOW);
+        return;
+    }
+    if (e != NULL) {
+        digests_entry(n, req, &d, e);
+    } else {
+        digests_all(n, req, &d, p);
+    }
+}
+
 /* ---- backup: encoded on a worker thread over a frozen view ------------ */
 
 struct backup_job {
@@ -393,9 +786,26 @@ backup_after(uv_work_t *w, int status)
              (unsigned long long)led_view_count(j->view));
     led_view_close(j->led, j->view);
     if (status != 0 || j->rc != PC_OK) {
+        struct log_field f[6];
+
+        log_write(LOG_LEVEL_WARN, "backup_failed",
+                  api_log_fields(j->req, NULL, f, 6), "backup failed: %s",
+                  j->errmsg);
         api_error(n, j->req, 500, "internal", "backup failed: %s", j->errmsg);
     } else {
-        n->stats.by_status[2]++;
+        struct log_field f[8];
+
+        log_write(
+            LOG_LEVEL_INFO, "backup_served",
+            api_log_fields(
+                j->req,
+                LOG_FIELDS(LOG_STR("client", api_req(j->req)->client),
+                           LOG_STR("revision", rev),
+                           LOG_U64("bytes", j->out.len), LOG_STR("root", hex)),
+                f, 8),
+            "backup served to %s at %s: revision %s, %zu bytes",
+            api_req(j->req)->principal, api_req(j->req)->client, rev,
+            j->out.len);
         http_respond(j->req, 200, hdr, j->out.data, j->out.len);
     }
     pc_buf_release(&j->out);

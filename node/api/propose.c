@@ -274,7 +274,17 @@ api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
     }
     if ((skew = api_clock_skew(n)) != NULL) {
         node_security_event(n, "clock_skew", "", skew);
-        clu_transfer(n->clu, 0, NULL, NULL);
+        if (clu_transfer(n->clu, 0, NULL, NULL) == PC_OK) {
+            struct log_field f[6];
+
+            log_write(LOG_LEVEL_WARN, "leadership_transfer",
+                      api_log_fields(req,
+                                     LOG_FIELDS(LOG_STR("reason", "clock_skew"),
+                                                LOG_U64("from", n->o.id),
+                                                LOG_U64("to", 0)),
+                                     f, 6),
+                      "%s: handing over leadership (to any voter)", skew);
+        }
         api_error(n, req, 503, "clock_skew",
                   "%s; it is handing over leadership", skew);
         return;
@@ -294,8 +304,19 @@ api_propose_bytes(struct node *n, struct http_request *req, uint32_t type,
     c.rules = CMD_RULES_VERSION;
     c.time_ms = pc_now_ms();
     c.principal = PC_SLICE_STR(a->principal);
-    node_request_id(n, rid);
-    c.request_id = PC_SLICE_STR(rid);
+    if (!a->request_id_given && !a->request_id_used) {
+        /* The id the answer's X-Request-Id shows, unique as made here. */
+        c.request_id = PC_SLICE_STR(a->request_id);
+        a->request_id_used = true;
+    } else {
+        /* A client's id may repeat, and a request's second command needs
+         * its own (replay finds a command's facts by their common id). */
+        node_request_id(n, rid);
+        c.request_id = PC_SLICE_STR(rid);
+        if (a->fact_request_id[0] == '\0') {
+            memcpy(a->fact_request_id, rid, sizeof(rid));
+        }
+    }
     if (ik != NULL) {
         c.idem_key = PC_SLICE_STR(ik);
         cmd_fingerprint(c.fingerprint, req->method, req->path,

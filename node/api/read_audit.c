@@ -35,6 +35,7 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "common/prom.h"
 #include "common/timefmt.h"
 #include "node/api/api_int.h"
 #include "storage/led.h"
@@ -449,20 +450,35 @@ api_audit_metrics(struct node *n, struct pc_buf *b)
 {
     const struct api_audit *a = n->audit;
 
-    pc_buf_printf(b,
-                  "provcat_reads_open_anonymous_total %llu\n"
-                  "provcat_audit_events_pending %zu\n"
-                  "provcat_audit_events_proposed_total %llu\n"
-                  "provcat_audit_batches_proposed_total %llu\n"
-                  "provcat_audit_events_dropped_total %llu\n"
-                  "provcat_audit_held_reads_served_total %llu\n"
-                  "provcat_audit_held_reads_failed_total %llu\n",
-                  (unsigned long long)n->stats.reads_open_anon, a ? a->n : 0,
-                  (unsigned long long)(a ? a->proposed : 0),
-                  (unsigned long long)(a ? a->batches : 0),
-                  (unsigned long long)(a ? a->dropped : 0),
-                  (unsigned long long)(a ? a->held_served : 0),
-                  (unsigned long long)(a ? a->held_failed : 0));
+    pc_prom_family(b, "provcat_reads_open_anonymous_total", "counter",
+                   "Anonymous reads of open records (counted, not audited)");
+    pc_prom_u64(b, "provcat_reads_open_anonymous_total", NULL,
+                n->stats.reads_open_anon);
+    pc_prom_family(b, "provcat_audit_events_pending", "gauge",
+                   "Read-audit events waiting to be proposed");
+    pc_prom_u64(b, "provcat_audit_events_pending", NULL, a ? a->n : 0);
+    pc_prom_family(b, "provcat_audit_events_proposed_total", "counter",
+                   "Read-audit events proposed");
+    pc_prom_u64(b, "provcat_audit_events_proposed_total", NULL,
+                a ? a->proposed : 0);
+    pc_prom_family(b, "provcat_audit_batches_proposed_total", "counter",
+                   "Read-audit batches (audit commands) proposed");
+    pc_prom_u64(b, "provcat_audit_batches_proposed_total", NULL,
+                a ? a->batches : 0);
+    pc_prom_family(b, "provcat_audit_events_dropped_total", "counter",
+                   "Read-audit events dropped (their batch was lost)");
+    pc_prom_u64(b, "provcat_audit_events_dropped_total", NULL,
+                a ? a->dropped : 0);
+    pc_prom_family(b, "provcat_audit_held_reads_served_total", "counter",
+                   "Reads through a grant answered once their audit fact "
+                   "committed");
+    pc_prom_u64(b, "provcat_audit_held_reads_served_total", NULL,
+                a ? a->held_served : 0);
+    pc_prom_family(b, "provcat_audit_held_reads_failed_total", "counter",
+                   "Reads through a grant refused because their audit fact "
+                   "was not written (fail closed)");
+    pc_prom_u64(b, "provcat_audit_held_reads_failed_total", NULL,
+                a ? a->held_failed : 0);
 }
 
 void

@@ -1025,11 +1025,17 @@ cursor_encode(struct pc_buf *out, uint64_t rev, struct pc_slice key)
     return rc;
 }
 
+/* A page with values stops once it holds this many bytes: documents are
+ * up to 256 KiB each. */
+#define LIST_VALUES_BYTES (4u << 20)
+
 struct list_ctx {
     struct node *n;
     struct pc_slice entry;
     uint64_t snap; /* the revision the listing reflects */
     bool include_retired;
+    bool values; /* whole versions (put_version), filtered as `via` says */
+    const struct fsm_read_via *via;
     size_t limit, count;
     bool more;
     struct pc_buf *out;
@@ -1062,12 +1068,22 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
         jcs_doc_free(m.d);
         return true;
     }
-    if (c->count == c->limit) {
+    if (c->count == c->limit ||
+        (c->values && c->out->len >= LIST_VALUES_BYTES)) {
         jcs_doc_free(m.d);
         c->more = true;
         return false;
     }
     rc = c->count > 0 ? pc_buf_put_u8(c->out, ',') : PC_OK;
+    if (c->values) {
+        jcs_doc_free(m.d);
+        rc |= put_version(c->n, c->out, rev, c->via);
+        c->rc = rc == PC_OK ? PC_OK : PC_ENOMEM;
+        memcpy(c->last, id.p, id.len);
+        c->last_len = id.len;
+        c->count++;
+        return c->rc == PC_OK;
+    }
     rc |= pc_buf_put(c->out, "{\"key\":", 7);
     rc |= http_json_string(c->out, (const char *)id.p, id.len);
     rc |= pc_buf_printf(
@@ -1093,8 +1109,16 @@ list_params(struct node *n, struct http_request *req, size_t *limit,
     const char *prefix = http_req_param(req, "prefix") ?: "";
     const char *after = http_req_param(req, "after");
     const char *inc = http_req_param(req, "include_retired");
+    const char *values = http_req_param(req, "values");
+    uint64_t at = 0;
 
-    if (!api_param_limit(n, req, limit)) {
+    if (!api_param_limit(n, req, limit) ||
+        api_param_u64(n, req, "at_revision", 1, &at) == PC_EINVAL) {
+        return false;
+    }
+    if (values != NULL && strcmp(values, "true") != 0 &&
+        strcmp(values, "false") != 0) {
+        api_bad_field(n, req, "values", "values must be true or false");
         return false;
     }
     if (strlen(prefix) > FSM_RECORD_KEY_MAX) {
@@ -1109,6 +1133,14 @@ list_params(struct node *n, struct http_request *req, size_t *limit,
     if (after != NULL && !cursor_decode(after, snap, akey, alen)) {
         api_bad_field(n, req, "after", "after must be the cursor of a page");
         return false;
+    }
+    if (at > 0 && after != NULL && at != *snap) {
+        api_bad_field(n, req, "at_revision",
+                      "at_revision differs from the cursor's revision");
+        return false;
+    }
+    if (at > 0) {
+        *snap = at;
     }
     return true;
 }
@@ -1144,6 +1176,12 @@ api_records_list(struct node *n, struct http_request *req)
         return;
     }
     if (c.snap > led_count(fsm_led(n->fsm))) {
+        if (http_req_param(req, "after") == NULL) {
+            api_bad_field(n, req, "at_revision",
+                          "at_revision is beyond this node's applied "
+                          "revision");
+            return;
+        }
         api_error(n, req, 503, "unavailable",
                   "this node has not applied the cursor's revision yet");
         return;
@@ -1152,6 +1190,9 @@ api_records_list(struct node *n, struct http_request *req)
     c.n = n;
     c.entry = PC_SLICE_STR(e->id);
     c.include_retired = inc != NULL && strcmp(inc, "true") == 0;
+    c.values = http_req_param(req, "values") != NULL &&
+               strcmp(http_req_param(req, "values"), "true") == 0;
+    c.via = &via;
     c.out = &b;
     rc = pc_buf_put(&b, "{\"items\":[", 10);
     if (rc == PC_OK) {

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/timefmt.h"
@@ -72,6 +73,8 @@ static const struct api_route routes[] = {
       api_ledger_consistency_parse, api_ledger_consistency },
     { "GET", "/v1/ledger/facts", API_READ | API_TOKEN, api_ledger_facts_parse,
       api_ledger_facts },
+    { "GET", "/v1/ledger/digests", API_READ | API_TOKEN,
+      api_ledger_digests_parse, api_ledger_digests },
     /* orgs.c */
     { "POST", "/v1/orgs", API_WRITE | API_TOKEN, api_orgs_create_parse,
       api_orgs_create },
@@ -222,7 +225,11 @@ api_router_new(struct node *n, struct http_router **out, char *errmsg)
 {
     struct http_route r[N_ROUTES + N_IMMUTABLE];
 
-    (void)n;
+    if (N_ROUTES > NODE_ROUTES_MAX) {
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "%zu routes: raise NODE_ROUTES_MAX (node.h)",
+                          (size_t)N_ROUTES);
+    }
     for (size_t i = 0; i < N_ROUTES; i++) {
         if (!needs_valid(routes[i].needs) || routes[i].run == NULL) {
             return pc_errmsgf(errmsg, PC_EINVAL,
@@ -236,7 +243,39 @@ api_router_new(struct node *n, struct http_router **out, char *errmsg)
         r[N_ROUTES + i] = (struct http_route){ "DELETE", immutable_paths[i],
                                                unused_handler, NULL };
     }
+    api_metrics_setup(n);
     return http_router_new(r, N_ROUTES + N_IMMUTABLE, out, errmsg);
+}
+
+size_t
+api_routes(const struct api_route **out)
+{
+    *out = routes;
+    return N_ROUTES;
+}
+
+/* The client's address: X-Forwarded-For's only from a trusted proxy. */
+static const char *
+client_of(struct node *n, struct http_request *req)
+{
+    const char *xff[16];
+    size_t n_xff = 0;
+    char *buf;
+
+    if (n->o.n_trusted == 0) {
+        return req->client_ip;
+    }
+    for (size_t i = 0; i < req->n_headers && n_xff < 16; i++) {
+        if (strcasecmp(req->headers[i].name, "X-Forwarded-For") == 0) {
+            xff[n_xff++] = req->headers[i].value;
+        }
+    }
+    buf = n_xff > 0 ? http_req_alloc(req, 48) : NULL;
+    if (buf == NULL) {
+        return req->client_ip;
+    }
+    return http_client_addr(req->client_ip, xff, n_xff, n->o.trusted,
+                            n->o.n_trusted, buf, 48);
 }
 
 static void
@@ -348,8 +387,10 @@ api_handle(struct http_request *req, void *arg)
     }
     memset(a, 0, sizeof(*a));
     a->n = n;
-    a->start_ms = pc_now_ms();
+    a->start_ns = pc_mono_ns();
     req->data = a;
+    a->client = client_of(n, req);
+    api_request_id(n, req, a);
     if (n->stop.stopping) {
         api_error(n, req, 503, "unavailable", "the node is shutting down");
         return;

@@ -109,6 +109,7 @@ derived_release(struct fsm *f)
 {
     pc_map_each(&f->entries, free_entry_cb, NULL);
     pc_map_release(&f->entries);
+    fsm_digests_release(f);
     pc_map_each(&f->orgs, free_org_cb, NULL);
     pc_map_release(&f->orgs);
     pc_map_each(&f->principals, free_principal_cb, NULL);
@@ -478,6 +479,9 @@ rebuild(struct fsm *f, char *errmsg)
         }
         fsm_idem_expire(f, fact.time_ms);
         int rc = fsm_derive(f, &fact);
+        if (rc == PC_OK && fact.kind == FACT_RECORD) {
+            rc = fsm_digest_record(f, &fact);
+        }
         if (rc != PC_OK) {
             return pc_errmsgf(errmsg, rc, "rebuild at fact %llu: %s",
                               (unsigned long long)rev, pc_strerror(rc));
@@ -620,6 +624,7 @@ fsm_new(struct fsm **out)
     pc_map_init(&f->members);
     pc_map_init(&f->idem);
     pc_map_init(&f->entries);
+    pc_map_init(&f->digests);
     f->org_ids_stale = true;
     *out = f;
     return PC_OK;
@@ -847,6 +852,9 @@ fsm_emit_canonical(struct fsm_ctx *c, uint32_t kind, struct pc_slice parent,
         if (rc == PC_OK) {
             rc = fsm_audit_log_fact(c->f, &fact, NULL);
         }
+    }
+    if (rc == PC_OK && kind == FACT_RECORD) {
+        rc = fsm_digest_record(c->f, &fact);
     }
 out:
     pc_buf_release(&ik);

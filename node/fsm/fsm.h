@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/digest.h"
 #include "common/hash.h"
 #include "node/fsm/calendar.h"
 #include "storage/led.h"
@@ -191,6 +192,33 @@ bool fsm_authority_over(const struct fsm *f, const struct fsm_principal *p,
  * /v1/ledger/facts): operators and auditors, and the provincial authority.
  */
 bool fsm_may_inspect_ledger(const struct fsm *f, const struct fsm_principal *p);
+
+/* ---- reconciliation digests (digest.c; docs/format.md) ----------------- */
+
+/* How far behind the applied revision a digest may be asked for: taking
+ * that many facts back out of the current state costs some milliseconds. */
+#define FSM_DIGEST_WINDOW 100000
+
+/*
+ * The digest states (counts and head sum) of the `n` entries `entries` at
+ * revision `at` into `out[0..n)`: the maintained state for the applied
+ * revision, with every record fact after `at` taken back out (one pass
+ * over them, newest first). An entry without records has the empty state.
+ * PC_OK; PC_ERANGE when `at` is beyond the applied revision or more than
+ * FSM_DIGEST_WINDOW behind it; PC_ENOMEM; PC_ECORRUPT (a fact missing).
+ * Loop thread; O(n + applied - at).
+ */
+int fsm_digests_at(const struct fsm *f, uint64_t at, const char *const *entries,
+                   size_t n, struct pc_digest *out);
+
+/*
+ * Whether `p` may read the digests of entry `e` (GET /v1/ledger/digests):
+ * operators and auditors every entry, an authority those in its scope
+ * (fsm_entry_authority). With `e` NULL: whether it may ask at all (an
+ * authority then sees the entries in its scope only).
+ */
+bool fsm_may_read_digests(const struct fsm *f, const struct fsm_principal *p,
+                          const struct fsm_entry *e);
 
 /* ---- syntax checks shared with the HTTP layer (400s before proposing) -- */
 

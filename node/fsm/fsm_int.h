@@ -36,6 +36,7 @@ struct fsm_idem_queue {
 };
 
 struct fsm_share;
+struct fsm_digest_slot;
 
 struct fsm {
     struct led *led;
@@ -46,8 +47,10 @@ struct fsm {
     struct pc_map members;    /* node id (decimal) -> client URL */
     struct pc_map idem;       /* principal NUL key -> struct fsm_idem */
     struct pc_map entries;    /* entry id -> struct fsm_entry */
-    struct fsm_share *share;  /* requests, grants, counters (rules_share.c) */
-    struct fsm_open *open;    /* open requests, calendars (rules_open.c) */
+    struct pc_map digests; /* entry id -> struct fsm_digest_slot (digest.c) */
+    struct fsm_digest_slot *digest_last; /* the one used last, or NULL */
+    struct fsm_share *share; /* requests, grants, counters (rules_share.c) */
+    struct fsm_open *open;   /* open requests, calendars (rules_open.c) */
     struct fsm_objections
         *obj;                /* objections, redactions (rules_objections.c) */
     struct fsm_reports *rep; /* quality and evaluation (reports.c) */
@@ -160,6 +163,12 @@ bool fsm_get_true(const struct jcs_val *o, const char *key);
  */
 const char *fsm_unknown_member(const struct jcs_val *o,
                                const char *const *allowed);
+
+/* Reconciliation digests (digest.c): step the record fact `fact` (just
+ * appended or loaded) into its entry's digest; PC_OK, PC_ENOMEM,
+ * PC_ECORRUPT. Release them all for a rebuild. */
+int fsm_digest_record(struct fsm *f, const struct fact *fact);
+void fsm_digests_release(struct fsm *f);
 
 /* Update derived state for a fact (apply and rebuild share this). */
 int fsm_derive(struct fsm *f, const struct fact *fact);

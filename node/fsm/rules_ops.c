@@ -116,8 +116,12 @@ op_valid(const struct jcs_val *root, size_t *op, char *msg)
         }
         v = jcs_get(root, "client_url", 10);
         s = v != NULL ? jcs_string(v, &len) : NULL;
-        if (s == NULL || len < 8 || strncmp(s, "http://", 7) != 0) {
-            snprintf(msg, 200, "member.add: \"client_url\" must be http://...");
+        if (s == NULL || len < 8 ||
+            (strncmp(s, "http://", 7) != 0 &&
+             (len < 9 || strncmp(s, "https://", 8) != 0))) {
+            snprintf(msg, 200,
+                     "member.add: \"client_url\" must be http://... or "
+                     "https://...");
             return false;
         }
     }

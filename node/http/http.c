@@ -78,6 +78,8 @@ struct http_server {
     void *arg;
     http_reject_cb reject_cb; /* requests refused here (node's log) */
     void *reject_arg;
+    http_answer_cb answer_cb; /* http_server_on_answer */
+    void *answer_arg;
     struct http_stats stats;
     struct http_conn *conns;
     size_t n_alive; /* listener + connections not yet freed */
@@ -658,6 +660,8 @@ conn_parse(struct http_conn *c, const char *data, size_t len)
         conn_enqueue(c, r);
         c->tmode = TIMER_NONE; /* the next request gets its own deadline */
         c->srv->stats.requests++;
+        r->answer_cb = c->srv->answer_cb;
+        r->answer_arg = c->srv->answer_arg;
         if (c->n_queue >= c->srv->limits.max_inflight) {
             c->paused = true;
             conn_read_stop(c);
@@ -854,6 +858,18 @@ req_gone(const struct http_req *r)
     return r->conn == NULL || r->conn->closing;
 }
 
+/* The answer hook, once per request, before its head is built. */
+static void
+answer_hook(struct http_req *r, int status)
+{
+    http_answer_cb cb = r->answer_cb;
+
+    if (cb != NULL) {
+        r->answer_cb = NULL;
+        cb(&r->pub, status, r->answer_arg);
+    }
+}
+
 static void
 count_status(struct http_req *r, int status)
 {
@@ -893,6 +909,7 @@ http_respond(struct http_request *req, int status,
     if (r->finished) {
         return;
     }
+    answer_hook(r, status);
     if (req_gone(r)) {
         r->finished = true;
         req_maybe_free(r);
@@ -957,6 +974,7 @@ http_respond_start(struct http_request *req, int status,
     if (r->finished || r->streaming) {
         return PC_EINVAL;
     }
+    answer_hook(r, status);
     if (req_gone(r)) {
         r->streaming = true;
         return PC_OK;
@@ -1220,6 +1238,13 @@ int
 http_server_port(const struct http_server *srv)
 {
     return srv->port;
+}
+
+void
+http_server_on_answer(struct http_server *srv, http_answer_cb cb, void *arg)
+{
+    srv->answer_cb = cb;
+    srv->answer_arg = arg;
 }
 
 const struct http_stats *

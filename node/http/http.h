@@ -347,4 +347,56 @@ const struct http_route *http_router_match(const struct http_router *r,
  */
 void http_router_dispatch(struct http_request *req, void *router);
 
+/*
+ * Called once for each request the handler answers, with the status, just
+ * before the head is written (http_respond and its helpers, or
+ * http_respond_start): `req` and its `data` are still the handler's, and a
+ * header added now goes out with the answer. Also when the client is gone
+ * (nothing is written then). Not called for what this layer answers itself
+ * (400/413 before the handler, connections over the limit).
+ */
+typedef void (*http_answer_cb)(struct http_request *req, int status, void *arg);
+
+/* Set the answer hook of `srv` (NULL: none). Context: the loop thread. */
+void http_server_on_answer(struct http_server *srv, http_answer_cb cb,
+                           void *arg);
+
+/* ---- clients behind proxies (proxy.c) ---------------------------------- */
+
+/* An IPv4 or IPv6 network. */
+struct http_cidr {
+    uint8_t family;   /* 4 or 6 */
+    uint8_t bits;     /* prefix length, 0..32 or 0..128 */
+    uint8_t addr[16]; /* network address, host bits zero */
+};
+
+/*
+ * Parse "A.B.C.D/N", "A.B.C.D" (a /32), or the same in IPv6. Bits past the
+ * prefix must be zero. PC_OK, or PC_EINVAL with a reason in `errmsg`
+ * (may be NULL) naming the text.
+ */
+int http_cidr_parse(const char *s, struct http_cidr *out, char *errmsg);
+
+/*
+ * Parse networks separated by commas and/or spaces, at least one. PC_OK
+ * with `*out` (free with pc_free) and `*n`, PC_EINVAL (errmsg names the
+ * bad one) or PC_ENOMEM. Out-parameters are written only on success.
+ */
+int http_cidr_list_parse(const char *s, struct http_cidr **out, size_t *n,
+                         char *errmsg);
+
+/* Whether the address literal `ip` lies in one of the `n` networks. */
+bool http_cidr_match(const struct http_cidr *list, size_t n, const char *ip);
+
+/*
+ * The client's address: `peer` (the socket's) unless `peer` is a trusted
+ * proxy and X-Forwarded-For (the `n_xff` header lines, in order) names
+ * another hop, in which case the right-most entry that is not a trusted
+ * proxy (docs/node.md). Returns `peer`, or `buf` (`size` >= 46) holding the
+ * address in canonical form.
+ */
+const char *http_client_addr(const char *peer, const char *const *xff,
+                             size_t n_xff, const struct http_cidr *trusted,
+                             size_t n_trusted, char *buf, size_t size);
+
 #endif

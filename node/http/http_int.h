@@ -39,6 +39,10 @@ struct http_req {
     struct http_xhdr *xhdrs;      /* added headers, in order */
     struct http_out *out_head;    /* answer bytes not yet written */
     struct http_out **out_tail;
+    /* The server's answer hook, copied at dispatch so that an orphan
+     * needs no server. */
+    http_answer_cb answer_cb;
+    void *answer_arg;
     unsigned n_writing;   /* chunks handed to uv_write */
     bool in_queue;        /* linked in conn's queue */
     bool finished;        /* handler is done with it */

@@ -4,16 +4,25 @@
  * its raft index (raft_last_applied() + 1 inside apply), snapshots are the
  * storage codec over a frozen ledger view, and restore swaps in a ledger the
  * codec has fully verified. Settings (docs/node.md, tuning defaults): tracer
- * off, transport version 1, large in-flight limit and segments, capacity
- * threshold 0 for segments over 21 MiB, heartbeat below election timeout,
- * and TCP_NODELAY on raft's peer connections (raft_uv_tcp leaves Nagle on).
+ * off (on, into the log, at --log-level debug), transport version 1, large
+ * in-flight limit and segments, capacity threshold 0 for segments over 21
+ * MiB, heartbeat below election timeout, and TCP_NODELAY on raft's peer
+ * connections (raft_uv_tcp leaves Nagle on).
+ *
+ * What operators see of raft is observed here, around raft rather than in
+ * it: raft_io's append and set_term/set_vote are wrapped (append latency,
+ * elections this node started), the transport's connect (peers connected
+ * and lost), and clu_tick compares leadership with the previous tick
+ * (elections won and lost, leader changes). One log line each (node/log.h).
  */
 #include "node/raft/clu.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <raft/uv.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +35,8 @@
 #include "common/alloc.h"
 #include "common/err.h"
 #include "common/map.h"
+#include "common/prom.h"
+#include "node/log.h"
 #include "node/raft/hello.h"
 #include "node/raft/raft_compat.h"
 #include "node/raft/rfsm.h"
@@ -41,6 +52,20 @@ struct clu {
     int (*tcp_connect)(struct raft_uv_transport *t, struct raft_uv_connect *req,
                        raft_id id, const char *address, raft_uv_connect_cb cb);
     raft_uv_accept_cb accept_cb; /* raft's, given to listen */
+    /* raft_uv's own methods, wrapped to observe them. */
+    int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned n,
+                     raft_io_append_cb cb);
+    int (*io_set_term)(struct raft_io *io, raft_term term);
+    int (*io_set_vote)(struct raft_io *io, raft_id server_id);
+    struct pc_hist append_hist; /* raft_io append: write and sync */
+    struct pc_hist commit_hist; /* our proposals: raft_apply to applied */
+    raft_term set_term;         /* the last term raft persisted */
+    raft_term campaign_term;    /* an election we started, undecided (0) */
+    uint64_t elections_won, elections_lost, leader_changes;
+    uint64_t last_leader; /* the leader seen at the last tick (0: none) */
+    struct clu_peer_state peers[CLU_MAX_PEERS];
+    size_t n_peers;
     struct rfsm rfsm;
     struct fsm *fsm;
     struct pc_map pending; /* raft index -> struct clu_req of our proposals */
@@ -77,7 +102,7 @@ struct clu {
 #define PURGE_RETRIES 3
 
 struct clu_req {
-    union {
+    union { /* first: raft's callbacks hand back its address */
         struct raft_apply apply;
         struct raft_barrier barrier;
         struct raft_change change;
@@ -90,6 +115,7 @@ struct clu_req {
     bool promote;           /* clu_add: promote after the add commits */
     struct fsm_result *res; /* copied when the entry applied */
     size_t n_res;
+    uint64_t t0_ns; /* proposals: when raft_apply took it */
 };
 
 /* Copy the results of one of our own entries for its callback. */
@@ -158,6 +184,35 @@ clu_of(struct raft_uv_transport *t)
     return (struct clu *)((char *)t - offsetof(struct clu, transport));
 }
 
+/* raft owns io.data too. */
+static struct clu *
+clu_of_io(struct raft_io *io)
+{
+    return (struct clu *)((char *)io - offsetof(struct clu, io));
+}
+
+/* The state of peer `id` (created on first sight), or NULL when full. */
+static struct clu_peer_state *
+peer_state(struct clu *c, uint64_t id, const char *address)
+{
+    struct clu_peer_state *p = NULL;
+
+    for (size_t i = 0; i < c->n_peers; i++) {
+        if (c->peers[i].id == id) {
+            p = &c->peers[i];
+        }
+    }
+    if (p == NULL && c->n_peers < CLU_MAX_PEERS) {
+        p = &c->peers[c->n_peers++];
+        memset(p, 0, sizeof(*p));
+        p->id = id;
+    }
+    if (p != NULL && address != NULL) {
+        snprintf(p->address, sizeof(p->address), "%s", address);
+    }
+    return p;
+}
+
 static void
 no_delay(struct uv_stream_s *stream)
 {
@@ -182,6 +237,10 @@ accepted(struct raft_uv_transport *t, raft_id id, const char *address,
         return;
     }
     no_delay(stream);
+    log_write(LOG_LEVEL_DEBUG, "peer_accepted",
+              LOG_FIELDS(LOG_U64("peer", id), LOG_STR("address", address)),
+              "peer %llu connected to us from %s", (unsigned long long)id,
+              address);
     /* A peer (re)connecting may have restarted mid-way through a
      * redaction's compaction: a leader keeps the log moving a while. */
     if (recent_redaction(c)) {
@@ -241,15 +300,54 @@ listen_failure(const char *address, char *buf, size_t size)
 
 /*
  * raft passes one callback (its own static function) to every connect and
- * keeps req->data for itself, so the callback to chain to is process-wide.
+ * keeps req->data for itself, so the callback to chain to is process-wide,
+ * and so are the dials in flight (which clu and peer each is for).
  */
 static raft_uv_connect_cb raft_connected;
 
+#define CLU_MAX_DIALS 64
+static struct clu_dial {
+    struct raft_uv_connect *req;
+    struct clu *c;
+    uint64_t id;
+} dials[CLU_MAX_DIALS];
+
+/*
+ * raft_uv dials a peer when it first has a message for it, and again
+ * (after the retry delay) whenever the connection broke: a dial to a
+ * peer we were connected to means that connection was lost. One line
+ * each way at info/warn; failed retries only at debug.
+ */
 static void
 connected(struct raft_uv_connect *req, struct uv_stream_s *stream, int status)
 {
+    struct clu_peer_state *p = NULL;
+
+    for (size_t i = 0; i < CLU_MAX_DIALS; i++) {
+        if (dials[i].req == req) {
+            p = peer_state(dials[i].c, dials[i].id, NULL);
+            dials[i].req = NULL;
+            break;
+        }
+    }
     if (status == 0) {
         no_delay(stream);
+    }
+    if (p != NULL && status == 0) {
+        p->up = true;
+        p->connects++;
+        log_write(
+            LOG_LEVEL_INFO, "peer_connected",
+            LOG_FIELDS(LOG_U64("peer", p->id), LOG_STR("address", p->address)),
+            "connected to peer %llu at %s", (unsigned long long)p->id,
+            p->address);
+    } else if (p != NULL) {
+        log_write(LOG_LEVEL_DEBUG, "peer_unreachable",
+                  LOG_FIELDS(LOG_U64("peer", p->id),
+                             LOG_STR("address", p->address),
+                             LOG_STR("error", raft_strerror(status))),
+                  "cannot connect to peer %llu at %s: %s",
+                  (unsigned long long)p->id, p->address, raft_strerror(status));
     }
     raft_connected(req, stream, status);
 }
@@ -259,11 +357,159 @@ connect_nodelay(struct raft_uv_transport *t, struct raft_uv_connect *req,
                 raft_id id, const char *address, raft_uv_connect_cb cb)
 {
     struct clu *c = clu_of(t);
+    struct clu_peer_state *p = peer_state(c, id, address);
+    int rv;
 
     assert(raft_connected == NULL || raft_connected == cb);
     raft_connected = cb;
-    return c->tcp_connect(t, req, id, address, connected);
+    if (p != NULL && p->up) {
+        p->up = false;
+        p->losses++;
+        log_write(LOG_LEVEL_WARN, "peer_lost",
+                  LOG_FIELDS(LOG_U64("peer", id), LOG_STR("address", address)),
+                  "lost the connection to peer %llu at %s; reconnecting",
+                  (unsigned long long)id, address);
+    }
+    rv = c->tcp_connect(t, req, id, address, connected);
+    for (size_t i = 0; rv == 0 && i < CLU_MAX_DIALS; i++) {
+        if (dials[i].req == NULL) {
+            dials[i] = (struct clu_dial){ req, c, id };
+            break;
+        }
+    }
+    return rv;
 }
+
+/* ---- raft_io, observed ------------------------------------------------ */
+
+/* An append in flight: raft's own data and callback, put back when done. */
+struct clu_append {
+    struct clu *c;
+    void *data;
+    raft_io_append_cb cb;
+    uint64_t t0_ns;
+};
+
+static void
+appended(struct raft_io_append *req, int status)
+{
+    struct clu_append *w = req->data;
+    raft_io_append_cb cb = w->cb;
+
+    pc_hist_observe_ns(&w->c->append_hist, pc_mono_ns() - w->t0_ns);
+    req->data = w->data;
+    pc_free(w);
+    cb(req, status);
+}
+
+static int
+append_timed(struct raft_io *io, struct raft_io_append *req,
+             const struct raft_entry entries[], unsigned n,
+             raft_io_append_cb cb)
+{
+    struct clu *c = clu_of_io(io);
+    struct clu_append *w = pc_malloc(sizeof(*w));
+    int rv;
+
+    if (w == NULL) {
+        return c->io_append(io, req, entries, n, cb); /* untimed */
+    }
+    *w = (struct clu_append){ c, req->data, cb, pc_mono_ns() };
+    req->data = w;
+    rv = c->io_append(io, req, entries, n, appended);
+    if (rv != 0) {
+        req->data = w->data;
+        pc_free(w);
+    }
+    return rv;
+}
+
+static int
+set_term_seen(struct raft_io *io, raft_term term)
+{
+    struct clu *c = clu_of_io(io);
+
+    c->set_term = term;
+    return c->io_set_term(io, term);
+}
+
+/* raft persists a vote for itself when it starts an election (after a
+ * successful pre-vote round): clu_tick tells how it ended. */
+static int
+set_vote_seen(struct raft_io *io, raft_id server_id)
+{
+    struct clu *c = clu_of_io(io);
+    raft_term term = raft_current_term(&c->raft);
+
+    if (server_id == c->raft.id) {
+        c->campaign_term = c->set_term > term ? c->set_term : term;
+        log_write(LOG_LEVEL_DEBUG, "election_started",
+                  LOG_FIELDS(LOG_U64("term", c->campaign_term)),
+                  "starting an election for term %llu",
+                  (unsigned long long)c->campaign_term);
+    }
+    return c->io_set_vote(io, server_id);
+}
+
+/*
+ * Leadership against the last tick (every 50 ms): the end of an election
+ * this node started, and changes of leader as this node sees them.
+ */
+static void
+watch_leadership(struct clu *c)
+{
+    raft_term term = raft_current_term(&c->raft);
+    int state = raft_state(&c->raft);
+    uint64_t lid = clu_leader(c, NULL);
+
+    if (c->campaign_term != 0) {
+        if (state == RAFT_LEADER && term == c->campaign_term) {
+            c->elections_won++;
+            log_write(LOG_LEVEL_INFO, "election_won",
+                      LOG_FIELDS(LOG_U64("term", term)),
+                      "election won: leading term %llu",
+                      (unsigned long long)term);
+            c->campaign_term = 0;
+        } else if (state != RAFT_CANDIDATE || term > c->campaign_term) {
+            c->elections_lost++;
+            log_write(LOG_LEVEL_INFO, "election_lost",
+                      LOG_FIELDS(LOG_U64("term", c->campaign_term),
+                                 LOG_U64("leader", lid),
+                                 LOG_U64("current_term", term)),
+                      "election for term %llu lost (now term %llu, leader "
+                      "%llu)",
+                      (unsigned long long)c->campaign_term,
+                      (unsigned long long)term, (unsigned long long)lid);
+            c->campaign_term = 0;
+        }
+    }
+    if (lid != c->last_leader) {
+        if (lid != 0) {
+            c->leader_changes++;
+        }
+        const struct log_field *f =
+            LOG_FIELDS(LOG_U64("from", c->last_leader), LOG_U64("to", lid),
+                       LOG_U64("term", term));
+        if (lid != 0) {
+            log_write(LOG_LEVEL_INFO, "leader_changed", f,
+                      "leader is node %llu in term %llu (was %llu)",
+                      (unsigned long long)lid, (unsigned long long)term,
+                      (unsigned long long)c->last_leader);
+        } else {
+            log_write(LOG_LEVEL_WARN, "leader_changed", f,
+                      "no leader known in term %llu (was node %llu)",
+                      (unsigned long long)term,
+                      (unsigned long long)c->last_leader);
+        }
+        c->last_leader = lid;
+    }
+}
+
+/* Raft resolves DNS names itself (0.17.2 on) when it listens and dials. */
+#define CLU_RAFT_RESOLVES (RAFT_VERSION_NUMBER >= 1702)
+
+static int resolve_v4(const char *address, char out[CLU_ADDRESS_SIZE],
+                      char *errmsg);
 
 /* ---- the peer-port hello (hello.h) ------------------------------------ */
 
@@ -708,6 +954,10 @@ nudge(struct clu *c)
 #define CLU_CATCH_UP_BASE_MS 30000
 #define CLU_CATCH_UP_BYTES   (10u << 20)
 
+#ifdef PC_TEST_HOOKS
+uint64_t clu_test_hook_catch_up_base_ms;
+#endif
+
 static void
 catch_up_limits(struct clu *c)
 {
@@ -731,8 +981,9 @@ int
 clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
           clu_fatal_cb fatal, void *fatal_arg, struct clu **out, char *errmsg)
 {
+    char address[CLU_ADDRESS_SIZE], bad[PC_ERRMSG_SIZE];
+    struct raft_tracer *tracer;
     struct clu *c;
-    const char *test_ms;
     int rv;
 
     if (o->heartbeat_ms == 0 || o->heartbeat_ms >= o->election_ms) {
@@ -744,6 +995,21 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     if (mkdir(o->raft_dir, 0700) != 0 && errno != EEXIST) {
         return pc_errmsg_sys(errmsg, errno, "create '%s'", o->raft_dir);
     }
+    /* This node's own name must resolve now (raft binds it at start): a
+     * precise error (exit 2) rather than raft's bare I/O error; with raft
+     * 0.15 every founder's too, as it is resolved once, now. */
+    rv = resolve_v4(o->address, address, bad);
+    if (rv != PC_OK) {
+        return pc_errmsgf(errmsg, rv, "--peer: %s", bad);
+    }
+    for (unsigned i = 0; !CLU_RAFT_RESOLVES && o->bootstrap && i < o->n_peers;
+         i++) {
+        rv = resolve_v4(o->peers[i].address, address, bad);
+        if (rv != PC_OK) {
+            return pc_errmsgf(errmsg, rv, "--cluster: %s", bad);
+        }
+    }
+    clu_resolve(o->address, address, NULL); /* resolved above */
     c = pc_calloc(1, sizeof(*c));
     if (c == NULL) {
         return PC_ENOMEM;
@@ -795,7 +1061,13 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
         pc_errmsgf(errmsg, PC_EIO, "raft io: %s", c->io.errmsg);
         goto err_transport;
     }
-    rv = raft_init(&c->raft, &c->io, &c->rfsm.raft_fsm, o->id, o->address);
+    c->io_append = c->io.append;
+    c->io_set_term = c->io.set_term;
+    c->io_set_vote = c->io.set_vote;
+    c->io.append = append_timed;
+    c->io.set_term = set_term_seen;
+    c->io.set_vote = set_vote_seen;
+    rv = raft_init(&c->raft, &c->io, &c->rfsm.raft_fsm, o->id, address);
     if (rv != 0) {
         pc_errmsgf(errmsg, PC_EIO, "raft init: %s", raft_errmsg(&c->raft));
         raft_uv_close(&c->io);
@@ -803,11 +1075,18 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
     }
     c->raft.data = c;
     c->rfsm.raft = &c->raft;
+    /* The default tracer formats every message even when disabled: ours
+     * at debug, none otherwise (0.15.0 calls it unconditionally: there the
+     * default stays below debug). */
+    tracer = log_raft_tracer();
 #if PC_RAFT_HAS_017
-    /* The default tracer formats every message even when disabled (0.15.0
-     * calls it unconditionally: there it stays). */
-    c->raft.tracer = NULL;
-    raft_uv_set_tracer(&c->io, NULL);
+    c->raft.tracer = tracer;
+    raft_uv_set_tracer(&c->io, tracer);
+#else
+    if (tracer != NULL) {
+        c->raft.tracer = tracer;
+        raft_uv_set_tracer(&c->io, tracer);
+    }
 #endif
     raft_uv_set_segment_size(&c->io, o->segment_size);
     raft_uv_set_connect_retry_delay(&c->io, 250);
@@ -818,11 +1097,12 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
                          o->snapshot_trailing, (unsigned)((o->id - 1) % 4));
     c->rfsm.cache_limit = o->snapshot_cache;
     raft_set_max_catch_up_rounds(&c->raft, 50);
-    /* Tests only: a joiner given up on within a second. */
-    test_ms = getenv("PROVCAT_TEST_CATCH_UP_BASE_MS");
-    c->catch_up_base_ms = test_ms != NULL && atoi(test_ms) > 0
-                              ? (uint64_t)atoi(test_ms)
-                              : CLU_CATCH_UP_BASE_MS;
+    c->catch_up_base_ms = CLU_CATCH_UP_BASE_MS;
+#ifdef PC_TEST_HOOKS
+    if (clu_test_hook_catch_up_base_ms > 0) {
+        c->catch_up_base_ms = clu_test_hook_catch_up_base_ms;
+    }
+#endif
     catch_up_limits(c);
 #if RAFT_VERSION_NUMBER >= 1701
     raft_set_max_inflight_entries(&c->raft, o->max_inflight);
@@ -838,8 +1118,15 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
 
         raft_configuration_init(&conf);
         for (unsigned i = 0; i < o->n_peers; i++) {
-            rv = raft_configuration_add(&conf, o->peers[i].id,
-                                        o->peers[i].address, RAFT_VOTER);
+            char peer[CLU_ADDRESS_SIZE];
+
+            rv = clu_resolve(o->peers[i].address, peer, errmsg);
+            if (rv != PC_OK) {
+                raft_configuration_close(&conf);
+                goto err_raft;
+            }
+            rv =
+                raft_configuration_add(&conf, o->peers[i].id, peer, RAFT_VOTER);
             if (rv != 0) {
                 raft_configuration_close(&conf);
                 pc_errmsgf(errmsg, PC_EINVAL, "cluster configuration: %s",
@@ -868,6 +1155,20 @@ clu_start(uv_loop_t *loop, const struct clu_opts *o, struct fsm *fsm,
         goto err_raft;
     }
     c->start_index = raft_last_index(&c->raft);
+    c->rfsm.started = true;
+    if (c->rfsm.restores > 0) {
+        log_write(LOG_LEVEL_INFO, "snapshot_loaded",
+                  LOG_FIELDS(LOG_U64("index", raft_last_applied(&c->raft)),
+                             LOG_U64("revision", led_count(fsm_led(fsm))),
+                             LOG_U64("bytes", c->rfsm.restore_bytes),
+                             LOG_U64("ms", c->rfsm.restore_ms)),
+                  "snapshot loaded at start: index %llu, revision %llu, "
+                  "%llu bytes in %llu ms",
+                  (unsigned long long)raft_last_applied(&c->raft),
+                  (unsigned long long)led_count(fsm_led(fsm)),
+                  (unsigned long long)c->rfsm.restore_bytes,
+                  (unsigned long long)c->rfsm.restore_ms);
+    }
     if (c->purge_file != NULL && access(c->purge_file, F_OK) == 0) {
         /* Stopped before a redaction's compaction was done. */
         rfsm_purge_start(&c->rfsm);
@@ -934,6 +1235,9 @@ apply_done(struct raft_apply *req, int status, void *result)
 
     (void)result;
     pc_map_del(&q->c->pending, &index, sizeof(index));
+    if (rc == PC_OK) {
+        pc_hist_observe_ns(&q->c->commit_hist, pc_mono_ns() - q->t0_ns);
+    }
     if (rc == PC_OK && q->res == NULL) {
         rc = PC_ENOMEM; /* applied, but its results could not be kept */
     }
@@ -973,6 +1277,7 @@ clu_propose(struct clu *c, struct pc_buf *entry, clu_apply_cb cb, void *arg)
     q->c = c;
     q->cb = (void *)cb;
     q->arg = arg;
+    q->t0_ns = pc_mono_ns();
     rv = raft_apply(&c->raft, &q->u.apply, &b, 1, apply_done);
     if (rv != 0) {
         pc_free(q);
@@ -1110,6 +1415,7 @@ clu_tick(struct clu *c)
         rfsm_retune(&c->rfsm);
         membership_watch(c);
         catch_up_limits(c);
+        watch_leadership(c);
         nudge(c);
     }
 }
@@ -1189,11 +1495,18 @@ clu_add(struct clu *c, uint64_t id, const char *address, clu_change_cb cb,
         void *arg)
 {
     struct clu_req *q = req_new(c, (void *)cb, arg, id);
+    char resolved[CLU_ADDRESS_SIZE];
     int rv;
 
     if (q == NULL) {
         return PC_ENOMEM;
     }
+    rv = clu_resolve(address, resolved, NULL);
+    if (rv != PC_OK) {
+        pc_free(q);
+        return PC_EUNAVAIL;
+    }
+    address = resolved;
     catch_up_limits(c);
     q->promote = true;
     for (unsigned i = 0; i < c->raft.configuration.n; i++) {
@@ -1282,10 +1595,86 @@ clu_stats(struct clu *c, struct clu_stats *out)
     out->apply_errors = c->rfsm.apply_errors;
     out->snapshot_threshold = c->rfsm.threshold;
     out->snapshot_trailing = c->rfsm.trailing;
+    out->elections_won = c->elections_won;
+    out->elections_lost = c->elections_lost;
+    out->leader_changes = c->leader_changes;
+    out->append = c->append_hist;
+    out->commit = c->commit_hist;
+    out->apply = c->rfsm.apply_hist;
     out->purge_pending =
         c->rfsm.purge != RFSM_PURGE_NONE ||
         (c->purge_file != NULL && access(c->purge_file, F_OK) == 0);
     out->purges_started = c->rfsm.purges_started;
     out->purges_done = c->purges_checked;
     out->purge_nudges = c->nudges;
+}
+
+size_t
+clu_peers(struct clu *c, const struct clu_peer_state **out)
+{
+    *out = c->peers;
+    return c->n_peers;
+}
+
+/* `address` ("host:port") with its host resolved to an IPv4 address now
+ * (blocking): PC_OK, or PC_EINVAL naming the name. */
+static int
+resolve_v4(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
+{
+    const char *colon = strrchr(address, ':');
+    struct addrinfo hints, *ai = NULL;
+    char host[CLU_ADDRESS_SIZE], ip[INET_ADDRSTRLEN];
+    struct in_addr lit;
+    int rv;
+
+    if (colon == NULL || (size_t)(colon - address) >= sizeof(host)) {
+        return pc_errmsgf(errmsg, PC_EINVAL, "bad raft address '%s'", address);
+    }
+    memcpy(host, address, (size_t)(colon - address));
+    host[colon - address] = '\0';
+    if (inet_pton(AF_INET, host, &lit) == 1) {
+        snprintf(out, CLU_ADDRESS_SIZE, "%s", address);
+        return PC_OK;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    rv = getaddrinfo(host, NULL, &hints, &ai);
+    if (rv != 0 || ai == NULL) {
+        if (ai != NULL) {
+            freeaddrinfo(ai);
+        }
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "cannot resolve '%s' in raft address '%s': %s", host,
+                          address, rv != 0 ? gai_strerror(rv) : "no address");
+    }
+    inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, ip,
+              sizeof(ip));
+    freeaddrinfo(ai);
+    snprintf(out, CLU_ADDRESS_SIZE, "%s%s", ip, colon);
+    return PC_OK;
+}
+
+/*
+ * With raft 0.15.0 (make RAFT=system), which takes IPv4 literals only,
+ * names are resolved here, once: at start, and for a member added (rare,
+ * an operator's request). Blocking.
+ */
+int
+clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg)
+{
+    int rc;
+
+    if (CLU_RAFT_RESOLVES) {
+        snprintf(out, CLU_ADDRESS_SIZE, "%s", address);
+        return PC_OK;
+    }
+    rc = resolve_v4(address, out, errmsg);
+    if (rc == PC_OK && strcmp(out, address) != 0) {
+        log_write(LOG_LEVEL_INFO, "resolved",
+                  LOG_FIELDS(LOG_STR("name", address), LOG_STR("address", out)),
+                  "resolved raft address %s to %s (once: raft 0.15)", address,
+                  out);
+    }
+    return rc;
 }

@@ -14,13 +14,17 @@
 #include <uv.h>
 
 #include "common/buf.h"
+#include "common/prom.h"
 #include "node/fsm/fsm.h"
 
 struct clu;
 
+/* Room for a raft address "host:port" and its NUL. */
+#define CLU_ADDRESS_SIZE 64
+
 struct clu_peer {
     uint64_t id;
-    char address[64]; /* IPv4 a.b.c.d:port */
+    char address[CLU_ADDRESS_SIZE]; /* host:port (IPv4 literal or name) */
 };
 
 struct clu_opts {
@@ -57,6 +61,12 @@ typedef void (*clu_apply_cb)(void *arg, int rc, const struct fsm_result *res,
 typedef void (*clu_barrier_cb)(void *arg, int rc);
 /* Called for fatal conditions (an unknown rules version, I/O errors). */
 typedef void (*clu_fatal_cb)(void *arg, int rc, const char *msg);
+
+#ifdef PC_TEST_HOOKS
+/* Test builds only (node/testhooks.c sets it before main): when not 0,
+ * replaces the 30 s a joiner's first catch-up round is given. */
+extern uint64_t clu_test_hook_catch_up_base_ms;
+#endif
 
 /*
  * Start raft on `loop` with `fsm` (borrowed; must outlive the clu). Returns
@@ -163,11 +173,37 @@ struct clu_stats {
     uint64_t apply_errors;
     unsigned snapshot_threshold; /* now in force (--raft-log-budget) */
     unsigned snapshot_trailing;
+    uint64_t elections_won;  /* elections this node started and won */
+    uint64_t elections_lost; /* ... and did not */
+    uint64_t leader_changes; /* a new leader seen (clu_tick) */
+    struct pc_hist append;   /* raft_io appends: write and sync */
+    struct pc_hist commit;   /* our proposals: raft_apply to applied */
+    struct pc_hist apply;    /* each entry's fsm_apply */
     bool purge_pending;      /* a redaction's compaction is under way */
     uint64_t purges_started; /* forced compactions started */
     uint64_t purges_done;    /* finished, files checked */
     uint64_t purge_nudges;   /* empty entries appended for them */
 };
 void clu_stats(struct clu *c, struct clu_stats *out);
+
+/* The peers raft dialled: connected now, and how often so far. */
+#define CLU_MAX_PEERS 64
+struct clu_peer_state {
+    uint64_t id;
+    char address[CLU_ADDRESS_SIZE]; /* as last dialled */
+    bool up;                        /* the last dial connected */
+    uint64_t connects;              /* successful dials */
+    uint64_t losses;                /* connections lost */
+};
+/* The peers (`*out` valid until the next loop turn) and their count. */
+size_t clu_peers(struct clu *c, const struct clu_peer_state **out);
+
+/*
+ * The raft address to give raft for `address` ("host:port"): itself with
+ * raft 0.17.2 or later, which resolves names when it dials; with 0.15.0
+ * (make RAFT=system), the name resolved to an IPv4 address now (blocking).
+ * PC_OK, or PC_EINVAL with errmsg (may be NULL) when it does not resolve.
+ */
+int clu_resolve(const char *address, char out[CLU_ADDRESS_SIZE], char *errmsg);
 
 #endif

@@ -33,6 +33,8 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "node/log.h"
+#include "node/raft/clu.h"
 #include "node/raft/raft_compat.h"
 #include "node/raft/redactions.h"
 #include "node/raft/rfsm.h"
@@ -398,9 +400,15 @@ write_raft_dir(const char *raft_dir, const struct restore_opts *o,
     struct raft_io_snapshot_put req;
     struct raft_buffer buf;
     struct put_state st = { false, 0 };
+    char peer[CLU_ADDRESS_SIZE];
     uv_loop_t loop;
     int rc = PC_OK, rv;
 
+    /* A name as it is, or resolved now for raft 0.15 (clu_resolve). */
+    rc = clu_resolve(o->peer, peer, errmsg);
+    if (rc != PC_OK) {
+        return rc;
+    }
     if (mkdir(raft_dir, 0700) != 0) {
         return pc_errmsg_sys(errmsg, errno, "create '%s'", raft_dir);
     }
@@ -415,7 +423,7 @@ write_raft_dir(const char *raft_dir, const struct restore_opts *o,
         rv = raft_uv_init(&io, &loop, raft_dir, &transport);
     }
     if (rv == 0) {
-        rv = io.init(&io, o->id, o->peer);
+        rv = io.init(&io, o->id, peer);
     }
     if (rv == 0) {
         rv = io.set_term(&io, RESTORE_SNAPSHOT_TERM);
@@ -429,8 +437,7 @@ write_raft_dir(const char *raft_dir, const struct restore_opts *o,
     snap.term = RESTORE_SNAPSHOT_TERM;
     snap.configuration_index = RESTORE_SNAPSHOT_INDEX;
     raft_configuration_init(&snap.configuration);
-    rv =
-        raft_configuration_add(&snap.configuration, o->id, o->peer, RAFT_VOTER);
+    rv = raft_configuration_add(&snap.configuration, o->id, peer, RAFT_VOTER);
     buf.base = bytes->data;
     buf.len = bytes->len;
     snap.bufs = &buf;
@@ -577,11 +584,19 @@ restore_data_dir(const struct cfg *c, char *errmsg)
      * dir; the backup has gone since. The data dir is what counts. */
     snprintf(rec, sizeof(rec), "%s/%s", c->data_dir, RESTORE_RECORD);
     if (!exists(c->restore) && dir_state(c->data_dir) == DIR_RESTORED) {
-        fprintf(stderr,
-                "provcat-node: --restore: '%s' is gone; data dir '%s' was "
-                "restored before (%s), starting on it\n",
-                c->restore, c->data_dir, rec);
+        log_write(LOG_LEVEL_WARN, "restore_skipped",
+                  LOG_FIELDS(LOG_STR("backup", c->restore),
+                             LOG_STR("data_dir", c->data_dir)),
+                  "--restore: '%s' is gone; data dir '%s' was restored "
+                  "before (%s), starting on it",
+                  c->restore, c->data_dir, rec);
         return PC_OK;
+    }
+    if (!exists(c->restore)) { /* the flag names a file that is not there */
+        return pc_errmsgf(errmsg, PC_EINVAL,
+                          "backup '%s' does not exist, and data dir '%s' "
+                          "was not restored from it",
+                          c->restore, c->data_dir);
     }
     rc = restore_run(&o, true, &res, errmsg);
     if (rc != PC_OK) {
@@ -589,19 +604,27 @@ restore_data_dir(const struct cfg *c, char *errmsg)
     }
     pc_hex(hex, res.root, PC_HASH_LEN);
     if (res.already) {
-        fprintf(stderr,
-                "provcat-node: --restore: data dir '%s' was restored from "
-                "this backup (revision %" PRIu64 ") already; starting on it\n",
-                c->data_dir, res.revision);
+        log_write(LOG_LEVEL_INFO, "restore_skipped",
+                  LOG_FIELDS(LOG_STR("backup", c->restore),
+                             LOG_STR("data_dir", c->data_dir),
+                             LOG_U64("revision", res.revision),
+                             LOG_STR("root", hex)),
+                  "--restore: data dir '%s' was restored from this backup "
+                  "(revision %" PRIu64 ") already; starting on it",
+                  c->data_dir, res.revision);
     } else {
-        fprintf(stderr,
-                "provcat-node: backup verified and restored into '%s': "
-                "revision %" PRIu64 ", root %s, %" PRIu64 " entries, %" PRIu64
-                " records; node %" PRIu32
-                " is a one-voter cluster, add the others with POST "
-                "/v1/members\n",
-                c->data_dir, res.revision, hex, res.entries, res.records,
-                c->id);
+        log_write(
+            LOG_LEVEL_INFO, "restored",
+            LOG_FIELDS(LOG_STR("backup", c->restore),
+                       LOG_STR("data_dir", c->data_dir),
+                       LOG_U64("revision", res.revision), LOG_STR("root", hex),
+                       LOG_U64("entries", res.entries),
+                       LOG_U64("records", res.records)),
+            "backup verified and restored into '%s': revision %" PRIu64
+            ", root %s, %" PRIu64 " entries, %" PRIu64 " records; node %" PRIu32
+            " is a one-voter cluster, add the others with POST "
+            "/v1/members",
+            c->data_dir, res.revision, hex, res.entries, res.records, c->id);
     }
     return PC_OK;
 }

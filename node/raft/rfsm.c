@@ -37,6 +37,9 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/prom.h"
+#include "node/log.h"
+#include "node/raft/raft_compat.h"
 #include "storage/led.h"
 #include "storage/snap.h"
 
@@ -256,9 +259,11 @@ apply_cb(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
     struct rfsm *s = rf->data;
     uint64_t index = raft_last_applied(s->raft) + 1;
     char errmsg[PC_ERRMSG_SIZE] = "";
+    uint64_t t0 = pc_mono_ns();
     uint64_t redactions = led_redactions(fsm_led(s->fsm));
     int rc = fsm_apply(s->fsm, buf->base, buf->len, index, errmsg);
 
+    pc_hist_observe_ns(&s->apply_hist, pc_mono_ns() - t0);
     *result = NULL;
     budget_track(s, buf->len, index);
     if (rc == PC_OK && led_redactions(fsm_led(s->fsm)) != redactions) {
@@ -411,6 +416,7 @@ job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
     struct raft_buffer *b;
     struct led_view *v;
     struct pc_buf tail;
+    uint64_t revision;
     uint8_t *hdr;
     int rc;
 
@@ -430,6 +436,7 @@ job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
         return PC_ENOMEM;
     }
     snap_header(led_view_count(v), root, hdr);
+    revision = led_view_count(v);
     led_view_close(l, v);
     b[0] = (struct raft_buffer){ hdr, SNAP_HEADER_LEN };
     b[1].len = j->body.len;
@@ -449,6 +456,19 @@ job_finish(struct rfsm *s, struct rfsm_job *j, struct led *l,
     s->snapshot_reused = j->reused;
     /* Read here, on the loop, with no worker running. */
     s->snapshot_cache_bytes = s->cache != NULL ? snap_cache_bytes(s->cache) : 0;
+    if (s->started) {
+        log_write(LOG_LEVEL_INFO, "snapshot_taken",
+                  LOG_FIELDS(LOG_U64("index", s->snap_index),
+                             LOG_U64("revision", revision),
+                             LOG_U64("bytes", s->snapshot_bytes),
+                             LOG_U64("ms", s->snapshot_ms),
+                             LOG_U64("reused_facts", s->snapshot_reused)),
+                  "snapshot taken: index %llu, %llu bytes, encoded in %llu "
+                  "ms",
+                  (unsigned long long)s->snap_index,
+                  (unsigned long long)s->snapshot_bytes,
+                  (unsigned long long)s->snapshot_ms);
+    }
     return PC_OK;
 }
 
@@ -662,6 +682,7 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
     struct rfsm *s = rf->data;
     struct led *l = NULL;
     char errmsg[PC_ERRMSG_SIZE] = "";
+    uint64_t t0 = pc_mono_ns();
     const uint64_t *revs;
     size_t redactions = fsm_redactions(s->fsm, &revs);
     int rc;
@@ -685,10 +706,31 @@ restore_cb(struct raft_fsm *rf, struct raft_buffer *buf)
         }
     }
     if (rc != PC_OK) {
-        fprintf(stderr, "provcat-node: snapshot refused: %s\n", errmsg);
+        log_write(LOG_LEVEL_ERROR, "snapshot_refused",
+                  LOG_FIELDS(LOG_U64("bytes", buf->len)),
+                  "snapshot refused: %s", errmsg);
         return rc == PC_ENOMEM ? RAFT_NOMEM : RAFT_CORRUPT;
     }
     s->restores++;
+    s->restore_bytes = buf->len;
+    s->restore_ms = (pc_mono_ns() - t0) / 1000000;
+    if (s->started) {
+        /* raft 0.22.1 restores once its commit index reaches the
+         * snapshot's: that is its index. */
+        uint64_t index = raft_commit_index(s->raft);
+
+        log_write(LOG_LEVEL_INFO, "snapshot_installed",
+                  LOG_FIELDS(LOG_U64("index", index),
+                             LOG_U64("revision", led_count(fsm_led(s->fsm))),
+                             LOG_U64("bytes", s->restore_bytes),
+                             LOG_U64("ms", s->restore_ms)),
+                  "snapshot installed from the leader: index %llu, revision "
+                  "%llu, %llu bytes decoded in %llu ms",
+                  (unsigned long long)index,
+                  (unsigned long long)led_count(fsm_led(s->fsm)),
+                  (unsigned long long)s->restore_bytes,
+                  (unsigned long long)s->restore_ms);
+    }
     s->snap_index = RFSM_INDEX_UNKNOWN; /* the next apply follows it */
     s->since_bytes = 0;
     /* A node that had state (not the load at start: raft has applied

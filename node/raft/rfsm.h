@@ -11,8 +11,10 @@
 #define PC_RFSM_H
 
 #include <raft.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "common/prom.h"
 #include "node/fsm/fsm.h"
 
 typedef void (*rfsm_fatal_cb)(void *arg, int rc, const char *msg);
@@ -83,7 +85,13 @@ struct rfsm {
     uint64_t snapshot_reused;   /* facts of the last one copied from cache */
     uint64_t snapshot_cache_bytes; /* the cache after the last one */
     uint64_t restores;
+    uint64_t restore_bytes; /* size of the last snapshot restored */
+    uint64_t restore_ms;    /* its decoding */
     uint64_t apply_errors;
+    struct pc_hist apply_hist; /* time of each entry's fsm_apply */
+    /* raft has started: restores now come from the leader, and what
+     * happens is logged (tests on raft_fixture leave it false). */
+    bool started;
     /* The raft log's memory budget (rfsm_snapshot_policy); 0 when off. */
     uint64_t log_budget;
     unsigned threshold_max, trailing_max; /* the configured counts */

@@ -7,13 +7,18 @@
 # linearizable and stale GET of one record at 64, a grantee's linearizable
 # GETs through a share grant at 64 (audited, each answered once its audit
 # fact committed; with the ledger bytes each audited read added), and
-# records:batch of 100 records per request at 32; plus org creation at 64
-# for continuity with older runs. Prints a table and one "name value unit" line per result (docs/
+# records:batch of 100 records per request at 32; then, right after it and
+# against the same cluster, `provcat import` of a JSONL file through the
+# library (the import row); plus org creation at 64 for continuity with
+# older runs. Prints a table and one "name value unit" line per result (docs/
 # bench.md explains the rows). Every load is bounded in time.
 #
 # Env: BENCH_SECONDS (default 10) per case; BENCH_CASES (default all): a
 # space-separated subset of the case names below, for profiling;
-# BENCH_NODE_FLAGS: extra provcat-node flags (diagnostics only).
+# BENCH_NODE_FLAGS: extra provcat-node flags (diagnostics only);
+# BENCH_IMPORT_RECORDS (default 1000000) and BENCH_IMPORT_FLAGS (extra
+# `provcat import` options, default none: the CLI's defaults) for the
+# import row, which needs $build/provcat (make bench builds it).
 set -euo pipefail
 build=${1:-build/rel}
 secs=${BENCH_SECONDS:-10}
@@ -50,6 +55,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "$leader" ] || { echo "bench: no leader" >&2; tail "$dir"/n*.log >&2; exit 1; }
+endpoints="http://127.0.0.1:$((base + 11)),http://127.0.0.1:$((base + 12)),http://127.0.0.1:$((base + 13))"
 for i in 1 2 3; do # a port taken by another process stops a node at start
     kill -0 "${pids[$((i - 1))]}" 2>/dev/null ||
         { echo "bench: node $i exited at start" >&2; tail "$dir/n$i.log" >&2; exit 1; }
@@ -178,7 +184,64 @@ run() { # name conns script path token [per]: per = records per request
             "  = records/s" "" "$((rps * per))" "$per" \
             "$(awk -v c="$cpu" -v p="$per" 'BEGIN { if (c != "-") printf "%.1f", c / p; else print "-" }')"
         results+=("cluster_${name}_c${c}_records $((rps * per)) records/s")
+        if [ "$name" = record_batch100 ] && [ "$((rps * per))" -gt "$batch_best" ]; then
+            batch_best=$((rps * per))
+        fi
     fi
+}
+batch_best=0 # the best records/s of the record_batch100 rows, for the import row
+
+# The import row: `provcat import` (the CLI through libprovcat, its default
+# batches and parallelism unless BENCH_IMPORT_FLAGS) of BENCH_IMPORT_RECORDS
+# new records of ~256 bytes each, shaped as record_batch.lua's, from a JSONL
+# file written beforehand, into the same entry, with the provider's token
+# and every node as an endpoint. One timed run, not BENCH_SECONDS: records/s
+# is records / wall time of the whole command (reading the file included);
+# cpu us/record is the nodes' (the CLI's own on the line after). Compared
+# with the best records:batch rate of this run (the issue's target: the
+# import reaches at least 80% of it).
+import_row() {
+    local n=${BENCH_IMPORT_RECORDS:-1000000} cli="$build/provcat" f="$dir/import.jsonl"
+    local tf="$dir/import.token" c0 c1 out tm real user sys rps cpu ccpu ratio created
+    want import || return 0
+    if [ ! -x "$cli" ]; then
+        echo "bench: import row skipped: $cli missing (make bench builds it)" >&2
+        results+=("cluster_import_records - records/s (skipped: no $cli)")
+        return 0
+    fi
+    awk -v n="$n" 'BEGIN {
+        pad = sprintf("%220s", ""); gsub(/ /, "z", pad)
+        for (i = 1; i <= n; i++) {
+            k = "import-" i
+            printf "{\"key\":\"%s\",\"value\":{\"name\":\"bench import %s\",\"n\":%d,\"note\":\"%s\"}}\n",
+                k, k, i, substr(pad, 1, 220 - length(k))
+        }
+    }' >"$f"
+    printf "%s\n" "$prov" >"$tf"
+    c0=$(cpu_ticks)
+    tm=$( { TIMEFORMAT='%3R %3U %3S'; time timeout $((n / 1000 + 300)) "$cli" \
+        --endpoints "$endpoints" --token-file "$tf" --timeout 60000 -o json \
+        import "$entry" "$f" --no-progress ${BENCH_IMPORT_FLAGS:-} \
+        >"$dir/import.out" 2>"$dir/import.err"; } 2>&1 ) ||
+        { echo "bench: import failed:" >&2; cat "$dir/import.err" "$dir/import.out" >&2; exit 1; }
+    c1=$(cpu_ticks)
+    out=$(cat "$dir/import.out")
+    created=$(echo "$out" | sed -n 's/.*"created":\([0-9]*\).*/\1/p')
+    [ "$created" = "$n" ] ||
+        { echo "bench: import created ${created:-?} of $n records: $out" >&2; exit 1; }
+    read -r real user sys <<<"$tm"
+    rps=$(awk -v n="$n" -v s="$real" 'BEGIN { printf "%.0f", n / s }')
+    cpu=$(awk -v t=$((c1 - c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    ccpu=$(awk -v u="$user" -v s="$sys" -v n="$n" 'BEGIN { printf "%.1f", (u + s) * 1e6 / n }')
+    ratio=$(awk -v r="$rps" -v b="$batch_best" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')
+    printf "%-22s %6s %10s %9s %9s %9s %8s %6s\n" import "-" "$rps" "-" "-" "$cpu" 0 "-"
+    printf "%-22s %6s %10s   (%d records in %.1f s; CLI cpu %s us/record; %s of records:batch %s/s: %s)\n" \
+        "  = import/batch" "" "$ratio" "$n" "$real" "$ccpu" "$ratio" "$batch_best" \
+        "$(awk -v x="$ratio" 'BEGIN { if (x == "-") print "no batch row"; else if (x >= 0.8) print "PASS >= 0.80"; else print "FAIL < 0.80" }')"
+    results+=("cluster_import_records $rps records/s" "cluster_import_seconds $real s"
+        "cluster_import_cpu $cpu us/record" "cluster_import_cli_cpu $ccpu us/record"
+        "cluster_import_vs_batch $ratio ratio")
+    rm -f "$f"
 }
 rec=/v1/catalog/$entry/records
 run record_put 1 record_put.lua "$rec" "$prov"
@@ -205,6 +268,7 @@ if want record_get_grant || want record_get_grant-64; then
         "cluster_record_get_grant_c64_events_per_audit_fact $epb events")
 fi
 for bc in ${BENCH_BATCH_CONNS:-32}; do run record_batch100 $bc record_batch.lua "$rec" "$prov" 100; done
+import_row
 run org_create 64 write_org.lua /v1/orgs "$admin"
 # Every follower must be alive and caught up: a benchmark that only watches
 # the leader hides a crashed follower.
@@ -212,5 +276,5 @@ sleep 1
 for i in 1 2 3; do
     kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "bench: node $i died" >&2; exit 1; }
 done
-curl -fsS "$leader/metrics" | grep provcat_raft_follower_lag | sed 's/^/# /'
+curl -fsS "$leader/metrics" | grep '^provcat_raft_follower_lag_entries' | sed 's/^/# /'
 printf "%s\n" "${results[@]}"

@@ -5,15 +5,19 @@
  * as a connection would, and every request is routed, inspected and
  * finished. No sockets; the first input byte picks limits and split size.
  */
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
+#include "common/alloc.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/jcs.h"
 #include "node/fsm/fsm.h"
 #include "node/http/http.h"
+#include "node/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,6 +60,66 @@ inspect(struct http_request *req)
     (void)http_req_param(req, "limit");
     if (req->body_len > 0 && req->body[req->body_len] != '\0') {
         __builtin_trap();
+    }
+    /* X-Forwarded-For behind --trusted-proxy: the answer is the peer or an
+     * address literal in canonical form, whatever the lines hold. */
+    {
+        static struct http_cidr trusted[2];
+        static size_t n_trusted;
+        const char *xff[8];
+        size_t n_xff = 0;
+        char buf[64];
+
+        if (n_trusted == 0) {
+            struct http_cidr *l;
+            if (http_cidr_list_parse("127.0.0.0/8,fd00::/8", &l, &n_trusted,
+                                     NULL) != PC_OK) {
+                __builtin_trap();
+            }
+            memcpy(trusted, l, sizeof(trusted));
+            pc_free(l);
+        }
+        for (size_t i = 0; i < req->n_headers && n_xff < 8; i++) {
+            if (strcasecmp(req->headers[i].name, "X-Forwarded-For") == 0) {
+                xff[n_xff++] = req->headers[i].value;
+            }
+        }
+        const char *who = http_client_addr("127.0.0.1", xff, n_xff, trusted,
+                                           n_trusted, buf, sizeof(buf));
+        struct http_cidr one;
+        if (strcmp(who, "127.0.0.1") != 0 &&
+            (who != buf || http_cidr_parse(who, &one, NULL) != PC_OK)) {
+            __builtin_trap();
+        }
+        (void)http_cidr_parse(req->path, &one, NULL);
+    }
+    /* A log line naming what the client sent is one line, and in JSON it
+     * parses (node/log.c escapes it). */
+    {
+        struct pc_buf lb;
+        json_t *o;
+
+        pc_buf_init(&lb);
+        if (log_format_line(&lb, LOG_FORMAT_JSON, 0, 1, LOG_LEVEL_DEBUG,
+                            "request",
+                            LOG_FIELDS(LOG_STR("path", req->path),
+                                       LOG_STR("method", req->method)),
+                            req->target) == PC_OK) {
+            if (memchr(lb.data, '\n', lb.len) != lb.data + lb.len - 1 ||
+                (o = json_loadb((const char *)lb.data, lb.len, 0, NULL)) ==
+                    NULL) {
+                __builtin_trap();
+            }
+            json_decref(o);
+        }
+        lb.len = 0;
+        if (log_format_line(&lb, LOG_FORMAT_TEXT, 0, 1, LOG_LEVEL_DEBUG,
+                            "request", LOG_FIELDS(LOG_STR("path", req->path)),
+                            req->target) == PC_OK &&
+            memchr(lb.data, '\n', lb.len) != lb.data + lb.len - 1) {
+            __builtin_trap();
+        }
+        pc_buf_release(&lb);
     }
     const struct http_route *rt =
         http_router_match(router, req, &status, allow, sizeof(allow));

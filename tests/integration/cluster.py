@@ -17,6 +17,17 @@ import time
 
 BUILD = os.environ.get("BUILD", "build")
 NODE = os.path.abspath(os.path.join(BUILD, "provcat-node"))
+# The build with test hooks (node/testhooks.c: PROVCAT_TEST_* variables);
+# make install does not install it, and provcat-node has none.
+NODE_TEST = os.path.abspath(os.path.join(BUILD, "provcat-node-test"))
+
+
+def node_program(env):
+    """provcat-node-test for a node given a PROVCAT_TEST_* variable (a test
+    hook), else provcat-node, the program make install installs."""
+    if any(k.startswith("PROVCAT_TEST_") for k in (env or {})):
+        return NODE_TEST
+    return NODE
 
 
 def free_ports(n):
@@ -77,11 +88,14 @@ class Node:
         self.log = os.path.join(cluster.dir, "node%d.log" % nid)
 
     def start(self, state="new", extra=(), env=None):
-        args = [NODE, "--id", str(self.id), "--data-dir", self.dir,
+        more = list(self.cluster.extra) + list(extra)
+        # At info unless the test asks for another level.
+        level = [] if "--log-level" in more else ["--log-level", "info"]
+        args = [node_program(env), "--id", str(self.id), "--data-dir",
+                self.dir,
                 "--peer", self.peer, "--client", self.client,
                 "--initial-cluster-state", state,
-                "--admin-token-file", self.cluster.token_file,
-                "--log-level", "info"] + list(self.cluster.extra) + list(extra)
+                "--admin-token-file", self.cluster.token_file] + level + more
         if self.cluster.spec:
             args += ["--cluster", self.cluster.spec]
         logf = open(self.log, "ab")
@@ -187,6 +201,11 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here; the runner prints the reason
+    as [SKIP] and counts it (never silently)."""
+
+
 def wait_for(fn, timeout, what):
     deadline = time.time() + timeout
     last = None
@@ -216,8 +235,11 @@ def appends_nothing(node, act, tries=5):
 
 
 def metric(node, name):
-    """The value of an unlabelled metric in the node's /metrics."""
+    """The value of a metric sample in the node's /metrics: `name` is the
+    sample as written before its value ('provcat_x' or 'provcat_x{a="b"}');
+    an int when the value is whole, else a float."""
     for line in node.req("GET", "/metrics").body.decode().splitlines():
         if line.startswith(name + " "):
-            return int(line.split()[1])
+            v = line.split()[-1]
+            return int(v) if v.lstrip("-").isdigit() else float(v)
     raise AssertionError("no metric " + name)

@@ -10,11 +10,13 @@ import os
 import subprocess
 import time
 
+import test_share as share
 from cluster import Node, free_ports, wait_for
 from test_records import FIELDS, _canon, _publish, _world
 
 BUILD = os.environ.get("BUILD", "build")
 CLI = os.path.abspath(os.path.join(BUILD, "provcat"))
+NODE = os.path.abspath(os.path.join(BUILD, "provcat-node"))
 DRIVEN = set()
 
 
@@ -40,7 +42,13 @@ TWO_WORD = {
     "principal revoke", "principal token", "catalog create",
     "catalog update", "catalog submit", "catalog review", "catalog retire",
     "catalog get", "catalog list", "catalog history", "ledger root",
-    "ledger proof", "ledger consistency", "ledger verify"}
+    "ledger proof", "ledger consistency", "ledger verify", "ledger facts",
+    "share request", "share decide", "share list", "share get",
+    "grants list", "grants get", "grants revoke", "lists responsibility",
+    "lists demand", "lists negative", "lists open", "open request",
+    "open decide", "open list", "open get", "calendar get", "calendar set",
+    "objection file", "objection decide", "objection list",
+    "objection get"}
 
 
 class Run:
@@ -87,7 +95,7 @@ def cli(c, *args, token=None, stdin=None, endpoints=None, extra=(),
 def test_cli_usage_and_help(c):
     """--help everywhere with an example; usage errors exit 2."""
     names = _commands()
-    assert len(names) >= 30, names
+    assert len(names) >= 55, names
     for name in names:
         r = subprocess.run([CLI] + name.split() + ["--help"],
                            capture_output=True, text=True)
@@ -427,14 +435,27 @@ def test_cli_import_export(c):
 
 
 def test_cli_backup_verify(c):
-    """backup writes a file verify-backup accepts with the same root; a
-    flipped byte or a cut file is rejected."""
+    """backup writes a file verify-backup accepts with the same root and
+    the same summary as provcat-node verify-backup; a flipped byte, a bad
+    header or a cut file is rejected by both in the same words, naming the
+    same frame and byte (the storage layer's snap_verify)."""
     tok = c.token
     for i in range(20):
         c.leader().req("POST", "/v1/orgs",
                        {"id": "o%d" % i, "name": "o", "level": "province",
                         "kind": "agency", "parent": "authority"},
                        token=tok)
+    # Over 1 MiB of facts: frames after the first, so that a damaged one
+    # is named by a number and a byte that mean something.
+    lead, wt = _world(c)
+    _publish(lead, wt, "bk")
+    for b in range(5):
+        recs = [{"key": "b%05d" % (b * 1000 + i),
+                 "value": {"name": "%x" % (i * 7919) * 40, "n": i}}
+                for i in range(1000)]
+        r = lead.req("POST", "/v1/catalog/bk/records:batch",
+                     {"records": recs}, token=wt["prov"])
+        assert r.status == 200, r
     path = os.path.join(c.dir, "b.snap")
     r = cli(c, "-o", "json", "backup", path, token=tok)
     assert r.rc == 0, r
@@ -443,25 +464,337 @@ def test_cli_backup_verify(c):
     assert not os.path.exists(path + ".part")
     r = cli(c, "-o", "json", "verify-backup", path)
     assert r.rc == 0 and r.json["root"] == info["root"], r
-    assert r.json["revision"] == info["revision"]
+    assert r.json["revision"] == info["revision"] and r.json["valid"], r
+    assert r.json["orgs"] == 23, r.json  # the 20, dept, dept2, authority
+    assert r.json["records"] == 5000 and r.json["frames"] >= 2, r.json
+    frames = r.json["frames"]
+    # provcat and provcat-node verify-backup: the same check, the same
+    # lines for an intact backup ...
     r = cli(c, "verify-backup", path)
-    assert r.rc == 0 and "valid backup of revision %d" % info["revision"] \
-        in r.out, r
+    node = subprocess.run([NODE, "verify-backup", path], capture_output=True,
+                          text=True)
+    assert r.rc == 0 and node.returncode == 0, (r, node)
+    assert r.out == node.stdout, (r.out, node.stdout)
+    assert ("revision         %d\n" % info["revision"]) in r.out, r
+    # ... and for a damaged one the same verdict in the same words, naming
+    # the same frame and byte.
     with open(path, "rb") as f:
         data = bytearray(f.read())
-    for name, blob in (("flipped", data[:len(data) // 2] +
-                        bytes([data[len(data) // 2] ^ 0x40]) +
-                        data[len(data) // 2 + 1:]),
+    mid = len(data) - 100  # in the last frame, before the trailer
+    for name, blob in (("flipped", data[:mid] + bytes([data[mid] ^ 0x40]) +
+                        data[mid + 1:]),
+                       ("header", bytes([data[0] ^ 1]) + data[1:]),
                        ("cut", data[:-10])):
         bad = os.path.join(c.dir, name + ".snap")
         with open(bad, "wb") as f:
             f.write(blob)
         r = cli(c, "verify-backup", bad)
-        assert r.rc == 1 and "snapshot" in r.err, (name, r)
+        node = subprocess.run([NODE, "verify-backup", bad],
+                              capture_output=True, text=True)
+        assert r.rc == 1 and node.returncode == 1, (name, r, node)
+        assert r.out == "", (name, r)
+        mine = r.err.strip()
+        theirs = node.stderr.strip()
+        assert mine.startswith("provcat: verify-backup: "), mine
+        assert theirs.startswith("provcat-node verify-backup: "), theirs
+        assert mine[len("provcat: verify-backup: "):] == \
+            theirs[len("provcat-node verify-backup: "):], (mine, theirs)
+        assert ("'%s' is damaged: snapshot: " % bad) in mine, mine
+        r = cli(c, "-o", "json", "verify-backup", bad)
+        assert r.rc == 1 and r.json["valid"] is False, (name, r)
+        assert r.json["error"] == mine[len("provcat: verify-backup: "):]
+        if name == "flipped":
+            # A checksum names the frame holding the byte, and where the
+            # frame starts.
+            assert r.json["part"] == "frame", r
+            assert r.json["frame"] == frames, (frames, r)
+            assert 68 < r.json["byte"] <= mid, r
+            assert ("frame %d at byte %d" % (r.json["frame"],
+                                             r.json["byte"])) in mine, mine
+        elif name == "header":
+            assert r.json["part"] == "header", r
     r = cli(c, "verify-backup", os.path.join(c.dir, "missing.snap"))
     assert r.rc == 1 and "No such file" in r.err, r
     r = cli(c, "backup", path)  # no token
     assert r.rc == 1 and "401" in r.err, r
+
+
+def _rows(r):
+    """A table's rows as lists of cells (columns are split on 2+ spaces)."""
+    import re
+    return [re.split(r"  +", l.strip()) for l in r.out.splitlines()]
+
+
+def _lines(r):
+    """ "member: value" lines as a dict."""
+    out = {}
+    for l in r.out.splitlines():
+        k, _, v = l.partition(":")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def test_cli_sharing(c):
+    """share request/decide/list/get, grants list/get/revoke and the four
+    lists: table and JSON output, a grantee's filtered read, and the exit
+    codes of refusals (1, the server's words) and usage errors (2)."""
+    lead, tok = share._world(c)
+    cons, prov, adm = tok["cons"], tok["prov"], tok["admin"]
+    r = cli(c, "share", "request", "cc", "--purpose", "benefit checks",
+            "--days", "30", "--fields", "name", token=cons)
+    assert r.rc == 0, r
+    sr = _lines(r)
+    assert sr["status"] == "pending_provider" and sr["fields"] == "name", r
+    rid = sr["id"]
+    assert rid.startswith("sr-"), sr
+    for bad in (["--purpose", "p"], ["--purpose", "p", "--days", "x"],
+                ["--days", "3"]):
+        r = cli(c, "share", "request", "cc", *bad, token=cons)
+        assert r.rc == 2 and "usage: provcat share request" in r.err, (bad, r)
+    r = cli(c, "share", "request", "uu", "--purpose", "p", "--days", "3",
+            token=cons)
+    assert r.rc == 1 and "409 conflict" in r.err, r
+    r = cli(c, "share", "request", "cc", "--purpose", "p", "--days", "5000",
+            token=cons)
+    assert r.rc == 1 and "400 bad_request" in r.err, r
+
+    r = cli(c, "share", "decide", rid, "approve", token=prov)
+    assert r.rc == 0 and _lines(r)["status"] == "pending_authority", r
+    assert cli(c, "share", "decide", rid, "maybe", token=adm).rc == 2
+    r = cli(c, "share", "decide", rid, "reject", token=adm)
+    assert r.rc == 1 and "400 bad_request" in r.err, r
+    r = cli(c, "-o", "json", "share", "decide", rid, "approve", "--reason",
+            "fine", token=adm)
+    assert r.rc == 0 and r.json["status"] == "approved", r
+    gid = r.json["grant"]
+    r = cli(c, "-o", "json", "share", "get", rid, token=cons)
+    assert r.json["status"] == "approved" and r.json["version"] == 3, r
+    r = cli(c, "share", "get", rid, token=tok["cit"])
+    assert r.rc == 1 and "404 not_found" in r.err, r
+    r = cli(c, "share", "list", "--entry", "cc", token=cons)
+    rows = _rows(r)
+    assert rows[0] == ["ID", "STATUS", "ENTRY", "ORG", "DAYS", "FIELDS",
+                       "REQUESTER", "GRANT"], rows
+    assert [rid, "approved", "cc", "dept2", "30", "name", "cons", gid] in \
+        rows, rows
+    r = cli(c, "-o", "json", "share", "list", "--status", "approved",
+            token=cons)
+    assert [x["id"] for x in r.json] == [rid], r
+    r = cli(c, "share", "list", "--status", "bogus", token=cons)
+    assert r.rc == 1 and "400" in r.err, r
+
+    r = cli(c, "grants", "list", token=cons)
+    rows = _rows(r)
+    assert rows[0] == ["ID", "STATUS", "ENTRY", "ORG", "ENDS_AT", "FIELDS",
+                       "REQUEST"], rows
+    assert rows[1][:4] == [gid, "active", "cc", "dept2"], rows
+    assert rows[1][5:] == ["name", rid], rows
+    r = cli(c, "-o", "json", "grants", "get", gid, token=cons)
+    assert r.json["status"] == "active" and r.json["fields"] == ["name"], r
+    r = cli(c, "get", "cc/" + share.KEY, token=cons)
+    assert r.rc == 0 and "filtered:  yes, to the grant's fields name" in \
+        r.out, r
+    assert 'value:     {"name":"Ada"}' in r.out, r
+    r = cli(c, "get", "cc/" + share.KEY, "--verify", token=cons)
+    assert r.rc == 1 and "filtered" in r.err, r
+    assert cli(c, "grants", "revoke", gid, token=adm).rc == 2
+    r = cli(c, "grants", "revoke", gid, "--reason", "x", token=prov)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    r = cli(c, "-o", "json", "grants", "revoke", gid, "--reason",
+            "purpose met", token=adm)
+    assert r.rc == 0 and r.json["status"] == "revoked", r
+    assert r.json["revoked"]["by"] == "admin", r
+    r = cli(c, "get", "cc/" + share.KEY, token=cons)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+
+    # The lists.
+    r = cli(c, "lists", "responsibility", token=cons)
+    rows = _rows(r)
+    assert rows[0] == ["ID", "PROVIDER", "THEME", "SCOPE", "EVERY", "SHARE",
+                       "OPEN", "TITLE"], rows
+    assert rows[1:] == [
+        ["cc", "dept", "t", "province", "daily", "conditional", "none",
+         "title cc"],
+        ["nn", "dept", "t", "province", "daily", "none", "none", "title nn"],
+        ["uu", "dept", "t", "province", "daily", "unconditional",
+         "unconditional", "title uu"]], rows
+    r = cli(c, "-o", "json", "lists", "responsibility", "--provider",
+            "nobody", token=cons)
+    assert r.rc == 0 and r.json == [], r
+    r = cli(c, "lists", "responsibility")
+    assert r.rc == 1 and "401 unauthorized" in r.err, r
+    r = cli(c, "lists", "demand", "--entry", "cc", token=cons)
+    rows = _rows(r)
+    assert rows[0][:3] == ["ENTRY", "PROVIDER", "TOTAL"], rows
+    assert rows[1][:3] == ["cc", "dept", "1"] and rows[1][-1] == "dept2", rows
+    r = cli(c, "-o", "json", "lists", "negative", token=cons)
+    assert [x["id"] for x in r.json] == ["nn"], r
+    assert r.json[0]["basis"] == "Regulation art. 18 (nn)", r
+    r = cli(c, "lists", "negative", token=cons)
+    assert _rows(r)[1][:3] == ["nn", "dept", "Regulation art. 18 (nn)"], r
+    r = cli(c, "lists", "open")  # the public: no token
+    rows = _rows(r)
+    assert rows[0][:3] == ["ID", "PROVIDER", "OPEN"], rows
+    assert [x[:3] for x in rows[1:]] == [["uu", "dept", "unconditional"]], r
+    assert cli(c, "lists", "open", "--entry", "uu").rc == 2
+
+
+def test_cli_open_data(c):
+    """calendar get/set, open request/decide/list/get: a citizen's request
+    through to a read of the entry it opened."""
+    lead, tok = share._world(c)
+    share._publish(lead, tok, "oc", "conditional", "conditional")
+    r = lead.req("PUT", share._p("oc", share.KEY), {"name": "Ada", "n": 1},
+                 token=tok["prov"])
+    assert r.status == 201, r
+    cit, prov, adm = tok["cit"], tok["prov"], tok["admin"]
+
+    r = cli(c, "calendar", "get", "2031")  # anyone
+    assert r.rc == 0, r
+    cal = _lines(r)
+    assert cal["calendar_provisional"] == "true" and cal["version"] == "0", r
+    r = cli(c, "-o", "json", "calendar", "set", "2031", "--holidays",
+            "2031-01-01,2031-01-02", "--workdays", "2031-01-04", token=adm)
+    assert r.rc == 0 and r.json["version"] == 1, r
+    assert r.json["holidays"] == ["2031-01-01", "2031-01-02"], r
+    f = os.path.join(c.dir, "cal.json")
+    with open(f, "w") as fh:
+        json.dump({"holidays": ["2031-05-01"]}, fh)
+    r = cli(c, "calendar", "set", "2031", "-f", f, token=adm)
+    assert r.rc == 0 and _lines(r)["holidays"] == "2031-05-01", r
+    r = cli(c, "-o", "json", "calendar", "get", "2031")
+    assert r.json["version"] == 2 and r.json["workdays"] == [], r
+    r = cli(c, "calendar", "set", "2031", "--holidays", "2031-05-01",
+            token=prov)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    r = cli(c, "calendar", "set", "2031", "--workdays", "2031-01-06",
+            token=adm)
+    assert r.rc == 1 and "400 bad_request" in r.err, r
+    for argv in (["calendar", "set", "31"], ["calendar", "get", "year"],
+                 ["calendar", "set", "2031", "-f", f, "--holidays", "x"]):
+        assert cli(c, *argv, token=adm).rc == 2, argv
+
+    args = ["--applicant", "Ada Lovelace", "--data-type", "licences",
+            "--description", "every licence", "--purpose", "research"]
+    r = cli(c, "-o", "json", "open", "request", "oc", *args, token=cit)
+    assert r.rc == 0 and r.json["status"] == "pending", r
+    oid, due = r.json["id"], r.json["due"]
+    assert oid.startswith("or-") and len(due) == 10, r
+    assert cli(c, "open", "request", "oc", *args[:6], token=cit).rc == 2
+    r = cli(c, "open", "request", "uu", *args, token=cit)
+    assert r.rc == 1 and "409 conflict" in r.err, r
+    r = cli(c, "open", "request", "oc", *args)
+    assert r.rc == 1 and "401 unauthorized" in r.err, r
+    r = cli(c, "open", "list", "--overdue", "false", token=prov)
+    rows = _rows(r)
+    assert rows[0] == ["ID", "STATUS", "ENTRY", "REQUESTER", "DUE",
+                       "OVERDUE", "APPLICANT"], rows
+    assert rows[1:] == [[oid, "pending", "oc", "cit", due, "false",
+                         "Ada Lovelace"]], rows
+    r = cli(c, "-o", "json", "open", "list", "--overdue", "true", token=prov)
+    assert r.rc == 0 and r.json == [], r
+    assert cli(c, "open", "list", "--overdue", "maybe", token=prov).rc == 2
+    r = cli(c, "open", "get", oid, token=cit)
+    assert r.rc == 0 and _lines(r)["due"] == due, r
+    r = cli(c, "open", "get", oid, token=tok["cons"])
+    assert r.rc == 1 and "404 not_found" in r.err, r
+    r = cli(c, "get", "oc/" + share.KEY, token=cit)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    r = cli(c, "open", "decide", oid, "approve", "--reason", "mine",
+            token=cit)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    r = cli(c, "open", "decide", oid, "approve", "--reason", "granted",
+            token=prov)
+    assert r.rc == 0 and _lines(r)["status"] == "approved", r
+    assert _lines(r)["decided_by"] == "prov", r
+    r = cli(c, "open", "decide", oid, "reject", "--reason", "no", token=prov)
+    assert r.rc == 1 and "409 conflict" in r.err, r
+    r = cli(c, "-o", "json", "get", "oc/" + share.KEY, token=cit)
+    assert r.rc == 0 and r.json["value"] == {"n": 1, "name": "Ada"}, r
+
+
+def test_cli_objections(c):
+    """objection file/decide/list/get, a correction naming the objection,
+    redact and redactions, and the ledger's facts."""
+    lead, tok = share._world(c)
+    cit, prov, adm = tok["cit"], tok["prov"], tok["admin"]
+    rec = "uu/" + share.KEY
+    r = cli(c, "-o", "json", "objection", "file", rec, "--kind",
+            "personal_information", "--description", "my name", token=cit)
+    assert r.rc == 0 and r.json["status"] == "open", r
+    assert "record_exists" not in r.json, r
+    obid = r.json["id"]
+    r = cli(c, "objection", "file", rec, "--kind", "gossip",
+            "--description", "d", token=cit)
+    assert r.rc == 1 and "400 bad_request" in r.err, r
+    assert cli(c, "objection", "file", rec, "--kind", "error",
+               token=cit).rc == 2
+    assert cli(c, "objection", "file", "nokey", "--kind", "error",
+               "--description", "d", token=cit).rc == 2
+    r = cli(c, "objection", "list", "--status", "open", token=adm)
+    rows = _rows(r)
+    assert rows[0] == ["ID", "STATUS", "KIND", "ENTRY", "KEY", "FILER"], rows
+    assert rows[1:] == [[obid, "open", "personal_information", "uu",
+                         share.KEY, "cit"]], rows
+    r = cli(c, "objection", "get", obid, token=adm)
+    assert r.rc == 0 and _lines(r)["record_exists"] == "true", r
+    assert cli(c, "objection", "decide", obid, "accept", token=adm).rc == 2
+    assert cli(c, "objection", "decide", obid, "approve", "--reason", "x",
+               token=adm).rc == 2
+    r = cli(c, "objection", "decide", obid, "accept", "--reason", "x",
+            token=cit)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    r = cli(c, "-o", "json", "objection", "decide", obid, "accept",
+            "--reason", "upheld", token=adm)
+    assert r.rc == 0 and r.json["status"] == "accepted", r
+    r = cli(c, "get", rec, token=prov)
+    assert ("disputed:  yes, by %s" % obid) in r.out, r
+    r = cli(c, "correct", rec, "--reason", "objection upheld", "--objection",
+            obid, token=prov, stdin='{"name": "A. L."}')
+    assert r.rc == 0 and "version 2 (correct)" in r.out, r
+    r = cli(c, "-o", "json", "objection", "get", obid, token=adm)
+    assert r.json["status"] == "resolved", r
+    assert r.json["resolution"]["op"] == "correct", r
+    r = cli(c, "get", rec, token=prov)
+    assert "disputed:" not in r.out and ("objection: %s" % obid) in r.out, r
+
+    r = cli(c, "redact", rec, "1", "--objection", obid, "--reason", "pi",
+            token=prov)
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    assert cli(c, "redact", rec, "1", "--objection", obid, token=adm).rc == 2
+    assert cli(c, "redact", rec, "one", "--objection", obid, "--reason",
+               "pi", token=adm).rc == 2
+    r = cli(c, "-o", "json", "redact", "uu", share.KEY, "1", "--objection",
+            obid, "--reason", "personal information", token=adm)
+    assert r.rc == 0 and r.json["redacted"] is True, r
+    assert r.json["version"] == 1 and r.json["objection"] == obid, r
+    r = cli(c, "get", rec, "--version", "1", "--verify", token=prov)
+    assert r.rc == 0 and "redacted:  yes" in r.out, r
+    assert "value:" not in r.out, r
+    assert "verified:  inclusion at revision" in r.out, r
+    r = cli(c, "redactions", token=adm)
+    rows = _rows(r)
+    assert rows[0] == ["ENTRY", "KEY", "VERSION", "OBJECTION", "REVISION",
+                       "REASON"], rows
+    assert [x[:4] for x in rows[1:]] == [["uu", share.KEY, "1", obid]], rows
+    r = cli(c, "redactions", token=tok["cons"])
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+
+    r = cli(c, "ledger", "facts", "--limit", "5", token=adm)
+    rows = _rows(r)
+    assert rows[0] == ["REVISION", "KIND", "AT", "PRINCIPAL", "PARENT", "ID",
+                       "VERSION"], rows
+    assert [x[0] for x in rows[1:]] == ["1", "2", "3", "4", "5"], rows
+    r = cli(c, "-o", "json", "ledger", "facts", "--from", "3", "--limit",
+            "2", token=adm)
+    assert [f["revision"] for f in r.json] == [3, 4], r
+    r = cli(c, "-o", "json", "ledger", "facts", token=adm)
+    revs = [f["revision"] for f in r.json]
+    assert revs == list(range(1, len(revs) + 1)), revs
+    assert "redaction" in [f["kind"] for f in r.json], r.json[-5:]
+    r = cli(c, "ledger", "facts", token=tok["cons"])
+    assert r.rc == 1 and "403 forbidden" in r.err, r
+    assert cli(c, "ledger", "facts", "--from", "0", token=adm).rc == 2
 
 
 def test_cli_every_command_driven(c):
@@ -470,6 +803,12 @@ def test_cli_every_command_driven(c):
     assert not missing, missing
 
 
+
+# The last test checks what the others drove: one process. 100k records
+# through import and export are CPU-bound: alone.
+ONE_PROCESS = True
+SERIAL_TESTS = {"test_cli_import_export"}
+
 TESTS = [
     (test_cli_usage_and_help, {}),
     (test_cli_cluster, {}),
@@ -477,5 +816,8 @@ TESTS = [
     (test_cli_records_and_ledger, {}),
     (test_cli_import_export, {}),
     (test_cli_backup_verify, {}),
+    (test_cli_sharing, {}),
+    (test_cli_open_data, {}),
+    (test_cli_objections, {}),
     (test_cli_every_command_driven, {"n": 0, "start": False}),
 ]

@@ -22,6 +22,52 @@ def test_client_library(c):
     assert "FAILED" not in p.stdout, p.stdout
 
 
+def _planned_routes():
+    """{"GET /v1/quality", ...}: the operations docs/openapi.yaml marks
+    `x-provcat-status: planned`."""
+    planned, path, method = set(), None, None
+    with open("docs/openapi.yaml") as f:
+        for line in f:
+            if line.startswith("  /"):
+                path = line.strip().rstrip(":")
+            elif path and line.startswith("    ") and \
+                    not line.startswith("     ") and line.strip().rstrip(
+                        ":") in ("get", "put", "post", "delete"):
+                method = line.strip().rstrip(":").upper()
+            elif line.startswith("components:"):
+                break
+            elif "x-provcat-status: planned" in line and method:
+                planned.add("%s %s" % (method, path))
+    return planned
+
+
+def test_client_workflow_library(c):
+    """The workflow calls' cmocka tests (share requests and grants, the
+    public lists, the calendar and open requests, objections and
+    redaction, the ledger's facts, the reports and digests). A test of a
+    route the node does not serve yet skips naming it; each such route
+    must still be marked planned in docs/openapi.yaml, and each skip must
+    name its route, so no test passes silently."""
+    binary = os.path.join(BUILD, "tests", "client", "test_workflow")
+    p = subprocess.run([binary], capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, BUILD=BUILD))
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
+    assert "FAILED" not in p.stdout, p.stdout
+    skipped = [l.split()[3] for l in p.stdout.splitlines()
+               if l.startswith("[  SKIPPED ] test_")]
+    skipped = sorted(set(skipped))
+    routes = [" ".join(l.split()[1:3]) for l in p.stdout.splitlines()
+              if l.startswith("SKIPPED-ROUTE: ")]
+    assert len(routes) == len(skipped), (routes, skipped)
+    planned = _planned_routes()
+    for r in routes:
+        assert r in planned, ("%s skipped, but docs/openapi.yaml serves it"
+                              % r)
+        print("[SKIP] %s: not served yet (planned in docs/openapi.yaml)" % r)
+    passed = [l for l in p.stdout.splitlines() if l.startswith("[       OK ]")]
+    assert len(passed) + len(skipped) == 11, p.stdout
+
+
 def _globals(cmd):
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     names = []
@@ -92,8 +138,13 @@ def test_client_install_and_example(c):
         assert p.stderr == 'hello: put record: no catalog entry "nope"\n', p.stderr
 
 
+
+# Kills leaders during a write loop with time bounds: alone.
+SERIAL_TESTS = {"test_client_library"}
+
 TESTS = [
     (test_client_library, {"n": 0, "start": False}),
+    (test_client_workflow_library, {"n": 0, "start": False}),
     (test_client_exports_only_provcat_symbols, {"n": 0, "start": False}),
     (test_client_install_and_example, {}),
 ]

@@ -194,6 +194,7 @@ def test_install_unit_as_systemd_runs_it(c):
     os.makedirs(creds)
     with open(dest + cred_src) as f, open(os.path.join(creds, cred), "w") as g:
         g.write(f.read())
+    os.chmod(os.path.join(creds, cred), 0o400)  # systemd's credential mode
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVCAT")}
     for e in svc.get("Environment", []):
         k, v = e.split("=", 1)
@@ -321,7 +322,7 @@ def test_make_run_busy_port_is_named(c):
 
 def test_make_run_failed_node_is_named(c):
     """A node that exits at start (its data dir held by another process:
-    exit status 2 and one line, no crash) is named with its error; the
+    exit status 1 and one line, no crash) is named with its error; the
     nodes that started are stopped and no banner is printed."""
     run_dir = os.path.join(c.dir, "run")
     base = port_block()
@@ -335,7 +336,7 @@ def test_make_run_failed_node_is_named(c):
                             "127.0.0.1:%d" % (base + 2), "--log-level",
                             "warn"], capture_output=True, text=True,
                            timeout=30)
-        assert r.returncode == 2, (r.returncode, r.stderr)
+        assert r.returncode == 1, (r.returncode, r.stderr)
         assert r.stderr == ("provcat-node: data dir '%s' is in use by "
                             "another process\n" % node2), r.stderr
         argv, env = run_make_run(c, run_dir, base)
@@ -427,6 +428,11 @@ def test_runners_name_what_hung(c):
     assert r.stdout.endswith("1 passed, 2 failed\n"), r.stdout
     assert time.time() - t0 < 20
 
+
+
+# Takes fixed ports (make run), the terminal, the systemd notify socket and
+# runs the runners themselves: alone (run.py).
+SERIAL = True
 
 TESTS = [
     (test_notify_ready_then_stopping, {"start": False}),

@@ -694,6 +694,12 @@ def test_objections_backups_and_restore(c):
 
 SNAP = ["--snapshot-threshold", "64"]
 
+
+# Time how long a redacted document lingers under load: alone.
+SERIAL_TESTS = {"test_objections_redaction_compacts_under_load",
+                "test_objections_redaction_compacts_idle",
+                "test_objections_redaction_lagging_restart_and_crash"}
+
 TESTS = [
     (test_objections_workflow, {}),
     (test_objections_redaction_keeps_hashes, {}),

@@ -738,6 +738,11 @@ def test_records_disk_full_leader_hands_over(c):
                 os.remove(_free_file(c, x))
 
 
+
+# A disk filled on purpose (a tmpfs of its own, or the test hook): alone.
+SERIAL_TESTS = {"test_records_disk_full_507",
+                "test_records_disk_full_leader_hands_over"}
+
 TESTS = [
     (test_records_raft_log_budget,
      {"extra": ["--raft-log-budget", "1M"]}),

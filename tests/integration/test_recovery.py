@@ -769,6 +769,10 @@ def test_recovery_runbook(c):
         d.close()
 
 
+
+# A large ledger restored and joined under time bounds: alone.
+SERIAL_TESTS = {"test_recovery_large"}
+
 TESTS = [
     (test_recovery_restore_then_join, {}),
     (test_recovery_join_retried_after_give_up, {}),

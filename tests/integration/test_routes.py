@@ -470,6 +470,10 @@ def test_routes_restart_judges_tokens(c):
     assert r.status == 401, r
 
 
+
+# Hammers a restarting node from its first millisecond: alone.
+SERIAL_TESTS = {"test_routes_restart_judges_tokens"}
+
 TESTS = [
     (test_routes_health_family, {}),
     (test_routes_ledger_family, {}),

@@ -116,7 +116,13 @@ static const struct {
     { "idle-timeout-ms", "5000" },
     { "request-timeout-ms", "7000" },
     { "rate-limit", "5" },
+    { "trusted-proxy", "10.0.0.0/8,192.168.1.7" },
     { "log-level", "debug" },
+    { "log-format", "json" },
+    { "log-file", "/var/log/pc.log" },
+    { "security-log-max-bytes", "1M" },
+    { "security-log-keep", "0" },
+    { "security-log-rate", "7" },
     { "holidays", "/etc/pc/holidays.json" },
     { "restore", "/backup/x.pcb" },
     { "exit-when-removed", "false" },
@@ -154,7 +160,16 @@ check_all_flags(const struct cfg *c)
     assert_int_equal(c->idle_timeout_ms, 5000);
     assert_int_equal(c->request_timeout_ms, 7000);
     assert_int_equal(c->rate_limit, 5);
+    assert_string_equal(c->trusted_proxy, "10.0.0.0/8,192.168.1.7");
+    assert_int_equal(c->n_trusted, 2);
+    assert_int_equal(c->trusted[0].bits, 8);
+    assert_int_equal(c->trusted[1].bits, 32);
     assert_int_equal(c->log_level, CFG_LOG_DEBUG);
+    assert_int_equal(c->log_format, CFG_LOG_JSON);
+    assert_string_equal(c->log_file, "/var/log/pc.log");
+    assert_true(c->security_log_max_bytes == 1024 * 1024);
+    assert_int_equal(c->security_log_keep, 0);
+    assert_int_equal(c->security_log_rate, 7);
     assert_string_equal(c->holidays, "/etc/pc/holidays.json");
     assert_string_equal(c->restore, "/backup/x.pcb");
     assert_false(c->exit_when_removed);
@@ -195,6 +210,10 @@ test_config_defaults(void **state)
     assert_int_equal(c.request_timeout_ms, 30000);
     assert_int_equal(c.rate_limit, 20);
     assert_int_equal(c.log_level, CFG_LOG_INFO);
+    assert_null(c.log_file);
+    assert_true(c.security_log_max_bytes == 16 * 1024 * 1024);
+    assert_int_equal(c.security_log_keep, 4);
+    assert_int_equal(c.security_log_rate, 30);
     assert_null(c.holidays);
     assert_null(c.restore);
     assert_true(c.exit_when_removed);
@@ -599,18 +618,29 @@ test_config_heartbeat_below_election(void **state)
     cfg_release(&c);
 }
 
-/* Peer and client addresses are IPv4 literals with a port, and distinct. */
+/* Peer addresses are IPv4 literals or DNS names with a port; the client
+ * address an IPv4 literal; the two distinct. */
 static void
 test_config_bad_addresses(void **state)
 {
     (void)state;
     expect_err(NULL,
-               "provcat-node: --peer: \"localhost:7001\" is not an IPv4 "
+               "provcat-node: --peer: \"n_1:7001\" has a bad host (expected "
+               "an IPv4 address or a DNS name, host:port in 63 bytes at "
+               "most)",
+               ARGS("--peer", "n_1:7001"));
+    expect_err(NULL,
+               "provcat-node: --peer: \"-n1:7001\" has a bad host (expected "
+               "an IPv4 address or a DNS name, host:port in 63 bytes at "
+               "most)",
+               ARGS("--peer", "-n1:7001"));
+    expect_err(NULL,
+               "provcat-node: --client: \"localhost:8001\" is not an IPv4 "
                "address:port (hostnames are not supported)",
-               ARGS("--peer", "localhost:7001"));
+               ARGS("--client", "localhost:8001"));
     expect_err(NULL,
                "provcat-node: --peer: \"127.0.0.1\" has no port (expected "
-               "a.b.c.d:port)",
+               "host:port)",
                ARGS("--peer", "127.0.0.1"));
     expect_err(NULL,
                "provcat-node: --peer: \"127.0.0.1:0\" has a bad port "
@@ -620,6 +650,10 @@ test_config_bad_addresses(void **state)
                "provcat-node: --peer: \"127.0.0.256:7001\" is not an IPv4 "
                "address:port (expected a.b.c.d:port)",
                ARGS("--peer", "127.0.0.256:7001"));
+    expect_err(NULL,
+               "provcat-node: --peer: \"n1:0\" has a bad port (expected "
+               "1..65535)",
+               ARGS("--peer", "n1:0"));
     expect_err(NULL,
                "provcat-node: --peer: \"127.0.0.01:7001\" is not an IPv4 "
                "address:port (expected a.b.c.d:port)",
@@ -656,6 +690,25 @@ test_config_bad_addresses(void **state)
                    "--client", "127.0.0.2:7001")),
         PC_OK);
     cfg_release(&c);
+    /* A DNS name, as compose and Kubernetes give (63 bytes in all). */
+    assert_int_equal(parse(&c, msg, NULL,
+                           ARGS("--id", "1", "--data-dir", "/d", "--peer",
+                                "provcat-1.provcat.svc:7001", "--client",
+                                "0.0.0.0:8001", "--advertise-client-url",
+                                "http://provcat-1.provcat.svc:8001")),
+                     PC_OK);
+    assert_string_equal(c.peer, "provcat-1.provcat.svc:7001");
+    assert_string_equal(c.peer_host, "provcat-1.provcat.svc");
+    assert_int_equal(c.peer_port, 7001);
+    cfg_release(&c);
+    char name[80];
+    snprintf(name, sizeof(name), "%058d:7001", 0);
+    name[0] = 'a';
+    assert_int_equal(strlen(name), 63);
+    assert_int_equal(cfg_check_peer(name, msg), PC_OK);
+    snprintf(name, sizeof(name), "%059d:7001", 0);
+    name[0] = 'a';
+    assert_int_equal(cfg_check_peer(name, msg), PC_EINVAL);
 }
 
 /* --cluster: syntax, unique ids and addresses, and --peer agreement. */
@@ -676,7 +729,7 @@ test_config_cluster_errors(void **state)
                ARGS(BASE, "--cluster", ",1=127.0.0.1:7001"));
     expect_err(NULL,
                "provcat-node: --cluster: \"127.0.0.1:7001\" is not "
-               "ID=a.b.c.d:port",
+               "ID=HOST:PORT",
                ARGS(BASE, "--cluster", "127.0.0.1:7001"));
     expect_err(NULL,
                "provcat-node: --cluster: \"0=127.0.0.1:7001\" has a bad id "
@@ -687,9 +740,10 @@ test_config_cluster_errors(void **state)
                "(expected 1..2147483647)",
                ARGS(BASE, "--cluster", "x=127.0.0.1:7001"));
     expect_err(NULL,
-               "provcat-node: --cluster: \"n1:7001\" is not an IPv4 "
-               "address:port (hostnames are not supported)",
-               ARGS(BASE, "--cluster", "1=127.0.0.1:7001,2=n1:7001"));
+               "provcat-node: --cluster: \"n_1:7001\" has a bad host "
+               "(expected an IPv4 address or a DNS name, host:port in 63 "
+               "bytes at most)",
+               ARGS(BASE, "--cluster", "1=127.0.0.1:7001,2=n_1:7001"));
     expect_err(NULL,
                "provcat-node: --peer (127.0.0.1:7001) must equal this node's "
                "--cluster entry 1=127.0.0.1:7009",
@@ -715,6 +769,65 @@ test_config_cluster_errors(void **state)
         PC_OK);
     assert_int_equal(c.n_cluster, 2);
     cfg_release(&c);
+    /* Names, as given: raft (or clu_resolve) resolves them. */
+    assert_int_equal(parse(&c, msg, NULL,
+                           ARGS("--id", "1", "--data-dir", "/d", "--peer",
+                                "n1:7001", "--client", "127.0.0.1:8001",
+                                "--cluster", "1=n1:7001,2=n2:7001,3=n3:7001",
+                                "--initial-cluster-state", "new")),
+                     PC_OK);
+    assert_int_equal(c.n_cluster, 3);
+    assert_string_equal(c.cluster[2].addr, "n3:7001");
+    cfg_release(&c);
+}
+
+/* --trusted-proxy takes networks (a bare address is a /32); a typo is
+ * refused naming it. --log-format is text or json. */
+static void
+test_config_trusted_proxy_and_log_format(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char msg[PC_ERRMSG_SIZE];
+
+    expect_err(NULL,
+               "provcat-node: --trusted-proxy: \"10.0.0.1/8\" has address "
+               "bits set past the /8 prefix (a network is written with them "
+               "zero)",
+               ARGS(BASE, "--trusted-proxy", "10.0.0.1/8"));
+    expect_err(NULL,
+               "provcat-node: --trusted-proxy: \"10.0.0.0/33\" has a bad "
+               "prefix length (expected 0..32)",
+               ARGS(BASE, "--trusted-proxy", "10.0.0.0/33"));
+    expect_err(NULL,
+               "provcat-node: --trusted-proxy: \"proxy.local\" is not an "
+               "address or network (expected A.B.C.D/N, A.B.C.D, or an IPv6 "
+               "one)",
+               ARGS(BASE, "--trusted-proxy", "10.0.0.0/8,proxy.local"));
+    expect_err(NULL,
+               "provcat-node: --trusted-proxy: empty list (expected CIDR "
+               "networks separated by commas)",
+               ARGS(BASE, "--trusted-proxy", ","));
+    expect_err(NULL, "provcat-node: --log-format: \"xml\" is not text or json",
+               ARGS(BASE, "--log-format", "xml"));
+    assert_int_equal(
+        parse(&c, msg, NULL,
+              ARGS(BASE, "--trusted-proxy", "127.0.0.1, 10.1.0.0/16,fd00::/8")),
+        PC_OK);
+    assert_int_equal(c.n_trusted, 3);
+    assert_true(http_cidr_match(c.trusted, c.n_trusted, "127.0.0.1"));
+    assert_true(http_cidr_match(c.trusted, c.n_trusted, "10.1.200.3"));
+    assert_false(http_cidr_match(c.trusted, c.n_trusted, "10.2.0.1"));
+    assert_true(http_cidr_match(c.trusted, c.n_trusted, "fd12::1"));
+    assert_int_equal(c.log_format, CFG_LOG_TEXT);
+    cfg_release(&c);
+    /* From the environment too. */
+    char *env[] = { "PROVCAT_TRUSTED_PROXY=192.168.0.0/24",
+                    "PROVCAT_LOG_FORMAT=json", NULL };
+    assert_int_equal(parse(&c, msg, env, ARGS(BASE)), PC_OK);
+    assert_int_equal(c.n_trusted, 1);
+    assert_int_equal(c.log_format, CFG_LOG_JSON);
+    cfg_release(&c);
 }
 
 /* The advertised URL: its syntax, and required when binding 0.0.0.0. */
@@ -738,9 +851,14 @@ test_config_advertise_url(void **state)
                "path (nothing may follow the port)",
                ARGS(BASE, "--advertise-client-url", "http://a:1/"));
     expect_err(NULL,
-               "provcat-node: --advertise-client-url: \"https://a:1\" does "
-               "not start with http:// (expected http://HOST:PORT)",
-               ARGS(BASE, "--advertise-client-url", "https://a:1"));
+               "provcat-node: --advertise-client-url: \"ftp://a:1\" does "
+               "not start with http:// or https:// (expected "
+               "http://HOST:PORT)",
+               ARGS(BASE, "--advertise-client-url", "ftp://a:1"));
+    expect_err(NULL,
+               "provcat-node: --advertise-client-url: \"https://a:443/x\" has "
+               "a path (nothing may follow the port)",
+               ARGS(BASE, "--advertise-client-url", "https://a:443/x"));
     expect_err(NULL,
                "provcat-node: --advertise-client-url: \"http://node1\" has no "
                "port (expected http://HOST:PORT)",
@@ -766,6 +884,14 @@ test_config_advertise_url(void **state)
                    "http://10.1.2.3:8001")),
         PC_OK);
     assert_string_equal(c.advertise_client_url, "http://10.1.2.3:8001");
+    cfg_release(&c);
+    /* A TLS-terminating proxy in front: the node only sends clients
+     * there. */
+    assert_int_equal(parse(&c, msg, NULL,
+                           ARGS(BASE, "--advertise-client-url",
+                                "https://provcat.example:443")),
+                     PC_OK);
+    assert_string_equal(c.advertise_client_url, "https://provcat.example:443");
     cfg_release(&c);
 }
 
@@ -923,7 +1049,14 @@ test_config_parse_hostport(void **state)
     assert_int_equal(cfg_check_peer("0.0.0.0:7001", msg), PC_EINVAL);
     assert_string_equal(msg, "\"0.0.0.0:7001\" is not an address other "
                              "nodes can reach");
-    assert_int_equal(cfg_check_peer("localhost:1", NULL), PC_EINVAL);
+    assert_int_equal(cfg_check_peer("localhost:1", NULL), PC_OK);
+    assert_int_equal(cfg_check_peer("localhost", msg), PC_EINVAL);
+    assert_string_equal(msg, "\"localhost\" has no port (expected host:port)");
+    assert_int_equal(cfg_check_peer("local_host:1", NULL), PC_EINVAL);
+    /* cfg_parse_hostport (the HTTP listener's) still takes no name. */
+    assert_int_equal(
+        cfg_parse_hostport("localhost:1", host, sizeof(host), &port),
+        PC_EINVAL);
 }
 
 /* cfg_check_client_url accepts IPv4 and DNS hosts with a port, no path. */
@@ -932,10 +1065,9 @@ test_config_check_client_url(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "http://127.0.0.1:8001",
-        "http://node-1.example.com:80",
-        "http://localhost:65535",
-        "http://N1:1",
+        "http://127.0.0.1:8001",       "http://node-1.example.com:80",
+        "http://localhost:65535",      "http://N1:1",
+        "https://provcat.example:443", "https://10.0.0.1:8443",
     };
     static const char *const bad[] = {
         "http://node-.x:80", "http://-a:80",
@@ -947,6 +1079,8 @@ test_config_check_client_url(void **state)
         "http://x:080",      "http://x:65536",
         "http://x:80:81",    "",
         "http://",           "http://x:8 0",
+        "https://",          "https://x",
+        "https://x:80/",     "httpss://x:80",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         if (cfg_check_client_url(good[i], NULL) != PC_OK) {
@@ -992,7 +1126,7 @@ test_config_parse_cluster(void **state)
     m = NULL;
     n = 99;
     assert_int_equal(cfg_parse_cluster("", &m, &n, msg), PC_EINVAL);
-    assert_string_equal(msg, "empty list (expected ID=a.b.c.d:port,...)");
+    assert_string_equal(msg, "empty list (expected ID=HOST:PORT,...)");
     assert_int_equal(cfg_parse_cluster("1=1.2.3.4:5,2=1.2.3.4:5", &m, &n, msg),
                      PC_EINVAL);
     assert_string_equal(msg, "duplicate address 1.2.3.4:5 (ids 1 and 2)");
@@ -1000,8 +1134,8 @@ test_config_parse_cluster(void **state)
                      PC_EINVAL);
     assert_int_equal(cfg_parse_cluster("1=255.255.255.255:655350", &m, &n, msg),
                      PC_EINVAL);
-    assert_string_equal(msg, "\"1=255.255.255.255:655350\" is not "
-                             "ID=a.b.c.d:port");
+    assert_string_equal(msg, "\"255.255.255.255:655350\" has a bad port "
+                             "(expected 1..65535)");
     assert_int_equal(cfg_parse_cluster("1 =1.2.3.4:5", &m, &n, msg), PC_EINVAL);
     assert_int_equal(cfg_parse_cluster("2147483648=1.2.3.4:5", &m, &n, msg),
                      PC_EINVAL);
@@ -1046,7 +1180,9 @@ test_config_describe_roundtrip(void **state)
                    "--advertise-client-url", "http://node7.example:8007",
                    "--cluster", "7=10.0.0.7:7007,8=10.0.0.8:7008",
                    "--initial-cluster-state", "new", "--admin-token-file", tok,
-                   "--segment-size", "8M", "--log-level", "debug")),
+                   "--segment-size", "8M", "--log-level", "debug",
+                   "--log-format", "json", "--trusted-proxy",
+                   "10.0.0.0/8 192.168.0.0/16")),
         PC_OK);
     char *text = describe(&c);
     assert_null(strstr(text, "SECRET"));
@@ -1058,6 +1194,9 @@ test_config_describe_roundtrip(void **state)
     assert_non_null(
         strstr(text, "\ncluster = 7=10.0.0.7:7007,8=10.0.0.8:7008\n"));
     assert_non_null(strstr(text, "\n# holidays: not set\n"));
+    assert_non_null(strstr(text, "\nlog-format = json\n"));
+    assert_non_null(
+        strstr(text, "\ntrusted-proxy = 10.0.0.0/8 192.168.0.0/16\n"));
     assert_true(strncmp(text, "id = 7\n", 7) == 0);
 
     write_file(path, text);
@@ -1103,6 +1242,10 @@ test_config_usage_text(void **state)
         "request-timeout-ms",
         "rate-limit",
         "log-level",
+        "log-file",
+        "security-log-max-bytes",
+        "security-log-keep",
+        "security-log-rate",
         "holidays",
         "restore",
         "config",
@@ -1153,7 +1296,8 @@ test_config_usage_text(void **state)
     assert_non_null(strstr(text, "--initial-cluster-state new"));
     assert_non_null(strstr(text, "POST /v1/members"));
     assert_non_null(strstr(text, "SIGTERM"));
-    assert_non_null(strstr(text, "    2   usage or configuration error"));
+    assert_non_null(strstr(text, "    2   A usage or configuration error"));
+    assert_non_null(strstr(text, "SIGHUP opens"));
     /* Fits an 80-column terminal. */
     for (char *line = text; *line != '\0';) {
         size_t n = strcspn(line, "\n");
@@ -1225,6 +1369,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_config_bad_addresses),
         cmocka_unit_test(test_config_cluster_errors),
         cmocka_unit_test(test_config_advertise_url),
+        cmocka_unit_test(test_config_trusted_proxy_and_log_format),
         cmocka_unit_test(test_config_env_errors),
         cmocka_unit_test(test_config_file_errors),
         cmocka_unit_test(test_config_parse_hostport),

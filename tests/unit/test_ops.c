@@ -77,6 +77,12 @@ test_ops_operator_appends_operation_fact(void **state)
           "member.add",
           "{\"address\":\"127.0.0.1:7004\",\"client_url\":"
           "\"http://127.0.0.1:8004\",\"node\":4,\"op\":\"member.add\"}" },
+        /* A host name, and an https URL (a TLS proxy in front). */
+        { "{\"op\":\"member.add\",\"node\":5,\"address\":\"n5.example:7005\","
+          "\"client_url\":\"https://n5.example:443\"}",
+          "member.add",
+          "{\"address\":\"n5.example:7005\",\"client_url\":"
+          "\"https://n5.example:443\",\"node\":5,\"op\":\"member.add\"}" },
         { "{\"op\":\"member.remove\",\"node\":3,\"force\":true}",
           "member.remove",
           "{\"force\":true,\"node\":3,\"op\":\"member.remove\"}" },
@@ -197,7 +203,9 @@ test_ops_malformed_is_400(void **state)
         "\"client_url\":\"http://x\"}",
         "{\"op\":\"member.add\",\"node\":4,\"client_url\":\"http://x\"}",
         "{\"op\":\"member.add\",\"node\":4,\"address\":\"a:1\","
-        "\"client_url\":\"https://x\"}",
+        "\"client_url\":\"ftp://x\"}",
+        "{\"op\":\"member.add\",\"node\":4,\"address\":\"a:1\","
+        "\"client_url\":\"https://\"}",
         "{\"op\":\"member.remove\"}",
         "{\"op\":\"member.remove\",\"node\":3,\"force\":\"yes\"}",
         "{\"op\":\"leader.transfer\",\"node\":-1}",
