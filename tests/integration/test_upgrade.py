@@ -48,7 +48,7 @@ def test_upgrade_from_0_1_backup(c):
         n1.start("existing")
         d.wait_ready(timeout=30)
         st = n1.status()
-        assert st["revision"] >= rev, st
+        assert st["revision"] >= rev and st["rules"] == 2, st
         r = n1.req("GET", "/v1/ledger?tree_size=%d" % rev, token=d.token)
         assert r.status == 200 and r.json["root"] == root, r
 
