@@ -16,7 +16,15 @@
 
 #include "common/buf.h"
 
-#define CMD_RULES_VERSION   1 /* the rules this build applies */
+/*
+ * The rules this build applies: apply refuses a command proposed under any
+ * other version (it stops rather than decide differently from the nodes
+ * that proposed it). 1: provcat-node 0.1.0. 2: 0.2.0 (operations decided
+ * in apply, the regulation's workflows, preconditions read exactly, ids of
+ * principals one may not know answered 404, an open class set only by the
+ * provider org, https member URLs). docs/node.md, Upgrading.
+ */
+#define CMD_RULES_VERSION   2
 #define CMD_FINGERPRINT_LEN 16
 #define CMD_MAX_PER_ENTRY   4096
 

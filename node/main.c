@@ -22,6 +22,7 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "node/cmd.h"
 #include "node/config.h"
 #include "node/log.h"
 #include "node/node.h"
@@ -297,7 +298,8 @@ main(int argc, char **argv)
         return 0;
     }
     if (c.version) {
-        printf("provcat-node %s\n", NODE_VERSION);
+        printf("provcat-node %s (rules %u)\n", NODE_VERSION,
+               (unsigned)CMD_RULES_VERSION);
         cfg_release(&c);
         return 0;
     }

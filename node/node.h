@@ -20,7 +20,7 @@
 #include "node/http/http.h"
 #include "node/raft/clu.h"
 
-#define NODE_VERSION "0.1.0"
+#define NODE_VERSION "0.2.0"
 
 struct node;
 struct seclog;

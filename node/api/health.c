@@ -87,6 +87,7 @@ api_status(struct node *n, struct http_request *req)
     if (o != NULL) {
         json_object_set_new(o, "removed",
                             json_boolean(clu_removed(n->clu, NULL)));
+        json_object_set_new(o, "rules", json_integer(CMD_RULES_VERSION));
     }
     api_json(n, req, 200, o);
 }

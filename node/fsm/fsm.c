@@ -1114,11 +1114,15 @@ fsm_apply(struct fsm *f, const void *entry, size_t len, uint64_t raft_index,
     }
     while ((rc = cmd_entry_next(&it, &cmd, errmsg)) == 1) {
         if (cmd.rules != CMD_RULES_VERSION) {
-            rc = pc_errmsgf(errmsg, PC_EVERSION,
-                            "entry %llu uses rules version %u; this build "
-                            "knows only %u: upgrade this node",
-                            (unsigned long long)raft_index, cmd.rules,
-                            CMD_RULES_VERSION);
+            rc = pc_errmsgf(
+                errmsg, PC_EVERSION,
+                "entry %llu was proposed under rules version %u; this build "
+                "applies version %u only: %s (docs/node.md, Upgrading)",
+                (unsigned long long)raft_index, cmd.rules, CMD_RULES_VERSION,
+                cmd.rules > CMD_RULES_VERSION
+                    ? "run a build that knows it on this node"
+                    : "a log of an older version is moved to this one "
+                      "through a backup and a restore");
             goto undo;
         }
         rc = apply_one(f, &cmd, raft_index, &f->results[n], errmsg);

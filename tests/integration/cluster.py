@@ -155,7 +155,19 @@ class Cluster:
                 wait_for(lambda: os.path.exists(self.token_file)
                          and os.path.getsize(self.token_file) > 0, 5,
                          "admin token file")
-        self.wait_ready()
+        lead = self.wait_ready()
+        self.settled(lead)
+
+    def settled(self, lead, timeout=15):
+        """Wait until the ledger records every member's client URL (each
+        node tells the leader its own soon after it joins: a `member`
+        fact) and every live node applied it, so a test starts from a
+        ledger that only its own requests change."""
+        def urls():
+            st = lead.status()
+            return st and all(m.get("client_url") for m in st["members"])
+        wait_for(urls, timeout, "every member's client URL in the ledger")
+        return self.converged(timeout)
 
     @property
     def token(self):

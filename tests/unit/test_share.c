@@ -1113,11 +1113,12 @@ test_share_rebuild_same_state(void **state)
  * with escapes in its reason, a rejection, two refusals, an audit batch
  * of encoding 2, a revocation) after setup's catalog gives this root over
  * 50 facts, obtained when the rules were written (commit of the sharing
- * rules). Never update it to make a change pass: only a deliberate rules
+ * rules), then changed once by the rules version genesis records (2 from
+ * 0.2.0). Never update it to make a change pass: only a deliberate rules
  * change, named here, may change facts.
  */
 #define SHARE_GOLDEN_ROOT \
-    "10c55872a9f3d98bff50a73f038a8682e94704825ece21be848656d83b8529cd"
+    "de5ba05c5e1e8978d84f1c8c251afd4ac0f192233ff7bf57da8433e78339e136"
 
 static void
 test_share_golden(void **state)
