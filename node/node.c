@@ -829,10 +829,11 @@ node_start(struct node *n, uv_loop_t *loop, const struct node_opts *o,
     if (check_cluster_id(n, errmsg) == PC_ECONFLICT) {
         return PC_EINVAL;
     }
-    rc = api_router_new(n, &n->router, errmsg);
+    rc = api_router_new(&n->router, errmsg);
     if (rc != PC_OK) {
         return rc;
     }
+    api_metrics_setup(n);
     colon = strrchr(o->client, ':');
     if (colon == NULL || (size_t)(colon - o->client) >= sizeof(host)) {
         return pc_errmsgf(errmsg, PC_EINVAL, "bad --client '%s'", o->client);

@@ -19,7 +19,11 @@
 #include "node/node.h"
 
 /* The router over the route table (table.c). PC_OK, PC_ENOMEM. */
-int api_router_new(struct node *n, struct http_router **out, char *errmsg);
+int api_router_new(struct http_router **out, char *errmsg);
+
+/* Group the routes into families for `n`'s latency histograms; once, at
+ * start-up (metrics.c). */
+void api_metrics_setup(struct node *n);
 
 /*
  * The server's handler (`arg` is the node): match the route, then apply

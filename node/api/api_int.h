@@ -368,10 +368,6 @@ void api_audit_metrics(struct node *n, struct pc_buf *b);
 /* The route table: `*out` its rows, returns their count (table.c). */
 size_t api_routes(const struct api_route **out);
 
-/* Group the routes into families for the latency histograms; once, from
- * api_router_new. */
-void api_metrics_setup(struct node *n);
-
 /* Take a valid X-Request-Id from `req`, or make one (api_handle). */
 void api_request_id(struct node *n, struct http_request *req,
                     struct api_req *a);

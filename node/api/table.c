@@ -221,7 +221,7 @@ unused_handler(struct http_request *req, void *arg)
 }
 
 int
-api_router_new(struct node *n, struct http_router **out, char *errmsg)
+api_router_new(struct http_router **out, char *errmsg)
 {
     struct http_route r[N_ROUTES + N_IMMUTABLE];
 
@@ -243,7 +243,6 @@ api_router_new(struct node *n, struct http_router **out, char *errmsg)
         r[N_ROUTES + i] = (struct http_route){ "DELETE", immutable_paths[i],
                                                unused_handler, NULL };
     }
-    api_metrics_setup(n);
     return http_router_new(r, N_ROUTES + N_IMMUTABLE, out, errmsg);
 }
 

@@ -421,7 +421,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t off = 0;
 
     if (router == NULL) {
-        check(api_router_new(NULL, &router, errmsg) == PC_OK);
+        check(api_router_new(&router, errmsg) == PC_OK);
     }
     if (fsm == NULL || applies >= RENEW_AT) {
         setup();
