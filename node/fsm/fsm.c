@@ -47,9 +47,12 @@ fsm_role_name(unsigned bit)
 
 /* ---- derived state ---------------------------------------------------- */
 
+/* The values of `orgs` and `principals` (pc_map_free_cb). */
 static void
-org_free(struct fsm_org *o)
+org_free(void *val)
 {
+    struct fsm_org *o = val;
+
     if (o == NULL) {
         return;
     }
@@ -62,8 +65,10 @@ org_free(struct fsm_org *o)
 }
 
 static void
-principal_free(struct fsm_principal *p)
+principal_free(void *val)
 {
+    struct fsm_principal *p = val;
+
     if (p == NULL) {
         return;
     }
@@ -72,51 +77,15 @@ principal_free(struct fsm_principal *p)
     pc_free(p);
 }
 
-static bool
-free_org_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    org_free(val);
-    return true;
-}
-
-static bool
-free_principal_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    principal_free(val);
-    return true;
-}
-
-static bool
-free_plain_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_entry_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    fsm_entry_free(val);
-    return true;
-}
-
 static void
 derived_release(struct fsm *f)
 {
-    pc_map_each(&f->entries, free_entry_cb, NULL);
-    pc_map_release(&f->entries);
+    pc_map_release_values(&f->entries, fsm_entry_free);
     fsm_digests_release(f);
-    pc_map_each(&f->orgs, free_org_cb, NULL);
-    pc_map_release(&f->orgs);
-    pc_map_each(&f->principals, free_principal_cb, NULL);
-    pc_map_release(&f->principals);
+    pc_map_release_values(&f->orgs, org_free);
+    pc_map_release_values(&f->principals, principal_free);
     pc_map_release(&f->tokens); /* values are owned by `principals` */
-    pc_map_each(&f->members, free_plain_cb, NULL);
-    pc_map_release(&f->members);
+    pc_map_release_values(&f->members, pc_free);
     for (size_t i = 0; i < f->idem_q.len; i++) {
         pc_free(f->idem_q.v[(f->idem_q.head + i) % f->idem_q.cap]);
     }

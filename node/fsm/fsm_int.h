@@ -190,7 +190,8 @@ int fsm_rules_apply(struct fsm_ctx *c);
 int fsm_rules_catalog(struct fsm_ctx *c, const struct fsm_principal *actor);
 int fsm_derive_entry(struct fsm *f, const struct fact *fact,
                      const struct jcs_val *payload);
-void fsm_entry_free(struct fsm_entry *e);
+/* Free a struct fsm_entry (a pc_map_free_cb: the values of f->entries). */
+void fsm_entry_free(void *entry);
 
 /* Records and read audit (rules_records.c). */
 int fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor);

@@ -116,26 +116,17 @@ free_req(struct rep_entry *re)
     re->n_req = 0;
 }
 
-static bool
-free_entry_cb(void *arg, const void *key, size_t klen, void *val)
+/* The values of `entries` (pc_map_free_cb). */
+static void
+entry_free(void *val)
 {
     struct rep_entry *re = val;
 
-    (void)arg, (void)key, (void)klen;
     free_req(re);
     pc_buf_release(&re->cursor);
     pc_free(re->provider);
     pc_free(re->id);
     pc_free(re);
-    return true;
-}
-
-static bool
-free_plain_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
 }
 
 int
@@ -158,10 +149,8 @@ fsm_reports_clear(struct fsm_reports *r)
     if (r == NULL) {
         return;
     }
-    pc_map_each(&r->entries, free_entry_cb, NULL);
-    pc_map_release(&r->entries);
-    pc_map_each(&r->orgs, free_plain_cb, NULL);
-    pc_map_release(&r->orgs);
+    pc_map_release_values(&r->entries, entry_free);
+    pc_map_release_values(&r->orgs, pc_free);
     for (size_t i = 0; i < r->n_pending; i++) {
         pc_free(r->pending[i]);
     }
@@ -407,16 +396,9 @@ superset(char *const *a, size_t na, char *const *b, size_t nb)
 static struct rep_classes *
 classes_of(struct fsm_reports *r, const char *org, bool create)
 {
-    struct rep_classes *c = pc_map_get(&r->orgs, org, strlen(org));
-
-    if (c == NULL && create) {
-        c = pc_calloc(1, sizeof(*c));
-        if (c != NULL && pc_map_put(&r->orgs, org, strlen(org), c, NULL)) {
-            pc_free(c);
-            c = NULL;
-        }
-    }
-    return c;
+    return create ? pc_map_get_or_add(&r->orgs, org, strlen(org),
+                                      sizeof(struct rep_classes))
+                  : pc_map_get(&r->orgs, org, strlen(org));
 }
 
 static void

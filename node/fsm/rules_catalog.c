@@ -636,8 +636,10 @@ fields_dup(const struct fsm_field *in, size_t n, struct fsm_field **out)
 }
 
 void
-fsm_entry_free(struct fsm_entry *e)
+fsm_entry_free(void *entry)
 {
+    struct fsm_entry *e = entry;
+
     if (e == NULL) {
         return;
     }

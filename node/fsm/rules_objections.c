@@ -253,9 +253,12 @@ struct fsm_objections {
     size_t n_pending, cap_pending;
 };
 
+/* The values of the maps (pc_map_free_cb). */
 static void
-objection_free(struct fsm_objection *o)
+objection_free(void *val)
 {
+    struct fsm_objection *o = val;
+
     if (o != NULL) {
         pc_free(o->id);
         pc_free(o->entry);
@@ -265,31 +268,13 @@ objection_free(struct fsm_objection *o)
     }
 }
 
-static bool
-free_objection_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    objection_free(val);
-    return true;
-}
-
-static bool
-free_plain_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_rec_cb(void *arg, const void *key, size_t klen, void *val)
+static void
+rec_objs_free(void *val)
 {
     struct rec_objs *r = val;
 
-    (void)arg, (void)key, (void)klen;
     pc_free(r->v);
     pc_free(r);
-    return true;
 }
 
 int
@@ -313,12 +298,9 @@ fsm_objections_clear(struct fsm_objections *o)
     if (o == NULL) {
         return;
     }
-    pc_map_each(&o->by_id, free_objection_cb, NULL);
-    pc_map_release(&o->by_id);
-    pc_map_each(&o->unsettled, free_plain_cb, NULL);
-    pc_map_release(&o->unsettled);
-    pc_map_each(&o->by_record, free_rec_cb, NULL);
-    pc_map_release(&o->by_record);
+    pc_map_release_values(&o->by_id, objection_free);
+    pc_map_release_values(&o->unsettled, pc_free);
+    pc_map_release_values(&o->by_record, rec_objs_free);
     pc_free(o->list);
     pc_free(o->red_facts);
     pc_free(o->red_target);
@@ -376,18 +358,13 @@ unsettled(enum fsm_objection_status s)
 static int
 count_unsettled(struct fsm_objections *o, const char *entry, int delta)
 {
-    uint64_t *n = pc_map_get(&o->unsettled, entry, strlen(entry));
+    uint64_t *n = delta < 0 ? pc_map_get(&o->unsettled, entry, strlen(entry))
+                            : pc_map_get_or_add(&o->unsettled, entry,
+                                                strlen(entry), sizeof(*n));
 
     if (n == NULL) {
-        if (delta < 0) {
-            return PC_OK; /* cannot happen: counted when it was filed */
-        }
-        n = pc_calloc(1, sizeof(*n));
-        if (n == NULL ||
-            pc_map_put(&o->unsettled, entry, strlen(entry), n, NULL) != PC_OK) {
-            pc_free(n);
-            return PC_ENOMEM;
-        }
+        /* A decrement finding no count cannot happen: counted when filed. */
+        return delta < 0 ? PC_OK : PC_ENOMEM;
     }
     *n = delta < 0 ? *n - 1 : *n + 1;
     return PC_OK;
@@ -440,18 +417,11 @@ objection_add(struct fsm_objections *os, const struct fact *fact,
     pc_buf_init(&rk);
     rc = record_key(&rk, PC_SLICE_STR(o->entry),
                     (struct pc_slice){ (const uint8_t *)key, klen });
-    r = rc == PC_OK ? pc_map_get(&os->by_record, rk.data, rk.len) : NULL;
-    if (rc == PC_OK && r == NULL) {
-        r = pc_calloc(1, sizeof(*r));
-        if (r == NULL ||
-            pc_map_put(&os->by_record, rk.data, rk.len, r, NULL) != PC_OK) {
-            pc_free(r);
-            r = NULL;
-            rc = PC_ENOMEM;
-        }
-    }
+    r = rc == PC_OK
+            ? pc_map_get_or_add(&os->by_record, rk.data, rk.len, sizeof(*r))
+            : NULL;
     pc_buf_release(&rk);
-    list = rc == PC_OK ? grow(r->v, &r->cap, r->n + 1, sizeof(*r->v)) : NULL;
+    list = r != NULL ? grow(r->v, &r->cap, r->n + 1, sizeof(*r->v)) : NULL;
     if (list == NULL) {
         return PC_ENOMEM;
     }

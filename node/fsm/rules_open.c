@@ -99,19 +99,9 @@ vec_push(struct open_vec *v, struct fsm_open_request *r)
 static int
 map_vec_push(struct pc_map *m, const char *key, struct fsm_open_request *r)
 {
-    struct open_vec *v = pc_map_get(m, key, strlen(key));
+    struct open_vec *v = pc_map_get_or_add(m, key, strlen(key), sizeof(*v));
 
-    if (v == NULL) {
-        v = pc_calloc(1, sizeof(*v));
-        if (v == NULL) {
-            return PC_ENOMEM;
-        }
-        if (pc_map_put(m, key, strlen(key), v, NULL) != PC_OK) {
-            pc_free(v);
-            return PC_ENOMEM;
-        }
-    }
-    return vec_push(v, r);
+    return v == NULL ? PC_ENOMEM : vec_push(v, r);
 }
 
 static bool
@@ -170,19 +160,11 @@ static int
 years_add(struct fsm_open *o, struct fsm_open_request *r)
 {
     for (int32_t y = r->due.first_year; y <= r->due.last_year; y++) {
-        struct pc_map *set = pc_map_get(&o->years, &y, sizeof(y));
+        struct pc_map *set =
+            pc_map_get_or_add(&o->years, &y, sizeof(y), sizeof(*set));
 
-        if (set == NULL) {
-            set = pc_calloc(1, sizeof(*set));
-            if (set == NULL) {
-                return PC_ENOMEM;
-            }
-            if (pc_map_put(&o->years, &y, sizeof(y), set, NULL) != PC_OK) {
-                pc_free(set);
-                return PC_ENOMEM;
-            }
-        }
-        if (pc_map_put(set, &r->rev, sizeof(r->rev), r, NULL) != PC_OK) {
+        if (set == NULL ||
+            pc_map_put(set, &r->rev, sizeof(r->rev), r, NULL) != PC_OK) {
             return PC_ENOMEM;
         }
     }
@@ -204,60 +186,40 @@ years_remove(struct fsm_open *o, const struct fsm_open_request *r)
 static struct open_counts *
 counts_of(struct pc_map *m, const char *key)
 {
-    struct open_counts *c = pc_map_get(m, key, strlen(key));
-
-    if (c == NULL) {
-        c = pc_calloc(1, sizeof(*c));
-        if (c != NULL && pc_map_put(m, key, strlen(key), c, NULL) != PC_OK) {
-            pc_free(c);
-            c = NULL;
-        }
-    }
-    return c;
+    return pc_map_get_or_add(m, key, strlen(key), sizeof(struct open_counts));
 }
 
-static bool
-free_val_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_vec_cb(void *arg, const void *key, size_t klen, void *val)
+/* The values of the maps (pc_map_free_cb). */
+static void
+vec_free(void *val)
 {
     struct open_vec *v = val;
 
-    (void)arg, (void)key, (void)klen;
     pc_free(v->v);
     pc_free(v);
-    return true;
-}
-
-static bool
-free_set_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_map_release(val);
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_cal_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    struct cal_owned *c = val;
-
-    (void)arg, (void)key, (void)klen;
-    pc_free(c->days);
-    pc_free(c);
-    return true;
 }
 
 static void
-request_free(struct fsm_open_request *r)
+set_free(void *val)
 {
+    pc_map_release(val);
+    pc_free(val);
+}
+
+static void
+cal_free(void *val)
+{
+    struct cal_owned *c = val;
+
+    pc_free(c->days);
+    pc_free(c);
+}
+
+static void
+request_free(void *val)
+{
+    struct fsm_open_request *r = val;
+
     if (r == NULL) {
         return;
     }
@@ -266,14 +228,6 @@ request_free(struct fsm_open_request *r)
     pc_free(r->provider);
     pc_free(r->requester);
     pc_free(r);
-}
-
-static bool
-free_req_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    request_free(val);
-    return true;
 }
 
 struct fsm_open *
@@ -288,23 +242,16 @@ fsm_open_clear(struct fsm_open *o)
     if (o == NULL) {
         return;
     }
-    pc_map_each(&o->by_requester, free_vec_cb, NULL);
-    pc_map_release(&o->by_requester);
-    pc_map_each(&o->by_provider, free_vec_cb, NULL);
-    pc_map_release(&o->by_provider);
-    pc_map_each(&o->years, free_set_cb, NULL);
-    pc_map_release(&o->years);
-    pc_map_each(&o->calendars, free_cal_cb, NULL);
-    pc_map_release(&o->calendars);
+    pc_map_release_values(&o->by_requester, vec_free);
+    pc_map_release_values(&o->by_provider, vec_free);
+    pc_map_release_values(&o->years, set_free);
+    pc_map_release_values(&o->calendars, cal_free);
     pc_map_release(&o->grants); /* values are owned by `reqs` */
-    pc_map_each(&o->org_counts, free_val_cb, NULL);
-    pc_map_release(&o->org_counts);
-    pc_map_each(&o->entry_counts, free_val_cb, NULL);
-    pc_map_release(&o->entry_counts);
+    pc_map_release_values(&o->org_counts, pc_free);
+    pc_map_release_values(&o->entry_counts, pc_free);
     pc_free(o->all.v);
     pc_free(o->pending.v);
-    pc_map_each(&o->reqs, free_req_cb, NULL);
-    pc_map_release(&o->reqs);
+    pc_map_release_values(&o->reqs, request_free);
     memset(o, 0, sizeof(*o));
 }
 
@@ -702,11 +649,11 @@ derive_calendar(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
                                   in.days + in.n_holidays, in.n_workdays };
     c->c.rev = fact->revision;
     if (pc_map_put(&o->calendars, &year, sizeof(year), c, &old) != PC_OK) {
-        free_cal_cb(NULL, NULL, 0, c);
+        cal_free(c);
         return PC_ENOMEM;
     }
     if (old != NULL) {
-        free_cal_cb(NULL, NULL, 0, old);
+        cal_free(old);
     }
     set = pc_map_get(&o->years, &year, sizeof(year));
     if (set == NULL || set->len == 0) {

@@ -460,24 +460,21 @@ group_release(struct group *g)
     memset(g, 0, sizeof(*g));
 }
 
-static bool
-free_group_cb(void *arg, const void *key, size_t klen, void *val)
+/* The values of the maps (pc_map_free_cb). */
+static void
+group_free(void *val)
 {
-    (void)arg, (void)key, (void)klen;
     group_release(val);
     pc_free(val);
-    return true;
 }
 
-static bool
-free_holding_cb(void *arg, const void *key, size_t klen, void *val)
+static void
+holding_free(void *val)
 {
     struct holding *h = val;
 
-    (void)arg, (void)key, (void)klen;
     pc_free(h->v);
     pc_free(h);
-    return true;
 }
 
 static void
@@ -541,14 +538,10 @@ fsm_share_reset(struct fsm_share *s)
     s->reqs = NULL;
     s->grants = NULL;
     s->n_reqs = s->cap_reqs = s->n_grants = s->cap_grants = 0;
-    pc_map_each(&s->entries, free_group_cb, NULL);
-    pc_map_release(&s->entries);
-    pc_map_each(&s->providers, free_group_cb, NULL);
-    pc_map_release(&s->providers);
-    pc_map_each(&s->requesters, free_group_cb, NULL);
-    pc_map_release(&s->requesters);
-    pc_map_each(&s->holdings, free_holding_cb, NULL);
-    pc_map_release(&s->holdings);
+    pc_map_release_values(&s->entries, group_free);
+    pc_map_release_values(&s->providers, group_free);
+    pc_map_release_values(&s->requesters, group_free);
+    pc_map_release_values(&s->holdings, holding_free);
     group_release(&s->all);
     for (size_t i = 0; i < s->n_demand; i++) {
         pc_free((char *)s->demand[i]);
@@ -575,12 +568,8 @@ group_of(struct fsm_share *s, struct pc_map *m, const char *key)
     if (g != NULL) {
         return g;
     }
-    g = pc_calloc(1, sizeof(*g));
-    if (g == NULL || pc_map_put(m, key, strlen(key), g, NULL) != PC_OK) {
-        pc_free(g);
-        return NULL;
-    }
-    if (m == &s->entries) {
+    g = pc_map_get_or_add(m, key, strlen(key), sizeof(*g));
+    if (g != NULL && m == &s->entries) {
         s->demand_stale = true;
     }
     return g;
@@ -844,7 +833,6 @@ holding_of(struct fsm_share *s, const char *entry, const char *org, bool make)
 {
     size_t el = strlen(entry), ol = strlen(org);
     char key[2 * FACT_MAX_ID + 2];
-    struct holding *h;
 
     if (el > FACT_MAX_ID || ol > FACT_MAX_ID) {
         return NULL;
@@ -852,16 +840,9 @@ holding_of(struct fsm_share *s, const char *entry, const char *org, bool make)
     memcpy(key, entry, el);
     key[el] = '\0';
     memcpy(key + el + 1, org, ol);
-    h = pc_map_get(&s->holdings, key, el + 1 + ol);
-    if (h != NULL || !make) {
-        return h;
-    }
-    h = pc_calloc(1, sizeof(*h));
-    if (h == NULL || pc_map_put(&s->holdings, key, el + 1 + ol, h, NULL)) {
-        pc_free(h);
-        return NULL;
-    }
-    return h;
+    return make ? pc_map_get_or_add(&s->holdings, key, el + 1 + ol,
+                                    sizeof(struct holding))
+                : pc_map_get(&s->holdings, key, el + 1 + ol);
 }
 
 /* A grant leaves the live counts (revoked or ended). */
