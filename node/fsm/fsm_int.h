@@ -130,6 +130,8 @@ int fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
 int fsm_detail(struct pc_buf *out, int64_t current, const char *field,
                long index, struct pc_slice key);
 
+/* Command syntax (syntax.c). */
+
 /*
  * Parse JSON a command carries (its body or the leader's extra) for the
  * rules that keep its strings as C strings (orgs, principals, catalog
@@ -163,6 +165,40 @@ bool fsm_get_true(const struct jcs_val *o, const char *key);
  */
 const char *fsm_unknown_member(const struct jcs_val *o,
                                const char *const *allowed);
+
+/* Whether the `len` bytes at `s` are all spaces, tabs, CRs and LFs (none
+ * is blank too). */
+bool fsm_blank(const char *s, size_t len);
+/* Whether `v` is non-blank text: a string of at most `max` bytes. */
+bool fsm_text_ok(const struct jcs_val *v, size_t max);
+
+/*
+ * A body check: true, or false with why in `msg` (200 bytes) and the
+ * member at fault in `field` (FSM_FIELD_LEN bytes; "" for none).
+ */
+typedef bool (*fsm_body_check_cb)(const struct jcs_val *o, char *msg,
+                                  char *field);
+/* A check's verdict against member `f`: `m` in `msg`, `f` in `field`;
+ * returns false. */
+bool fsm_check_fail(char *msg, char *field, const char *f, const char *m);
+/* Whether `body` is a JSON object (fsm_parse_object) passing `check`: what
+ * the API asks before proposing (the fsm_*_body_valid calls). */
+bool fsm_body_valid(const void *body, size_t len, fsm_body_check_cb check,
+                    char *msg, char *field);
+/*
+ * Refuse the command with `status` (400 bad_request or 409 conflict) and
+ * message `msg`, its detail naming `field` (NULL: no detail).
+ */
+int fsm_reject_field(struct fsm_ctx *c, int status, struct pc_slice parent,
+                     struct pc_slice id, const char *field, const char *msg);
+/*
+ * The command's body as a JSON object passing `check` (NULL: any object):
+ * PC_OK with `*d` (jcs_doc_free it); otherwise `*d` NULL and PC_ENOMEM or
+ * what refusing it returned (400 on `id`, naming the field the check
+ * named, if any).
+ */
+int fsm_command_body(struct fsm_ctx *c, fsm_body_check_cb check,
+                     struct pc_slice id, struct jcs_doc **d);
 
 /* Reconciliation digests (digest.c): step the record fact `fact` (just
  * appended or loaded) into its entry's digest; PC_OK, PC_ENOMEM,

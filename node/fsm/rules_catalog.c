@@ -77,17 +77,6 @@ verr_set(struct verr *e, const char *field, const char *fmt, ...)
     return false;
 }
 
-static bool
-blank(const char *s)
-{
-    for (; *s != '\0'; s++) {
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Whether `v` is absent or null. */
 static bool
 none(const struct jcs_val *v)
@@ -336,7 +325,7 @@ check_class(const struct jcs_val *in, const char *key,
     b = basis != NULL ? jcs_string(basis, NULL) : NULL;
     if ((!none(basis) && str_len(basis) > MAX_TEXT) ||
         (cls == FSM_CLASS_NONE && strcmp(key, "share") == 0 &&
-         (b == NULL || blank(b)))) {
+         (b == NULL || fsm_blank(b, strlen(b))))) {
         snprintf(f, sizeof(f), "%s.basis", key);
         verr_set(e, f,
                  "\"%s\" must be a string of at most %d bytes; class "
@@ -403,7 +392,7 @@ entry_check(const struct jcs_val *in, const char *path_id, struct entry_in *x,
     }
     x->title = fsm_get(in, "title");
     s = x->title != NULL ? jcs_string(x->title, &len) : NULL;
-    if (s == NULL || len > MAX_TITLE || blank(s)) {
+    if (s == NULL || len > MAX_TITLE || fsm_blank(s, len)) {
         return verr_set(e, "title",
                         "\"title\" must be a non-blank string of 1-%d bytes",
                         MAX_TITLE);
@@ -475,7 +464,7 @@ write_class(struct jcs_writer *w, const struct jcs_doc *d,
     const char *b = basis != NULL ? jcs_string(basis, NULL) : NULL;
 
     jcs_w_obj(w);
-    if (b != NULL && !blank(b)) {
+    if (b != NULL && !fsm_blank(b, strlen(b))) {
         jcs_w_key(w, "basis");
         jcs_w_val(w, d, basis);
     }
@@ -1539,10 +1528,9 @@ edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
 static const char *
 body_reason(const struct jcs_val *b)
 {
-    size_t len;
-    const char *r = fsm_get_str(b, "reason", &len);
+    const struct jcs_val *r = fsm_get(b, "reason");
 
-    return r != NULL && !blank(r) && len <= MAX_TEXT ? r : NULL;
+    return fsm_text_ok(r, MAX_TEXT) ? jcs_string(r, NULL) : NULL;
 }
 
 /* Approve; an entry flagged as a possible duplicate needs the reviewer's

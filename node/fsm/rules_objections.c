@@ -70,32 +70,6 @@ fsm_objection_id_valid(const char *s, size_t len)
     return true;
 }
 
-/* A non-blank string of at most TEXT_MAX bytes. */
-static bool
-text_ok(const struct jcs_val *v)
-{
-    size_t len;
-    const char *s = v == NULL ? NULL : jcs_string(v, &len);
-
-    if (s == NULL || len > TEXT_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool
-bad(char *msg, char *field, const char *f, const char *m)
-{
-    snprintf(field, FSM_FIELD_LEN, "%s", f);
-    snprintf(msg, MSG_LEN, "%s", m);
-    return false;
-}
-
 /* The body's unknown member (named in `field`), if any: false then. */
 static bool
 members_ok(const struct jcs_val *o, const char *const *allowed, char *msg,
@@ -125,27 +99,32 @@ filing_valid(const struct jcs_val *o, char *msg, char *field)
     }
     s = fsm_get_str(o, "entry", &len);
     if (s == NULL || !fsm_id_valid(s, len)) {
-        return bad(msg, field, "entry", "\"entry\" must be a catalog entry id");
+        return fsm_check_fail(msg, field, "entry",
+                              "\"entry\" must be a catalog entry id");
     }
     s = fsm_get_str(o, "key", &len);
     if (s == NULL) {
-        return bad(msg, field, "key", "\"key\" (the record key) is required");
+        return fsm_check_fail(msg, field, "key",
+                              "\"key\" (the record key) is required");
     }
     if (fsm_record_key_check(s, len, &ok) != PC_OK || !ok) {
-        return bad(msg, field, "key",
-                   "a record key is 1-512 bytes of UTF-8 in NFC without "
-                   "control characters, and not \".\" or \"..\"");
+        return fsm_check_fail(
+            msg, field, "key",
+            "a record key is 1-512 bytes of UTF-8 in NFC without "
+            "control characters, and not \".\" or \"..\"");
     }
     s = fsm_get_str(o, "kind", &len);
     if (KIND_OF(s, len) < 0) {
-        return bad(msg, field, "kind",
-                   "\"kind\" must be error, omission, personal_information "
-                   "or trade_secret");
+        return fsm_check_fail(
+            msg, field, "kind",
+            "\"kind\" must be error, omission, personal_information "
+            "or trade_secret");
     }
-    if (!text_ok(fsm_get(o, "description"))) {
-        return bad(msg, field, "description",
-                   "\"description\" (non-blank, at most 4096 bytes) is "
-                   "required");
+    if (!fsm_text_ok(fsm_get(o, "description"), TEXT_MAX)) {
+        return fsm_check_fail(
+            msg, field, "description",
+            "\"description\" (non-blank, at most 4096 bytes) is "
+            "required");
     }
     return true;
 }
@@ -163,12 +142,13 @@ decision_valid(const struct jcs_val *o, char *msg, char *field)
     s = fsm_get_str(o, "decision", &len);
     if (s == NULL || !((len == 6 && memcmp(s, "accept", 6) == 0) ||
                        (len == 6 && memcmp(s, "reject", 6) == 0))) {
-        return bad(msg, field, "decision",
-                   "\"decision\" must be accept or reject");
+        return fsm_check_fail(msg, field, "decision",
+                              "\"decision\" must be accept or reject");
     }
-    if (!text_ok(fsm_get(o, "reason"))) {
-        return bad(msg, field, "reason",
-                   "\"reason\" (non-blank, at most 4096 bytes) is required");
+    if (!fsm_text_ok(fsm_get(o, "reason"), TEXT_MAX)) {
+        return fsm_check_fail(
+            msg, field, "reason",
+            "\"reason\" (non-blank, at most 4096 bytes) is required");
     }
     return true;
 }
@@ -185,51 +165,34 @@ redaction_valid(const struct jcs_val *o, char *msg, char *field)
     }
     s = fsm_get_str(o, "objection", &len);
     if (s == NULL || !fsm_objection_id_valid(s, len)) {
-        return bad(msg, field, "objection",
-                   "\"objection\" must be an objection id (ob-<n>)");
+        return fsm_check_fail(msg, field, "objection",
+                              "\"objection\" must be an objection id (ob-<n>)");
     }
-    if (!text_ok(fsm_get(o, "reason"))) {
-        return bad(msg, field, "reason",
-                   "\"reason\" (non-blank, at most 4096 bytes) is required");
+    if (!fsm_text_ok(fsm_get(o, "reason"), TEXT_MAX)) {
+        return fsm_check_fail(
+            msg, field, "reason",
+            "\"reason\" (non-blank, at most 4096 bytes) is required");
     }
     return true;
-}
-
-typedef bool (*body_check_fn)(const struct jcs_val *o, char *msg, char *field);
-
-static bool
-body_valid(const void *body, size_t len, body_check_fn check, char *msg,
-           char *field)
-{
-    struct jcs_doc *d;
-    bool ok;
-
-    field[0] = '\0';
-    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
-        return false;
-    }
-    ok = check(jcs_root(d), msg, field);
-    jcs_doc_free(d);
-    return ok;
 }
 
 bool
 fsm_objection_body_valid(const void *body, size_t len, char *msg, char *field)
 {
-    return body_valid(body, len, filing_valid, msg, field);
+    return fsm_body_valid(body, len, filing_valid, msg, field);
 }
 
 bool
 fsm_objection_decision_valid(const void *body, size_t len, char *msg,
                              char *field)
 {
-    return body_valid(body, len, decision_valid, msg, field);
+    return fsm_body_valid(body, len, decision_valid, msg, field);
 }
 
 bool
 fsm_redaction_body_valid(const void *body, size_t len, char *msg, char *field)
 {
-    return body_valid(body, len, redaction_valid, msg, field);
+    return fsm_body_valid(body, len, redaction_valid, msg, field);
 }
 
 /* ---- derived state ---------------------------------------------------- */
@@ -737,53 +700,23 @@ fsm_objection_resolve(struct fsm_ctx *c, const char *id, size_t len,
 
 /* ---- commands --------------------------------------------------------- */
 
-/* Refuse with `status` naming the body member `field`. */
-static int
-field_reject(struct fsm_ctx *c, int status, struct pc_slice parent,
-             struct pc_slice id, const char *field, const char *msg)
-{
-    struct pc_buf det;
-    int rc;
-
-    pc_buf_init(&det);
-    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
-    if (rc == PC_OK) {
-        rc = fsm_reject_detail(c, status,
-                               status == 400   ? "bad_request"
-                               : status == 409 ? "conflict"
-                                               : "not_found",
-                               parent, id, &det, "%s", msg);
-    }
-    pc_buf_release(&det);
-    return rc;
-}
-
 /*
- * Parse the command's body, an object checked by `check`: PC_OK with `*d`,
- * or `*d` NULL after a 400 rejection; PC_ENOMEM.
+ * fsm_command_body, but a check's refusal always names its field, even an
+ * unknown member "" (as objections always did).
  */
 static int
-command_body(struct fsm_ctx *c, body_check_fn check, struct pc_slice id,
+command_body(struct fsm_ctx *c, fsm_body_check_cb check, struct pc_slice id,
              struct jcs_doc **d)
 {
     char msg[MSG_LEN], field[FSM_FIELD_LEN] = "";
-    int rc;
+    int rc = fsm_command_body(c, NULL, id, d);
 
-    *d = NULL;
-    rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-    if (rc == PC_ENOMEM) {
+    if (*d == NULL || check(jcs_root(*d), msg, field)) {
         return rc;
     }
-    if (rc != PC_OK) {
-        *d = NULL;
-        return fsm_reject(c, 400, "bad_request", NO_SLICE, id, "%s", msg);
-    }
-    if (!check(jcs_root(*d), msg, field)) {
-        jcs_doc_free(*d);
-        *d = NULL;
-        return field_reject(c, 400, NO_SLICE, id, field, msg);
-    }
-    return PC_OK;
+    jcs_doc_free(*d);
+    *d = NULL;
+    return fsm_reject_field(c, 400, NO_SLICE, id, field, msg);
 }
 
 /* The entry `id` (`len` bytes, a valid id) if `actor` may see it. */
@@ -1073,9 +1006,10 @@ record_redact(struct fsm_ctx *c, const struct fsm_principal *actor)
          o->kind != FSM_OBJECTION_TRADE_SECRET) ||
         (o->status != FSM_OBJECTION_ACCEPTED &&
          o->status != FSM_OBJECTION_RESOLVED)) {
-        rc = field_reject(c, 409, entry, key, "objection",
-                          "a redaction needs an accepted personal_information "
-                          "or trade_secret objection on this record");
+        rc = fsm_reject_field(
+            c, 409, entry, key, "objection",
+            "a redaction needs an accepted personal_information "
+            "or trade_secret objection on this record");
         goto out;
     }
     ds = led_doc_state(c->f->led, rev);

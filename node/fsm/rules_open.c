@@ -1071,26 +1071,12 @@ fsm_open_id_valid(const char *s, size_t len)
     return true;
 }
 
-static bool
-blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* A required, non-blank string member of at most `max` bytes. */
 static bool
 text_member(const struct jcs_val *o, const char *key, size_t max, char *msg,
             char *field)
 {
-    size_t len;
-    const char *s = fsm_get_str(o, key, &len);
-
-    if (s == NULL || blank(s, len) || len > max) {
+    if (!fsm_text_ok(fsm_get(o, key), max)) {
         verr(msg, field, key,
              "\"%s\" must be a non-blank string of at most %zu "
              "bytes",
@@ -1151,82 +1137,27 @@ decide_valid(const struct jcs_val *o, char *msg, char *field)
              TEXT_LONG);
         return false;
     }
-    if (strcmp(d, "reject") == 0 && blank(r, len)) {
+    if (strcmp(d, "reject") == 0 && fsm_blank(r, len)) {
         verr(msg, field, "reason", "a rejection must state its reason");
         return false;
     }
     return true;
 }
 
-/* Parse `body` as an object and check it with `check`. */
-static bool
-body_check(const void *body, size_t len, char *msg, char *field,
-           bool (*check)(const struct jcs_val *, char *, char *))
-{
-    struct jcs_doc *d;
-    bool ok;
-
-    field[0] = '\0';
-    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
-        return false;
-    }
-    ok = check(jcs_root(d), msg, field);
-    jcs_doc_free(d);
-    return ok;
-}
-
 bool
 fsm_open_request_body_valid(const void *body, size_t len, char *msg,
                             char *field)
 {
-    return body_check(body, len, msg, field, request_valid);
+    return fsm_body_valid(body, len, request_valid, msg, field);
 }
 
 bool
 fsm_open_decide_body_valid(const void *body, size_t len, char *msg, char *field)
 {
-    return body_check(body, len, msg, field, decide_valid);
+    return fsm_body_valid(body, len, decide_valid, msg, field);
 }
 
 /* ---- apply ------------------------------------------------------------ */
-
-/* Refuse with 400 naming `field` (none when empty). */
-static int
-reject_field(struct fsm_ctx *c, struct pc_slice id, const char *field,
-             const char *msg)
-{
-    struct pc_buf det;
-    int rc;
-
-    if (field[0] == '\0') {
-        return fsm_reject(c, 400, "bad_request", NO_SLICE, id, "%s", msg);
-    }
-    pc_buf_init(&det);
-    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
-    if (rc == PC_OK) {
-        rc = fsm_reject_detail(c, 400, "bad_request", NO_SLICE, id, &det, "%s",
-                               msg);
-    }
-    pc_buf_release(&det);
-    return rc;
-}
-
-/* The command's body as an object: PC_OK with `*d`, or `*d` NULL with what
- * refusing it (400) returned or PC_ENOMEM. */
-static int
-body_object(struct fsm_ctx *c, struct pc_slice id, struct jcs_doc **d)
-{
-    char msg[200];
-    int rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-
-    if (rc == PC_OK) {
-        return rc;
-    }
-    *d = NULL;
-    return rc == PC_ENOMEM
-               ? rc
-               : fsm_reject(c, 400, "bad_request", NO_SLICE, id, "%s", msg);
-}
 
 /* What a version of an open request says (strings borrowed). */
 struct req_out {
@@ -1299,7 +1230,7 @@ write_request(struct jcs_writer *w, const struct req_out *q)
 static int
 open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
-    char msg[200], field[FSM_FIELD_LEN], id[32];
+    char id[32];
     const struct jcs_val *o;
     const struct fsm_entry *e;
     struct jcs_writer w;
@@ -1311,17 +1242,11 @@ open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
     const char *entry;
     int rc;
 
-    rc = body_object(c, NO_SLICE, &d);
+    rc = fsm_command_body(c, request_valid, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
     o = jcs_root(d);
-    field[0] = '\0';
-    if (!request_valid(o, msg, field)) {
-        rc = reject_field(c, NO_SLICE, field, msg);
-        jcs_doc_free(d);
-        return rc;
-    }
     entry = fsm_get_str(o, "entry", NULL);
     e = fsm_entry(c->f, entry);
     open = e == NULL || e->public_rev == 0 ? FSM_CLASS_NONE : e->public_open;
@@ -1382,7 +1307,7 @@ request_payload(struct fsm_ctx *c, const struct fsm_open_request *r,
 static int
 open_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
-    char msg[200], field[FSM_FIELD_LEN], id[32];
+    char id[32];
     const struct fsm_open_request *r = NULL;
     const struct jcs_val *o, *prev;
     struct jcs_doc *d, *pd = NULL;
@@ -1397,15 +1322,12 @@ open_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
         id[c->cmd->target.len] = '\0';
         r = fsm_open_request(c->f, id);
     }
-    rc = body_object(c, c->cmd->target, &d);
+    rc = fsm_command_body(c, decide_valid, c->cmd->target, &d);
     if (d == NULL) {
         return rc;
     }
     o = jcs_root(d);
-    field[0] = '\0';
-    if (!decide_valid(o, msg, field)) {
-        rc = reject_field(c, c->cmd->target, field, msg);
-    } else if (!fsm_open_request_visible(c->f, actor, r)) {
+    if (!fsm_open_request_visible(c->f, actor, r)) {
         rc =
             fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                        "no open request \"%.*s\"",
@@ -1516,14 +1438,16 @@ calendar_set(struct fsm_ctx *c, const struct fsm_principal *actor)
                           "the year must be 4 digits, %d-%d", CAL_YEAR_MIN,
                           CAL_YEAR_MAX);
     }
-    rc = body_object(c, c->cmd->target, &d);
+    rc = fsm_command_body(c, NULL, c->cmd->target, &d);
     if (d == NULL) {
         return rc;
     }
     field[0] = '\0';
     if (!cal_read(jcs_root(d), year, &in, msg, field, &oom)) {
         jcs_doc_free(d);
-        return oom ? PC_ENOMEM : reject_field(c, c->cmd->target, field, msg);
+        return oom ? PC_ENOMEM
+                   : fsm_reject_field(c, 400, NO_SLICE, c->cmd->target,
+                                      field[0] != '\0' ? field : NULL, msg);
     }
     jcs_doc_free(d);
     if (!provincial(c->f, actor)) {

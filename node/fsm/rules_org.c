@@ -431,26 +431,6 @@ member_url(struct fsm_ctx *c, const struct fsm_principal *actor)
     return rc;
 }
 
-/*
- * The command's body, which must be an object: `*d` (PC_OK), or NULL with
- * what refusing it (400) returned, or NULL with PC_ENOMEM.
- */
-static int
-body_object(struct fsm_ctx *c, struct jcs_doc **d)
-{
-    char msg[200];
-    int rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-
-    if (rc == PC_OK || rc == PC_ENOMEM) {
-        if (rc != PC_OK) {
-            *d = NULL;
-        }
-        return rc;
-    }
-    *d = NULL;
-    return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
-}
-
 static int
 org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
@@ -463,7 +443,7 @@ org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     bool authority;
     int rc;
 
-    rc = body_object(c, &d);
+    rc = fsm_command_body(c, NULL, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
@@ -542,7 +522,7 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     size_t th_len;
     int rc;
 
-    rc = body_object(c, &d);
+    rc = fsm_command_body(c, NULL, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
