@@ -105,16 +105,6 @@ derived_release(struct fsm *f)
     f->org_ids_stale = true;
 }
 
-/* A copy of string member `key` of `o`; NULL when absent (or no memory). */
-static char *
-member_dup(const struct jcs_val *o, const char *key)
-{
-    size_t len;
-    const char *s = fsm_get_str(o, key, &len);
-
-    return s == NULL ? NULL : pc_strndup(s, len);
-}
-
 static int
 derive_org(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
 {
@@ -125,11 +115,11 @@ derive_org(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
         return PC_ENOMEM;
     }
     o->id = pc_strndup((const char *)fact->id.p, fact->id.len);
-    o->name = member_dup(p, "name");
-    o->level = member_dup(p, "level");
-    o->kind = member_dup(p, "kind");
+    o->name = fsm_get_dup(p, "name");
+    o->level = fsm_get_dup(p, "level");
+    o->kind = fsm_get_dup(p, "kind");
     if (fsm_get_str(p, "parent", NULL) != NULL) {
-        o->parent = member_dup(p, "parent");
+        o->parent = fsm_get_dup(p, "parent");
         if (o->parent == NULL) {
             goto err;
         }
@@ -171,7 +161,7 @@ derive_principal(struct fsm *f, const struct fact *fact,
         goto err;
     }
     if (fsm_get_str(p, "org", NULL) != NULL) {
-        n->org = member_dup(p, "org");
+        n->org = fsm_get_dup(p, "org");
         if (n->org == NULL) {
             goto err;
         }
@@ -218,7 +208,7 @@ derive_member(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
     if (fsm_get_str(p, "client_url", NULL) == NULL) {
         return PC_OK;
     }
-    copy = member_dup(p, "client_url");
+    copy = fsm_get_dup(p, "client_url");
     if (copy == NULL ||
         pc_map_put(&f->members, fact->id.p, fact->id.len, copy, &old)) {
         pc_free(copy);
@@ -387,7 +377,7 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     switch (fact->kind) {
     case FACT_CLUSTER:
         pc_free(f->cluster_id);
-        f->cluster_id = member_dup(p, "cluster_id");
+        f->cluster_id = fsm_get_dup(p, "cluster_id");
         rc = f->cluster_id == NULL ? PC_ENOMEM : PC_OK;
         break;
     case FACT_ORG:
@@ -613,8 +603,8 @@ collect_id_cb(void *arg, const void *key, size_t klen, void *val)
     return true;
 }
 
-static int
-cmp_str(const void *a, const void *b)
+int
+fsm_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -634,7 +624,7 @@ fsm_org_ids(const struct fsm *f, const char ***ids, size_t *n)
         m->org_ids = a;
         m->n_org_ids = 0;
         pc_map_each(&f->orgs, collect_id_cb, m);
-        qsort(m->org_ids, m->n_org_ids, sizeof(*a), cmp_str);
+        qsort(m->org_ids, m->n_org_ids, sizeof(*a), fsm_cmp_str);
         m->org_ids_stale = false;
     }
     *ids = m->org_ids;

@@ -4,6 +4,7 @@
 #define PC_FSM_INT_H
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "common/jcs.h"
 #include "common/map.h"
@@ -166,6 +167,13 @@ bool fsm_get_true(const struct jcs_val *o, const char *key);
 const char *fsm_unknown_member(const struct jcs_val *o,
                                const char *const *allowed);
 
+/* A copy of string member `key` of `o` (pc_free it); NULL when absent or
+ * out of memory. */
+char *fsm_get_dup(const struct jcs_val *o, const char *key);
+/* The index of `s` in the NULL-terminated list `names`; -1 when it is not
+ * there or `s` is NULL. */
+int fsm_name_index(const char *const *names, const char *s);
+
 /* Whether the `len` bytes at `s` are all spaces, tabs, CRs and LFs (none
  * is blank too). */
 bool fsm_blank(const char *s, size_t len);
@@ -205,6 +213,16 @@ int fsm_command_body(struct fsm_ctx *c, fsm_body_check_cb check,
  * PC_ECORRUPT. Release them all for a rebuild. */
 int fsm_digest_record(struct fsm *f, const struct fact *fact);
 void fsm_digests_release(struct fsm *f);
+
+/* A C string (NULL: none) as a slice. */
+static inline struct pc_slice
+fsm_str_slice(const char *s)
+{
+    return (struct pc_slice){ (const uint8_t *)s, s == NULL ? 0 : strlen(s) };
+}
+
+/* qsort's comparison of two `const char *`, by strcmp. */
+int fsm_cmp_str(const void *a, const void *b);
 
 /* Update derived state for a fact (apply and rebuild share this). */
 int fsm_derive(struct fsm *f, const struct fact *fact);

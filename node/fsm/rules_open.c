@@ -62,12 +62,6 @@ struct fsm_open {
     struct open_counts total;
 };
 
-static struct pc_slice
-str_slice(const char *s)
-{
-    return (struct pc_slice){ (const uint8_t *)s, s == NULL ? 0 : strlen(s) };
-}
-
 const char *
 fsm_open_status_name(enum fsm_open_status s)
 {
@@ -679,15 +673,6 @@ derive_calendar(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
 
 /* ---- requests: derived state ------------------------------------------ */
 
-static char *
-dup_member(const struct jcs_val *p, const char *key)
-{
-    size_t len;
-    const char *s = fsm_get_str(p, key, &len);
-
-    return s == NULL ? NULL : pc_strndup(s, len);
-}
-
 static enum fsm_open_status
 status_of(const struct jcs_val *p)
 {
@@ -731,9 +716,9 @@ derive_filed(struct fsm_open *o, const struct fact *fact,
         return PC_ENOMEM;
     }
     r->id = pc_strndup((const char *)fact->id.p, fact->id.len);
-    r->entry = dup_member(p, "entry");
-    r->provider = dup_member(p, "provider");
-    r->requester = dup_member(p, "requester");
+    r->entry = fsm_get_dup(p, "entry");
+    r->provider = fsm_get_dup(p, "provider");
+    r->requester = fsm_get_dup(p, "requester");
     if (r->id == NULL || r->entry == NULL || r->provider == NULL ||
         r->requester == NULL) {
         request_free(r);
@@ -1251,13 +1236,13 @@ open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
     e = fsm_entry(c->f, entry);
     open = e == NULL || e->public_rev == 0 ? FSM_CLASS_NONE : e->public_open;
     if (e == NULL || fsm_entry_visible_rev(c->f, e, actor) == 0) {
-        rc = fsm_reject(c, 404, "not_found", NO_SLICE, str_slice(entry),
+        rc = fsm_reject(c, 404, "not_found", NO_SLICE, fsm_str_slice(entry),
                         "no catalog entry \"%s\"", entry);
     } else if (e->public_rev == 0) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(entry),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(entry),
                         "entry \"%s\" has no published version", entry);
     } else if (open != FSM_CLASS_CONDITIONAL) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(entry),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(entry),
                         "entry \"%s\" is %s open data: only conditionally "
                         "open entries take open requests",
                         entry,
@@ -1282,7 +1267,7 @@ open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
         pc_buf_init(&p);
         jcs_w_init(&w, &p);
         write_request(&w, &q);
-        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, str_slice(id), &w);
+        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, fsm_str_slice(id), &w);
         pc_buf_release(&p);
     }
     jcs_doc_free(d);
@@ -1380,7 +1365,8 @@ open_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
         pc_buf_init(&p);
         jcs_w_init(&w, &p);
         write_request(&w, &q);
-        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, str_slice(r->id), &w);
+        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, fsm_str_slice(r->id),
+                        &w);
         pc_buf_release(&p);
     }
 out:
@@ -1412,7 +1398,7 @@ emit_calendar(struct fsm_ctx *c, int32_t year, const struct cal_in *in)
     pc_buf_init(&p);
     jcs_w_init(&w, &p);
     write_calendar(&w, in);
-    rc = fsm_emit_w(c, FACT_CALENDAR, NO_SLICE, str_slice(id), &w);
+    rc = fsm_emit_w(c, FACT_CALENDAR, NO_SLICE, fsm_str_slice(id), &w);
     pc_buf_release(&p);
     return rc;
 }

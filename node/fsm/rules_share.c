@@ -46,12 +46,7 @@ fsm_share_status_name(unsigned s)
 int
 fsm_share_status_parse(const char *name)
 {
-    for (int i = 0; name != NULL && status_names[i] != NULL; i++) {
-        if (strcmp(name, status_names[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return fsm_name_index(status_names, name);
 }
 
 const char *
@@ -63,12 +58,7 @@ fsm_grant_status_name(unsigned s)
 int
 fsm_grant_status_parse(const char *name)
 {
-    for (int i = 0; name != NULL && grant_status_names[i] != NULL; i++) {
-        if (strcmp(name, grant_status_names[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return fsm_name_index(grant_status_names, name);
 }
 
 bool
@@ -1096,12 +1086,6 @@ collect_demand_cb(void *arg, const void *key, size_t klen, void *val)
     return true;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 int
 fsm_share_demand_entries(const struct fsm *f, const char *const **ids,
                          size_t *n)
@@ -1122,7 +1106,7 @@ fsm_share_demand_entries(const struct fsm *f, const char *const **ids,
         if (s->n_demand != s->entries.len) {
             return PC_ENOMEM; /* stays stale: made again next time */
         }
-        qsort(s->demand, s->n_demand, sizeof(*s->demand), cmp_str);
+        qsort(s->demand, s->n_demand, sizeof(*s->demand), fsm_cmp_str);
         s->demand_stale = false;
     }
     *ids = s->demand;

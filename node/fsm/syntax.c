@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/err.h"
 #include "common/jcs.h"
 #include "node/fsm/fsm_int.h"
@@ -101,6 +102,26 @@ fsm_unknown_member(const struct jcs_val *o, const char *const *allowed)
         }
     }
     return first;
+}
+
+char *
+fsm_get_dup(const struct jcs_val *o, const char *key)
+{
+    size_t len;
+    const char *s = fsm_get_str(o, key, &len);
+
+    return s == NULL ? NULL : pc_strndup(s, len);
+}
+
+int
+fsm_name_index(const char *const *names, const char *s)
+{
+    for (int i = 0; s != NULL && names[i] != NULL; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 /* ---- text ------------------------------------------------------------- */
