@@ -1392,29 +1392,37 @@ out:
     return rc;
 }
 
-/* Refuse with `status` naming the body member `field`. */
-
-/* Parse a JSON-object body for retire/correct; `*d` NULL after a reject. */
+/*
+ * The record the target names and the command's body, a JSON object of
+ * `allowed` members (retire, correct): PC_OK with `*d`, or `*d` NULL with
+ * what refusing the command returned or why it failed.
+ */
 static int
-body_object(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
-            const char *const *allowed, struct jcs_doc **d)
+record_body(struct fsm_ctx *c, const char *const *allowed,
+            struct pc_slice *entry, struct pc_slice *key, struct jcs_doc **d)
 {
     const char *bad;
+    bool ok;
     int rc;
 
-    rc = parse_doc(c, c->cmd->body, entry, key, d);
+    *d = NULL;
+    rc = target_key(c, entry, key, &ok);
+    if (rc != PC_OK || !ok) {
+        return rc;
+    }
+    rc = parse_doc(c, c->cmd->body, *entry, *key, d);
     if (rc != PC_OK || *d == NULL) {
         return rc;
     }
     if (jcs_type(jcs_root(*d)) != JCS_OBJECT) {
         jcs_doc_free(*d);
         *d = NULL;
-        return fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
+        return fsm_reject_detail(c, 400, "bad_request", *entry, *key, NULL,
                                  "the body must be a JSON object");
     }
     if (!only_members(jcs_root(*d), allowed, &bad)) {
         /* `bad` lives in the document: refuse before freeing it. */
-        rc = fsm_reject_field(c, 400, entry, key, bad,
+        rc = fsm_reject_field(c, 400, *entry, *key, bad,
                               "unknown member in the body");
         jcs_doc_free(*d);
         *d = NULL;
@@ -1433,15 +1441,10 @@ record_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
     struct jcs_doc *d = NULL;
     struct rec_state st;
     struct extra x;
-    bool ok;
     int rc;
 
-    rc = target_key(c, &entry, &key, &ok);
-    if (rc != PC_OK || !ok) {
-        return rc;
-    }
-    rc = body_object(c, entry, key, allowed, &d);
-    if (rc != PC_OK || d == NULL) {
+    rc = record_body(c, allowed, &entry, &key, &d);
+    if (d == NULL) {
         return rc;
     }
     reason = jcs_get(jcs_root(d), "reason", 6);
@@ -1490,12 +1493,8 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
     bool ok;
     int rc;
 
-    rc = target_key(c, &entry, &key, &ok);
-    if (rc != PC_OK || !ok) {
-        return rc;
-    }
-    rc = body_object(c, entry, key, allowed, &d);
-    if (rc != PC_OK || d == NULL) {
+    rc = record_body(c, allowed, &entry, &key, &d);
+    if (d == NULL) {
         return rc;
     }
     reason = jcs_get(jcs_root(d), "reason", 6);
