@@ -177,8 +177,6 @@ int fsm_name_index(const char *const *names, const char *s);
 /* Whether the `len` bytes at `s` are all spaces, tabs, CRs and LFs (none
  * is blank too). */
 bool fsm_blank(const char *s, size_t len);
-/* Whether `v` is non-blank text: a string of at most `max` bytes. */
-bool fsm_text_ok(const struct jcs_val *v, size_t max);
 
 /*
  * A body check: true, or false with why in `msg` (200 bytes) and the

@@ -55,6 +55,18 @@ name_index(const char *const *names, size_t n, const char *s, size_t len)
 #define KIND_OF(s, len)   name_index(kind_names, 4, s, len)
 #define STATUS_OF(s, len) name_index(status_names, 4, s, len)
 
+int
+fsm_objection_kind_parse(const char *name)
+{
+    return name == NULL ? -1 : KIND_OF(name, strlen(name));
+}
+
+int
+fsm_objection_status_parse(const char *name)
+{
+    return name == NULL ? -1 : STATUS_OF(name, strlen(name));
+}
+
 bool
 fsm_objection_id_valid(const char *s, size_t len)
 {
