@@ -39,6 +39,17 @@ pc_map_release(struct pc_map *m)
     pc_map_init(m);
 }
 
+void
+pc_map_release_values(struct pc_map *m, pc_map_free_cb free_val)
+{
+    for (size_t i = 0; m != NULL && i < m->cap; i++) {
+        if (m->slots[i].key != NULL && m->slots[i].key != TOMBSTONE) {
+            free_val(m->slots[i].val);
+        }
+    }
+    pc_map_release(m);
+}
+
 static struct pc_map_slot *
 find(const struct pc_map *m, uint64_t h, const void *key, size_t klen)
 {
@@ -140,6 +151,22 @@ pc_map_put(struct pc_map *m, const void *key, size_t klen, void *val,
         *old = NULL;
     }
     return PC_OK;
+}
+
+void *
+pc_map_get_or_add(struct pc_map *m, const void *key, size_t klen, size_t size)
+{
+    void *val = pc_map_get(m, key, klen);
+
+    if (val != NULL) {
+        return val;
+    }
+    val = pc_calloc(1, size);
+    if (val != NULL && pc_map_put(m, key, klen, val, NULL) != PC_OK) {
+        pc_free(val);
+        val = NULL;
+    }
+    return val;
 }
 
 void *

@@ -24,6 +24,11 @@ void pc_map_init(struct pc_map *m);
 /* Free the table and the key copies (not the values). Accepts zeroed maps. */
 void pc_map_release(struct pc_map *m);
 
+/* What frees one value of a map that owns its values (pc_free will do). */
+typedef void (*pc_map_free_cb)(void *val);
+/* Free every value with `free_val`, then release the map (pc_map_release). */
+void pc_map_release_values(struct pc_map *m, pc_map_free_cb free_val);
+
 /* The value stored under the key, or NULL. */
 void *pc_map_get(const struct pc_map *m, const void *key, size_t klen);
 
@@ -33,6 +38,14 @@ void *pc_map_get(const struct pc_map *m, const void *key, size_t klen);
  */
 int pc_map_put(struct pc_map *m, const void *key, size_t klen, void *val,
                void **old);
+
+/*
+ * The value under the key; when there is none, a new zeroed block of `size`
+ * bytes (pc_calloc: the caller frees it, see pc_map_release_values) stored
+ * there first. NULL when out of memory, the map unchanged.
+ */
+void *pc_map_get_or_add(struct pc_map *m, const void *key, size_t klen,
+                        size_t size);
 
 /* Remove the key; returns its value or NULL. Never allocates. */
 void *pc_map_del(struct pc_map *m, const void *key, size_t klen);

@@ -918,14 +918,6 @@ clu_stopped(void *arg)
     maybe_done(n);
 }
 
-static bool
-free_fail_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
 /* Close everything once leadership is handed over (or was not ours). */
 static void
 stop_now(struct node *n)
@@ -997,8 +989,7 @@ node_release(struct node *n)
     n->router = NULL;
     fsm_free(n->fsm);
     n->fsm = NULL;
-    pc_map_each(&n->sec.fails, free_fail_cb, NULL);
-    pc_map_release(&n->sec.fails);
+    pc_map_release_values(&n->sec.fails, pc_free);
     pc_free(n->files.admin_token_hash);
     n->files.admin_token_hash = NULL;
     pc_free(n->files.holidays);

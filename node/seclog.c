@@ -355,11 +355,7 @@ seclog_event_by(struct seclog *s, int64_t mono_ms, const char *kind,
         return;
     }
     if (c == NULL) {
-        c = pc_calloc(1, sizeof(*c));
-        if (c != NULL && pc_map_put(&s->clients, addr, len, c, NULL) != PC_OK) {
-            pc_free(c);
-            c = NULL;
-        }
+        c = pc_map_get_or_add(&s->clients, addr, len, sizeof(*c));
         if (c == NULL) {
             /* Out of memory: the line, unlimited (rotation still bounds
              * the files) rather than nothing. */

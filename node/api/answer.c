@@ -295,3 +295,49 @@ api_add_fact_meta(struct node *n, json_t *o, uint64_t rev)
         json_object_set_new(o, "version", json_integer((json_int_t)f.version));
     }
 }
+
+json_t *
+api_fact_object(struct node *n, uint64_t rev)
+{
+    json_t *o = api_fact_payload(n, rev);
+
+    if (o != NULL) {
+        api_add_fact_meta(n, o, rev);
+    }
+    return o;
+}
+
+json_t *
+api_hex_json(const uint8_t h[PC_HASH_LEN])
+{
+    char hex[PC_HASH_HEX_LEN + 1];
+
+    pc_hex(hex, h, PC_HASH_LEN);
+    return json_string(hex);
+}
+
+int
+api_put_hex(struct pc_buf *b, const char *name, const uint8_t *p, size_t len)
+{
+    return pc_buf_put(b, ",\"", 2) | pc_buf_put(b, name, strlen(name)) |
+                   pc_buf_put(b, "\":\"", 3) | pc_buf_put_hex(b, p, len) |
+                   pc_buf_put_u8(b, '"')
+               ? PC_ENOMEM
+               : PC_OK;
+}
+
+void
+api_list(struct node *n, struct http_request *req, json_t *items,
+         const char *next)
+{
+    json_t *o = items == NULL
+                    ? NULL
+                    : json_pack("{s:o, s:o}", "items", items, "next",
+                                next != NULL ? json_string(next) : json_null());
+
+    if (o == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    api_json(n, req, 200, o);
+}

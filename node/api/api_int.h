@@ -206,10 +206,43 @@ json_t *api_fact_payload(struct node *n, uint64_t rev);
 /* Add the fact's revision, hash, time and version to `o`. */
 void api_add_fact_meta(struct node *n, json_t *o, uint64_t rev);
 
+/* The payload of fact `rev` with its meta (api_add_fact_meta): the object
+ * whose version it is (new reference), or NULL. */
+json_t *api_fact_object(struct node *n, uint64_t rev);
+
+/* A hash as a JSON string of hex digits (new reference). */
+json_t *api_hex_json(const uint8_t h[PC_HASH_LEN]);
+
+/* Append `,"<name>":"<hex of len bytes>"` to JSON text being written in
+ * `b`: PC_OK or PC_ENOMEM. */
+int api_put_hex(struct pc_buf *b, const char *name, const uint8_t *p,
+                size_t len);
+
+/*
+ * Answer a page of a list: 200 with the list envelope {"items": `items`
+ * (stolen), "next": `next`, the cursor of the next page, or null when
+ * NULL}; 503 when `items` is NULL (out of memory while building it).
+ */
+void api_list(struct node *n, struct http_request *req, json_t *items,
+              const char *next);
+
 /* ---- request syntax (parse.c) ------------------------------------------ */
 
 /* The body as a JSON object (new reference); answers 400, returns NULL. */
 json_t *api_body_object(struct node *n, struct http_request *req);
+
+/* One of the fsm's syntax checks of a body (fsm_*_body_valid). */
+typedef bool (*api_body_check_cb)(const void *body, size_t len, char *msg,
+                                  char *field);
+/* The body through `check`; false once answered 400 naming the field. */
+bool api_body_valid(struct node *n, struct http_request *req,
+                    api_body_check_cb check);
+
+/* A record route's path: an entry id in caps[0] (api_entry_path_ok), and
+ * a record key in caps[1] (api_record_path_ok); false once answered 400
+ * naming the one at fault. */
+bool api_entry_path_ok(struct node *n, struct http_request *req);
+bool api_record_path_ok(struct node *n, struct http_request *req);
 
 /*
  * Query parameter `name` as a whole number >= `min`: PC_OK (`*out` set),
@@ -223,6 +256,23 @@ int api_param_u64(struct node *n, struct http_request *req, const char *name,
 #define API_LIST_DEFAULT 100
 #define API_LIST_MAX     1000
 bool api_param_limit(struct node *n, struct http_request *req, size_t *out);
+
+/* Each of the query parameters `names` (NULL-terminated) that is given
+ * must be an id (fsm_id_valid); false once answered 400 naming it. */
+bool api_param_ids(struct node *n, struct http_request *req,
+                   const char *const *names);
+
+/*
+ * The cursor of a listing that answers every page as of its first page's
+ * revision: base64url of the 8-byte big-endian revision and the last key
+ * (an entry id or record key) of the page. api_cursor_decode reads it
+ * into `key` (room for FSM_RECORD_KEY_MAX bytes): true with a revision
+ * from 1. api_cursor_put appends it as a JSON string: PC_OK, PC_ENOMEM.
+ */
+bool api_cursor_decode(const char *s, uint64_t *rev, uint8_t *key,
+                       size_t *key_len);
+int api_cursor_put(struct pc_buf *out, uint64_t rev, const uint8_t *key,
+                   size_t key_len);
 
 /* Whether the request asked for consistency=stale. */
 bool api_stale(struct http_request *req);
@@ -427,7 +477,11 @@ void api_principals_token(struct node *n, struct http_request *req);
 void api_principals_revoke(struct node *n, struct http_request *req);
 void api_whoami(struct node *n, struct http_request *req);
 
-/* catalog.c */
+/* catalog.c; and the catalog entries in id order after `after` (NULL:
+ * from the first), each given to `cb` until it returns false. */
+typedef bool (*api_entry_cb)(void *arg, const struct fsm_entry *e);
+void api_entries_each(struct node *n, const char *after, api_entry_cb cb,
+                      void *arg);
 bool api_catalog_create_parse(struct node *n, struct http_request *req);
 void api_catalog_create(struct node *n, struct http_request *req);
 bool api_catalog_list_parse(struct node *n, struct http_request *req);

@@ -118,9 +118,8 @@ count_failure(struct node *n, const char *ip)
         if (n->sec.fails.len > FAIL_MAX_ADDRS) {
             return;
         }
-        f = pc_calloc(1, sizeof(*f));
-        if (f == NULL || pc_map_put(&n->sec.fails, ip, strlen(ip), f, NULL)) {
-            pc_free(f);
+        f = pc_map_get_or_add(&n->sec.fails, ip, strlen(ip), sizeof(*f));
+        if (f == NULL) {
             return;
         }
     }

@@ -16,18 +16,6 @@
 #include "storage/idx.h"
 #include "storage/led.h"
 
-/* The entry object of fact `rev` with its version, revision, time, hash. */
-static json_t *
-entry_json(struct node *n, uint64_t rev)
-{
-    json_t *o = api_fact_payload(n, rev);
-
-    if (o != NULL) {
-        api_add_fact_meta(n, o, rev);
-    }
-    return o;
-}
-
 bool
 api_catalog_id_parse(struct node *n, struct http_request *req)
 {
@@ -47,7 +35,7 @@ static void
 entry_written(struct node *n, struct http_request *req,
               const struct fsm_result *res, void *ctx)
 {
-    json_t *o = entry_json(n, res->first_rev);
+    json_t *o = api_fact_object(n, res->first_rev);
     struct fact f;
 
     (void)ctx;
@@ -236,7 +224,7 @@ api_catalog_get(struct node *n, struct http_request *req)
                   req->caps[0]);
         return;
     }
-    o = entry_json(n, rev);
+    o = api_fact_object(n, rev);
     if (o == NULL || led_get(fsm_led(n->fsm), rev, &f) != PC_OK) {
         json_decref(o);
         api_error(n, req, 500, "internal", "fact unreadable");
@@ -285,6 +273,7 @@ api_catalog_history(struct node *n, struct http_request *req)
     uint64_t last = 0;
     bool more = false;
     json_t *items, *o;
+    char next[24];
 
     api_param_limit(n, req, &limit);
     history_after(n, req, &after);
@@ -306,7 +295,7 @@ api_catalog_history(struct node *n, struct http_request *req)
             led_get(fsm_led(n->fsm), rev, &f) != PC_OK) {
             break;
         }
-        o = entry_json(n, rev);
+        o = api_fact_object(n, rev);
         if (o == NULL) {
             json_decref(items);
             api_error(n, req, 503, "unavailable", "out of memory");
@@ -335,10 +324,8 @@ api_catalog_history(struct node *n, struct http_request *req)
         count++;
         last = v;
     }
-    o = json_pack("{s:o, s:o}", "items", items, "next",
-                  more ? json_sprintf("%llu", (unsigned long long)last)
-                       : json_null());
-    api_json(n, req, 200, o);
+    snprintf(next, sizeof(next), "%llu", (unsigned long long)last);
+    api_list(n, req, items, more ? next : NULL);
 }
 
 /* ---- listing ---------------------------------------------------------- */
@@ -349,7 +336,7 @@ struct list_ctx {
     const char *provider, *status, *share, *open, *theme, *q;
     size_t limit, count;
     json_t *items;
-    char last[FACT_MAX_ID + 1];
+    const char *last; /* the id of the last item */
     bool more, oom;
 };
 
@@ -404,14 +391,20 @@ matches(const struct list_ctx *c, json_t *o)
     return hit;
 }
 
+/* The entries api_entries_each visits, as an idx_scan callback. */
+struct entries_walk {
+    struct node *n;
+    api_entry_cb cb;
+    void *arg;
+};
+
 static bool
-list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
+entries_walk_cb(void *arg, struct pc_slice id, uint64_t latest,
+                uint64_t latest_rev)
 {
-    struct list_ctx *c = arg;
+    struct entries_walk *w = arg;
     char key[FACT_MAX_ID + 1];
     const struct fsm_entry *e;
-    uint64_t rev;
-    json_t *o;
 
     (void)latest, (void)latest_rev;
     if (id.len > FACT_MAX_ID) {
@@ -419,12 +412,32 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
     }
     memcpy(key, id.p, id.len);
     key[id.len] = '\0';
-    e = fsm_entry(c->n->fsm, key);
-    rev = e == NULL ? 0 : fsm_entry_visible_rev(c->n->fsm, e, c->p);
+    e = fsm_entry(w->n->fsm, key);
+    return e == NULL || w->cb(w->arg, e);
+}
+
+void
+api_entries_each(struct node *n, const char *after, api_entry_cb cb, void *arg)
+{
+    struct entries_walk w = { n, cb, arg };
+
+    idx_scan(led_idx(fsm_led(n->fsm)), FACT_ENTRY, (struct pc_slice){ NULL, 0 },
+             (struct pc_slice){ NULL, 0 },
+             after != NULL ? PC_SLICE_STR(after) : (struct pc_slice){ NULL, 0 },
+             entries_walk_cb, &w);
+}
+
+static bool
+list_cb(void *arg, const struct fsm_entry *e)
+{
+    struct list_ctx *c = arg;
+    uint64_t rev = fsm_entry_visible_rev(c->n->fsm, e, c->p);
+    json_t *o;
+
     if (rev == 0) {
         return true;
     }
-    o = entry_json(c->n, rev);
+    o = api_fact_object(c->n, rev);
     if (o == NULL) {
         c->oom = true;
         return false;
@@ -440,7 +453,7 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
     }
     json_array_append_new(c->items, o);
     c->count++;
-    memcpy(c->last, key, id.len + 1);
+    c->last = e->id;
     return true;
 }
 
@@ -448,8 +461,6 @@ void
 api_catalog_list(struct node *n, struct http_request *req)
 {
     struct list_ctx c;
-    const char *after = http_req_param(req, "after");
-    json_t *o;
 
     memset(&c, 0, sizeof(c));
     c.n = n;
@@ -464,22 +475,14 @@ api_catalog_list(struct node *n, struct http_request *req)
         return;
     }
     c.items = json_array();
-    if (c.items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
+    if (c.items != NULL) {
+        api_entries_each(n, http_req_param(req, "after"), list_cb, &c);
     }
-    idx_scan(led_idx(fsm_led(n->fsm)), FACT_ENTRY, (struct pc_slice){ NULL, 0 },
-             (struct pc_slice){ NULL, 0 },
-             after != NULL ? PC_SLICE_STR(after) : (struct pc_slice){ NULL, 0 },
-             list_cb, &c);
     if (c.oom) {
         json_decref(c.items);
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
+        c.items = NULL;
     }
-    o = json_pack("{s:o, s:o}", "items", c.items, "next",
-                  c.more ? json_string(c.last) : json_null());
-    api_json(n, req, 200, o);
+    api_list(n, req, c.items, c.more ? c.last : NULL);
 }
 
 static bool

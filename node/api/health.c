@@ -14,15 +14,6 @@
 #include "node/api/api_int.h"
 #include "storage/led.h"
 
-static json_t *
-hex_json(const uint8_t h[PC_HASH_LEN])
-{
-    char hex[PC_HASH_HEX_LEN + 1];
-
-    pc_hex(hex, h, PC_HASH_LEN);
-    return json_string(hex);
-}
-
 void
 api_healthz(struct node *n, struct http_request *req)
 {
@@ -82,8 +73,8 @@ api_status(struct node *n, struct http_request *req)
                   (json_int_t)clu_commit_index(n->clu), "applied_index",
                   (json_int_t)clu_applied_index(n->clu), "revision",
                   (json_int_t)led_count(fsm_led(n->fsm)), "root",
-                  hex_json(root), "members", members, "version", NODE_VERSION,
-                  "cluster_id", fsm_cluster_id(n->fsm));
+                  api_hex_json(root), "members", members, "version",
+                  NODE_VERSION, "cluster_id", fsm_cluster_id(n->fsm));
     if (o != NULL) {
         json_object_set_new(o, "removed",
                             json_boolean(clu_removed(n->clu, NULL)));

@@ -7,7 +7,6 @@
  * an operation apply decides (CMD_OPERATION, the role operator), then
  * encoded on a worker thread over a frozen view of the ledger.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +36,6 @@ parse_u64(const char *s, uint64_t *out)
     }
     *out = v;
     return true;
-}
-
-static json_t *
-hex_json(const uint8_t h[PC_HASH_LEN])
-{
-    char hex[PC_HASH_HEX_LEN + 1];
-
-    pc_hex(hex, h, PC_HASH_LEN);
-    return json_string(hex);
 }
 
 bool
@@ -78,7 +68,7 @@ api_ledger(struct node *n, struct http_request *req)
     mrk_root(led_mrk(l), size, root);
     api_json(n, req, 200,
              json_pack("{s:I, s:o}", "revision", (json_int_t)size, "root",
-                       hex_json(root)));
+                       api_hex_json(root)));
 }
 
 static json_t *
@@ -87,7 +77,7 @@ path_json(uint8_t path[MRK_MAX_PATH][PC_HASH_LEN], size_t len)
     json_t *a = json_array();
 
     for (size_t i = 0; i < len; i++) {
-        json_array_append_new(a, hex_json(path[i]));
+        json_array_append_new(a, api_hex_json(path[i]));
     }
     return a;
 }
@@ -132,8 +122,8 @@ api_ledger_proof(struct node *n, struct http_request *req)
              json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "revision",
                        (json_int_t)r, "leaf_index", (json_int_t)(r - 1),
                        "tree_size", (json_int_t)size, "leaf_hash",
-                       hex_json(leaf), "path", path_json(path, len), "root",
-                       hex_json(root)));
+                       api_hex_json(leaf), "path", path_json(path, len), "root",
+                       api_hex_json(root)));
 }
 
 bool
@@ -170,7 +160,8 @@ api_ledger_consistency(struct node *n, struct http_request *req)
     api_json(n, req, 200,
              json_pack("{s:I, s:I, s:o, s:o, s:o}", "from", (json_int_t)m, "to",
                        (json_int_t)to, "path", path_json(path, len),
-                       "from_root", hex_json(r1), "to_root", hex_json(r2)));
+                       "from_root", api_hex_json(r1), "to_root",
+                       api_hex_json(r2)));
 }
 
 /* ---- the facts one by one -------------------------------------------- */
@@ -183,15 +174,6 @@ api_ledger_facts_parse(struct node *n, struct http_request *req)
 
     return api_param_u64(n, req, "from", 1, &from) != PC_EINVAL &&
            api_param_limit(n, req, &limit);
-}
-
-static int
-put_hex(struct pc_buf *b, const char *name, const uint8_t *p, size_t len)
-{
-    return pc_buf_printf(b, ",\"%s\":\"", name) | pc_buf_put_hex(b, p, len) |
-                   pc_buf_put_u8(b, '"')
-               ? PC_ENOMEM
-               : PC_OK;
 }
 
 static int
@@ -301,12 +283,12 @@ put_fact(struct node *n, struct pc_buf *b, uint64_t rev)
         rc |= pc_buf_printf(b, ",\"version\":%llu",
                             (unsigned long long)f.version);
     }
-    rc |= put_hex(b, "hash", h, PC_HASH_LEN);
+    rc |= api_put_hex(b, "hash", h, PC_HASH_LEN);
     if (f.has_prev) {
-        rc |= put_hex(b, "prev_hash", f.prev_hash, PC_HASH_LEN);
+        rc |= api_put_hex(b, "prev_hash", f.prev_hash, PC_HASH_LEN);
     }
     if (f.has_content) {
-        rc |= put_hex(b, "content_hash", f.content_hash, PC_HASH_LEN);
+        rc |= api_put_hex(b, "content_hash", f.content_hash, PC_HASH_LEN);
     }
     rc |= pc_buf_put(b, ",\"payload\":", 11);
     rc |= f.payload.len > 0 ? pc_buf_put(b, f.payload.p, f.payload.len)
@@ -362,49 +344,6 @@ api_ledger_facts(struct node *n, struct http_request *req)
  * after the page's revision), per item asked: bounds a page's work. */
 #define DIGEST_VISITS_PER_ITEM 16
 
-/*
- * Cursor of a digest page: base64url of (8-byte big-endian revision, the
- * last entry id or record key visited), so that every page of a listing
- * reflects the first page's revision.
- */
-static bool
-digest_cursor_decode(const char *s, uint64_t *rev, uint8_t *key,
-                     size_t *key_len)
-{
-    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
-    size_t len;
-
-    if (sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        len <= 8) {
-        return false;
-    }
-    *rev = 0;
-    for (int i = 0; i < 8; i++) {
-        *rev = *rev << 8 | raw[i];
-    }
-    memcpy(key, raw + 8, len - 8);
-    *key_len = len - 8;
-    return *rev > 0;
-}
-
-static int
-digest_cursor_put(struct pc_buf *out, uint64_t rev, const uint8_t *key,
-                  size_t key_len)
-{
-    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
-    char s[sodium_base64_ENCODED_LEN(8 + FSM_RECORD_KEY_MAX,
-                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-
-    for (int i = 0; i < 8; i++) {
-        raw[i] = (uint8_t)(rev >> (56 - 8 * i));
-    }
-    memcpy(raw + 8, key, key_len);
-    sodium_bin2base64(s, sizeof(s), raw, 8 + key_len,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    return pc_buf_printf(out, "\"%s\"", s);
-}
-
 /* The parameters of GET /v1/ledger/digests, as parse and run read them. */
 struct digest_params {
     const char *entry; /* NULL: every entry */
@@ -441,7 +380,7 @@ digest_params(struct node *n, struct http_request *req, struct digest_params *d)
         return false;
     }
     if (after != NULL) {
-        if (!digest_cursor_decode(after, &crev, d->after, &d->after_len)) {
+        if (!api_cursor_decode(after, &crev, d->after, &d->after_len)) {
             api_bad_field(n, req, "after",
                           "after must be the cursor of a page");
             return false;
@@ -473,7 +412,7 @@ put_digest_fields(struct pc_buf *b, const struct pc_digest *d)
     return pc_buf_printf(b, "\"records\":%llu,\"versions\":%llu",
                          (unsigned long long)d->records,
                          (unsigned long long)d->versions) |
-                   put_hex(b, "digest", h, PC_HASH_LEN)
+                   api_put_hex(b, "digest", h, PC_HASH_LEN)
                ? PC_ENOMEM
                : PC_OK;
 }
@@ -574,7 +513,7 @@ digests_all(struct node *n, struct http_request *req,
     }
     if (rc == PC_OK) {
         rc = pc_buf_put(&b, "],\"next\":", 9);
-        rc |= pg.more ? digest_cursor_put(&b, d->at, pg.last, pg.last_len)
+        rc |= pg.more ? api_cursor_put(&b, d->at, pg.last, pg.last_len)
                       : pc_buf_put(&b, "null", 4);
         rc |= pc_buf_put_u8(&b, '}');
     }
@@ -632,7 +571,7 @@ records_page_cb(void *arg, struct pc_slice id, uint64_t latest,
     rc |= http_json_string(pg->out, (const char *)id.p, id.len);
     rc |= pc_buf_printf(pg->out, ",\"version\":%llu,\"revision\":%llu",
                         (unsigned long long)v, (unsigned long long)rev);
-    rc |= put_hex(pg->out, "hash", h, PC_HASH_LEN);
+    rc |= api_put_hex(pg->out, "hash", h, PC_HASH_LEN);
     rc |= pc_buf_put_u8(pg->out, '}');
     pg->count++;
     pg->rc = rc == PC_OK ? PC_OK : PC_ENOMEM;
@@ -685,7 +624,7 @@ digests_entry(struct node *n, struct http_request *req,
     }
     if (rc == PC_OK) {
         rc = pc_buf_put(&b, "],\"next\":", 9);
-        rc |= pg.more ? digest_cursor_put(&b, d->at, pg.last, pg.last_len)
+        rc |= pg.more ? api_cursor_put(&b, d->at, pg.last, pg.last_len)
                       : pc_buf_put(&b, "null", 4);
         rc |= pc_buf_put_u8(&b, '}');
     }

@@ -16,7 +16,6 @@
 
 #include "common/err.h"
 #include "node/api/api_int.h"
-#include "storage/idx.h"
 #include "storage/led.h"
 
 enum list_kind {
@@ -31,17 +30,7 @@ api_lists_parse(struct node *n, struct http_request *req)
     static const char *const ids[] = { "after", "provider", "entry", NULL };
     size_t limit;
 
-    for (const char *const *p = ids; *p != NULL; p++) {
-        const char *v = http_req_param(req, *p);
-        char msg[64];
-
-        if (v != NULL && !fsm_id_valid(v, strlen(v))) {
-            snprintf(msg, sizeof(msg), "%s must be an id", *p);
-            api_bad_field(n, req, *p, msg);
-            return false;
-        }
-    }
-    return api_param_limit(n, req, &limit);
+    return api_param_ids(n, req, ids) && api_param_limit(n, req, &limit);
 }
 
 struct list_ctx {
@@ -50,7 +39,7 @@ struct list_ctx {
     const char *provider;
     size_t limit, count;
     json_t *items;
-    char last[FACT_MAX_ID + 1];
+    const char *last; /* the id of the last item */
     bool more, oom;
 };
 
@@ -123,21 +112,11 @@ item_of(struct list_ctx *c, const struct fsm_entry *e, bool *oom)
 }
 
 static bool
-list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
+list_cb(void *arg, const struct fsm_entry *e)
 {
     struct list_ctx *c = arg;
-    char key[FACT_MAX_ID + 1];
-    const struct fsm_entry *e;
-    json_t *o;
+    json_t *o = item_of(c, e, &c->oom);
 
-    (void)latest, (void)latest_rev;
-    if (id.len > FACT_MAX_ID) {
-        return true;
-    }
-    memcpy(key, id.p, id.len);
-    key[id.len] = '\0';
-    e = fsm_entry(c->n->fsm, key);
-    o = e != NULL ? item_of(c, e, &c->oom) : NULL;
     if (o == NULL) {
         return !c->oom;
     }
@@ -148,28 +127,13 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
     }
     json_array_append_new(c->items, o);
     c->count++;
-    memcpy(c->last, key, id.len + 1);
+    c->last = e->id;
     return true;
-}
-
-static void
-answer(struct node *n, struct http_request *req, json_t *items, bool more,
-       const char *last)
-{
-    json_t *o = json_pack("{s:o, s:o}", "items", items, "next",
-                          more ? json_string(last) : json_null());
-
-    if (o == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    api_json(n, req, 200, o);
 }
 
 static void
 entries_list(struct node *n, struct http_request *req, enum list_kind kind)
 {
-    const char *after = http_req_param(req, "after");
     struct list_ctx c;
 
     memset(&c, 0, sizeof(c));
@@ -178,20 +142,14 @@ entries_list(struct node *n, struct http_request *req, enum list_kind kind)
     c.provider = http_req_param(req, "provider");
     api_param_limit(n, req, &c.limit); /* checked by parse */
     c.items = json_array();
-    if (c.items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
+    if (c.items != NULL) {
+        api_entries_each(n, http_req_param(req, "after"), list_cb, &c);
     }
-    idx_scan(led_idx(fsm_led(n->fsm)), FACT_ENTRY, (struct pc_slice){ NULL, 0 },
-             (struct pc_slice){ NULL, 0 },
-             after != NULL ? PC_SLICE_STR(after) : (struct pc_slice){ NULL, 0 },
-             list_cb, &c);
     if (c.oom) {
         json_decref(c.items);
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
+        c.items = NULL;
     }
-    answer(n, req, c.items, c.more, c.last);
+    api_list(n, req, c.items, c.more ? c.last : NULL);
 }
 
 void
@@ -278,9 +236,5 @@ api_lists_demand(struct node *n, struct http_request *req)
         last = ids[i];
         count++;
     }
-    if (items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    answer(n, req, items, more, last ? last : "");
+    api_list(n, req, items, more ? last : NULL);
 }

@@ -119,20 +119,6 @@ redaction_written(struct node *n, struct http_request *req,
 
 /* ---- syntax ----------------------------------------------------------- */
 
-/* The body through one of the fsm's syntax checks; false once answered. */
-static bool
-body_ok(struct node *n, struct http_request *req,
-        bool (*check)(const void *, size_t, char *, char *))
-{
-    char msg[200], field[FSM_FIELD_LEN];
-
-    if (!check(req->body, req->body_len, msg, field)) {
-        api_bad_field(n, req, field, msg);
-        return false;
-    }
-    return true;
-}
-
 static bool
 objection_id_ok(struct node *n, struct http_request *req, const char *id)
 {
@@ -168,7 +154,7 @@ positive(const char *s, uint64_t *out)
 bool
 api_objections_file_parse(struct node *n, struct http_request *req)
 {
-    return body_ok(n, req, fsm_objection_body_valid);
+    return api_body_valid(n, req, fsm_objection_body_valid);
 }
 
 void
@@ -182,7 +168,7 @@ bool
 api_objections_decide_parse(struct node *n, struct http_request *req)
 {
     return objection_id_ok(n, req, req->caps[0]) &&
-           body_ok(n, req, fsm_objection_decision_valid);
+           api_body_valid(n, req, fsm_objection_decision_valid);
 }
 
 void
@@ -197,15 +183,7 @@ api_records_redact_parse(struct node *n, struct http_request *req)
 {
     uint64_t v;
 
-    if (!fsm_id_valid(req->caps[0], strlen(req->caps[0]))) {
-        api_bad_field(n, req, "entry",
-                      "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-        return false;
-    }
-    if (!fsm_record_key_valid(req->caps[1], strlen(req->caps[1]))) {
-        api_bad_field(n, req, "key",
-                      "a record key is 1-512 bytes of UTF-8 in NFC without "
-                      "control characters, and not \".\" or \"..\"");
+    if (!api_record_path_ok(n, req)) {
         return false;
     }
     if (!positive(req->caps[2], &v) || v > INT64_MAX / 2) {
@@ -213,7 +191,7 @@ api_records_redact_parse(struct node *n, struct http_request *req)
                       "the version is a whole number from 1");
         return false;
     }
-    return body_ok(n, req, fsm_redaction_body_valid);
+    return api_body_valid(n, req, fsm_redaction_body_valid);
 }
 
 void
@@ -266,25 +244,18 @@ api_objections_get(struct node *n, struct http_request *req)
     api_json(n, req, 200, j);
 }
 
-static const char *const status_names[] = { "open", "accepted", "rejected",
-                                            "resolved" };
-static const char *const kind_names[] = { "error", "omission",
-                                          "personal_information",
-                                          "trade_secret" };
-
-/* The index of `s` in `names` (n of them), -1 if absent, -2 if unknown. */
+/* Query parameter `name` through `parse` (fsm_objection_*_parse): -1 if
+ * absent, -2 if unknown. */
 static int
-param_enum(const char *s, const char *const *names, int n)
+param_enum(struct http_request *req, const char *name,
+           int (*parse)(const char *))
 {
+    const char *s = http_req_param(req, name);
+
     if (s == NULL) {
         return -1;
     }
-    for (int i = 0; i < n; i++) {
-        if (strcmp(s, names[i]) == 0) {
-            return i;
-        }
-    }
-    return -2;
+    return parse(s) < 0 ? -2 : parse(s);
 }
 
 bool
@@ -298,12 +269,12 @@ api_objections_list_parse(struct node *n, struct http_request *req)
     if (!api_param_limit(n, req, &limit)) {
         return false;
     }
-    if (param_enum(http_req_param(req, "status"), status_names, 4) == -2) {
+    if (param_enum(req, "status", fsm_objection_status_parse) == -2) {
         api_bad_field(n, req, "status",
                       "status must be open, accepted, rejected or resolved");
         return false;
     }
-    if (param_enum(http_req_param(req, "kind"), kind_names, 4) == -2) {
+    if (param_enum(req, "kind", fsm_objection_kind_parse) == -2) {
         api_bad_field(n, req, "kind",
                       "kind must be error, omission, personal_information "
                       "or trade_secret");
@@ -331,8 +302,8 @@ api_objections_list(struct node *n, struct http_request *req)
     const struct fsm_principal *p = api_principal(n, req);
     const char *entry = http_req_param(req, "entry");
     const char *after = http_req_param(req, "after");
-    int status = param_enum(http_req_param(req, "status"), status_names, 4);
-    int kind = param_enum(http_req_param(req, "kind"), kind_names, 4);
+    int status = param_enum(req, "status", fsm_objection_status_parse);
+    int kind = param_enum(req, "kind", fsm_objection_kind_parse);
     const struct fsm_objection *const *all;
     size_t n_all = fsm_objections(n->fsm, &all), limit, count = 0;
     uint64_t from = 0, last = 0;
@@ -367,14 +338,8 @@ api_objections_list(struct node *n, struct http_request *req)
         last = x->first_rev;
         count++;
     }
-    if (items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
     snprintf(next, sizeof(next), "%llu", (unsigned long long)last);
-    api_json(n, req, 200,
-             json_pack("{s:o, s:o}", "items", items, "next",
-                       more ? json_string(next) : json_null()));
+    api_list(n, req, items, more ? next : NULL);
 }
 
 bool
@@ -439,13 +404,7 @@ api_redactions_list(struct node *n, struct http_request *req)
             items = NULL;
         }
     }
-    if (items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
     snprintf(next, sizeof(next), "%llu",
              (unsigned long long)(i > 0 ? revs[i - 1] : 0));
-    api_json(n, req, 200,
-             json_pack("{s:o, s:o}", "items", items, "next",
-                       i < n_revs ? json_string(next) : json_null()));
+    api_list(n, req, items, i < n_revs ? next : NULL);
 }

@@ -82,13 +82,12 @@ api_holidays_load(const char *path, char **out, char *errmsg)
 static json_t *
 request_json(struct node *n, uint64_t rev, const struct fsm_open_request *r)
 {
-    json_t *o = api_fact_payload(n, rev);
+    json_t *o = api_fact_object(n, rev);
     char day[CAL_DATE_LEN + 1], t[PC_TIME_STR_LEN];
 
     if (o == NULL) {
         return NULL;
     }
-    api_add_fact_meta(n, o, rev);
     if (r != NULL) {
         cal_format_day(day, r->due.day);
         pc_time_format(t, r->due.at_ms);
@@ -123,23 +122,10 @@ request_done(struct node *n, struct http_request *req,
 
 /* ---- open requests ---------------------------------------------------- */
 
-static bool
-body_ok(struct node *n, struct http_request *req,
-        bool (*valid)(const void *, size_t, char *, char *))
-{
-    char msg[200], field[FSM_FIELD_LEN];
-
-    if (!valid(req->body, req->body_len, msg, field)) {
-        api_bad_field(n, req, field, msg);
-        return false;
-    }
-    return true;
-}
-
 bool
 api_open_create_parse(struct node *n, struct http_request *req)
 {
-    return body_ok(n, req, fsm_open_request_body_valid);
+    return api_body_valid(n, req, fsm_open_request_body_valid);
 }
 
 void
@@ -161,7 +147,7 @@ id_ok(struct node *n, struct http_request *req)
 bool
 api_open_decide_parse(struct node *n, struct http_request *req)
 {
-    return id_ok(n, req) && body_ok(n, req, fsm_open_decide_body_valid);
+    return id_ok(n, req) && api_body_valid(n, req, fsm_open_decide_body_valid);
 }
 
 void
@@ -267,7 +253,7 @@ api_open_list(struct node *n, struct http_request *req)
     struct fsm_open_filter flt;
     uint64_t after;
     size_t limit, count;
-    json_t *arr, *o;
+    json_t *arr;
     bool more;
 
     if (!list_params(n, req, &flt, &after, &limit)) {
@@ -288,18 +274,8 @@ api_open_list(struct node *n, struct http_request *req)
             arr = NULL;
         }
     }
-    o = arr == NULL ? NULL
-                    : json_pack("{s:o, s:s?}", "items", arr, "next",
-                                more ? items[count - 1]->id : NULL);
+    api_list(n, req, arr, more ? items[count - 1]->id : NULL);
     pc_free(items);
-    if (o == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    if (!more) {
-        json_object_set_new(o, "next", json_null());
-    }
-    api_json(n, req, 200, o);
 }
 
 /* ---- calendars -------------------------------------------------------- */
@@ -323,16 +299,12 @@ year_ok(struct node *n, struct http_request *req, int32_t *year)
 static json_t *
 calendar_json(struct node *n, int32_t year, uint64_t rev)
 {
-    json_t *o = rev ? api_fact_payload(n, rev)
-                    : json_pack("{s:[], s:[]}", "holidays", "workdays");
+    json_t *o = rev ? api_fact_object(n, rev)
+                    : json_pack("{s:[], s:[], s:i}", "holidays", "workdays",
+                                "version", 0);
 
     if (o == NULL) {
         return NULL;
-    }
-    if (rev) {
-        api_add_fact_meta(n, o, rev);
-    } else {
-        json_object_set_new(o, "version", json_integer(0));
     }
     json_object_set_new(o, "year", json_integer(year));
     json_object_set_new(o, "calendar_provisional", json_boolean(rev == 0));

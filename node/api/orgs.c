@@ -23,14 +23,13 @@ static void
 org_created(struct node *n, struct http_request *req,
             const struct fsm_result *res, void *ctx)
 {
-    json_t *o = api_fact_payload(n, res->first_rev);
+    json_t *o = api_fact_object(n, res->first_rev);
 
     (void)ctx;
     if (o == NULL) {
         api_error(n, req, 500, "internal", "fact unreadable");
         return;
     }
-    api_add_fact_meta(n, o, res->first_rev);
     api_json(n, req, 201, o);
 }
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Request syntax shared by the routes' `parse` and `run`: JSON bodies,
- * whole-number query parameters, list limits, consistency and the
- * preconditions of writes (If-Match, If-None-Match).
+ * whole-number and id query parameters, record paths, list limits and
+ * cursors, consistency and the preconditions of writes (If-Match,
+ * If-None-Match).
  * Nothing here looks at replicated state.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,45 @@ api_body_object(struct node *n, struct http_request *req)
         return NULL;
     }
     return o;
+}
+
+bool
+api_body_valid(struct node *n, struct http_request *req,
+               api_body_check_cb check)
+{
+    char msg[200], field[FSM_FIELD_LEN];
+
+    if (!check(req->body, req->body_len, msg, field)) {
+        api_bad_field(n, req, field, msg);
+        return false;
+    }
+    return true;
+}
+
+bool
+api_entry_path_ok(struct node *n, struct http_request *req)
+{
+    if (!fsm_id_valid(req->caps[0], strlen(req->caps[0]))) {
+        api_bad_field(n, req, "entry",
+                      "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        return false;
+    }
+    return true;
+}
+
+bool
+api_record_path_ok(struct node *n, struct http_request *req)
+{
+    if (!api_entry_path_ok(n, req)) {
+        return false;
+    }
+    if (!fsm_record_key_valid(req->caps[1], strlen(req->caps[1]))) {
+        api_bad_field(n, req, "key",
+                      "a record key is 1-512 bytes of UTF-8 in NFC without "
+                      "control characters, and not \".\" or \"..\"");
+        return false;
+    }
+    return true;
 }
 
 int
@@ -78,6 +119,60 @@ api_param_limit(struct node *n, struct http_request *req, size_t *out)
     }
     *out = v;
     return true;
+}
+
+bool
+api_param_ids(struct node *n, struct http_request *req,
+              const char *const *names)
+{
+    for (; *names != NULL; names++) {
+        const char *v = http_req_param(req, *names);
+        char msg[96];
+
+        if (v != NULL && !fsm_id_valid(v, strlen(v))) {
+            snprintf(msg, sizeof(msg), "%s must be an id", *names);
+            api_bad_field(n, req, *names, msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+api_cursor_decode(const char *s, uint64_t *rev, uint8_t *key, size_t *key_len)
+{
+    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
+    size_t len;
+
+    if (sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        len <= 8) {
+        return false;
+    }
+    *rev = 0;
+    for (int i = 0; i < 8; i++) {
+        *rev = *rev << 8 | raw[i];
+    }
+    memcpy(key, raw + 8, len - 8);
+    *key_len = len - 8;
+    return *rev > 0;
+}
+
+int
+api_cursor_put(struct pc_buf *out, uint64_t rev, const uint8_t *key,
+               size_t key_len)
+{
+    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
+    char s[sodium_base64_ENCODED_LEN(8 + FSM_RECORD_KEY_MAX,
+                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
+    for (int i = 0; i < 8; i++) {
+        raw[i] = (uint8_t)(rev >> (56 - 8 * i));
+    }
+    memcpy(raw + 8, key, key_len);
+    sodium_bin2base64(s, sizeof(s), raw, 8 + key_len,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return pc_buf_printf(out, "\"%s\"", s);
 }
 
 bool

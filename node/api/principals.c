@@ -28,6 +28,24 @@ new_token(char tok[64], char hash_hex[PC_HASH_HEX_LEN + 1])
     sodium_memzero(raw, sizeof(raw));
 }
 
+/* Propose `type` with a token made here for it: only its hash goes into
+ * the command (the leader's extra); `done` gets the token as its ctx. */
+static void
+propose_with_token(struct node *n, struct http_request *req, uint32_t type,
+                   const char *target, bool with_body, api_done_fn done)
+{
+    char hash[PC_HASH_HEX_LEN + 1];
+    char *tok = http_req_alloc(req, 64);
+
+    if (tok == NULL) {
+        api_error(n, req, 503, "unavailable", "out of memory");
+        return;
+    }
+    new_token(tok, hash);
+    api_propose(n, req, type, target, with_body,
+                json_pack("{s:s}", "token_hash", hash), done, tok);
+}
+
 static json_t *
 roles_json(unsigned roles)
 {
@@ -78,17 +96,8 @@ api_principals_create_parse(struct node *n, struct http_request *req)
 void
 api_principals_create(struct node *n, struct http_request *req)
 {
-    char hash[PC_HASH_HEX_LEN + 1];
-    char *tok;
-
-    tok = http_req_alloc(req, 64);
-    if (tok == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    new_token(tok, hash);
-    api_propose(n, req, CMD_PRINCIPAL_CREATE, NULL, true,
-                json_pack("{s:s}", "token_hash", hash), principal_created, tok);
+    propose_with_token(n, req, CMD_PRINCIPAL_CREATE, NULL, true,
+                       principal_created);
 }
 
 static void
@@ -116,17 +125,8 @@ api_principals_id_parse(struct node *n, struct http_request *req)
 void
 api_principals_token(struct node *n, struct http_request *req)
 {
-    char hash[PC_HASH_HEX_LEN + 1];
-    char *tok;
-
-    tok = http_req_alloc(req, 64);
-    if (tok == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    new_token(tok, hash);
-    api_propose(n, req, CMD_PRINCIPAL_TOKEN, req->caps[0], false,
-                json_pack("{s:s}", "token_hash", hash), token_issued, tok);
+    propose_with_token(n, req, CMD_PRINCIPAL_TOKEN, req->caps[0], false,
+                       token_issued);
 }
 
 static void

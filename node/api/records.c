@@ -22,32 +22,6 @@
 
 /* ---- request syntax --------------------------------------------------- */
 
-static bool
-entry_ok(struct node *n, struct http_request *req)
-{
-    if (!fsm_id_valid(req->caps[0], strlen(req->caps[0]))) {
-        api_bad_field(n, req, "entry",
-                      "bad entry id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-        return false;
-    }
-    return true;
-}
-
-static bool
-key_ok(struct node *n, struct http_request *req)
-{
-    if (!entry_ok(n, req)) {
-        return false;
-    }
-    if (!fsm_record_key_valid(req->caps[1], strlen(req->caps[1]))) {
-        api_bad_field(n, req, "key",
-                      "a record key is 1-512 bytes of UTF-8 in NFC without "
-                      "control characters, and not \".\" or \"..\"");
-        return false;
-    }
-    return true;
-}
-
 /* "entry/key", the command's target (entry ids never hold '/'). */
 static const char *
 target_of(struct http_request *req)
@@ -61,14 +35,18 @@ target_of(struct http_request *req)
     return t;
 }
 
-/* Parse the body; answers 400 and returns NULL when it is not JSON. */
+/* The record path checked (api_record_path_ok), then the body parsed as a
+ * JSON object; NULL once answered 400. */
 static struct jcs_doc *
-body_doc(struct node *n, struct http_request *req)
+record_body(struct node *n, struct http_request *req)
 {
     char em[PC_ERRMSG_SIZE];
     struct jcs_doc *d;
     int rc;
 
+    if (!api_record_path_ok(n, req)) {
+        return NULL;
+    }
     if (req->body_len == 0) {
         api_error(n, req, 400, "bad_request", "a JSON object body is required");
         return NULL;
@@ -117,23 +95,6 @@ doc_ok(struct node *n, struct http_request *req, const struct jcs_doc *d,
         return false;
     }
     return true;
-}
-
-static bool
-reason_ok(const struct jcs_val *r)
-{
-    size_t len;
-    const char *s = r == NULL ? NULL : jcs_string(r, &len);
-
-    if (s == NULL || len > 4096) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return true;
-        }
-    }
-    return false;
 }
 
 static void
@@ -191,16 +152,6 @@ rec_meta_read(struct led *l, uint64_t rev, struct fact *fact,
     m->reason = jcs_get(root, "reason", 6);
     m->objection = jcs_get(root, "objection", 9);
     return PC_OK;
-}
-
-static int
-put_hash(struct pc_buf *b, const char *name, const uint8_t *p, size_t n)
-{
-    return pc_buf_put(b, ",\"", 2) | pc_buf_put(b, name, strlen(name)) |
-                   pc_buf_put(b, "\":\"", 3) | pc_buf_put_hex(b, p, n) |
-                   pc_buf_put_u8(b, '"')
-               ? PC_ENOMEM
-               : PC_OK;
 }
 
 /*
@@ -364,12 +315,12 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev,
                         : pc_buf_put(out, ",\"org\":null", 11);
     rc |= pc_buf_printf(out, ",\"at\":\"%s\",\"revision\":%llu", t,
                         (unsigned long long)rev);
-    rc |= put_hash(out, "hash", h, PC_HASH_LEN);
+    rc |= api_put_hex(out, "hash", h, PC_HASH_LEN);
     if (fact.has_prev) {
-        rc |= put_hash(out, "prev_hash", fact.prev_hash, PC_HASH_LEN);
+        rc |= api_put_hex(out, "prev_hash", fact.prev_hash, PC_HASH_LEN);
     }
     if (fact.has_content && !filtered) {
-        rc |= put_hash(out, "content_hash", fact.content_hash, PC_HASH_LEN);
+        rc |= api_put_hex(out, "content_hash", fact.content_hash, PC_HASH_LEN);
     }
     if (m.retired) {
         rc |= pc_buf_put(out, ",\"retired\":true", 15);
@@ -386,7 +337,7 @@ put_version(struct node *n, struct pc_buf *out, uint64_t rev,
         } else if (rc == PC_OK && filtered) {
             rc = put_filtered(out, &doc, via);
         } else if (rc == PC_OK) {
-            rc = put_hash(out, "salt", salt, PC_SALT_LEN);
+            rc = api_put_hex(out, "salt", salt, PC_SALT_LEN);
             rc |= pc_buf_put(out, ",\"value\":", 9);
             rc |= pc_buf_put(out, doc.data, doc.len);
         }
@@ -438,9 +389,9 @@ put_written(struct node *n, struct pc_buf *b, uint64_t rev, struct fact *fact,
     rc |= http_json_string(b, op, op_len);
     rc |= pc_buf_put(b, ",\"revision\":", 12);
     rc |= pc_buf_put_dec(b, rev);
-    rc |= put_hash(b, "hash", h, PC_HASH_LEN);
+    rc |= api_put_hex(b, "hash", h, PC_HASH_LEN);
     if (fact->has_prev) {
-        rc |= put_hash(b, "prev_hash", fact->prev_hash, PC_HASH_LEN);
+        rc |= api_put_hex(b, "prev_hash", fact->prev_hash, PC_HASH_LEN);
     }
     jcs_doc_free(m.d);
     return rc == PC_OK ? PC_OK : PC_ENOMEM;
@@ -515,10 +466,7 @@ api_records_put_parse(struct node *n, struct http_request *req)
     struct jcs_doc *d;
     bool ok;
 
-    if (!key_ok(n, req)) {
-        return false;
-    }
-    d = body_doc(n, req);
+    d = record_body(n, req);
     if (d == NULL) {
         return false;
     }
@@ -626,7 +574,7 @@ api_records_batch_parse(struct node *n, struct http_request *req)
     long index;
     int rc;
 
-    if (!entry_ok(n, req)) {
+    if (!api_entry_path_ok(n, req)) {
         return false;
     }
     if (req->body_len == 0) {
@@ -699,14 +647,11 @@ api_records_retire_parse(struct node *n, struct http_request *req)
     struct jcs_doc *d;
     bool ok;
 
-    if (!key_ok(n, req)) {
-        return false;
-    }
-    d = body_doc(n, req);
+    d = record_body(n, req);
     if (d == NULL) {
         return false;
     }
-    ok = reason_ok(jcs_get(jcs_root(d), "reason", 6));
+    ok = fsm_text_ok(jcs_get(jcs_root(d), "reason", 6), 4096);
     jcs_doc_free(d);
     if (!ok) {
         api_bad_field(n, req, "reason",
@@ -728,15 +673,12 @@ api_records_correct_parse(struct node *n, struct http_request *req)
     const struct jcs_val *obj;
     struct jcs_doc *d;
 
-    if (!key_ok(n, req)) {
-        return false;
-    }
-    d = body_doc(n, req);
+    d = record_body(n, req);
     if (d == NULL) {
         return false;
     }
     obj = jcs_get(jcs_root(d), "objection", 9);
-    if (!reason_ok(jcs_get(jcs_root(d), "reason", 6))) {
+    if (!fsm_text_ok(jcs_get(jcs_root(d), "reason", 6), 4096)) {
         jcs_doc_free(d);
         api_bad_field(n, req, "reason",
                       "\"reason\" (non-blank, at most 4096 bytes) is required");
@@ -858,7 +800,7 @@ api_records_get_parse(struct node *n, struct http_request *req)
 {
     uint64_t v;
 
-    if (!key_ok(n, req)) {
+    if (!api_record_path_ok(n, req)) {
         return false;
     }
     if (http_req_param(req, "version") != NULL &&
@@ -922,7 +864,7 @@ api_records_history_parse(struct node *n, struct http_request *req)
     uint64_t after;
     size_t limit;
 
-    return key_ok(n, req) && api_param_limit(n, req, &limit) &&
+    return api_record_path_ok(n, req) && api_param_limit(n, req, &limit) &&
            uint_param(n, req, "after", &after);
 }
 
@@ -975,55 +917,11 @@ api_records_history(struct node *n, struct http_request *req)
 }
 
 /*
- * List cursor: base64url of (8-byte big-endian snapshot revision, last
- * key). Later pages are answered as of the first page's revision through
+ * The list's cursor (api_cursor_decode) names the first page's revision
+ * and the last key: later pages are answered as of that revision through
  * the version-at-revision index, so a full scan is one consistent snapshot
  * whatever is written meanwhile (SPEC-NOTES 24).
  */
-static bool
-cursor_decode(const char *s, uint64_t *rev, uint8_t *key, size_t *key_len)
-{
-    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
-    size_t len;
-
-    if (sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        len <= 8) {
-        return false;
-    }
-    *rev = 0;
-    for (int i = 0; i < 8; i++) {
-        *rev = *rev << 8 | raw[i];
-    }
-    memcpy(key, raw + 8, len - 8);
-    *key_len = len - 8;
-    return *rev > 0 && fsm_record_key_valid((const char *)key, *key_len);
-}
-
-static int
-cursor_encode(struct pc_buf *out, uint64_t rev, struct pc_slice key)
-{
-    uint8_t raw[8 + FSM_RECORD_KEY_MAX];
-    char *s;
-    size_t cap;
-    int rc;
-
-    for (int i = 0; i < 8; i++) {
-        raw[i] = (uint8_t)(rev >> (56 - 8 * i));
-    }
-    memcpy(raw + 8, key.p, key.len);
-    cap = sodium_base64_ENCODED_LEN(8 + key.len,
-                                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    s = pc_malloc(cap);
-    if (s == NULL) {
-        return PC_ENOMEM;
-    }
-    sodium_bin2base64(s, cap, raw, 8 + key.len,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    rc = pc_buf_printf(out, "\"%s\"", s);
-    pc_free(s);
-    return rc;
-}
 
 /* A page with values stops once it holds this many bytes: documents are
  * up to 256 KiB each. */
@@ -1090,7 +988,7 @@ list_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
         c->out, ",\"version\":%llu,\"op\":", (unsigned long long)fact.version);
     rc |= http_json_string(c->out, m.op, m.op_len);
     rc |= pc_buf_printf(c->out, ",\"revision\":%llu", (unsigned long long)rev);
-    rc |= put_hash(c->out, "hash", h, PC_HASH_LEN);
+    rc |= api_put_hex(c->out, "hash", h, PC_HASH_LEN);
     rc |=
         pc_buf_printf(c->out, ",\"retired\":%s}", m.retired ? "true" : "false");
     c->rc = rc == PC_OK ? PC_OK : PC_ENOMEM;
@@ -1130,7 +1028,8 @@ list_params(struct node *n, struct http_request *req, size_t *limit,
                       "include_retired must be true or false");
         return false;
     }
-    if (after != NULL && !cursor_decode(after, snap, akey, alen)) {
+    if (after != NULL && (!api_cursor_decode(after, snap, akey, alen) ||
+                          !fsm_record_key_valid((const char *)akey, *alen))) {
         api_bad_field(n, req, "after", "after must be the cursor of a page");
         return false;
     }
@@ -1152,7 +1051,8 @@ api_records_list_parse(struct node *n, struct http_request *req)
     uint64_t snap;
     size_t limit, alen;
 
-    return entry_ok(n, req) && list_params(n, req, &limit, &snap, akey, &alen);
+    return api_entry_path_ok(n, req) &&
+           list_params(n, req, &limit, &snap, akey, &alen);
 }
 
 void
@@ -1205,8 +1105,7 @@ api_records_list(struct node *n, struct http_request *req)
         rc = pc_buf_put(&b, "],\"next\":", 9);
     }
     if (rc == PC_OK) {
-        rc = c.more ? cursor_encode(&b, c.snap,
-                                    (struct pc_slice){ c.last, c.last_len })
+        rc = c.more ? api_cursor_put(&b, c.snap, c.last, c.last_len)
                     : pc_buf_put(&b, "null", 4);
     }
     if (rc == PC_OK) {

@@ -16,7 +16,6 @@
 #include "common/map.h"
 #include "common/timefmt.h"
 #include "node/api/api_int.h"
-#include "storage/idx.h"
 #include "storage/led.h"
 
 static const char *const status_names[] = { "draft", "submitted", "published",
@@ -90,24 +89,10 @@ quality_json(struct node *n, const struct fsm_entry *e, int64_t now,
 bool
 api_quality_parse(struct node *n, struct http_request *req)
 {
-    static const char *const ids[] = { "entry", "provider", "after" };
+    static const char *const ids[] = { "entry", "provider", "after", NULL };
     size_t limit;
 
-    if (!api_param_limit(n, req, &limit)) {
-        return false;
-    }
-    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-        const char *v = http_req_param(req, ids[i]);
-
-        if (v != NULL && !fsm_id_valid(v, strlen(v))) {
-            char msg[64];
-
-            snprintf(msg, sizeof(msg), "%s must be an id", ids[i]);
-            api_bad_field(n, req, ids[i], msg);
-            return false;
-        }
-    }
-    return true;
+    return api_param_limit(n, req, &limit) && api_param_ids(n, req, ids);
 }
 
 struct qlist {
@@ -119,26 +104,16 @@ struct qlist {
     size_t limit, count;
     bool more;
     json_t *items;
-    char last[FACT_MAX_ID + 1];
+    const char *last; /* the id of the last item */
 };
 
 static bool
-qlist_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
+qlist_cb(void *arg, const struct fsm_entry *e)
 {
     struct qlist *l = arg;
-    char buf[FACT_MAX_ID + 1];
-    const struct fsm_entry *e;
     json_t *o;
 
-    (void)latest, (void)latest_rev;
-    if (id.len > FACT_MAX_ID) {
-        return true;
-    }
-    memcpy(buf, id.p, id.len);
-    buf[id.len] = '\0';
-    e = fsm_entry(l->n->fsm, buf);
-    if (e == NULL ||
-        (l->provider != NULL && strcmp(e->provider, l->provider) != 0) ||
+    if ((l->provider != NULL && strcmp(e->provider, l->provider) != 0) ||
         !fsm_quality_visible(l->n->fsm, l->p, e)) {
         return true;
     }
@@ -152,7 +127,7 @@ qlist_cb(void *arg, struct pc_slice id, uint64_t latest, uint64_t latest_rev)
         l->items = NULL;
         return false;
     }
-    memcpy(l->last, buf, id.len + 1);
+    l->last = e->id;
     l->count++;
     return true;
 }
@@ -169,7 +144,6 @@ api_quality(struct node *n, struct http_request *req)
 {
     const struct fsm_principal *p = api_principal(n, req);
     const char *entry = http_req_param(req, "entry");
-    const char *after = http_req_param(req, "after");
     struct led *l = fsm_led(n->fsm);
     struct qlist q = { .n = n,
                        .p = p,
@@ -214,19 +188,9 @@ api_quality(struct node *n, struct http_request *req)
             json_array_append_new(q.items, quality_json(n, e, q.now, q.rev));
         }
     } else {
-        idx_scan(led_idx(l), FACT_ENTRY, (struct pc_slice){ NULL, 0 },
-                 (struct pc_slice){ NULL, 0 },
-                 after != NULL ? PC_SLICE_STR(after)
-                               : (struct pc_slice){ NULL, 0 },
-                 qlist_cb, &q);
+        api_entries_each(n, http_req_param(req, "after"), qlist_cb, &q);
     }
-    if (q.items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    api_json(n, req, 200,
-             json_pack("{s:o, s:o}", "items", q.items, "next",
-                       q.more ? json_string(q.last) : json_null()));
+    api_list(n, req, q.items, q.more ? q.last : NULL);
 }
 
 /* ---- GET /v1/evaluation ----------------------------------------------- */

@@ -20,22 +20,10 @@
 
 /* ---- objects ---------------------------------------------------------- */
 
-/* The object whose current version is fact `rev`, with its meta. */
-static json_t *
-object_json(struct node *n, uint64_t rev)
-{
-    json_t *o = api_fact_payload(n, rev);
-
-    if (o != NULL) {
-        api_add_fact_meta(n, o, rev);
-    }
-    return o;
-}
-
 static json_t *
 grant_json(struct node *n, const struct fsm_grant *g)
 {
-    json_t *o = object_json(n, g->rev);
+    json_t *o = api_fact_object(n, g->rev);
     int64_t now = led_time(fsm_led(n->fsm));
     char t[PC_TIME_STR_LEN];
 
@@ -58,19 +46,6 @@ grant_json(struct node *n, const struct fsm_grant *g)
 /* ---- syntax ----------------------------------------------------------- */
 
 static bool
-body_ok(struct node *n, struct http_request *req,
-        bool (*valid)(const void *, size_t, char *, char *))
-{
-    char msg[200], field[FSM_FIELD_LEN];
-
-    if (!valid(req->body, req->body_len, msg, field)) {
-        api_bad_field(n, req, field, msg);
-        return false;
-    }
-    return true;
-}
-
-static bool
 id_ok(struct node *n, struct http_request *req, const char *prefix)
 {
     uint64_t rev;
@@ -87,13 +62,14 @@ id_ok(struct node *n, struct http_request *req, const char *prefix)
 bool
 api_share_create_parse(struct node *n, struct http_request *req)
 {
-    return body_ok(n, req, fsm_share_request_body_valid);
+    return api_body_valid(n, req, fsm_share_request_body_valid);
 }
 
 bool
 api_share_decide_parse(struct node *n, struct http_request *req)
 {
-    return id_ok(n, req, "sr") && body_ok(n, req, fsm_share_decide_body_valid);
+    return id_ok(n, req, "sr") &&
+           api_body_valid(n, req, fsm_share_decide_body_valid);
 }
 
 bool
@@ -111,28 +87,15 @@ api_grant_id_parse(struct node *n, struct http_request *req)
 bool
 api_grant_revoke_parse(struct node *n, struct http_request *req)
 {
-    return id_ok(n, req, "gr") && body_ok(n, req, fsm_grant_revoke_body_valid);
-}
-
-/* An optional id-valued query parameter. */
-static bool
-id_param(struct node *n, struct http_request *req, const char *name)
-{
-    const char *v = http_req_param(req, name);
-    char msg[96];
-
-    if (v != NULL && !fsm_id_valid(v, strlen(v))) {
-        snprintf(msg, sizeof(msg), "%s must be an id", name);
-        api_bad_field(n, req, name, msg);
-        return false;
-    }
-    return true;
+    return id_ok(n, req, "gr") &&
+           api_body_valid(n, req, fsm_grant_revoke_body_valid);
 }
 
 static bool
 list_parse(struct node *n, struct http_request *req, const char *prefix,
            int (*status_parse)(const char *))
 {
+    static const char *const ids[] = { "entry", "org", NULL };
     const char *st = http_req_param(req, "status");
     const char *after = http_req_param(req, "after");
     uint64_t rev;
@@ -146,8 +109,7 @@ list_parse(struct node *n, struct http_request *req, const char *prefix,
         api_bad_field(n, req, "after", "after must be the cursor of a page");
         return false;
     }
-    return id_param(n, req, "entry") && id_param(n, req, "org") &&
-           api_param_limit(n, req, &limit);
+    return api_param_ids(n, req, ids) && api_param_limit(n, req, &limit);
 }
 
 bool
@@ -168,7 +130,7 @@ static void
 request_written(struct node *n, struct http_request *req,
                 const struct fsm_result *res, void *ctx)
 {
-    json_t *o = object_json(n, res->first_rev);
+    json_t *o = api_fact_object(n, res->first_rev);
 
     (void)ctx;
     if (o == NULL) {
@@ -238,7 +200,7 @@ api_share_get(struct node *n, struct http_request *req)
                   req->caps[0]);
         return;
     }
-    o = object_json(n, r->rev);
+    o = api_fact_object(n, r->rev);
     if (o == NULL) {
         api_error(n, req, 503, "unavailable", "out of memory");
         return;
@@ -299,21 +261,15 @@ str_is(const char *filter, const char *v)
     return filter == NULL || strcmp(filter, v) == 0;
 }
 
+/* The list envelope, `next` the id `<prefix>-<last>` when `more`. */
 static void
 answer_list(struct node *n, struct http_request *req, json_t *items,
             const char *prefix, uint64_t last, bool more)
 {
     char next[40];
-    json_t *o;
 
     snprintf(next, sizeof(next), "%s-%llu", prefix, (unsigned long long)last);
-    o = json_pack("{s:o, s:o}", "items", items, "next",
-                  more ? json_string(next) : json_null());
-    if (o == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
-    }
-    api_json(n, req, 200, o);
+    api_list(n, req, items, more ? next : NULL);
 }
 
 void
@@ -342,7 +298,7 @@ api_share_list(struct node *n, struct http_request *req)
             more = true;
             break;
         }
-        o = object_json(n, r->rev);
+        o = api_fact_object(n, r->rev);
         if (o == NULL || json_array_append_new(items, o) != 0) {
             json_decref(items);
             items = NULL;
@@ -350,10 +306,6 @@ api_share_list(struct node *n, struct http_request *req)
         }
         last = r->id;
         count++;
-    }
-    if (items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
     }
     answer_list(n, req, items, "sr", last, more);
 }
@@ -394,10 +346,6 @@ api_grant_list(struct node *n, struct http_request *req)
         }
         last = g->id;
         count++;
-    }
-    if (items == NULL) {
-        api_error(n, req, 503, "unavailable", "out of memory");
-        return;
     }
     answer_list(n, req, items, "gr", last, more);
 }

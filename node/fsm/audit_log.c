@@ -52,9 +52,12 @@ struct post {
     size_t n_skip, cap_skip;
 };
 
+/* The values of `by` (pc_map_free_cb). */
 static void
-post_free(struct post *p)
+post_free(void *val)
 {
+    struct post *p = val;
+
     if (p != NULL) {
         pc_free(p->buf);
         pc_free(p->skip);
@@ -209,14 +212,6 @@ struct fsm_audit_log {
     bool writer_known;
 };
 
-static bool
-free_post_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    post_free(val);
-    return true;
-}
-
 int
 fsm_audit_log_new(struct fsm_audit_log **out)
 {
@@ -239,8 +234,7 @@ fsm_audit_log_clear(struct fsm_audit_log *a)
         return;
     }
     for (int i = 0; i < N_BY; i++) {
-        pc_map_each(&a->by[i], free_post_cb, NULL);
-        pc_map_release(&a->by[i]);
+        pc_map_release_values(&a->by[i], post_free);
         a->last[i] = NULL;
         a->last_len[i] = 0;
     }
@@ -270,14 +264,9 @@ index_add(struct fsm_audit_log *a, int which, struct pc_slice s, uint64_t rev)
         memcmp(a->last_key[which], s.p, s.len) == 0) {
         p = a->last[which];
     } else {
-        p = pc_map_get(&a->by[which], s.p, s.len);
+        p = pc_map_get_or_add(&a->by[which], s.p, s.len, sizeof(*p));
         if (p == NULL) {
-            p = pc_calloc(1, sizeof(*p));
-            if (p == NULL ||
-                pc_map_put(&a->by[which], s.p, s.len, p, NULL) != PC_OK) {
-                pc_free(p);
-                return PC_ENOMEM;
-            }
+            return PC_ENOMEM;
         }
         a->last[which] = NULL;
         if (s.len <= sizeof(a->last_key[which])) {

@@ -56,19 +56,10 @@ fsm_digest_record(struct fsm *f, const struct fact *fact)
     return PC_OK;
 }
 
-static bool
-free_digest_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
 void
 fsm_digests_release(struct fsm *f)
 {
-    pc_map_each(&f->digests, free_digest_cb, NULL);
-    pc_map_release(&f->digests);
+    pc_map_release_values(&f->digests, pc_free);
     f->digest_last = NULL;
 }
 

@@ -47,9 +47,12 @@ fsm_role_name(unsigned bit)
 
 /* ---- derived state ---------------------------------------------------- */
 
+/* The values of `orgs` and `principals` (pc_map_free_cb). */
 static void
-org_free(struct fsm_org *o)
+org_free(void *val)
 {
+    struct fsm_org *o = val;
+
     if (o == NULL) {
         return;
     }
@@ -62,8 +65,10 @@ org_free(struct fsm_org *o)
 }
 
 static void
-principal_free(struct fsm_principal *p)
+principal_free(void *val)
 {
+    struct fsm_principal *p = val;
+
     if (p == NULL) {
         return;
     }
@@ -72,51 +77,15 @@ principal_free(struct fsm_principal *p)
     pc_free(p);
 }
 
-static bool
-free_org_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    org_free(val);
-    return true;
-}
-
-static bool
-free_principal_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    principal_free(val);
-    return true;
-}
-
-static bool
-free_plain_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_entry_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    fsm_entry_free(val);
-    return true;
-}
-
 static void
 derived_release(struct fsm *f)
 {
-    pc_map_each(&f->entries, free_entry_cb, NULL);
-    pc_map_release(&f->entries);
+    pc_map_release_values(&f->entries, fsm_entry_free);
     fsm_digests_release(f);
-    pc_map_each(&f->orgs, free_org_cb, NULL);
-    pc_map_release(&f->orgs);
-    pc_map_each(&f->principals, free_principal_cb, NULL);
-    pc_map_release(&f->principals);
+    pc_map_release_values(&f->orgs, org_free);
+    pc_map_release_values(&f->principals, principal_free);
     pc_map_release(&f->tokens); /* values are owned by `principals` */
-    pc_map_each(&f->members, free_plain_cb, NULL);
-    pc_map_release(&f->members);
+    pc_map_release_values(&f->members, pc_free);
     for (size_t i = 0; i < f->idem_q.len; i++) {
         pc_free(f->idem_q.v[(f->idem_q.head + i) % f->idem_q.cap]);
     }
@@ -136,16 +105,6 @@ derived_release(struct fsm *f)
     f->org_ids_stale = true;
 }
 
-/* A copy of string member `key` of `o`; NULL when absent (or no memory). */
-static char *
-member_dup(const struct jcs_val *o, const char *key)
-{
-    size_t len;
-    const char *s = fsm_get_str(o, key, &len);
-
-    return s == NULL ? NULL : pc_strndup(s, len);
-}
-
 static int
 derive_org(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
 {
@@ -156,11 +115,11 @@ derive_org(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
         return PC_ENOMEM;
     }
     o->id = pc_strndup((const char *)fact->id.p, fact->id.len);
-    o->name = member_dup(p, "name");
-    o->level = member_dup(p, "level");
-    o->kind = member_dup(p, "kind");
+    o->name = fsm_get_dup(p, "name");
+    o->level = fsm_get_dup(p, "level");
+    o->kind = fsm_get_dup(p, "kind");
     if (fsm_get_str(p, "parent", NULL) != NULL) {
-        o->parent = member_dup(p, "parent");
+        o->parent = fsm_get_dup(p, "parent");
         if (o->parent == NULL) {
             goto err;
         }
@@ -202,7 +161,7 @@ derive_principal(struct fsm *f, const struct fact *fact,
         goto err;
     }
     if (fsm_get_str(p, "org", NULL) != NULL) {
-        n->org = member_dup(p, "org");
+        n->org = fsm_get_dup(p, "org");
         if (n->org == NULL) {
             goto err;
         }
@@ -249,7 +208,7 @@ derive_member(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
     if (fsm_get_str(p, "client_url", NULL) == NULL) {
         return PC_OK;
     }
-    copy = member_dup(p, "client_url");
+    copy = fsm_get_dup(p, "client_url");
     if (copy == NULL ||
         pc_map_put(&f->members, fact->id.p, fact->id.len, copy, &old)) {
         pc_free(copy);
@@ -418,7 +377,7 @@ fsm_derive(struct fsm *f, const struct fact *fact)
     switch (fact->kind) {
     case FACT_CLUSTER:
         pc_free(f->cluster_id);
-        f->cluster_id = member_dup(p, "cluster_id");
+        f->cluster_id = fsm_get_dup(p, "cluster_id");
         rc = f->cluster_id == NULL ? PC_ENOMEM : PC_OK;
         break;
     case FACT_ORG:
@@ -489,94 +448,6 @@ rebuild(struct fsm *f, char *errmsg)
     }
     fsm_redactions_reapply(f);
     return PC_OK;
-}
-
-/* ---- JSON ------------------------------------------------------------- */
-
-int
-fsm_parse(const void *p, size_t len, struct jcs_doc **out, char *errmsg)
-{
-    struct jcs_doc *d;
-    int rc = jcs_parse(p, len, &d, errmsg);
-
-    if (rc != PC_OK) {
-        return rc;
-    }
-    if (jcs_has_nul(d)) {
-        jcs_doc_free(d);
-        return pc_errmsgf(errmsg, PC_EINVAL, "a string holds \\u0000");
-    }
-    *out = d;
-    return PC_OK;
-}
-
-int
-fsm_parse_object(const void *p, size_t len, struct jcs_doc **out, char *msg)
-{
-    char em[PC_ERRMSG_SIZE];
-    struct jcs_doc *d;
-    int rc = fsm_parse(p, len, &d, em);
-
-    if (rc == PC_ENOMEM) {
-        snprintf(msg, 200, "out of memory");
-        return rc;
-    }
-    if (rc != PC_OK) {
-        snprintf(msg, 200, "malformed JSON: %.180s", em);
-        return rc;
-    }
-    if (jcs_type(jcs_root(d)) != JCS_OBJECT) {
-        jcs_doc_free(d);
-        snprintf(msg, 200, "the body must be a JSON object");
-        return PC_EINVAL;
-    }
-    *out = d;
-    return PC_OK;
-}
-
-const struct jcs_val *
-fsm_get(const struct jcs_val *o, const char *key)
-{
-    return o == NULL ? NULL : jcs_get(o, key, strlen(key));
-}
-
-const char *
-fsm_get_str(const struct jcs_val *o, const char *key, size_t *len)
-{
-    const struct jcs_val *v = fsm_get(o, key);
-
-    return v == NULL ? NULL : jcs_string(v, len);
-}
-
-bool
-fsm_get_true(const struct jcs_val *o, const char *key)
-{
-    const struct jcs_val *v = fsm_get(o, key);
-
-    return v != NULL && jcs_type(v) == JCS_TRUE;
-}
-
-const char *
-fsm_unknown_member(const struct jcs_val *o, const char *const *allowed)
-{
-    const char *first = NULL;
-    size_t first_off = SIZE_MAX;
-
-    for (size_t i = 0; i < jcs_len(o); i++) {
-        const char *k = jcs_key(o, i, NULL);
-        const char *const *a = allowed;
-
-        while (*a != NULL && strcmp(*a, k) != 0) {
-            a++;
-        }
-        /* Members are kept in key order; their values' offsets give the
-         * order they were written in. */
-        if (*a == NULL && jcs_offset(jcs_at(o, i)) < first_off) {
-            first = k;
-            first_off = jcs_offset(jcs_at(o, i));
-        }
-    }
-    return first;
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -732,8 +603,8 @@ collect_id_cb(void *arg, const void *key, size_t klen, void *val)
     return true;
 }
 
-static int
-cmp_str(const void *a, const void *b)
+int
+fsm_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -753,7 +624,7 @@ fsm_org_ids(const struct fsm *f, const char ***ids, size_t *n)
         m->org_ids = a;
         m->n_org_ids = 0;
         pc_map_each(&f->orgs, collect_id_cb, m);
-        qsort(m->org_ids, m->n_org_ids, sizeof(*a), cmp_str);
+        qsort(m->org_ids, m->n_org_ids, sizeof(*a), fsm_cmp_str);
         m->org_ids_stale = false;
     }
     *ids = m->org_ids;

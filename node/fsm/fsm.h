@@ -225,6 +225,11 @@ bool fsm_may_read_digests(const struct fsm *f, const struct fsm_principal *p,
 /* An id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}. */
 bool fsm_id_valid(const char *s, size_t len);
 
+/* Whether `v` is non-blank text: a string of at most `max` bytes, not all
+ * spaces, tabs, CRs and LFs (syntax.c). */
+struct jcs_val;
+bool fsm_text_ok(const struct jcs_val *v, size_t max);
+
 /*
  * Check an org-creation body; on failure write a message naming the field
  * into `msg` (200 bytes) and return false.
@@ -895,6 +900,10 @@ bool fsm_redaction_body_valid(const void *body, size_t len, char *msg,
 /* A server-assigned objection id: "ob-" and a revision (1-19 digits, no
  * leading zero). */
 bool fsm_objection_id_valid(const char *s, size_t len);
+/* The enum fsm_objection_kind, or status, named `name`; -1 for an unknown
+ * name or NULL. */
+int fsm_objection_kind_parse(const char *name);
+int fsm_objection_status_parse(const char *name);
 
 /* ---- reports: quality and evaluation counters (reports.c) ------------- */
 

@@ -4,6 +4,7 @@
 #define PC_FSM_INT_H
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "common/jcs.h"
 #include "common/map.h"
@@ -130,6 +131,8 @@ int fsm_reject_detail(struct fsm_ctx *c, int status, const char *code,
 int fsm_detail(struct pc_buf *out, int64_t current, const char *field,
                long index, struct pc_slice key);
 
+/* Command syntax (syntax.c). */
+
 /*
  * Parse JSON a command carries (its body or the leader's extra) for the
  * rules that keep its strings as C strings (orgs, principals, catalog
@@ -164,11 +167,60 @@ bool fsm_get_true(const struct jcs_val *o, const char *key);
 const char *fsm_unknown_member(const struct jcs_val *o,
                                const char *const *allowed);
 
+/* A copy of string member `key` of `o` (pc_free it); NULL when absent or
+ * out of memory. */
+char *fsm_get_dup(const struct jcs_val *o, const char *key);
+/* The index of `s` in the NULL-terminated list `names`; -1 when it is not
+ * there or `s` is NULL. */
+int fsm_name_index(const char *const *names, const char *s);
+
+/* Whether the `len` bytes at `s` are all spaces, tabs, CRs and LFs (none
+ * is blank too). */
+bool fsm_blank(const char *s, size_t len);
+
+/*
+ * A body check: true, or false with why in `msg` (200 bytes) and the
+ * member at fault in `field` (FSM_FIELD_LEN bytes; "" for none).
+ */
+typedef bool (*fsm_body_check_cb)(const struct jcs_val *o, char *msg,
+                                  char *field);
+/* A check's verdict against member `f`: `m` in `msg`, `f` in `field`;
+ * returns false. */
+bool fsm_check_fail(char *msg, char *field, const char *f, const char *m);
+/* Whether `body` is a JSON object (fsm_parse_object) passing `check`: what
+ * the API asks before proposing (the fsm_*_body_valid calls). */
+bool fsm_body_valid(const void *body, size_t len, fsm_body_check_cb check,
+                    char *msg, char *field);
+/*
+ * Refuse the command with `status` (400 bad_request or 409 conflict) and
+ * message `msg`, its detail naming `field` (NULL: no detail).
+ */
+int fsm_reject_field(struct fsm_ctx *c, int status, struct pc_slice parent,
+                     struct pc_slice id, const char *field, const char *msg);
+/*
+ * The command's body as a JSON object passing `check` (NULL: any object):
+ * PC_OK with `*d` (jcs_doc_free it); otherwise `*d` NULL and PC_ENOMEM or
+ * what refusing it returned (400 on `id`, naming the field the check
+ * named, if any).
+ */
+int fsm_command_body(struct fsm_ctx *c, fsm_body_check_cb check,
+                     struct pc_slice id, struct jcs_doc **d);
+
 /* Reconciliation digests (digest.c): step the record fact `fact` (just
  * appended or loaded) into its entry's digest; PC_OK, PC_ENOMEM,
  * PC_ECORRUPT. Release them all for a rebuild. */
 int fsm_digest_record(struct fsm *f, const struct fact *fact);
 void fsm_digests_release(struct fsm *f);
+
+/* A C string (NULL: none) as a slice. */
+static inline struct pc_slice
+fsm_str_slice(const char *s)
+{
+    return (struct pc_slice){ (const uint8_t *)s, s == NULL ? 0 : strlen(s) };
+}
+
+/* qsort's comparison of two `const char *`, by strcmp. */
+int fsm_cmp_str(const void *a, const void *b);
 
 /* Update derived state for a fact (apply and rebuild share this). */
 int fsm_derive(struct fsm *f, const struct fact *fact);
@@ -190,7 +242,8 @@ int fsm_rules_apply(struct fsm_ctx *c);
 int fsm_rules_catalog(struct fsm_ctx *c, const struct fsm_principal *actor);
 int fsm_derive_entry(struct fsm *f, const struct fact *fact,
                      const struct jcs_val *payload);
-void fsm_entry_free(struct fsm_entry *e);
+/* Free a struct fsm_entry (a pc_map_free_cb: the values of f->entries). */
+void fsm_entry_free(void *entry);
 
 /* Records and read audit (rules_records.c). */
 int fsm_rules_records(struct fsm_ctx *c, const struct fsm_principal *actor);

@@ -40,13 +40,12 @@
 
 /* Update frequencies and the period after which an entry without a write
  * is late (SPEC-NOTES 35); irregular is never late. */
-static const char *const freq_names[] = { "realtime", "daily",     "weekly",
-                                          "monthly",  "quarterly", "yearly",
-                                          "irregular" };
+static const char *const freq_names[] = { "realtime",  "daily",     "weekly",
+                                          "monthly",   "quarterly", "yearly",
+                                          "irregular", NULL };
 static const int64_t freq_ms[] = {
     3600000LL, 2 * DAY_MS, 8 * DAY_MS, 32 * DAY_MS, 93 * DAY_MS, 366 * DAY_MS, 0
 };
-#define N_FREQ ((int)(sizeof(freq_names) / sizeof(freq_names[0])))
 
 static const char *const code_names[FSM_REJECT_N] = {
     "bad_request", "unauthorized", "forbidden", "not_found",
@@ -116,26 +115,17 @@ free_req(struct rep_entry *re)
     re->n_req = 0;
 }
 
-static bool
-free_entry_cb(void *arg, const void *key, size_t klen, void *val)
+/* The values of `entries` (pc_map_free_cb). */
+static void
+entry_free(void *val)
 {
     struct rep_entry *re = val;
 
-    (void)arg, (void)key, (void)klen;
     free_req(re);
     pc_buf_release(&re->cursor);
     pc_free(re->provider);
     pc_free(re->id);
     pc_free(re);
-    return true;
-}
-
-static bool
-free_plain_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
 }
 
 int
@@ -158,10 +148,8 @@ fsm_reports_clear(struct fsm_reports *r)
     if (r == NULL) {
         return;
     }
-    pc_map_each(&r->entries, free_entry_cb, NULL);
-    pc_map_release(&r->entries);
-    pc_map_each(&r->orgs, free_plain_cb, NULL);
-    pc_map_release(&r->orgs);
+    pc_map_release_values(&r->entries, entry_free);
+    pc_map_release_values(&r->orgs, pc_free);
     for (size_t i = 0; i < r->n_pending; i++) {
         pc_free(r->pending[i]);
     }
@@ -343,12 +331,6 @@ pending_remove(struct fsm_reports *r, const char *id)
     }
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The required field names of `e`'s schema in force, sorted: PC_OK with
  * `*out` (pc_free each and the array) and `*n`, or PC_ENOMEM. */
 static int
@@ -378,7 +360,7 @@ required_of(const struct fsm_entry *e, char ***out, size_t *n)
         k++;
     }
     if (k > 1) {
-        qsort(v, k, sizeof(*v), cmp_str);
+        qsort(v, k, sizeof(*v), fsm_cmp_str);
     }
     *out = v;
     *n = k;
@@ -407,16 +389,9 @@ superset(char *const *a, size_t na, char *const *b, size_t nb)
 static struct rep_classes *
 classes_of(struct fsm_reports *r, const char *org, bool create)
 {
-    struct rep_classes *c = pc_map_get(&r->orgs, org, strlen(org));
-
-    if (c == NULL && create) {
-        c = pc_calloc(1, sizeof(*c));
-        if (c != NULL && pc_map_put(&r->orgs, org, strlen(org), c, NULL)) {
-            pc_free(c);
-            c = NULL;
-        }
-    }
-    return c;
+    return create ? pc_map_get_or_add(&r->orgs, org, strlen(org),
+                                      sizeof(struct rep_classes))
+                  : pc_map_get(&r->orgs, org, strlen(org));
 }
 
 static void
@@ -506,12 +481,7 @@ fsm_reports_entry(struct fsm *f, const struct fact *fact,
     freq = fsm_get_str(p, "update_frequency", NULL);
     if (st != NULL && ((len == 9 && memcmp(st, "published", 9) == 0) ||
                        (len == 7 && memcmp(st, "retired", 7) == 0))) {
-        re->freq = -1;
-        for (int i = 0; freq != NULL && i < N_FREQ; i++) {
-            if (strcmp(freq, freq_names[i]) == 0) {
-                re->freq = i;
-            }
-        }
+        re->freq = fsm_name_index(freq_names, freq);
     }
     if (!e->in_force) {
         return PC_OK; /* not yet published, or retired: no new writes */
@@ -805,12 +775,9 @@ fsm_timeliness_name(enum fsm_timeliness t)
 int64_t
 fsm_frequency_period_ms(const char *freq)
 {
-    for (int i = 0; freq != NULL && i < N_FREQ; i++) {
-        if (strcmp(freq, freq_names[i]) == 0) {
-            return freq_ms[i];
-        }
-    }
-    return -1;
+    int i = fsm_name_index(freq_names, freq);
+
+    return i < 0 ? -1 : freq_ms[i];
 }
 
 enum fsm_timeliness

@@ -31,29 +31,9 @@ static const char *const type_names[] = { "string",  "integer", "number",
                                           "array",   NULL };
 static const char *const class_names[] = { "none", "conditional",
                                            "unconditional", NULL };
-static const char *const frequencies[] = { "realtime",  "daily",     "weekly",
-                                           "monthly",   "quarterly", "yearly",
-                                           "irregular", NULL };
 static const char *const status_names[] = { "draft",     "submitted",
                                             "published", "rejected",
                                             "retired",   NULL };
-
-static int
-index_of(const char *s, const char *const *set)
-{
-    for (int i = 0; s != NULL && set[i] != NULL; i++) {
-        if (strcmp(s, set[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-static struct pc_slice
-str_slice(const char *s)
-{
-    return (struct pc_slice){ (const uint8_t *)s, s == NULL ? 0 : strlen(s) };
-}
 
 /* ---- syntax ----------------------------------------------------------- */
 
@@ -75,17 +55,6 @@ verr_set(struct verr *e, const char *field, const char *fmt, ...)
     vsnprintf(e->msg, 200, fmt, ap);
     va_end(ap);
     return false;
-}
-
-static bool
-blank(const char *s)
-{
-    for (; *s != '\0'; s++) {
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
-            return false;
-        }
-    }
-    return true;
 }
 
 /* Whether `v` is absent or null. */
@@ -111,7 +80,7 @@ struct entry_in {
     const struct jcs_val *id, *title, *provider, *scope, *security_level;
     const struct jcs_val *description, *theme, *keywords; /* NULL: empty */
     const struct jcs_val *fields, *share, *open;
-    int freq;
+    const char *freq; /* update_frequency, one fsm_frequency_period_ms knows */
 };
 
 /* An optional string of at most `max` bytes (`*out` NULL: ""). */
@@ -244,7 +213,7 @@ check_field(const struct jcs_val *in, size_t i, size_t repeat, struct verr *e)
         return verr_set(e, f, "\"%s\": duplicate field name \"%.64s\"", f,
                         jcs_string(name, NULL));
     }
-    if (index_of(fsm_get_str(in, "type", NULL), type_names) < 0) {
+    if (fsm_name_index(type_names, fsm_get_str(in, "type", NULL)) < 0) {
         snprintf(f, sizeof(f), "fields[%zu].type", i);
         return verr_set(e, f,
                         "\"%s\" must be string, integer, number, boolean, "
@@ -316,7 +285,7 @@ check_class(const struct jcs_val *in, const char *key,
         verr_set(e, f, "unknown field \"%s\"", f);
         return -1;
     }
-    cls = index_of(fsm_get_str(v, "class", NULL), class_names);
+    cls = fsm_name_index(class_names, fsm_get_str(v, "class", NULL));
     if (cls < 0) {
         snprintf(f, sizeof(f), "%s.class", key);
         verr_set(e, f,
@@ -336,7 +305,7 @@ check_class(const struct jcs_val *in, const char *key,
     b = basis != NULL ? jcs_string(basis, NULL) : NULL;
     if ((!none(basis) && str_len(basis) > MAX_TEXT) ||
         (cls == FSM_CLASS_NONE && strcmp(key, "share") == 0 &&
-         (b == NULL || blank(b)))) {
+         (b == NULL || fsm_blank(b, strlen(b))))) {
         snprintf(f, sizeof(f), "%s.basis", key);
         verr_set(e, f,
                  "\"%s\" must be a string of at most %d bytes; class "
@@ -403,7 +372,7 @@ entry_check(const struct jcs_val *in, const char *path_id, struct entry_in *x,
     }
     x->title = fsm_get(in, "title");
     s = x->title != NULL ? jcs_string(x->title, &len) : NULL;
-    if (s == NULL || len > MAX_TITLE || blank(s)) {
+    if (s == NULL || len > MAX_TITLE || fsm_blank(s, len)) {
         return verr_set(e, "title",
                         "\"title\" must be a non-blank string of 1-%d bytes",
                         MAX_TITLE);
@@ -432,8 +401,9 @@ entry_check(const struct jcs_val *in, const char *path_id, struct entry_in *x,
                         "\"open.class\" may not be more permissive than "
                         "\"share.class\" (unconditional > conditional > none)");
     }
-    x->freq = index_of(fsm_get_str(in, "update_frequency", NULL), frequencies);
-    if (x->freq < 0) {
+    /* The frequencies are those the reports know a period for. */
+    x->freq = fsm_get_str(in, "update_frequency", NULL);
+    if (fsm_frequency_period_ms(x->freq) < 0) {
         return verr_set(e, "update_frequency",
                         "\"update_frequency\" must be realtime, daily, weekly, "
                         "monthly, quarterly, yearly or irregular");
@@ -475,13 +445,13 @@ write_class(struct jcs_writer *w, const struct jcs_doc *d,
     const char *b = basis != NULL ? jcs_string(basis, NULL) : NULL;
 
     jcs_w_obj(w);
-    if (b != NULL && !blank(b)) {
+    if (b != NULL && !fsm_blank(b, strlen(b))) {
         jcs_w_key(w, "basis");
         jcs_w_val(w, d, basis);
     }
-    jcs_w_kstr(
-        w, "class",
-        class_names[index_of(fsm_get_str(v, "class", NULL), class_names)]);
+    jcs_w_kstr(w, "class",
+               class_names[fsm_name_index(class_names,
+                                          fsm_get_str(v, "class", NULL))]);
     jcs_w_key(w, "conditions");
     write_text(w, d, fsm_get(v, "conditions"));
     jcs_w_obj_end(w);
@@ -541,7 +511,7 @@ entry_write(struct jcs_writer *w, const struct jcs_doc *d,
     write_text(w, d, x->theme);
     jcs_w_key(w, "title");
     jcs_w_val(w, d, x->title);
-    jcs_w_kstr(w, "update_frequency", frequencies[x->freq]);
+    jcs_w_kstr(w, "update_frequency", x->freq);
     jcs_w_obj_end(w);
 }
 
@@ -636,8 +606,10 @@ fields_dup(const struct fsm_field *in, size_t n, struct fsm_field **out)
 }
 
 void
-fsm_entry_free(struct fsm_entry *e)
+fsm_entry_free(void *entry)
 {
+    struct fsm_entry *e = entry;
+
     if (e == NULL) {
         return;
     }
@@ -677,7 +649,8 @@ title_norm(const char *t)
 static enum fsm_class
 class_of(const struct jcs_val *p, const char *key)
 {
-    int c = index_of(fsm_get_str(fsm_get(p, key), "class", NULL), class_names);
+    int c = fsm_name_index(class_names,
+                           fsm_get_str(fsm_get(p, key), "class", NULL));
 
     return c < 0 ? FSM_CLASS_NONE : (enum fsm_class)c;
 }
@@ -710,7 +683,7 @@ fsm_derive_entry(struct fsm *f, const struct fact *fact,
         e->title_norm == NULL) {
         goto err;
     }
-    st = index_of(fsm_get_str(p, "status", NULL), status_names);
+    st = fsm_name_index(status_names, fsm_get_str(p, "status", NULL));
     e->status = st < 0 ? FSM_ENTRY_DRAFT : (enum fsm_entry_status)st;
     e->share = class_of(p, "share");
     e->open = class_of(p, "open");
@@ -725,7 +698,7 @@ fsm_derive_entry(struct fsm *f, const struct fact *fact,
     for (size_t i = 0; i < n_fields; i++) {
         const struct jcs_val *x = jcs_at(fields, i);
         struct fsm_field *fd = &e->fields[e->n_fields];
-        int t = index_of(fsm_get_str(x, "type", NULL), type_names);
+        int t = fsm_name_index(type_names, fsm_get_str(x, "type", NULL));
 
         fd->name = pc_strdup(str_or_empty(x, "name"));
         if (fd->name == NULL) {
@@ -961,12 +934,6 @@ similar_cb(void *arg, const void *key, size_t klen, void *val)
     return true;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The sorted ids of the entries entry `o` may duplicate, into `d` (free
  * d->ids): PC_OK or PC_ENOMEM. */
 static int
@@ -990,7 +957,7 @@ find_similar(struct fsm *f, const struct jcs_val *o, struct similar_find *d)
     }
     /* Map order is not part of the answer: sort. */
     if (d->n > 1) {
-        qsort(d->ids, d->n, sizeof(*d->ids), cmp_str);
+        qsort(d->ids, d->n, sizeof(*d->ids), fsm_cmp_str);
     }
     return PC_OK;
 }
@@ -1086,7 +1053,7 @@ emit_entry(struct fsm_ctx *c, const struct jcs_doc *od, const char *id,
         jcs_w_val(&w, od, jcs_at(o, i));
     }
     jcs_w_obj_end(&w);
-    rc = fsm_emit_w(c, FACT_ENTRY, NO_SLICE, str_slice(id), &w);
+    rc = fsm_emit_w(c, FACT_ENTRY, NO_SLICE, fsm_str_slice(id), &w);
     pc_buf_release(&p);
     pc_free(sim.ids);
     return rc;
@@ -1107,12 +1074,12 @@ check_provider_scope(struct fsm_ctx *c, const struct fsm_principal *actor,
     const struct fsm_org *po = fsm_org(c->f, provider);
 
     if (po == NULL) {
-        *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+        *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                          "\"provider\": no org \"%s\"", provider);
         return 400;
     }
     if (!editor_of(c->f, actor, provider, scope)) {
-        *rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        *rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                          "entries of \"%s\" are written by its providers (or "
                          "a city authority for its supplementary catalog)",
                          provider);
@@ -1123,7 +1090,7 @@ check_provider_scope(struct fsm_ctx *c, const struct fsm_principal *actor,
         bool inside = false;
 
         if (!is_city_authority_org(city)) {
-            *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+            *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                              "\"scope\": \"%s\" is not a city authority org",
                              scope + 5);
             return 400;
@@ -1133,14 +1100,14 @@ check_provider_scope(struct fsm_ctx *c, const struct fsm_principal *actor,
             po = po->parent == NULL ? NULL : fsm_org(c->f, po->parent);
         }
         if (!inside) {
-            *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+            *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                              "\"scope\": provider \"%s\" is not inside city "
                              "\"%s\"",
                              provider, city->id);
             return 400;
         }
     } else if (strcmp(po->level, "province") != 0) {
-        *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+        *rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                          "\"scope\": the provincial catalog needs a "
                          "province-level provider; \"%s\" is %s",
                          provider, po->level);
@@ -1168,7 +1135,7 @@ check_open_class(struct fsm_ctx *c, const struct fsm_principal *actor,
         class_of(o, "open") == keep) {
         return 0;
     }
-    *rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+    *rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                      "only the provider org sets the open class (article "
                      "23): \"open.class\" must stay \"%s\"",
                      class_names[keep]);
@@ -1201,14 +1168,14 @@ entry_create(struct fsm_ctx *c, const struct fsm_principal *actor)
         return rc;
     }
     if (fsm_entry(c->f, id) != NULL) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(id),
                         "entry \"%s\" already exists", id);
     } else if ((dup = duplicate_of(c->f, str_or_empty(o, "provider"),
                                    str_or_empty(o, "title"), NULL, &oom)) !=
                    NULL ||
                oom) {
         rc = oom ? PC_ENOMEM
-                 : fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
+                 : fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(id),
                               "one data, one source: entry \"%s\" of the "
                               "same provider has this title",
                               dup);
@@ -1504,7 +1471,7 @@ static int
 edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
                const struct fsm_principal *actor, bool *out)
 {
-    struct idx_key k = { FACT_ENTRY, NO_SLICE, str_slice(e->id) };
+    struct idx_key k = { FACT_ENTRY, NO_SLICE, fsm_str_slice(e->id) };
 
     *out = false;
     for (uint64_t v = e->version; v >= 1 && !*out; v--) {
@@ -1522,7 +1489,8 @@ edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
         if (rc != PC_OK) {
             return rc == PC_ENOMEM ? rc : PC_ECORRUPT;
         }
-        st = index_of(fsm_get_str(jcs_root(p), "status", NULL), status_names);
+        st = fsm_name_index(status_names,
+                            fsm_get_str(jcs_root(p), "status", NULL));
         jcs_doc_free(p);
         if (st != FSM_ENTRY_DRAFT && st != FSM_ENTRY_SUBMITTED) {
             break;
@@ -1537,10 +1505,9 @@ edited_pending(struct fsm_ctx *c, const struct fsm_entry *e,
 static const char *
 body_reason(const struct jcs_val *b)
 {
-    size_t len;
-    const char *r = fsm_get_str(b, "reason", &len);
+    const struct jcs_val *r = fsm_get(b, "reason");
 
-    return r != NULL && !blank(r) && len <= MAX_TEXT ? r : NULL;
+    return fsm_text_ok(r, MAX_TEXT) ? jcs_string(r, NULL) : NULL;
 }
 
 /* Approve; an entry flagged as a possible duplicate needs the reviewer's

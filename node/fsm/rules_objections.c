@@ -55,6 +55,18 @@ name_index(const char *const *names, size_t n, const char *s, size_t len)
 #define KIND_OF(s, len)   name_index(kind_names, 4, s, len)
 #define STATUS_OF(s, len) name_index(status_names, 4, s, len)
 
+int
+fsm_objection_kind_parse(const char *name)
+{
+    return name == NULL ? -1 : KIND_OF(name, strlen(name));
+}
+
+int
+fsm_objection_status_parse(const char *name)
+{
+    return name == NULL ? -1 : STATUS_OF(name, strlen(name));
+}
+
 bool
 fsm_objection_id_valid(const char *s, size_t len)
 {
@@ -68,32 +80,6 @@ fsm_objection_id_valid(const char *s, size_t len)
         }
     }
     return true;
-}
-
-/* A non-blank string of at most TEXT_MAX bytes. */
-static bool
-text_ok(const struct jcs_val *v)
-{
-    size_t len;
-    const char *s = v == NULL ? NULL : jcs_string(v, &len);
-
-    if (s == NULL || len > TEXT_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool
-bad(char *msg, char *field, const char *f, const char *m)
-{
-    snprintf(field, FSM_FIELD_LEN, "%s", f);
-    snprintf(msg, MSG_LEN, "%s", m);
-    return false;
 }
 
 /* The body's unknown member (named in `field`), if any: false then. */
@@ -125,27 +111,32 @@ filing_valid(const struct jcs_val *o, char *msg, char *field)
     }
     s = fsm_get_str(o, "entry", &len);
     if (s == NULL || !fsm_id_valid(s, len)) {
-        return bad(msg, field, "entry", "\"entry\" must be a catalog entry id");
+        return fsm_check_fail(msg, field, "entry",
+                              "\"entry\" must be a catalog entry id");
     }
     s = fsm_get_str(o, "key", &len);
     if (s == NULL) {
-        return bad(msg, field, "key", "\"key\" (the record key) is required");
+        return fsm_check_fail(msg, field, "key",
+                              "\"key\" (the record key) is required");
     }
     if (fsm_record_key_check(s, len, &ok) != PC_OK || !ok) {
-        return bad(msg, field, "key",
-                   "a record key is 1-512 bytes of UTF-8 in NFC without "
-                   "control characters, and not \".\" or \"..\"");
+        return fsm_check_fail(
+            msg, field, "key",
+            "a record key is 1-512 bytes of UTF-8 in NFC without "
+            "control characters, and not \".\" or \"..\"");
     }
     s = fsm_get_str(o, "kind", &len);
     if (KIND_OF(s, len) < 0) {
-        return bad(msg, field, "kind",
-                   "\"kind\" must be error, omission, personal_information "
-                   "or trade_secret");
+        return fsm_check_fail(
+            msg, field, "kind",
+            "\"kind\" must be error, omission, personal_information "
+            "or trade_secret");
     }
-    if (!text_ok(fsm_get(o, "description"))) {
-        return bad(msg, field, "description",
-                   "\"description\" (non-blank, at most 4096 bytes) is "
-                   "required");
+    if (!fsm_text_ok(fsm_get(o, "description"), TEXT_MAX)) {
+        return fsm_check_fail(
+            msg, field, "description",
+            "\"description\" (non-blank, at most 4096 bytes) is "
+            "required");
     }
     return true;
 }
@@ -163,12 +154,13 @@ decision_valid(const struct jcs_val *o, char *msg, char *field)
     s = fsm_get_str(o, "decision", &len);
     if (s == NULL || !((len == 6 && memcmp(s, "accept", 6) == 0) ||
                        (len == 6 && memcmp(s, "reject", 6) == 0))) {
-        return bad(msg, field, "decision",
-                   "\"decision\" must be accept or reject");
+        return fsm_check_fail(msg, field, "decision",
+                              "\"decision\" must be accept or reject");
     }
-    if (!text_ok(fsm_get(o, "reason"))) {
-        return bad(msg, field, "reason",
-                   "\"reason\" (non-blank, at most 4096 bytes) is required");
+    if (!fsm_text_ok(fsm_get(o, "reason"), TEXT_MAX)) {
+        return fsm_check_fail(
+            msg, field, "reason",
+            "\"reason\" (non-blank, at most 4096 bytes) is required");
     }
     return true;
 }
@@ -185,51 +177,34 @@ redaction_valid(const struct jcs_val *o, char *msg, char *field)
     }
     s = fsm_get_str(o, "objection", &len);
     if (s == NULL || !fsm_objection_id_valid(s, len)) {
-        return bad(msg, field, "objection",
-                   "\"objection\" must be an objection id (ob-<n>)");
+        return fsm_check_fail(msg, field, "objection",
+                              "\"objection\" must be an objection id (ob-<n>)");
     }
-    if (!text_ok(fsm_get(o, "reason"))) {
-        return bad(msg, field, "reason",
-                   "\"reason\" (non-blank, at most 4096 bytes) is required");
+    if (!fsm_text_ok(fsm_get(o, "reason"), TEXT_MAX)) {
+        return fsm_check_fail(
+            msg, field, "reason",
+            "\"reason\" (non-blank, at most 4096 bytes) is required");
     }
     return true;
-}
-
-typedef bool (*body_check_fn)(const struct jcs_val *o, char *msg, char *field);
-
-static bool
-body_valid(const void *body, size_t len, body_check_fn check, char *msg,
-           char *field)
-{
-    struct jcs_doc *d;
-    bool ok;
-
-    field[0] = '\0';
-    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
-        return false;
-    }
-    ok = check(jcs_root(d), msg, field);
-    jcs_doc_free(d);
-    return ok;
 }
 
 bool
 fsm_objection_body_valid(const void *body, size_t len, char *msg, char *field)
 {
-    return body_valid(body, len, filing_valid, msg, field);
+    return fsm_body_valid(body, len, filing_valid, msg, field);
 }
 
 bool
 fsm_objection_decision_valid(const void *body, size_t len, char *msg,
                              char *field)
 {
-    return body_valid(body, len, decision_valid, msg, field);
+    return fsm_body_valid(body, len, decision_valid, msg, field);
 }
 
 bool
 fsm_redaction_body_valid(const void *body, size_t len, char *msg, char *field)
 {
-    return body_valid(body, len, redaction_valid, msg, field);
+    return fsm_body_valid(body, len, redaction_valid, msg, field);
 }
 
 /* ---- derived state ---------------------------------------------------- */
@@ -253,9 +228,12 @@ struct fsm_objections {
     size_t n_pending, cap_pending;
 };
 
+/* The values of the maps (pc_map_free_cb). */
 static void
-objection_free(struct fsm_objection *o)
+objection_free(void *val)
 {
+    struct fsm_objection *o = val;
+
     if (o != NULL) {
         pc_free(o->id);
         pc_free(o->entry);
@@ -265,31 +243,13 @@ objection_free(struct fsm_objection *o)
     }
 }
 
-static bool
-free_objection_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    objection_free(val);
-    return true;
-}
-
-static bool
-free_plain_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_rec_cb(void *arg, const void *key, size_t klen, void *val)
+static void
+rec_objs_free(void *val)
 {
     struct rec_objs *r = val;
 
-    (void)arg, (void)key, (void)klen;
     pc_free(r->v);
     pc_free(r);
-    return true;
 }
 
 int
@@ -313,12 +273,9 @@ fsm_objections_clear(struct fsm_objections *o)
     if (o == NULL) {
         return;
     }
-    pc_map_each(&o->by_id, free_objection_cb, NULL);
-    pc_map_release(&o->by_id);
-    pc_map_each(&o->unsettled, free_plain_cb, NULL);
-    pc_map_release(&o->unsettled);
-    pc_map_each(&o->by_record, free_rec_cb, NULL);
-    pc_map_release(&o->by_record);
+    pc_map_release_values(&o->by_id, objection_free);
+    pc_map_release_values(&o->unsettled, pc_free);
+    pc_map_release_values(&o->by_record, rec_objs_free);
     pc_free(o->list);
     pc_free(o->red_facts);
     pc_free(o->red_target);
@@ -376,18 +333,13 @@ unsettled(enum fsm_objection_status s)
 static int
 count_unsettled(struct fsm_objections *o, const char *entry, int delta)
 {
-    uint64_t *n = pc_map_get(&o->unsettled, entry, strlen(entry));
+    uint64_t *n = delta < 0 ? pc_map_get(&o->unsettled, entry, strlen(entry))
+                            : pc_map_get_or_add(&o->unsettled, entry,
+                                                strlen(entry), sizeof(*n));
 
     if (n == NULL) {
-        if (delta < 0) {
-            return PC_OK; /* cannot happen: counted when it was filed */
-        }
-        n = pc_calloc(1, sizeof(*n));
-        if (n == NULL ||
-            pc_map_put(&o->unsettled, entry, strlen(entry), n, NULL) != PC_OK) {
-            pc_free(n);
-            return PC_ENOMEM;
-        }
+        /* A decrement finding no count cannot happen: counted when filed. */
+        return delta < 0 ? PC_OK : PC_ENOMEM;
     }
     *n = delta < 0 ? *n - 1 : *n + 1;
     return PC_OK;
@@ -440,18 +392,11 @@ objection_add(struct fsm_objections *os, const struct fact *fact,
     pc_buf_init(&rk);
     rc = record_key(&rk, PC_SLICE_STR(o->entry),
                     (struct pc_slice){ (const uint8_t *)key, klen });
-    r = rc == PC_OK ? pc_map_get(&os->by_record, rk.data, rk.len) : NULL;
-    if (rc == PC_OK && r == NULL) {
-        r = pc_calloc(1, sizeof(*r));
-        if (r == NULL ||
-            pc_map_put(&os->by_record, rk.data, rk.len, r, NULL) != PC_OK) {
-            pc_free(r);
-            r = NULL;
-            rc = PC_ENOMEM;
-        }
-    }
+    r = rc == PC_OK
+            ? pc_map_get_or_add(&os->by_record, rk.data, rk.len, sizeof(*r))
+            : NULL;
     pc_buf_release(&rk);
-    list = rc == PC_OK ? grow(r->v, &r->cap, r->n + 1, sizeof(*r->v)) : NULL;
+    list = r != NULL ? grow(r->v, &r->cap, r->n + 1, sizeof(*r->v)) : NULL;
     if (list == NULL) {
         return PC_ENOMEM;
     }
@@ -767,53 +712,23 @@ fsm_objection_resolve(struct fsm_ctx *c, const char *id, size_t len,
 
 /* ---- commands --------------------------------------------------------- */
 
-/* Refuse with `status` naming the body member `field`. */
-static int
-field_reject(struct fsm_ctx *c, int status, struct pc_slice parent,
-             struct pc_slice id, const char *field, const char *msg)
-{
-    struct pc_buf det;
-    int rc;
-
-    pc_buf_init(&det);
-    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
-    if (rc == PC_OK) {
-        rc = fsm_reject_detail(c, status,
-                               status == 400   ? "bad_request"
-                               : status == 409 ? "conflict"
-                                               : "not_found",
-                               parent, id, &det, "%s", msg);
-    }
-    pc_buf_release(&det);
-    return rc;
-}
-
 /*
- * Parse the command's body, an object checked by `check`: PC_OK with `*d`,
- * or `*d` NULL after a 400 rejection; PC_ENOMEM.
+ * fsm_command_body, but a check's refusal always names its field, even an
+ * unknown member "" (as objections always did).
  */
 static int
-command_body(struct fsm_ctx *c, body_check_fn check, struct pc_slice id,
+command_body(struct fsm_ctx *c, fsm_body_check_cb check, struct pc_slice id,
              struct jcs_doc **d)
 {
     char msg[MSG_LEN], field[FSM_FIELD_LEN] = "";
-    int rc;
+    int rc = fsm_command_body(c, NULL, id, d);
 
-    *d = NULL;
-    rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-    if (rc == PC_ENOMEM) {
+    if (*d == NULL || check(jcs_root(*d), msg, field)) {
         return rc;
     }
-    if (rc != PC_OK) {
-        *d = NULL;
-        return fsm_reject(c, 400, "bad_request", NO_SLICE, id, "%s", msg);
-    }
-    if (!check(jcs_root(*d), msg, field)) {
-        jcs_doc_free(*d);
-        *d = NULL;
-        return field_reject(c, 400, NO_SLICE, id, field, msg);
-    }
-    return PC_OK;
+    jcs_doc_free(*d);
+    *d = NULL;
+    return fsm_reject_field(c, 400, NO_SLICE, id, field, msg);
 }
 
 /* The entry `id` (`len` bytes, a valid id) if `actor` may see it. */
@@ -1103,9 +1018,10 @@ record_redact(struct fsm_ctx *c, const struct fsm_principal *actor)
          o->kind != FSM_OBJECTION_TRADE_SECRET) ||
         (o->status != FSM_OBJECTION_ACCEPTED &&
          o->status != FSM_OBJECTION_RESOLVED)) {
-        rc = field_reject(c, 409, entry, key, "objection",
-                          "a redaction needs an accepted personal_information "
-                          "or trade_secret objection on this record");
+        rc = fsm_reject_field(
+            c, 409, entry, key, "objection",
+            "a redaction needs an accepted personal_information "
+            "or trade_secret objection on this record");
         goto out;
     }
     ds = led_doc_state(c->f->led, rev);

@@ -62,12 +62,6 @@ struct fsm_open {
     struct open_counts total;
 };
 
-static struct pc_slice
-str_slice(const char *s)
-{
-    return (struct pc_slice){ (const uint8_t *)s, s == NULL ? 0 : strlen(s) };
-}
-
 const char *
 fsm_open_status_name(enum fsm_open_status s)
 {
@@ -99,19 +93,9 @@ vec_push(struct open_vec *v, struct fsm_open_request *r)
 static int
 map_vec_push(struct pc_map *m, const char *key, struct fsm_open_request *r)
 {
-    struct open_vec *v = pc_map_get(m, key, strlen(key));
+    struct open_vec *v = pc_map_get_or_add(m, key, strlen(key), sizeof(*v));
 
-    if (v == NULL) {
-        v = pc_calloc(1, sizeof(*v));
-        if (v == NULL) {
-            return PC_ENOMEM;
-        }
-        if (pc_map_put(m, key, strlen(key), v, NULL) != PC_OK) {
-            pc_free(v);
-            return PC_ENOMEM;
-        }
-    }
-    return vec_push(v, r);
+    return v == NULL ? PC_ENOMEM : vec_push(v, r);
 }
 
 static bool
@@ -170,19 +154,11 @@ static int
 years_add(struct fsm_open *o, struct fsm_open_request *r)
 {
     for (int32_t y = r->due.first_year; y <= r->due.last_year; y++) {
-        struct pc_map *set = pc_map_get(&o->years, &y, sizeof(y));
+        struct pc_map *set =
+            pc_map_get_or_add(&o->years, &y, sizeof(y), sizeof(*set));
 
-        if (set == NULL) {
-            set = pc_calloc(1, sizeof(*set));
-            if (set == NULL) {
-                return PC_ENOMEM;
-            }
-            if (pc_map_put(&o->years, &y, sizeof(y), set, NULL) != PC_OK) {
-                pc_free(set);
-                return PC_ENOMEM;
-            }
-        }
-        if (pc_map_put(set, &r->rev, sizeof(r->rev), r, NULL) != PC_OK) {
+        if (set == NULL ||
+            pc_map_put(set, &r->rev, sizeof(r->rev), r, NULL) != PC_OK) {
             return PC_ENOMEM;
         }
     }
@@ -204,60 +180,40 @@ years_remove(struct fsm_open *o, const struct fsm_open_request *r)
 static struct open_counts *
 counts_of(struct pc_map *m, const char *key)
 {
-    struct open_counts *c = pc_map_get(m, key, strlen(key));
-
-    if (c == NULL) {
-        c = pc_calloc(1, sizeof(*c));
-        if (c != NULL && pc_map_put(m, key, strlen(key), c, NULL) != PC_OK) {
-            pc_free(c);
-            c = NULL;
-        }
-    }
-    return c;
+    return pc_map_get_or_add(m, key, strlen(key), sizeof(struct open_counts));
 }
 
-static bool
-free_val_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_vec_cb(void *arg, const void *key, size_t klen, void *val)
+/* The values of the maps (pc_map_free_cb). */
+static void
+vec_free(void *val)
 {
     struct open_vec *v = val;
 
-    (void)arg, (void)key, (void)klen;
     pc_free(v->v);
     pc_free(v);
-    return true;
-}
-
-static bool
-free_set_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    pc_map_release(val);
-    pc_free(val);
-    return true;
-}
-
-static bool
-free_cal_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    struct cal_owned *c = val;
-
-    (void)arg, (void)key, (void)klen;
-    pc_free(c->days);
-    pc_free(c);
-    return true;
 }
 
 static void
-request_free(struct fsm_open_request *r)
+set_free(void *val)
 {
+    pc_map_release(val);
+    pc_free(val);
+}
+
+static void
+cal_free(void *val)
+{
+    struct cal_owned *c = val;
+
+    pc_free(c->days);
+    pc_free(c);
+}
+
+static void
+request_free(void *val)
+{
+    struct fsm_open_request *r = val;
+
     if (r == NULL) {
         return;
     }
@@ -266,14 +222,6 @@ request_free(struct fsm_open_request *r)
     pc_free(r->provider);
     pc_free(r->requester);
     pc_free(r);
-}
-
-static bool
-free_req_cb(void *arg, const void *key, size_t klen, void *val)
-{
-    (void)arg, (void)key, (void)klen;
-    request_free(val);
-    return true;
 }
 
 struct fsm_open *
@@ -288,23 +236,16 @@ fsm_open_clear(struct fsm_open *o)
     if (o == NULL) {
         return;
     }
-    pc_map_each(&o->by_requester, free_vec_cb, NULL);
-    pc_map_release(&o->by_requester);
-    pc_map_each(&o->by_provider, free_vec_cb, NULL);
-    pc_map_release(&o->by_provider);
-    pc_map_each(&o->years, free_set_cb, NULL);
-    pc_map_release(&o->years);
-    pc_map_each(&o->calendars, free_cal_cb, NULL);
-    pc_map_release(&o->calendars);
+    pc_map_release_values(&o->by_requester, vec_free);
+    pc_map_release_values(&o->by_provider, vec_free);
+    pc_map_release_values(&o->years, set_free);
+    pc_map_release_values(&o->calendars, cal_free);
     pc_map_release(&o->grants); /* values are owned by `reqs` */
-    pc_map_each(&o->org_counts, free_val_cb, NULL);
-    pc_map_release(&o->org_counts);
-    pc_map_each(&o->entry_counts, free_val_cb, NULL);
-    pc_map_release(&o->entry_counts);
+    pc_map_release_values(&o->org_counts, pc_free);
+    pc_map_release_values(&o->entry_counts, pc_free);
     pc_free(o->all.v);
     pc_free(o->pending.v);
-    pc_map_each(&o->reqs, free_req_cb, NULL);
-    pc_map_release(&o->reqs);
+    pc_map_release_values(&o->reqs, request_free);
     memset(o, 0, sizeof(*o));
 }
 
@@ -702,11 +643,11 @@ derive_calendar(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
                                   in.days + in.n_holidays, in.n_workdays };
     c->c.rev = fact->revision;
     if (pc_map_put(&o->calendars, &year, sizeof(year), c, &old) != PC_OK) {
-        free_cal_cb(NULL, NULL, 0, c);
+        cal_free(c);
         return PC_ENOMEM;
     }
     if (old != NULL) {
-        free_cal_cb(NULL, NULL, 0, old);
+        cal_free(old);
     }
     set = pc_map_get(&o->years, &year, sizeof(year));
     if (set == NULL || set->len == 0) {
@@ -731,15 +672,6 @@ derive_calendar(struct fsm *f, const struct fact *fact, const struct jcs_val *p)
 }
 
 /* ---- requests: derived state ------------------------------------------ */
-
-static char *
-dup_member(const struct jcs_val *p, const char *key)
-{
-    size_t len;
-    const char *s = fsm_get_str(p, key, &len);
-
-    return s == NULL ? NULL : pc_strndup(s, len);
-}
 
 static enum fsm_open_status
 status_of(const struct jcs_val *p)
@@ -784,9 +716,9 @@ derive_filed(struct fsm_open *o, const struct fact *fact,
         return PC_ENOMEM;
     }
     r->id = pc_strndup((const char *)fact->id.p, fact->id.len);
-    r->entry = dup_member(p, "entry");
-    r->provider = dup_member(p, "provider");
-    r->requester = dup_member(p, "requester");
+    r->entry = fsm_get_dup(p, "entry");
+    r->provider = fsm_get_dup(p, "provider");
+    r->requester = fsm_get_dup(p, "requester");
     if (r->id == NULL || r->entry == NULL || r->provider == NULL ||
         r->requester == NULL) {
         request_free(r);
@@ -1124,26 +1056,12 @@ fsm_open_id_valid(const char *s, size_t len)
     return true;
 }
 
-static bool
-blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* A required, non-blank string member of at most `max` bytes. */
 static bool
 text_member(const struct jcs_val *o, const char *key, size_t max, char *msg,
             char *field)
 {
-    size_t len;
-    const char *s = fsm_get_str(o, key, &len);
-
-    if (s == NULL || blank(s, len) || len > max) {
+    if (!fsm_text_ok(fsm_get(o, key), max)) {
         verr(msg, field, key,
              "\"%s\" must be a non-blank string of at most %zu "
              "bytes",
@@ -1204,82 +1122,27 @@ decide_valid(const struct jcs_val *o, char *msg, char *field)
              TEXT_LONG);
         return false;
     }
-    if (strcmp(d, "reject") == 0 && blank(r, len)) {
+    if (strcmp(d, "reject") == 0 && fsm_blank(r, len)) {
         verr(msg, field, "reason", "a rejection must state its reason");
         return false;
     }
     return true;
 }
 
-/* Parse `body` as an object and check it with `check`. */
-static bool
-body_check(const void *body, size_t len, char *msg, char *field,
-           bool (*check)(const struct jcs_val *, char *, char *))
-{
-    struct jcs_doc *d;
-    bool ok;
-
-    field[0] = '\0';
-    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
-        return false;
-    }
-    ok = check(jcs_root(d), msg, field);
-    jcs_doc_free(d);
-    return ok;
-}
-
 bool
 fsm_open_request_body_valid(const void *body, size_t len, char *msg,
                             char *field)
 {
-    return body_check(body, len, msg, field, request_valid);
+    return fsm_body_valid(body, len, request_valid, msg, field);
 }
 
 bool
 fsm_open_decide_body_valid(const void *body, size_t len, char *msg, char *field)
 {
-    return body_check(body, len, msg, field, decide_valid);
+    return fsm_body_valid(body, len, decide_valid, msg, field);
 }
 
 /* ---- apply ------------------------------------------------------------ */
-
-/* Refuse with 400 naming `field` (none when empty). */
-static int
-reject_field(struct fsm_ctx *c, struct pc_slice id, const char *field,
-             const char *msg)
-{
-    struct pc_buf det;
-    int rc;
-
-    if (field[0] == '\0') {
-        return fsm_reject(c, 400, "bad_request", NO_SLICE, id, "%s", msg);
-    }
-    pc_buf_init(&det);
-    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
-    if (rc == PC_OK) {
-        rc = fsm_reject_detail(c, 400, "bad_request", NO_SLICE, id, &det, "%s",
-                               msg);
-    }
-    pc_buf_release(&det);
-    return rc;
-}
-
-/* The command's body as an object: PC_OK with `*d`, or `*d` NULL with what
- * refusing it (400) returned or PC_ENOMEM. */
-static int
-body_object(struct fsm_ctx *c, struct pc_slice id, struct jcs_doc **d)
-{
-    char msg[200];
-    int rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-
-    if (rc == PC_OK) {
-        return rc;
-    }
-    *d = NULL;
-    return rc == PC_ENOMEM
-               ? rc
-               : fsm_reject(c, 400, "bad_request", NO_SLICE, id, "%s", msg);
-}
 
 /* What a version of an open request says (strings borrowed). */
 struct req_out {
@@ -1352,7 +1215,7 @@ write_request(struct jcs_writer *w, const struct req_out *q)
 static int
 open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
-    char msg[200], field[FSM_FIELD_LEN], id[32];
+    char id[32];
     const struct jcs_val *o;
     const struct fsm_entry *e;
     struct jcs_writer w;
@@ -1364,28 +1227,22 @@ open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
     const char *entry;
     int rc;
 
-    rc = body_object(c, NO_SLICE, &d);
+    rc = fsm_command_body(c, request_valid, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
     o = jcs_root(d);
-    field[0] = '\0';
-    if (!request_valid(o, msg, field)) {
-        rc = reject_field(c, NO_SLICE, field, msg);
-        jcs_doc_free(d);
-        return rc;
-    }
     entry = fsm_get_str(o, "entry", NULL);
     e = fsm_entry(c->f, entry);
     open = e == NULL || e->public_rev == 0 ? FSM_CLASS_NONE : e->public_open;
     if (e == NULL || fsm_entry_visible_rev(c->f, e, actor) == 0) {
-        rc = fsm_reject(c, 404, "not_found", NO_SLICE, str_slice(entry),
+        rc = fsm_reject(c, 404, "not_found", NO_SLICE, fsm_str_slice(entry),
                         "no catalog entry \"%s\"", entry);
     } else if (e->public_rev == 0) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(entry),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(entry),
                         "entry \"%s\" has no published version", entry);
     } else if (open != FSM_CLASS_CONDITIONAL) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(entry),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(entry),
                         "entry \"%s\" is %s open data: only conditionally "
                         "open entries take open requests",
                         entry,
@@ -1410,7 +1267,7 @@ open_request(struct fsm_ctx *c, const struct fsm_principal *actor)
         pc_buf_init(&p);
         jcs_w_init(&w, &p);
         write_request(&w, &q);
-        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, str_slice(id), &w);
+        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, fsm_str_slice(id), &w);
         pc_buf_release(&p);
     }
     jcs_doc_free(d);
@@ -1435,7 +1292,7 @@ request_payload(struct fsm_ctx *c, const struct fsm_open_request *r,
 static int
 open_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
-    char msg[200], field[FSM_FIELD_LEN], id[32];
+    char id[32];
     const struct fsm_open_request *r = NULL;
     const struct jcs_val *o, *prev;
     struct jcs_doc *d, *pd = NULL;
@@ -1450,15 +1307,12 @@ open_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
         id[c->cmd->target.len] = '\0';
         r = fsm_open_request(c->f, id);
     }
-    rc = body_object(c, c->cmd->target, &d);
+    rc = fsm_command_body(c, decide_valid, c->cmd->target, &d);
     if (d == NULL) {
         return rc;
     }
     o = jcs_root(d);
-    field[0] = '\0';
-    if (!decide_valid(o, msg, field)) {
-        rc = reject_field(c, c->cmd->target, field, msg);
-    } else if (!fsm_open_request_visible(c->f, actor, r)) {
+    if (!fsm_open_request_visible(c->f, actor, r)) {
         rc =
             fsm_reject(c, 404, "not_found", NO_SLICE, c->cmd->target,
                        "no open request \"%.*s\"",
@@ -1511,7 +1365,8 @@ open_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
         pc_buf_init(&p);
         jcs_w_init(&w, &p);
         write_request(&w, &q);
-        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, str_slice(r->id), &w);
+        rc = fsm_emit_w(c, FACT_OPEN_REQUEST, NO_SLICE, fsm_str_slice(r->id),
+                        &w);
         pc_buf_release(&p);
     }
 out:
@@ -1543,7 +1398,7 @@ emit_calendar(struct fsm_ctx *c, int32_t year, const struct cal_in *in)
     pc_buf_init(&p);
     jcs_w_init(&w, &p);
     write_calendar(&w, in);
-    rc = fsm_emit_w(c, FACT_CALENDAR, NO_SLICE, str_slice(id), &w);
+    rc = fsm_emit_w(c, FACT_CALENDAR, NO_SLICE, fsm_str_slice(id), &w);
     pc_buf_release(&p);
     return rc;
 }
@@ -1569,14 +1424,16 @@ calendar_set(struct fsm_ctx *c, const struct fsm_principal *actor)
                           "the year must be 4 digits, %d-%d", CAL_YEAR_MIN,
                           CAL_YEAR_MAX);
     }
-    rc = body_object(c, c->cmd->target, &d);
+    rc = fsm_command_body(c, NULL, c->cmd->target, &d);
     if (d == NULL) {
         return rc;
     }
     field[0] = '\0';
     if (!cal_read(jcs_root(d), year, &in, msg, field, &oom)) {
         jcs_doc_free(d);
-        return oom ? PC_ENOMEM : reject_field(c, c->cmd->target, field, msg);
+        return oom ? PC_ENOMEM
+                   : fsm_reject_field(c, 400, NO_SLICE, c->cmd->target,
+                                      field[0] != '\0' ? field : NULL, msg);
     }
     jcs_doc_free(d);
     if (!provincial(c->f, actor)) {

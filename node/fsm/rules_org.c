@@ -15,12 +15,6 @@
 
 #define NO_SLICE ((struct pc_slice){ NULL, 0 })
 
-static struct pc_slice
-str_slice(const char *s)
-{
-    return (struct pc_slice){ (const uint8_t *)s, s == NULL ? 0 : strlen(s) };
-}
-
 bool
 fsm_id_valid(const char *s, size_t len)
 {
@@ -37,17 +31,6 @@ fsm_id_valid(const char *s, size_t len)
         }
     }
     return true;
-}
-
-static bool
-one_of(const char *s, const char *const *set)
-{
-    for (; s != NULL && *set != NULL; set++) {
-        if (strcmp(s, *set) == 0) {
-            return true;
-        }
-    }
-    return false;
 }
 
 static const char *const levels[] = { "province", "city", "county", NULL };
@@ -105,12 +88,12 @@ org_valid(const struct jcs_val *o, char *msg)
         snprintf(msg, 200, "\"name\" must be a string of 1-256 bytes");
         return false;
     }
-    if (!one_of(fsm_get_str(o, "level", NULL), levels)) {
+    if (fsm_name_index(levels, fsm_get_str(o, "level", NULL)) < 0) {
         snprintf(msg, 200,
                  "\"level\" must be \"province\", \"city\" or \"county\"");
         return false;
     }
-    if (!one_of(fsm_get_str(o, "kind", NULL), kinds)) {
+    if (fsm_name_index(kinds, fsm_get_str(o, "kind", NULL)) < 0) {
         snprintf(msg, 200, "\"kind\" must be \"agency\" or \"institution\"");
         return false;
     }
@@ -332,7 +315,7 @@ genesis(struct fsm_ctx *c)
         jcs_w_kstr(&w, "level", "province");
         jcs_w_kstr(&w, "name", "Provincial data authority");
         jcs_w_obj_end(&w);
-        rc = fsm_emit_w(c, FACT_ORG, NO_SLICE, str_slice("authority"), &w);
+        rc = fsm_emit_w(c, FACT_ORG, NO_SLICE, fsm_str_slice("authority"), &w);
     }
     if (rc == PC_OK) {
         p.len = 0;
@@ -349,7 +332,8 @@ genesis(struct fsm_ctx *c)
         jcs_w_key(&w, "token_hash");
         jcs_w_strn(&w, th, th_len);
         jcs_w_obj_end(&w);
-        rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice("admin"), &w);
+        rc =
+            fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, fsm_str_slice("admin"), &w);
     }
     if (rc == PC_OK && cal != NULL) {
         rc = fsm_open_genesis_calendars(c, cal);
@@ -431,26 +415,6 @@ member_url(struct fsm_ctx *c, const struct fsm_principal *actor)
     return rc;
 }
 
-/*
- * The command's body, which must be an object: `*d` (PC_OK), or NULL with
- * what refusing it (400) returned, or NULL with PC_ENOMEM.
- */
-static int
-body_object(struct fsm_ctx *c, struct jcs_doc **d)
-{
-    char msg[200];
-    int rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-
-    if (rc == PC_OK || rc == PC_ENOMEM) {
-        if (rc != PC_OK) {
-            *d = NULL;
-        }
-        return rc;
-    }
-    *d = NULL;
-    return fsm_reject(c, 400, "bad_request", NO_SLICE, NO_SLICE, "%s", msg);
-}
-
 static int
 org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
 {
@@ -463,7 +427,7 @@ org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     bool authority;
     int rc;
 
-    rc = body_object(c, &d);
+    rc = fsm_command_body(c, NULL, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
@@ -476,20 +440,20 @@ org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     parent = fsm_get_str(o, "parent", NULL);
     authority = fsm_get_true(o, "authority");
     if (!(actor->roles & FSM_ROLE_AUTHORITY)) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "creating organisations needs role authority");
     } else if (parent != NULL && fsm_org(c->f, parent) == NULL) {
-        rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                         "parent org \"%s\" does not exist", parent);
     } else if ((parent == NULL || authority) && !is_provincial(c->f, actor)) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "only the provincial authority creates top-level or "
                         "authority organisations");
     } else if (parent != NULL && !fsm_authority_over(c->f, actor, parent)) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "org \"%s\" is outside your authority's scope", parent);
     } else if (fsm_org(c->f, id) != NULL) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(id),
                         "org \"%s\" already exists", id);
     } else {
         /* The body as given, "authority" (the first key) filled in. */
@@ -507,7 +471,7 @@ org_create(struct fsm_ctx *c, const struct fsm_principal *actor)
             jcs_w_val(&w, d, jcs_at(o, i));
         }
         jcs_w_obj_end(&w);
-        rc = fsm_emit_w(c, FACT_ORG, NO_SLICE, str_slice(id), &w);
+        rc = fsm_emit_w(c, FACT_ORG, NO_SLICE, fsm_str_slice(id), &w);
         pc_buf_release(&p);
     }
     jcs_doc_free(d);
@@ -542,7 +506,7 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     size_t th_len;
     int rc;
 
-    rc = body_object(c, &d);
+    rc = fsm_command_body(c, NULL, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
@@ -568,35 +532,35 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
     }
     po = org == NULL ? NULL : fsm_org(c->f, org);
     if (!hex_hash_ok(th, th_len)) {
-        rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                         "malformed command: no token hash");
     } else if (!(actor->roles & FSM_ROLE_AUTHORITY)) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "creating principals needs role authority");
     } else if (org != NULL && po == NULL) {
-        rc = fsm_reject(c, 400, "bad_request", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 400, "bad_request", NO_SLICE, fsm_str_slice(id),
                         "org \"%s\" does not exist", org);
     } else if (!manages(c->f, actor, org)) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "org \"%s\" is outside your authority's scope",
                         org ? org : "(citizens)");
     } else if ((roles & FSM_ROLE_AUTHORITY) && !po->authority) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "role authority is valid only in an authority org");
     } else if ((roles & (FSM_ROLE_OPERATOR | FSM_ROLE_AUDITOR)) &&
                !is_provincial(c->f, actor)) {
-        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 403, "forbidden", NO_SLICE, fsm_str_slice(id),
                         "only the provincial authority grants operator and "
                         "auditor");
     } else if (strcmp(id, FSM_SYSTEM) == 0 || fsm_principal(c->f, id) != NULL) {
-        rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
+        rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(id),
                         "principal \"%s\" already exists", id);
     } else {
         uint8_t h[PC_HASH_LEN];
 
         pc_unhex(h, PC_HASH_LEN, th, th_len);
         if (fsm_principal_by_token(c->f, h) != NULL) {
-            rc = fsm_reject(c, 409, "conflict", NO_SLICE, str_slice(id),
+            rc = fsm_reject(c, 409, "conflict", NO_SLICE, fsm_str_slice(id),
                             "token collision; retry");
         } else {
             struct jcs_writer w;
@@ -625,7 +589,7 @@ principal_create(struct fsm_ctx *c, const struct fsm_principal *actor)
             jcs_w_key(&w, "token_hash");
             jcs_w_strn(&w, th, th_len);
             jcs_w_obj_end(&w);
-            rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice(id), &w);
+            rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, fsm_str_slice(id), &w);
             pc_buf_release(&p);
         }
     }
@@ -673,7 +637,7 @@ principal_version(struct fsm_ctx *c, const struct fsm_principal *p,
     jcs_w_key(&w, "token_hash");
     jcs_w_strn(&w, token_hash, th_len);
     jcs_w_obj_end(&w);
-    rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, str_slice(p->id), &w);
+    rc = fsm_emit_w(c, FACT_PRINCIPAL, NO_SLICE, fsm_str_slice(p->id), &w);
     pc_buf_release(&b);
     return rc;
 }

@@ -925,24 +925,6 @@ emit_version(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
     return rc;
 }
 
-/* A non-blank string of at most REASON_MAX bytes. */
-static bool
-reason_ok(const struct jcs_val *r)
-{
-    size_t len;
-    const char *s = r == NULL ? NULL : jcs_string(r, &len);
-
-    if (s == NULL || len > REASON_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Parse the command body as JSON: `*d` NULL after a rejection. */
 static int
 parse_doc(struct fsm_ctx *c, struct pc_slice body, struct pc_slice entry,
@@ -1410,47 +1392,38 @@ out:
     return rc;
 }
 
-/* Refuse with `status` naming the body member `field`. */
+/*
+ * The record the target names and the command's body, a JSON object of
+ * `allowed` members (retire, correct): PC_OK with `*d`, or `*d` NULL with
+ * what refusing the command returned or why it failed.
+ */
 static int
-field_reject(struct fsm_ctx *c, int status, struct pc_slice entry,
-             struct pc_slice key, const char *field, const char *msg)
-{
-    struct pc_buf det;
-    int rc;
-
-    pc_buf_init(&det);
-    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
-    if (rc == PC_OK) {
-        rc = fsm_reject_detail(c, status,
-                               status == 409 ? "conflict" : "bad_request",
-                               entry, key, &det, "%s", msg);
-    }
-    pc_buf_release(&det);
-    return rc;
-}
-
-/* Parse a JSON-object body for retire/correct; `*d` NULL after a reject. */
-static int
-body_object(struct fsm_ctx *c, struct pc_slice entry, struct pc_slice key,
-            const char *const *allowed, struct jcs_doc **d)
+record_body(struct fsm_ctx *c, const char *const *allowed,
+            struct pc_slice *entry, struct pc_slice *key, struct jcs_doc **d)
 {
     const char *bad;
+    bool ok;
     int rc;
 
-    rc = parse_doc(c, c->cmd->body, entry, key, d);
+    *d = NULL;
+    rc = target_key(c, entry, key, &ok);
+    if (rc != PC_OK || !ok) {
+        return rc;
+    }
+    rc = parse_doc(c, c->cmd->body, *entry, *key, d);
     if (rc != PC_OK || *d == NULL) {
         return rc;
     }
     if (jcs_type(jcs_root(*d)) != JCS_OBJECT) {
         jcs_doc_free(*d);
         *d = NULL;
-        return fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
+        return fsm_reject_detail(c, 400, "bad_request", *entry, *key, NULL,
                                  "the body must be a JSON object");
     }
     if (!only_members(jcs_root(*d), allowed, &bad)) {
         /* `bad` lives in the document: refuse before freeing it. */
-        rc =
-            field_reject(c, 400, entry, key, bad, "unknown member in the body");
+        rc = fsm_reject_field(c, 400, *entry, *key, bad,
+                              "unknown member in the body");
         jcs_doc_free(*d);
         *d = NULL;
         return rc;
@@ -1468,24 +1441,19 @@ record_retire(struct fsm_ctx *c, const struct fsm_principal *actor)
     struct jcs_doc *d = NULL;
     struct rec_state st;
     struct extra x;
-    bool ok;
     int rc;
 
-    rc = target_key(c, &entry, &key, &ok);
-    if (rc != PC_OK || !ok) {
-        return rc;
-    }
-    rc = body_object(c, entry, key, allowed, &d);
-    if (rc != PC_OK || d == NULL) {
+    rc = record_body(c, allowed, &entry, &key, &d);
+    if (d == NULL) {
         return rc;
     }
     reason = jcs_get(jcs_root(d), "reason", 6);
     if ((rc = read_extra(c, &x)) != PC_OK) {
         /* out of memory */
-    } else if (!reason_ok(reason)) {
-        rc = field_reject(c, 400, entry, key, "reason",
-                          "\"reason\" (non-blank, at most 4096 bytes) is "
-                          "required");
+    } else if (!fsm_text_ok(reason, REASON_MAX)) {
+        rc = fsm_reject_field(c, 400, entry, key, "reason",
+                              "\"reason\" (non-blank, at most 4096 bytes) is "
+                              "required");
     } else if ((rc = writable_entry(c, actor, entry, key, NULL, &e)) != PC_OK ||
                e == NULL) {
         /* refused, or rc says why */
@@ -1525,12 +1493,8 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
     bool ok;
     int rc;
 
-    rc = target_key(c, &entry, &key, &ok);
-    if (rc != PC_OK || !ok) {
-        return rc;
-    }
-    rc = body_object(c, entry, key, allowed, &d);
-    if (rc != PC_OK || d == NULL) {
+    rc = record_body(c, allowed, &entry, &key, &d);
+    if (d == NULL) {
         return rc;
     }
     reason = jcs_get(jcs_root(d), "reason", 6);
@@ -1540,16 +1504,16 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
     pc_buf_init(&canon);
     if ((rc = read_extra(c, &x)) != PC_OK) {
         /* out of memory */
-    } else if (!reason_ok(reason)) {
-        rc = field_reject(c, 400, entry, key, "reason",
-                          "\"reason\" (non-blank, at most 4096 bytes) is "
-                          "required");
+    } else if (!fsm_text_ok(reason, REASON_MAX)) {
+        rc = fsm_reject_field(c, 400, entry, key, "reason",
+                              "\"reason\" (non-blank, at most 4096 bytes) is "
+                              "required");
     } else if (value == NULL) {
-        rc = field_reject(c, 400, entry, key, "value",
-                          "\"value\" (the corrected document) is required");
+        rc = fsm_reject_field(c, 400, entry, key, "value",
+                              "\"value\" (the corrected document) is required");
     } else if (obj != NULL && (os == NULL || !fsm_id_valid(os, olen))) {
-        rc = field_reject(c, 400, entry, key, "objection",
-                          "\"objection\" must be an objection id");
+        rc = fsm_reject_field(c, 400, entry, key, "objection",
+                              "\"objection\" must be an objection id");
     } else if (!x.has_salt) {
         rc = fsm_reject_detail(c, 400, "bad_request", entry, key, NULL,
                                "malformed command: no salt");
@@ -1567,9 +1531,9 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
         rc = conflict(c, entry, key, -1, st.version,
                       "If-Match names a version that is not current");
     } else if (obj != NULL && !objection_accepted(c->f, obj, e, key, false)) {
-        rc = field_reject(c, 409, entry, key, "objection",
-                          "the objection is not an accepted objection on "
-                          "this record");
+        rc = fsm_reject_field(c, 409, entry, key, "objection",
+                              "the objection is not an accepted objection on "
+                              "this record");
     } else if ((rc = check_doc(c, e, d, value, &canon, entry, key, &ok)) ==
                    PC_OK &&
                ok) {

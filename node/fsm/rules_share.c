@@ -46,12 +46,7 @@ fsm_share_status_name(unsigned s)
 int
 fsm_share_status_parse(const char *name)
 {
-    for (int i = 0; name != NULL && status_names[i] != NULL; i++) {
-        if (strcmp(name, status_names[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return fsm_name_index(status_names, name);
 }
 
 const char *
@@ -63,12 +58,7 @@ fsm_grant_status_name(unsigned s)
 int
 fsm_grant_status_parse(const char *name)
 {
-    for (int i = 0; name != NULL && grant_status_names[i] != NULL; i++) {
-        if (strcmp(name, grant_status_names[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
+    return fsm_name_index(grant_status_names, name);
 }
 
 bool
@@ -100,14 +90,6 @@ fsm_server_id_parse(const char *s, const char *prefix, uint64_t *rev)
 
 /* ---- syntax ----------------------------------------------------------- */
 
-static bool
-bad(char *msg, char *field, const char *f, const char *m)
-{
-    snprintf(field, FSM_FIELD_LEN, "%s", f);
-    snprintf(msg, 200, "%s", m);
-    return false;
-}
-
 static size_t
 str_len(const struct jcs_val *v)
 {
@@ -115,24 +97,6 @@ str_len(const struct jcs_val *v)
 
     jcs_string(v, &len);
     return len;
-}
-
-/* A string of at most MAX_TEXT bytes with something besides whitespace. */
-static bool
-text_ok(const struct jcs_val *v)
-{
-    size_t len;
-    const char *s = v != NULL ? jcs_string(v, &len) : NULL;
-
-    if (s == NULL || len > MAX_TEXT) {
-        return false;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            return true;
-        }
-    }
-    return false;
 }
 
 static bool
@@ -152,43 +116,46 @@ request_check(const struct jcs_val *o, char *msg, char *field)
     }
     s = fsm_get_str(o, "entry", &len);
     if (s == NULL || !fsm_id_valid(s, len)) {
-        return bad(msg, field, "entry",
-                   "\"entry\" must be an entry id: "
-                   "[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+        return fsm_check_fail(msg, field, "entry",
+                              "\"entry\" must be an entry id: "
+                              "[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     }
-    if (!text_ok(fsm_get(o, "purpose"))) {
-        return bad(msg, field, "purpose",
-                   "\"purpose\" is required: a non-blank string of at most "
-                   "4096 bytes");
+    if (!fsm_text_ok(fsm_get(o, "purpose"), MAX_TEXT)) {
+        return fsm_check_fail(
+            msg, field, "purpose",
+            "\"purpose\" is required: a non-blank string of at most "
+            "4096 bytes");
     }
     v = fsm_get(o, "days");
     if (v == NULL || !jcs_is_int_literal(v) || !jcs_is_integer(v) ||
         jcs_number(v) < 1 || jcs_number(v) > MAX_DAYS) {
-        return bad(msg, field, "days",
-                   "\"days\" must be a whole number from 1 to 3650");
+        return fsm_check_fail(msg, field, "days",
+                              "\"days\" must be a whole number from 1 to 3650");
     }
     v = fsm_get(o, "fields");
     if (v == NULL) {
         return true;
     }
     if (jcs_type(v) != JCS_ARRAY || jcs_len(v) < 1 || jcs_len(v) > MAX_FIELDS) {
-        return bad(msg, field, "fields",
-                   "\"fields\" must be an array of 1-1000 field names");
+        return fsm_check_fail(
+            msg, field, "fields",
+            "\"fields\" must be an array of 1-1000 field names");
     }
     for (size_t i = 0; i < jcs_len(v); i++) {
         s = jcs_string(jcs_at(v, i), &len);
         if (s == NULL || len < 1 || len > MAX_FIELD_NAME) {
-            return bad(msg, field, "fields",
-                       "each of \"fields\" must be a field name of 1-128 "
-                       "bytes");
+            return fsm_check_fail(
+                msg, field, "fields",
+                "each of \"fields\" must be a field name of 1-128 "
+                "bytes");
         }
         for (size_t j = 0; j < i; j++) {
             size_t l2;
             const char *t = jcs_string(jcs_at(v, j), &l2);
 
             if (l2 == len && memcmp(s, t, len) == 0) {
-                return bad(msg, field, "fields",
-                           "\"fields\" names a field twice");
+                return fsm_check_fail(msg, field, "fields",
+                                      "\"fields\" names a field twice");
             }
         }
     }
@@ -209,18 +176,20 @@ decide_check(const struct jcs_val *o, char *msg, char *field)
         return false;
     }
     if (d == NULL || (strcmp(d, "approve") != 0 && strcmp(d, "reject") != 0)) {
-        return bad(msg, field, "decision",
-                   "\"decision\" must be \"approve\" or \"reject\"");
+        return fsm_check_fail(msg, field, "decision",
+                              "\"decision\" must be \"approve\" or \"reject\"");
     }
     if (r != NULL && jcs_type(r) != JCS_NULL &&
         (jcs_type(r) != JCS_STRING || str_len(r) > MAX_TEXT)) {
-        return bad(msg, field, "reason",
-                   "\"reason\" must be a string of at most 4096 bytes");
+        return fsm_check_fail(
+            msg, field, "reason",
+            "\"reason\" must be a string of at most 4096 bytes");
     }
-    if (strcmp(d, "reject") == 0 && !text_ok(r)) {
-        return bad(msg, field, "reason",
-                   "a rejection states its reason (article 18): \"reason\" "
-                   "must be a non-blank string of at most 4096 bytes");
+    if (strcmp(d, "reject") == 0 && !fsm_text_ok(r, MAX_TEXT)) {
+        return fsm_check_fail(
+            msg, field, "reason",
+            "a rejection states its reason (article 18): \"reason\" "
+            "must be a non-blank string of at most 4096 bytes");
     }
     return true;
 }
@@ -236,50 +205,34 @@ revoke_check(const struct jcs_val *o, char *msg, char *field)
         snprintf(msg, 200, "unknown member \"%.64s\"", unknown);
         return false;
     }
-    if (!text_ok(fsm_get(o, "reason"))) {
-        return bad(msg, field, "reason",
-                   "\"reason\" is required: a non-blank string of at most "
-                   "4096 bytes");
+    if (!fsm_text_ok(fsm_get(o, "reason"), MAX_TEXT)) {
+        return fsm_check_fail(
+            msg, field, "reason",
+            "\"reason\" is required: a non-blank string of at most "
+            "4096 bytes");
     }
     return true;
-}
-
-typedef bool (*check_fn)(const struct jcs_val *o, char *msg, char *field);
-
-static bool
-body_valid(const void *body, size_t len, check_fn check, char *msg, char *field)
-{
-    struct jcs_doc *d;
-    bool ok;
-
-    field[0] = '\0';
-    if (fsm_parse_object(body, len, &d, msg) != PC_OK) {
-        return false;
-    }
-    ok = check(jcs_root(d), msg, field);
-    jcs_doc_free(d);
-    return ok;
 }
 
 bool
 fsm_share_request_body_valid(const void *body, size_t len, char *msg,
                              char *field)
 {
-    return body_valid(body, len, request_check, msg, field);
+    return fsm_body_valid(body, len, request_check, msg, field);
 }
 
 bool
 fsm_share_decide_body_valid(const void *body, size_t len, char *msg,
                             char *field)
 {
-    return body_valid(body, len, decide_check, msg, field);
+    return fsm_body_valid(body, len, decide_check, msg, field);
 }
 
 bool
 fsm_grant_revoke_body_valid(const void *body, size_t len, char *msg,
                             char *field)
 {
-    return body_valid(body, len, revoke_check, msg, field);
+    return fsm_body_valid(body, len, revoke_check, msg, field);
 }
 
 /* ---- derived state ---------------------------------------------------- */
@@ -460,24 +413,21 @@ group_release(struct group *g)
     memset(g, 0, sizeof(*g));
 }
 
-static bool
-free_group_cb(void *arg, const void *key, size_t klen, void *val)
+/* The values of the maps (pc_map_free_cb). */
+static void
+group_free(void *val)
 {
-    (void)arg, (void)key, (void)klen;
     group_release(val);
     pc_free(val);
-    return true;
 }
 
-static bool
-free_holding_cb(void *arg, const void *key, size_t klen, void *val)
+static void
+holding_free(void *val)
 {
     struct holding *h = val;
 
-    (void)arg, (void)key, (void)klen;
     pc_free(h->v);
     pc_free(h);
-    return true;
 }
 
 static void
@@ -541,14 +491,10 @@ fsm_share_reset(struct fsm_share *s)
     s->reqs = NULL;
     s->grants = NULL;
     s->n_reqs = s->cap_reqs = s->n_grants = s->cap_grants = 0;
-    pc_map_each(&s->entries, free_group_cb, NULL);
-    pc_map_release(&s->entries);
-    pc_map_each(&s->providers, free_group_cb, NULL);
-    pc_map_release(&s->providers);
-    pc_map_each(&s->requesters, free_group_cb, NULL);
-    pc_map_release(&s->requesters);
-    pc_map_each(&s->holdings, free_holding_cb, NULL);
-    pc_map_release(&s->holdings);
+    pc_map_release_values(&s->entries, group_free);
+    pc_map_release_values(&s->providers, group_free);
+    pc_map_release_values(&s->requesters, group_free);
+    pc_map_release_values(&s->holdings, holding_free);
     group_release(&s->all);
     for (size_t i = 0; i < s->n_demand; i++) {
         pc_free((char *)s->demand[i]);
@@ -575,12 +521,8 @@ group_of(struct fsm_share *s, struct pc_map *m, const char *key)
     if (g != NULL) {
         return g;
     }
-    g = pc_calloc(1, sizeof(*g));
-    if (g == NULL || pc_map_put(m, key, strlen(key), g, NULL) != PC_OK) {
-        pc_free(g);
-        return NULL;
-    }
-    if (m == &s->entries) {
+    g = pc_map_get_or_add(m, key, strlen(key), sizeof(*g));
+    if (g != NULL && m == &s->entries) {
         s->demand_stale = true;
     }
     return g;
@@ -844,7 +786,6 @@ holding_of(struct fsm_share *s, const char *entry, const char *org, bool make)
 {
     size_t el = strlen(entry), ol = strlen(org);
     char key[2 * FACT_MAX_ID + 2];
-    struct holding *h;
 
     if (el > FACT_MAX_ID || ol > FACT_MAX_ID) {
         return NULL;
@@ -852,16 +793,9 @@ holding_of(struct fsm_share *s, const char *entry, const char *org, bool make)
     memcpy(key, entry, el);
     key[el] = '\0';
     memcpy(key + el + 1, org, ol);
-    h = pc_map_get(&s->holdings, key, el + 1 + ol);
-    if (h != NULL || !make) {
-        return h;
-    }
-    h = pc_calloc(1, sizeof(*h));
-    if (h == NULL || pc_map_put(&s->holdings, key, el + 1 + ol, h, NULL)) {
-        pc_free(h);
-        return NULL;
-    }
-    return h;
+    return make ? pc_map_get_or_add(&s->holdings, key, el + 1 + ol,
+                                    sizeof(struct holding))
+                : pc_map_get(&s->holdings, key, el + 1 + ol);
 }
 
 /* A grant leaves the live counts (revoked or ended). */
@@ -1152,12 +1086,6 @@ collect_demand_cb(void *arg, const void *key, size_t klen, void *val)
     return true;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 int
 fsm_share_demand_entries(const struct fsm *f, const char *const **ids,
                          size_t *n)
@@ -1178,7 +1106,7 @@ fsm_share_demand_entries(const struct fsm *f, const char *const **ids,
         if (s->n_demand != s->entries.len) {
             return PC_ENOMEM; /* stays stale: made again next time */
         }
-        qsort(s->demand, s->n_demand, sizeof(*s->demand), cmp_str);
+        qsort(s->demand, s->n_demand, sizeof(*s->demand), fsm_cmp_str);
         s->demand_stale = false;
     }
     *ids = s->demand;
@@ -1352,39 +1280,6 @@ emit_merged(struct fsm_ctx *c, uint32_t kind, const char *id,
     return rc;
 }
 
-/* Parse the command's body (400 when it fails `check`): PC_OK with `*d`,
- * or the result of the rejection (with `*d` NULL). */
-static int
-command_body(struct fsm_ctx *c, check_fn check, struct pc_slice target,
-             struct jcs_doc **d)
-{
-    char msg[200], field[FSM_FIELD_LEN] = "";
-    struct pc_buf det;
-    int rc;
-
-    *d = NULL;
-    rc = fsm_parse_object(c->cmd->body.p, c->cmd->body.len, d, msg);
-    if (rc == PC_ENOMEM) {
-        return rc;
-    }
-    if (rc == PC_OK && check(jcs_root(*d), msg, field)) {
-        return PC_OK;
-    }
-    jcs_doc_free(*d);
-    *d = NULL;
-    if (field[0] == '\0') {
-        return fsm_reject(c, 400, "bad_request", NO_SLICE, target, "%s", msg);
-    }
-    pc_buf_init(&det);
-    rc = fsm_detail(&det, -1, field, -1, NO_SLICE);
-    if (rc == PC_OK) {
-        rc = fsm_reject_detail(c, 400, "bad_request", NO_SLICE, target, &det,
-                               "%s", msg);
-    }
-    pc_buf_release(&det);
-    return rc;
-}
-
 /* The payload of fact `rev`, parsed: PC_OK, PC_ENOMEM or PC_ECORRUPT. */
 static int
 payload_of(struct fsm_ctx *c, uint64_t rev, struct jcs_doc **d)
@@ -1441,7 +1336,7 @@ share_request(struct fsm_ctx *c, const struct fsm_principal *actor)
     const char *why;
     int rc;
 
-    rc = command_body(c, request_check, NO_SLICE, &d);
+    rc = fsm_command_body(c, request_check, NO_SLICE, &d);
     if (d == NULL) {
         return rc;
     }
@@ -1558,7 +1453,7 @@ share_decide(struct fsm_ctx *c, const struct fsm_principal *actor)
     uint64_t rid;
     int rc;
 
-    rc = command_body(c, decide_check, c->cmd->target, &d);
+    rc = fsm_command_body(c, decide_check, c->cmd->target, &d);
     if (d == NULL) {
         return rc;
     }
@@ -1667,7 +1562,7 @@ grant_revoke(struct fsm_ctx *c, const struct fsm_principal *actor)
     uint64_t gid;
     int rc;
 
-    rc = command_body(c, revoke_check, c->cmd->target, &d);
+    rc = fsm_command_body(c, revoke_check, c->cmd->target, &d);
     if (d == NULL) {
         return rc;
     }

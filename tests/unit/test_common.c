@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for common/: errors, buffers and varints, hashes, times. */
+/* Unit tests for common/: errors, buffers and varints, maps, hashes, times. */
 #include "tests/lib/test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "common/map.h"
 #include "common/timefmt.h"
 
 /* Every error has a distinct name and a message; unknown codes say so. */
@@ -154,6 +156,68 @@ test_time_roundtrip(void **state)
     assert_int_equal(pc_time_parse("2023-01-01T24:00:00Z", &ms), PC_EINVAL);
 }
 
+/* pc_map_get_or_add makes a zeroed value once, then finds it; out of
+ * memory it leaves the map as it was. */
+static void
+test_map_get_or_add(void **state)
+{
+    struct test_oom o = { 0 };
+    struct pc_map m;
+    uint64_t *v, *again;
+
+    (void)state;
+    pc_map_init(&m);
+    for (long k = 0;; k++) {
+        test_oom_arm(&o, k, 1);
+        v = pc_map_get_or_add(&m, "a", 1, sizeof(*v));
+        if (test_oom_disarm(&o, v != NULL)) {
+            break;
+        }
+        assert_int_equal(m.len, 0);
+        assert_null(pc_map_get(&m, "a", 1));
+    }
+    test_oom_end(&o);
+    assert_int_equal(*v, 0);
+    *v = 7;
+    again = pc_map_get_or_add(&m, "a", 1, sizeof(*again));
+    assert_ptr_equal(again, v);
+    assert_int_equal(m.len, 1);
+    pc_map_release_values(&m, pc_free);
+    assert_int_equal(m.len, 0);
+    assert_null(pc_map_get(&m, "a", 1));
+}
+
+static int n_freed;
+
+static void
+count_free(void *val)
+{
+    n_freed++;
+    pc_free(val);
+}
+
+/* pc_map_release_values frees every live value once, none deleted before. */
+static void
+test_map_release_values(void **state)
+{
+    struct pc_map m;
+    char key[8];
+
+    (void)state;
+    pc_map_init(&m);
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        assert_non_null(pc_map_get_or_add(&m, key, strlen(key), 16));
+    }
+    pc_free(pc_map_del(&m, "k7", 2));
+    n_freed = 0;
+    pc_map_release_values(&m, count_free);
+    assert_int_equal(n_freed, 99);
+    assert_int_equal(m.cap, 0);
+    pc_map_release_values(&m, count_free); /* a released map is empty */
+    assert_int_equal(n_freed, 99);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,6 +226,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_buf_varint_roundtrip),
         cmocka_unit_test(test_buf_lp_bounds),
         cmocka_unit_test(test_buf_oom_unchanged),
+        cmocka_unit_test(test_map_get_or_add),
+        cmocka_unit_test(test_map_release_values),
         cmocka_unit_test(test_hash_vectors),
         cmocka_unit_test(test_time_roundtrip),
     };
