@@ -331,6 +331,7 @@ fmt-check:
 CLIENT_LIB_SRC := $(filter-out client/cli.c client/cli_%.c, \
                     $(wildcard client/*.c)) \
                   common/alloc.c common/buf.c common/err.c common/hash.c \
+                  common/jsonesc.c \
                   storage/mrk.c
 CLIENT_LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/lib/%.o,$(CLIENT_LIB_SRC))
 # From build/config.mk, like every pkg-config flag (read after deps).

@@ -2,12 +2,15 @@
 /*
  * The calls of libprovcat that answer JSON documents: cluster and
  * operations, organisations and principals, catalog entries, and the paged
- * list iterator every list call returns. Each call builds its path and
- * body, states its kind (write with an Idempotency-Key, linearizable read,
- * node-local) and hands it to pcl_call; a new route is one such function.
+ * list iterator every list call returns, with the helpers the other files'
+ * JSON calls and lists share (pcl_get_json, pcl_list_at). Each call builds
+ * its path and body, states its kind (write with an Idempotency-Key,
+ * linearizable read, node-local) and hands it to pcl_call; a new route is
+ * one such function.
  */
 #include "client/client_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +28,7 @@ answer_json(struct provcat *c, char **json, const char *what)
     }
     s = pc_strndup((const char *)c->body.data, c->body.len);
     if (s == NULL) {
-        return pcl_fail(c, PROVCAT_ENOMEM, "%s: out of memory", what);
+        return pcl_oom(c, what);
     }
     *json = s;
     return PROVCAT_OK;
@@ -36,95 +39,142 @@ pcl_call_json(struct provcat *c, const char *method, const struct pc_buf *path,
               const char *body, size_t body_len, unsigned flags,
               int64_t if_version, char **json, const char *what)
 {
-    struct pcl_req r = { 0 };
-    int rc;
+    int rc = pcl_send(c, method, (const char *)path->data, body, body_len,
+                      flags, if_version, what);
 
-    r.method = method;
-    r.path = (const char *)path->data;
-    r.body = body;
-    r.body_len = body_len;
-    r.flags = flags;
-    r.if_version = if_version;
-    rc = pcl_call(c, &r, what);
     return rc == PROVCAT_OK ? answer_json(c, json, what) : rc;
 }
 
-#define WRITE_IDEM (PCL_WRITE | PCL_IDEM)
-
+/*
+ * `method` on the path `fmt` (pcl_path's format, its arguments after it)
+ * with `body` (NUL-terminated; NULL: none), the answer's JSON into `*json`
+ * (may be NULL). Any version: the calls with a precondition build theirs.
+ */
 static int
-oom(struct provcat *c, const char *what)
+json_call(struct provcat *c, const char *method, const char *body,
+          unsigned flags, char **json, const char *what, const char *fmt, ...)
 {
-    return pcl_fail(c, PROVCAT_ENOMEM, "%s: out of memory", what);
+    struct pc_buf path;
+    va_list ap;
+    int rc;
+
+    pc_buf_init(&path);
+    va_start(ap, fmt);
+    rc = pcl_vpath(&path, fmt, ap);
+    va_end(ap);
+    rc = rc == PC_OK ? pcl_call_json(c, method, &path, body,
+                                     body != NULL ? strlen(body) : 0, flags,
+                                     PROVCAT_ANY_VERSION, json, what)
+                     : pcl_oom(c, what);
+    pc_buf_release(&path);
+    return rc;
 }
 
-static bool
-valid_str(const char *s)
+/* A body built with pcl_body_*, sent as a write of `flags` to `base`;
+ * releases the body. */
+static int
+post_body(struct provcat *c, const char *base, struct pcl_body *b,
+          unsigned flags, char **json, const char *what)
 {
-    return s != NULL && s[0] != '\0';
+    int rc = pcl_body_close(b) == PC_OK
+                 ? json_call(c, "POST", (const char *)b->b.data, flags, json,
+                             what, base)
+                 : pcl_oom(c, what);
+
+    pc_buf_release(&b->b);
+    return rc;
 }
 
-/* A body must be one JSON object before it goes out. */
+/* A body given by the caller must be one JSON object before it goes out;
+ * false after recording why. */
 static bool
-is_object(const char *json)
+object_ok(struct provcat *c, const char *json, const char *what)
 {
-    const char *end;
     const char *p = json;
 
-    if (json == NULL) {
-        return false;
+    if (json != NULL) {
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+            p++;
+        }
+        if (*p == '{' && pcl_json_one_value(json, strlen(json))) {
+            return true;
+        }
     }
-    end = json + strlen(json);
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) {
-        p++;
-    }
-    if (p >= end || *p != '{') {
-        return false;
-    }
-    p = pcl_json_skip(p, end);
-    while (p != NULL && p < end &&
-           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) {
-        p++;
-    }
-    return p == end;
+    pcl_fail(c, PROVCAT_EINVAL, "%s: the body must be one JSON object", what);
+    return false;
 }
 
-/* A call with a JSON object body given by the caller. */
+/* POST of the caller's object `obj` to the collection at `base`. */
 static int
-call_with_object(struct provcat *c, const char *method,
-                 const struct pc_buf *path, const char *obj, unsigned flags,
-                 int64_t if_version, char **json, const char *what)
+create(struct provcat *c, const char *base, const char *obj, char **json,
+       const char *what)
 {
-    if (!is_object(obj)) {
-        return pcl_fail(c, PROVCAT_EINVAL,
-                        "%s: the body must be one JSON object", what);
+    pcl_reset(c);
+    if (!object_ok(c, obj, what)) {
+        return PROVCAT_EINVAL;
     }
-    return pcl_call_json(c, method, path, obj, strlen(obj), flags, if_version,
-                         json, what);
+    return json_call(c, "POST", obj, PCL_WRITE_IDEM, json, what, base);
 }
 
-/* POST with a body of one optional string member, e.g. {"reason": "..."}. */
+/* GET of one object by `id` at `fmt`. */
 static int
-post_member(struct provcat *c, const struct pc_buf *path, const char *name,
-            const char *value, char **json, const char *what)
+get_by_id(struct provcat *c, const char *fmt, const char *id, char **json,
+          const char *what)
 {
-    struct pc_buf b;
-    int rc = PC_OK;
+    pcl_reset(c);
+    if (!pcl_has_text(id)) {
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
+    }
+    return json_call(c, "GET", NULL, PCL_READ, json, what, fmt, id);
+}
 
-    pc_buf_init(&b);
-    rc = pc_buf_put_u8(&b, '{');
-    if (rc == PC_OK && value != NULL) {
-        rc = pcl_json_str(&b, name, strlen(name));
-        rc = rc == PC_OK ? pc_buf_put_u8(&b, ':') : rc;
-        rc = rc == PC_OK ? pcl_json_str(&b, value, strlen(value)) : rc;
+/* POST to a sub-path `fmt` of object `id`, with `body` (NULL: "{}"). */
+static int
+post_on(struct provcat *c, const char *fmt, const char *id, const char *body,
+        char **json, const char *what)
+{
+    pcl_reset(c);
+    if (!pcl_has_text(id)) {
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
     }
-    rc = rc == PC_OK ? pc_buf_put_u8(&b, '}') : rc;
-    if (rc != PC_OK) {
-        pc_buf_release(&b);
-        return oom(c, what);
+    return json_call(c, "POST", body != NULL ? body : "{}", PCL_WRITE_IDEM,
+                     json, what, fmt, id);
+}
+
+/* A filtered list's path: `base` and the name/value `filters` as its
+ * query. PROVCAT_OK or the error, recorded. */
+static int
+filtered_path(struct provcat *c, struct pc_buf *path, const char *base,
+              const char *const *filters, const char *what)
+{
+    int rc = pcl_path(path, base);
+
+    for (size_t i = 0; filters != NULL && filters[i] != NULL && rc == PC_OK;
+         i += 2) {
+        if (filters[i + 1] == NULL) {
+            return pcl_fail(c, PROVCAT_EINVAL,
+                            "%s: filters are name/value pairs", what);
+        }
+        rc = pcl_query(path, filters[i], filters[i + 1]);
     }
-    rc = pcl_call_json(c, "POST", path, (const char *)b.data, b.len, WRITE_IDEM,
-                       PROVCAT_ANY_VERSION, json, what);
-    pc_buf_release(&b);
+    return rc == PC_OK ? PROVCAT_OK : pcl_oom(c, what);
+}
+
+int
+pcl_get_json(struct provcat *c, const char *base, const char *const *filters,
+             char **json, const char *what)
+{
+    struct pc_buf path;
+    int rc;
+
+    pcl_reset(c);
+    pc_buf_init(&path);
+    rc = filtered_path(c, &path, base, filters, what);
+    if (rc == PROVCAT_OK) {
+        rc = pcl_call_json(c, "GET", &path, NULL, 0, PCL_READ,
+                           PROVCAT_ANY_VERSION, json, what);
+    }
+    pc_buf_release(&path);
     return rc;
 }
 
@@ -178,7 +228,7 @@ provcat_status(struct provcat *c, const char *origin,
     s = pc_calloc(1, sizeof(*s));
     if (s == NULL) {
         json_decref(o);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
     rc = PROVCAT_OK;
     s->id = pcl_juint(o, "id");
@@ -219,7 +269,7 @@ provcat_status(struct provcat *c, const char *origin,
     if (rc != PROVCAT_OK || s->state == NULL) {
         provcat_status_free(s);
         return rc != PROVCAT_OK
-                   ? oom(c, what)
+                   ? pcl_oom(c, what)
                    : pcl_fail(c, PROVCAT_EPROTO, "status: no \"state\"");
     }
     *out = s;
@@ -231,76 +281,46 @@ provcat_member_add(struct provcat *c, uint64_t id, const char *address,
                    const char *client_url, char **json)
 {
     static const char *what = "add member";
-    struct pc_buf path, b;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (id == 0 || !valid_str(address) || !valid_str(client_url)) {
+    if (id == 0 || !pcl_has_text(address) || !pcl_has_text(client_url)) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an id, an address and a client URL", what);
     }
-    pc_buf_init(&path);
-    pc_buf_init(&b);
-    rc = pcl_path(&path, "/v1/members");
-    rc |=
-        pc_buf_printf(&b, "{\"id\":%llu,\"address\":", (unsigned long long)id);
-    rc |= pcl_json_str(&b, address, strlen(address));
-    rc |= pc_buf_put(&b, ",\"client_url\":", 14);
-    rc |= pcl_json_str(&b, client_url, strlen(client_url));
-    rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK
-             ? pcl_call_json(c, "POST", &path, (const char *)b.data, b.len,
-                             PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
-             : oom(c, what);
-    pc_buf_release(&path);
-    pc_buf_release(&b);
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_u64(&b, "id", id);
+    pcl_body_str(&b, "address", address);
+    pcl_body_str(&b, "client_url", client_url);
+    return post_body(c, "/v1/members", &b, PCL_WRITE, json, what);
 }
 
 PROVCAT_API int
 provcat_member_remove(struct provcat *c, uint64_t id, bool force, char **json)
 {
     static const char *what = "remove member";
-    struct pc_buf path;
-    int rc;
 
     pcl_reset(c);
     if (id == 0) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: a node id >= 1", what);
     }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/members/%u", id);
-    if (rc == PC_OK && force) {
-        rc = pcl_query(&path, "force", "true");
-    }
-    rc = rc == PC_OK ? pcl_call_json(c, "DELETE", &path, NULL, 0, PCL_WRITE,
-                                     PROVCAT_ANY_VERSION, json, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    return rc;
+    return json_call(c, "DELETE", NULL, PCL_WRITE, json, what,
+                     force ? "/v1/members/%u?force=true" : "/v1/members/%u",
+                     id);
 }
 
 PROVCAT_API int
 provcat_leader_transfer(struct provcat *c, uint64_t id, char **json)
 {
-    static const char *what = "leader transfer";
-    struct pc_buf path;
-    char body[40];
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    pc_buf_init(&path);
+    pcl_body_open(&b);
     if (id > 0) {
-        snprintf(body, sizeof(body), "{\"id\":%llu}", (unsigned long long)id);
-    } else {
-        snprintf(body, sizeof(body), "{}");
+        pcl_body_u64(&b, "id", id);
     }
-    rc = pcl_path(&path, "/v1/leader/transfer");
-    rc = rc == PC_OK ? pcl_call_json(c, "POST", &path, body, strlen(body),
-                                     PCL_WRITE, PROVCAT_ANY_VERSION, json, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    return rc;
+    return post_body(c, "/v1/leader/transfer", &b, PCL_WRITE, json,
+                     "leader transfer");
 }
 
 PROVCAT_API int
@@ -346,38 +366,7 @@ provcat_backup(struct provcat *c, provcat_write_cb write,
 PROVCAT_API int
 provcat_org_create(struct provcat *c, const char *org_json, char **json)
 {
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/orgs");
-    rc = rc == PC_OK ? call_with_object(c, "POST", &path, org_json, WRITE_IDEM,
-                                        PROVCAT_ANY_VERSION, json, "create org")
-                     : oom(c, "create org");
-    pc_buf_release(&path);
-    return rc;
-}
-
-/* GET of one object by id under `fmt`. */
-static int
-get_by_id(struct provcat *c, const char *fmt, const char *id, char **json,
-          const char *what)
-{
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    if (!valid_str(id)) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
-    }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, fmt, id);
-    rc = rc == PC_OK ? pcl_call_json(c, "GET", &path, NULL, 0, PCL_READ,
-                                     PROVCAT_ANY_VERSION, json, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    return rc;
+    return create(c, "/v1/orgs", org_json, json, "create org");
 }
 
 PROVCAT_API int
@@ -390,43 +379,8 @@ PROVCAT_API int
 provcat_principal_create(struct provcat *c, const char *principal_json,
                          char **json)
 {
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/principals");
-    rc = rc == PC_OK
-             ? call_with_object(c, "POST", &path, principal_json, WRITE_IDEM,
-                                PROVCAT_ANY_VERSION, json, "create principal")
-             : oom(c, "create principal");
-    pc_buf_release(&path);
-    return rc;
-}
-
-/* POST to a sub-path of an object, with body `body` (or "{}"). */
-static int
-post_on(struct provcat *c, const char *fmt, const char *id, const char *body,
-        char **json, const char *what)
-{
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    if (!valid_str(id)) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
-    }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, fmt, id);
-    if (body == NULL) {
-        body = "{}";
-    }
-    rc = rc == PC_OK
-             ? pcl_call_json(c, "POST", &path, body, strlen(body), WRITE_IDEM,
-                             PROVCAT_ANY_VERSION, json, what)
-             : oom(c, what);
-    pc_buf_release(&path);
-    return rc;
+    return create(c, "/v1/principals", principal_json, json,
+                  "create principal");
 }
 
 PROVCAT_API int
@@ -461,23 +415,13 @@ provcat_principal_token(struct provcat *c, const char *id, char **token)
     rc = PROVCAT_OK;
     *token = pcl_jstrdup(o, "token", &rc);
     json_decref(o);
-    return rc == PROVCAT_OK ? rc : oom(c, what);
+    return rc == PROVCAT_OK ? rc : pcl_oom(c, what);
 }
 
 PROVCAT_API int
 provcat_whoami(struct provcat *c, char **json)
 {
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/whoami");
-    rc = rc == PC_OK ? pcl_call_json(c, "GET", &path, NULL, 0, PCL_READ,
-                                     PROVCAT_ANY_VERSION, json, "whoami")
-                     : oom(c, "whoami");
-    pc_buf_release(&path);
-    return rc;
+    return pcl_get_json(c, "/v1/whoami", NULL, json, "whoami");
 }
 
 /* ---- catalog entries ----------------------------------------------------- */
@@ -485,18 +429,7 @@ provcat_whoami(struct provcat *c, char **json)
 PROVCAT_API int
 provcat_entry_create(struct provcat *c, const char *entry_json, char **json)
 {
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/catalog");
-    rc = rc == PC_OK
-             ? call_with_object(c, "POST", &path, entry_json, WRITE_IDEM,
-                                PROVCAT_ANY_VERSION, json, "create entry")
-             : oom(c, "create entry");
-    pc_buf_release(&path);
-    return rc;
+    return create(c, "/v1/catalog", entry_json, json, "create entry");
 }
 
 PROVCAT_API int
@@ -508,15 +441,19 @@ provcat_entry_update(struct provcat *c, const char *id, const char *entry_json,
     int rc;
 
     pcl_reset(c);
-    if (!valid_str(id) || if_version < 1) {
+    if (!pcl_has_text(id) || if_version < 1) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an id and the version to replace (>= 1)", what);
     }
+    if (!object_ok(c, entry_json, what)) {
+        return PROVCAT_EINVAL;
+    }
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/catalog/%s", id);
-    rc = rc == PC_OK ? call_with_object(c, "PUT", &path, entry_json, WRITE_IDEM,
-                                        if_version, json, what)
-                     : oom(c, what);
+    rc = rc == PC_OK
+             ? pcl_call_json(c, "PUT", &path, entry_json, strlen(entry_json),
+                             PCL_WRITE_IDEM, if_version, json, what)
+             : pcl_oom(c, what);
     pc_buf_release(&path);
     return rc;
 }
@@ -527,13 +464,26 @@ provcat_entry_submit(struct provcat *c, const char *id, char **json)
     return post_on(c, "/v1/catalog/%s/submit", id, NULL, json, "submit entry");
 }
 
+/* POST of the built body `b` to a sub-path `fmt` of object `id`;
+ * releases the body. */
+static int
+post_body_on(struct provcat *c, const char *fmt, const char *id,
+             struct pcl_body *b, char **json, const char *what)
+{
+    int rc = pcl_body_close(b) == PC_OK
+                 ? post_on(c, fmt, id, (const char *)b->b.data, json, what)
+                 : pcl_oom(c, what);
+
+    pc_buf_release(&b->b);
+    return rc;
+}
+
 PROVCAT_API int
 provcat_entry_review(struct provcat *c, const char *id, const char *decision,
                      const char *reason, unsigned flags, char **json)
 {
     static const char *what = "review entry";
-    struct pc_buf b;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
     if (decision == NULL ||
@@ -541,21 +491,13 @@ provcat_entry_review(struct provcat *c, const char *id, const char *decision,
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: the decision is approve or reject", what);
     }
-    pc_buf_init(&b);
-    rc = pc_buf_printf(&b, "{\"decision\":\"%s\"", decision);
-    if (reason != NULL) {
-        rc |= pc_buf_put(&b, ",\"reason\":", 10);
-        rc |= pcl_json_str(&b, reason, strlen(reason));
-    }
+    pcl_body_open(&b);
+    pcl_body_str(&b, "decision", decision);
+    pcl_body_str(&b, "reason", reason);
     if (flags & PROVCAT_OVERRIDE_DUPLICATE) {
-        rc |= pc_buf_printf(&b, ",\"override_duplicate\":true");
+        pcl_body_raw(&b, "override_duplicate", "true");
     }
-    rc |= pc_buf_put(&b, "}", 2); /* with its NUL */
-    rc = rc == PC_OK ? post_on(c, "/v1/catalog/%s/review", id,
-                               (const char *)b.data, json, what)
-                     : oom(c, what);
-    pc_buf_release(&b);
-    return rc;
+    return post_body_on(c, "/v1/catalog/%s/review", id, &b, json, what);
 }
 
 PROVCAT_API int
@@ -563,19 +505,15 @@ provcat_entry_retire(struct provcat *c, const char *id, const char *reason,
                      char **json)
 {
     static const char *what = "retire entry";
-    struct pc_buf path;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (!valid_str(id) || !valid_str(reason)) {
+    if (!pcl_has_text(id) || !pcl_has_text(reason)) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: an id and a reason", what);
     }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/catalog/%s/retire", id);
-    rc = rc == PC_OK ? post_member(c, &path, "reason", reason, json, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "reason", reason);
+    return post_body_on(c, "/v1/catalog/%s/retire", id, &b, json, what);
 }
 
 PROVCAT_API int
@@ -642,7 +580,6 @@ iter_fetch(struct provcat_iter *it)
     struct provcat *c = it->c;
     struct pc_buf path;
     struct page_scan s = { 0 };
-    struct pcl_req r = { 0 };
     int rc;
 
     pc_buf_init(&path);
@@ -657,13 +594,10 @@ iter_fetch(struct provcat_iter *it)
     }
     if (rc != PC_OK) {
         pc_buf_release(&path);
-        return oom(c, it->what);
+        return pcl_oom(c, it->what);
     }
-    r.method = "GET";
-    r.path = (const char *)path.data;
-    r.flags = PCL_READ;
-    r.if_version = PROVCAT_ANY_VERSION;
-    rc = pcl_call(c, &r, it->what);
+    rc = pcl_send(c, "GET", (const char *)path.data, NULL, 0, PCL_READ,
+                  PROVCAT_ANY_VERSION, it->what);
     pc_buf_release(&path);
     if (rc != PROVCAT_OK) {
         return rc;
@@ -671,7 +605,7 @@ iter_fetch(struct provcat_iter *it)
     pc_free(it->page);
     it->page = pc_strndup((const char *)c->body.data, c->body.len);
     if (it->page == NULL) {
-        return oom(c, it->what);
+        return pcl_oom(c, it->what);
     }
     it->page_len = c->body.len;
     if (pcl_json_members(it->page, it->page + it->page_len, page_member, &s) !=
@@ -697,16 +631,6 @@ iter_fetch(struct provcat_iter *it)
     return PROVCAT_OK;
 }
 
-static const char *
-skip_ws(const char *p, const char *end)
-{
-    while (p < end &&
-           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) {
-        p++;
-    }
-    return p;
-}
-
 /* The next item's span; 1, 0 at the end, or an error. */
 static int
 iter_step(struct provcat_iter *it, const char **start, const char **stop)
@@ -717,7 +641,7 @@ iter_step(struct provcat_iter *it, const char **start, const char **stop)
     pcl_reset(it->c);
     for (;;) {
         if (it->started) {
-            p = skip_ws(it->pos, it->end);
+            p = pcl_json_next(it->pos, it->end);
             if (p < it->end) {
                 break;
             }
@@ -740,7 +664,7 @@ iter_step(struct provcat_iter *it, const char **start, const char **stop)
     pc_free(it->item);
     it->item = pc_strndup(p, (size_t)(*stop - p));
     if (it->item == NULL) {
-        return oom(it->c, it->what);
+        return pcl_oom(it->c, it->what);
     }
     return 1;
 }
@@ -853,7 +777,7 @@ pcl_iter_new(struct provcat *c, enum pcl_iter_kind kind, struct pc_buf *base,
     }
     if (it == NULL) {
         pc_buf_release(base);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
     it->c = c;
     it->kind = kind;
@@ -863,13 +787,6 @@ pcl_iter_new(struct provcat *c, enum pcl_iter_kind kind, struct pc_buf *base,
     pc_buf_init(base);
     *out = it;
     return PROVCAT_OK;
-}
-
-static int
-iter_new(struct provcat *c, enum pcl_iter_kind kind, struct pc_buf *base,
-         const char *what, struct provcat_iter **out)
-{
-    return pcl_iter_new(c, kind, base, NULL, NULL, what, out);
 }
 
 int
@@ -906,40 +823,27 @@ pcl_iter_what(const struct provcat_iter *it)
 }
 
 int
-pcl_add_filters(struct pc_buf *b, const char *const *filters)
+pcl_list_at(struct provcat *c, enum pcl_iter_kind kind, const char *base,
+            const char *const *filters, const char *what,
+            struct provcat_iter **out)
 {
-    int rc = PC_OK;
+    struct pc_buf path;
+    int rc;
 
-    for (size_t i = 0; filters != NULL && filters[i] != NULL && rc == PC_OK;
-         i += 2) {
-        if (filters[i + 1] == NULL) {
-            return PC_EINVAL;
-        }
-        rc = pcl_query(b, filters[i], filters[i + 1]);
+    pcl_reset(c);
+    pc_buf_init(&path);
+    rc = filtered_path(c, &path, base, filters, what);
+    if (rc != PROVCAT_OK) {
+        pc_buf_release(&path);
+        return rc;
     }
-    return rc;
-}
-
-int
-pcl_list(struct provcat *c, bool records, struct pc_buf *base, const char *what,
-         struct provcat_iter **out)
-{
-    return iter_new(c, records ? PCL_ITER_RECORDS : PCL_ITER_KEYS, base, what,
-                    out);
+    return pcl_iter_new(c, kind, &path, NULL, NULL, what, out);
 }
 
 PROVCAT_API int
 provcat_orgs_list(struct provcat *c, struct provcat_iter **out)
 {
-    struct pc_buf path;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    if (pcl_path(&path, "/v1/orgs") != PC_OK) {
-        pc_buf_release(&path);
-        return oom(c, "list orgs");
-    }
-    return iter_new(c, PCL_ITER_JSON, &path, "list orgs", out);
+    return pcl_list_at(c, PCL_ITER_JSON, "/v1/orgs", NULL, "list orgs", out);
 }
 
 PROVCAT_API int
@@ -949,34 +853,22 @@ provcat_entry_history(struct provcat *c, const char *id,
     struct pc_buf path;
 
     pcl_reset(c);
-    if (!valid_str(id)) {
+    if (!pcl_has_text(id)) {
         return pcl_fail(c, PROVCAT_EINVAL, "entry history: no id");
     }
     pc_buf_init(&path);
     if (pcl_path(&path, "/v1/catalog/%s/history", id) != PC_OK) {
         pc_buf_release(&path);
-        return oom(c, "entry history");
+        return pcl_oom(c, "entry history");
     }
-    return iter_new(c, PCL_ITER_JSON, &path, "entry history", out);
+    return pcl_iter_new(c, PCL_ITER_JSON, &path, NULL, NULL, "entry history",
+                        out);
 }
 
 PROVCAT_API int
 provcat_entries_list(struct provcat *c, const char *const *filters,
                      struct provcat_iter **out)
 {
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/catalog");
-    rc = rc == PC_OK ? pcl_add_filters(&path, filters) : rc;
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return rc == PC_EINVAL
-                   ? pcl_fail(c, PROVCAT_EINVAL,
-                              "list entries: filters are name/value pairs")
-                   : oom(c, "list entries");
-    }
-    return iter_new(c, PCL_ITER_JSON, &path, "list entries", out);
+    return pcl_list_at(c, PCL_ITER_JSON, "/v1/catalog", filters, "list entries",
+                       out);
 }

@@ -8,6 +8,7 @@
  */
 #include "client/cli.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -265,6 +266,40 @@ cli_parse(struct cli *g, int argc, char **argv, struct cli_opt *opts,
         return -1;
     }
     return n;
+}
+
+struct provcat *
+cli_start(struct cli *g, int argc, char **argv, char **arg, int *rc)
+{
+    int n = arg != NULL ? 1 : 0;
+
+    if (cli_parse(g, argc, argv, NULL, arg, n, n, rc) < 0) {
+        return NULL;
+    }
+    return cli_client(g, rc);
+}
+
+bool
+cli_parse_record(struct cli *g, int argc, char **argv, struct cli_opt *opts,
+                 const char **entry, const char **key, int *rc)
+{
+    char *pos[2];
+    int n = cli_parse(g, argc, argv, opts, pos, 1, 2, rc);
+
+    if (n < 0) {
+        return false;
+    }
+    if (!cli_entry_key(pos, n, entry, key)) {
+        *rc = cli_usage(g, "name the record as ENTRY/KEY");
+        return false;
+    }
+    return true;
+}
+
+bool
+cli_given(const struct cli_opt *o)
+{
+    return o->set && o->val[0] != '\0';
 }
 
 static char *
@@ -559,6 +594,49 @@ cli_print_list_max(struct cli *g, struct provcat_iter *it,
 }
 
 int
+cli_list(struct cli *g, int argc, char **argv, const struct cli_list *l)
+{
+    struct cli_opt o[CLI_MAX_FILTERS + 1] = { 0 };
+    const char *f[2 * CLI_MAX_FILTERS + 1];
+    struct provcat_iter *it;
+    struct provcat *c;
+    size_t n = 0;
+    int rc = CLI_OK;
+
+    for (size_t i = 0; l->filters != NULL && l->filters[i] != NULL; i++) {
+        assert(i < CLI_MAX_FILTERS);
+        o[i].name = l->filters[i];
+        o[i].arg = true;
+    }
+    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
+        return rc;
+    }
+    for (size_t i = 0; o[i].name != NULL; i++) {
+        if (o[i].set && l->boolean != NULL &&
+            strcmp(o[i].name, l->boolean) == 0 &&
+            strcmp(o[i].val, "true") != 0 && strcmp(o[i].val, "false") != 0) {
+            return cli_usage(g, "%s takes true or false", o[i].name);
+        }
+    }
+    if ((c = cli_client(g, &rc)) == NULL) {
+        return rc;
+    }
+    for (size_t i = 0; o[i].name != NULL; i++) {
+        if (o[i].set) {
+            f[n++] = o[i].name + 2;
+            f[n++] = o[i].val;
+        }
+    }
+    f[n] = NULL;
+    rc =
+        l->list != NULL ? l->list(c, f, &it) : provcat_list(c, l->kind, f, &it);
+    if (rc != PROVCAT_OK) {
+        return cli_fail(g);
+    }
+    return cli_print_list(g, it, l->cols, l->hdr, l->n_cols);
+}
+
+int
 cli_answer(struct cli *g, int rc, char *json)
 {
     if (rc != PROVCAT_OK) {
@@ -649,10 +727,7 @@ cmd_status(struct cli *g, int argc, char **argv)
     size_t n;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if ((c = cli_start(g, argc, argv, NULL, &rc)) == NULL) {
         return rc;
     }
     /* Any node first: the client learns the members it lists. */
@@ -719,10 +794,7 @@ cmd_members_list(struct cli *g, int argc, char **argv)
     struct cli_table t;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if ((c = cli_start(g, argc, argv, NULL, &rc)) == NULL) {
         return rc;
     }
     if (provcat_status(c, NULL, &s) != PROVCAT_OK) {
@@ -877,10 +949,7 @@ cmd_org_list(struct cli *g, int argc, char **argv)
     struct provcat *c;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if ((c = cli_start(g, argc, argv, NULL, &rc)) == NULL) {
         return rc;
     }
     if (provcat_orgs_list(c, &it) != PROVCAT_OK) {
@@ -889,21 +958,26 @@ cmd_org_list(struct cli *g, int argc, char **argv)
     return cli_print_list(g, it, cols, hdr, 6);
 }
 
+/* A command of one id, answered by the JSON of `call`. */
+static int
+id_call(struct cli *g, int argc, char **argv,
+        int (*call)(struct provcat *c, const char *id, char **json))
+{
+    struct provcat *c;
+    char *id, *json = NULL;
+    int rc = CLI_OK;
+
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
+        return rc;
+    }
+    rc = call(c, id, &json);
+    return cli_answer(g, rc, json);
+}
+
 static int
 cmd_org_get(struct cli *g, int argc, char **argv)
 {
-    struct provcat *c;
-    char *pos[1], *json = NULL;
-    int rc = CLI_OK;
-
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    rc = provcat_org_get(c, pos[0], &json);
-    return cli_answer(g, rc, json);
+    return id_call(g, argc, argv, provcat_org_get);
 }
 
 static int
@@ -955,34 +1029,20 @@ cmd_principal_create(struct cli *g, int argc, char **argv)
 static int
 cmd_principal_revoke(struct cli *g, int argc, char **argv)
 {
-    struct provcat *c;
-    char *pos[1], *json = NULL;
-    int rc = CLI_OK;
-
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    rc = provcat_principal_revoke(c, pos[0], &json);
-    return cli_answer(g, rc, json);
+    return id_call(g, argc, argv, provcat_principal_revoke);
 }
 
 static int
 cmd_principal_token(struct cli *g, int argc, char **argv)
 {
     struct provcat *c;
-    char *pos[1], *token = NULL;
+    char *id, *token = NULL;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_principal_token(c, pos[0], &token) != PROVCAT_OK) {
+    if (provcat_principal_token(c, id, &token) != PROVCAT_OK) {
         return cli_fail(g);
     }
     if (g->json) {
@@ -1001,10 +1061,7 @@ cmd_whoami(struct cli *g, int argc, char **argv)
     char *json = NULL;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if ((c = cli_start(g, argc, argv, NULL, &rc)) == NULL) {
         return rc;
     }
     rc = provcat_whoami(c, &json);
@@ -1073,18 +1130,7 @@ cmd_catalog_update(struct cli *g, int argc, char **argv)
 static int
 cmd_catalog_submit(struct cli *g, int argc, char **argv)
 {
-    struct provcat *c;
-    char *pos[1], *json = NULL;
-    int rc = CLI_OK;
-
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    rc = provcat_entry_submit(c, pos[0], &json);
-    return cli_answer(g, rc, json);
+    return id_call(g, argc, argv, provcat_entry_submit);
 }
 
 static int
@@ -1123,7 +1169,7 @@ cmd_catalog_retire(struct cli *g, int argc, char **argv)
     if (cli_parse(g, argc, argv, o, pos, 1, 1, &rc) < 0) {
         return rc;
     }
-    if (!o[0].set || o[0].val[0] == '\0') {
+    if (!cli_given(&o[0])) {
         return cli_usage(g, "--reason is required");
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -1136,97 +1182,30 @@ cmd_catalog_retire(struct cli *g, int argc, char **argv)
 static int
 cmd_catalog_get(struct cli *g, int argc, char **argv)
 {
-    struct provcat *c;
-    char *pos[1], *json = NULL;
-    int rc = CLI_OK;
-
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    rc = provcat_entry_get(c, pos[0], &json);
-    return cli_answer(g, rc, json);
+    return id_call(g, argc, argv, provcat_entry_get);
 }
-
-static const char *entry_cols[] = { "id",    "version", "status", "provider",
-                                    "share", "open",    "title" };
-static const char *entry_hdr[] = { "ID",    "VERSION", "STATUS", "PROVIDER",
-                                   "SHARE", "OPEN",    "TITLE" };
 
 /* Entries show their classes, not the class objects. */
-static int
-print_entries(struct cli *g, struct provcat_iter *it)
-{
-    struct cli_table t;
-    const char *item;
-    bool first = true;
-    int rc;
-
-    if (g->json) {
-        return cli_print_list(g, it, entry_cols, entry_hdr, 7);
-    }
-    (void)first;
-    cli_table_init(&t, 7, entry_hdr);
-    while ((rc = provcat_iter_next(it, &item)) == 1) {
-        json_t *o = json_loads(item, 0, NULL);
-        char *row[7];
-
-        for (size_t i = 0; i < 7; i++) {
-            json_t *v = json_object_get(o, entry_cols[i]);
-
-            if (json_is_object(v)) {
-                v = json_object_get(v, "class");
-            }
-            row[i] = cli_show(v);
-        }
-        cli_table_row(&t, (const char *const *)row);
-        for (size_t i = 0; i < 7; i++) {
-            free(row[i]);
-        }
-        json_decref(o);
-    }
-    if (rc == 0) {
-        cli_table_print(&t);
-    }
-    cli_table_release(&t);
-    provcat_iter_free(it);
-    return rc == 0 ? CLI_OK : cli_fail(g);
-}
+static const char *const entry_cols[] = {
+    "id", "version", "status", "provider", "share.class", "open.class", "title"
+};
+static const char *const entry_hdr[] = { "ID",       "VERSION", "STATUS",
+                                         "PROVIDER", "SHARE",   "OPEN",
+                                         "TITLE" };
 
 static int
 cmd_catalog_list(struct cli *g, int argc, char **argv)
 {
-    struct cli_opt o[] = { { "--provider", NULL, true, false, NULL },
-                           { "--status", NULL, true, false, NULL },
-                           { "--share", NULL, true, false, NULL },
-                           { "--open", NULL, true, false, NULL },
-                           { "--theme", NULL, true, false, NULL },
-                           { "--q", NULL, true, false, NULL },
-                           { NULL, NULL, false, false, NULL } };
-    const char *filters[13];
-    struct provcat_iter *it;
-    struct provcat *c;
-    int rc = CLI_OK, n = 0;
+    static const char *const filters[] = { "--provider", "--status", "--share",
+                                           "--open",     "--theme",  "--q",
+                                           NULL };
+    static const struct cli_list l = { .filters = filters,
+                                       .list = provcat_entries_list,
+                                       .cols = entry_cols,
+                                       .hdr = entry_hdr,
+                                       .n_cols = 7 };
 
-    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    for (int i = 0; o[i].name != NULL; i++) {
-        if (o[i].set) {
-            filters[n++] = o[i].name + 2;
-            filters[n++] = o[i].val;
-        }
-    }
-    filters[n] = NULL;
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_entries_list(c, filters, &it) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    return print_entries(g, it);
+    return cli_list(g, argc, argv, &l);
 }
 
 static int
@@ -1234,27 +1213,28 @@ cmd_catalog_history(struct cli *g, int argc, char **argv)
 {
     struct provcat_iter *it;
     struct provcat *c;
-    char *pos[1];
+    char *id;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_entry_history(c, pos[0], &it) != PROVCAT_OK) {
+    if (provcat_entry_history(c, id, &it) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    return print_entries(g, it);
+    return cli_print_list(g, it, entry_cols, entry_hdr, 7);
 }
 
 /* ---- records --------------------------------------------------------------
  */
 
-static void
-print_write(struct cli *g, struct provcat *c, struct provcat_write *w)
+/* The answer of a record write that returned `rc`: printed, `w` freed. */
+static int
+write_answer(struct cli *g, struct provcat *c, int rc, struct provcat_write *w)
 {
+    if (rc != PROVCAT_OK) {
+        return cli_fail(g);
+    }
     if (g->json) {
         printf("%s\n", (const char *)c->body.data);
     } else {
@@ -1263,6 +1243,8 @@ print_write(struct cli *g, struct provcat *c, struct provcat_write *w)
                (unsigned long long)w->revision, w->replayed ? ", a replay" : "",
                w->hash);
     }
+    provcat_write_free(w);
+    return CLI_OK;
 }
 
 /* --if-version N or --create-only into `*v`; false after a usage error. */
@@ -1295,17 +1277,12 @@ cmd_put(struct cli *g, int argc, char **argv)
     const char *entry, *key;
     struct provcat_write *w;
     struct provcat *c;
-    char *pos[2], *doc;
+    char *doc;
     int64_t v;
-    int rc = CLI_OK, n;
+    int rc = CLI_OK;
 
-    if ((n = cli_parse(g, argc, argv, o, pos, 1, 2, &rc)) < 0) {
-        return rc;
-    }
-    if (!cli_entry_key(pos, n, &entry, &key)) {
-        return cli_usage(g, "name the record as ENTRY/KEY");
-    }
-    if (!precondition(g, &o[1], &o[2], &v, &rc) ||
+    if (!cli_parse_record(g, argc, argv, o, &entry, &key, &rc) ||
+        !precondition(g, &o[1], &o[2], &v, &rc) ||
         (doc = cli_read_doc(g, o[0].val, &rc)) == NULL) {
         return rc;
     }
@@ -1315,12 +1292,7 @@ cmd_put(struct cli *g, int argc, char **argv)
     }
     rc = provcat_record_put(c, entry, key, doc, v, &w);
     free(doc);
-    if (rc != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    print_write(g, c, w);
-    provcat_write_free(w);
-    return CLI_OK;
+    return write_answer(g, c, rc, w);
 }
 
 static void
@@ -1378,14 +1350,10 @@ cmd_get(struct cli *g, int argc, char **argv)
     struct provcat_record *r;
     struct provcat *c;
     uint64_t ver = 0, at = 0;
-    char *pos[2];
-    int rc = CLI_OK, n;
+    int rc = CLI_OK;
 
-    if ((n = cli_parse(g, argc, argv, o, pos, 1, 2, &rc)) < 0) {
+    if (!cli_parse_record(g, argc, argv, o, &entry, &key, &rc)) {
         return rc;
-    }
-    if (!cli_entry_key(pos, n, &entry, &key)) {
-        return cli_usage(g, "name the record as ENTRY/KEY");
     }
     if ((o[0].set && !cli_u64(o[0].val, 1, &ver)) ||
         (o[1].set && !cli_u64(o[1].val, 1, &at)) || (o[0].set && o[1].set)) {
@@ -1424,17 +1392,11 @@ cmd_history(struct cli *g, int argc, char **argv)
     struct provcat_iter *it;
     struct provcat *c;
     struct cli_table t;
-    char *pos[2];
     bool first = true;
-    int rc = CLI_OK, n;
+    int rc = CLI_OK;
 
-    if ((n = cli_parse(g, argc, argv, NULL, pos, 1, 2, &rc)) < 0) {
-        return rc;
-    }
-    if (!cli_entry_key(pos, n, &entry, &key)) {
-        return cli_usage(g, "name the record as ENTRY/KEY");
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if (!cli_parse_record(g, argc, argv, NULL, &entry, &key, &rc) ||
+        (c = cli_client(g, &rc)) == NULL) {
         return rc;
     }
     if (provcat_record_history(c, entry, key, &it) != PROVCAT_OK) {
@@ -1479,31 +1441,21 @@ cmd_retire(struct cli *g, int argc, char **argv)
     const char *entry, *key;
     struct provcat_write *w;
     struct provcat *c;
-    char *pos[2];
     int64_t v;
-    int rc = CLI_OK, n;
+    int rc = CLI_OK;
 
-    if ((n = cli_parse(g, argc, argv, o, pos, 1, 2, &rc)) < 0) {
+    if (!cli_parse_record(g, argc, argv, o, &entry, &key, &rc)) {
         return rc;
     }
-    if (!cli_entry_key(pos, n, &entry, &key)) {
-        return cli_usage(g, "name the record as ENTRY/KEY");
-    }
-    if (!o[0].set || o[0].val[0] == '\0') {
+    if (!cli_given(&o[0])) {
         return cli_usage(g, "--reason is required");
     }
-    if (!precondition(g, &o[1], NULL, &v, &rc)) {
+    if (!precondition(g, &o[1], NULL, &v, &rc) ||
+        (c = cli_client(g, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_record_retire(c, entry, key, o[0].val, v, &w) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    print_write(g, c, w);
-    provcat_write_free(w);
-    return CLI_OK;
+    rc = provcat_record_retire(c, entry, key, o[0].val, v, &w);
+    return write_answer(g, c, rc, w);
 }
 
 static int
@@ -1517,17 +1469,14 @@ cmd_correct(struct cli *g, int argc, char **argv)
     const char *entry, *key;
     struct provcat_write *w;
     struct provcat *c;
-    char *pos[2], *doc;
+    char *doc;
     int64_t v;
-    int rc = CLI_OK, n;
+    int rc = CLI_OK;
 
-    if ((n = cli_parse(g, argc, argv, o, pos, 1, 2, &rc)) < 0) {
+    if (!cli_parse_record(g, argc, argv, o, &entry, &key, &rc)) {
         return rc;
     }
-    if (!cli_entry_key(pos, n, &entry, &key)) {
-        return cli_usage(g, "name the record as ENTRY/KEY");
-    }
-    if (!o[1].set || o[1].val[0] == '\0') {
+    if (!cli_given(&o[1])) {
         return cli_usage(g, "--reason is required");
     }
     if (!precondition(g, &o[3], NULL, &v, &rc) ||
@@ -1540,12 +1489,7 @@ cmd_correct(struct cli *g, int argc, char **argv)
     }
     rc = provcat_record_correct(c, entry, key, doc, o[1].val, o[2].val, v, &w);
     free(doc);
-    if (rc != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    print_write(g, c, w);
-    provcat_write_free(w);
-    return CLI_OK;
+    return write_answer(g, c, rc, w);
 }
 
 static int

@@ -62,6 +62,23 @@ struct cli_opt {
  */
 int cli_parse(struct cli *g, int argc, char **argv, struct cli_opt *opts,
               char **pos, int min_pos, int max_pos, int *rc);
+/*
+ * Parse a command without options that takes one argument (into `*arg`),
+ * or none when `arg` is NULL; then the client. NULL after --help or after
+ * printing why: the command returns `*rc`.
+ */
+struct provcat *cli_start(struct cli *g, int argc, char **argv, char **arg,
+                          int *rc);
+/*
+ * Parse a command that names one record, as ENTRY/KEY or ENTRY KEY, and
+ * takes the options `opts`. False after --help or after printing why: the
+ * command returns `*rc`.
+ */
+bool cli_parse_record(struct cli *g, int argc, char **argv,
+                      struct cli_opt *opts, const char **entry,
+                      const char **key, int *rc);
+/* The option was given, with a value that is not empty. */
+bool cli_given(const struct cli_opt *o);
 /* The command's usage line on stderr with `why`; returns CLI_USAGE. */
 int cli_usage(struct cli *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -111,6 +128,28 @@ int cli_print_list(struct cli *g, struct provcat_iter *it,
 int cli_print_list_max(struct cli *g, struct provcat_iter *it,
                        const char *const *cols, const char *const *hdr,
                        size_t n_cols, uint64_t max);
+
+/* The most filter options a list command has. */
+#define CLI_MAX_FILTERS 8
+
+/* A list command: the options that filter it, the call, the table. */
+struct cli_list {
+    /* "--name" options taking a value, NULL-ended: each one given goes
+     * to the call as the filter "name". */
+    const char *const *filters;
+    /* One of `filters` whose value is true or false, or NULL. */
+    const char *boolean;
+    /* The list call; NULL: provcat_list() of `kind`. */
+    int (*list)(struct provcat *c, const char *const *filters,
+                struct provcat_iter **out);
+    enum provcat_list_kind kind;
+    const char *const *cols; /* the members shown, as cli_member takes */
+    const char *const *hdr;
+    size_t n_cols;
+};
+
+/* Run the list command `l`: parse, call, print (cli_print_list). */
+int cli_list(struct cli *g, int argc, char **argv, const struct cli_list *l);
 
 /* Print the JSON answer `json` of a call that returned `rc` and free it:
  * CLI_OK, or CLI_FAIL with the client's error printed. */

@@ -83,6 +83,36 @@ input_close(struct input *in)
     }
 }
 
+/* An output file is written as FILE.part and renamed to FILE once whole,
+ * so FILE is never half written. The .part name of `path` (malloc'd). */
+static char *
+part_name(const char *path)
+{
+    size_t len = strlen(path) + 8;
+    char *tmp = malloc(len);
+
+    if (tmp != NULL) {
+        snprintf(tmp, len, "%s.part", path);
+    }
+    return tmp;
+}
+
+/* The end of writing `path` through `tmp`, closed: renamed into place when
+ * `rc` is CLI_OK, else removed. Frees `tmp`; returns `rc` or the rename's
+ * failure, printed. */
+static int
+part_done(char *tmp, const char *path, int rc)
+{
+    if (rc == CLI_OK && rename(tmp, path) != 0) {
+        rc = cli_failf("rename '%s': %s", tmp, strerror(errno));
+    }
+    if (rc != CLI_OK) {
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
 /* ---- import ---------------------------------------------------------- */
 
 struct imp_batch {
@@ -664,10 +694,9 @@ cli_export(struct cli *g, int argc, char **argv)
         return rc;
     }
     if (o[1].set && strcmp(o[1].val, "-") != 0) {
-        size_t len = strlen(o[1].val) + 8;
-
-        tmp = malloc(len);
-        snprintf(tmp, len, "%s.part", o[1].val);
+        if ((tmp = part_name(o[1].val)) == NULL) {
+            return cli_failf("out of memory");
+        }
         f = fopen(tmp, "w");
         if (f == NULL) {
             rc = cli_failf("create '%s': %s", tmp, strerror(errno));
@@ -751,13 +780,7 @@ out_file:
             rc = cli_failf("write '%s': %s", tmp, strerror(errno));
         }
         fclose(f);
-        if (rc == CLI_OK && rename(tmp, o[1].val) != 0) {
-            rc = cli_failf("rename '%s': %s", tmp, strerror(errno));
-        }
-        if (rc != CLI_OK) {
-            unlink(tmp);
-        }
-        free(tmp);
+        rc = part_done(tmp, o[1].val, rc);
     } else if (fflush(stdout) != 0 && rc == CLI_OK) {
         rc = cli_failf("write: %s", strerror(errno));
     }
@@ -806,22 +829,18 @@ cli_backup(struct cli *g, int argc, char **argv)
     struct provcat_backup_info info;
     struct provcat *c;
     struct bk b;
-    char *pos[1], *tmp;
-    size_t len;
+    char *file, *tmp;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if ((c = cli_start(g, argc, argv, &file, &rc)) == NULL) {
         return rc;
     }
     if (!g->timeout_set) {
         provcat_set_timeout_ms(c, 3600 * 1000); /* a big ledger takes time */
     }
-    len = strlen(pos[0]) + 8;
-    tmp = malloc(len);
-    snprintf(tmp, len, "%s.part", pos[0]);
+    if ((tmp = part_name(file)) == NULL) {
+        return cli_failf("out of memory");
+    }
     b.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (b.fd < 0) {
         rc = cli_failf("create '%s': %s", tmp, strerror(errno));
@@ -837,31 +856,25 @@ cli_backup(struct cli *g, int argc, char **argv)
     cli_progress_show(&b.p, rc == CLI_OK ? info.bytes : 0,
                       rc == CLI_OK ? info.bytes : 0, true);
     close(b.fd);
-    if (rc == CLI_OK && rename(tmp, pos[0]) != 0) {
-        rc = cli_failf("rename '%s': %s", tmp, strerror(errno));
-    }
-    if (rc != CLI_OK) {
-        unlink(tmp);
-        free(tmp);
+    if ((rc = part_done(tmp, file, rc)) != CLI_OK) {
         return rc;
     }
-    free(tmp);
     if (g->json) {
         printf("{\"file\":\"%s\",\"revision\":%llu,\"root\":\"%s\","
                "\"bytes\":%llu}\n",
-               pos[0], (unsigned long long)info.revision, info.root,
+               file, (unsigned long long)info.revision, info.root,
                (unsigned long long)info.bytes);
     } else {
         printf("backup of revision %llu (root %s), %llu bytes, in %s\n",
                (unsigned long long)info.revision, info.root,
-               (unsigned long long)info.bytes, pos[0]);
+               (unsigned long long)info.bytes, file);
     }
     return CLI_OK;
 }
 
 /* The part of a snapshot snap_verify names. */
 static const char *
-part_name(enum snap_part part)
+damaged_part(enum snap_part part)
 {
     switch (part) {
     case SNAP_PART_HEADER:
@@ -913,7 +926,7 @@ cli_verify_backup(struct cli *g, int argc, char **argv)
         if (g->json && rc == PC_ECORRUPT) {
             json_t *o = json_pack(
                 "{s:s, s:b, s:s, s:s, s:I, s:I, s:I}", "file", pos[0], "valid",
-                0, "error", errmsg, "part", part_name(d.part), "frame",
+                0, "error", errmsg, "part", damaged_part(d.part), "frame",
                 (json_int_t)d.frame, "byte", (json_int_t)d.byte, "fact",
                 (json_int_t)d.fact);
             char *j = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;

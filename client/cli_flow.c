@@ -51,30 +51,6 @@ strv_free(char **v)
     free(v);
 }
 
-/* The set options of `o` whose names are filters, as name/value pairs
- * (the option's name without "--") in `f` (room for 2 * n + 1). */
-static void
-filters_of(const struct cli_opt *o, const char **f)
-{
-    size_t n = 0;
-
-    for (; o->name != NULL; o++) {
-        if (o->set) {
-            f[n++] = o->name + 2;
-            f[n++] = o->val;
-        }
-    }
-    f[n] = NULL;
-}
-
-/* An object's JSON `json`: as it is, or as "member: value" lines. */
-static int
-print_json(struct cli *g, const char *json)
-{
-    cli_print_object(g, json);
-    return CLI_OK;
-}
-
 /* An id and a decision among `a` and `b`, with --reason. */
 static int
 parse_decision(struct cli *g, int argc, char **argv, struct cli_opt *o,
@@ -124,7 +100,7 @@ cli_share_request(struct cli *g, int argc, char **argv)
     if (rc != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_share_request_free(r);
     return CLI_OK;
 }
@@ -150,7 +126,7 @@ cli_share_decide(struct cli *g, int argc, char **argv)
         PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_share_request_free(r);
     return CLI_OK;
 }
@@ -160,19 +136,16 @@ cli_share_get(struct cli *g, int argc, char **argv)
 {
     struct provcat_share_request *r;
     struct provcat *c;
-    char *pos[1];
+    char *id;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_share_request_get(c, pos[0], &r) != PROVCAT_OK) {
+    if (provcat_share_request_get(c, id, &r) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_share_request_free(r);
     return CLI_OK;
 }
@@ -180,30 +153,20 @@ cli_share_get(struct cli *g, int argc, char **argv)
 int
 cli_share_list(struct cli *g, int argc, char **argv)
 {
-    struct cli_opt o[] = { { "--status", NULL, true, false, NULL },
-                           { "--entry", NULL, true, false, NULL },
-                           { "--org", NULL, true, false, NULL },
-                           { NULL, NULL, false, false, NULL } };
-    static const char *cols[] = { "id",   "status", "entry",     "org",
-                                  "days", "fields", "requester", "grant" };
-    static const char *hdr[] = { "ID",   "STATUS", "ENTRY",     "ORG",
-                                 "DAYS", "FIELDS", "REQUESTER", "GRANT" };
-    const char *f[7];
-    struct provcat_iter *it;
-    struct provcat *c;
-    int rc = CLI_OK;
+    static const char *const filters[] = { "--status", "--entry", "--org",
+                                           NULL };
+    static const char *const cols[] = {
+        "id", "status", "entry", "org", "days", "fields", "requester", "grant"
+    };
+    static const char *const hdr[] = { "ID",   "STATUS", "ENTRY",     "ORG",
+                                       "DAYS", "FIELDS", "REQUESTER", "GRANT" };
+    static const struct cli_list l = { .filters = filters,
+                                       .list = provcat_share_requests_list,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 8 };
 
-    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    filters_of(o, f);
-    if (provcat_share_requests_list(c, f, &it) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    return cli_print_list(g, it, cols, hdr, 8);
+    return cli_list(g, argc, argv, &l);
 }
 
 /* ---- grants
@@ -212,30 +175,19 @@ cli_share_list(struct cli *g, int argc, char **argv)
 int
 cli_grants_list(struct cli *g, int argc, char **argv)
 {
-    struct cli_opt o[] = { { "--status", NULL, true, false, NULL },
-                           { "--entry", NULL, true, false, NULL },
-                           { "--org", NULL, true, false, NULL },
-                           { NULL, NULL, false, false, NULL } };
-    static const char *cols[] = { "id",      "status", "entry",  "org",
-                                  "ends_at", "fields", "request" };
-    static const char *hdr[] = { "ID",      "STATUS", "ENTRY",  "ORG",
-                                 "ENDS_AT", "FIELDS", "REQUEST" };
-    const char *f[7];
-    struct provcat_iter *it;
-    struct provcat *c;
-    int rc = CLI_OK;
+    static const char *const filters[] = { "--status", "--entry", "--org",
+                                           NULL };
+    static const char *const cols[] = { "id",      "status", "entry",  "org",
+                                        "ends_at", "fields", "request" };
+    static const char *const hdr[] = { "ID",      "STATUS", "ENTRY",  "ORG",
+                                       "ENDS_AT", "FIELDS", "REQUEST" };
+    static const struct cli_list l = { .filters = filters,
+                                       .list = provcat_grants_list,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 7 };
 
-    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    filters_of(o, f);
-    if (provcat_grants_list(c, f, &it) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    return cli_print_list(g, it, cols, hdr, 7);
+    return cli_list(g, argc, argv, &l);
 }
 
 int
@@ -243,19 +195,16 @@ cli_grants_get(struct cli *g, int argc, char **argv)
 {
     struct provcat_grant *gr;
     struct provcat *c;
-    char *pos[1];
+    char *id;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_grant_get(c, pos[0], &gr) != PROVCAT_OK) {
+    if (provcat_grant_get(c, id, &gr) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, gr->json);
+    cli_print_object(g, gr->json);
     provcat_grant_free(gr);
     return CLI_OK;
 }
@@ -273,7 +222,7 @@ cli_grants_revoke(struct cli *g, int argc, char **argv)
     if (cli_parse(g, argc, argv, o, pos, 1, 1, &rc) < 0) {
         return rc;
     }
-    if (!o[0].set || o[0].val[0] == '\0') {
+    if (!cli_given(&o[0])) {
         return cli_usage(g, "--reason is required");
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -282,7 +231,7 @@ cli_grants_revoke(struct cli *g, int argc, char **argv)
     if (provcat_grant_revoke(c, pos[0], o[0].val, &gr) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, gr->json);
+    cli_print_object(g, gr->json);
     provcat_grant_free(gr);
     return CLI_OK;
 }
@@ -290,90 +239,85 @@ cli_grants_revoke(struct cli *g, int argc, char **argv)
 /* ---- the public lists -------------------------------------------------------
  */
 
-/* One of the four lists with its columns. */
-static int
-public_list(struct cli *g, int argc, char **argv, enum provcat_list_kind kind,
-            bool entry_filter, const char *const *cols, const char *const *hdr,
-            size_t n_cols)
-{
-    struct cli_opt o[] = { { "--provider", NULL, true, false, NULL },
-                           { entry_filter ? "--entry" : NULL, NULL, true, false,
-                             NULL },
-                           { NULL, NULL, false, false, NULL } };
-    const char *f[5];
-    struct provcat_iter *it;
-    struct provcat *c;
-    int rc = CLI_OK;
-
-    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    filters_of(o, f);
-    if (provcat_list(c, kind, f, &it) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    return cli_print_list(g, it, cols, hdr, n_cols);
-}
+/* The filters of the public lists. */
+static const char *const by_provider[] = { "--provider", NULL };
+static const char *const by_provider_entry[] = { "--provider", "--entry",
+                                                 NULL };
 
 int
 cli_lists_responsibility(struct cli *g, int argc, char **argv)
 {
-    static const char *cols[] = {
+    static const char *const cols[] = {
         "id",          "provider",   "theme", "scope", "update_frequency",
         "share.class", "open.class", "title"
     };
-    static const char *hdr[] = { "ID",    "PROVIDER", "THEME", "SCOPE",
-                                 "EVERY", "SHARE",    "OPEN",  "TITLE" };
+    static const char *const hdr[] = { "ID",    "PROVIDER", "THEME", "SCOPE",
+                                       "EVERY", "SHARE",    "OPEN",  "TITLE" };
+    static const struct cli_list l = { .filters = by_provider,
+                                       .kind = PROVCAT_LIST_RESPONSIBILITY,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 8 };
 
-    return public_list(g, argc, argv, PROVCAT_LIST_RESPONSIBILITY, false, cols,
-                       hdr, 8);
+    return cli_list(g, argc, argv, &l);
 }
 
 int
 cli_lists_demand(struct cli *g, int argc, char **argv)
 {
-    static const char *cols[] = { "entry",
-                                  "provider",
-                                  "total",
-                                  "requests.pending_provider",
-                                  "requests.pending_authority",
-                                  "requests.approved",
-                                  "requests.rejected",
-                                  "grants_active",
-                                  "orgs" };
-    static const char *hdr[] = { "ENTRY",     "PROVIDER",   "TOTAL",
-                                 "PROVIDER?", "AUTHORITY?", "APPROVED",
-                                 "REJECTED",  "GRANTS",     "ORGS" };
+    static const char *const cols[] = { "entry",
+                                        "provider",
+                                        "total",
+                                        "requests.pending_provider",
+                                        "requests.pending_authority",
+                                        "requests.approved",
+                                        "requests.rejected",
+                                        "grants_active",
+                                        "orgs" };
+    static const char *const hdr[] = { "ENTRY",     "PROVIDER",   "TOTAL",
+                                       "PROVIDER?", "AUTHORITY?", "APPROVED",
+                                       "REJECTED",  "GRANTS",     "ORGS" };
+    static const struct cli_list l = { .filters = by_provider_entry,
+                                       .kind = PROVCAT_LIST_DEMAND,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 9 };
 
-    return public_list(g, argc, argv, PROVCAT_LIST_DEMAND, true, cols, hdr, 9);
+    return cli_list(g, argc, argv, &l);
 }
 
 int
 cli_lists_negative(struct cli *g, int argc, char **argv)
 {
-    static const char *cols[] = { "id", "provider", "basis", "conditions",
-                                  "title" };
-    static const char *hdr[] = { "ID", "PROVIDER", "BASIS", "CONDITIONS",
-                                 "TITLE" };
+    static const char *const cols[] = { "id", "provider", "basis", "conditions",
+                                        "title" };
+    static const char *const hdr[] = { "ID", "PROVIDER", "BASIS", "CONDITIONS",
+                                       "TITLE" };
+    static const struct cli_list l = { .filters = by_provider,
+                                       .kind = PROVCAT_LIST_NEGATIVE,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 5 };
 
-    return public_list(g, argc, argv, PROVCAT_LIST_NEGATIVE, false, cols, hdr,
-                       5);
+    return cli_list(g, argc, argv, &l);
 }
 
 int
 cli_lists_open(struct cli *g, int argc, char **argv)
 {
-    static const char *cols[] = {
+    static const char *const cols[] = {
         "id",   "provider", "open.class", "open.conditions", "update_frequency",
         "title"
     };
-    static const char *hdr[] = { "ID",         "PROVIDER", "OPEN",
-                                 "CONDITIONS", "EVERY",    "TITLE" };
+    static const char *const hdr[] = { "ID",         "PROVIDER", "OPEN",
+                                       "CONDITIONS", "EVERY",    "TITLE" };
+    static const struct cli_list l = { .filters = by_provider,
+                                       .kind = PROVCAT_LIST_OPEN,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 6 };
 
-    return public_list(g, argc, argv, PROVCAT_LIST_OPEN, false, cols, hdr, 6);
+    return cli_list(g, argc, argv, &l);
 }
 
 /* ---- open requests ----------------------------------------------------------
@@ -396,7 +340,7 @@ cli_open_request(struct cli *g, int argc, char **argv)
         return rc;
     }
     for (int i = 0; i < 4; i++) {
-        if (!o[i].set || o[i].val[0] == '\0') {
+        if (!cli_given(&o[i])) {
             return cli_usage(g, "%s is required", o[i].name);
         }
     }
@@ -407,7 +351,7 @@ cli_open_request(struct cli *g, int argc, char **argv)
                                     o[3].val, &r) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_open_request_free(r);
     return CLI_OK;
 }
@@ -433,7 +377,7 @@ cli_open_decide(struct cli *g, int argc, char **argv)
         PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_open_request_free(r);
     return CLI_OK;
 }
@@ -443,19 +387,16 @@ cli_open_get(struct cli *g, int argc, char **argv)
 {
     struct provcat_open_request *r;
     struct provcat *c;
-    char *pos[1];
+    char *id;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_open_request_get(c, pos[0], &r) != PROVCAT_OK) {
+    if (provcat_open_request_get(c, id, &r) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_open_request_free(r);
     return CLI_OK;
 }
@@ -463,34 +404,22 @@ cli_open_get(struct cli *g, int argc, char **argv)
 int
 cli_open_list(struct cli *g, int argc, char **argv)
 {
-    struct cli_opt o[] = { { "--status", NULL, true, false, NULL },
-                           { "--overdue", NULL, true, false, NULL },
-                           { "--entry", NULL, true, false, NULL },
-                           { NULL, NULL, false, false, NULL } };
-    static const char *cols[] = { "id",  "status",  "entry",    "requester",
-                                  "due", "overdue", "applicant" };
-    static const char *hdr[] = { "ID",  "STATUS",  "ENTRY",    "REQUESTER",
-                                 "DUE", "OVERDUE", "APPLICANT" };
-    const char *f[7];
-    struct provcat_iter *it;
-    struct provcat *c;
-    int rc = CLI_OK;
+    static const char *const filters[] = { "--status", "--overdue", "--entry",
+                                           NULL };
+    static const char *const cols[] = { "id",        "status", "entry",
+                                        "requester", "due",    "overdue",
+                                        "applicant" };
+    static const char *const hdr[] = { "ID",        "STATUS", "ENTRY",
+                                       "REQUESTER", "DUE",    "OVERDUE",
+                                       "APPLICANT" };
+    static const struct cli_list l = { .filters = filters,
+                                       .boolean = "--overdue",
+                                       .list = provcat_open_requests_list,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 7 };
 
-    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if (o[1].set && strcmp(o[1].val, "true") != 0 &&
-        strcmp(o[1].val, "false") != 0) {
-        return cli_usage(g, "--overdue takes true or false");
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    filters_of(o, f);
-    if (provcat_open_requests_list(c, f, &it) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    return cli_print_list(g, it, cols, hdr, 7);
+    return cli_list(g, argc, argv, &l);
 }
 
 /* ---- the calendar
@@ -530,7 +459,7 @@ cli_calendar_get(struct cli *g, int argc, char **argv)
     if (provcat_calendar_get(c, year, &cal) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, cal->json);
+    cli_print_object(g, cal->json);
     provcat_calendar_free(cal);
     return CLI_OK;
 }
@@ -632,7 +561,7 @@ cli_calendar_set(struct cli *g, int argc, char **argv)
     if (rc != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, cal->json);
+    cli_print_object(g, cal->json);
     provcat_calendar_free(cal);
     return CLI_OK;
 }
@@ -649,16 +578,12 @@ cli_objection_file(struct cli *g, int argc, char **argv)
     struct provcat_objection *ob;
     const char *entry, *key;
     struct provcat *c;
-    char *pos[2];
-    int rc = CLI_OK, n;
+    int rc = CLI_OK;
 
-    if ((n = cli_parse(g, argc, argv, o, pos, 1, 2, &rc)) < 0) {
+    if (!cli_parse_record(g, argc, argv, o, &entry, &key, &rc)) {
         return rc;
     }
-    if (!cli_entry_key(pos, n, &entry, &key)) {
-        return cli_usage(g, "name the record as ENTRY/KEY");
-    }
-    if (!o[0].set || !o[1].set || o[1].val[0] == '\0') {
+    if (!o[0].set || !cli_given(&o[1])) {
         return cli_usage(g, "--kind K and --description D are required");
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -668,7 +593,7 @@ cli_objection_file(struct cli *g, int argc, char **argv)
         PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, ob->json);
+    cli_print_object(g, ob->json);
     provcat_objection_free(ob);
     return CLI_OK;
 }
@@ -686,7 +611,7 @@ cli_objection_decide(struct cli *g, int argc, char **argv)
     if ((rc = parse_decision(g, argc, argv, o, pos, "accept", "reject")) >= 0) {
         return rc;
     }
-    if (!o[0].set || o[0].val[0] == '\0') {
+    if (!cli_given(&o[0])) {
         return cli_usage(g, "--reason is required");
     }
     if ((c = cli_client(g, &rc)) == NULL) {
@@ -696,7 +621,7 @@ cli_objection_decide(struct cli *g, int argc, char **argv)
         PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, ob->json);
+    cli_print_object(g, ob->json);
     provcat_objection_free(ob);
     return CLI_OK;
 }
@@ -706,19 +631,16 @@ cli_objection_get(struct cli *g, int argc, char **argv)
 {
     struct provcat_objection *ob;
     struct provcat *c;
-    char *pos[1];
+    char *id;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, pos, 1, 1, &rc) < 0) {
+    if ((c = cli_start(g, argc, argv, &id, &rc)) == NULL) {
         return rc;
     }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    if (provcat_objection_get(c, pos[0], &ob) != PROVCAT_OK) {
+    if (provcat_objection_get(c, id, &ob) != PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, ob->json);
+    cli_print_object(g, ob->json);
     provcat_objection_free(ob);
     return CLI_OK;
 }
@@ -726,31 +648,19 @@ cli_objection_get(struct cli *g, int argc, char **argv)
 int
 cli_objection_list(struct cli *g, int argc, char **argv)
 {
-    struct cli_opt o[] = { { "--status", NULL, true, false, NULL },
-                           { "--kind", NULL, true, false, NULL },
-                           { "--entry", NULL, true, false, NULL },
-                           { NULL, NULL, false, false, NULL } };
-    static const char *cols[] = { "id",    "status", "kind",
-                                  "entry", "key",    "filer" };
-    static const char *hdr[] = {
-        "ID", "STATUS", "KIND", "ENTRY", "KEY", "FILER"
-    };
-    const char *f[7];
-    struct provcat_iter *it;
-    struct provcat *c;
-    int rc = CLI_OK;
+    static const char *const filters[] = { "--status", "--kind", "--entry",
+                                           NULL };
+    static const char *const cols[] = { "id",    "status", "kind",
+                                        "entry", "key",    "filer" };
+    static const char *const hdr[] = { "ID",    "STATUS", "KIND",
+                                       "ENTRY", "KEY",    "FILER" };
+    static const struct cli_list l = { .filters = filters,
+                                       .list = provcat_objections_list,
+                                       .cols = cols,
+                                       .hdr = hdr,
+                                       .n_cols = 6 };
 
-    if (cli_parse(g, argc, argv, o, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
-        return rc;
-    }
-    filters_of(o, f);
-    if (provcat_objections_list(c, f, &it) != PROVCAT_OK) {
-        return cli_fail(g);
-    }
-    return cli_print_list(g, it, cols, hdr, 6);
+    return cli_list(g, argc, argv, &l);
 }
 
 /* ---- redaction
@@ -788,7 +698,7 @@ cli_redact(struct cli *g, int argc, char **argv)
         PROVCAT_OK) {
         return cli_fail(g);
     }
-    print_json(g, r->json);
+    cli_print_object(g, r->json);
     provcat_redaction_free(r);
     return CLI_OK;
 }
@@ -804,10 +714,7 @@ cli_redactions(struct cli *g, int argc, char **argv)
     struct provcat *c;
     int rc = CLI_OK;
 
-    if (cli_parse(g, argc, argv, NULL, NULL, 0, 0, &rc) < 0) {
-        return rc;
-    }
-    if ((c = cli_client(g, &rc)) == NULL) {
+    if ((c = cli_start(g, argc, argv, NULL, &rc)) == NULL) {
         return rc;
     }
     if (provcat_redactions_list(c, &it) != PROVCAT_OK) {

@@ -186,18 +186,36 @@ set_errmsg(struct provcat *c, const char *what)
     }
 }
 
+/* Record a failure of the client's own: `rc`, the message from `fmt`,
+ * and `what` (or nothing) as its context. */
+static int vfail(struct provcat *c, int rc, const char *what, const char *fmt,
+                 va_list ap) __attribute__((format(printf, 4, 0)));
+
+static int
+vfail(struct provcat *c, int rc, const char *what, const char *fmt, va_list ap)
+{
+    pcl_reset(c);
+    vsnprintf(c->message, sizeof(c->message), fmt, ap);
+    c->err.code = rc;
+    set_errmsg(c, what);
+    return rc;
+}
+
 int
 pcl_fail(struct provcat *c, int rc, const char *fmt, ...)
 {
     va_list ap;
 
-    pcl_reset(c);
     va_start(ap, fmt);
-    vsnprintf(c->message, sizeof(c->message), fmt, ap);
+    rc = vfail(c, rc, NULL, fmt, ap);
     va_end(ap);
-    c->err.code = rc;
-    set_errmsg(c, NULL);
     return rc;
+}
+
+int
+pcl_oom(struct provcat *c, const char *what)
+{
+    return pcl_fail(c, PROVCAT_ENOMEM, "%s: out of memory", what);
 }
 
 /* Record the error answer now in c->body. */
@@ -256,12 +274,9 @@ local_error(struct provcat *c, int rc, const char *what, const char *fmt, ...)
 {
     va_list ap;
 
-    pcl_reset(c);
     va_start(ap, fmt);
-    vsnprintf(c->message, sizeof(c->message), fmt, ap);
+    rc = vfail(c, rc, what, fmt, ap);
     va_end(ap);
-    c->err.code = rc;
-    set_errmsg(c, what);
     return rc;
 }
 
@@ -1141,6 +1156,22 @@ pcl_call(struct provcat *c, const struct pcl_req *r, const char *what)
             redirects = 0;
         }
     }
+}
+
+int
+pcl_send(struct provcat *c, const char *method, const char *path,
+         const char *body, size_t body_len, unsigned flags, int64_t if_version,
+         const char *what)
+{
+    struct pcl_req r = { 0 };
+
+    r.method = method;
+    r.path = path;
+    r.body = body;
+    r.body_len = body_len;
+    r.flags = flags;
+    r.if_version = if_version;
+    return pcl_call(c, &r, what);
 }
 
 int

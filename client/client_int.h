@@ -9,6 +9,7 @@
 #define PCL_CLIENT_INT_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,8 @@ enum {
     PCL_LOCAL = 1u << 3,   /* node-local: any node, never redirected */
     PCL_NO_STALE = 1u << 4 /* a read that never takes consistency=stale */
 };
+/* A write with an Idempotency-Key: what most writes of the API are. */
+#define PCL_WRITE_IDEM (PCL_WRITE | PCL_IDEM)
 
 struct pcl_req {
     const char *method;
@@ -113,6 +116,15 @@ void pcl_reset(struct provcat *c);
 /* Record a local failure with its message; returns `rc`. */
 int pcl_fail(struct provcat *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Record "`what`: out of memory"; returns PROVCAT_ENOMEM. */
+int pcl_oom(struct provcat *c, const char *what);
+
+/* `s` is a string with something in it (ids, reasons, names). */
+static inline bool
+pcl_has_text(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
 
 /* Parse c->body as JSON (an object); PROVCAT_EPROTO when it is not. */
 int pcl_body_json(struct provcat *c, json_t **out, const char *what);
@@ -125,8 +137,26 @@ uint64_t pcl_juint(json_t *o, const char *name);
 /* Copy hex string member `name` (at most `cap` - 1 chars) into `out`. */
 void pcl_jhex(json_t *o, const char *name, char *out, size_t cap);
 
-/* Append `s` (`len` bytes) as a JSON string. PC_OK or PC_ENOMEM. */
-int pcl_json_str(struct pc_buf *b, const char *s, size_t len);
+/*
+ * A request body: a JSON object built member by member. Open it, add
+ * members (the first failure sticks), close it; the text is in `b`
+ * (NUL-terminated), which the caller releases.
+ */
+struct pcl_body {
+    struct pc_buf b;
+    int rc;
+    bool first;
+};
+void pcl_body_open(struct pcl_body *x);
+/* "name": "v" (escaped), unless `v` is NULL. */
+void pcl_body_str(struct pcl_body *x, const char *name, const char *v);
+void pcl_body_u64(struct pcl_body *x, const char *name, uint64_t v);
+/* "name": [...] of the NULL-terminated `v`, unless `v` is NULL. */
+void pcl_body_strv(struct pcl_body *x, const char *name, const char *const *v);
+/* "name": `json`, a JSON value put in as it is. */
+void pcl_body_raw(struct pcl_body *x, const char *name, const char *json);
+/* Close the object: PC_OK or PC_ENOMEM. */
+int pcl_body_close(struct pcl_body *x);
 /* Append `s` percent-encoded for a path segment or query value. */
 int pcl_url_enc(struct pc_buf *b, const char *s);
 /*
@@ -134,6 +164,7 @@ int pcl_url_enc(struct pc_buf *b, const char *s);
  * and "%u" are uint64_t. NUL-terminated. PC_OK or PC_ENOMEM.
  */
 int pcl_path(struct pc_buf *b, const char *fmt, ...);
+int pcl_vpath(struct pc_buf *b, const char *fmt, va_list ap);
 /* Append "?" or "&", then name=value (value encoded). */
 int pcl_query(struct pc_buf *b, const char *name, const char *value);
 int pcl_query_u64(struct pc_buf *b, const char *name, uint64_t value);
@@ -144,6 +175,11 @@ int pcl_query_u64(struct pc_buf *b, const char *name, uint64_t value);
  * deeper than 64.
  */
 const char *pcl_json_skip(const char *p, const char *end);
+/* `s..s+len` is one well-formed JSON value with only whitespace around. */
+bool pcl_json_one_value(const char *s, size_t len);
+/* Skip whitespace and commas: where the next item inside an array's
+ * brackets starts, or `end`. */
+const char *pcl_json_next(const char *p, const char *end);
 
 /*
  * Call `fn` for each member of the object at `p..end` with its name (the
@@ -163,12 +199,22 @@ char *pcl_json_unescape(const char *raw, size_t len);
  * -1 on a bad escape. */
 long pcl_json_unescape_to(const char *raw, size_t len, char *out);
 
+/* pcl_call of a request made of these parts: `path` NUL-terminated,
+ * `body` of `body_len` bytes or NULL; any node as `flags` allow, no sink. */
+int pcl_send(struct provcat *c, const char *method, const char *path,
+             const char *body, size_t body_len, unsigned flags,
+             int64_t if_version, const char *what);
+
 /* A call whose answer is a JSON document: PROVCAT_OK with a copy of the
  * body in `*json` (may be NULL), or the error. */
 int pcl_call_json(struct provcat *c, const char *method,
                   const struct pc_buf *path, const char *body, size_t body_len,
                   unsigned flags, int64_t if_version, char **json,
                   const char *what);
+/* A linearizable GET of the document at `base` (no "%" in it) with the
+ * name/value `filters` (NULL: none) as its query; as pcl_call_json. */
+int pcl_get_json(struct provcat *c, const char *base,
+                 const char *const *filters, char **json, const char *what);
 
 /* What the items of a list iterator are. */
 enum pcl_iter_kind {
@@ -200,9 +246,11 @@ int pcl_iter_item(struct provcat_iter *it, enum pcl_iter_kind kind,
 void pcl_iter_hold(struct provcat_iter *it, void *obj, void (*free_fn)(void *));
 struct provcat *pcl_iter_client(struct provcat_iter *it);
 const char *pcl_iter_what(const struct provcat_iter *it);
-/* Append NULL-terminated name/value pairs as query parameters: PC_OK,
- * PC_ENOMEM, or PC_EINVAL for a name without a value. */
-int pcl_add_filters(struct pc_buf *b, const char *const *filters);
+/* A new iterator of `kind` over the list at `base` (no "%" in it) with
+ * the name/value `filters` (NULL: none) as its query. */
+int pcl_list_at(struct provcat *c, enum pcl_iter_kind kind, const char *base,
+                const char *const *filters, const char *what,
+                struct provcat_iter **out);
 
 /* The string array member `name` of `o` as a NULL-free array of `*n`
  * copies (NULL and 0 when absent, empty or not an array of strings).
@@ -210,11 +258,6 @@ int pcl_add_filters(struct pc_buf *b, const char *const *filters);
 char **pcl_jstrv(json_t *o, const char *name, size_t *n, int *rc);
 /* Free what pcl_jstrv returned. */
 void pcl_strv_free(char **v, size_t n);
-
-/* A list iterator over `base` (taken over): of record versions when
- * `records`, else of keys. */
-int pcl_list(struct provcat *c, bool records, struct pc_buf *base,
-             const char *what, struct provcat_iter **out);
 
 /*
  * Parse a records:batch answer (`len` bytes at `body`, which is scanned in

@@ -14,6 +14,8 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
+#include "common/hash.h"
+#include "common/jsonesc.h"
 
 #define MAX_DEPTH 64
 
@@ -24,21 +26,6 @@ ws(const char *p, const char *end)
         p++;
     }
     return p;
-}
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 /* `p` at the opening quote; returns the byte after the closing one. */
@@ -70,17 +57,15 @@ skip_string(const char *p, const char *end)
             case 't':
                 p++;
                 break;
-            case 'u':
-                if (end - p < 5) {
+            case 'u': {
+                uint8_t u[2];
+
+                if (end - p < 5 || !pc_unhex(u, 2, p + 1, 4)) {
                     return NULL;
-                }
-                for (int i = 1; i <= 4; i++) {
-                    if (hexval(p[i]) < 0) {
-                        return NULL;
-                    }
                 }
                 p += 5;
                 break;
+            }
             default:
                 return NULL;
             }
@@ -263,6 +248,24 @@ pcl_json_members(const char *p, const char *end, pcl_member_fn fn, void *arg)
     }
 }
 
+bool
+pcl_json_one_value(const char *s, size_t len)
+{
+    const char *end = s + len, *p = pcl_json_skip(s, end);
+
+    return p != NULL && ws(p, end) == end;
+}
+
+const char *
+pcl_json_next(const char *p, const char *end)
+{
+    while (p < end &&
+           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) {
+        p++;
+    }
+    return p;
+}
+
 static size_t
 put_utf8(char *out, unsigned long cp)
 {
@@ -288,20 +291,16 @@ put_utf8(char *out, unsigned long cp)
     return 4;
 }
 
+/* The four hex digits of a \u escape at `p`. */
 static bool
 read_u4(const char *p, const char *end, unsigned long *v)
 {
-    *v = 0;
-    if (end - p < 4) {
+    uint8_t u[2];
+
+    if (end - p < 4 || !pc_unhex(u, 2, p, 4)) {
         return false;
     }
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0) {
-            return false;
-        }
-        *v = *v << 4 | (unsigned long)h;
-    }
+    *v = (unsigned long)u[0] << 8 | u[1];
     return true;
 }
 
@@ -389,47 +388,77 @@ pcl_json_unescape(const char *raw, size_t len)
     return out;
 }
 
-int
-pcl_json_str(struct pc_buf *b, const char *s, size_t len)
+/* ---- request bodies ---- */
+
+void
+pcl_body_open(struct pcl_body *x)
 {
-    static const char hex[] = "0123456789abcdef";
-    int rc = pc_buf_put_u8(b, '"');
+    pc_buf_init(&x->b);
+    x->rc = pc_buf_put_u8(&x->b, '{');
+    x->first = true;
+}
 
-    for (size_t i = 0; i < len && rc == PC_OK;) {
-        size_t run = i;
-
-        while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
-               s[run] != '\\') {
-            run++;
-        }
-        if (run > i) {
-            rc = pc_buf_put(b, s + i, run - i);
-            i = run;
-            continue;
-        }
-        unsigned char ch = (unsigned char)s[i++];
-        char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
-        switch (ch) {
-        case '"':
-            rc = pc_buf_put(b, "\\\"", 2);
-            break;
-        case '\\':
-            rc = pc_buf_put(b, "\\\\", 2);
-            break;
-        case '\n':
-            rc = pc_buf_put(b, "\\n", 2);
-            break;
-        case '\t':
-            rc = pc_buf_put(b, "\\t", 2);
-            break;
-        case '\r':
-            rc = pc_buf_put(b, "\\r", 2);
-            break;
-        default:
-            rc = pc_buf_put(b, e, 6);
-        }
+/* The member's name and colon, after a comma unless it is the first. */
+static void
+body_name(struct pcl_body *x, const char *name)
+{
+    if (!x->first) {
+        x->rc |= pc_buf_put_u8(&x->b, ',');
     }
-    return rc == PC_OK ? pc_buf_put_u8(b, '"') : rc;
+    x->first = false;
+    x->rc |= pc_json_put_str(&x->b, name, strlen(name), 0);
+    x->rc |= pc_buf_put_u8(&x->b, ':');
+}
+
+void
+pcl_body_str(struct pcl_body *x, const char *name, const char *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    body_name(x, name);
+    x->rc |= pc_json_put_str(&x->b, v, strlen(v), 0);
+}
+
+void
+pcl_body_u64(struct pcl_body *x, const char *name, uint64_t v)
+{
+    body_name(x, name);
+    x->rc |= pc_buf_put_dec(&x->b, v);
+}
+
+void
+pcl_body_strv(struct pcl_body *x, const char *name, const char *const *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    body_name(x, name);
+    x->rc |= pc_buf_put_u8(&x->b, '[');
+    for (size_t i = 0; v[i] != NULL; i++) {
+        if (i > 0) {
+            x->rc |= pc_buf_put_u8(&x->b, ',');
+        }
+        x->rc |= pc_json_put_str(&x->b, v[i], strlen(v[i]), 0);
+    }
+    x->rc |= pc_buf_put_u8(&x->b, ']');
+}
+
+void
+pcl_body_raw(struct pcl_body *x, const char *name, const char *json)
+{
+    body_name(x, name);
+    x->rc |= pc_buf_put(&x->b, json, strlen(json));
+}
+
+int
+pcl_body_close(struct pcl_body *x)
+{
+    x->rc |= pc_buf_put(&x->b, "}", 2);
+    if (x->rc == PC_OK) {
+        x->b.len--;
+    }
+    return x->rc == PC_OK ? PC_OK : PC_ENOMEM;
 }
 
 int
@@ -465,13 +494,11 @@ terminate(struct pc_buf *b)
 }
 
 int
-pcl_path(struct pc_buf *b, const char *fmt, ...)
+pcl_vpath(struct pc_buf *b, const char *fmt, va_list ap)
 {
-    va_list ap;
     int rc = PC_OK;
 
     b->len = 0;
-    va_start(ap, fmt);
     for (const char *p = fmt; *p != '\0' && rc == PC_OK; p++) {
         if (p[0] == '%' && p[1] == 's') {
             rc = pcl_url_enc(b, va_arg(ap, const char *));
@@ -483,8 +510,19 @@ pcl_path(struct pc_buf *b, const char *fmt, ...)
             rc = pc_buf_put_u8(b, (uint8_t)*p);
         }
     }
-    va_end(ap);
     return rc == PC_OK ? terminate(b) : rc;
+}
+
+int
+pcl_path(struct pc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = pcl_vpath(b, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int

@@ -13,30 +13,12 @@
 
 #include "common/alloc.h"
 #include "common/err.h"
-
-static int
-oom(struct provcat *c, const char *what)
-{
-    return pcl_fail(c, PROVCAT_ENOMEM, "%s: out of memory", what);
-}
-
-/* `s..s+len` is one JSON value with nothing but whitespace around it. */
-static bool
-one_value(const char *s, size_t len)
-{
-    const char *end = s + len, *p = pcl_json_skip(s, end);
-
-    while (p != NULL && p < end &&
-           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) {
-        p++;
-    }
-    return p == end;
-}
+#include "common/jsonesc.h"
 
 static bool
 args_ok(struct provcat *c, const char *entry, const char *key, const char *what)
 {
-    if (entry == NULL || entry[0] == '\0' || key == NULL || key[0] == '\0') {
+    if (!pcl_has_text(entry) || !pcl_has_text(key)) {
         pcl_fail(c, PROVCAT_EINVAL, "%s: an entry id and a record key", what);
         return false;
     }
@@ -98,7 +80,7 @@ write_answer(struct provcat *c, struct provcat_write **out, const char *what)
     if (rc != PROVCAT_OK) {
         provcat_write_free(w);
         return rc == PROVCAT_ENOMEM
-                   ? oom(c, what)
+                   ? pcl_oom(c, what)
                    : pcl_fail(c, rc, "%s: the answer lacks key or op", what);
     }
     w->replayed = c->replayed;
@@ -210,33 +192,21 @@ pcl_record_parse(const char *text, const char *end, struct provcat_record *r)
 
 /* ---- single-record writes --------------------------------------------- */
 
+/* A write to record `key` of `entry` at `fmt` (its path, or an action's
+ * under it) with `body` (NUL-terminated), answered by one write. */
 static int
-record_write(struct provcat *c, const char *method, const char *entry,
-             const char *key, const char *suffix, const char *body,
-             size_t body_len, int64_t if_version, struct provcat_write **out,
-             const char *what)
+record_write(struct provcat *c, const char *method, const char *fmt,
+             const char *entry, const char *key, const char *body,
+             int64_t if_version, struct provcat_write **out, const char *what)
 {
-    struct pcl_req r = { 0 };
     struct pc_buf path;
     int rc;
 
     pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/catalog/%s/records/%s", entry, key);
-    if (rc == PC_OK && suffix != NULL) {
-        rc = pc_buf_put(&path, suffix, strlen(suffix) + 1);
-        path.len--;
-    }
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return oom(c, what);
-    }
-    r.method = method;
-    r.path = (const char *)path.data;
-    r.body = body;
-    r.body_len = body_len;
-    r.flags = PCL_WRITE | PCL_IDEM;
-    r.if_version = if_version;
-    rc = pcl_call(c, &r, what);
+    rc = pcl_path(&path, fmt, entry, key);
+    rc = rc == PC_OK ? pcl_send(c, method, (const char *)path.data, body,
+                                strlen(body), PCL_WRITE_IDEM, if_version, what)
+                     : pcl_oom(c, what);
     pc_buf_release(&path);
     return rc == PROVCAT_OK ? write_answer(c, out, what) : rc;
 }
@@ -252,15 +222,31 @@ provcat_record_put(struct provcat *c, const char *entry, const char *key,
     if (!args_ok(c, entry, key, what)) {
         return PROVCAT_EINVAL;
     }
-    if (doc_json == NULL || !one_value(doc_json, strlen(doc_json))) {
+    if (doc_json == NULL || !pcl_json_one_value(doc_json, strlen(doc_json))) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: the document is not well-formed JSON", what);
     }
     if (if_version < PROVCAT_ANY_VERSION) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: a bad if_version", what);
     }
-    return record_write(c, "PUT", entry, key, NULL, doc_json, strlen(doc_json),
-                        if_version, out, what);
+    return record_write(c, "PUT", "/v1/catalog/%s/records/%s", entry, key,
+                        doc_json, if_version, out, what);
+}
+
+/* An action on a record (retire, correct) with the built body `b`;
+ * releases the body. */
+static int
+record_action(struct provcat *c, const char *fmt, const char *entry,
+              const char *key, struct pcl_body *b, int64_t if_version,
+              struct provcat_write **out, const char *what)
+{
+    int rc = pcl_body_close(b) == PC_OK
+                 ? record_write(c, "POST", fmt, entry, key,
+                                (const char *)b->b.data, if_version, out, what)
+                 : pcl_oom(c, what);
+
+    pc_buf_release(&b->b);
+    return rc;
 }
 
 PROVCAT_API int
@@ -269,28 +255,21 @@ provcat_record_retire(struct provcat *c, const char *entry, const char *key,
                       struct provcat_write **out)
 {
     static const char *what = "retire record";
-    struct pc_buf b;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
     if (!args_ok(c, entry, key, what)) {
         return PROVCAT_EINVAL;
     }
-    if (reason == NULL || reason[0] == '\0' || if_version == 0 ||
+    if (!pcl_has_text(reason) || if_version == 0 ||
         if_version < PROVCAT_ANY_VERSION) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: a reason, and if_version any or >= 1", what);
     }
-    pc_buf_init(&b);
-    rc = pc_buf_put(&b, "{\"reason\":", 10);
-    rc |= pcl_json_str(&b, reason, strlen(reason));
-    rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK
-             ? record_write(c, "POST", entry, key, "/retire",
-                            (const char *)b.data, b.len, if_version, out, what)
-             : oom(c, what);
-    pc_buf_release(&b);
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "reason", reason);
+    return record_action(c, "/v1/catalog/%s/records/%s/retire", entry, key, &b,
+                         if_version, out, what);
 }
 
 PROVCAT_API int
@@ -300,37 +279,26 @@ provcat_record_correct(struct provcat *c, const char *entry, const char *key,
                        struct provcat_write **out)
 {
     static const char *what = "correct record";
-    struct pc_buf b;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
     if (!args_ok(c, entry, key, what)) {
         return PROVCAT_EINVAL;
     }
-    if (doc_json == NULL || !one_value(doc_json, strlen(doc_json)) ||
-        reason == NULL || reason[0] == '\0' || if_version == 0 ||
+    if (doc_json == NULL || !pcl_json_one_value(doc_json, strlen(doc_json)) ||
+        !pcl_has_text(reason) || if_version == 0 ||
         if_version < PROVCAT_ANY_VERSION) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: a well-formed document, a reason, and "
                         "if_version any or >= 1",
                         what);
     }
-    pc_buf_init(&b);
-    rc = pc_buf_put(&b, "{\"value\":", 9);
-    rc |= pc_buf_put(&b, doc_json, strlen(doc_json));
-    rc |= pc_buf_put(&b, ",\"reason\":", 10);
-    rc |= pcl_json_str(&b, reason, strlen(reason));
-    if (objection != NULL) {
-        rc |= pc_buf_put(&b, ",\"objection\":", 13);
-        rc |= pcl_json_str(&b, objection, strlen(objection));
-    }
-    rc |= pc_buf_put_u8(&b, '}');
-    rc = rc == PC_OK
-             ? record_write(c, "POST", entry, key, "/correct",
-                            (const char *)b.data, b.len, if_version, out, what)
-             : oom(c, what);
-    pc_buf_release(&b);
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_raw(&b, "value", doc_json);
+    pcl_body_str(&b, "reason", reason);
+    pcl_body_str(&b, "objection", objection);
+    return record_action(c, "/v1/catalog/%s/records/%s/correct", entry, key, &b,
+                         if_version, out, what);
 }
 
 /* ---- reads -------------------------------------------------------------- */
@@ -342,7 +310,6 @@ provcat_record_get(struct provcat *c, const char *entry, const char *key,
 {
     static const char *what = "get record";
     struct provcat_record *rec;
-    struct pcl_req r = { 0 };
     struct pc_buf path;
     int rc;
 
@@ -362,29 +329,23 @@ provcat_record_get(struct provcat *c, const char *entry, const char *key,
     if (rc == PC_OK && at_revision > 0) {
         rc = pcl_query_u64(&path, "at_revision", at_revision);
     }
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return oom(c, what);
-    }
-    r.method = "GET";
-    r.path = (const char *)path.data;
-    r.flags = PCL_READ;
-    r.if_version = PROVCAT_ANY_VERSION;
-    rc = pcl_call(c, &r, what);
+    rc = rc == PC_OK ? pcl_send(c, "GET", (const char *)path.data, NULL, 0,
+                                PCL_READ, PROVCAT_ANY_VERSION, what)
+                     : pcl_oom(c, what);
     pc_buf_release(&path);
     if (rc != PROVCAT_OK) {
         return rc;
     }
     rec = pc_malloc(sizeof(*rec));
     if (rec == NULL) {
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
     rc = pcl_record_parse((const char *)c->body.data,
                           (const char *)c->body.data + c->body.len, rec);
     if (rc != PROVCAT_OK) {
         pc_free(rec);
         return rc == PROVCAT_ENOMEM
-                   ? oom(c, what)
+                   ? pcl_oom(c, what)
                    : pcl_fail(c, rc, "%s: a malformed record answer", what);
     }
     *out = rec;
@@ -406,9 +367,9 @@ provcat_record_history(struct provcat *c, const char *entry, const char *key,
     if (pcl_path(&path, "/v1/catalog/%s/records/%s/history", entry, key) !=
         PC_OK) {
         pc_buf_release(&path);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
-    return pcl_list(c, true, &path, what, out);
+    return pcl_iter_new(c, PCL_ITER_RECORDS, &path, NULL, NULL, what, out);
 }
 
 PROVCAT_API int
@@ -420,12 +381,12 @@ provcat_records_list(struct provcat *c, const char *entry, const char *prefix,
     int rc;
 
     pcl_reset(c);
-    if (entry == NULL || entry[0] == '\0') {
+    if (!pcl_has_text(entry)) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: an entry id", what);
     }
     pc_buf_init(&path);
     rc = pcl_path(&path, "/v1/catalog/%s/records", entry);
-    if (rc == PC_OK && prefix != NULL && prefix[0] != '\0') {
+    if (rc == PC_OK && pcl_has_text(prefix)) {
         rc = pcl_query(&path, "prefix", prefix);
     }
     if (rc == PC_OK && include_retired) {
@@ -433,9 +394,9 @@ provcat_records_list(struct provcat *c, const char *entry, const char *prefix,
     }
     if (rc != PC_OK) {
         pc_buf_release(&path);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
-    return pcl_list(c, false, &path, what, out);
+    return pcl_iter_new(c, PCL_ITER_KEYS, &path, NULL, NULL, what, out);
 }
 
 /* ---- batch ----------------------------------------------------------------
@@ -552,16 +513,6 @@ top_member(void *arg, const char *name, size_t len, const char *v, size_t vlen)
 
 #undef IS
 
-static const char *
-next_elem(const char *p, const char *end)
-{
-    while (p < end &&
-           (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r' || *p == ',')) {
-        p++;
-    }
-    return p;
-}
-
 int
 pcl_batch_parse(const char *body, size_t len, const char *entry, bool replayed,
                 struct provcat_batch_result **out)
@@ -576,8 +527,8 @@ pcl_batch_parse(const char *body, size_t len, const char *entry, bool replayed,
         t.items == NULL) {
         return PROVCAT_EPROTO;
     }
-    for (p = next_elem(t.items, t.items_end); p < t.items_end;
-         p = next_elem(q, t.items_end)) {
+    for (p = pcl_json_next(t.items, t.items_end); p < t.items_end;
+         p = pcl_json_next(q, t.items_end)) {
         q = pcl_json_skip(p, t.items_end);
         if (q == NULL) {
             return PROVCAT_EPROTO;
@@ -600,8 +551,8 @@ pcl_batch_parse(const char *body, size_t len, const char *entry, bool replayed,
     struct item_scan s = { NULL, b->arena + elen + 1, false };
     b->pub.revision = t.revision;
     b->pub.replayed = replayed;
-    for (p = next_elem(t.items, t.items_end); p < t.items_end;
-         p = next_elem(q, t.items_end)) {
+    for (p = pcl_json_next(t.items, t.items_end); p < t.items_end;
+         p = pcl_json_next(q, t.items_end)) {
         struct provcat_write *w = &b->pub.items[b->pub.n_items++];
 
         q = pcl_json_skip(p, t.items_end);
@@ -633,7 +584,7 @@ batch_answer(struct provcat *c, const char *entry,
                              c->replayed, out);
 
     if (rc == PROVCAT_ENOMEM) {
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
     if (rc != PROVCAT_OK) {
         return pcl_fail(c, rc, "%s: a malformed answer", what);
@@ -647,21 +598,18 @@ provcat_records_batch(struct provcat *c, const char *entry,
                       unsigned flags, struct provcat_batch_result **out)
 {
     static const char *what = "batch";
-    struct pcl_req r = { 0 };
     struct pc_buf path, b;
     size_t need = 64;
     int rc;
 
     pcl_reset(c);
-    if (entry == NULL || entry[0] == '\0' || items == NULL || n == 0 ||
-        n > 1000) {
+    if (!pcl_has_text(entry) || items == NULL || n == 0 || n > 1000) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an entry id and 1 to 1000 records", what);
     }
     for (size_t i = 0; i < n; i++) {
-        if (items[i].key == NULL || items[i].key[0] == '\0' ||
-            items[i].value == NULL ||
-            !one_value(items[i].value, items[i].value_len) ||
+        if (!pcl_has_text(items[i].key) || items[i].value == NULL ||
+            !pcl_json_one_value(items[i].value, items[i].value_len) ||
             items[i].if_version < PROVCAT_ANY_VERSION) {
             c->err.index = (int64_t)i;
             rc = pcl_fail(c, PROVCAT_EINVAL,
@@ -680,7 +628,7 @@ provcat_records_batch(struct provcat *c, const char *entry,
     rc |= pc_buf_put(&b, "{\"records\":[", 12);
     for (size_t i = 0; i < n && rc == PC_OK; i++) {
         rc |= pc_buf_put(&b, i ? ",{\"key\":" : "{\"key\":", i ? 8 : 7);
-        rc |= pcl_json_str(&b, items[i].key, strlen(items[i].key));
+        rc |= pc_json_put_str(&b, items[i].key, strlen(items[i].key), 0);
         rc |= pc_buf_put(&b, ",\"value\":", 9);
         rc |= pc_buf_put(&b, items[i].value, items[i].value_len);
         if (items[i].if_version >= 0) {
@@ -697,15 +645,10 @@ provcat_records_batch(struct provcat *c, const char *entry,
     if (rc != PC_OK) {
         pc_buf_release(&path);
         pc_buf_release(&b);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
-    r.method = "POST";
-    r.path = (const char *)path.data;
-    r.body = (const char *)b.data;
-    r.body_len = b.len;
-    r.flags = PCL_WRITE | PCL_IDEM;
-    r.if_version = PROVCAT_ANY_VERSION;
-    rc = pcl_call(c, &r, what);
+    rc = pcl_send(c, "POST", (const char *)path.data, (const char *)b.data,
+                  b.len, PCL_WRITE_IDEM, PROVCAT_ANY_VERSION, what);
     pc_buf_release(&path);
     pc_buf_release(&b);
     return rc == PROVCAT_OK ? batch_answer(c, entry, out, what) : rc;

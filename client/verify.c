@@ -21,27 +21,41 @@
 #include "common/hash.h"
 #include "storage/mrk.h"
 
-static int
-oom(struct provcat *c, const char *what)
-{
-    return pcl_fail(c, PROVCAT_ENOMEM, "%s: out of memory", what);
-}
+/* A query parameter of a ledger read; a value of 0 is left out. */
+struct query {
+    const char *name;
+    uint64_t value;
+};
 
-/* A GET of the ledger routes; the answer's JSON in `*out`. */
+/* A GET of the ledger route `base` with the parameters `q` (ended by a
+ * NULL name); the answer's JSON object in `*out`. */
 static int
-ledger_get(struct provcat *c, struct pc_buf *path, json_t **out,
-           const char *what)
+ledger_get(struct provcat *c, const char *base, const struct query *q,
+           json_t **out, const char *what)
 {
-    struct pcl_req r = { 0 };
+    struct pc_buf path;
     int rc;
 
-    r.method = "GET";
-    r.path = (const char *)path->data;
-    r.flags = PCL_READ;
-    r.if_version = PROVCAT_ANY_VERSION;
-    rc = pcl_call(c, &r, what);
-    pc_buf_release(path);
+    pc_buf_init(&path);
+    rc = pcl_path(&path, base);
+    for (; q->name != NULL && rc == PC_OK; q++) {
+        if (q->value > 0) {
+            rc = pcl_query_u64(&path, q->name, q->value);
+        }
+    }
+    rc = rc == PC_OK ? pcl_send(c, "GET", (const char *)path.data, NULL, 0,
+                                PCL_READ, PROVCAT_ANY_VERSION, what)
+                     : pcl_oom(c, what);
+    pc_buf_release(&path);
     return rc == PROVCAT_OK ? pcl_body_json(c, out, what) : rc;
+}
+
+/* An answer that is not what was asked for: `o` released. */
+static int
+malformed(struct provcat *c, json_t *o, const char *what)
+{
+    json_decref(o);
+    return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
 }
 
 static bool
@@ -79,22 +93,13 @@ provcat_ledger_root(struct provcat *c, uint64_t tree_size,
                     struct provcat_root *out)
 {
     static const char *what = "ledger root";
+    const struct query q[] = { { "tree_size", tree_size }, { NULL, 0 } };
     struct provcat_root root;
-    struct pc_buf path;
     json_t *o;
     int rc;
 
     pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/ledger");
-    if (rc == PC_OK && tree_size > 0) {
-        rc = pcl_query_u64(&path, "tree_size", tree_size);
-    }
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return oom(c, what);
-    }
-    rc = ledger_get(c, &path, &o, what);
+    rc = ledger_get(c, "/v1/ledger", q, &o, what);
     if (rc != PROVCAT_OK) {
         return rc;
     }
@@ -102,8 +107,7 @@ provcat_ledger_root(struct provcat *c, uint64_t tree_size,
     if (!jhash(o, "root", root.root) ||
         !json_is_integer(json_object_get(o, "revision")) ||
         (tree_size > 0 && root.revision != tree_size)) {
-        json_decref(o);
-        return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
+        return malformed(c, o, what);
     }
     json_decref(o);
     *out = root;
@@ -115,8 +119,10 @@ provcat_ledger_proof(struct provcat *c, uint64_t revision, uint64_t tree_size,
                      struct provcat_proof **out)
 {
     static const char *what = "inclusion proof";
+    const struct query q[] = { { "revision", revision },
+                               { "tree_size", tree_size },
+                               { NULL, 0 } };
     struct provcat_proof *p;
-    struct pc_buf path;
     json_t *o;
     int rc;
 
@@ -125,24 +131,14 @@ provcat_ledger_proof(struct provcat *c, uint64_t revision, uint64_t tree_size,
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: need 1 <= revision <= tree_size", what);
     }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/ledger/proof");
-    rc |= pcl_query_u64(&path, "revision", revision);
-    if (rc == PC_OK && tree_size > 0) {
-        rc = pcl_query_u64(&path, "tree_size", tree_size);
-    }
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return oom(c, what);
-    }
-    rc = ledger_get(c, &path, &o, what);
+    rc = ledger_get(c, "/v1/ledger/proof", q, &o, what);
     if (rc != PROVCAT_OK) {
         return rc;
     }
     p = pc_calloc(1, sizeof(*p));
     if (p == NULL) {
         json_decref(o);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
     p->revision = pcl_juint(o, "revision");
     p->leaf_index = p->revision - 1;
@@ -150,9 +146,8 @@ provcat_ledger_proof(struct provcat *c, uint64_t revision, uint64_t tree_size,
     if (p->revision != revision || (tree_size && p->tree_size != tree_size) ||
         !jhash(o, "leaf_hash", p->leaf_hash) || !jhash(o, "root", p->root) ||
         !jpath(o, p->path, &p->n_path)) {
-        json_decref(o);
         pc_free(p);
-        return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
+        return malformed(c, o, what);
     }
     json_decref(o);
     *out = p;
@@ -164,8 +159,8 @@ provcat_ledger_consistency(struct provcat *c, uint64_t from, uint64_t to,
                            struct provcat_consistency **out)
 {
     static const char *what = "consistency proof";
+    const struct query q[] = { { "from", from }, { "to", to }, { NULL, 0 } };
     struct provcat_consistency *p;
-    struct pc_buf path;
     json_t *o;
     int rc;
 
@@ -173,31 +168,22 @@ provcat_ledger_consistency(struct provcat *c, uint64_t from, uint64_t to,
     if (from == 0 || from > to) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: need 1 <= from <= to", what);
     }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/ledger/consistency");
-    rc |= pcl_query_u64(&path, "from", from);
-    rc |= pcl_query_u64(&path, "to", to);
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return oom(c, what);
-    }
-    rc = ledger_get(c, &path, &o, what);
+    rc = ledger_get(c, "/v1/ledger/consistency", q, &o, what);
     if (rc != PROVCAT_OK) {
         return rc;
     }
     p = pc_calloc(1, sizeof(*p));
     if (p == NULL) {
         json_decref(o);
-        return oom(c, what);
+        return pcl_oom(c, what);
     }
     p->from = pcl_juint(o, "from");
     p->to = pcl_juint(o, "to");
     if (p->from != from || p->to != to ||
         !jhash(o, "from_root", p->from_root) ||
         !jhash(o, "to_root", p->to_root) || !jpath(o, p->path, &p->n_path)) {
-        json_decref(o);
         pc_free(p);
-        return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
+        return malformed(c, o, what);
     }
     json_decref(o);
     *out = p;
@@ -282,7 +268,7 @@ state_save(struct provcat *c)
     tlen = strlen(c->state_path) + 8;
     tmp = pc_malloc(tlen);
     if (tmp == NULL) {
-        return oom(c, "state file");
+        return pcl_oom(c, "state file");
     }
     snprintf(tmp, tlen, "%s.tmp", c->state_path);
     pc_hex(hex, c->trusted.root, PC_HASH_LEN);
@@ -317,7 +303,7 @@ provcat_set_state_file(struct provcat *c, const char *path)
     if (path != NULL) {
         p = pc_strdup(path);
         if (p == NULL) {
-            return oom(c, "state file");
+            return pcl_oom(c, "state file");
         }
         rc = state_load(c, path);
         if (rc != PROVCAT_OK) {

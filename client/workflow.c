@@ -3,31 +3,21 @@
  * The workflow calls of libprovcat: share requests and grants, open
  * requests and the calendar, objections and redaction. Every object comes
  * back as a struct parsed from the answer with `json` holding the answer
- * whole; list iterators of these kinds hand out the same structs. Writes
- * carry an Idempotency-Key (every workflow write is idempotent in the
- * API), so the client retries them safely.
+ * whole; list iterators of these kinds hand out the same structs. Each
+ * kind of object is a `struct kind` (its struct's size, how to fill and
+ * free one, its iterator), so one request path, one parser and one
+ * iterator step serve them all. Writes carry an Idempotency-Key (every
+ * workflow write is idempotent in the API), so the client retries them
+ * safely.
  */
 #include "client/client_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/err.h"
-
-#define WRITE_IDEM (PCL_WRITE | PCL_IDEM)
-
-static int
-oom(struct provcat *c, const char *what)
-{
-    return pcl_fail(c, PROVCAT_ENOMEM, "%s: out of memory", what);
-}
-
-static bool
-valid_str(const char *s)
-{
-    return s != NULL && s[0] != '\0';
-}
 
 /* `s` is one of the NULL-terminated `words`. */
 static bool
@@ -41,104 +31,187 @@ one_of(const char *s, const char *const *words)
     return false;
 }
 
-/* ---- request bodies ---------------------------------------------------- */
+/* ---- kinds of objects ---------------------------------------------------- */
 
-/* A JSON object built member by member; the first failure sticks. */
-struct body {
-    struct pc_buf b;
-    int rc;
-    bool first;
+/* A kind of workflow object. */
+struct kind {
+    size_t size;             /* of its public struct */
+    enum pcl_iter_kind iter; /* of a list of them (none: PCL_ITER_JSON) */
+    /*
+     * Fill the zeroed struct `obj` from the answer object `o`, first
+     * giving it `json` (the object's text) to own. PROVCAT_OK,
+     * PROVCAT_ENOMEM, or PROVCAT_EPROTO when a member it needs is missing.
+     */
+    int (*fill)(void *obj, json_t *o, char *json);
+    void (*free)(void *obj); /* the kind's provcat_*_free */
 };
 
-static void
-body_open(struct body *x)
-{
-    pc_buf_init(&x->b);
-    x->rc = pc_buf_put_u8(&x->b, '{');
-    x->first = true;
-}
-
-static void
-body_name(struct body *x, const char *name)
-{
-    if (!x->first) {
-        x->rc |= pc_buf_put_u8(&x->b, ',');
-    }
-    x->first = false;
-    x->rc |= pcl_json_str(&x->b, name, strlen(name));
-    x->rc |= pc_buf_put_u8(&x->b, ':');
-}
-
-/* "name": "v", unless `v` is NULL. */
-static void
-body_str(struct body *x, const char *name, const char *v)
-{
-    if (v == NULL) {
-        return;
-    }
-    body_name(x, name);
-    x->rc |= pcl_json_str(&x->b, v, strlen(v));
-}
-
-static void
-body_u64(struct body *x, const char *name, uint64_t v)
-{
-    body_name(x, name);
-    x->rc |= pc_buf_put_dec(&x->b, v);
-}
-
-/* "name": [...] of the NULL-terminated `v`, unless `v` is NULL. */
-static void
-body_strv(struct body *x, const char *name, const char *const *v)
-{
-    if (v == NULL) {
-        return;
-    }
-    body_name(x, name);
-    x->rc |= pc_buf_put_u8(&x->b, '[');
-    for (size_t i = 0; v[i] != NULL; i++) {
-        if (i > 0) {
-            x->rc |= pc_buf_put_u8(&x->b, ',');
-        }
-        x->rc |= pcl_json_str(&x->b, v[i], strlen(v[i]));
-    }
-    x->rc |= pc_buf_put_u8(&x->b, ']');
-}
-
-/* Close the object (NUL-terminated); PC_OK or PC_ENOMEM. */
-static int
-body_close(struct body *x)
-{
-    x->rc |= pc_buf_put(&x->b, "}", 2);
-    if (x->rc == PC_OK) {
-        x->b.len--;
-    }
-    return x->rc == PC_OK ? PC_OK : PC_ENOMEM;
-}
-
-/* ---- parsing answers into structs ------------------------------------- */
-
-/* Parse the object `text` (`len` bytes) into a new struct in `*out`:
+/* Parse the object `text` (`len` bytes) as a `k` into `*out`:
  * PROVCAT_OK, PROVCAT_EPROTO or PROVCAT_ENOMEM. */
-typedef int (*parse_fn)(const char *text, size_t len, void **out);
-
-/* The object at `text` as a jansson tree and a copy of its text. */
 static int
-load(const char *text, size_t len, json_t **o, char **copy)
+parse(const struct kind *k, const char *text, size_t len, void **out)
 {
-    *o = json_loadb(text, len, 0, NULL);
-    if (!json_is_object(*o)) {
-        json_decref(*o);
+    json_t *o = json_loadb(text, len, 0, NULL);
+    char *copy;
+    void *obj;
+    int rc;
+
+    if (!json_is_object(o)) {
+        json_decref(o);
         return PROVCAT_EPROTO;
     }
-    *copy = pc_strndup(text, len);
-    if (*copy == NULL) {
-        json_decref(*o);
+    copy = pc_strndup(text, len);
+    obj = copy != NULL ? pc_calloc(1, k->size) : NULL;
+    if (obj == NULL) {
+        json_decref(o);
+        pc_free(copy);
         return PROVCAT_ENOMEM;
     }
+    rc = k->fill(obj, o, copy);
+    json_decref(o);
+    if (rc != PROVCAT_OK) {
+        k->free(obj);
+        return rc;
+    }
+    *out = obj;
     return PROVCAT_OK;
 }
 
+/*
+ * Hand the new object `obj` to the caller: `out` is the caller's
+ * `struct provcat_X **` (of `obj`'s kind) passed as `void *`, so that one
+ * function serves every kind. Object pointers share one representation on
+ * every platform libprovcat builds for, so copying the bytes of `obj`
+ * stores the typed pointer.
+ */
+static void
+give(void *out, void *obj)
+{
+    memcpy(out, &obj, sizeof(obj));
+}
+
+/* The answer of a call as a `k` into `out` (NULL: not wanted). */
+static int
+parse_answer(struct provcat *c, const struct kind *k, void *out,
+             const char *what)
+{
+    void *obj;
+    int rc;
+
+    if (out == NULL) {
+        return PROVCAT_OK;
+    }
+    rc = parse(k, (const char *)c->body.data, c->body.len, &obj);
+    if (rc == PROVCAT_ENOMEM) {
+        return pcl_oom(c, what);
+    }
+    if (rc != PROVCAT_OK) {
+        return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
+    }
+    give(out, obj);
+    return PROVCAT_OK;
+}
+
+/*
+ * `method` on the path `fmt` (pcl_path's format, its arguments after it):
+ * a read when `body` is NULL, else an idempotent write of `body`
+ * (released). The answer is parsed as a `k` into `out`, the caller's
+ * `struct provcat_X **` of that kind, or NULL when not wanted.
+ */
+static int
+obj_request(struct provcat *c, const struct kind *k, const char *method,
+            struct pcl_body *body, void *out, const char *what, const char *fmt,
+            ...)
+{
+    struct pc_buf path;
+    va_list ap;
+    int rc = body != NULL ? pcl_body_close(body) : PC_OK;
+
+    pc_buf_init(&path);
+    if (rc == PC_OK) {
+        va_start(ap, fmt);
+        rc = pcl_vpath(&path, fmt, ap);
+        va_end(ap);
+    }
+    if (rc != PC_OK) {
+        rc = pcl_oom(c, what);
+    } else if (body != NULL) {
+        rc = pcl_send(c, method, (const char *)path.data,
+                      (const char *)body->b.data, body->b.len, PCL_WRITE_IDEM,
+                      PROVCAT_ANY_VERSION, what);
+    } else {
+        rc = pcl_send(c, method, (const char *)path.data, NULL, 0, PCL_READ,
+                      PROVCAT_ANY_VERSION, what);
+    }
+    pc_buf_release(&path);
+    if (body != NULL) {
+        pc_buf_release(&body->b);
+    }
+    return rc == PROVCAT_OK ? parse_answer(c, k, out, what) : rc;
+}
+
+/* GET of the object `id` at `fmt`. */
+static int
+get_obj(struct provcat *c, const struct kind *k, const char *fmt,
+        const char *id, void *out, const char *what)
+{
+    pcl_reset(c);
+    if (!pcl_has_text(id)) {
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
+    }
+    return obj_request(c, k, "GET", NULL, out, what, fmt, id);
+}
+
+/* A decision {"decision", "reason"?} on `fmt`/{id}. */
+static int
+decide(struct provcat *c, const struct kind *k, const char *fmt, const char *id,
+       const char *decision, const char *const *allowed, const char *reason,
+       bool reason_required, void *out, const char *what)
+{
+    struct pcl_body b;
+
+    pcl_reset(c);
+    if (!pcl_has_text(id)) {
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
+    }
+    if (!one_of(decision, allowed)) {
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: the decision is %s or %s", what,
+                        allowed[0], allowed[1]);
+    }
+    if (reason_required && !pcl_has_text(reason)) {
+        return pcl_fail(c, PROVCAT_EINVAL, "%s: a reason is required", what);
+    }
+    pcl_body_open(&b);
+    pcl_body_str(&b, "decision", decision);
+    pcl_body_str(&b, "reason", reason);
+    return obj_request(c, k, "POST", &b, out, what, fmt, id);
+}
+
+/* The iterator's next item as a `k`, held by the iterator, into `out`
+ * (the caller's `const struct provcat_X **`). */
+static int
+iter_obj(struct provcat_iter *it, const struct kind *k, void *out)
+{
+    const char *json;
+    void *obj;
+    int rc = pcl_iter_item(it, k->iter, &json);
+
+    if (rc != 1) {
+        return rc;
+    }
+    rc = parse(k, json, strlen(json), &obj);
+    if (rc != PROVCAT_OK) {
+        return rc == PROVCAT_ENOMEM
+                   ? pcl_oom(pcl_iter_client(it), pcl_iter_what(it))
+                   : pcl_fail(pcl_iter_client(it), PROVCAT_EPROTO,
+                              "%s: a malformed item", pcl_iter_what(it));
+    }
+    pcl_iter_hold(it, obj, k->free);
+    give(out, obj);
+    return 1;
+}
+
+/* A step of a request's history, when `o` is one. */
 static void
 step_fill(json_t *o, struct provcat_step *s, int *rc)
 {
@@ -160,156 +233,12 @@ step_release(struct provcat_step *s)
     pc_free(s->reason);
 }
 
-/* The answer of a call into a struct, or an error naming `what`. */
+/* The members every kind with an id and a status must have. */
 static int
-parse_answer(struct provcat *c, parse_fn parse, void **out, const char *what)
+need_id_status(int rc, const char *id, const char *status)
 {
-    int rc;
-
-    if (out == NULL) {
-        return PROVCAT_OK;
-    }
-    rc = parse((const char *)c->body.data, c->body.len, out);
-    if (rc == PROVCAT_ENOMEM) {
-        return oom(c, what);
-    }
-    if (rc != PROVCAT_OK) {
-        return pcl_fail(c, PROVCAT_EPROTO, "%s: a malformed answer", what);
-    }
-    return PROVCAT_OK;
-}
-
-/* Send `method` `path` with `body` (or none) and parse the answer. */
-static int
-obj_call(struct provcat *c, const char *method, const struct pc_buf *path,
-         const struct pc_buf *body, unsigned flags, parse_fn parse, void **out,
-         const char *what)
-{
-    struct pcl_req r = { 0 };
-    int rc;
-
-    r.method = method;
-    r.path = (const char *)path->data;
-    r.body = body != NULL ? (const char *)body->data : NULL;
-    r.body_len = body != NULL ? body->len : 0;
-    r.flags = flags;
-    r.if_version = PROVCAT_ANY_VERSION;
-    rc = pcl_call(c, &r, what);
-    return rc == PROVCAT_OK ? parse_answer(c, parse, out, what) : rc;
-}
-
-/* GET `fmt` with one id segment, parsed. */
-static int
-get_obj(struct provcat *c, const char *fmt, const char *id, parse_fn parse,
-        void **out, const char *what)
-{
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    if (!valid_str(id)) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
-    }
-    pc_buf_init(&path);
-    rc = pcl_path(&path, fmt, id);
-    rc = rc == PC_OK
-             ? obj_call(c, "GET", &path, NULL, PCL_READ, parse, out, what)
-             : oom(c, what);
-    pc_buf_release(&path);
-    return rc;
-}
-
-/* POST the built `body` to `fmt` (with an id segment or none), parsed.
- * Releases `body`. */
-static int
-post_obj(struct provcat *c, const char *fmt, const char *id, struct body *body,
-         parse_fn parse, void **out, const char *what)
-{
-    struct pc_buf path;
-    int rc;
-
-    pc_buf_init(&path);
-    rc = body_close(body);
-    if (rc == PC_OK) {
-        rc = id != NULL ? pcl_path(&path, fmt, id) : pcl_path(&path, fmt);
-    }
-    rc = rc == PC_OK ? obj_call(c, "POST", &path, &body->b, WRITE_IDEM, parse,
-                                out, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    pc_buf_release(&body->b);
-    return rc;
-}
-
-/* A decision {"decision", "reason"?} on `fmt`/{id}. */
-static int
-decide(struct provcat *c, const char *fmt, const char *id, const char *decision,
-       const char *const *allowed, const char *reason, bool reason_required,
-       parse_fn parse, void **out, const char *what)
-{
-    struct body b;
-
-    pcl_reset(c);
-    if (!valid_str(id)) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: no id", what);
-    }
-    if (!one_of(decision, allowed)) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: the decision is %s or %s", what,
-                        allowed[0], allowed[1]);
-    }
-    if (reason_required && !valid_str(reason)) {
-        return pcl_fail(c, PROVCAT_EINVAL, "%s: a reason is required", what);
-    }
-    body_open(&b);
-    body_str(&b, "decision", decision);
-    body_str(&b, "reason", reason);
-    return post_obj(c, fmt, id, &b, parse, out, what);
-}
-
-/* A list of `kind` at `base` + filters. */
-static int
-list_of(struct provcat *c, enum pcl_iter_kind kind, const char *base,
-        const char *const *filters, const char *what, struct provcat_iter **out)
-{
-    struct pc_buf path;
-    int rc;
-
-    pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, base);
-    rc = rc == PC_OK ? pcl_add_filters(&path, filters) : rc;
-    if (rc != PC_OK) {
-        pc_buf_release(&path);
-        return rc == PC_EINVAL
-                   ? pcl_fail(c, PROVCAT_EINVAL,
-                              "%s: filters are name/value pairs", what)
-                   : oom(c, what);
-    }
-    return pcl_iter_new(c, kind, &path, NULL, NULL, what, out);
-}
-
-/* The iterator's next item of `kind`, parsed and held by the iterator. */
-static int
-iter_typed(struct provcat_iter *it, enum pcl_iter_kind kind, parse_fn parse,
-           void (*free_fn)(void *), void **out)
-{
-    const char *json;
-    void *obj;
-    int rc = pcl_iter_item(it, kind, &json);
-
-    if (rc != 1) {
-        return rc;
-    }
-    rc = parse(json, strlen(json), &obj);
-    if (rc != PROVCAT_OK) {
-        return rc == PROVCAT_ENOMEM
-                   ? oom(pcl_iter_client(it), pcl_iter_what(it))
-                   : pcl_fail(pcl_iter_client(it), PROVCAT_EPROTO,
-                              "%s: a malformed item", pcl_iter_what(it));
-    }
-    pcl_iter_hold(it, obj, free_fn);
-    *out = obj;
-    return 1;
+    return rc == PROVCAT_OK && (id == NULL || status == NULL) ? PROVCAT_EPROTO
+                                                              : rc;
 }
 
 /* ---- share requests ------------------------------------------------------ */
@@ -344,23 +273,12 @@ share_free(void *p)
 }
 
 static int
-share_parse(const char *text, size_t len, void **out)
+share_fill(void *obj, json_t *o, char *json)
 {
-    struct provcat_share_request *r;
-    json_t *o;
-    char *copy;
-    int rc = load(text, len, &o, &copy);
+    struct provcat_share_request *r = obj;
+    int rc = PROVCAT_OK;
 
-    if (rc != PROVCAT_OK) {
-        return rc;
-    }
-    r = pc_calloc(1, sizeof(*r));
-    if (r == NULL) {
-        json_decref(o);
-        pc_free(copy);
-        return PROVCAT_ENOMEM;
-    }
-    r->json = copy;
+    r->json = json;
     r->id = pcl_jstrdup(o, "id", &rc);
     r->status = pcl_jstrdup(o, "status", &rc);
     r->entry = pcl_jstrdup(o, "entry", &rc);
@@ -379,17 +297,12 @@ share_parse(const char *text, size_t len, void **out)
     r->revision = pcl_juint(o, "revision");
     r->updated_at = pcl_jstrdup(o, "updated_at", &rc);
     pcl_jhex(o, "hash", r->hash, sizeof(r->hash));
-    json_decref(o);
-    if (rc == PROVCAT_OK && (r->id == NULL || r->status == NULL)) {
-        rc = PROVCAT_EPROTO;
-    }
-    if (rc != PROVCAT_OK) {
-        provcat_share_request_free(r);
-        return rc;
-    }
-    *out = r;
-    return PROVCAT_OK;
+    return need_id_status(rc, r->id, r->status);
 }
+
+static const struct kind share_kind = { sizeof(struct provcat_share_request),
+                                        PCL_ITER_SHARE, share_fill,
+                                        share_free };
 
 PROVCAT_API int
 provcat_share_request_create(struct provcat *c, const char *entry,
@@ -397,26 +310,20 @@ provcat_share_request_create(struct provcat *c, const char *entry,
                              uint64_t days, struct provcat_share_request **out)
 {
     static const char *what = "create share request";
-    struct body b;
-    void *p = NULL;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (!valid_str(entry) || !valid_str(purpose) || days == 0) {
+    if (!pcl_has_text(entry) || !pcl_has_text(purpose) || days == 0) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an entry, a purpose and days >= 1", what);
     }
-    body_open(&b);
-    body_str(&b, "entry", entry);
-    body_str(&b, "purpose", purpose);
-    body_strv(&b, "fields", fields);
-    body_u64(&b, "days", days);
-    rc = post_obj(c, "/v1/share-requests", NULL, &b, share_parse,
-                  out != NULL ? &p : NULL, what);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "entry", entry);
+    pcl_body_str(&b, "purpose", purpose);
+    pcl_body_strv(&b, "fields", fields);
+    pcl_body_u64(&b, "days", days);
+    return obj_request(c, &share_kind, "POST", &b, out, what,
+                       "/v1/share-requests");
 }
 
 PROVCAT_API int
@@ -425,50 +332,32 @@ provcat_share_request_decide(struct provcat *c, const char *id,
                              struct provcat_share_request **out)
 {
     static const char *const allowed[] = { "approve", "reject", NULL };
-    void *p = NULL;
-    int rc = decide(c, "/v1/share-requests/%s/decide", id, decision, allowed,
-                    reason, false, share_parse, out != NULL ? &p : NULL,
-                    "decide share request");
 
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return decide(c, &share_kind, "/v1/share-requests/%s/decide", id, decision,
+                  allowed, reason, false, out, "decide share request");
 }
 
 PROVCAT_API int
 provcat_share_request_get(struct provcat *c, const char *id,
                           struct provcat_share_request **out)
 {
-    void *p = NULL;
-    int rc = get_obj(c, "/v1/share-requests/%s", id, share_parse,
-                     out != NULL ? &p : NULL, "get share request");
-
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return get_obj(c, &share_kind, "/v1/share-requests/%s", id, out,
+                   "get share request");
 }
 
 PROVCAT_API int
 provcat_share_requests_list(struct provcat *c, const char *const *filters,
                             struct provcat_iter **out)
 {
-    return list_of(c, PCL_ITER_SHARE, "/v1/share-requests", filters,
-                   "list share requests", out);
+    return pcl_list_at(c, PCL_ITER_SHARE, "/v1/share-requests", filters,
+                       "list share requests", out);
 }
 
 PROVCAT_API int
 provcat_iter_share_request(struct provcat_iter *it,
                            const struct provcat_share_request **out)
 {
-    void *p;
-    int rc = iter_typed(it, PCL_ITER_SHARE, share_parse, share_free, &p);
-
-    if (rc == 1) {
-        *out = p;
-    }
-    return rc;
+    return iter_obj(it, &share_kind, out);
 }
 
 /* ---- grants ----------------------------------------------------------------
@@ -505,23 +394,13 @@ grant_free(void *p)
 }
 
 static int
-grant_parse(const char *text, size_t len, void **out)
+grant_fill(void *obj, json_t *o, char *json)
 {
-    struct provcat_grant *g;
-    json_t *o, *ended;
-    char *copy;
-    int rc = load(text, len, &o, &copy);
+    struct provcat_grant *g = obj;
+    json_t *ended = json_object_get(o, "ended");
+    int rc = PROVCAT_OK;
 
-    if (rc != PROVCAT_OK) {
-        return rc;
-    }
-    g = pc_calloc(1, sizeof(*g));
-    if (g == NULL) {
-        json_decref(o);
-        pc_free(copy);
-        return PROVCAT_ENOMEM;
-    }
-    g->json = copy;
+    g->json = json;
     g->id = pcl_jstrdup(o, "id", &rc);
     g->request = pcl_jstrdup(o, "request", &rc);
     g->entry = pcl_jstrdup(o, "entry", &rc);
@@ -534,7 +413,6 @@ grant_parse(const char *text, size_t len, void **out)
     g->granted_at = pcl_jstrdup(o, "granted_at", &rc);
     g->ends_at = pcl_jstrdup(o, "ends_at", &rc);
     step_fill(json_object_get(o, "revoked"), &g->revoked, &rc);
-    ended = json_object_get(o, "ended");
     g->ended_reason = pcl_jstrdup(ended, "reason", &rc);
     g->ended_at = pcl_jstrdup(ended, "at", &rc);
     g->ended_revision = pcl_juint(ended, "revision");
@@ -542,29 +420,17 @@ grant_parse(const char *text, size_t len, void **out)
     g->revision = pcl_juint(o, "revision");
     g->updated_at = pcl_jstrdup(o, "updated_at", &rc);
     pcl_jhex(o, "hash", g->hash, sizeof(g->hash));
-    json_decref(o);
-    if (rc == PROVCAT_OK && (g->id == NULL || g->status == NULL)) {
-        rc = PROVCAT_EPROTO;
-    }
-    if (rc != PROVCAT_OK) {
-        provcat_grant_free(g);
-        return rc;
-    }
-    *out = g;
-    return PROVCAT_OK;
+    return need_id_status(rc, g->id, g->status);
 }
+
+static const struct kind grant_kind = { sizeof(struct provcat_grant),
+                                        PCL_ITER_GRANT, grant_fill,
+                                        grant_free };
 
 PROVCAT_API int
 provcat_grant_get(struct provcat *c, const char *id, struct provcat_grant **out)
 {
-    void *p = NULL;
-    int rc = get_obj(c, "/v1/grants/%s", id, grant_parse,
-                     out != NULL ? &p : NULL, "get grant");
-
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return get_obj(c, &grant_kind, "/v1/grants/%s", id, out, "get grant");
 }
 
 PROVCAT_API int
@@ -572,42 +438,30 @@ provcat_grant_revoke(struct provcat *c, const char *id, const char *reason,
                      struct provcat_grant **out)
 {
     static const char *what = "revoke grant";
-    struct body b;
-    void *p = NULL;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (!valid_str(id) || !valid_str(reason)) {
+    if (!pcl_has_text(id) || !pcl_has_text(reason)) {
         return pcl_fail(c, PROVCAT_EINVAL, "%s: an id and a reason", what);
     }
-    body_open(&b);
-    body_str(&b, "reason", reason);
-    rc = post_obj(c, "/v1/grants/%s/revoke", id, &b, grant_parse,
-                  out != NULL ? &p : NULL, what);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "reason", reason);
+    return obj_request(c, &grant_kind, "POST", &b, out, what,
+                       "/v1/grants/%s/revoke", id);
 }
 
 PROVCAT_API int
 provcat_grants_list(struct provcat *c, const char *const *filters,
                     struct provcat_iter **out)
 {
-    return list_of(c, PCL_ITER_GRANT, "/v1/grants", filters, "list grants",
-                   out);
+    return pcl_list_at(c, PCL_ITER_GRANT, "/v1/grants", filters, "list grants",
+                       out);
 }
 
 PROVCAT_API int
 provcat_iter_grant(struct provcat_iter *it, const struct provcat_grant **out)
 {
-    void *p;
-    int rc = iter_typed(it, PCL_ITER_GRANT, grant_parse, grant_free, &p);
-
-    if (rc == 1) {
-        *out = p;
-    }
-    return rc;
+    return iter_obj(it, &grant_kind, out);
 }
 
 /* ---- the public lists -------------------------------------------------- */
@@ -630,7 +484,8 @@ provcat_list(struct provcat *c, enum provcat_list_kind kind,
         return pcl_fail(c, PROVCAT_EINVAL, "list: no such list (%d)",
                         (int)kind);
     }
-    return list_of(c, PCL_ITER_JSON, paths[kind], filters, names[kind], out);
+    return pcl_list_at(c, PCL_ITER_JSON, paths[kind], filters, names[kind],
+                       out);
 }
 
 /* ---- open requests ------------------------------------------------------- */
@@ -668,23 +523,12 @@ open_free(void *p)
 }
 
 static int
-open_parse(const char *text, size_t len, void **out)
+open_fill(void *obj, json_t *o, char *json)
 {
-    struct provcat_open_request *r;
-    json_t *o;
-    char *copy;
-    int rc = load(text, len, &o, &copy);
+    struct provcat_open_request *r = obj;
+    int rc = PROVCAT_OK;
 
-    if (rc != PROVCAT_OK) {
-        return rc;
-    }
-    r = pc_calloc(1, sizeof(*r));
-    if (r == NULL) {
-        json_decref(o);
-        pc_free(copy);
-        return PROVCAT_ENOMEM;
-    }
-    r->json = copy;
+    r->json = json;
     r->id = pcl_jstrdup(o, "id", &rc);
     r->status = pcl_jstrdup(o, "status", &rc);
     r->entry = pcl_jstrdup(o, "entry", &rc);
@@ -709,17 +553,11 @@ open_parse(const char *text, size_t len, void **out)
     r->revision = pcl_juint(o, "revision");
     r->updated_at = pcl_jstrdup(o, "updated_at", &rc);
     pcl_jhex(o, "hash", r->hash, sizeof(r->hash));
-    json_decref(o);
-    if (rc == PROVCAT_OK && (r->id == NULL || r->status == NULL)) {
-        rc = PROVCAT_EPROTO;
-    }
-    if (rc != PROVCAT_OK) {
-        provcat_open_request_free(r);
-        return rc;
-    }
-    *out = r;
-    return PROVCAT_OK;
+    return need_id_status(rc, r->id, r->status);
 }
+
+static const struct kind open_kind = { sizeof(struct provcat_open_request),
+                                       PCL_ITER_OPEN, open_fill, open_free };
 
 PROVCAT_API int
 provcat_open_request_create(struct provcat *c, const char *entry,
@@ -728,30 +566,25 @@ provcat_open_request_create(struct provcat *c, const char *entry,
                             struct provcat_open_request **out)
 {
     static const char *what = "create open request";
-    struct body b;
-    void *p = NULL;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (!valid_str(entry) || !valid_str(applicant) || !valid_str(data_type) ||
-        !valid_str(description) || !valid_str(purpose)) {
+    if (!pcl_has_text(entry) || !pcl_has_text(applicant) ||
+        !pcl_has_text(data_type) || !pcl_has_text(description) ||
+        !pcl_has_text(purpose)) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an entry, an applicant, a data type, a "
                         "description and a purpose",
                         what);
     }
-    body_open(&b);
-    body_str(&b, "entry", entry);
-    body_str(&b, "applicant", applicant);
-    body_str(&b, "data_type", data_type);
-    body_str(&b, "description", description);
-    body_str(&b, "purpose", purpose);
-    rc = post_obj(c, "/v1/open-requests", NULL, &b, open_parse,
-                  out != NULL ? &p : NULL, what);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "entry", entry);
+    pcl_body_str(&b, "applicant", applicant);
+    pcl_body_str(&b, "data_type", data_type);
+    pcl_body_str(&b, "description", description);
+    pcl_body_str(&b, "purpose", purpose);
+    return obj_request(c, &open_kind, "POST", &b, out, what,
+                       "/v1/open-requests");
 }
 
 PROVCAT_API int
@@ -760,50 +593,32 @@ provcat_open_request_decide(struct provcat *c, const char *id,
                             struct provcat_open_request **out)
 {
     static const char *const allowed[] = { "approve", "reject", NULL };
-    void *p = NULL;
-    int rc = decide(c, "/v1/open-requests/%s/decide", id, decision, allowed,
-                    reason, false, open_parse, out != NULL ? &p : NULL,
-                    "decide open request");
 
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return decide(c, &open_kind, "/v1/open-requests/%s/decide", id, decision,
+                  allowed, reason, false, out, "decide open request");
 }
 
 PROVCAT_API int
 provcat_open_request_get(struct provcat *c, const char *id,
                          struct provcat_open_request **out)
 {
-    void *p = NULL;
-    int rc = get_obj(c, "/v1/open-requests/%s", id, open_parse,
-                     out != NULL ? &p : NULL, "get open request");
-
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return get_obj(c, &open_kind, "/v1/open-requests/%s", id, out,
+                   "get open request");
 }
 
 PROVCAT_API int
 provcat_open_requests_list(struct provcat *c, const char *const *filters,
                            struct provcat_iter **out)
 {
-    return list_of(c, PCL_ITER_OPEN, "/v1/open-requests", filters,
-                   "list open requests", out);
+    return pcl_list_at(c, PCL_ITER_OPEN, "/v1/open-requests", filters,
+                       "list open requests", out);
 }
 
 PROVCAT_API int
 provcat_iter_open_request(struct provcat_iter *it,
                           const struct provcat_open_request **out)
 {
-    void *p;
-    int rc = iter_typed(it, PCL_ITER_OPEN, open_parse, open_free, &p);
-
-    if (rc == 1) {
-        *out = p;
-    }
-    return rc;
+    return iter_obj(it, &open_kind, out);
 }
 
 /* ---- the calendar ----------------------------------------------------------
@@ -822,24 +637,19 @@ provcat_calendar_free(struct provcat_calendar *cal)
     pc_free(cal);
 }
 
-static int
-calendar_parse(const char *text, size_t len, void **out)
+static void
+calendar_free(void *p)
 {
-    struct provcat_calendar *cal;
-    json_t *o;
-    char *copy;
-    int rc = load(text, len, &o, &copy);
+    provcat_calendar_free(p);
+}
 
-    if (rc != PROVCAT_OK) {
-        return rc;
-    }
-    cal = pc_calloc(1, sizeof(*cal));
-    if (cal == NULL) {
-        json_decref(o);
-        pc_free(copy);
-        return PROVCAT_ENOMEM;
-    }
-    cal->json = copy;
+static int
+calendar_fill(void *obj, json_t *o, char *json)
+{
+    struct provcat_calendar *cal = obj;
+    int rc = PROVCAT_OK;
+
+    cal->json = json;
     cal->year = (unsigned)pcl_juint(o, "year");
     cal->holidays = pcl_jstrv(o, "holidays", &cal->n_holidays, &rc);
     cal->workdays = pcl_jstrv(o, "workdays", &cal->n_workdays, &rc);
@@ -848,67 +658,36 @@ calendar_parse(const char *text, size_t len, void **out)
     cal->revision = pcl_juint(o, "revision");
     cal->updated_at = pcl_jstrdup(o, "updated_at", &rc);
     pcl_jhex(o, "hash", cal->hash, sizeof(cal->hash));
-    json_decref(o);
-    if (rc == PROVCAT_OK && cal->year == 0) {
-        rc = PROVCAT_EPROTO;
-    }
-    if (rc != PROVCAT_OK) {
-        provcat_calendar_free(cal);
-        return rc;
-    }
-    *out = cal;
-    return PROVCAT_OK;
+    return rc == PROVCAT_OK && cal->year == 0 ? PROVCAT_EPROTO : rc;
 }
+
+/* Calendars are read one year at a time: no list. */
+static const struct kind calendar_kind = { sizeof(struct provcat_calendar),
+                                           PCL_ITER_JSON, calendar_fill,
+                                           calendar_free };
 
 PROVCAT_API int
 provcat_calendar_put(struct provcat *c, unsigned year,
                      const char *const *holidays, const char *const *workdays,
                      struct provcat_calendar **out)
 {
-    static const char *what = "set calendar";
-    struct pc_buf path;
-    struct body b;
-    void *p = NULL;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    body_open(&b);
-    body_strv(&b, "holidays", holidays);
-    body_strv(&b, "workdays", workdays);
-    pc_buf_init(&path);
-    rc = body_close(&b);
-    rc = rc == PC_OK ? pcl_path(&path, "/v1/calendar/%u", (uint64_t)year) : rc;
-    rc = rc == PC_OK ? obj_call(c, "PUT", &path, &b.b, WRITE_IDEM,
-                                calendar_parse, out != NULL ? &p : NULL, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    pc_buf_release(&b.b);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_strv(&b, "holidays", holidays);
+    pcl_body_strv(&b, "workdays", workdays);
+    return obj_request(c, &calendar_kind, "PUT", &b, out, "set calendar",
+                       "/v1/calendar/%u", (uint64_t)year);
 }
 
 PROVCAT_API int
 provcat_calendar_get(struct provcat *c, unsigned year,
                      struct provcat_calendar **out)
 {
-    static const char *what = "get calendar";
-    struct pc_buf path;
-    void *p = NULL;
-    int rc;
-
     pcl_reset(c);
-    pc_buf_init(&path);
-    rc = pcl_path(&path, "/v1/calendar/%u", (uint64_t)year);
-    rc = rc == PC_OK ? obj_call(c, "GET", &path, NULL, PCL_READ, calendar_parse,
-                                out != NULL ? &p : NULL, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return obj_request(c, &calendar_kind, "GET", NULL, out, "get calendar",
+                       "/v1/calendar/%u", (uint64_t)year);
 }
 
 /* ---- objections ---------------------------------------------------------- */
@@ -944,23 +723,14 @@ objection_free(void *p)
 }
 
 static int
-objection_parse(const char *text, size_t len, void **out)
+objection_fill(void *obj, json_t *o, char *json)
 {
-    struct provcat_objection *ob;
-    json_t *o, *res, *ex;
-    char *copy;
-    int rc = load(text, len, &o, &copy);
+    struct provcat_objection *ob = obj;
+    json_t *ex = json_object_get(o, "record_exists");
+    json_t *res = json_object_get(o, "resolution");
+    int rc = PROVCAT_OK;
 
-    if (rc != PROVCAT_OK) {
-        return rc;
-    }
-    ob = pc_calloc(1, sizeof(*ob));
-    if (ob == NULL) {
-        json_decref(o);
-        pc_free(copy);
-        return PROVCAT_ENOMEM;
-    }
-    ob->json = copy;
+    ob->json = json;
     ob->id = pcl_jstrdup(o, "id", &rc);
     ob->status = pcl_jstrdup(o, "status", &rc);
     ob->entry = pcl_jstrdup(o, "entry", &rc);
@@ -970,10 +740,8 @@ objection_parse(const char *text, size_t len, void **out)
     ob->filer = pcl_jstrdup(o, "filer", &rc);
     ob->filer_org = pcl_jstrdup(o, "filer_org", &rc);
     ob->filed_at = pcl_jstrdup(o, "filed_at", &rc);
-    ex = json_object_get(o, "record_exists");
     ob->record_exists = json_is_boolean(ex) ? json_is_true(ex) : -1;
     step_fill(json_object_get(o, "decision"), &ob->decision, &rc);
-    res = json_object_get(o, "resolution");
     ob->resolution.op = pcl_jstrdup(res, "op", &rc);
     ob->resolution.by = pcl_jstrdup(res, "by", &rc);
     ob->resolution.at = pcl_jstrdup(res, "at", &rc);
@@ -983,17 +751,12 @@ objection_parse(const char *text, size_t len, void **out)
     ob->revision = pcl_juint(o, "revision");
     ob->updated_at = pcl_jstrdup(o, "updated_at", &rc);
     pcl_jhex(o, "hash", ob->hash, sizeof(ob->hash));
-    json_decref(o);
-    if (rc == PROVCAT_OK && (ob->id == NULL || ob->status == NULL)) {
-        rc = PROVCAT_EPROTO;
-    }
-    if (rc != PROVCAT_OK) {
-        provcat_objection_free(ob);
-        return rc;
-    }
-    *out = ob;
-    return PROVCAT_OK;
+    return need_id_status(rc, ob->id, ob->status);
 }
+
+static const struct kind objection_kind = { sizeof(struct provcat_objection),
+                                            PCL_ITER_OBJECTION, objection_fill,
+                                            objection_free };
 
 PROVCAT_API int
 provcat_objection_file(struct provcat *c, const char *entry, const char *key,
@@ -1001,27 +764,21 @@ provcat_objection_file(struct provcat *c, const char *entry, const char *key,
                        struct provcat_objection **out)
 {
     static const char *what = "file objection";
-    struct body b;
-    void *p = NULL;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (!valid_str(entry) || !valid_str(key) || !valid_str(kind) ||
-        !valid_str(description)) {
+    if (!pcl_has_text(entry) || !pcl_has_text(key) || !pcl_has_text(kind) ||
+        !pcl_has_text(description)) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an entry, a key, a kind and a description", what);
     }
-    body_open(&b);
-    body_str(&b, "entry", entry);
-    body_str(&b, "key", key);
-    body_str(&b, "kind", kind);
-    body_str(&b, "description", description);
-    rc = post_obj(c, "/v1/objections", NULL, &b, objection_parse,
-                  out != NULL ? &p : NULL, what);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "entry", entry);
+    pcl_body_str(&b, "key", key);
+    pcl_body_str(&b, "kind", kind);
+    pcl_body_str(&b, "description", description);
+    return obj_request(c, &objection_kind, "POST", &b, out, what,
+                       "/v1/objections");
 }
 
 PROVCAT_API int
@@ -1030,51 +787,32 @@ provcat_objection_decide(struct provcat *c, const char *id,
                          struct provcat_objection **out)
 {
     static const char *const allowed[] = { "accept", "reject", NULL };
-    void *p = NULL;
-    int rc = decide(c, "/v1/objections/%s/decide", id, decision, allowed,
-                    reason, true, objection_parse, out != NULL ? &p : NULL,
-                    "decide objection");
 
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return decide(c, &objection_kind, "/v1/objections/%s/decide", id, decision,
+                  allowed, reason, true, out, "decide objection");
 }
 
 PROVCAT_API int
 provcat_objection_get(struct provcat *c, const char *id,
                       struct provcat_objection **out)
 {
-    void *p = NULL;
-    int rc = get_obj(c, "/v1/objections/%s", id, objection_parse,
-                     out != NULL ? &p : NULL, "get objection");
-
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    return get_obj(c, &objection_kind, "/v1/objections/%s", id, out,
+                   "get objection");
 }
 
 PROVCAT_API int
 provcat_objections_list(struct provcat *c, const char *const *filters,
                         struct provcat_iter **out)
 {
-    return list_of(c, PCL_ITER_OBJECTION, "/v1/objections", filters,
-                   "list objections", out);
+    return pcl_list_at(c, PCL_ITER_OBJECTION, "/v1/objections", filters,
+                       "list objections", out);
 }
 
 PROVCAT_API int
 provcat_iter_objection(struct provcat_iter *it,
                        const struct provcat_objection **out)
 {
-    void *p;
-    int rc =
-        iter_typed(it, PCL_ITER_OBJECTION, objection_parse, objection_free, &p);
-
-    if (rc == 1) {
-        *out = p;
-    }
-    return rc;
+    return iter_obj(it, &objection_kind, out);
 }
 
 /* ---- redaction -------------------------------------------------------------
@@ -1102,23 +840,12 @@ redaction_free(void *p)
 }
 
 static int
-redaction_parse(const char *text, size_t len, void **out)
+redaction_fill(void *obj, json_t *o, char *json)
 {
-    struct provcat_redaction *r;
-    json_t *o;
-    char *copy;
-    int rc = load(text, len, &o, &copy);
+    struct provcat_redaction *r = obj;
+    int rc = PROVCAT_OK;
 
-    if (rc != PROVCAT_OK) {
-        return rc;
-    }
-    r = pc_calloc(1, sizeof(*r));
-    if (r == NULL) {
-        json_decref(o);
-        pc_free(copy);
-        return PROVCAT_ENOMEM;
-    }
-    r->json = copy;
+    r->json = json;
     r->entry = pcl_jstrdup(o, "entry", &rc);
     r->key = pcl_jstrdup(o, "key", &rc);
     r->version = pcl_juint(o, "version");
@@ -1129,18 +856,16 @@ redaction_parse(const char *text, size_t len, void **out)
     r->revision = pcl_juint(o, "revision");
     pcl_jhex(o, "hash", r->hash, sizeof(r->hash));
     r->updated_at = pcl_jstrdup(o, "updated_at", &rc);
-    json_decref(o);
     if (rc == PROVCAT_OK &&
         (r->entry == NULL || r->key == NULL || r->version == 0)) {
         rc = PROVCAT_EPROTO;
     }
-    if (rc != PROVCAT_OK) {
-        provcat_redaction_free(r);
-        return rc;
-    }
-    *out = r;
-    return PROVCAT_OK;
+    return rc;
 }
+
+static const struct kind redaction_kind = { sizeof(struct provcat_redaction),
+                                            PCL_ITER_REDACTION, redaction_fill,
+                                            redaction_free };
 
 PROVCAT_API int
 provcat_record_redact(struct provcat *c, const char *entry, const char *key,
@@ -1148,56 +873,34 @@ provcat_record_redact(struct provcat *c, const char *entry, const char *key,
                       const char *reason, struct provcat_redaction **out)
 {
     static const char *what = "redact version";
-    struct pc_buf path;
-    struct body b;
-    void *p = NULL;
-    int rc;
+    struct pcl_body b;
 
     pcl_reset(c);
-    if (!valid_str(entry) || !valid_str(key) || version == 0 ||
-        !valid_str(objection) || !valid_str(reason)) {
+    if (!pcl_has_text(entry) || !pcl_has_text(key) || version == 0 ||
+        !pcl_has_text(objection) || !pcl_has_text(reason)) {
         return pcl_fail(c, PROVCAT_EINVAL,
                         "%s: an entry, a key, a version >= 1, an objection "
                         "and a reason",
                         what);
     }
-    body_open(&b);
-    body_str(&b, "objection", objection);
-    body_str(&b, "reason", reason);
-    pc_buf_init(&path);
-    rc = body_close(&b);
-    rc = rc == PC_OK
-             ? pcl_path(&path, "/v1/catalog/%s/records/%s/versions/%u/redact",
-                        entry, key, version)
-             : rc;
-    rc = rc == PC_OK ? obj_call(c, "POST", &path, &b.b, WRITE_IDEM,
-                                redaction_parse, out != NULL ? &p : NULL, what)
-                     : oom(c, what);
-    pc_buf_release(&path);
-    pc_buf_release(&b.b);
-    if (rc == PROVCAT_OK && out != NULL) {
-        *out = p;
-    }
-    return rc;
+    pcl_body_open(&b);
+    pcl_body_str(&b, "objection", objection);
+    pcl_body_str(&b, "reason", reason);
+    return obj_request(c, &redaction_kind, "POST", &b, out, what,
+                       "/v1/catalog/%s/records/%s/versions/%u/redact", entry,
+                       key, version);
 }
 
 PROVCAT_API int
 provcat_redactions_list(struct provcat *c, struct provcat_iter **out)
 {
-    return list_of(c, PCL_ITER_REDACTION, "/v1/redactions", NULL,
-                   "list redactions", out);
+    return pcl_list_at(c, PCL_ITER_REDACTION, "/v1/redactions", NULL,
+                       "list redactions", out);
 }
 
 PROVCAT_API int
 provcat_iter_redaction(struct provcat_iter *it,
                        const struct provcat_redaction **out)
 {
-    void *p;
-    int rc =
-        iter_typed(it, PCL_ITER_REDACTION, redaction_parse, redaction_free, &p);
-
-    if (rc == 1) {
-        *out = p;
-    }
-    return rc;
+    return iter_obj(it, &redaction_kind, out);
 }
