@@ -257,8 +257,12 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+# The harness the rules' targets share (tests/fuzz/fuzzlib.c) is linked
+# into every target.
+FUZZ_LIB := tests/fuzz/fuzzlib.c tests/lib/cmdfx.c
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o \
-              $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) $(SRC_NODE))
+              $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB) $(SRC_CORE) \
+                $(SRC_NODE))
 	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 fuzz: deps $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

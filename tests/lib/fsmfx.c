@@ -10,15 +10,6 @@
 #include "node/cmd.h"
 #include "storage/led.h"
 
-void
-fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
-{
-    uint8_t h[PC_HASH_LEN];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(out, h, PC_HASH_LEN);
-}
-
 struct fsmfx *
 fsmfx_new(const char *admin_token, int64_t step_ms)
 {
@@ -29,7 +20,7 @@ fsmfx_new(const char *admin_token, int64_t step_ms)
     assert_int_equal(fsm_new(&fx->f), PC_OK);
     fx->now = FSMFX_EPOCH_MS;
     fx->step_ms = step_ms;
-    fsmfx_hash_hex(admin_token, h);
+    cmdfx_hash_hex(admin_token, h);
     snprintf(extra, sizeof(extra),
              "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
              "\"token_hash\":\"%s\"}",
@@ -61,31 +52,20 @@ fsmfx_encode_len(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
                  const char *principal, const char *target, const void *body,
                  size_t len, const char *extra, const char *idem)
 {
-    struct pc_buf one;
-    struct cmd c;
+    struct cmd c =
+        cmdfx_cmd(type, principal, target, (struct pc_slice){ body, len },
+                  PC_SLICE_STR(extra ? extra : ""));
     char rid[32];
 
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
     c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
     snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index + 1);
     c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra ? extra : "");
     if (idem != NULL) {
         c.idem_key = PC_SLICE_STR(idem);
         cmd_fingerprint(c.fingerprint, "POST", target ? target : "", body, len);
     }
-    pc_buf_init(&one);
-    assert_int_equal(cmd_encode(&c, &one), PC_OK);
-    assert_int_equal(cmd_entry_begin(entry, 1), PC_OK);
-    assert_int_equal(cmd_entry_add(entry, &one), PC_OK);
-    assert_int_equal(cmd_entry_end(entry), PC_OK);
+    assert_int_equal(cmdfx_entry(entry, &c), PC_OK);
     assert_int_equal(entry->len % 8, 0);
-    pc_buf_release(&one);
 }
 
 struct fsm_result
@@ -102,20 +82,23 @@ fsmfx_run_len(struct fsmfx *fx, uint32_t type, const char *principal,
               const char *target, const void *body, size_t len,
               const char *extra, const char *idem)
 {
-    const struct fsm_result *res;
     char errmsg[PC_ERRMSG_SIZE];
+    struct fsm_result r;
     struct pc_buf entry;
+    int rc;
 
     pc_buf_init(&entry);
     fsmfx_encode_len(fx, &entry, type, principal, target, body, len, extra,
                      idem);
     fx->index++;
     fx->now += fx->step_ms;
-    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
-                     PC_OK);
-    assert_int_equal(fsm_results(fx->f, &res), 1);
+    rc = cmdfx_apply(fx->f, fx->index, &entry, &r, errmsg);
+    if (rc != PC_OK) {
+        fail_msg("apply %s: %s: %s", cmd_type_name(type), pc_errname(rc),
+                 errmsg);
+    }
     pc_buf_release(&entry);
-    return res[0];
+    return r;
 }
 
 struct fsm_result
@@ -138,7 +121,7 @@ fsmfx_principal_by(struct fsmfx *fx, const char *who, const char *id,
 {
     char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    fsmfx_hash_hex(token, h);
+    cmdfx_hash_hex(token, h);
     if (org != NULL) {
         snprintf(body, sizeof(body),
                  "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,

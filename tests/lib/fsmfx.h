@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/hash.h"
 #include "node/fsm/fsm.h"
+#include "tests/lib/cmdfx.h"
 
 #define FSMFX_EPOCH_MS 1790000000000LL /* the first command's time */
 
@@ -22,9 +23,6 @@ struct fsmfx {
     int64_t now;     /* the next command's time stamp */
     int64_t step_ms; /* added to `now` after each command */
 };
-
-/* Hex of H(token), as the node stores a token. */
-void fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1]);
 
 /*
  * A new state machine after genesis, whose admin token is `admin_token`

@@ -29,7 +29,7 @@ static char admin_hash[PC_HASH_HEX_LEN + 1];
 static int
 setup(void **state)
 {
-    fsmfx_hash_hex("admin-token", admin_hash);
+    cmdfx_hash_hex("admin-token", admin_hash);
     *state = fsmfx_new("admin-token", 0);
     return 0;
 }
@@ -222,7 +222,7 @@ test_fsm_revoke_and_token(void **state)
         fsmfx_principal_by(fx, "admin", "u", "authority", "\"consumer\"", "t-u")
             .status,
         201);
-    fsmfx_hash_hex("t-u2", h);
+    cmdfx_hash_hex("t-u2", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     assert_int_equal(
         fsmfx_run(fx, CMD_PRINCIPAL_TOKEN, "u", "u", NULL, extra, NULL).status,
@@ -304,7 +304,7 @@ test_fsm_oom_all_or_nothing(void **state)
     fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL,
                   "{\"id\":\"x\",\"name\":\"\\u0000\"}", NULL, NULL, 400);
 
-    fsmfx_hash_hex("oom-token", h);
+    cmdfx_hash_hex("oom-token", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     fsmfx_oom_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL,
                   "{\"id\":\"oomp\",\"org\":\"oom\","
@@ -316,7 +316,7 @@ test_fsm_oom_all_or_nothing(void **state)
     fsmfx_oom_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, "{\"id\":\"oomc\"}",
                   "{\"token_hash\":\"" OTHER_HASH "\"}", NULL, 201);
     assert_true(fsm_principal(fx->f, "oomc")->citizen);
-    fsmfx_hash_hex("oom-token-2", h);
+    cmdfx_hash_hex("oom-token-2", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     fsmfx_oom_run(fx, CMD_PRINCIPAL_TOKEN, "oomp", "oomp", NULL, extra, NULL,
                   200);

@@ -965,7 +965,7 @@ test_open_genesis_calendars(void **state)
     assert_int_equal(fsm_new(&fx->f), PC_OK);
     fx->now = FSMFX_EPOCH_MS;
     fx->step_ms = 1000;
-    fsmfx_hash_hex("admin", h);
+    cmdfx_hash_hex("admin", h);
     snprintf(extra, sizeof(extra),
              "{\"calendar\":{\"2026\":{\"holidays\":[\"2027-01-01\"]}},"
              "\"cluster_id\":\"00112233445566778899aabbccddeeff\","
