@@ -203,7 +203,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(SRC_TLIB)) \
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_SERVER)
+# The state-machine benchmarks share tests/bench/benchlib.c.
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o \
+                  $(call obj,tests/bench/benchlib.c tests/lib/cmdfx.c) \
+                  $(LIB_SERVER)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)

@@ -81,6 +81,47 @@ cmdfx_run(struct fsm *f, uint64_t index, const struct cmd *c,
     return rc;
 }
 
+int
+cmdfx_led_copy(struct led *src, struct led **out, char *errmsg)
+{
+    struct led *copy;
+    int rc;
+
+    rc = led_new(&copy);
+    if (rc != PC_OK) {
+        return pc_errmsgf(errmsg, rc, "led_new");
+    }
+    for (uint64_t r = 1; rc == PC_OK && r <= led_count(src); r++) {
+        uint8_t salt[PC_SALT_LEN];
+        struct led_doc d = { NULL, NULL, 0 };
+        struct pc_slice enc;
+        struct pc_buf doc;
+        /* Record versions carry a document (a retire version none), or
+         * one redacted since (no salt, no bytes: a snapshot's state 2). */
+        bool has_doc = led_doc_state(src, r) != LED_DOC_NONE;
+
+        pc_buf_init(&doc);
+        rc = led_encoding(src, r, &enc);
+        if (rc != PC_OK) {
+            pc_errmsgf(errmsg, rc, "encoding of fact %llu",
+                       (unsigned long long)r);
+        } else {
+            if (led_doc_get(src, r, &doc, salt) == PC_OK) {
+                d = (struct led_doc){ salt, doc.data, doc.len };
+            }
+            rc = led_append_encoded(copy, enc.p, enc.len, has_doc ? &d : NULL,
+                                    r, errmsg);
+        }
+        pc_buf_release(&doc);
+    }
+    if (rc != PC_OK) {
+        led_free(copy);
+        return rc;
+    }
+    *out = copy;
+    return PC_OK;
+}
+
 void
 cmdfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
 {

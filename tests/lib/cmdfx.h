@@ -15,6 +15,7 @@
 #include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
+#include "storage/led.h"
 
 /*
  * A command of the current rules version: `type` by `principal` on
@@ -39,6 +40,14 @@ int cmdfx_apply(struct fsm *f, uint64_t index, const struct pc_buf *entry,
 /* cmdfx_entry, then cmdfx_apply, of `c`. */
 int cmdfx_run(struct fsm *f, uint64_t index, const struct cmd *c,
               struct fsm_result *res, char *errmsg);
+
+/*
+ * A new ledger in `*out` holding a copy of `src`'s facts and record
+ * documents (a redacted one as redacted), as a replica receives them in a
+ * snapshot: what fsm_restore rebuilds a state machine from. PC_OK, or the
+ * error of reading `src` or appending to the copy (details in `errmsg`).
+ */
+int cmdfx_led_copy(struct led *src, struct led **out, char *errmsg);
 
 /* Hex of H(token), as the node stores a token. */
 void cmdfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1]);

@@ -201,31 +201,14 @@ fsmfx_oom_run(struct fsmfx *fx, uint32_t type, const char *principal,
 struct fsm *
 fsmfx_rebuilt(const struct fsmfx *fx)
 {
+    char errmsg[PC_ERRMSG_SIZE];
     struct led *copy;
     struct fsm *f;
+    int rc;
 
-    assert_int_equal(led_new(&copy), PC_OK);
-    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
-        uint8_t salt[PC_SALT_LEN];
-        struct pc_slice enc;
-        struct pc_buf doc;
-        struct led_doc d;
-        bool has_doc;
-
-        pc_buf_init(&doc);
-        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        /* Record versions carry a document (a retire version none), or
-         * one redacted since (no salt, no bytes: a snapshot's state 2). */
-        has_doc = led_doc_state(fsm_led(fx->f), r) != LED_DOC_NONE;
-        if (led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK) {
-            d = (struct led_doc){ salt, doc.data, doc.len };
-        } else {
-            d = (struct led_doc){ NULL, NULL, 0 };
-        }
-        assert_int_equal(led_append_encoded(copy, enc.p, enc.len,
-                                            has_doc ? &d : NULL, r, NULL),
-                         PC_OK);
-        pc_buf_release(&doc);
+    rc = cmdfx_led_copy(fsm_led(fx->f), &copy, errmsg);
+    if (rc != PC_OK) {
+        fail_msg("copy the ledger: %s: %s", pc_errname(rc), errmsg);
     }
     assert_int_equal(fsm_new(&f), PC_OK);
     assert_int_equal(fsm_restore(f, copy, NULL), PC_OK);
