@@ -149,6 +149,137 @@ fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
                      201);
 }
 
+void
+fsmfx_revoke(struct fsmfx *fx, const char *id)
+{
+    assert_int_equal(
+        fsmfx_run(fx, CMD_PRINCIPAL_REVOKE, "admin", id, NULL, NULL, NULL)
+            .status,
+        200);
+}
+
+/* Fail unless `r` has status `want`, naming `what` and the message. */
+static void
+expect(const struct fsm_result *r, int want, const char *what, const char *id)
+{
+    if (r->status != want) {
+        fail_msg("%s %s: %d %s", what, id, r->status, r->message);
+    }
+}
+
+void
+fsmfx_create_entry(struct fsmfx *fx, const char *who, const char *body)
+{
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_ENTRY_CREATE, who, NULL, body, NULL, NULL);
+
+    expect(&r, 201, "create", body);
+}
+
+void
+fsmfx_approve(struct fsmfx *fx, const char *reviewer, const char *id)
+{
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_ENTRY_REVIEW, reviewer, id,
+                  "{\"decision\":\"approve\",\"override_duplicate\":true,"
+                  "\"reason\":\"same schema on purpose\"}",
+                  NULL, NULL);
+
+    expect(&r, 200, "approve", id);
+}
+
+void
+fsmfx_publish(struct fsmfx *fx, const char *who, const char *reviewer,
+              const char *id)
+{
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_ENTRY_SUBMIT, who, id, NULL, NULL, NULL);
+
+    expect(&r, 200, "submit", id);
+    fsmfx_approve(fx, reviewer, id);
+}
+
+void
+fsmfx_dept_entry(struct fsmfx *fx, const char *id, bool publish)
+{
+    char b[1024];
+
+    snprintf(b, sizeof(b),
+             "{\"id\":\"%s\",\"title\":\"%s\",\"provider\":\"dept\","
+             "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+             "\"required\":true}],\"share\":{\"class\":\"unconditional\"},"
+             "\"open\":{\"class\":\"unconditional\"},"
+             "\"update_frequency\":\"daily\",\"security_level\":2,"
+             "\"scope\":\"province\"}",
+             id, id);
+    fsmfx_create_entry(fx, "prov", b);
+    if (publish) {
+        fsmfx_publish(fx, "prov", "admin", id);
+    }
+}
+
+struct fsm_result
+fsmfx_objection_file(struct fsmfx *fx, const char *who, const char *entry,
+                     const char *key, const char *kind, char *id)
+{
+    char b[512];
+    struct fsm_result r;
+
+    snprintf(b, sizeof(b),
+             "{\"entry\":\"%s\",\"key\":\"%s\",\"kind\":\"%s\","
+             "\"description\":\"it is wrong\"}",
+             entry, key, kind);
+    r = fsmfx_run(fx, CMD_OBJECTION_FILE, who, NULL, b, NULL, NULL);
+    if (id != NULL && r.status == 201) {
+        snprintf(id, 32, "ob-%llu", (unsigned long long)r.first_rev);
+    }
+    return r;
+}
+
+int
+fsmfx_objection_decide(struct fsmfx *fx, const char *who, const char *id,
+                       const char *decision)
+{
+    char b[200];
+
+    snprintf(b, sizeof(b), "{\"decision\":\"%s\",\"reason\":\"because\"}",
+             decision);
+    return fsmfx_run(fx, CMD_OBJECTION_DECIDE, who, id, b, NULL, NULL).status;
+}
+
+void
+fsmfx_objection(struct fsmfx *fx, const char *who, const char *entry,
+                const char *key, const char *kind, const char *decision,
+                char *id)
+{
+    struct fsm_result r = fsmfx_objection_file(fx, who, entry, key, kind, id);
+
+    expect(&r, 201, "file an objection on", key);
+    if (decision != NULL) {
+        assert_int_equal(fsmfx_objection_decide(fx, "admin", id, decision),
+                         200);
+    }
+}
+
+int
+fsmfx_redact(struct fsmfx *fx, const char *who, const char *target,
+             unsigned version, const char *objection_id)
+{
+    char b[200], x[64];
+
+    snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"art. 16\"}",
+             objection_id);
+    snprintf(x, sizeof(x), "{\"version\":%u}", version);
+    return fsmfx_run(fx, CMD_RECORD_REDACT, who, target, b, x, NULL).status;
+}
+
+int
+fsmfx_teardown(void **state)
+{
+    fsmfx_free(*state);
+    return 0;
+}
+
 struct fsm_result
 fsmfx_oom_apply(struct fsmfx *fx, const struct pc_buf *entry, int want)
 {

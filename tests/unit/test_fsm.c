@@ -34,13 +34,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
-    return 0;
-}
-
 static const struct fsm_principal *
 by_token(struct fsmfx *fx, const char *token)
 {
@@ -506,20 +499,24 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fsm_genesis_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fsm_scope_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fsm_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_genesis_once, setup,
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_scope_table, setup,
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_idempotency, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_time_monotonic, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_revoke_and_token, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_determinism_and_rebuild, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_oom_all_or_nothing, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_restore_survives_oom, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_fsm_bad_entries, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_bad_entries, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test(test_fsm_body_checks),
     };
     if (argc > 1) {
