@@ -203,7 +203,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(SRC_TLIB)) \
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIB_SERVER)
+# The state-machine benchmarks share tests/bench/benchlib.c.
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o \
+                  $(call obj,tests/bench/benchlib.c tests/lib/cmdfx.c) \
+                  $(LIB_SERVER)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LIBS_ALL)
@@ -257,8 +260,12 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+# The harness the rules' targets share (tests/fuzz/fuzzlib.c) is linked
+# into every target.
+FUZZ_LIB := tests/fuzz/fuzzlib.c tests/lib/cmdfx.c
 build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o \
-              $(patsubst %.c,build/fuzz/obj/%.o,$(SRC_CORE) $(SRC_NODE))
+              $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB) $(SRC_CORE) \
+                $(SRC_NODE))
 	$(Q)clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_ALL)
 fuzz: deps $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

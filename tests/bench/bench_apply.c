@@ -13,129 +13,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
+#include "tests/bench/benchlib.h"
 
 #define PER_BATCH 100
 
-static struct fsm *fsm;
-static uint64_t raft_index;
-static int64_t now_ms = 1790000000000LL;
-
-static double
-secs(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what)
-{
-    fprintf(stderr, "bench_apply: %s\n", what);
-    exit(1);
-}
-
-/* One command as a one-command raft entry appended to `entry`. */
-static void
-encode_len(struct pc_buf *entry, uint32_t type, const char *principal,
-           const char *target, const void *body, size_t len, const char *extra)
-{
-    struct pc_buf one;
-    struct cmd c;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = now_ms++;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
-    c.request_id = PC_SLICE_STR("bench");
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra ? extra : "");
-    pc_buf_init(&one);
-    if (cmd_encode(&c, &one) != PC_OK || cmd_entry_begin(entry, 1) != PC_OK ||
-        cmd_entry_add(entry, &one) != PC_OK || cmd_entry_end(entry) != PC_OK) {
-        die("encode failed");
-    }
-    pc_buf_release(&one);
-}
-
-static void
-encode(struct pc_buf *entry, uint32_t type, const char *principal,
-       const char *target, const char *body, const char *extra)
-{
-    encode_len(entry, type, principal, target, body ? body : "",
-               body ? strlen(body) : 0, extra);
-}
-
-static void
-apply(const struct pc_buf *entry, int want)
-{
-    char errmsg[PC_ERRMSG_SIZE];
-    const struct fsm_result *res;
-
-    if (fsm_apply(fsm, entry->data, entry->len, ++raft_index, errmsg) !=
-            PC_OK ||
-        fsm_results(fsm, &res) != 1) {
-        die(errmsg);
-    }
-    if (res[0].status != want) {
-        fprintf(stderr, "bench_apply: status %d, wanted %d\n", res[0].status,
-                want);
-        exit(1);
-    }
-}
-
-static void
-run(uint32_t type, const char *principal, const char *target, const char *body,
-    const char *extra, int want)
-{
-    struct pc_buf e;
-
-    pc_buf_init(&e);
-    encode(&e, type, principal, target, body, extra);
-    apply(&e, want);
-    pc_buf_release(&e);
-}
-
-/* The extra of a command carrying H(token) (and `more` members before). */
-static void
-token_extra(char *out, size_t size, const char *more, const char *token)
-{
-    uint8_t h[PC_HASH_LEN];
-    char hex[PC_HASH_HEX_LEN + 1];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(hex, h, PC_HASH_LEN);
-    snprintf(out, size, "{%s\"token_hash\":\"%s\"}", more, hex);
-}
+static struct bench bn = { .now_ms = BENCH_EPOCH_MS,
+                           .step_ms = 1,
+                           .request_id = "bench" };
 
 static void
 setup(void)
 {
     char extra[200];
 
-    token_extra(extra, sizeof(extra),
-                "\"cluster_id\":\"00112233445566778899aabbccddeeff\",",
-                "admin");
-    run(CMD_GENESIS, NULL, NULL, NULL, extra, 201);
-    run(CMD_ORG_CREATE, "admin", NULL,
-        "{\"id\":\"dept\",\"name\":\"n\",\"level\":\"province\",\"kind\":"
-        "\"agency\",\"parent\":\"authority\",\"authority\":false}",
-        NULL, 201);
-    token_extra(extra, sizeof(extra), "", "prov");
-    run(CMD_PRINCIPAL_CREATE, "admin", NULL,
-        "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}", extra,
-        201);
-    run(CMD_ENTRY_CREATE, "prov", NULL,
+    bench_start(&bn);
+    bench_run(&bn, CMD_ORG_CREATE, "admin", NULL,
+              "{\"id\":\"dept\",\"name\":\"n\",\"level\":\"province\",\"kind\":"
+              "\"agency\",\"parent\":\"authority\",\"authority\":false}",
+              NULL, 201);
+    bench_token_extra(extra, sizeof(extra), "", "prov");
+    bench_run(&bn, CMD_PRINCIPAL_CREATE, "admin", NULL,
+              "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":[\"provider\"]}",
+              extra, 201);
+    bench_run(
+        &bn, CMD_ENTRY_CREATE, "prov", NULL,
         "{\"id\":\"bench\",\"title\":\"bench\",\"description\":\"d\","
         "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
         "\"fields\":[{\"name\":\"name\",\"type\":\"string\",\"required\":true},"
@@ -145,9 +52,9 @@ setup(void)
         "\"unconditional\"},\"update_frequency\":\"daily\","
         "\"security_level\":2,\"scope\":\"province\"}",
         NULL, 201);
-    run(CMD_ENTRY_SUBMIT, "prov", "bench", NULL, NULL, 200);
-    run(CMD_ENTRY_REVIEW, "admin", "bench", "{\"decision\":\"approve\"}", NULL,
-        200);
+    bench_run(&bn, CMD_ENTRY_SUBMIT, "prov", "bench", NULL, NULL, 200);
+    bench_run(&bn, CMD_ENTRY_REVIEW, "admin", "bench",
+              "{\"decision\":\"approve\"}", NULL, 200);
 }
 
 /* A record document like the cluster benchmark's (~256 bytes). */
@@ -203,7 +110,7 @@ entry_body(struct pc_buf *b, const char *id, int n_fields, const char *descr)
 static double
 per_command_us(double t0, long n)
 {
-    return (secs() - t0) * 1e6 / (double)n;
+    return (bench_secs() - t0) * 1e6 / (double)n;
 }
 
 /*
@@ -218,7 +125,7 @@ catalog(long n)
     struct pc_buf b, e;
     double t0;
 
-    t0 = secs();
+    t0 = bench_secs();
     for (long i = 0; i < n; i++) {
         pc_buf_init(&b);
         pc_buf_init(&e);
@@ -228,14 +135,15 @@ catalog(long n)
                       "\"city\",\"kind\":\"agency\",\"parent\":\"authority\","
                       "\"authority\":false}",
                       id, i);
-        encode(&e, CMD_ORG_CREATE, "admin", NULL, (const char *)b.data, NULL);
-        apply(&e, 201);
+        bench_encode(&bn, &e, CMD_ORG_CREATE, "admin", NULL,
+                     (const char *)b.data, NULL);
+        bench_apply(&bn, &e, CMD_ORG_CREATE, 201);
         pc_buf_release(&e);
         pc_buf_release(&b);
     }
     printf("apply org.create               %8.2f us/command\n",
            per_command_us(t0, n));
-    t0 = secs();
+    t0 = bench_secs();
     for (long i = 0; i < n; i++) {
         pc_buf_init(&b);
         pc_buf_init(&e);
@@ -244,10 +152,10 @@ catalog(long n)
                       "{\"id\":\"%s\",\"org\":\"org-%ld\",\"roles\":"
                       "[\"provider\",\"consumer\"]}",
                       id, i);
-        token_extra(extra, sizeof(extra), "", id);
-        encode(&e, CMD_PRINCIPAL_CREATE, "admin", NULL, (const char *)b.data,
-               extra);
-        apply(&e, 201);
+        bench_token_extra(extra, sizeof(extra), "", id);
+        bench_encode(&bn, &e, CMD_PRINCIPAL_CREATE, "admin", NULL,
+                     (const char *)b.data, extra);
+        bench_apply(&bn, &e, CMD_PRINCIPAL_CREATE, 201);
         pc_buf_release(&e);
         pc_buf_release(&b);
     }
@@ -256,9 +164,10 @@ catalog(long n)
     pc_buf_init(&b);
     entry_body(&b, "cat", 20, "first");
     pc_buf_put_u8(&b, 0);
-    run(CMD_ENTRY_CREATE, "prov", NULL, (const char *)b.data, NULL, 201);
+    bench_run(&bn, CMD_ENTRY_CREATE, "prov", NULL, (const char *)b.data, NULL,
+              201);
     pc_buf_release(&b);
-    t0 = secs();
+    t0 = bench_secs();
     for (long i = 0; i < n; i++) {
         char descr[32];
 
@@ -267,7 +176,8 @@ catalog(long n)
         entry_body(&b, "cat", 20, descr);
         pc_buf_put_u8(&b, 0);
         snprintf(extra, sizeof(extra), "{\"if_match\":%ld}", i + 1);
-        run(CMD_ENTRY_UPDATE, "prov", "cat", (const char *)b.data, extra, 200);
+        bench_run(&bn, CMD_ENTRY_UPDATE, "prov", "cat", (const char *)b.data,
+                  extra, 200);
         pc_buf_release(&b);
     }
     printf("apply entry.update (20 fields) %8.2f us/command\n",
@@ -277,13 +187,15 @@ catalog(long n)
     pc_buf_init(&b);
     entry_body(&b, "cat2", 20, "first");
     pc_buf_put_u8(&b, 0);
-    run(CMD_ENTRY_CREATE, "prov", NULL, (const char *)b.data, NULL, 201);
+    bench_run(&bn, CMD_ENTRY_CREATE, "prov", NULL, (const char *)b.data, NULL,
+              201);
     pc_buf_release(&b);
-    t0 = secs();
+    t0 = bench_secs();
     for (long i = 0; i < n; i++) {
-        run(CMD_ENTRY_SUBMIT, "prov", "cat2", NULL, NULL, 200);
-        run(CMD_ENTRY_REVIEW, "admin", "cat2",
-            "{\"decision\":\"reject\",\"reason\":\"not yet\"}", NULL, 200);
+        bench_run(&bn, CMD_ENTRY_SUBMIT, "prov", "cat2", NULL, NULL, 200);
+        bench_run(&bn, CMD_ENTRY_REVIEW, "admin", "cat2",
+                  "{\"decision\":\"reject\",\"reason\":\"not yet\"}", NULL,
+                  200);
     }
     printf("apply entry.submit/review      %8.2f us/command\n",
            per_command_us(t0, 2 * n));
@@ -301,9 +213,6 @@ main(int argc, char **argv)
     if (argc > 1) {
         printf("usage: bench_apply (env BENCH_APPLY_BATCHES, default 2000)\n");
         return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
-    }
-    if (fsm_new(&fsm) != PC_OK) {
-        die("fsm_new failed");
     }
     setup();
     entries = calloc((size_t)batches, sizeof(*entries));
@@ -329,36 +238,36 @@ main(int argc, char **argv)
         }
         pc_buf_put(&body, "]}", 2);
         /* What the leader does once per request: parse and prepare. */
-        t0 = secs();
+        t0 = bench_secs();
         if (fsm_batch_parse(body.data, body.len, &b, msg, field, &index) !=
                 PC_OK ||
-            fsm_batch_prepare(fsm, "bench", &b, salts, &prep) != PC_OK) {
-            die(msg);
+            fsm_batch_prepare(bn.f, "bench", &b, salts, &prep) != PC_OK) {
+            bench_die(msg);
         }
         fsm_batch_release(&b);
-        prep_s += secs() - t0;
+        prep_s += bench_secs() - t0;
         pc_buf_init(&entries[i]);
-        encode_len(&entries[i], CMD_RECORD_BATCH2, "prov", "bench", prep.data,
-                   prep.len, NULL);
+        bench_encode_len(&bn, &entries[i], CMD_RECORD_BATCH2, "prov", "bench",
+                         prep.data, prep.len, NULL);
         pc_buf_release(&body);
         pc_buf_release(&prep);
     }
     printf("leader parse+prepare of 100 %8.2f us/record  %10.0f records/s\n",
            prep_s * 1e6 / (double)rec, (double)rec / prep_s);
-    t0 = secs();
+    t0 = bench_secs();
     for (long i = 0; i < batches; i++) {
-        double b0 = secs(), bt;
+        double b0 = bench_secs(), bt;
 
-        apply(&entries[i], 200);
-        bt = secs() - b0;
+        bench_apply(&bn, &entries[i], CMD_RECORD_BATCH2, 200);
+        bt = bench_secs() - b0;
         slowest = bt > slowest ? bt : slowest;
         pc_buf_release(&entries[i]);
     }
-    t = secs() - t0;
+    t = bench_secs() - t0;
     printf("apply records:batch of %d     %8.2f us/record  %10.0f records/s"
            "  (slowest batch %.1f ms)\n",
            PER_BATCH, t * 1e6 / (double)rec, (double)rec / t, slowest * 1e3);
-    t0 = secs();
+    t0 = bench_secs();
     for (long i = 0; i < batches * 10; i++) {
         struct pc_buf body, e;
         char key[80], target[100], extra[80];
@@ -371,17 +280,17 @@ main(int argc, char **argv)
         pc_buf_put(&body, "", 1);
         salt_hex(salt, i);
         snprintf(extra, sizeof(extra), "{\"salt\":\"%s\"}", salt);
-        encode(&e, CMD_RECORD_PUT, "prov", target, (const char *)body.data,
-               extra);
-        apply(&e, 201);
+        bench_encode(&bn, &e, CMD_RECORD_PUT, "prov", target,
+                     (const char *)body.data, extra);
+        bench_apply(&bn, &e, CMD_RECORD_PUT, 201);
         pc_buf_release(&e);
         pc_buf_release(&body);
     }
-    t = secs() - t0;
+    t = bench_secs() - t0;
     printf("apply PUT (encode included)    %8.2f us/record  %10.0f records/s\n",
            t * 1e6 / (double)(batches * 10), (double)(batches * 10) / t);
     catalog(batches);
     free(entries);
-    fsm_free(fsm);
+    fsm_free(bn.f);
     return 0;
 }

@@ -35,99 +35,17 @@
 #include "node/fsm/fsm.h"
 #include "storage/idx.h"
 #include "storage/led.h"
+#include "tests/bench/benchlib.h"
+#include "tests/lib/cmdfx.h"
 
 #define N_ORGS    50
 #define N_ENTRIES 100
 #define PER_BATCH 1000
 #define SALT      "{\"salt\":\"00112233445566778899aabbccddeeff\"}"
 
-static struct fsm *fsm;
-static uint64_t raft_index;
-static int64_t now_ms = 1790000000000LL;
-
-static double
-secs(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void
-die(const char *what)
-{
-    fprintf(stderr, "bench_reports: %s\n", what);
-    exit(1);
-}
-
-static void
-encode_len(struct pc_buf *entry, uint32_t type, const char *principal,
-           const char *target, const void *body, size_t len, const char *extra)
-{
-    struct pc_buf one;
-    struct cmd c;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = now_ms;
-    now_ms += 10;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
-    c.request_id = PC_SLICE_STR("bench");
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra ? extra : "");
-    pc_buf_init(&one);
-    if (cmd_encode(&c, &one) != PC_OK || cmd_entry_begin(entry, 1) != PC_OK ||
-        cmd_entry_add(entry, &one) != PC_OK || cmd_entry_end(entry) != PC_OK) {
-        die("encode failed");
-    }
-    pc_buf_release(&one);
-}
-
-/* Apply one command: its result. */
-static struct fsm_result
-run_len(uint32_t type, const char *principal, const char *target,
-        const void *body, size_t len, const char *extra, int want)
-{
-    char errmsg[PC_ERRMSG_SIZE];
-    const struct fsm_result *res;
-    struct pc_buf e;
-
-    pc_buf_init(&e);
-    encode_len(&e, type, principal, target, body, len, extra);
-    if (fsm_apply(fsm, e.data, e.len, ++raft_index, errmsg) != PC_OK ||
-        fsm_results(fsm, &res) != 1) {
-        die(errmsg);
-    }
-    pc_buf_release(&e);
-    if (want != 0 && res[0].status != want) {
-        fprintf(stderr, "bench_reports: %s: status %d (%s), wanted %d\n",
-                cmd_type_name(type), res[0].status, res[0].message, want);
-        exit(1);
-    }
-    return res[0];
-}
-
-static struct fsm_result
-run(uint32_t type, const char *principal, const char *target, const char *body,
-    const char *extra, int want)
-{
-    return run_len(type, principal, target, body ? body : "",
-                   body ? strlen(body) : 0, extra, want);
-}
-
-static void
-token_extra(char *out, size_t size, const char *more, const char *token)
-{
-    uint8_t h[PC_HASH_LEN];
-    char hex[PC_HASH_HEX_LEN + 1];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(hex, h, PC_HASH_LEN);
-    snprintf(out, size, "{%s\"token_hash\":\"%s\"}", more, hex);
-}
+static struct bench bn = { .now_ms = BENCH_EPOCH_MS,
+                           .step_ms = 10,
+                           .request_id = "bench" };
 
 static const char *const classes[] = { "none", "conditional", "unconditional" };
 static const char *const freqs[] = { "realtime", "daily",  "weekly",
@@ -157,27 +75,25 @@ setup(void)
 {
     char extra[256], body[1024], id[64];
 
-    token_extra(extra, sizeof(extra),
-                "\"cluster_id\":\"00112233445566778899aabbccddeeff\",",
-                "admin");
-    run(CMD_GENESIS, NULL, NULL, NULL, extra, 201);
-    token_extra(extra, sizeof(extra), "", "aud");
-    run(CMD_PRINCIPAL_CREATE, "admin", NULL,
-        "{\"id\":\"aud\",\"org\":\"authority\",\"roles\":[\"auditor\"]}", extra,
-        201);
+    bench_start(&bn);
+    bench_token_extra(extra, sizeof(extra), "", "aud");
+    bench_run(&bn, CMD_PRINCIPAL_CREATE, "admin", NULL,
+              "{\"id\":\"aud\",\"org\":\"authority\",\"roles\":[\"auditor\"]}",
+              extra, 201);
     for (int i = 0; i < N_ORGS; i++) {
         snprintf(body, sizeof(body),
                  "{\"id\":\"org-%d\",\"name\":\"n\",\"level\":\"province\","
                  "\"kind\":\"agency\",\"parent\":\"authority\"}",
                  i);
-        run(CMD_ORG_CREATE, "admin", NULL, body, NULL, 201);
+        bench_run(&bn, CMD_ORG_CREATE, "admin", NULL, body, NULL, 201);
         for (int r = 0; r < 2; r++) {
             snprintf(id, sizeof(id), "%s-%d", r ? "cons" : "prov", i);
             snprintf(body, sizeof(body),
                      "{\"id\":\"%s\",\"org\":\"org-%d\",\"roles\":[\"%s\"]}",
                      id, i, r ? "consumer" : "provider");
-            token_extra(extra, sizeof(extra), "", id);
-            run(CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra, 201);
+            bench_token_extra(extra, sizeof(extra), "", id);
+            bench_run(&bn, CMD_PRINCIPAL_CREATE, "admin", NULL, body, extra,
+                      201);
         }
     }
     for (int j = 0; j < N_ENTRIES; j++) {
@@ -186,12 +102,12 @@ setup(void)
         entry_body(body, sizeof(body), j, false);
         snprintf(prov, sizeof(prov), "prov-%d", j % N_ORGS);
         snprintf(eid, sizeof(eid), "ent-%d", j);
-        run(CMD_ENTRY_CREATE, prov, NULL, body, NULL, 201);
-        run(CMD_ENTRY_SUBMIT, prov, eid, NULL, NULL, 200);
-        run(CMD_ENTRY_REVIEW, "admin", eid,
-            "{\"decision\":\"approve\",\"override_duplicate\":true,"
-            "\"reason\":\"r\"}",
-            NULL, 200);
+        bench_run(&bn, CMD_ENTRY_CREATE, prov, NULL, body, NULL, 201);
+        bench_run(&bn, CMD_ENTRY_SUBMIT, prov, eid, NULL, NULL, 200);
+        bench_run(&bn, CMD_ENTRY_REVIEW, "admin", eid,
+                  "{\"decision\":\"approve\",\"override_duplicate\":true,"
+                  "\"reason\":\"r\"}",
+                  NULL, 200);
     }
 }
 
@@ -231,11 +147,12 @@ records(int j, long n)
         pc_buf_put(&body, "]}", 2);
         if (fsm_batch_parse(body.data, body.len, &b, msg, field, &index) !=
                 PC_OK ||
-            fsm_batch_prepare(fsm, eid, &b, salts, &prep) != PC_OK) {
-            die(msg);
+            fsm_batch_prepare(bn.f, eid, &b, salts, &prep) != PC_OK) {
+            bench_die(msg);
         }
         fsm_batch_release(&b);
-        run_len(CMD_RECORD_BATCH2, prov, eid, prep.data, prep.len, NULL, 200);
+        bench_run_len(&bn, CMD_RECORD_BATCH2, prov, eid, prep.data, prep.len,
+                      NULL, 200);
         pc_buf_release(&body);
         pc_buf_release(&prep);
     }
@@ -251,16 +168,16 @@ churn(int j, long updates, long retires, long refused)
     for (long i = 0; i < updates; i++) {
         snprintf(target, sizeof(target), "ent-%d/k-%ld", j, i);
         snprintf(d, sizeof(d), "{\"name\":\"updated\",\"n\":%ld}", i);
-        run(CMD_RECORD_PUT, prov, target, d, SALT, 200);
+        bench_run(&bn, CMD_RECORD_PUT, prov, target, d, SALT, 200);
     }
     for (long i = 0; i < retires; i++) {
         snprintf(target, sizeof(target), "ent-%d/k-%ld", j, updates + i);
-        run(CMD_RECORD_RETIRE, prov, target, "{\"reason\":\"gone\"}", NULL,
-            200);
+        bench_run(&bn, CMD_RECORD_RETIRE, prov, target, "{\"reason\":\"gone\"}",
+                  NULL, 200);
     }
     for (long i = 0; i < refused; i++) {
         snprintf(target, sizeof(target), "ent-%d/bad-%ld", j, i);
-        run(CMD_RECORD_PUT, prov, target, "{\"n\":1}", SALT, 422);
+        bench_run(&bn, CMD_RECORD_PUT, prov, target, "{\"n\":1}", SALT, 422);
     }
 }
 
@@ -282,38 +199,40 @@ workflows(int n)
         snprintf(body, sizeof(body),
                  "{\"entry\":\"ent-%d\",\"purpose\":\"duty\",\"days\":%d}", j,
                  1 + i % 365);
-        r = run(CMD_SHARE_REQUEST, cons, NULL, body, NULL, 201);
+        r = bench_run(&bn, CMD_SHARE_REQUEST, cons, NULL, body, NULL, 201);
         if (i % 2 == 0) {
             snprintf(id, sizeof(id), "sr-%llu",
                      (unsigned long long)r.first_rev);
-            run(CMD_SHARE_DECIDE, prov, id, "{\"decision\":\"approve\"}", NULL,
-                200);
-            run(CMD_SHARE_DECIDE, "admin", id,
-                i % 4 == 0 ? "{\"decision\":\"approve\"}"
-                           : "{\"decision\":\"reject\",\"reason\":\"no\"}",
-                NULL, 200);
+            bench_run(&bn, CMD_SHARE_DECIDE, prov, id,
+                      "{\"decision\":\"approve\"}", NULL, 200);
+            bench_run(&bn, CMD_SHARE_DECIDE, "admin", id,
+                      i % 4 == 0
+                          ? "{\"decision\":\"approve\"}"
+                          : "{\"decision\":\"reject\",\"reason\":\"no\"}",
+                      NULL, 200);
         }
         snprintf(body, sizeof(body),
                  "{\"entry\":\"ent-%d\",\"applicant\":\"a\",\"data_type\":"
                  "\"t\",\"description\":\"d\",\"purpose\":\"p\"}",
                  j);
-        r = run(CMD_OPEN_REQUEST, cons, NULL, body, NULL, 201);
+        r = bench_run(&bn, CMD_OPEN_REQUEST, cons, NULL, body, NULL, 201);
         if (i % 2 == 1) {
             snprintf(id, sizeof(id), "or-%llu",
                      (unsigned long long)r.first_rev);
-            run(CMD_OPEN_DECIDE, prov, id, "{\"decision\":\"approve\"}", NULL,
-                200);
+            bench_run(&bn, CMD_OPEN_DECIDE, prov, id,
+                      "{\"decision\":\"approve\"}", NULL, 200);
         }
         snprintf(body, sizeof(body),
                  "{\"entry\":\"ent-%d\",\"key\":\"k-%d\",\"kind\":\"error\","
                  "\"description\":\"wrong\"}",
                  2 + 3 * (i % (N_ENTRIES / 3)), i);
-        r = run(CMD_OBJECTION_FILE, cons, NULL, body, NULL, 201);
+        r = bench_run(&bn, CMD_OBJECTION_FILE, cons, NULL, body, NULL, 201);
         if (i % 3 == 0) {
             snprintf(id, sizeof(id), "ob-%llu",
                      (unsigned long long)r.first_rev);
-            run(CMD_OBJECTION_DECIDE, "admin", id,
-                "{\"decision\":\"accept\",\"reason\":\"yes\"}", NULL, 200);
+            bench_run(&bn, CMD_OBJECTION_DECIDE, "admin", id,
+                      "{\"decision\":\"accept\",\"reason\":\"yes\"}", NULL,
+                      200);
         }
     }
 }
@@ -328,13 +247,13 @@ audit(int batches)
 
         pc_buf_init(&doc);
         if (fsm_audit_doc_new(&d) != PC_OK) {
-            die("audit doc");
+            bench_die("audit doc");
         }
         for (int i = 0; i < PER_BATCH; i++) {
             char who[32], org[32], entry[32], key[32];
             int c = (b * 7 + i) % N_ORGS;
             struct fsm_audit_event e = { who, org, "record.read", entry, key, 0,
-                                         1,   -1,  now_ms,        NULL };
+                                         1,   -1,  bn.now_ms,     NULL };
 
             snprintf(who, sizeof(who), "cons-%d", c);
             snprintf(org, sizeof(org), "org-%d", c);
@@ -342,14 +261,14 @@ audit(int batches)
             snprintf(key, sizeof(key), "k-%d", i * 7 + b);
             e.key_len = strlen(key);
             if (fsm_audit_doc_add(d, &e) != PC_OK) {
-                die("audit add");
+                bench_die("audit add");
             }
         }
         if (fsm_audit_doc_finish(d, &doc) != PC_OK) {
-            die("audit finish");
+            bench_die("audit finish");
         }
         fsm_audit_doc_free(d);
-        run_len(CMD_AUDIT, NULL, NULL, doc.data, doc.len, SALT, 200);
+        bench_run_len(&bn, CMD_AUDIT, NULL, NULL, doc.data, doc.len, SALT, 200);
         pc_buf_release(&doc);
     }
 }
@@ -359,7 +278,7 @@ static double best_s;
 static void
 best(double t0)
 {
-    double t = secs() - t0;
+    double t = bench_secs() - t0;
 
     best_s = t < best_s ? t : best_s;
 }
@@ -371,15 +290,15 @@ time_quality(int runs, int64_t now)
 {
     best_s = 1e9;
     for (int r = 0; r < runs; r++) {
-        double t0 = secs();
+        double t0 = bench_secs();
 
         for (int j = 0; j < N_ENTRIES; j++) {
             char eid[32];
             struct fsm_quality q;
 
             snprintf(eid, sizeof(eid), "ent-%d", j);
-            if (fsm_quality(fsm, eid, now, &q) != PC_OK) {
-                die("quality");
+            if (fsm_quality(bn.f, eid, now, &q) != PC_OK) {
+                bench_die("quality");
             }
             sink += q.records + q.complete + q.rejected_total + q.timeliness;
         }
@@ -402,26 +321,26 @@ time_evaluation(int runs, int64_t now)
 {
     best_s = 1e9;
     for (int r = 0; r < runs; r++) {
-        double t0 = secs();
+        double t0 = bench_secs();
         uint64_t overdue = 0;
         struct fsm_entry_classes ec;
         struct fsm_share_stats ss;
         struct fsm_open_stats os;
 
-        fsm_open_overdue_each(fsm, now, overdue_cb, &overdue);
-        fsm_entry_classes(fsm, NULL, &ec);
-        fsm_share_stats(fsm, FSM_SHARE_ALL, NULL, now, &ss);
-        fsm_open_stats(fsm, NULL, NULL, INT64_MIN, &os);
+        fsm_open_overdue_each(bn.f, now, overdue_cb, &overdue);
+        fsm_entry_classes(bn.f, NULL, &ec);
+        fsm_share_stats(bn.f, FSM_SHARE_ALL, NULL, now, &ss);
+        fsm_open_stats(bn.f, NULL, NULL, INT64_MIN, &os);
         sink += overdue + ec.total + ss.grants_active + os.pending;
         for (int i = 0; i < N_ORGS; i++) {
             char org[32];
 
             snprintf(org, sizeof(org), "org-%d", i);
-            fsm_entry_classes(fsm, org, &ec);
-            fsm_share_stats(fsm, FSM_SHARE_PROVIDER, org, now, &ss);
+            fsm_entry_classes(bn.f, org, &ec);
+            fsm_share_stats(bn.f, FSM_SHARE_PROVIDER, org, now, &ss);
             sink += ec.total + ss.grants_active + ss.requests_total;
-            fsm_share_stats(fsm, FSM_SHARE_REQUESTER, org, now, &ss);
-            fsm_open_stats(fsm, org, NULL, INT64_MIN, &os);
+            fsm_share_stats(bn.f, FSM_SHARE_REQUESTER, org, now, &ss);
+            fsm_open_stats(bn.f, org, NULL, INT64_MIN, &os);
             sink += ss.grants_active + os.pending + os.approved;
         }
         best(t0);
@@ -441,19 +360,19 @@ count_cb(void *arg, const struct fsm_audit_item *it)
 static void
 time_audit(int runs, const char *name, const struct fsm_audit_filter *flt)
 {
-    const struct fsm_principal *aud = fsm_principal(fsm, "aud");
+    const struct fsm_principal *aud = fsm_principal(bn.f, "aud");
     size_t got = 0;
 
     best_s = 1e9;
     for (int r = 0; r < runs; r++) {
         struct fsm_audit_pos pos = { 0, 0 };
-        double t0 = secs();
+        double t0 = bench_secs();
         bool more;
 
         got = 0;
-        if (fsm_audit_query(fsm, aud, flt, 100, &pos, &more, count_cb, &got) !=
+        if (fsm_audit_query(bn.f, aud, flt, 100, &pos, &more, count_cb, &got) !=
             PC_OK) {
-            die("audit query");
+            bench_die("audit query");
         }
         best(t0);
     }
@@ -475,12 +394,12 @@ scan_cb(void *arg, struct pc_slice key, uint64_t latest, uint64_t rev)
     struct fact f;
 
     (void)key, (void)latest;
-    if (led_get(fsm_led(fsm), rev, &f) != PC_OK || !f.has_content) {
+    if (led_get(fsm_led(bn.f), rev, &f) != PC_OK || !f.has_content) {
         return true;
     }
     s->live++;
     pc_buf_init(&json);
-    if (led_doc_get(fsm_led(fsm), rev, &json, NULL) == PC_OK &&
+    if (led_doc_get(fsm_led(bn.f), rev, &json, NULL) == PC_OK &&
         jcs_parse((const char *)json.data, json.len, &d, NULL) == PC_OK) {
         s->complete += jcs_get(jcs_root(d), "name", 4) != NULL;
         jcs_doc_free(d);
@@ -509,10 +428,7 @@ main(int argc, char **argv)
                "1000000, at least 10000; BENCH_REPORTS_RUNS, default 20)\n");
         return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
-    if (fsm_new(&fsm) != PC_OK) {
-        die("fsm_new failed");
-    }
-    t0 = secs();
+    t0 = bench_secs();
     setup();
     for (int j = 0; j < N_ENTRIES; j++) {
         records(j, per_entry);
@@ -522,10 +438,10 @@ main(int argc, char **argv)
     audit(getenv("BENCH_REPORTS_BATCHES") != NULL
               ? atoi(getenv("BENCH_REPORTS_BATCHES"))
               : 200);
-    now = led_time(fsm_led(fsm));
+    now = led_time(fsm_led(bn.f));
     printf("built: %ld records in %d entries, %llu facts, in %.1f s\n",
            per_entry * N_ENTRIES, N_ENTRIES,
-           (unsigned long long)led_count(fsm_led(fsm)), secs() - t0);
+           (unsigned long long)led_count(fsm_led(bn.f)), bench_secs() - t0);
     time_quality(runs, now);
     time_evaluation(runs, now);
     time_audit(runs, "unfiltered", &all);
@@ -548,17 +464,17 @@ main(int argc, char **argv)
     {
         struct scan s = { 0, 0 };
 
-        t0 = secs();
+        t0 = bench_secs();
         for (int j = 0; j < N_ENTRIES; j++) {
             char eid[32];
 
             snprintf(eid, sizeof(eid), "ent-%d", j);
-            idx_scan(led_idx(fsm_led(fsm)), FACT_RECORD, PC_SLICE_STR(eid),
+            idx_scan(led_idx(fsm_led(bn.f)), FACT_RECORD, PC_SLICE_STR(eid),
                      (struct pc_slice){ NULL, 0 }, (struct pc_slice){ NULL, 0 },
                      scan_cb, &s);
         }
         printf("recount by scanning, all records %10.1f ms  (%llu live)\n",
-               (secs() - t0) * 1e3, (unsigned long long)s.live);
+               (bench_secs() - t0) * 1e3, (unsigned long long)s.live);
     }
     /* A change of required fields of one entry: "n" required. */
     {
@@ -567,25 +483,27 @@ main(int argc, char **argv)
         size_t keys = 0;
 
         entry_body(body, sizeof(body), 1, true);
-        t0 = secs();
-        run(CMD_ENTRY_UPDATE, "prov-1", "ent-1", body, "{\"if_match\":3}", 200);
-        run(CMD_ENTRY_REVIEW, "admin", "ent-1",
-            "{\"decision\":\"approve\",\"override_duplicate\":true,"
-            "\"reason\":\"r\"}",
-            NULL, 200);
-        apply_s = secs() - t0;
-        t0 = secs();
-        while (fsm_reports_pending(fsm)) {
-            keys += fsm_reports_step(fsm, 256);
+        t0 = bench_secs();
+        bench_run(&bn, CMD_ENTRY_UPDATE, "prov-1", "ent-1", body,
+                  "{\"if_match\":3}", 200);
+        bench_run(&bn, CMD_ENTRY_REVIEW, "admin", "ent-1",
+                  "{\"decision\":\"approve\",\"override_duplicate\":true,"
+                  "\"reason\":\"r\"}",
+                  NULL, 200);
+        apply_s = bench_secs() - t0;
+        t0 = bench_secs();
+        while (fsm_reports_pending(bn.f)) {
+            keys += fsm_reports_step(bn.f, 256);
         }
-        if (fsm_quality(fsm, "ent-1", now, &q) != PC_OK || q.unchecked != 0) {
-            die("recount");
+        if (fsm_quality(bn.f, "ent-1", now, &q) != PC_OK || q.unchecked != 0) {
+            bench_die("recount");
         }
         printf("schema change, apply (update+review) %7.3f ms\n",
                apply_s * 1e3);
         printf("completeness recount, %zu keys  %10.1f ms  (%.2f us/key; "
                "%llu of %llu complete)\n",
-               keys, (secs() - t0) * 1e3, (secs() - t0) * 1e6 / (double)keys,
+               keys, (bench_secs() - t0) * 1e3,
+               (bench_secs() - t0) * 1e6 / (double)keys,
                (unsigned long long)q.complete, (unsigned long long)q.records);
     }
     /* What a replica installing a snapshot does: rebuild the derived
@@ -596,44 +514,24 @@ main(int argc, char **argv)
         char errmsg[PC_ERRMSG_SIZE];
         double copy_s;
 
-        t0 = secs();
-        if (led_new(&copy) != PC_OK) {
-            die("led_new");
+        t0 = bench_secs();
+        if (cmdfx_led_copy(fsm_led(bn.f), &copy, errmsg) != PC_OK) {
+            bench_die(errmsg);
         }
-        for (uint64_t r = 1; r <= led_count(fsm_led(fsm)); r++) {
-            uint8_t salt[PC_SALT_LEN];
-            struct pc_slice enc;
-            struct pc_buf doc;
-            struct led_doc d = { NULL, NULL, 0 };
-            bool has = led_doc_state(fsm_led(fsm), r) != LED_DOC_NONE;
-
-            pc_buf_init(&doc);
-            if (led_encoding(fsm_led(fsm), r, &enc) != PC_OK) {
-                die("encoding");
-            }
-            if (led_doc_get(fsm_led(fsm), r, &doc, salt) == PC_OK) {
-                d = (struct led_doc){ salt, doc.data, doc.len };
-            }
-            if (led_append_encoded(copy, enc.p, enc.len, has ? &d : NULL, r,
-                                   errmsg) != PC_OK) {
-                die(errmsg);
-            }
-            pc_buf_release(&doc);
-        }
-        copy_s = secs() - t0;
+        copy_s = bench_secs() - t0;
         if (fsm_new(&g) != PC_OK) {
-            die("fsm_new");
+            bench_die("fsm_new");
         }
-        t0 = secs();
+        t0 = bench_secs();
         if (fsm_restore(g, copy, errmsg) != PC_OK) {
-            die(errmsg);
+            bench_die(errmsg);
         }
         printf("rebuild of the derived state     %10.1f ms  (%llu facts; "
                "the ledger copy %.1f ms)\n",
-               (secs() - t0) * 1e3, (unsigned long long)led_count(fsm_led(g)),
-               copy_s * 1e3);
+               (bench_secs() - t0) * 1e3,
+               (unsigned long long)led_count(fsm_led(g)), copy_s * 1e3);
         fsm_free(g);
     }
-    fsm_free(fsm);
+    fsm_free(bn.f);
     return sink == 42 ? 1 : 0;
 }

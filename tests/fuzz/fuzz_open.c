@@ -11,126 +11,52 @@
  */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
-#include "storage/led.h"
+#include "tests/fuzz/fuzzlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RENEW_AT 2000 /* fresh state machine after this many applies */
-#define TOKEN(c)                                                             \
-    "{\"token_hash\":\"" c "123456789abcdef0123456789abcdef0123456789abcdef" \
-    "0123456789abcdef\"}"
+#define TOKEN_HASH(c) \
+    c "123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ADMIN_TOKEN_HASH \
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define GENESIS_IDS                                        \
     "\"cluster_id\":\"00112233445566778899aabbccddeeff\"," \
-    "\"token_hash\":\"00112233445566778899aabbccddeeff"    \
-    "00112233445566778899aabbccddeeff\""
+    "\"token_hash\":\"" ADMIN_TOKEN_HASH "\""
 
-static struct fsm *fsm;
-static uint64_t raft_index;
-static unsigned applies;
-
-static void
-check_at(int ok, int line)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_open: check failed at line %d\n", line);
-        abort();
-    }
-}
-
-#define check(ok) check_at((ok), __LINE__)
-
-/* Apply one command to `f`; its status. */
-static int
-apply_to(struct fsm *f, uint64_t index, uint32_t type, const char *principal,
-         const char *target, const void *body, size_t len, const void *extra,
-         size_t extra_len)
-{
-    char errmsg[PC_ERRMSG_SIZE], rid[32];
-    const struct fsm_result *res;
-    struct pc_buf one, entry;
-    struct cmd c;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = 1790000000000 + (int64_t)index * 3600000;
-    c.principal = PC_SLICE_STR(principal);
-    snprintf(rid, sizeof(rid), "f%llu", (unsigned long long)index);
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target);
-    c.body = (struct pc_slice){ body, len };
-    c.extra = (struct pc_slice){ extra, extra_len };
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    check(cmd_encode(&c, &one) == PC_OK);
-    check(cmd_entry_begin(&entry, 1) == PC_OK);
-    check(cmd_entry_add(&entry, &one) == PC_OK);
-    check(cmd_entry_end(&entry) == PC_OK);
-    check(fsm_apply(f, entry.data, entry.len, index, errmsg) == PC_OK);
-    check(fsm_results(f, &res) == 1);
-    pc_buf_release(&entry);
-    pc_buf_release(&one);
-    return res[0].status;
-}
+/* An hour between commands, for the deadlines in business days. */
+static struct fuzz_fsm z = { .step_ms = 3600000, .stamp_next = true };
 
 static int
 apply(uint32_t type, const char *principal, const char *target,
       const void *body, size_t len)
 {
-    applies++;
-    return apply_to(fsm, ++raft_index, type, principal, target, body, len, "",
-                    0);
-}
-
-static int
-apply_str(uint32_t type, const char *principal, const char *target,
-          const char *body, const char *extra)
-{
-    applies++;
-    return apply_to(fsm, ++raft_index, type, principal, target, body,
-                    strlen(body), extra, strlen(extra));
+    return fuzz_apply(&z, type, principal, target, body, len, "").status;
 }
 
 static void
 setup(void)
 {
-    fsm_free(fsm);
-    check(fsm_new(&fsm) == PC_OK);
-    raft_index = 0;
-    applies = 0;
-    check(apply_str(CMD_GENESIS, "", "", "", "{" GENESIS_IDS "}") == 201);
-    check(apply_str(CMD_ORG_CREATE, "admin", "",
-                    "{\"id\":\"dept\",\"name\":\"d\",\"level\":\"province\","
-                    "\"kind\":\"agency\",\"parent\":\"authority\"}",
-                    "") == 201);
-    check(apply_str(CMD_PRINCIPAL_CREATE, "admin", "",
-                    "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":"
-                    "[\"provider\"]}",
-                    TOKEN("1")) == 201);
-    check(apply_str(CMD_PRINCIPAL_CREATE, "admin", "", "{\"id\":\"cit\"}",
-                    TOKEN("2")) == 201);
-    check(apply_str(CMD_ENTRY_CREATE, "prov", "",
-                    "{\"id\":\"cond\",\"title\":\"c\",\"provider\":\"dept\","
-                    "\"fields\":[],\"share\":{\"class\":\"conditional\"},"
-                    "\"open\":{\"class\":\"conditional\"},"
-                    "\"update_frequency\":\"daily\",\"security_level\":1,"
-                    "\"scope\":\"province\"}",
-                    "") == 201);
-    check(apply_str(CMD_ENTRY_SUBMIT, "prov", "cond", "", "") == 200);
-    check(apply_str(CMD_ENTRY_REVIEW, "admin", "cond",
-                    "{\"decision\":\"approve\"}", "") == 200);
-    check(apply_str(CMD_OPEN_REQUEST, "cit", "",
-                    "{\"entry\":\"cond\",\"applicant\":\"a\",\"data_type\":"
-                    "\"t\",\"description\":\"d\",\"purpose\":\"p\"}",
-                    "") == 201);
+    fuzz_start(&z, ADMIN_TOKEN_HASH);
+    fuzz_org(&z, "dept", "d", "province", false);
+    fuzz_principal(&z, "prov", "dept", "provider", TOKEN_HASH("1"));
+    fuzz_principal(&z, "cit", NULL, NULL, TOKEN_HASH("2"));
+    fuzz_publish(&z, "prov", "cond",
+                 "{\"id\":\"cond\",\"title\":\"c\",\"provider\":\"dept\","
+                 "\"fields\":[],\"share\":{\"class\":\"conditional\"},"
+                 "\"open\":{\"class\":\"conditional\"},"
+                 "\"update_frequency\":\"daily\",\"security_level\":1,"
+                 "\"scope\":\"province\"}");
+    check(fuzz_run(&z, CMD_OPEN_REQUEST, "cit", "",
+                   "{\"entry\":\"cond\",\"applicant\":\"a\",\"data_type\":"
+                   "\"t\",\"description\":\"d\",\"purpose\":\"p\"}",
+                   "") == 201);
 }
 
 /* A holidays file: its canonical form checks to itself; genesis takes it. */
@@ -139,7 +65,6 @@ holidays(const uint8_t *p, size_t n)
 {
     char em[PC_ERRMSG_SIZE];
     struct pc_buf canon, again, extra;
-    struct fsm *f;
     int rc;
 
     pc_buf_init(&canon);
@@ -150,15 +75,18 @@ holidays(const uint8_t *p, size_t n)
     if (rc == PC_EINVAL) {
         check(canon.len == 0 && strlen(em) > 0);
     } else {
+        struct fuzz_fsm g = { .step_ms = z.step_ms, .stamp_next = true };
+
         check(fsm_holidays_check(canon.data, canon.len, &again, em) == PC_OK);
         check(again.len == canon.len &&
               memcmp(again.data, canon.data, canon.len) == 0);
         check(pc_buf_printf(&extra, "{\"calendar\":%.*s," GENESIS_IDS "}",
                             (int)canon.len, (const char *)canon.data) == PC_OK);
-        check(fsm_new(&f) == PC_OK);
-        check(apply_to(f, 1, CMD_GENESIS, "", "", "", 0, extra.data,
-                       extra.len) == 201);
-        fsm_free(f);
+        check(fsm_new(&g.f) == PC_OK);
+        check(fuzz_apply_extra(&g, CMD_GENESIS, "", "", "", 0, extra.data,
+                               extra.len)
+                  .status == 201);
+        fsm_free(g.f);
     }
     pc_buf_release(&extra);
     pc_buf_release(&again);
@@ -173,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool valid, pending;
     int status;
 
-    if (fsm == NULL || applies >= RENEW_AT) {
+    if (z.f == NULL || z.applies >= RENEW_AT) {
         setup();
     }
     if (size < 1) {
@@ -191,7 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1:
         valid = fsm_open_decide_body_valid(p, n, msg, field);
         check(valid || strlen(msg) > 0);
-        r = fsm_open_request(fsm, "or-10"); /* filed by setup */
+        r = fsm_open_request(z.f, "or-10"); /* filed by setup */
         check(r != NULL);
         pending = r->status == FSM_OPEN_PENDING;
         status = apply(CMD_OPEN_DECIDE, "prov", "or-10", p, n);

@@ -28,18 +28,21 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/hash.h"
 #include "common/jcs.h"
 #include "node/api/api_int.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
 #include "node/http/http.h"
+#include "node/node.h"
 #include "storage/idx.h"
 #include "storage/led.h"
+#include "tests/fuzz/fuzzlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SALT     "00112233445566778899aabbccddeeff"
+#define SALTED   "{\"salt\":\"" SALT "\"}"
+#define DOC      "{\"s\":\"1\"}"
 #define RENEW_AT 1000 /* fresh state machine after this many applies */
 #define ENTRY_DOC                                                      \
     "{\"id\":\"e\",\"title\":\"e\",\"description\":\"\",\"provider\":" \
@@ -49,98 +52,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     "\"update_frequency\":\"daily\",\"security_level\":1,\"scope\":"   \
     "\"province\"}"
 
-static struct fsm *fsm;
+static struct fuzz_fsm z = { .step_ms = 1 };
 static struct http_router *router;
-static uint64_t raft_index;
-static unsigned applies;
-
-static void
-check_at(int ok, int line)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_precond: check failed at line %d\n", line);
-        abort();
-    }
-}
-
-#define check(ok) check_at((ok), __LINE__)
-
-static int
-apply(uint32_t type, const char *principal, const char *target,
-      const void *body, size_t len, const char *extra)
-{
-    char errmsg[PC_ERRMSG_SIZE], rid[32];
-    const struct fsm_result *res;
-    struct pc_buf one, entry;
-    struct cmd c;
-    int status;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = 1790000000000 + (int64_t)raft_index;
-    c.principal = PC_SLICE_STR(principal);
-    snprintf(rid, sizeof(rid), "f%llu", (unsigned long long)raft_index);
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target);
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra);
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    check(cmd_encode(&c, &one) == PC_OK);
-    check(cmd_entry_begin(&entry, 1) == PC_OK);
-    check(cmd_entry_add(&entry, &one) == PC_OK);
-    check(cmd_entry_end(&entry) == PC_OK);
-    check(fsm_apply(fsm, entry.data, entry.len, ++raft_index, errmsg) == PC_OK);
-    check(fsm_results(fsm, &res) == 1);
-    status = res[0].status;
-    pc_buf_release(&entry);
-    pc_buf_release(&one);
-    applies++;
-    return status;
-}
 
 static void
 setup(void)
 {
-    char extra[200], h[PC_HASH_HEX_LEN + 1];
-    uint8_t d[PC_HASH_LEN];
-
-    fsm_free(fsm);
-    check(fsm_new(&fsm) == PC_OK);
-    raft_index = 0;
-    applies = 0;
-    pc_hash(d, "t", 1);
-    pc_hex(h, d, PC_HASH_LEN);
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             h);
-    check(apply(CMD_GENESIS, "", "", NULL, 0, extra) == 201);
-    const char *org = "{\"id\":\"dept\",\"name\":\"d\",\"level\":\"province\","
-                      "\"kind\":\"agency\",\"parent\":\"authority\"}";
-    check(apply(CMD_ORG_CREATE, "admin", "", org, strlen(org), "") == 201);
-    const char *pr = "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":"
-                     "[\"provider\"]}";
-    pc_hash(d, "p", 1);
-    pc_hex(h, d, PC_HASH_LEN);
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    check(apply(CMD_PRINCIPAL_CREATE, "admin", "", pr, strlen(pr), extra) ==
-          201);
-    check(apply(CMD_ENTRY_CREATE, "prov", "", ENTRY_DOC, strlen(ENTRY_DOC),
-                "") == 201);
-    check(apply(CMD_ENTRY_SUBMIT, "prov", "e", NULL, 0, "") == 200);
-    const char *ok = "{\"decision\":\"approve\"}";
-    check(apply(CMD_ENTRY_REVIEW, "admin", "e", ok, strlen(ok), "") == 200);
-    const char *doc = "{\"s\":\"1\"}", *salted = "{\"salt\":\"" SALT "\"}";
-    check(apply(CMD_RECORD_PUT, "prov", "e/k", doc, strlen(doc), salted) ==
-          201);
-    check(apply(CMD_RECORD_PUT, "prov", "e/k", doc, strlen(doc), salted) ==
-          200);
-    check(apply(CMD_RECORD_PUT, "prov", "e/r", doc, strlen(doc), salted) ==
-          201);
-    const char *why = "{\"reason\":\"gone\"}";
-    check(apply(CMD_RECORD_RETIRE, "prov", "e/r", why, strlen(why), "") == 200);
+    fuzz_start(&z, fuzz_hash_hex("t"));
+    fuzz_org(&z, "dept", "d", "province", false);
+    fuzz_principal(&z, "prov", "dept", "provider", fuzz_hash_hex("p"));
+    fuzz_publish(&z, "prov", "e", ENTRY_DOC);
+    check(fuzz_run(&z, CMD_RECORD_PUT, "prov", "e/k", DOC, SALTED) == 201);
+    check(fuzz_run(&z, CMD_RECORD_PUT, "prov", "e/k", DOC, SALTED) == 200);
+    check(fuzz_run(&z, CMD_RECORD_PUT, "prov", "e/r", DOC, SALTED) == 201);
+    check(fuzz_run(&z, CMD_RECORD_RETIRE, "prov", "e/r",
+                   "{\"reason\":\"gone\"}", "") == 200);
 }
 
 /* The current version of record entry/key (0: none) and whether it is
@@ -154,7 +80,7 @@ record_version(const char *entry, const char *key, size_t key_len,
                          { (const uint8_t *)key, key_len } };
     struct jcs_doc *d;
     struct fact f;
-    uint64_t rev, v = idx_latest(led_idx(fsm_led(fsm)), &k, &rev);
+    uint64_t rev, v = idx_latest(led_idx(fsm_led(z.f)), &k, &rev);
     const char *op;
     size_t len;
 
@@ -162,7 +88,7 @@ record_version(const char *entry, const char *key, size_t key_len,
     if (v == 0) {
         return 0;
     }
-    check(led_get(fsm_led(fsm), rev, &f) == PC_OK);
+    check(led_get(fsm_led(z.f), rev, &f) == PC_OK);
     check(jcs_parse((const char *)f.payload.p, f.payload.len, &d, NULL) ==
           PC_OK);
     op = jcs_get(jcs_root(d), "op", 2) != NULL
@@ -265,7 +191,9 @@ record_write(const struct http_request *req, uint32_t type,
     }
     snprintf(target, sizeof(target), "%s/%s", entry, key);
     before = record_version(entry, key, strlen(key), &retired);
-    status = apply(type, "prov", target, req->body, req->body_len, extra);
+    status =
+        fuzz_apply(&z, type, "prov", target, req->body, req->body_len, extra)
+            .status;
     free(extra);
     if (status >= 300) {
         return; /* refused: nothing written */
@@ -282,7 +210,7 @@ record_write(const struct http_request *req, uint32_t type,
 static void
 entry_write(const struct http_request *req, const struct api_precond *p)
 {
-    const struct fsm_entry *e = fsm_entry(fsm, req->caps[0]);
+    const struct fsm_entry *e = fsm_entry(z.f, req->caps[0]);
     uint64_t before = e != NULL ? e->version : 0;
     char *extra;
     int status;
@@ -291,8 +219,9 @@ entry_write(const struct http_request *req, const struct api_precond *p)
         return;
     }
     extra = extra_for(p, false);
-    status = apply(CMD_ENTRY_UPDATE, "prov", req->caps[0], req->body,
-                   req->body_len, extra);
+    status = fuzz_apply(&z, CMD_ENTRY_UPDATE, "prov", req->caps[0], req->body,
+                        req->body_len, extra)
+                 .status;
     free(extra);
     if (status < 300) {
         check(p->if_match > 0 && before == p->if_match);
@@ -359,9 +288,10 @@ batch_write(const struct http_request *req)
     }
     jcs_doc_free(d);
     pc_buf_init(&prep);
-    check(fsm_batch_prepare(fsm, req->caps[0], &b, salts, &prep) == PC_OK);
-    status =
-        apply(CMD_RECORD_BATCH2, "prov", req->caps[0], prep.data, prep.len, "");
+    check(fsm_batch_prepare(z.f, req->caps[0], &b, salts, &prep) == PC_OK);
+    status = fuzz_apply(&z, CMD_RECORD_BATCH2, "prov", req->caps[0], prep.data,
+                        prep.len, "")
+                 .status;
     pc_buf_release(&prep);
     for (size_t i = 0; status < 300 && i < b.n; i++) {
         int64_t iv = b.items[i].if_version;
@@ -423,7 +353,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (router == NULL) {
         check(api_router_new(&router, errmsg) == PC_OK);
     }
-    if (fsm == NULL || applies >= RENEW_AT) {
+    if (z.f == NULL || z.applies >= RENEW_AT) {
         setup();
     }
     http_limits_default(&l);

@@ -17,12 +17,12 @@
 
 #include "common/buf.h"
 #include "common/err.h"
-#include "common/hash.h"
 #include "common/jcs.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
 #include "storage/idx.h"
 #include "storage/led.h"
+#include "tests/fuzz/fuzzlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,99 +42,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     "\"update_frequency\":\"daily\",\"security_level\":1,\"scope\":"         \
     "\"province\"}"
 
-static struct fsm *fsm;
-static uint64_t raft_index;
-static unsigned applies;
-
-static void
-check_at(int ok, int line)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_records: check failed at line %d\n", line);
-        abort();
-    }
-}
-
-#define check(ok) check_at((ok), __LINE__)
-
-static int
-apply(uint32_t type, const char *principal, const char *target,
-      const void *body, size_t len, const char *extra)
-{
-    char errmsg[PC_ERRMSG_SIZE], rid[32];
-    const struct fsm_result *res;
-    struct pc_buf one, entry;
-    struct cmd c;
-    int status;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = 1790000000000 + (int64_t)raft_index;
-    c.principal = PC_SLICE_STR(principal);
-    snprintf(rid, sizeof(rid), "f%llu", (unsigned long long)raft_index);
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target);
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra);
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    check(cmd_encode(&c, &one) == PC_OK);
-    check(cmd_entry_begin(&entry, 1) == PC_OK);
-    check(cmd_entry_add(&entry, &one) == PC_OK);
-    check(cmd_entry_end(&entry) == PC_OK);
-    check(fsm_apply(fsm, entry.data, entry.len, ++raft_index, errmsg) == PC_OK);
-    check(fsm_results(fsm, &res) == 1);
-    status = res[0].status;
-    pc_buf_release(&entry);
-    pc_buf_release(&one);
-    applies++;
-    return status;
-}
+static struct fuzz_fsm z = { .step_ms = 1 };
 
 static void
 setup(void)
 {
-    char extra[200], h[PC_HASH_HEX_LEN + 1];
-    uint8_t d[PC_HASH_LEN];
-
-    fsm_free(fsm);
-    check(fsm_new(&fsm) == PC_OK);
-    raft_index = 0;
-    applies = 0;
-    pc_hash(d, "t", 1);
-    pc_hex(h, d, PC_HASH_LEN);
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             h);
-    check(apply(CMD_GENESIS, "", "", NULL, 0, extra) == 201);
-    const char *org = "{\"id\":\"dept\",\"name\":\"d\",\"level\":\"province\","
-                      "\"kind\":\"agency\",\"parent\":\"authority\"}";
-    check(apply(CMD_ORG_CREATE, "admin", "", org, strlen(org), "") == 201);
-    const char *pr = "{\"id\":\"prov\",\"org\":\"dept\",\"roles\":"
-                     "[\"provider\"]}";
-    pc_hash(d, "p", 1);
-    pc_hex(h, d, PC_HASH_LEN);
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    check(apply(CMD_PRINCIPAL_CREATE, "admin", "", pr, strlen(pr), extra) ==
-          201);
-    check(apply(CMD_ENTRY_CREATE, "prov", "", ENTRY_DOC, strlen(ENTRY_DOC),
-                "") == 201);
-    check(apply(CMD_ENTRY_SUBMIT, "prov", "e", NULL, 0, "") == 200);
-    const char *ok = "{\"decision\":\"approve\"}";
-    check(apply(CMD_ENTRY_REVIEW, "admin", "e", ok, strlen(ok), "") == 200);
+    fuzz_start(&z, fuzz_hash_hex("t"));
+    fuzz_org(&z, "dept", "d", "province", false);
+    fuzz_principal(&z, "prov", "dept", "provider", fuzz_hash_hex("p"));
+    fuzz_publish(&z, "prov", "e", ENTRY_DOC);
 }
 
 /* A document as the HTTP layer and apply see it. */
 static void
 one_document(const uint8_t *p, size_t n)
 {
-    const struct fsm_entry *e = fsm_entry(fsm, "e");
+    const struct fsm_entry *e = fsm_entry(z.f, "e");
     char field[FSM_FIELD_LEN], msg[200];
     struct jcs_doc *d;
     struct pc_buf canon;
-    uint64_t before = led_count(fsm_led(fsm));
+    uint64_t before = led_count(fsm_led(z.f));
     int status;
     bool valid = false, small = false;
 
@@ -148,19 +75,20 @@ one_document(const uint8_t *p, size_t n)
         check(jcs_utf8_valid((const uint8_t *)field, strlen(field)));
         jcs_doc_free(d);
     }
-    status =
-        apply(CMD_RECORD_PUT, "prov", "e/k", p, n, "{\"salt\":\"" SALT "\"}");
+    status = fuzz_apply(&z, CMD_RECORD_PUT, "prov", "e/k", p, n,
+                        "{\"salt\":\"" SALT "\"}")
+                 .status;
     /* one fact either way: the version or its rejection */
-    check(led_count(fsm_led(fsm)) == before + 1);
+    check(led_count(fsm_led(z.f)) == before + 1);
     if (valid && small) {
         uint8_t h[PC_HASH_LEN], salt[PC_SALT_LEN];
         struct pc_buf stored;
         struct fact f;
 
         check(status == 200 || status == 201);
-        check(led_get(fsm_led(fsm), before + 1, &f) == PC_OK);
+        check(led_get(fsm_led(z.f), before + 1, &f) == PC_OK);
         pc_buf_init(&stored);
-        check(led_doc_get(fsm_led(fsm), before + 1, &stored, salt) == PC_OK);
+        check(led_doc_get(fsm_led(z.f), before + 1, &stored, salt) == PC_OK);
         check(stored.len == canon.len &&
               memcmp(stored.data, canon.data, canon.len) == 0);
         pc_hash_content(h, salt, stored.data, stored.len);
@@ -178,7 +106,7 @@ one_batch(const uint8_t *p, size_t n, bool legacy)
 {
     char field[FSM_FIELD_LEN], msg[200], *extra;
     struct fsm_batch b;
-    uint64_t before = led_count(fsm_led(fsm));
+    uint64_t before = led_count(fsm_led(z.f));
     size_t items = 0, len;
     bool skipping = false;
     long index;
@@ -211,9 +139,11 @@ one_batch(const uint8_t *p, size_t n, bool legacy)
         check(salts != NULL);
         pc_buf_init(&prep);
         check(fsm_batch_parse(p, n, &b, msg, field, &index) == PC_OK);
-        check(fsm_batch_prepare(fsm, "e", &b, salts, &prep) == PC_OK);
+        check(fsm_batch_prepare(z.f, "e", &b, salts, &prep) == PC_OK);
         fsm_batch_release(&b);
-        status = apply(CMD_RECORD_BATCH2, "prov", "e", prep.data, prep.len, "");
+        status = fuzz_apply(&z, CMD_RECORD_BATCH2, "prov", "e", prep.data,
+                            prep.len, "")
+                     .status;
         pc_buf_release(&prep);
         free(salts);
     } else {
@@ -225,24 +155,25 @@ one_batch(const uint8_t *p, size_t n, bool legacy)
             at += (size_t)snprintf(extra + at, len - at, "%s", SALT);
         }
         snprintf(extra + at, len - at, "\"}");
-        status = apply(CMD_RECORD_BATCH, "prov", "e", p, n, extra);
+        status =
+            fuzz_apply(&z, CMD_RECORD_BATCH, "prov", "e", p, n, extra).status;
         free(extra);
     }
     if (status == 200) {
         check(rc == PC_OK);
         /* one fact per item, but for skipped identical ones */
-        check(led_count(fsm_led(fsm)) == before + items ||
-              (skipping && led_count(fsm_led(fsm)) < before + items));
+        check(led_count(fsm_led(z.f)) == before + items ||
+              (skipping && led_count(fsm_led(z.f)) < before + items));
     } else {
         /* all or none: only the rejection */
-        check(led_count(fsm_led(fsm)) == before + 1);
+        check(led_count(fsm_led(z.f)) == before + 1);
     }
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (fsm == NULL || applies >= RENEW_AT) {
+    if (z.f == NULL || z.applies >= RENEW_AT) {
         setup();
     }
     if (size < 1) {
@@ -258,11 +189,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 3: {
         /* whatever a faulty leader could propose: refused or applied whole */
-        uint64_t before = led_count(fsm_led(fsm));
-        int status =
-            apply(CMD_RECORD_BATCH2, "prov", "e", data + 1, size - 1, "");
+        uint64_t before = led_count(fsm_led(z.f));
+        int status = fuzz_apply(&z, CMD_RECORD_BATCH2, "prov", "e", data + 1,
+                                size - 1, "")
+                         .status;
 
-        check(status == 200 || led_count(fsm_led(fsm)) == before + 1);
+        check(status == 200 || led_count(fsm_led(z.f)) == before + 1);
         break;
     }
     default: {

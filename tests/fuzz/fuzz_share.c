@@ -13,15 +13,13 @@
  */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/err.h"
-#include "common/hash.h"
 #include "node/cmd.h"
 #include "node/fsm/fsm.h"
 #include "storage/led.h"
+#include "tests/fuzz/fuzzlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,124 +33,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     "\"update_frequency\":\"daily\",\"security_level\":1,\"scope\":"       \
     "\"province\"}"
 
-static struct fsm *fsm;
-static uint64_t raft_index;
-static unsigned applies;
+static struct fuzz_fsm z = { .step_ms = 1 };
 static char pending[32], grant[32];
-
-static void
-check_at(int ok, int line)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_share: check failed at line %d\n", line);
-        abort();
-    }
-}
-
-#define check(ok) check_at((ok), __LINE__)
-
-static struct fsm_result
-apply(uint32_t type, const char *principal, const char *target,
-      const void *body, size_t len, const char *extra)
-{
-    char errmsg[PC_ERRMSG_SIZE], rid[32];
-    const struct fsm_result *res;
-    struct pc_buf one, entry;
-    struct cmd c;
-
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
-    c.time_ms = 1790000000000 + (int64_t)raft_index;
-    c.principal = PC_SLICE_STR(principal);
-    snprintf(rid, sizeof(rid), "f%llu", (unsigned long long)raft_index);
-    c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target);
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra);
-    pc_buf_init(&one);
-    pc_buf_init(&entry);
-    check(cmd_encode(&c, &one) == PC_OK);
-    check(cmd_entry_begin(&entry, 1) == PC_OK);
-    check(cmd_entry_add(&entry, &one) == PC_OK);
-    check(cmd_entry_end(&entry) == PC_OK);
-    check(fsm_apply(fsm, entry.data, entry.len, ++raft_index, errmsg) == PC_OK);
-    check(fsm_results(fsm, &res) == 1);
-    pc_buf_release(&entry);
-    pc_buf_release(&one);
-    applies++;
-    return res[0];
-}
-
-static int
-run(uint32_t type, const char *principal, const char *target, const char *body,
-    const char *extra)
-{
-    return apply(type, principal, target, body, body ? strlen(body) : 0,
-                 extra ? extra : "")
-        .status;
-}
-
-static void
-principal(const char *id, const char *org, const char *role)
-{
-    char body[200], extra[120], h[PC_HASH_HEX_LEN + 1];
-    uint8_t d[PC_HASH_LEN];
-
-    pc_hash(d, id, strlen(id));
-    pc_hex(h, d, PC_HASH_LEN);
-    snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
-    snprintf(body, sizeof(body),
-             "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":"
-             "[\"%s\"]}",
-             id, org, role);
-    check(run(CMD_PRINCIPAL_CREATE, "admin", "", body, extra) == 201);
-}
 
 static void
 setup(void)
 {
-    char extra[200], h[PC_HASH_HEX_LEN + 1];
     const char *ask = "{\"entry\":\"e\",\"purpose\":\"p\",\"days\":9}";
-    uint8_t d[PC_HASH_LEN];
     struct fsm_result r;
 
-    fsm_free(fsm);
-    check(fsm_new(&fsm) == PC_OK);
-    raft_index = 0;
-    applies = 0;
-    pc_hash(d, "t", 1);
-    pc_hex(h, d, PC_HASH_LEN);
-    snprintf(extra, sizeof(extra),
-             "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
-             "\"token_hash\":\"%s\"}",
-             h);
-    check(run(CMD_GENESIS, "", "", NULL, extra) == 201);
-    for (int i = 0; i < 2; i++) {
-        char org[160];
-
-        snprintf(org, sizeof(org),
-                 "{\"id\":\"%s\",\"name\":\"d\",\"level\":\"province\","
-                 "\"kind\":\"agency\",\"parent\":\"authority\"}",
-                 i ? "dept2" : "dept");
-        check(run(CMD_ORG_CREATE, "admin", "", org, NULL) == 201);
-    }
-    principal("prov", "dept", "provider");
-    principal("cons", "dept2", "consumer");
-    check(run(CMD_ENTRY_CREATE, "prov", "", ENTRY_DOC, NULL) == 201);
-    check(run(CMD_ENTRY_SUBMIT, "prov", "e", NULL, NULL) == 200);
-    check(run(CMD_ENTRY_REVIEW, "admin", "e", "{\"decision\":\"approve\"}",
-              NULL) == 200);
-    r = apply(CMD_SHARE_REQUEST, "cons", "", ask, strlen(ask), "");
+    fuzz_start(&z, fuzz_hash_hex("t"));
+    fuzz_org(&z, "dept", "d", "province", false);
+    fuzz_org(&z, "dept2", "d", "province", false);
+    fuzz_principal(&z, "prov", "dept", "provider", fuzz_hash_hex("prov"));
+    fuzz_principal(&z, "cons", "dept2", "consumer", fuzz_hash_hex("cons"));
+    fuzz_publish(&z, "prov", "e", ENTRY_DOC);
+    r = fuzz_apply(&z, CMD_SHARE_REQUEST, "cons", "", ask, strlen(ask), "");
     check(r.status == 201);
     snprintf(grant, sizeof(grant), "sr-%llu", (unsigned long long)r.first_rev);
-    check(run(CMD_SHARE_DECIDE, "prov", grant, "{\"decision\":\"approve\"}",
-              NULL) == 200);
-    check(run(CMD_SHARE_DECIDE, "admin", grant, "{\"decision\":\"approve\"}",
-              NULL) == 200);
+    check(fuzz_run(&z, CMD_SHARE_DECIDE, "prov", grant,
+                   "{\"decision\":\"approve\"}", NULL) == 200);
+    check(fuzz_run(&z, CMD_SHARE_DECIDE, "admin", grant,
+                   "{\"decision\":\"approve\"}", NULL) == 200);
     snprintf(grant, sizeof(grant), "gr-%llu",
-             (unsigned long long)fsm_share_request(fsm, r.first_rev)->grant);
-    r = apply(CMD_SHARE_REQUEST, "cons", "", ask, strlen(ask), "");
+             (unsigned long long)fsm_share_request(z.f, r.first_rev)->grant);
+    r = fuzz_apply(&z, CMD_SHARE_REQUEST, "cons", "", ask, strlen(ask), "");
     check(r.status == 201);
     snprintf(pending, sizeof(pending), "sr-%llu",
              (unsigned long long)r.first_rev);
@@ -169,7 +74,7 @@ one_body(int which, const uint8_t *p, size_t n)
     const char *who = which == 0 ? "cons" : which == 2 ? "admin" : "prov";
     uint64_t id;
     char msg[200], field[FSM_FIELD_LEN];
-    uint64_t before = led_count(fsm_led(fsm));
+    uint64_t before = led_count(fsm_led(z.f));
     struct fsm_result r;
     bool valid;
 
@@ -179,19 +84,19 @@ one_body(int which, const uint8_t *p, size_t n)
                          : fsm_grant_revoke_body_valid(p, n, msg, field);
     check(valid || strlen(msg) > 0);
     if (which == 1 && fsm_server_id_parse(pending, "sr", &id) &&
-        fsm_share_request(fsm, id)->status != FSM_SHARE_PENDING_PROVIDER) {
+        fsm_share_request(z.f, id)->status != FSM_SHARE_PENDING_PROVIDER) {
         who = "admin"; /* the authority's turn */
     }
-    r = apply(types[which], who, target, p, n, "");
+    r = fuzz_apply(&z, types[which], who, target, p, n, "");
     check(valid == (r.status != 400));
     if (r.status >= 400) {
-        check(led_count(fsm_led(fsm)) == before + 1);
+        check(led_count(fsm_led(z.f)) == before + 1);
         return;
     }
     switch (which) {
     case 0:
         check(r.status == 201);
-        check(fsm_share_request(fsm, r.first_rev)->status ==
+        check(fsm_share_request(z.f, r.first_rev)->status ==
               FSM_SHARE_PENDING_PROVIDER);
         snprintf(pending, sizeof(pending), "sr-%llu",
                  (unsigned long long)r.first_rev);
@@ -199,7 +104,7 @@ one_body(int which, const uint8_t *p, size_t n)
     case 1: /* an approval by the authority also makes the grant */
         check(r.status == 200 &&
               r.n_facts == (strcmp(who, "admin") == 0 &&
-                                    fsm_share_request(fsm, id)->status ==
+                                    fsm_share_request(z.f, id)->status ==
                                         FSM_SHARE_APPROVED
                                 ? 2u
                                 : 1u));
@@ -226,21 +131,21 @@ count_cb(void *arg, const struct fsm_audit_event *e)
 static void
 one_audit(const uint8_t *p, size_t n)
 {
-    uint64_t before = led_count(fsm_led(fsm));
+    uint64_t before = led_count(fsm_led(z.f));
     struct fsm_result r;
     size_t events = 0;
     struct fact f;
 
-    r = apply(CMD_AUDIT, "", "", p, n,
-              "{\"salt\":\"00112233445566778899aabbccddeeff\"}");
+    r = fuzz_apply(&z, CMD_AUDIT, "", "", p, n,
+                   "{\"salt\":\"00112233445566778899aabbccddeeff\"}");
     check(r.status == 200 || r.status == 400);
-    check(led_count(fsm_led(fsm)) == before + 1);
+    check(led_count(fsm_led(z.f)) == before + 1);
     if (r.status != 200) {
         return;
     }
-    check(led_get(fsm_led(fsm), before + 1, &f) == PC_OK);
+    check(led_get(fsm_led(z.f), before + 1, &f) == PC_OK);
     check(f.kind == FACT_AUDIT && f.has_content);
-    check(fsm_audit_events(fsm_led(fsm), before + 1, count_cb, &events) ==
+    check(fsm_audit_events(fsm_led(z.f), before + 1, count_cb, &events) ==
           PC_OK);
     check(events >= 1 && events <= FSM_AUDIT_MAX);
 }
@@ -248,7 +153,7 @@ one_audit(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (fsm == NULL || applies >= RENEW_AT) {
+    if (z.f == NULL || z.applies >= RENEW_AT) {
         setup();
     }
     if (size < 1) {

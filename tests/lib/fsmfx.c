@@ -10,15 +10,6 @@
 #include "node/cmd.h"
 #include "storage/led.h"
 
-void
-fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1])
-{
-    uint8_t h[PC_HASH_LEN];
-
-    pc_hash(h, token, strlen(token));
-    pc_hex(out, h, PC_HASH_LEN);
-}
-
 struct fsmfx *
 fsmfx_new(const char *admin_token, int64_t step_ms)
 {
@@ -29,7 +20,7 @@ fsmfx_new(const char *admin_token, int64_t step_ms)
     assert_int_equal(fsm_new(&fx->f), PC_OK);
     fx->now = FSMFX_EPOCH_MS;
     fx->step_ms = step_ms;
-    fsmfx_hash_hex(admin_token, h);
+    cmdfx_hash_hex(admin_token, h);
     snprintf(extra, sizeof(extra),
              "{\"cluster_id\":\"00112233445566778899aabbccddeeff\","
              "\"token_hash\":\"%s\"}",
@@ -61,31 +52,20 @@ fsmfx_encode_len(const struct fsmfx *fx, struct pc_buf *entry, uint32_t type,
                  const char *principal, const char *target, const void *body,
                  size_t len, const char *extra, const char *idem)
 {
-    struct pc_buf one;
-    struct cmd c;
+    struct cmd c =
+        cmdfx_cmd(type, principal, target, (struct pc_slice){ body, len },
+                  PC_SLICE_STR(extra ? extra : ""));
     char rid[32];
 
-    memset(&c, 0, sizeof(c));
-    c.type = type;
-    c.rules = CMD_RULES_VERSION;
     c.time_ms = fx->now;
-    c.principal = PC_SLICE_STR(principal ? principal : "");
     snprintf(rid, sizeof(rid), "r%llu", (unsigned long long)fx->index + 1);
     c.request_id = PC_SLICE_STR(rid);
-    c.target = PC_SLICE_STR(target ? target : "");
-    c.body = (struct pc_slice){ body, len };
-    c.extra = PC_SLICE_STR(extra ? extra : "");
     if (idem != NULL) {
         c.idem_key = PC_SLICE_STR(idem);
         cmd_fingerprint(c.fingerprint, "POST", target ? target : "", body, len);
     }
-    pc_buf_init(&one);
-    assert_int_equal(cmd_encode(&c, &one), PC_OK);
-    assert_int_equal(cmd_entry_begin(entry, 1), PC_OK);
-    assert_int_equal(cmd_entry_add(entry, &one), PC_OK);
-    assert_int_equal(cmd_entry_end(entry), PC_OK);
+    assert_int_equal(cmdfx_entry(entry, &c), PC_OK);
     assert_int_equal(entry->len % 8, 0);
-    pc_buf_release(&one);
 }
 
 struct fsm_result
@@ -102,20 +82,23 @@ fsmfx_run_len(struct fsmfx *fx, uint32_t type, const char *principal,
               const char *target, const void *body, size_t len,
               const char *extra, const char *idem)
 {
-    const struct fsm_result *res;
     char errmsg[PC_ERRMSG_SIZE];
+    struct fsm_result r;
     struct pc_buf entry;
+    int rc;
 
     pc_buf_init(&entry);
     fsmfx_encode_len(fx, &entry, type, principal, target, body, len, extra,
                      idem);
     fx->index++;
     fx->now += fx->step_ms;
-    assert_int_equal(fsm_apply(fx->f, entry.data, entry.len, fx->index, errmsg),
-                     PC_OK);
-    assert_int_equal(fsm_results(fx->f, &res), 1);
+    rc = cmdfx_apply(fx->f, fx->index, &entry, &r, errmsg);
+    if (rc != PC_OK) {
+        fail_msg("apply %s: %s: %s", cmd_type_name(type), pc_errname(rc),
+                 errmsg);
+    }
     pc_buf_release(&entry);
-    return res[0];
+    return r;
 }
 
 struct fsm_result
@@ -138,7 +121,7 @@ fsmfx_principal_by(struct fsmfx *fx, const char *who, const char *id,
 {
     char body[300], extra[120], h[PC_HASH_HEX_LEN + 1];
 
-    fsmfx_hash_hex(token, h);
+    cmdfx_hash_hex(token, h);
     if (org != NULL) {
         snprintf(body, sizeof(body),
                  "{\"id\":\"%s\",\"org\":\"%s\",\"roles\":[%s]}", id, org,
@@ -164,6 +147,137 @@ fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
 {
     assert_int_equal(fsmfx_principal_by(fx, "admin", id, org, roles, id).status,
                      201);
+}
+
+void
+fsmfx_revoke(struct fsmfx *fx, const char *id)
+{
+    assert_int_equal(
+        fsmfx_run(fx, CMD_PRINCIPAL_REVOKE, "admin", id, NULL, NULL, NULL)
+            .status,
+        200);
+}
+
+/* Fail unless `r` has status `want`, naming `what` and the message. */
+static void
+expect(const struct fsm_result *r, int want, const char *what, const char *id)
+{
+    if (r->status != want) {
+        fail_msg("%s %s: %d %s", what, id, r->status, r->message);
+    }
+}
+
+void
+fsmfx_create_entry(struct fsmfx *fx, const char *who, const char *body)
+{
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_ENTRY_CREATE, who, NULL, body, NULL, NULL);
+
+    expect(&r, 201, "create", body);
+}
+
+void
+fsmfx_approve(struct fsmfx *fx, const char *reviewer, const char *id)
+{
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_ENTRY_REVIEW, reviewer, id,
+                  "{\"decision\":\"approve\",\"override_duplicate\":true,"
+                  "\"reason\":\"same schema on purpose\"}",
+                  NULL, NULL);
+
+    expect(&r, 200, "approve", id);
+}
+
+void
+fsmfx_publish(struct fsmfx *fx, const char *who, const char *reviewer,
+              const char *id)
+{
+    struct fsm_result r =
+        fsmfx_run(fx, CMD_ENTRY_SUBMIT, who, id, NULL, NULL, NULL);
+
+    expect(&r, 200, "submit", id);
+    fsmfx_approve(fx, reviewer, id);
+}
+
+void
+fsmfx_dept_entry(struct fsmfx *fx, const char *id, bool publish)
+{
+    char b[1024];
+
+    snprintf(b, sizeof(b),
+             "{\"id\":\"%s\",\"title\":\"%s\",\"provider\":\"dept\","
+             "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+             "\"required\":true}],\"share\":{\"class\":\"unconditional\"},"
+             "\"open\":{\"class\":\"unconditional\"},"
+             "\"update_frequency\":\"daily\",\"security_level\":2,"
+             "\"scope\":\"province\"}",
+             id, id);
+    fsmfx_create_entry(fx, "prov", b);
+    if (publish) {
+        fsmfx_publish(fx, "prov", "admin", id);
+    }
+}
+
+struct fsm_result
+fsmfx_objection_file(struct fsmfx *fx, const char *who, const char *entry,
+                     const char *key, const char *kind, char *id)
+{
+    char b[512];
+    struct fsm_result r;
+
+    snprintf(b, sizeof(b),
+             "{\"entry\":\"%s\",\"key\":\"%s\",\"kind\":\"%s\","
+             "\"description\":\"it is wrong\"}",
+             entry, key, kind);
+    r = fsmfx_run(fx, CMD_OBJECTION_FILE, who, NULL, b, NULL, NULL);
+    if (id != NULL && r.status == 201) {
+        snprintf(id, 32, "ob-%llu", (unsigned long long)r.first_rev);
+    }
+    return r;
+}
+
+int
+fsmfx_objection_decide(struct fsmfx *fx, const char *who, const char *id,
+                       const char *decision)
+{
+    char b[200];
+
+    snprintf(b, sizeof(b), "{\"decision\":\"%s\",\"reason\":\"because\"}",
+             decision);
+    return fsmfx_run(fx, CMD_OBJECTION_DECIDE, who, id, b, NULL, NULL).status;
+}
+
+void
+fsmfx_objection(struct fsmfx *fx, const char *who, const char *entry,
+                const char *key, const char *kind, const char *decision,
+                char *id)
+{
+    struct fsm_result r = fsmfx_objection_file(fx, who, entry, key, kind, id);
+
+    expect(&r, 201, "file an objection on", key);
+    if (decision != NULL) {
+        assert_int_equal(fsmfx_objection_decide(fx, "admin", id, decision),
+                         200);
+    }
+}
+
+int
+fsmfx_redact(struct fsmfx *fx, const char *who, const char *target,
+             unsigned version, const char *objection_id)
+{
+    char b[200], x[64];
+
+    snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"art. 16\"}",
+             objection_id);
+    snprintf(x, sizeof(x), "{\"version\":%u}", version);
+    return fsmfx_run(fx, CMD_RECORD_REDACT, who, target, b, x, NULL).status;
+}
+
+int
+fsmfx_teardown(void **state)
+{
+    fsmfx_free(*state);
+    return 0;
 }
 
 struct fsm_result
@@ -218,31 +332,14 @@ fsmfx_oom_run(struct fsmfx *fx, uint32_t type, const char *principal,
 struct fsm *
 fsmfx_rebuilt(const struct fsmfx *fx)
 {
+    char errmsg[PC_ERRMSG_SIZE];
     struct led *copy;
     struct fsm *f;
+    int rc;
 
-    assert_int_equal(led_new(&copy), PC_OK);
-    for (uint64_t r = 1; r <= led_count(fsm_led(fx->f)); r++) {
-        uint8_t salt[PC_SALT_LEN];
-        struct pc_slice enc;
-        struct pc_buf doc;
-        struct led_doc d;
-        bool has_doc;
-
-        pc_buf_init(&doc);
-        assert_int_equal(led_encoding(fsm_led(fx->f), r, &enc), PC_OK);
-        /* Record versions carry a document (a retire version none), or
-         * one redacted since (no salt, no bytes: a snapshot's state 2). */
-        has_doc = led_doc_state(fsm_led(fx->f), r) != LED_DOC_NONE;
-        if (led_doc_get(fsm_led(fx->f), r, &doc, salt) == PC_OK) {
-            d = (struct led_doc){ salt, doc.data, doc.len };
-        } else {
-            d = (struct led_doc){ NULL, NULL, 0 };
-        }
-        assert_int_equal(led_append_encoded(copy, enc.p, enc.len,
-                                            has_doc ? &d : NULL, r, NULL),
-                         PC_OK);
-        pc_buf_release(&doc);
+    rc = cmdfx_led_copy(fsm_led(fx->f), &copy, errmsg);
+    if (rc != PC_OK) {
+        fail_msg("copy the ledger: %s: %s", pc_errname(rc), errmsg);
     }
     assert_int_equal(fsm_new(&f), PC_OK);
     assert_int_equal(fsm_restore(f, copy, NULL), PC_OK);

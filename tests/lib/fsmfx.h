@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/hash.h"
 #include "node/fsm/fsm.h"
+#include "tests/lib/cmdfx.h"
 
 #define FSMFX_EPOCH_MS 1790000000000LL /* the first command's time */
 
@@ -22,9 +23,6 @@ struct fsmfx {
     int64_t now;     /* the next command's time stamp */
     int64_t step_ms; /* added to `now` after each command */
 };
-
-/* Hex of H(token), as the node stores a token. */
-void fsmfx_hash_hex(const char *token, char out[PC_HASH_HEX_LEN + 1]);
 
 /*
  * A new state machine after genesis, whose admin token is `admin_token`
@@ -63,6 +61,46 @@ void fsmfx_org(struct fsmfx *fx, const char *id, const char *parent,
                const char *level, bool authority);
 void fsmfx_principal(struct fsmfx *fx, const char *id, const char *org,
                      const char *roles);
+
+/* Principal `id` revoked by admin (asserting 200). */
+void fsmfx_revoke(struct fsmfx *fx, const char *id);
+
+/* Entry `body` created by `who` (asserting 201). */
+void fsmfx_create_entry(struct fsmfx *fx, const char *who, const char *body);
+/* Entry `id` approved by `reviewer`, overriding a possible duplicate (the
+ * fixtures' entries share their schemas on purpose), asserting 200. */
+void fsmfx_approve(struct fsmfx *fx, const char *reviewer, const char *id);
+/* Entry `id` submitted by `who`, then approved by `reviewer` as
+ * fsmfx_approve: published. */
+void fsmfx_publish(struct fsmfx *fx, const char *who, const char *reviewer,
+                   const char *id);
+
+/* Entry `id` of org dept, created by its provider prov: one required
+ * string field "name", share and open classes unconditional; published
+ * (fsmfx_publish, approved by admin) if asked. */
+void fsmfx_dept_entry(struct fsmfx *fx, const char *id, bool publish);
+
+/* An objection of `kind` on record `entry`/`key` ("it is wrong") filed by
+ * `who`: the result, and on 201 its id in `id` (32 bytes) if not NULL. */
+struct fsm_result fsmfx_objection_file(struct fsmfx *fx, const char *who,
+                                       const char *entry, const char *key,
+                                       const char *kind, char *id);
+/* Objection `id` decided `decision` ("accept", "reject"...) by `who`,
+ * "because": the status. */
+int fsmfx_objection_decide(struct fsmfx *fx, const char *who, const char *id,
+                           const char *decision);
+/* An objection filed by `who` (asserting 201), its id in `id` (32 bytes),
+ * then, unless `decision` is NULL, decided so by admin (asserting 200). */
+void fsmfx_objection(struct fsmfx *fx, const char *who, const char *entry,
+                     const char *key, const char *kind, const char *decision,
+                     char *id);
+/* Version `version` of record `target` ("entry/key") redacted by `who` on
+ * the strength of objection `objection_id`: the status. */
+int fsmfx_redact(struct fsmfx *fx, const char *who, const char *target,
+                 unsigned version, const char *objection_id);
+
+/* A cmocka teardown for tests whose state is a struct fsmfx. */
+int fsmfx_teardown(void **state);
 
 /* A new state machine restored from a copy of `fx`'s facts and record
  * documents (fsm_free it): what a replica rebuilds from a snapshot. */

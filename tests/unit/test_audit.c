@@ -30,13 +30,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
-    return 0;
-}
-
 /* A few events covering every column: null org, no key, a count, no
  * grant, an open request. */
 static const struct fsm_audit_event sample[] = {
@@ -505,7 +498,7 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, fsmfx_teardown)
         T(test_audit_roundtrip),
         cmocka_unit_test(test_audit_document_bytes),
         cmocka_unit_test(test_audit_format_example),

@@ -52,16 +52,8 @@ setup(void **state)
     fsmfx_principal(fx, "cprov", "county", "\"provider\"");
     fsmfx_principal(fx, "admin2", "authority", "\"authority\"");
     fsmfx_principal(fx, "gone", "dept", "\"provider\"");
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
+    fsmfx_revoke(fx, "gone");
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -1034,30 +1026,31 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_catalog_role_table, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_lifecycle, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_major_changes, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_validation_names_field,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_duplicates, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_possible_duplicates, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_catalog_if_match, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_if_match, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_no_self_review, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(
-            test_catalog_open_class_by_provider_only, setup, teardown),
+            test_catalog_open_class_by_provider_only, setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_visibility, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_rebuild_same_entries,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_oom_update, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_catalog_oom_every_command, setup,
-                                        teardown),
+                                        fsmfx_teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

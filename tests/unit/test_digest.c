@@ -170,32 +170,6 @@ run(struct fsmfx *fx, uint32_t type, const char *who, const char *target,
     return fsmfx_run(fx, type, who, target, body, extra, NULL);
 }
 
-static void
-mkentry(struct fsmfx *fx, const char *id)
-{
-    char b[1024];
-
-    snprintf(b, sizeof(b),
-             "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"d\","
-             "\"provider\":\"dept\",\"theme\":\"t\",\"keywords\":[],"
-             "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
-             "\"required\":true}],\"share\":{\"class\":\"unconditional\"},"
-             "\"open\":{\"class\":\"unconditional\"},"
-             "\"update_frequency\":\"daily\",\"security_level\":2,"
-             "\"scope\":\"province\"}",
-             id, id);
-    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL).status,
-                     201);
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", id, NULL, NULL).status,
-                     200);
-    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
-                         "{\"decision\":\"approve\",\"override_duplicate\":"
-                         "true,\"reason\":\"same schema on purpose\"}",
-                         NULL)
-                         .status,
-                     200);
-}
-
 static int
 setup(void **state)
 {
@@ -206,16 +180,9 @@ setup(void **state)
     fsmfx_principal(fx, "aud", "authority", "\"auditor\"");
     fsmfx_principal(fx, "op", "authority", "\"operator\"");
     fsmfx_principal(fx, "cons", "dept", "\"consumer\"");
-    mkentry(fx, "e1");
-    mkentry(fx, "e2");
+    fsmfx_dept_entry(fx, "e1", true);
+    fsmfx_dept_entry(fx, "e2", true);
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -409,10 +376,12 @@ main(int argc, char **argv)
         cmocka_unit_test(test_digest_order_and_unstep),
         cmocka_unit_test(test_digest_worked_example),
         cmocka_unit_test_setup_teardown(test_digest_fsm_matches_recomputation,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_digest_window, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_digest_oom, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_digest_access, setup, teardown),
+                                        setup, fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_digest_window, setup,
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_digest_oom, setup, fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_digest_access, setup,
+                                        fsmfx_teardown),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);

@@ -29,15 +29,8 @@ static char admin_hash[PC_HASH_HEX_LEN + 1];
 static int
 setup(void **state)
 {
-    fsmfx_hash_hex("admin-token", admin_hash);
+    cmdfx_hash_hex("admin-token", admin_hash);
     *state = fsmfx_new("admin-token", 0);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -222,7 +215,7 @@ test_fsm_revoke_and_token(void **state)
         fsmfx_principal_by(fx, "admin", "u", "authority", "\"consumer\"", "t-u")
             .status,
         201);
-    fsmfx_hash_hex("t-u2", h);
+    cmdfx_hash_hex("t-u2", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     assert_int_equal(
         fsmfx_run(fx, CMD_PRINCIPAL_TOKEN, "u", "u", NULL, extra, NULL).status,
@@ -304,7 +297,7 @@ test_fsm_oom_all_or_nothing(void **state)
     fsmfx_oom_run(fx, CMD_ORG_CREATE, "admin", NULL,
                   "{\"id\":\"x\",\"name\":\"\\u0000\"}", NULL, NULL, 400);
 
-    fsmfx_hash_hex("oom-token", h);
+    cmdfx_hash_hex("oom-token", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     fsmfx_oom_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL,
                   "{\"id\":\"oomp\",\"org\":\"oom\","
@@ -316,7 +309,7 @@ test_fsm_oom_all_or_nothing(void **state)
     fsmfx_oom_run(fx, CMD_PRINCIPAL_CREATE, "admin", NULL, "{\"id\":\"oomc\"}",
                   "{\"token_hash\":\"" OTHER_HASH "\"}", NULL, 201);
     assert_true(fsm_principal(fx->f, "oomc")->citizen);
-    fsmfx_hash_hex("oom-token-2", h);
+    cmdfx_hash_hex("oom-token-2", h);
     snprintf(extra, sizeof(extra), "{\"token_hash\":\"%s\"}", h);
     fsmfx_oom_run(fx, CMD_PRINCIPAL_TOKEN, "oomp", "oomp", NULL, extra, NULL,
                   200);
@@ -506,20 +499,24 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fsm_genesis_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fsm_scope_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fsm_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_genesis_once, setup,
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_scope_table, setup,
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_idempotency, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_time_monotonic, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_revoke_and_token, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_determinism_and_rebuild, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_oom_all_or_nothing, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_fsm_restore_survives_oom, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_fsm_bad_entries, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_fsm_bad_entries, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test(test_fsm_body_checks),
     };
     if (argc > 1) {

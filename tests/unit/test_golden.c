@@ -55,6 +55,11 @@
 
 #define X_SALT(s) "{\"salt\":\"" s "\"}"
 
+/* A city authority (twice the same, under two ids). */
+#define CITY_A(id)                                                        \
+    "{\"id\":\"" id "\",\"name\":\"City A\",\"level\":\"city\",\"kind\":" \
+    "\"agency\",\"parent\":\"authority\",\"authority\":true}"
+
 /* Entry bodies. Non-ASCII, escapes and every optional member, present or
  * not, so the normalised payload's every branch is in the root. */
 #define FIELDS_E1                                                        \
@@ -70,44 +75,30 @@
     "{\"name\":\"\\u00e9t\\u00e9\",\"type\":\"string\",\"description\":" \
     "\"\\ud83d\\ude00 \\u2028\"}]"
 
-#define E1_BODY                                                            \
-    "{\"id\":\"e1\",\"title\":\"  Air Quality \\u00c9t\\u00e9\\t\","       \
-    "\"description\":\"hourly \\\"PM2.5\\\"\\n\\u001f \\/ \\\\ \\u007f\"," \
-    "\"provider\":\"dept\",\"theme\":\"environnement \\u00e0 \\u4e2d\","   \
-    "\"keywords\":[\"air\",\"\\u00fcber\",\"\\ud834\\udd1e\"],"            \
-    "\"fields\":" FIELDS_E1 ","                                            \
-    "\"share\":{\"class\":\"unconditional\",\"conditions\":null},"         \
-    "\"open\":{\"conditions\":\"c \\u00b5\",\"class\":\"conditional\","    \
-    "\"basis\":\"  \"},"                                                   \
-    "\"update_frequency\":\"hourly\",\"security_level\":2,"                \
-    "\"scope\":\"province\"}"
-
-/* The same with an acceptable frequency (the first is refused). */
-#define E1_BODY_OK                                                         \
-    "{\"id\":\"e1\",\"title\":\"  Air Quality \\u00c9t\\u00e9\\t\","       \
-    "\"description\":\"hourly \\\"PM2.5\\\"\\n\\u001f \\/ \\\\ \\u007f\"," \
-    "\"provider\":\"dept\",\"theme\":\"environnement \\u00e0 \\u4e2d\","   \
-    "\"keywords\":[\"air\",\"\\u00fcber\",\"\\ud834\\udd1e\"],"            \
-    "\"fields\":" FIELDS_E1 ","                                            \
-    "\"share\":{\"class\":\"unconditional\",\"conditions\":null},"         \
-    "\"open\":{\"conditions\":\"c \\u00b5\",\"class\":\"conditional\","    \
-    "\"basis\":\"  \"},"                                                   \
-    "\"update_frequency\":\"daily\",\"security_level\":2,"                 \
-    "\"scope\":\"province\"}"
-
-/* A minor change (description) and read-only members sent back. */
-#define E1_MINOR                                                         \
-    "{\"title\":\"  Air Quality \\u00c9t\\u00e9\\t\","                   \
-    "\"description\":\"now every 10 minutes\","                          \
+/* e1's members from "provider" on, with update frequency `freq`. */
+#define E1_REST(freq)                                                    \
     "\"provider\":\"dept\",\"theme\":\"environnement \\u00e0 \\u4e2d\"," \
     "\"keywords\":[\"air\",\"\\u00fcber\",\"\\ud834\\udd1e\"],"          \
     "\"fields\":" FIELDS_E1 ","                                          \
     "\"share\":{\"class\":\"unconditional\",\"conditions\":null},"       \
     "\"open\":{\"conditions\":\"c \\u00b5\",\"class\":\"conditional\","  \
     "\"basis\":\"  \"},"                                                 \
-    "\"update_frequency\":\"daily\",\"security_level\":2,"               \
-    "\"scope\":\"province\",\"status\":\"published\",\"version\":7,"     \
-    "\"revision\":12,\"updated_at\":\"x\",\"hash\":\"y\",\"reason\":null}"
+    "\"update_frequency\":\"" freq "\",\"security_level\":2,"            \
+    "\"scope\":\"province\""
+#define E1_TITLE "\"title\":\"  Air Quality \\u00c9t\\u00e9\\t\","
+
+/* e1 with update frequency `freq`: "hourly" is refused, "daily" taken. */
+#define E1_BODY(freq)                                            \
+    "{\"id\":\"e1\"," E1_TITLE                                   \
+    "\"description\":\"hourly \\\"PM2.5\\\"\\n\\u001f \\/ \\\\ " \
+    "\\u007f\"," E1_REST(freq) "}"
+
+/* A minor change (description) and read-only members sent back. */
+#define E1_MINOR                                                        \
+    "{" E1_TITLE "\"description\":\"now every 10 minutes\"," E1_REST(   \
+        "daily") ",\"status\":\"published\",\"version\":7,"             \
+                 "\"revision\":12,\"updated_at\":\"x\",\"hash\":\"y\"," \
+                 "\"reason\":null}"
 
 /* A major change (the open class and basis). */
 #define E1_MAJOR                                                     \
@@ -147,6 +138,11 @@
     "\"share\":{\"class\":\"unconditional\"},\"open\":{\"class\":"     \
     "\"unconditional\"},\"update_frequency\":\"realtime\","            \
     "\"security_level\":1,\"scope\":\"province\"}"
+
+/* The first version of record k1. */
+#define K1_DOC                                                             \
+    "{\"name\":\"Ada \\u00e9\",\"n\":1815,\"x\":0.1,\"d\":\"1815-12-10\"," \
+    "\"\\u00e9\":[1,2]}"
 
 #define BATCH_BODY                                                      \
     "{\"records\":[{\"key\":\"b1\",\"value\":{\"name\":\"one\","        \
@@ -202,18 +198,9 @@ static const struct step steps[] = {
       "{\"authority\":false,\"kind\":\"institution\",\"level\":"
       "\"province\",\"name\":\"\\ud83d\\ude00 dept2\",\"parent\":"
       "\"authority\",\"id\":\"dept2\"}", NULL, NULL, 201 },
-    { CMD_ORG_CREATE, "admin", NULL,
-      "{\"id\":\"cityA\",\"name\":\"City A\",\"level\":\"city\",\"kind\":"
-      "\"agency\",\"parent\":\"authority\",\"authority\":true}",
-      NULL, "org-cityA", 201 },
-    { CMD_ORG_CREATE, "admin", NULL,
-      "{\"id\":\"cityA\",\"name\":\"City A\",\"level\":\"city\",\"kind\":"
-      "\"agency\",\"parent\":\"authority\",\"authority\":true}",
-      NULL, "org-cityA", 201 },
-    { CMD_ORG_CREATE, "admin", NULL,
-      "{\"id\":\"cityA2\",\"name\":\"City A\",\"level\":\"city\",\"kind\":"
-      "\"agency\",\"parent\":\"authority\",\"authority\":true}",
-      NULL, "org-cityA", 422 },
+    { CMD_ORG_CREATE, "admin", NULL, CITY_A("cityA"), NULL, "org-cityA", 201 },
+    { CMD_ORG_CREATE, "admin", NULL, CITY_A("cityA"), NULL, "org-cityA", 201 },
+    { CMD_ORG_CREATE, "admin", NULL, CITY_A("cityA2"), NULL, "org-cityA", 422 },
     { CMD_ORG_CREATE, "admin", NULL,
       "{\"id\":\"top\",\"name\":\"Top \\u4e2d\",\"level\":\"province\","
       "\"kind\":\"institution\",\"parent\":null}", NULL, NULL, 201 },
@@ -302,7 +289,7 @@ static const struct step steps[] = {
     { CMD_PRINCIPAL_REVOKE, "admin", "admin", NULL, NULL, NULL, 409 },
 
     /* Entries: refused bodies, then e1 through its whole lifecycle. */
-    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY, NULL, NULL, 400 },
+    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY("hourly"), NULL, NULL, 400 },
     { CMD_ENTRY_CREATE, "prov", NULL, "{\"id\":\"e9\"}", NULL, NULL, 400 },
     { CMD_ENTRY_CREATE, "prov", NULL,
       "{\"id\":\"e9\",\"x\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
@@ -311,10 +298,10 @@ static const struct step steps[] = {
       "{\"id\":\"e9\",\"title\":\"t\",\"provider\":\"dept\","
       "\"fields\":[{\"name\":\"a\",\"type\":\"string\"},{\"name\":"
       "\"b\",\"y\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\":1}]}", NULL, NULL, 400 },
-    { CMD_ENTRY_CREATE, "prov2", NULL, E1_BODY_OK, NULL, NULL, 403 },
-    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY_OK, NULL, "e1-create", 201 },
-    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY_OK, NULL, "e1-create", 201 },
-    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY_OK, NULL, NULL, 409 },
+    { CMD_ENTRY_CREATE, "prov2", NULL, E1_BODY("daily"), NULL, NULL, 403 },
+    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY("daily"), NULL, "e1-create", 201 },
+    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY("daily"), NULL, "e1-create", 201 },
+    { CMD_ENTRY_CREATE, "prov", NULL, E1_BODY("daily"), NULL, NULL, 409 },
     { CMD_ENTRY_UPDATE, "prov", "e1", E1_MINOR, "{\"if_match\":1}", NULL,
       200 },
     { CMD_ENTRY_UPDATE, "prov", "e1", E1_MINOR, "{\"if_match\":1}", NULL,
@@ -330,7 +317,7 @@ static const struct step steps[] = {
     { CMD_ENTRY_REVIEW, "admin", "e1",
       "{\"decision\":\"reject\",\"reason\":\"units \\u00b5g/m\\u00b3?\"}",
       NULL, NULL, 200 },
-    { CMD_ENTRY_UPDATE, "prov", "e1", E1_BODY_OK, "{\"if_match\":4}", NULL,
+    { CMD_ENTRY_UPDATE, "prov", "e1", E1_BODY("daily"), "{\"if_match\":4}", NULL,
       200 },
     { CMD_ENTRY_SUBMIT, "prov", "e1", NULL, NULL, NULL, 200 },
     { CMD_ENTRY_REVIEW, "prov", "e1", "{\"decision\":\"approve\"}", NULL,
@@ -388,12 +375,8 @@ static const struct step steps[] = {
       "\"reason\":\"a register, not a series\"}", NULL, NULL, 200 },
 
     /* Records: puts, preconditions, schema and size refusals. */
-    { CMD_RECORD_PUT, "prov", "r/k1",
-      "{\"name\":\"Ada \\u00e9\",\"n\":1815,\"x\":0.1,\"d\":\"1815-12-10\","
-      "\"\\u00e9\":[1,2]}", X_SALT(SA), "put-k1", 201 },
-    { CMD_RECORD_PUT, "prov", "r/k1",
-      "{\"name\":\"Ada \\u00e9\",\"n\":1815,\"x\":0.1,\"d\":\"1815-12-10\","
-      "\"\\u00e9\":[1,2]}", X_SALT(SA), "put-k1", 201 },
+    { CMD_RECORD_PUT, "prov", "r/k1", K1_DOC, X_SALT(SA), "put-k1", 201 },
+    { CMD_RECORD_PUT, "prov", "r/k1", K1_DOC, X_SALT(SA), "put-k1", 201 },
     { CMD_RECORD_PUT, "prov", "r/k1", "{\"name\":\"B\"}",
       "{\"salt\":\"" SB "\",\"if_match\":1}", NULL, 200 },
     { CMD_RECORD_PUT, "prov", "r/k1", "{\"name\":\"C\"}",
@@ -588,8 +571,8 @@ test_golden_root(void **state)
     twin = *fx;
     twin.f = fsmfx_rebuilt(fx);
     static const struct step more[] = {
-        { CMD_ENTRY_UPDATE, "prov", "e1", E1_BODY_OK, "{\"if_match\":10}", NULL,
-          200 },
+        { CMD_ENTRY_UPDATE, "prov", "e1", E1_BODY("daily"), "{\"if_match\":10}",
+          NULL, 200 },
         { CMD_ENTRY_REVIEW, "admin", "e1",
           "{\"decision\":\"approve\",\"override_duplicate\":true,"
           "\"reason\":\"again\"}",

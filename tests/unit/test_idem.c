@@ -26,13 +26,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
-    return 0;
-}
-
 /* Create org `id` with Idempotency-Key `idem` (NULL: none). */
 static struct fsm_result
 org(struct fsmfx *fx, const char *id, const char *idem)
@@ -202,12 +195,12 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idem_window_bounds_the_map, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_idem_replay_inside_window, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_idem_rebuild_same, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_idem_oom, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_idem_oom, setup, fsmfx_teardown),
     };
 
     if (argc > 1) {

@@ -36,35 +36,6 @@ run(struct fsmfx *fx, uint32_t type, const char *who, const char *target,
     return fsmfx_run(fx, type, who, target, body, extra, NULL);
 }
 
-/* Create and publish entry `id` of dept (one required string field). */
-static void
-mkentry(struct fsmfx *fx, const char *id, bool publish)
-{
-    char b[1024];
-
-    snprintf(b, sizeof(b),
-             "{\"id\":\"%s\",\"title\":\"%s\",\"provider\":\"dept\","
-             "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
-             "\"required\":true}],\"share\":{\"class\":\"unconditional\"},"
-             "\"open\":{\"class\":\"unconditional\"},"
-             "\"update_frequency\":\"daily\",\"security_level\":2,"
-             "\"scope\":\"province\"}",
-             id, id);
-    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL).status,
-                     201);
-    if (!publish) {
-        return;
-    }
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", id, NULL, NULL).status,
-                     200);
-    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
-                         "{\"decision\":\"approve\",\"override_duplicate\":"
-                         "true,\"reason\":\"r\"}",
-                         NULL)
-                         .status,
-                     200);
-}
-
 static int
 put(struct fsmfx *fx, const char *target, const char *doc)
 {
@@ -95,10 +66,9 @@ setup(void **state)
     fsmfx_principal(fx, "cit", NULL, NULL);
     fsmfx_principal(fx, "cityauth", "city", "\"authority\"");
     fsmfx_principal(fx, "gone", "dept", "\"provider\"");
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
-    mkentry(fx, "e", true);
-    mkentry(fx, "h", false);
+    fsmfx_revoke(fx, "gone");
+    fsmfx_dept_entry(fx, "e", true);
+    fsmfx_dept_entry(fx, "h", false);
     assert_int_equal(put(fx, "e/k1", "{\"name\":\"first\"}"), 201);
     assert_int_equal(put(fx, "e/k1", "{\"name\":\"second\"}"), 200);
     assert_int_equal(put(fx, "e/k2", "{\"name\":\"x\"}"), 201);
@@ -110,69 +80,13 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
-    return 0;
-}
-
-/* File an objection: the result; its id in `id` (32 bytes) on 201. */
-static struct fsm_result
-file_by(struct fsmfx *fx, const char *who, const char *entry, const char *key,
-        const char *kind, char *id)
-{
-    char b[512];
-    struct fsm_result r;
-
-    snprintf(b, sizeof(b),
-             "{\"entry\":\"%s\",\"key\":\"%s\",\"kind\":\"%s\","
-             "\"description\":\"it is wrong\"}",
-             entry, key, kind);
-    r = run(fx, CMD_OBJECTION_FILE, who, NULL, b, NULL);
-    if (id != NULL && r.status == 201) {
-        snprintf(id, 32, "ob-%llu", (unsigned long long)r.first_rev);
-    }
-    return r;
-}
-
-/* File as cit and return the id (asserting 201). */
-static void
-file(struct fsmfx *fx, const char *key, const char *kind, char *id)
-{
-    assert_int_equal(file_by(fx, "cit", "e", key, kind, id).status, 201);
-}
-
-static int
-decide(struct fsmfx *fx, const char *who, const char *id, const char *d)
-{
-    char b[200];
-
-    snprintf(b, sizeof(b), "{\"decision\":\"%s\",\"reason\":\"because\"}", d);
-    return run(fx, CMD_OBJECTION_DECIDE, who, id, b, NULL).status;
-}
-
-/* The objection `id` filed on e/key as cit and decided by admin. */
+/* An objection filed by cit on e/key, decided by admin unless
+ * `decision` is NULL: its id in `id`. */
 static void
 objection(struct fsmfx *fx, const char *key, const char *kind,
           const char *decision, char *id)
 {
-    file(fx, key, kind, id);
-    if (decision != NULL) {
-        assert_int_equal(decide(fx, "admin", id, decision), 200);
-    }
-}
-
-static int
-redact(struct fsmfx *fx, const char *who, const char *target, unsigned version,
-       const char *objection_id)
-{
-    char b[200], x[64];
-
-    snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"art. 16\"}",
-             objection_id);
-    snprintf(x, sizeof(x), "{\"version\":%u}", version);
-    return run(fx, CMD_RECORD_REDACT, who, target, b, x).status;
+    fsmfx_objection(fx, "cit", "e", key, kind, decision, id);
 }
 
 static int
@@ -255,8 +169,8 @@ test_objections_file_table(void **state)
     char id[32];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct fsm_result r = file_by(fx, cases[i].who, cases[i].entry,
-                                      cases[i].key, cases[i].kind, id);
+        struct fsm_result r = fsmfx_objection_file(
+            fx, cases[i].who, cases[i].entry, cases[i].key, cases[i].kind, id);
 
         if (r.status != cases[i].want) {
             fail_msg("case %zu (%s on %s/%s): %d, want %d: %s", i, cases[i].who,
@@ -307,8 +221,8 @@ test_objections_no_existence_oracle(void **state)
     bool sees;
     json_t *p;
 
-    file(fx, "k1", "error", yes);
-    file(fx, "k404", "error", no);
+    objection(fx, "k1", "error", NULL, yes);
+    objection(fx, "k404", "error", NULL, no);
     p = payload(fx, fsm_objection(fx->f, yes)->rev);
     assert_true(json_is_true(json_object_get(p, "record_exists")));
     json_decref(p);
@@ -340,7 +254,7 @@ test_objections_visibility(void **state)
     };
     char id[32];
 
-    file(fx, "k1", "error", id);
+    objection(fx, "k1", "error", NULL, id);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bool sees;
         bool v =
@@ -399,7 +313,8 @@ test_objections_decide_table(void **state)
         const char *id = ids[cases[i].which];
         enum fsm_objection_status before = status_of(fx, id);
         uint64_t rev = fsm_objection(fx->f, id)->rev;
-        int got = decide(fx, cases[i].who, id, cases[i].decision);
+        int got =
+            fsmfx_objection_decide(fx, cases[i].who, id, cases[i].decision);
 
         if (got != cases[i].want) {
             fail_msg("case %zu (%s %s objection %d): %d, want %d", i,
@@ -413,14 +328,17 @@ test_objections_decide_table(void **state)
     }
     assert_int_equal(status_of(fx, open), FSM_OBJECTION_REJECTED);
     /* Syntax: the decision, the reason, the id. */
-    assert_int_equal(decide(fx, "admin", acc, "maybe"), 400);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", acc, "maybe"), 400);
     assert_int_equal(run(fx, CMD_OBJECTION_DECIDE, "admin", acc,
                          "{\"decision\":\"accept\"}", NULL)
                          .status,
                      400);
-    assert_int_equal(decide(fx, "admin", "ob-x", "accept"), 400);
-    assert_int_equal(decide(fx, "admin", "ob-0", "accept"), 400);
-    assert_int_equal(decide(fx, "admin", "ob-999999", "accept"), 404);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", "ob-x", "accept"),
+                     400);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", "ob-0", "accept"),
+                     400);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", "ob-999999", "accept"),
+                     404);
 }
 
 /* A decision's version carries the whole object plus the decision; the
@@ -434,8 +352,8 @@ test_objections_versions(void **state)
     struct fact f1, f2;
     uint8_t h1[PC_HASH_LEN];
 
-    file(fx, "k1", "personal_information", id);
-    assert_int_equal(decide(fx, "admin", id, "accept"), 200);
+    objection(fx, "k1", "personal_information", NULL, id);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", id, "accept"), 200);
     p = payload(fx, fsm_objection(fx->f, id)->rev);
     assert_string_equal(json_string_value(json_object_get(p, "status")),
                         "accepted");
@@ -560,7 +478,7 @@ test_objections_omission_creates(void **state)
     assert_int_equal(correct(fx, "prov", "e/new", om), 404);
     assert_int_equal(correct(fx, "prov", "e/new", err), 404);
     assert_int_equal(correct(fx, "prov", "e/new", NULL), 404);
-    assert_int_equal(decide(fx, "admin", om, "accept"), 200);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", om, "accept"), 200);
     assert_int_equal(correct(fx, "cit", "e/new", om), 403);
     assert_int_equal(correct(fx, "admin", "e/new", om), 200);
     assert_int_equal(status_of(fx, om), FSM_OBJECTION_RESOLVED);
@@ -617,12 +535,13 @@ test_objections_redact_table(void **state)
     objection(fx, "k1", "personal_information", "reject", rej);
     objection(fx, "k2", "personal_information", "accept", k2pi);
     assert_int_equal(
-        file_by(fx, "prov", "h", "k1", "personal_information", hpi).status,
+        fsmfx_objection_file(fx, "prov", "h", "k1", "personal_information", hpi)
+            .status,
         201);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint64_t n = led_count(fsm_led(fx->f));
-        int got = redact(fx, cases[i].who, cases[i].target, cases[i].version,
-                         cases[i].id);
+        int got = fsmfx_redact(fx, cases[i].who, cases[i].target,
+                               cases[i].version, cases[i].id);
 
         if (got != cases[i].want) {
             fail_msg("case %zu (%s %s v%u %s): %d, want %d", i, cases[i].who,
@@ -696,8 +615,9 @@ test_objections_redact_after_correction(void **state)
     assert_int_equal(json_integer_value(json_object_get(p, "record_revision")),
                      record_rev(fx, "e", "k1", 1));
     json_decref(p);
-    assert_int_equal(redact(fx, "admin", "e/k1", 2, pi), 200);
-    assert_int_equal(redact(fx, "admin", "e/k1", 3, pi), 200); /* current */
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k1", 2, pi), 200);
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k1", 3, pi),
+                     200); /* current */
     assert_int_equal(
         led_doc_state(fsm_led(fx->f), record_rev(fx, "e", "k1", 3)),
         LED_DOC_REDACTED);
@@ -726,7 +646,7 @@ test_objections_redaction_keeps_hashes(void **state)
     objection(fx, "k1", "personal_information", "accept", pi);
     n = led_count(fsm_led(fx->f));
     led_root(fsm_led(fx->f), root);
-    assert_int_equal(redact(fx, "admin", "e/k1", 1, pi), 200);
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k1", 1, pi), 200);
     /* The fact is the same bytes; only the document and salt are gone. */
     assert_int_equal(led_hash(fsm_led(fx->f), v1, leaf2), PC_OK);
     assert_memory_equal(leaf, leaf2, PC_HASH_LEN);
@@ -765,27 +685,28 @@ test_objections_counts_and_disputes(void **state)
 
     assert_int_equal(fsm_objections_open(fx->f, "e"), 0);
     assert_int_equal(fsm_objections_open(fx->f, "nope"), 0);
-    file(fx, "k1", "error", a);
-    file(fx, "k1", "personal_information", b);
-    file(fx, "k2", "error", c);
-    assert_int_equal(file_by(fx, "prov", "h", "x", "error", d).status, 201);
+    objection(fx, "k1", "error", NULL, a);
+    objection(fx, "k1", "personal_information", NULL, b);
+    objection(fx, "k2", "error", NULL, c);
+    assert_int_equal(
+        fsmfx_objection_file(fx, "prov", "h", "x", "error", d).status, 201);
     assert_int_equal(fsm_objections_open(fx->f, "e"), 3);
     assert_int_equal(fsm_objections_open(fx->f, "h"), 1);
     assert_int_equal(fsm_record_disputes(fx->f, e, k1, out, 4), 0);
-    assert_int_equal(decide(fx, "admin", a, "accept"), 200);
-    assert_int_equal(decide(fx, "admin", b, "accept"), 200);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", a, "accept"), 200);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", b, "accept"), 200);
     assert_int_equal(fsm_objections_open(fx->f, "e"), 3); /* accepted */
     assert_int_equal(fsm_record_disputes(fx->f, e, k1, out, 4), 2);
     assert_string_equal(out[0]->id, a);
     assert_string_equal(out[1]->id, b);
     assert_int_equal(fsm_record_disputes(fx->f, e, k1, out, 1), 2);
-    assert_int_equal(decide(fx, "admin", c, "reject"), 200);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", c, "reject"), 200);
     assert_int_equal(fsm_objections_open(fx->f, "e"), 2);
     assert_int_equal(correct(fx, "prov", "e/k1", a), 200);
     assert_int_equal(fsm_objections_open(fx->f, "e"), 1);
     assert_int_equal(fsm_record_disputes(fx->f, e, k1, out, 4), 1);
     assert_string_equal(out[0]->id, b);
-    assert_int_equal(redact(fx, "admin", "e/k1", 1, b), 200);
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k1", 1, b), 200);
     assert_int_equal(fsm_objections_open(fx->f, "e"), 0);
     assert_int_equal(fsm_record_disputes(fx->f, e, k1, out, 4), 0);
 
@@ -824,7 +745,7 @@ test_objections_rebuild_same(void **state)
     objection(fx, "k1", "personal_information", "accept", a);
     objection(fx, "k1", "error", "accept", b);
     objection(fx, "k2", "error", NULL, c);
-    assert_int_equal(redact(fx, "admin", "e/k1", 1, a), 200);
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k1", 1, a), 200);
     copy = fsmfx_rebuilt(fx);
     assert_int_equal(fsm_objections_open(copy, "e"), 2);
     assert_int_equal(fsm_objection(copy, a)->status, FSM_OBJECTION_RESOLVED);
@@ -886,7 +807,7 @@ test_objections_replay(void **state)
     assert_int_equal(r2.first_rev, r1.first_rev);
     assert_int_equal(led_count(fsm_led(fx->f)), n);
     snprintf(id, sizeof(id), "ob-%llu", (unsigned long long)r1.first_rev);
-    assert_int_equal(decide(fx, "admin", id, "accept"), 200);
+    assert_int_equal(fsmfx_objection_decide(fx, "admin", id, "accept"), 200);
     snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"r\"}", id);
     r1 = fsmfx_run(fx, CMD_RECORD_REDACT, "admin", "e/k1", b, "{\"version\":1}",
                    "red");
@@ -1094,36 +1015,37 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_objections_file_table, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_no_existence_oracle,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_visibility, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_decide_table, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_versions, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_correct_resolves, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_omission_creates, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_redact_table, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_redact_after_correction,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_redaction_keeps_hashes,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_counts_and_disputes,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_rebuild_same, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_replay, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(
-            test_objections_redact_twice_in_one_entry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_objections_oom, setup, teardown),
+            test_objections_redact_twice_in_one_entry, setup, fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_objections_oom, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_objections_redaction_list, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test(test_objections_syntax),
     };
 

@@ -63,16 +63,10 @@ mkentry(struct fsmfx *fx, const char *id, const char *share, const char *open,
              "\"open\":{\"class\":\"%s\"},\"update_frequency\":\"daily\","
              "\"security_level\":2,\"scope\":\"province\"}",
              id, id, share, open);
-    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL, b).status, 201);
-    if (!publish) {
-        return;
+    fsmfx_create_entry(fx, "prov", b);
+    if (publish) {
+        fsmfx_publish(fx, "prov", "admin", id);
     }
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", id, NULL).status, 200);
-    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
-                         "{\"decision\":\"approve\",\"override_duplicate\":"
-                         "true,\"reason\":\"one schema on purpose\"}")
-                         .status,
-                     200);
 }
 
 /* Change the open class of published entry `id` (and publish that). */
@@ -94,11 +88,7 @@ reopen(struct fsmfx *fx, const char *id, const char *open)
     assert_int_equal(
         fsmfx_run(fx, CMD_ENTRY_UPDATE, "prov", id, b, extra, NULL).status,
         200);
-    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
-                         "{\"decision\":\"approve\",\"override_duplicate\":"
-                         "true,\"reason\":\"one schema on purpose\"}")
-                         .status,
-                     200);
+    fsmfx_approve(fx, "admin", id);
 }
 
 /*
@@ -130,8 +120,7 @@ setup(void **state)
     fsmfx_principal(fx, "cit", NULL, NULL);
     fsmfx_principal(fx, "cit2", NULL, NULL);
     fsmfx_principal(fx, "gone", NULL, NULL);
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL).status, 200);
+    fsmfx_revoke(fx, "gone");
     mkentry(fx, "cond", "conditional", "conditional", true);
     mkentry(fx, "cond2", "conditional", "conditional", true);
     mkentry(fx, "pub", "unconditional", "unconditional", true);
@@ -139,13 +128,6 @@ setup(void **state)
     mkentry(fx, "closed", "none", "none", true);
     mkentry(fx, "draft", "conditional", "conditional", false);
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -965,7 +947,7 @@ test_open_genesis_calendars(void **state)
     assert_int_equal(fsm_new(&fx->f), PC_OK);
     fx->now = FSMFX_EPOCH_MS;
     fx->step_ms = 1000;
-    fsmfx_hash_hex("admin", h);
+    cmdfx_hash_hex("admin", h);
     snprintf(extra, sizeof(extra),
              "{\"calendar\":{\"2026\":{\"holidays\":[\"2027-01-01\"]}},"
              "\"cluster_id\":\"00112233445566778899aabbccddeeff\","
@@ -1002,18 +984,20 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_request_who_and_what, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_open_decide_who_and_when, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_read_access, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_open_read_access, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_open_calendar_set, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_open_due_follows_calendar, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_open_list_and_stats, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_oom, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_open_idempotent, setup,
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_open_oom, setup, fsmfx_teardown),
         cmocka_unit_test(test_open_genesis_calendars),
     };
     if (argc > 1) {

@@ -35,13 +35,6 @@ setup(void **state)
     return 0;
 }
 
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
-    return 0;
-}
-
 /* The last fact: its kind, principal, id and payload (NUL-terminated). */
 static void
 last_fact(struct fsmfx *fx, uint32_t *kind, char *principal, char *id,
@@ -349,19 +342,19 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_ops_operator_appends_operation_fact, setup, teardown),
+            test_ops_operator_appends_operation_fact, setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_refusals_are_rejection_facts,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_malformed_is_400, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_idempotent_repeat, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_oom_all_or_nothing, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_rebuild_same_root, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_ops_may_inspect_ledger, setup,
-                                        teardown),
+                                        fsmfx_teardown),
     };
 
     if (argc > 1) {

@@ -312,26 +312,13 @@ setup(void **state)
 
     fsmfx_org(fx, "dept", "authority", "province", false);
     fsmfx_principal(fx, "prov", "dept", "\"provider\"");
-    assert_int_equal(
-        run(fx, CMD_ENTRY_CREATE, "prov", NULL, ENTRY_DOC, NULL).status, 201);
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", "e", NULL, NULL).status,
-                     200);
-    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", "e",
-                         "{\"decision\":\"approve\"}", NULL)
-                         .status,
-                     200);
+    fsmfx_create_entry(fx, "prov", ENTRY_DOC);
+    fsmfx_publish(fx, "prov", "admin", "e");
     assert_int_equal(
         run(fx, CMD_RECORD_PUT, "prov", "e/a", "{\"name\":\"1\"}", EXTRA_A)
             .status,
         201);
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -513,13 +500,13 @@ main(int argc, char **argv)
         cmocka_unit_test(test_precond_other_headers),
         cmocka_unit_test(test_precond_batch_if_version),
         cmocka_unit_test_setup_teardown(test_precond_honoured_in_apply, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_precond_batch_honoured, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_precond_prepared_out_of_range,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_precond_legacy_batch_replays,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
     };
 
     if (argc > 1) {

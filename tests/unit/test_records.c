@@ -66,20 +66,11 @@ mkentry(struct fsmfx *fx, const char *id, const char *share, const char *open,
              "\"security_level\":2,"
              "\"scope\":\"province\"}",
              id, id, schema, share, open);
-    assert_int_equal(run(fx, CMD_ENTRY_CREATE, "prov", NULL, b, NULL).status,
-                     201);
-    if (!publish) {
-        return;
+    fsmfx_create_entry(fx, "prov", b);
+    if (publish) {
+        /* The entries share one schema: each is a possible duplicate. */
+        fsmfx_publish(fx, "prov", "admin", id);
     }
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov", id, NULL, NULL).status,
-                     200);
-    /* The entries share one schema: each is a possible duplicate. */
-    assert_int_equal(run(fx, CMD_ENTRY_REVIEW, "admin", id,
-                         "{\"decision\":\"approve\",\"override_duplicate\":"
-                         "true,\"reason\":\"same schema on purpose\"}",
-                         NULL)
-                         .status,
-                     200);
 }
 
 /*
@@ -104,17 +95,9 @@ setup(void **state)
     fsmfx_principal(fx, "aud", "authority", "\"auditor\"");
     fsmfx_principal(fx, "cit", NULL, NULL);
     fsmfx_principal(fx, "gone", "dept", "\"provider\"");
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
+    fsmfx_revoke(fx, "gone");
     mkentry(fx, "e", "unconditional", "unconditional", true);
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -762,7 +745,7 @@ test_records_batch_prepared(void **state)
     led_root(fsm_led(twin->f), r2);
     assert_memory_equal(r1, r2, PC_HASH_LEN);
     assert_int_equal(led_count(fsm_led(fx->f)), led_count(fsm_led(twin->f)));
-    teardown(&st);
+    fsmfx_teardown(&st);
 
     /* Prepared while "z" is not in the schema; then a version requiring
      * "z" is published before the command applies. */
@@ -1414,39 +1397,41 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_records_role_class_table, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_published_stays_in_force,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_entry_state, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_schema_names_field, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_preconditions, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_batch_atomic, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_retire_recreate, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_records_hashes, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_records_hashes, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_batch_salts, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_batch_prepared, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_batch_prepared_malformed,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_at_revision, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_key_syntax, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_batch_skip_identical,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test(test_records_batch_parse),
         cmocka_unit_test(test_records_batch_limits),
         cmocka_unit_test_setup_teardown(test_records_replay_and_audit, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_records_restore_same, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_records_oom, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_records_oom, setup,
+                                        fsmfx_teardown),
     };
 
     if (argc > 1) {

@@ -52,20 +52,6 @@ entry_body(char *b, size_t cap, const char *id, const char *provider,
              scope);
 }
 
-static void
-approve(struct fsmfx *fx, const char *id)
-{
-    struct fsm_result r =
-        run(fx, CMD_ENTRY_REVIEW, "admin", id,
-            "{\"decision\":\"approve\",\"override_duplicate\":true,"
-            "\"reason\":\"r\"}",
-            NULL);
-
-    if (r.status != 200) {
-        fail_msg("approve %s: %d %s", id, r.status, r.message);
-    }
-}
-
 /* Create entry `id` as `who`, published unless `draft`. */
 static void
 mkentry(struct fsmfx *fx, const char *who, const char *id, const char *provider,
@@ -73,19 +59,12 @@ mkentry(struct fsmfx *fx, const char *who, const char *id, const char *provider,
         const char *open, const char *freq, bool draft)
 {
     char b[2048];
-    struct fsm_result r;
 
     entry_body(b, sizeof(b), id, provider, scope, fields, share, open, freq);
-    r = run(fx, CMD_ENTRY_CREATE, who, NULL, b, NULL);
-    if (r.status != 201) {
-        fail_msg("create %s: %d %s", id, r.status, r.message);
+    fsmfx_create_entry(fx, who, b);
+    if (!draft) {
+        fsmfx_publish(fx, who, "admin", id);
     }
-    if (draft) {
-        return;
-    }
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, who, id, NULL, NULL).status,
-                     200);
-    approve(fx, id);
 }
 
 /* Change entry `id`'s fields (and so its schema) and publish that. */
@@ -111,7 +90,7 @@ reschema(struct fsmfx *fx, const char *id, const char *fields)
         fail_msg("update %s: %d %s", id, r.status, r.message);
     }
     if (fsm_entry(fx->f, id)->status == FSM_ENTRY_SUBMITTED) {
-        approve(fx, id);
+        fsmfx_approve(fx, "admin", id);
     }
 }
 
@@ -230,13 +209,6 @@ setup(void **state)
     assert_int_equal(put(fx, "e/k3", "{\"a\":\"x\"}"), 201);
     assert_int_equal(retire(fx, "e/k3"), 200);
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -637,8 +609,7 @@ test_reports_completeness_schema_change(void **state)
         "{\"name\":\"a\",\"type\":\"string\",\"required\":true},"
         "{\"name\":\"b\",\"type\":\"integer\",\"required\":true}";
     struct fsm_quality q;
-    char ob[32], b[256];
-    struct fsm_result r;
+    char ob[32];
 
     /* More keys, with and without b: k1 (a, b), k2 (a, b), k4 (a), k5 (a),
      * k6 (a, b), k7 (a); k3 retired. */
@@ -647,16 +618,7 @@ test_reports_completeness_schema_change(void **state)
     assert_int_equal(put(fx, "e/k6", "{\"a\":\"x\",\"b\":6}"), 201);
     assert_int_equal(put(fx, "e/k7", "{\"a\":\"x\"}"), 201);
     /* An objection on k7 to redact it later. */
-    r = run(fx, CMD_OBJECTION_FILE, "cit", NULL,
-            "{\"entry\":\"e\",\"key\":\"k7\",\"kind\":"
-            "\"personal_information\",\"description\":\"mine\"}",
-            NULL);
-    assert_int_equal(r.status, 201);
-    snprintf(ob, sizeof(ob), "ob-%llu", (unsigned long long)r.first_rev);
-    assert_int_equal(run(fx, CMD_OBJECTION_DECIDE, "admin", ob,
-                         "{\"decision\":\"accept\",\"reason\":\"yes\"}", NULL)
-                         .status,
-                     200);
+    fsmfx_objection(fx, "cit", "e", "k7", "personal_information", "accept", ob);
     assert_int_equal(fsm_quality(fx->f, "e", 0, &q), PC_OK);
     assert_int_equal(q.records, 6);
     assert_int_equal(q.complete, 6);
@@ -699,11 +661,7 @@ test_reports_completeness_schema_change(void **state)
     assert_false(fsm_reports_pending(fx->f));
     assert_quality_recount(fx->f, "e");
     /* Redacting k7's only version (incomplete): counted complete now. */
-    snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"art. 16\"}", ob);
-    assert_int_equal(
-        run(fx, CMD_RECORD_REDACT, "admin", "e/k7", b, "{\"version\":1}")
-            .status,
-        200);
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k7", 1, ob), 200);
     assert_int_equal(fsm_quality(fx->f, "e", 0, &q), PC_OK);
     assert_int_equal(q.complete, 5);
     assert_quality_recount(fx->f, "e");
@@ -810,7 +768,7 @@ test_reports_entry_classes(void **state)
                          200);
         fsm_entry_classes(fx->f, "dept", &c);
         assert_int_equal(c.share[FSM_CLASS_UNCONDITIONAL], 1);
-        approve(fx, "e");
+        fsmfx_approve(fx, "admin", "e");
         fsm_entry_classes(fx->f, "dept", &c);
         assert_int_equal(c.share[FSM_CLASS_UNCONDITIONAL], 0);
         assert_int_equal(c.share[FSM_CLASS_CONDITIONAL], 2);
@@ -822,9 +780,7 @@ test_reports_entry_classes(void **state)
         200);
     fsm_entry_classes(fx->f, "dept", &c);
     assert_int_equal(c.total, 1);
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, "prov2", "d", NULL, NULL).status,
-                     200);
-    approve(fx, "d");
+    fsmfx_publish(fx, "prov2", "admin", "d");
     fsm_entry_classes(fx->f, "dept2", &c);
     assert_int_equal(c.total, 1);
     assert_int_equal(c.share[FSM_CLASS_NONE], 1);
@@ -893,8 +849,7 @@ test_reports_who_may(void **state)
     };
 
     fsmfx_principal(fx, "gone", "dept", "\"auditor\"");
-    assert_int_equal(
-        run(fx, CMD_PRINCIPAL_REVOKE, "admin", "gone", NULL, NULL).status, 200);
+    fsmfx_revoke(fx, "gone");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct fsm_principal *p = fsm_principal(fx->f, cases[i].who);
         char sees[64] = "";
@@ -1369,26 +1324,12 @@ static void
 test_reports_rebuild_same(void **state)
 {
     struct fsmfx *fx = *state;
-    char ob[32], b[256];
-    struct fsm_result r;
+    char ob[32];
     struct fsm *g;
 
     audit_history(fx);
-    r = run(fx, CMD_OBJECTION_FILE, "cit", NULL,
-            "{\"entry\":\"e\",\"key\":\"k1\",\"kind\":"
-            "\"trade_secret\",\"description\":\"ours\"}",
-            NULL);
-    assert_int_equal(r.status, 201);
-    snprintf(ob, sizeof(ob), "ob-%llu", (unsigned long long)r.first_rev);
-    assert_int_equal(run(fx, CMD_OBJECTION_DECIDE, "admin", ob,
-                         "{\"decision\":\"accept\",\"reason\":\"yes\"}", NULL)
-                         .status,
-                     200);
-    snprintf(b, sizeof(b), "{\"objection\":\"%s\",\"reason\":\"art. 16\"}", ob);
-    assert_int_equal(
-        run(fx, CMD_RECORD_REDACT, "admin", "e/k1", b, "{\"version\":1}")
-            .status,
-        200);
+    fsmfx_objection(fx, "cit", "e", "k1", "trade_secret", "accept", ob);
+    assert_int_equal(fsmfx_redact(fx, "admin", "e/k1", 1, ob), 200);
     for (int i = 0; i < 12; i++) {
         char t[32];
 
@@ -1470,25 +1411,27 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reports_timeliness_table),
         cmocka_unit_test_setup_teardown(test_reports_quality_counts, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_rejected_by_code, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_completeness_schema_change,
-                                        setup, teardown),
+                                        setup, fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_entry_classes, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_open_overdue_each, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reports_who_may, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_reports_who_may, setup,
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_audit_matches_scan, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_audit_scope, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_audit_bounded, setup,
-                                        teardown),
+                                        fsmfx_teardown),
         cmocka_unit_test_setup_teardown(test_reports_rebuild_same, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reports_oom, setup, teardown),
+                                        fsmfx_teardown),
+        cmocka_unit_test_setup_teardown(test_reports_oom, setup,
+                                        fsmfx_teardown),
     };
 
     if (argc > 1) {

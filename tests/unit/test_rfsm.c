@@ -51,25 +51,14 @@ setup(void **state)
     t->fx = fsmfx_new("admin", 1000);
     fsmfx_org(t->fx, "dept", "authority", "province", false);
     fsmfx_principal(t->fx, "prov", "dept", "\"provider\"");
-    assert_int_equal(
-        fsmfx_run(t->fx, CMD_ENTRY_CREATE, "prov", NULL,
-                  "{\"id\":\"e\",\"title\":\"e\",\"provider\":\"dept\","
-                  "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
-                  "\"required\":true}],\"share\":{\"class\":"
-                  "\"unconditional\"},\"open\":{\"class\":\"none\"},"
-                  "\"update_frequency\":\"daily\",\"security_level\":1,"
-                  "\"scope\":\"province\"}",
-                  NULL, NULL)
-            .status,
-        201);
-    assert_int_equal(
-        fsmfx_run(t->fx, CMD_ENTRY_SUBMIT, "prov", "e", NULL, NULL, NULL)
-            .status,
-        200);
-    assert_int_equal(fsmfx_run(t->fx, CMD_ENTRY_REVIEW, "admin", "e",
-                               "{\"decision\":\"approve\"}", NULL, NULL)
-                         .status,
-                     200);
+    fsmfx_create_entry(t->fx, "prov",
+                       "{\"id\":\"e\",\"title\":\"e\",\"provider\":\"dept\","
+                       "\"fields\":[{\"name\":\"name\",\"type\":\"string\","
+                       "\"required\":true}],\"share\":{\"class\":"
+                       "\"unconditional\"},\"open\":{\"class\":\"none\"},"
+                       "\"update_frequency\":\"daily\",\"security_level\":1,"
+                       "\"scope\":\"province\"}");
+    fsmfx_publish(t->fx, "prov", "admin", "e");
     for (int i = 0; i < 3000; i++) {
         put(t->fx, i);
     }

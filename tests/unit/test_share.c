@@ -57,22 +57,11 @@ mkentry(struct fsmfx *fx, const char *who, const char *reviewer, const char *id,
         bool publish)
 {
     char b[2048];
-    struct fsm_result r;
 
     entry_body(b, sizeof(b), id, provider, scope, share, id);
-    r = run(fx, CMD_ENTRY_CREATE, who, NULL, b);
-    if (r.status != 201) {
-        fail_msg("create %s: %d %s", id, r.status, r.message);
-    }
-    if (!publish) {
-        return;
-    }
-    assert_int_equal(run(fx, CMD_ENTRY_SUBMIT, who, id, NULL).status, 200);
-    r = run(fx, CMD_ENTRY_REVIEW, reviewer, id,
-            "{\"decision\":\"approve\",\"override_duplicate\":true,"
-            "\"reason\":\"same schema on purpose\"}");
-    if (r.status != 200) {
-        fail_msg("publish %s: %d %s", id, r.status, r.message);
+    fsmfx_create_entry(fx, who, b);
+    if (publish) {
+        fsmfx_publish(fx, who, reviewer, id);
     }
 }
 
@@ -126,13 +115,6 @@ setup(void **state)
     mkentry(fx, "aprov", "auth2", "selfe", "authority", "province",
             "conditional", true);
     *state = fx;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fsmfx_free(*state);
     return 0;
 }
 
@@ -1205,7 +1187,7 @@ int
 main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, fsmfx_teardown)
         T(test_share_workflow),
         T(test_share_request_refusals),
         T(test_share_decide_turns_and_roles),
