@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * H(x) = unkeyed BLAKE2b with a 32-byte digest (libsodium's
- * crypto_generichash, outlen 32), with the domain prefixes of DESIGN.md:
+ * crypto_generichash, outlen 32), with the domain prefixes of docs/format.md:
  * 0x00 fact leaf, 0x01 Merkle node, 0x02 content, 0x03 entry digest.
  * Shared by the server, the client library and the tools.
  */

@@ -460,7 +460,7 @@ leader_duties(struct node *n)
         return;
     }
     if (n->disk.low) {
-        /* A leader that cannot write proposes nothing (API.md: 507); a
+        /* A leader that cannot write proposes nothing (docs/node.md: 507); a
          * follower with room may, so hand over, at most once a minute
          * (when every disk is full, leadership would go round). */
         if (!clu_transferring(n->clu) &&
@@ -652,7 +652,7 @@ clock_watch(struct node *n, bool leader)
  * The recount of completeness after an entry's required fields changed
  * (fsm_reports_step): keys a few hundred at a time, for at most
  * REPORTS_STEP_US of each watch tick, so that it never holds the loop up
- * for long (SPEC-NOTES 64).
+ * for long (docs/rules.md).
  */
 static void
 reports_step(struct node *n)

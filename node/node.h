@@ -172,7 +172,7 @@ struct node_clock {
 };
 
 /* Free space of the data directory's file system (node.c). Below one raft
- * segment the disk counts as full (API.md: 507). */
+ * segment the disk counts as full (docs/node.md: 507). */
 struct node_disk {
     uint64_t free; /* bytes */
     bool low;
@@ -258,7 +258,7 @@ void node_log(struct node *n, int level, const char *fmt, ...)
 /*
  * Measure the data directory's free space now; true if it is below one raft
  * segment, when raft can no longer open its next segment: writes and
- * linearizable reads are then answered 507 (API.md). The watch timer does
+ * linearizable reads are then answered 507 (docs/node.md). The watch timer does
  * it every second; error paths call it for a fresh answer.
  */
 bool node_disk_check(struct node *n);

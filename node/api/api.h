@@ -57,7 +57,7 @@ int api_propose_system(struct node *n, uint32_t type, const char *target,
 /*
  * NULL when this node's clock may stamp commands, else why not: more than
  * CLOCK_BEHIND_MS behind ledger time, or more than CLOCK_AHEAD_MS ahead of
- * the ledger time last stamped by a live leader (DESIGN.md, ledger time).
+ * the ledger time last stamped by a live leader (docs/node.md, ledger time).
  */
 #define CLOCK_BEHIND_MS 5000
 #define CLOCK_AHEAD_MS  3600000

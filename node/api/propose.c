@@ -211,7 +211,7 @@ propose(struct node *n, struct cmd *c, struct api_write *w)
     return PC_OK;
 }
 
-/* Leader clock against ledger time (DESIGN.md: ledger time). */
+/* Leader clock against ledger time (docs/node.md: ledger time). */
 const char *
 api_clock_skew(struct node *n)
 {

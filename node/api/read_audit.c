@@ -12,7 +12,7 @@
  *   - FSM_READ_AUDITED: the read is answered at once; its event goes out
  *     within AUDIT_PERIOD_MS (or at AUDIT_PER_FACT events). Events still
  *     queued when leadership is lost or the process dies are lost, as a
- *     crash would lose them (SPEC-NOTES 16).
+ *     crash would lose them.
  *   - FSM_READ_GRANTED (through a grant): the answer is built and held
  *     here until the fact holding its event has committed and applied,
  *     then sent; if that fails the read gets 503 and nothing (fail
@@ -331,7 +331,7 @@ api_audit_flush(struct node *n)
     }
     if (!clu_is_leader(n->clu)) {
         /* Leadership lost: answered reads' events go as a crash would
-         * lose them (SPEC-NOTES 16); held ones are refused. */
+         * lose them; held ones are refused. */
         drop_first(n, a->n, 503, "leadership was lost");
         return;
     }

@@ -920,7 +920,7 @@ api_records_history(struct node *n, struct http_request *req)
  * The list's cursor (api_cursor_decode) names the first page's revision
  * and the last key: later pages are answered as of that revision through
  * the version-at-revision index, so a full scan is one consistent snapshot
- * whatever is written meanwhile (SPEC-NOTES 24).
+ * whatever is written meanwhile (docs/rules.md).
  */
 
 /* A page with values stops once it holds this many bytes: documents are

@@ -603,7 +603,7 @@ size_t fsm_share_entry_orgs(const struct fsm *f, const char *entry,
 
 /* ---- read-audit events (audit.c) -------------------------------------- */
 
-#define FSM_AUDIT_MAX 10000 /* events in one audit fact (SPEC-NOTES 57) */
+#define FSM_AUDIT_MAX 10000 /* events in one audit fact */
 
 /* One read-audit event as an audit fact holds it (docs/format.md). */
 struct fsm_audit_event {
@@ -914,7 +914,7 @@ int fsm_objection_status_parse(const char *name);
  * "too_large", "invalid", "other"; NULL beyond. */
 const char *fsm_reject_code_name(unsigned i);
 
-/* An entry's timeliness against its update frequency (SPEC-NOTES 35). */
+/* An entry's timeliness against its update frequency. */
 enum fsm_timeliness {
     FSM_TIMELY_NONE = 0, /* not judged: not in force, or no frequency */
     FSM_TIMELY_ON_TIME,

@@ -39,7 +39,7 @@
 #define DAY_MS (86400000LL)
 
 /* Update frequencies and the period after which an entry without a write
- * is late (SPEC-NOTES 35); irregular is never late. */
+ * is late; irregular is never late. */
 static const char *const freq_names[] = { "realtime",  "daily",     "weekly",
                                           "monthly",   "quarterly", "yearly",
                                           "irregular", NULL };

@@ -260,7 +260,7 @@ check_fields(const struct jcs_val *in, const struct jcs_val **out,
 
 /*
  * A class object {class, conditions, basis}; returns the class or -1. Not
- * sharing needs its legal basis (article 18; SPEC-NOTES 73), which the
+ * sharing needs its legal basis (article 18), which the
  * negative list shows; for "open" the basis is optional.
  */
 static int
@@ -873,8 +873,8 @@ duplicate_of(struct fsm *f, const char *provider, const char *title,
 }
 
 /*
- * Entries another department may already provide (article 12; SPEC-NOTES
- * 13): live entries of other providers with the same normalised title, and
+ * Entries another department may already provide (article 12):
+ * live entries of other providers with the same normalised title, and
  * published entries whose field names include all of `o`'s (two or more).
  */
 struct similar_find {

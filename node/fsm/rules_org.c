@@ -2,8 +2,8 @@
 /*
  * Rules for the cluster's own commands (genesis, tick, member URLs,
  * security summaries) and for organisations and principals, with the
- * authority scopes of DESIGN.md: the provincial authority acts everywhere, a
- * city authority in its own subtree; only the provincial authority creates
+ * authority scopes of docs/rules.md: the provincial authority acts everywhere,
+ * a city authority in its own subtree; only the provincial authority creates
  * authority orgs and grants operator and auditor.
  */
 #include <stdio.h>

@@ -30,7 +30,7 @@
 /* ---- syntax ----------------------------------------------------------- */
 
 /*
- * Whether the key is in Unicode NFC (API.md), so two keys that look the
+ * Whether the key is in Unicode NFC (docs/rules.md), so two keys that look the
  * same are the same bytes. ASCII always is; the rest asks libunistring.
  * PC_OK with `*ok`, or PC_ENOMEM.
  */
@@ -1153,7 +1153,7 @@ record_put(struct fsm_ctx *c, const struct fsm_principal *actor)
     } else if ((rc = check_doc(c, e, d, jcs_root(d), &canon, entry, key,
                                &ok)) == PC_OK &&
                ok) {
-        /* A PUT to a retired key starts it again (SPEC-NOTES 27). */
+        /* A PUT to a retired key starts it again. */
         create = st.version == 0 || st.retired;
         rc = emit_version(c, entry, key, create ? "create" : "update",
                           actor->org, NULL, NULL, false, x.salt,
@@ -1537,7 +1537,7 @@ record_correct(struct fsm_ctx *c, const struct fsm_principal *actor)
     } else if ((rc = check_doc(c, e, d, value, &canon, entry, key, &ok)) ==
                    PC_OK &&
                ok) {
-        /* A correction leaves a retired record retired (SPEC-NOTES 27). */
+        /* A correction leaves a retired record retired. */
         rc = emit_version(c, entry, key, "correct", actor->org, reason, obj,
                           st.retired, x.salt,
                           &(struct pc_slice){ canon.data, canon.len });

@@ -529,7 +529,7 @@ def skewed_leader_hands_over(c, x, offset_ms, why):
 
 def test_clock_skew_leader_hands_over(c):
     """A leader whose clock is 2 h ahead, or 60 s behind, of ledger time
-    stamps nothing and hands leadership over (DESIGN.md, ledger time)."""
+    stamps nothing and hands leadership over (docs/node.md, ledger time)."""
     lead = c.leader()
     x, y = [n for n in c.nodes if n is not lead][:2]
     new = skewed_leader_hands_over(c, x, 2 * 3600 * 1000, "clock is ahead")

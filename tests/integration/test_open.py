@@ -163,7 +163,7 @@ def _restart_all(c, offset_ms=0):
     """Stop every node and start them all again with their clocks shifted
     by `offset_ms`. After a full restart no node has seen a live entry, so
     a leader whose clock is now far ahead of ledger time stamps the next
-    fact with it: ledger time jumps forward (DESIGN.md, ledger time)."""
+    fact with it: ledger time jumps forward (docs/node.md, ledger time)."""
     for x in c.nodes:
         assert x.stop() == 0
     c.start_all(env=_clock(offset_ms))

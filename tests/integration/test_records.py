@@ -633,7 +633,7 @@ def test_records_disk_full_507(c):
     """Less than one raft segment free on the nodes' disk: writes,
     linearizable reads and audited reads get 507 insufficient_storage,
     stale reads are served, and once space is back writes resume with
-    nothing acknowledged lost (API.md). The disk is a 64 MiB tmpfs filled
+    nothing acknowledged lost (docs/node.md). The disk is a 64 MiB tmpfs filled
     with a file when the tests run as root; otherwise the nodes read their
     free space from the PROVCAT_TEST_DISK_FREE_FILE hook. Every node's disk
     is full at once, so leadership may move (a full leader hands over):

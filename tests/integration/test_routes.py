@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """One table-driven test per route family on a 3-node cluster: who (the
 public, a bogus token, principals of each role) x whether the object
-exists -> the status, in API.md's order (400, 401, 404 invisible, 403,
+exists -> the status, in the contract's order (docs/rules.md) (400, 401, 404 invisible, 403,
 404 missing, 409). Every refused write is a rejection fact in the ledger,
 read back through GET /v1/ledger/facts; refused reads append nothing. Also
 a node that restarts answers 503, never 401 or 429, to valid tokens until

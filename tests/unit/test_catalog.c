@@ -616,7 +616,7 @@ approve(struct fsmfx *fx, const char *id, const char *extra_members)
 }
 
 /*
- * Article 12 across providers (SPEC-NOTES 13): another provider's entry
+ * Article 12 across providers: another provider's entry
  * with the same title, or with field names all inside a published entry's,
  * is flagged when submitted, and approving it needs an explicit override
  * with a reason, both kept in the published version.

@@ -131,7 +131,7 @@ uint64_t rcl_sorter_rows(const struct rcl_sorter *s);
 
 /* ---- comparisons (diff.c) --------------------------------------------- */
 
-/* An entry's field types (API.md, Catalog: fields[].type). */
+/* An entry's field types (docs/openapi.yaml: fields[].type). */
 enum rcl_type {
     RCL_T_UNDECLARED = 0,
     RCL_T_STRING,
