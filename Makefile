@@ -245,8 +245,8 @@ bench: deps
 		$(patsubst $(BUILD)/%,build/rel/%,$(BENCH_BINS)) build/rel/provcat-node
 	$(Q)tests/bench/run.sh build/rel
 
-# The etcd anchor (../shared/bench/etcd-anchor.sh, or ETCD_ANCHOR=), then our
-# record benchmark, side by side with the issue's targets.
+# The etcd anchor (tests/bench/etcd.sh, or ETCD_ANCHOR=), then our record
+# benchmark, side by side with the issue's targets.
 bench-compare: deps
 	$(Q)$(MAKE) --no-print-directory OPT=-O2 BUILD=build/rel build/rel/provcat-node
 	$(Q)tests/bench/compare.sh build/rel

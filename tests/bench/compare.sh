@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# make bench-compare: run the etcd anchor benchmark (../shared/bench/
-# etcd-anchor.sh from the repo root, or $ETCD_ANCHOR), then our record
-# benchmark (cluster.sh) on the same machine, one after the other, and print
-# them side by side with ratios and the issue's targets marked PASS/FAIL.
+# make bench-compare: run the etcd anchor benchmark (etcd.sh beside this
+# script, or $ETCD_ANCHOR), then our record benchmark (cluster.sh) on the
+# same machine, one after the other, and print them side by side with ratios
+# and the issue's targets marked PASS/FAIL.
 set -euo pipefail
 build=${1:-build/rel}
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-anchor=${ETCD_ANCHOR:-$root/../shared/bench/etcd-anchor.sh}
+anchor=${ETCD_ANCHOR:-$here/etcd.sh}
 if [ ! -f "$anchor" ]; then
     echo "bench-compare: etcd anchor script not found at $anchor" >&2
-    echo "bench-compare: set ETCD_ANCHOR=/path/to/etcd-anchor.sh" >&2
     exit 1
 fi
 out=$(mktemp -d /tmp/provcat-compare.XXXXXX)
