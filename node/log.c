@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/jsonesc.h"
 #include "common/timefmt.h"
 #include "node/node.h"
 #include "node/raft/raft_compat.h"
@@ -57,95 +58,12 @@ log_level_name(enum log_level level)
 
 /* ---- formatting ------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at `s` (of `n` bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-
-    if (s[0] < 0x80) {
-        return 1;
-    } else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2, cp = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3, cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4, cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and beyond U+10FFFF are not UTF-8. */
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        return 0;
-    }
-    return len;
-}
-
+/* A log value as a JSON string: invalid UTF-8 as U+FFFD, DEL escaped. */
 static int
 json_str(struct pc_buf *b, const char *str)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t n = strlen(str), i = 0, run = 0;
-    int rc = pc_buf_put_u8(b, '"');
-
-    while (rc == PC_OK && i < n) {
-        unsigned char ch = s[i];
-        size_t len = utf8_seq(s + i, n - i);
-        char esc[8];
-
-        if (len > 0 && ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f) {
-            i += len;
-            run += len;
-            continue;
-        }
-        rc = pc_buf_put(b, s + i - run, run);
-        run = 0;
-        if (rc != PC_OK) {
-            break;
-        }
-        if (len == 0) {
-            rc = pc_buf_put(b, "\\ufffd", 6); /* not UTF-8 */
-            i++;
-            continue;
-        }
-        switch (ch) {
-        case '"':
-            rc = pc_buf_put(b, "\\\"", 2);
-            break;
-        case '\\':
-            rc = pc_buf_put(b, "\\\\", 2);
-            break;
-        case '\n':
-            rc = pc_buf_put(b, "\\n", 2);
-            break;
-        case '\r':
-            rc = pc_buf_put(b, "\\r", 2);
-            break;
-        case '\t':
-            rc = pc_buf_put(b, "\\t", 2);
-            break;
-        default:
-            snprintf(esc, sizeof(esc), "\\u%04x", ch);
-            rc = pc_buf_put(b, esc, 6);
-            break;
-        }
-        i++;
-    }
-    if (rc == PC_OK) {
-        rc = pc_buf_put(b, s + i - run, run);
-    }
-    return rc == PC_OK ? pc_buf_put_u8(b, '"') : rc;
+    return pc_json_put_str(b, str, strlen(str),
+                           PC_JSON_VALID_UTF8 | PC_JSON_ESC_DEL);
 }
 
 /* A text value goes in quotes when it would not read back as one word. */

@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hash.h"
+#include "common/jsonesc.h"
 #include "common/map.h"
 #include "common/timefmt.h"
 
@@ -218,6 +219,40 @@ test_map_release_values(void **state)
     assert_int_equal(n_freed, 99);
 }
 
+/* pc_json_put_str: each escape, and the two options. */
+static void
+check_json_str(const char *in, size_t len, unsigned flags, const char *want)
+{
+    struct pc_buf b;
+
+    pc_buf_init(&b);
+    assert_int_equal(pc_json_put_str(&b, in, len, flags), PC_OK);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    pc_buf_release(&b);
+}
+
+static void
+test_json_put_str(void **state)
+{
+    (void)state;
+    check_json_str("plain", 5, 0, "\"plain\"");
+    check_json_str("a\"b\\c\n\r\t", 8, 0, "\"a\\\"b\\\\c\\n\\r\\t\"");
+    check_json_str("\x01\x1f", 2, 0, "\"\\u0001\\u001f\"");
+    check_json_str("n\0l", 3, 0, "\"n\\u0000l\"");
+    check_json_str("\x7f", 1, 0, "\"\x7f\"");
+    check_json_str("\x7f", 1, PC_JSON_ESC_DEL, "\"\\u007f\"");
+    /* 省 is valid UTF-8 and kept; a lone continuation byte, an overlong
+     * '/', a surrogate and a truncated sequence are not. */
+    check_json_str("\xe7\x9c\x81", 3, PC_JSON_VALID_UTF8, "\"\xe7\x9c\x81\"");
+    check_json_str("\x80", 1, 0, "\"\x80\"");
+    check_json_str("\x80", 1, PC_JSON_VALID_UTF8, "\"\\ufffd\"");
+    check_json_str("\xc0\xaf", 2, PC_JSON_VALID_UTF8, "\"\\ufffd\\ufffd\"");
+    check_json_str("\xed\xa0\x80", 3, PC_JSON_VALID_UTF8,
+                   "\"\\ufffd\\ufffd\\ufffd\"");
+    check_json_str("a\xe7\x9c", 3, PC_JSON_VALID_UTF8, "\"a\\ufffd\\ufffd\"");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -230,6 +265,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_map_release_values),
         cmocka_unit_test(test_hash_vectors),
         cmocka_unit_test(test_time_roundtrip),
+        cmocka_unit_test(test_json_put_str),
     };
     if (argc > 1) {
         cmocka_set_test_filter(argv[1]);
