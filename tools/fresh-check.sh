@@ -124,9 +124,24 @@ mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"
 mount --make-rslave "$root/dev"
 
+# The network as a machine on it sees it: its name servers (resolv.conf,
+# above), the certificate authorities it adds to Debian's (an intercepting
+# proxy's: npm fetches the OpenAPI validator over https) and its proxy
+# settings. Node does not read the system's store by itself, hence
+# NODE_EXTRA_CA_CERTS.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" update-ca-certificates >/dev/null 2>&1 ||
+        { echo "fresh-check: update-ca-certificates failed in the root" >&2; exit 1; }
+fi
+net_env=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+    [ -n "${!v:-}" ] && net_env+=("$v=${!v}")
+done
 inside=(chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-        sh -c)
+        "${net_env[@]}" sh -c)
 
 t0=$(date +%s)
 echo "fresh-check: make test (log: $log)"
