@@ -102,8 +102,14 @@ mkdir -p "$root"
 t0=$(date +%s)
 tar -C "$root" -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-# As the Debian installer writes it: sudo looks the host name up.
-echo "127.0.1.1 $(hostname)" >>"$root/etc/hosts"
+# /etc/hosts as the Debian installer writes it (debootstrap writes none):
+# localhost resolves (test_observe names nodes by it) and so does the host
+# name (sudo looks it up).
+cat >"$root/etc/hosts" <<EOF
+127.0.0.1 localhost
+127.0.1.1 $(hostname)
+::1 localhost ip6-localhost ip6-loopback
+EOF
 commit=$(git -C "$top" rev-parse HEAD)
 if [ -n "$(git -C "$top" status --porcelain)" ]; then
     echo "fresh-check: note: uncommitted changes are not in the clone (HEAD $commit)"
