@@ -255,3 +255,31 @@ def metric(node, name):
             v = line.split()[-1]
             return int(v) if v.lstrip("-").isdigit() else float(v)
     raise AssertionError("no metric " + name)
+
+
+def create_orgs(lead, token, orgs):
+    """POST /v1/orgs, each answered 201: an org given by its id is a
+    province agency under the authority; (id, level, authority) sets its
+    level and whether it is an authority."""
+    for o in orgs:
+        body = {"id": o, "name": o, "level": "province", "kind": "agency",
+                "parent": "authority"}
+        if not isinstance(o, str):
+            oid, level, auth = o
+            body.update({"id": oid, "name": oid, "level": level,
+                         "authority": auth})
+        r = lead.req("POST", "/v1/orgs", body, token=token)
+        assert r.status == 201, r
+
+
+def create_principals(lead, token, principals, tok):
+    """POST /v1/principals for each (id, org, roles), each answered 201
+    (org None: a citizen, with neither org nor roles); their tokens go
+    into `tok` by id."""
+    for pid, org, roles in principals:
+        body = {"id": pid}
+        if org:
+            body.update({"org": org, "roles": roles})
+        r = lead.req("POST", "/v1/principals", body, token=token)
+        assert r.status == 201, r
+        tok[pid] = r.json["token"]

@@ -19,7 +19,8 @@ import time
 import urllib.parse
 
 import datascan
-from cluster import BUILD, Cluster, Node, free_ports, metric, wait_for
+from cluster import (BUILD, Cluster, Node, create_orgs, create_principals,
+                     free_ports, metric, wait_for)
 
 FIELDS = [{"name": "name", "type": "string", "required": True}]
 DEADLINE_S = 60  # the issue's bound, from the redaction's answer
@@ -36,24 +37,13 @@ def _world(c):
     h (a draft). Returns (leader, tokens by principal id)."""
     lead = c.leader()
     tok = {"admin": c.token}
-    for oid in ("dept", "dept2"):
-        r = lead.req("POST", "/v1/orgs",
-                     {"id": oid, "name": oid, "level": "province",
-                      "kind": "agency", "parent": "authority"},
-                     token=c.token)
-        assert r.status == 201, r
-    for pid, org, roles in (("prov", "dept", ["provider"]),
-                            ("dcons", "dept", ["consumer"]),
-                            ("prov2", "dept2", ["provider"]),
-                            ("cons", "dept2", ["consumer"]),
-                            ("aud", "authority", ["auditor"]),
-                            ("cit", None, None)):
-        body = {"id": pid}
-        if org:
-            body.update({"org": org, "roles": roles})
-        r = lead.req("POST", "/v1/principals", body, token=c.token)
-        assert r.status == 201, r
-        tok[pid] = r.json["token"]
+    create_orgs(lead, c.token, ("dept", "dept2"))
+    create_principals(lead, c.token, (("prov", "dept", ["provider"]),
+                                      ("dcons", "dept", ["consumer"]),
+                                      ("prov2", "dept2", ["provider"]),
+                                      ("cons", "dept2", ["consumer"]),
+                                      ("aud", "authority", ["auditor"]),
+                                      ("cit", None, None)), tok)
     for eid, publish in (("e", True), ("h", False)):
         body = {"id": eid, "title": eid, "provider": "dept",
                 "fields": FIELDS,

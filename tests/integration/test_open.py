@@ -14,7 +14,8 @@ import json
 import os
 import subprocess
 
-from cluster import BUILD, appends_nothing, free_ports, wait_for
+from cluster import (BUILD, appends_nothing, create_orgs, create_principals,
+                     free_ports, wait_for)
 
 SH = datetime.timezone(datetime.timedelta(hours=8))
 DAY = datetime.timedelta(days=1)
@@ -30,26 +31,16 @@ def _world(c):
     (leader, tokens)."""
     lead = c.leader()
     tok = {"admin": c.token, None: None}
-    for oid, level, auth in (("dept", "province", False),
-                             ("dept2", "province", False),
-                             ("cityA", "city", True)):
-        r = lead.req("POST", "/v1/orgs",
-                     {"id": oid, "name": oid, "level": level,
-                      "kind": "agency", "parent": "authority",
-                      "authority": auth}, token=c.token)
-        assert r.status == 201, r
-    for pid, org, roles in (("prov", "dept", ["provider"]),
-                            ("prov_b", "dept", ["provider"]),
-                            ("dcons", "dept", ["consumer"]),
-                            ("prov2", "dept2", ["provider"]),
-                            ("ca", "cityA", ["authority"]),
-                            ("cit", None, None), ("cit2", None, None)):
-        body = {"id": pid}
-        if org:
-            body.update({"org": org, "roles": roles})
-        r = lead.req("POST", "/v1/principals", body, token=c.token)
-        assert r.status == 201, r
-        tok[pid] = r.json["token"]
+    create_orgs(lead, c.token, (("dept", "province", False),
+                                ("dept2", "province", False),
+                                ("cityA", "city", True)))
+    create_principals(lead, c.token, (("prov", "dept", ["provider"]),
+                                      ("prov_b", "dept", ["provider"]),
+                                      ("dcons", "dept", ["consumer"]),
+                                      ("prov2", "dept2", ["provider"]),
+                                      ("ca", "cityA", ["authority"]),
+                                      ("cit", None, None),
+                                      ("cit2", None, None)), tok)
     return lead, tok
 
 

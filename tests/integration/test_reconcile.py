@@ -13,7 +13,7 @@ import struct
 import subprocess
 import urllib.parse
 
-from cluster import Cluster, wait_for
+from cluster import Cluster, create_orgs, create_principals, wait_for
 
 BUILD = os.environ.get("BUILD", "build")
 TOOL = os.path.abspath(os.path.join(BUILD, "provcat-reconcile"))
@@ -31,20 +31,11 @@ def _world(c):
     of dept2), aud (auditor), op (operator); returns (leader, tokens)."""
     lead = c.leader()
     tok = {"admin": c.token}
-    for oid in ("dept", "dept2"):
-        r = lead.req("POST", "/v1/orgs",
-                     {"id": oid, "name": oid, "level": "province",
-                      "kind": "agency", "parent": "authority"},
-                     token=c.token)
-        assert r.status == 201, r
-    for pid, org, roles in (("prov", "dept", ["provider"]),
-                            ("cons", "dept2", ["consumer"]),
-                            ("aud", "authority", ["auditor"]),
-                            ("op", "authority", ["operator"])):
-        r = lead.req("POST", "/v1/principals",
-                     {"id": pid, "org": org, "roles": roles}, token=c.token)
-        assert r.status == 201, r
-        tok[pid] = r.json["token"]
+    create_orgs(lead, c.token, ("dept", "dept2"))
+    create_principals(lead, c.token, (("prov", "dept", ["provider"]),
+                                      ("cons", "dept2", ["consumer"]),
+                                      ("aud", "authority", ["auditor"]),
+                                      ("op", "authority", ["operator"])), tok)
     return lead, tok
 
 
@@ -285,13 +276,6 @@ def _backup(c, lead, path):
     return int(r.headers["x-provcat-backup-revision"])
 
 
-def _org(lead, token, oid):
-    r = lead.req("POST", "/v1/orgs", {"id": oid, "name": oid,
-                                      "level": "province", "kind": "agency",
-                                      "parent": "authority"}, token=token)
-    assert r.status == 201, r
-
-
 def test_reconcile_nodes_divergence(c):
     """Three nodes agree (exit 0). A backup restored into a separate
     single-node cluster and modified there (an update, a retirement, a new
@@ -351,7 +335,7 @@ def test_reconcile_nodes_divergence(c):
         xrev = x.status()["revision"]
         i = 0
         while lead.status()["revision"] < xrev + 3:
-            _org(lead, c.token, "later%d" % i)
+            create_orgs(lead, c.token, ("later%d" % i,))
             i += 1
         c.converged()
         base = os.path.join(c.dir, "drill")

@@ -17,7 +17,7 @@ import socket
 import time
 import urllib.parse
 
-from cluster import Response, wait_for
+from cluster import Response, create_orgs, create_principals, wait_for
 
 # Failed logins come from this address (still the loopback), so that the
 # limiter it trips leaves 127.0.0.1's requests alone.
@@ -40,23 +40,12 @@ def _world(c):
     weekly), both published. Returns (leader, tokens)."""
     lead = c.leader()
     tok = {"admin": c.token}
-    for oid in ("dept", "dept2"):
-        r = lead.req("POST", "/v1/orgs",
-                     {"id": oid, "name": oid, "level": "province",
-                      "kind": "agency", "parent": "authority"},
-                     token=c.token)
-        assert r.status == 201, r
-    for pid, org, roles in (("prov", "dept", ["provider"]),
-                            ("prov2", "dept2", ["provider"]),
-                            ("cons", "dept2", ["consumer"]),
-                            ("aud", "authority", ["auditor"]),
-                            ("cit", None, None)):
-        body = {"id": pid}
-        if org:
-            body.update({"org": org, "roles": roles})
-        r = lead.req("POST", "/v1/principals", body, token=c.token)
-        assert r.status == 201, r
-        tok[pid] = r.json["token"]
+    create_orgs(lead, c.token, ("dept", "dept2"))
+    create_principals(lead, c.token, (("prov", "dept", ["provider"]),
+                                      ("prov2", "dept2", ["provider"]),
+                                      ("cons", "dept2", ["consumer"]),
+                                      ("aud", "authority", ["auditor"]),
+                                      ("cit", None, None)), tok)
     for body in (_entry("e", "unconditional", "unconditional", "daily"),
                  _entry("s", "conditional", "conditional", "weekly")):
         r = lead.req("POST", "/v1/catalog", body, token=tok["prov"])

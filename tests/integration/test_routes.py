@@ -9,7 +9,8 @@ it can judge them (issue #14)."""
 import os
 import time
 
-from cluster import appends_nothing, metric, request, wait_for
+from cluster import (appends_nothing, create_orgs, create_principals, metric,
+                     request, wait_for)
 
 BOGUS = "pct_not-a-token-of-this-cluster"
 
@@ -21,28 +22,17 @@ def _world(c):
     (cityA authority), cit (a citizen). Returns (leader, tokens)."""
     lead = c.leader()
     tok = {"admin": c.token}
-    for oid, level, auth in (("dept", "province", False),
-                             ("dept2", "province", False),
-                             ("cityA", "city", True),
-                             ("cityB", "city", True)):
-        r = lead.req("POST", "/v1/orgs",
-                     {"id": oid, "name": oid, "level": level,
-                      "kind": "agency", "parent": "authority",
-                      "authority": auth}, token=c.token)
-        assert r.status == 201, r
-    for pid, org, roles in (("prov", "dept", ["provider"]),
-                            ("prov2", "dept2", ["provider"]),
-                            ("cons", "dept2", ["consumer"]),
-                            ("aud", "authority", ["auditor"]),
-                            ("auth2", "authority", ["authority"]),
-                            ("ca", "cityA", ["authority"]),
-                            ("cit", None, None)):
-        body = {"id": pid}
-        if org:
-            body.update({"org": org, "roles": roles})
-        r = lead.req("POST", "/v1/principals", body, token=c.token)
-        assert r.status == 201, r
-        tok[pid] = r.json["token"]
+    create_orgs(lead, c.token, (("dept", "province", False),
+                                ("dept2", "province", False),
+                                ("cityA", "city", True),
+                                ("cityB", "city", True)))
+    create_principals(lead, c.token, (("prov", "dept", ["provider"]),
+                                      ("prov2", "dept2", ["provider"]),
+                                      ("cons", "dept2", ["consumer"]),
+                                      ("aud", "authority", ["auditor"]),
+                                      ("auth2", "authority", ["authority"]),
+                                      ("ca", "cityA", ["authority"]),
+                                      ("cit", None, None)), tok)
     tok[None] = None
     tok["bogus"] = BOGUS
     return lead, tok

@@ -11,7 +11,7 @@ import hashlib
 import json
 import urllib.parse
 
-from cluster import metric, wait_for
+from cluster import create_orgs, create_principals, metric, wait_for
 
 FIELDS = [{"name": "name", "type": "string", "required": True},
           {"name": "n", "type": "integer", "required": False},
@@ -27,25 +27,14 @@ def _world(c):
     with record KEY. Returns (leader, tokens)."""
     lead = c.leader()
     tok = {"admin": c.token, None: None}
-    for oid in ("dept", "dept2", "dept3"):
-        r = lead.req("POST", "/v1/orgs",
-                     {"id": oid, "name": oid, "level": "province",
-                      "kind": "agency", "parent": "authority"},
-                     token=c.token)
-        assert r.status == 201, r
-    for pid, org, roles in (("prov", "dept", ["provider"]),
-                            ("prov_b", "dept", ["provider"]),
-                            ("cons", "dept2", ["consumer"]),
-                            ("cons2", "dept2", ["consumer"]),
-                            ("cons3", "dept3", ["consumer"]),
-                            ("aud", "authority", ["auditor"]),
-                            ("cit", None, None)):
-        body = {"id": pid}
-        if org:
-            body.update({"org": org, "roles": roles})
-        r = lead.req("POST", "/v1/principals", body, token=c.token)
-        assert r.status == 201, r
-        tok[pid] = r.json["token"]
+    create_orgs(lead, c.token, ("dept", "dept2", "dept3"))
+    create_principals(lead, c.token, (("prov", "dept", ["provider"]),
+                                      ("prov_b", "dept", ["provider"]),
+                                      ("cons", "dept2", ["consumer"]),
+                                      ("cons2", "dept2", ["consumer"]),
+                                      ("cons3", "dept3", ["consumer"]),
+                                      ("aud", "authority", ["auditor"]),
+                                      ("cit", None, None)), tok)
     for eid, share, open_ in (("cc", "conditional", "none"),
                               ("uu", "unconditional", "unconditional"),
                               ("nn", "none", "none")):
