@@ -65,11 +65,6 @@ node_security_event_by(struct node *n, const char *kind, const char *client,
 {
     unsigned k = 0;
 
-    if (strcmp(kind, "auth_failure") == 0) {
-        n->sec.auth_failures++;
-    } else if (strcmp(kind, "malformed") == 0) {
-        n->sec.malformed++;
-    }
     while (k < NODE_SEC_OTHER && strcmp(kind, node_sec_kind_name(k)) != 0) {
         k++;
     }
@@ -510,8 +505,9 @@ leader_duties(struct node *n)
     }
     record_claimed_url(n);
     if (pc_now_ms() - n->sec.last_summary_ms >= SECURITY_SUMMARY_MS) {
-        uint64_t now[4] = { n->sec.auth_failures, n->sec.denials,
-                            n->sec.rate_limited, n->sec.malformed };
+        const uint64_t *ev = n->sec.events;
+        uint64_t now[4] = { ev[NODE_SEC_AUTH_FAILURE], ev[NODE_SEC_DENIED],
+                            ev[NODE_SEC_RATE_LIMITED], ev[NODE_SEC_MALFORMED] };
 
         n->sec.last_summary_ms = pc_now_ms();
         if (memcmp(now, n->sec.reported, sizeof(now)) != 0) {

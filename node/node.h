@@ -157,11 +157,11 @@ const char *node_sec_kind_name(unsigned k);
 struct node_security {
     struct pc_map fails; /* client address -> struct node_fail */
     struct seclog *log;  /* DATA_DIR/security.log */
-    uint64_t auth_failures, denials, rate_limited, malformed;
-    uint64_t events[NODE_SEC_N]; /* security events by kind */
-    int64_t last_summary_ms;     /* when the leader last proposed a summary */
-    uint64_t reported[4];        /* the counters in that summary */
-    bool judges_tokens;          /* latched by api_auth_ready (api/auth.c) */
+    /* Security events by kind: /metrics and the summary fact read them. */
+    uint64_t events[NODE_SEC_N];
+    int64_t last_summary_ms; /* when the leader last proposed a summary */
+    uint64_t reported[4];    /* the counters in that summary */
+    bool judges_tokens;      /* latched by api_auth_ready (api/auth.c) */
 };
 
 /* Ledger time against this node's clock (node.c's clock watch). */

@@ -178,7 +178,6 @@ api_denied(struct node *n, struct http_request *req, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    n->sec.denials++;
     api_security_event(n, req, "denied", msg);
     api_error(n, req, 403, "forbidden", "%s", msg);
 }

@@ -93,7 +93,6 @@ refuse(struct node *n, struct http_request *req, const char *why,
     unsigned wait_s = rate_limited(n, a->client);
 
     if (wait_s > 0) {
-        n->sec.rate_limited++;
         api_security_event(n, req, "rate_limited",
                            "too many failed authentications");
         a->retry_after_s = wait_s;

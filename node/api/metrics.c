@@ -456,13 +456,15 @@ ledger_metrics(struct node *n, struct pc_buf *b)
                   "1 while free space is below one raft segment (writes get "
                   "507)",
                   n->disk.low);
-    rc |= one_u64(b, "provcat_auth_failures_total", "counter",
-                  "Failed authentications", n->sec.auth_failures);
+    rc |=
+        one_u64(b, "provcat_auth_failures_total", "counter",
+                "Failed authentications", n->sec.events[NODE_SEC_AUTH_FAILURE]);
     rc |= one_u64(b, "provcat_denials_total", "counter",
-                  "Reads refused by the access rules (403)", n->sec.denials);
+                  "Reads refused by the access rules (403)",
+                  n->sec.events[NODE_SEC_DENIED]);
     rc |= one_u64(b, "provcat_rate_limited_total", "counter",
                   "Requests refused by the failed-login limiter (429)",
-                  n->sec.rate_limited);
+                  n->sec.events[NODE_SEC_RATE_LIMITED]);
     rc |= one_u64(b, "provcat_auth_ready", "gauge",
                   "1 once this node can judge tokens", api_auth_ready(n));
     rc |= pc_prom_family(b, "provcat_security_events_total", "counter",

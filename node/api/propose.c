@@ -68,7 +68,7 @@ write_done(void *arg, int rc, const struct fsm_result *res, size_t nres)
     }
     if (res[0].status >= 400) {
         if (res[0].status == 403) {
-            n->sec.denials++; /* refused in apply: a rejection fact too */
+            /* Refused in apply: a rejection fact too. */
             api_security_event(n, req, "denied", res[0].message);
         }
         api_answer_rejection(n, req, &res[0]);
